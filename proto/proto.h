@@ -1,0 +1,137 @@
+/*
+ * proto.h: the evkv wire protocol, with no I/O.
+ *
+ * A message is a 2-byte big-endian protoheader (the JSON header's length),
+ * a JSON header object naming byteorder, content-type, content-encoding and
+ * content-length, then the content. See PROTOCOL.md in the project's docs
+ * and the README for the rules.
+ *
+ * The decoder is fed bytes in any pieces and asked for the next message, as
+ * hiredis's reader is: it answers "here is one", "need more" or "error, and
+ * here is why". A decoder that failed stays failed: framing is lost and the
+ * stream cannot be resynchronised.
+ *
+ * The encoder writes messages byte-identical to the reference Python server:
+ * json.dumps(..., ensure_ascii=False) with ", " and ": " separators.
+ */
+#ifndef EVKV_PROTO_H
+#define EVKV_PROTO_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_PROTOHEADER_LEN 2
+#define PROTO_DEFAULT_MAX_HEADER 8192             /* bytes of JSON header */
+#define PROTO_DEFAULT_MAX_CONTENT (1024 * 1024)   /* bytes of content */
+#define PROTO_ERRSTR_LEN 160
+
+typedef enum proto_status {
+    PROTO_ERROR = -1,    /* the stream is broken; errstr says why; final */
+    PROTO_NEED_MORE = 0, /* no complete message buffered yet */
+    PROTO_OK = 1,        /* one message decoded */
+} proto_status;
+
+/* Why a stream broke (framing lost) or why a message's content is unusable
+ * (framing intact). Each value is one class of client mistake. */
+typedef enum proto_error {
+    PROTO_ERR_NONE = 0,
+    PROTO_ERR_HEADER_TOO_LONG,   /* protoheader names more than max_header */
+    PROTO_ERR_HEADER_JSON,       /* header is not valid UTF-8 JSON */
+    PROTO_ERR_HEADER_NOT_OBJECT, /* header is JSON but not an object */
+    PROTO_ERR_HEADER_KEY,        /* a required key is missing or mistyped */
+    PROTO_ERR_CONTENT_LENGTH,    /* content-length not an integer >= 0 */
+    PROTO_ERR_CONTENT_TOO_LONG,  /* content-length over max_content */
+    PROTO_ERR_ENCODING,          /* text/json with an encoding other than utf-8 */
+    PROTO_ERR_CONTENT_JSON,      /* text/json content is not valid UTF-8 JSON */
+    PROTO_ERR_NOMEM,             /* out of memory */
+} proto_error;
+
+typedef struct proto_limits {
+    size_t max_header;  /* largest JSON header accepted, <= 65535 */
+    size_t max_content; /* largest content-length accepted */
+} proto_limits;
+
+/* One decoded message. Every pointer is borrowed from the decoder and stays
+ * valid until the next proto_decoder_feed/next/free call on it. */
+typedef struct proto_message {
+    json_t *header;               /* the header object */
+    const char *byteorder;        /* "little" or "big" */
+    const char *content_type;     /* any string; "text/json" is JSON */
+    const char *content_encoding; /* "utf-8" (any case, or "utf8") for JSON */
+    int is_json;                  /* content_type is "text/json" */
+    const unsigned char *content; /* content_len bytes, not NUL-terminated */
+    size_t content_len;
+    /* For text/json only: the parsed content, or NULL with content_error set
+     * (framing is intact: the stream goes on). */
+    json_t *json;
+    proto_error content_error;
+    char content_errstr[PROTO_ERRSTR_LEN];
+} proto_message;
+
+typedef struct proto_decoder {
+    proto_limits limits;
+    unsigned char *buf; /* buffered input: buf[pos..len) is unread */
+    size_t len, pos, cap;
+    json_t *header;  /* header of the message being read, owned */
+    size_t hdr_len;  /* JSON header length, once the protoheader is in */
+    size_t body_len; /* content-length, once the header is parsed */
+    json_t *json;    /* last message's parsed content, owned */
+    int state;       /* private: which part is being read */
+    proto_error err; /* PROTO_ERR_NONE until the stream breaks */
+    char errstr[PROTO_ERRSTR_LEN];
+} proto_decoder;
+
+/* Sets up a decoder with the given limits (NULL for the defaults). */
+void proto_decoder_init(proto_decoder *d, const proto_limits *limits);
+/* Frees what the decoder holds; it can be initialised again. */
+void proto_decoder_free(proto_decoder *d);
+/* Appends len bytes. Returns 0, or -1 when out of memory (the decoder fails). */
+int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len);
+/* Decodes the next buffered message into *msg. */
+proto_status proto_decoder_next(proto_decoder *d, proto_message *msg);
+/* Bytes fed but not yet returned as (part of) a message. */
+size_t proto_decoder_buffered(const proto_decoder *d);
+/* Whether bytes of an unfinished message are buffered. */
+int proto_decoder_in_message(const proto_decoder *d);
+
+/* A growable byte buffer for the encoder. Zero-initialise before use. */
+typedef struct proto_buf {
+    char *data;
+    size_t len, cap;
+    int failed; /* set once an allocation failed; appends are then no-ops */
+} proto_buf;
+
+int proto_buf_append(proto_buf *b, const void *data, size_t len);
+void proto_buf_reset(proto_buf *b);
+void proto_buf_free(proto_buf *b);
+
+/* Appends s (len bytes of UTF-8) as a JSON string, quoted and escaped as
+ * Python's json module does with ensure_ascii=False. Bytes that are not valid
+ * UTF-8 are written as \ufffd. Returns 0 or -1 (out of memory). */
+int proto_dump_string(proto_buf *b, const char *s, size_t len);
+/* Appends v as Python's json.dumps(v, ensure_ascii=False) writes it.
+ * Returns 0 or -1 (out of memory). */
+int proto_dump_json(proto_buf *b, const json_t *v);
+
+/* The byte order this host would name in a header: "little" or "big". */
+const char *proto_host_byteorder(void);
+
+/* Appends the protoheader and JSON header of a message whose content is
+ * content_length bytes. Returns 0 or -1 (out of memory, or a header over
+ * 65535 bytes). */
+int proto_encode_header(proto_buf *b, const char *content_type,
+                        const char *content_encoding, size_t content_length);
+/* Appends a whole message: header, then the content. */
+int proto_encode_message(proto_buf *b, const char *content_type,
+                         const char *content_encoding, const void *content,
+                         size_t content_len);
+/* Appends a text/json request {"action": A, "value": V} as the reference
+ * client sends it. */
+int proto_encode_request(proto_buf *b, const char *action, size_t action_len,
+                         const char *value, size_t value_len);
+
+/* Whether s[0..len) is valid UTF-8 (no surrogates, no overlongs). */
+int proto_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * handler.h: answering one decoded request.
+ *
+ * Each action is one function in handler.c's action table. Answers are
+ * appended to an evbuffer, encoded byte-identical to the reference server.
+ */
+#ifndef EVKV_HANDLER_H
+#define EVKV_HANDLER_H
+
+#include <event2/buffer.h>
+
+#include "proto.h"
+#include "table.h"
+
+/* What an answer was, for logs and counters. */
+typedef enum handler_outcome {
+    OUTCOME_HIT = 0,        /* search found the key */
+    OUTCOME_MISS,           /* search did not find the key */
+    OUTCOME_BINARY,         /* a binary request, answered with its first bytes */
+    OUTCOME_BAD_ACTION,     /* an action that does not exist */
+    OUTCOME_BAD_REQUEST,    /* framing intact, content unusable */
+    OUTCOME_BAD_FRAME,      /* framing lost: the connection closes */
+    OUTCOME_NOMEM,          /* no answer could be built */
+    OUTCOME_COUNT
+} handler_outcome;
+
+/* What a handler works with. One per event loop: scratch buffers are not
+ * shared between threads. The table is borrowed. */
+typedef struct handler_ctx {
+    const table *table;
+    proto_buf scratch; /* the answer being encoded */
+    proto_buf text;    /* the result text of an answer being built */
+} handler_ctx;
+
+/* Appends the answer to msg to out. */
+handler_outcome handler_answer(handler_ctx *h, const proto_message *msg, struct evbuffer *out);
+
+/* Appends a text/json answer {"result": "Error: <why>."}. */
+handler_outcome handler_answer_error(handler_ctx *h, const char *why, struct evbuffer *out);
+
+/* Frees the scratch buffers (not the table). */
+void handler_ctx_free(handler_ctx *h);
+
+/* A short lowercase name for an outcome ("hit", "bad-frame", ...). */
+const char *handler_outcome_name(handler_outcome o);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * table.c: arena + open-addressing index (see table.h).
+ *
+ * An entry is [u32 key_len][u32 value_len][key][value] in the arena. A slot
+ * holds 0 (empty) or the entry's arena offset + 1 in its low 40 bits and 24
+ * bits of the key's hash above them, so most probes that would miss are
+ * rejected without touching the arena. Linear probing, load factor <= 1/2.
+ */
+#include "table.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOT_OFF_BITS 40
+#define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
+#define ENTRY_HDR 8
+
+struct table {
+    char *arena;
+    size_t arena_len, arena_cap;
+    uint64_t *slots;
+    size_t nslots; /* a power of two */
+    size_t count;
+};
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_key(const char *p, size_t n)
+{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)n;
+    uint64_t k;
+    while (n >= 8) {
+        memcpy(&k, p, 8);
+        h = (h ^ mix64(k)) * UINT64_C(0x9fb21c651e98df25);
+        p += 8;
+        n -= 8;
+    }
+    k = 0;
+    memcpy(&k, p, n);
+    return mix64(h ^ k);
+}
+
+static uint64_t slot_tag(uint64_t hash)
+{
+    return (hash >> SLOT_OFF_BITS) << SLOT_OFF_BITS;
+}
+
+static const char *entry_at(const table *t, uint64_t slot, uint32_t *klen, uint32_t *vlen)
+{
+    const char *e = t->arena + ((slot & SLOT_OFF_MASK) - 1);
+    memcpy(klen, e, 4);
+    memcpy(vlen, e + 4, 4);
+    return e + ENTRY_HDR;
+}
+
+/* Index of key's slot, or of the empty slot where it would go. */
+static size_t slot_find(const table *t, const char *key, size_t key_len, uint64_t hash)
+{
+    size_t mask = t->nslots - 1;
+    uint64_t tag = slot_tag(hash);
+    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+        uint64_t s = t->slots[i];
+        if (s == 0)
+            return i;
+        if ((s & ~SLOT_OFF_MASK) == tag) {
+            uint32_t klen, vlen;
+            const char *k = entry_at(t, s, &klen, &vlen);
+            if (klen == key_len && memcmp(k, key, key_len) == 0)
+                return i;
+        }
+    }
+}
+
+static int index_grow(table *t)
+{
+    size_t n = t->nslots * 2;
+    uint64_t *old = t->slots;
+    size_t oldn = t->nslots;
+    uint64_t *slots = calloc(n, sizeof(*slots));
+
+    if (slots == NULL)
+        return -1;
+    t->slots = slots;
+    t->nslots = n;
+    for (size_t i = 0; i < oldn; i++) {
+        if (old[i] == 0)
+            continue;
+        uint32_t klen, vlen;
+        const char *k = entry_at(t, old[i], &klen, &vlen);
+        uint64_t h = hash_key(k, klen);
+        size_t j = (size_t)h & (n - 1);
+        while (slots[j] != 0)
+            j = (j + 1) & (n - 1);
+        slots[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+table *table_new(size_t expected)
+{
+    table *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->nslots = 16;
+    while (t->nslots / 2 < expected)
+        t->nslots *= 2;
+    t->slots = calloc(t->nslots, sizeof(*t->slots));
+    if (t->slots == NULL) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void table_free(table *t)
+{
+    if (t == NULL)
+        return;
+    free(t->arena);
+    free(t->slots);
+    free(t);
+}
+
+int table_put(table *t, const char *key, size_t key_len, const char *value, size_t value_len)
+{
+    if (key_len > UINT32_MAX || value_len > UINT32_MAX)
+        return -1;
+    uint64_t h = hash_key(key, key_len);
+    size_t i = slot_find(t, key, key_len, h);
+    if (t->slots[i] != 0)
+        return 1;
+
+    size_t need = ENTRY_HDR + key_len + value_len;
+    if (t->arena_cap - t->arena_len < need) {
+        size_t cap = t->arena_cap ? t->arena_cap : 4096;
+        while (cap - t->arena_len < need)
+            cap *= 2;
+        if (cap > SLOT_OFF_MASK)
+            return -1;
+        char *a = realloc(t->arena, cap);
+        if (a == NULL)
+            return -1;
+        t->arena = a;
+        t->arena_cap = cap;
+    }
+    char *e = t->arena + t->arena_len;
+    uint32_t kl = (uint32_t)key_len, vl = (uint32_t)value_len;
+    memcpy(e, &kl, 4);
+    memcpy(e + 4, &vl, 4);
+    memcpy(e + ENTRY_HDR, key, key_len);
+    memcpy(e + ENTRY_HDR + key_len, value, value_len);
+    t->slots[i] = slot_tag(h) | (uint64_t)(t->arena_len + 1);
+    t->arena_len += need;
+    t->count++;
+    if (t->count * 2 > t->nslots && index_grow(t) != 0)
+        return -1;
+    return 0;
+}
+
+int table_lookup(const table *t, const char *key, size_t key_len, const char **value,
+                 size_t *value_len)
+{
+    size_t i = slot_find(t, key, key_len, hash_key(key, key_len));
+    if (t->slots[i] == 0)
+        return 0;
+    uint32_t klen, vlen;
+    const char *k = entry_at(t, t->slots[i], &klen, &vlen);
+    *value = k + klen;
+    *value_len = vlen;
+    return 1;
+}
+
+size_t table_size(const table *t)
+{
+    return t->count;
+}
+
+size_t table_memory(const table *t)
+{
+    return sizeof(*t) + t->arena_cap + t->nslots * sizeof(*t->slots);
+}
+
+table *table_builtin(void)
+{
+    /* The reference server's entries, as UTF-8, and their encoded values. */
+    static const char *const entries[][2] = {
+        {"morpheus", "\"Follow the white rabbit. \xf0\x9f\x90\xb0\""},
+        {"ring", "\"In the caves beneath the Misty Mountains. \xf0\x9f\x92\x8d\""},
+        {"\xf0\x9f\x90\xb6", "\"\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90\""},
+    };
+    table *t = table_new(3);
+    if (t == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+        if (table_put(t, entries[i][0], strlen(entries[i][0]), entries[i][1], strlen(entries[i][1])) != 0) {
+            table_free(t);
+            return NULL;
+        }
+    }
+    return t;
+}
