@@ -1,0 +1,217 @@
+/*
+ * evkv_client.c: non-blocking socket + poll() client (see evkv_client.h).
+ */
+#include "evkv_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Waits for events on c->fd for at most the client's timeout. Returns the
+ * revents, or -1 with c->err on a timeout or a poll error. */
+static int client_wait(evkv_client *c, short events, const char *what)
+{
+    struct pollfd p = {.fd = c->fd, .events = events};
+    int rc;
+    do {
+        rc = poll(&p, 1, c->timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        snprintf(c->err, sizeof(c->err), "poll: %s", strerror(errno));
+        return -1;
+    }
+    if (rc == 0) {
+        snprintf(c->err, sizeof(c->err), "timed out after %d ms waiting %s", c->timeout_ms, what);
+        return -1;
+    }
+    return p.revents;
+}
+
+static int connect_one(evkv_client *c, const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+        snprintf(c->err, sizeof(c->err), "socket: %s", strerror(errno));
+        return -1;
+    }
+    c->fd = fd;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS) {
+            snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
+            goto fail;
+        }
+        if (client_wait(c, POLLOUT, "for the connection") < 0)
+            goto fail;
+        int soerr = 0;
+        socklen_t len = sizeof(soerr);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        if (soerr != 0) {
+            snprintf(c->err, sizeof(c->err), "%s", strerror(soerr));
+            goto fail;
+        }
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return 0;
+fail:
+    close(fd);
+    c->fd = -1;
+    return -1;
+}
+
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms)
+{
+    struct addrinfo hints, *res, *ai;
+    char why[200];
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+    c->timeout_ms = timeout_ms;
+    proto_decoder_init(&c->dec, NULL);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(c->err, sizeof(c->err), "cannot resolve %s port %s: %s", host, port, gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next)
+        if (connect_one(c, ai) == 0)
+            break;
+    freeaddrinfo(res);
+    if (c->fd < 0) {
+        snprintf(why, sizeof(why), "%.120s", c->err);
+        snprintf(c->err, sizeof(c->err), "cannot connect to %.60s port %.10s: %.120s", host, port, why);
+        return -1;
+    }
+    return 0;
+}
+
+long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
+{
+    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+    if (n >= 0)
+        return (long)n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return 0;
+    snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
+    return -1;
+}
+
+int evkv_client_send(evkv_client *c, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        long n = evkv_client_write_some(c, p, len);
+        if (n < 0)
+            return -1;
+        if (n == 0 && client_wait(c, POLLOUT, "to send") < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+long evkv_client_read_some(evkv_client *c)
+{
+    char buf[65536];
+    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+        if (proto_decoder_feed(&c->dec, buf, (size_t)n) != 0) {
+            snprintf(c->err, sizeof(c->err), "out of memory");
+            return -1;
+        }
+        return (long)n;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+    if (n == 0)
+        snprintf(c->err, sizeof(c->err), "the server closed the connection");
+    else
+        snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
+    return -1;
+}
+
+int evkv_client_recv(evkv_client *c, proto_message *msg)
+{
+    for (;;) {
+        proto_status st = proto_decoder_next(&c->dec, msg);
+        if (st == PROTO_OK)
+            return 0;
+        if (st == PROTO_ERROR) {
+            snprintf(c->err, sizeof(c->err), "bad answer from the server: %s", c->dec.errstr);
+            return -1;
+        }
+        long n = evkv_client_read_some(c);
+        if (n < 0)
+            return -1;
+        if (n == 0 && client_wait(c, POLLIN, "for an answer") < 0)
+            return -1;
+    }
+}
+
+int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = recv(c->fd, p, len, 0);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n == 0) {
+            snprintf(c->err, sizeof(c->err), "the server closed the connection");
+            return -1;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
+            return -1;
+        }
+        if (client_wait(c, POLLIN, "for the echo") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void evkv_client_close(evkv_client *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    proto_decoder_free(&c->dec);
+}
+
+evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len,
+                                 const json_t **result)
+{
+    static const char miss_prefix[] = "No match for '", miss_suffix[] = "'.";
+    const json_t *r;
+
+    *result = NULL;
+    if (!msg->is_json)
+        return EVKV_ANSWER_BINARY;
+    if (!json_is_object(msg->json) || (r = json_object_get(msg->json, "result")) == NULL)
+        return EVKV_ANSWER_ERROR;
+    *result = r;
+    if (json_is_string(r)) {
+        const char *s = json_string_value(r);
+        size_t n = json_string_length(r), np = sizeof(miss_prefix) - 1, ns = sizeof(miss_suffix) - 1;
+        if (n == np + key_len + ns && memcmp(s, miss_prefix, np) == 0 &&
+            memcmp(s + np, key, key_len) == 0 && memcmp(s + np + key_len, miss_suffix, ns) == 0)
+            return EVKV_ANSWER_MISS;
+        if (n >= 7 && memcmp(s, "Error: ", 7) == 0)
+            return EVKV_ANSWER_ERROR;
+    }
+    return EVKV_ANSWER_HIT;
+}

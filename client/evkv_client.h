@@ -1,0 +1,57 @@
+/*
+ * evkv_client.h: the client side of the evkv protocol, shared by evkv-cli
+ * and evkv-bench: connecting, sending, receiving answers with a deadline,
+ * and telling a hit from a miss or an error answer.
+ *
+ * The connection is a non-blocking socket driven with poll(), so every wait
+ * is bounded by the client's timeout and a batch can send and receive at
+ * once without either side's buffers filling up.
+ */
+#ifndef EVKV_CLIENT_H
+#define EVKV_CLIENT_H
+
+#include <stddef.h>
+
+#include "proto.h"
+
+#define EVKV_DEFAULT_HOST "127.0.0.1"
+#define EVKV_DEFAULT_PORT "65432"
+
+typedef struct evkv_client {
+    int fd;          /* -1 when not connected */
+    int timeout_ms;  /* longest wait for the connection or for any progress */
+    proto_decoder dec;
+    char err[256];   /* why the last call failed */
+} evkv_client;
+
+/* What an answer to a search says. */
+typedef enum evkv_answer {
+    EVKV_ANSWER_HIT = 0,  /* the key was found: "result" is its value */
+    EVKV_ANSWER_MISS,     /* "No match for '<key>'." */
+    EVKV_ANSWER_BINARY,   /* a binary answer (to a binary request) */
+    EVKV_ANSWER_ERROR,    /* an "Error: ..." result or a malformed answer */
+} evkv_answer;
+
+/* Connects to host:port within timeout_ms. Returns 0, or -1 with c->err. */
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms);
+/* Sends all len bytes. Returns 0, or -1 with c->err. */
+int evkv_client_send(evkv_client *c, const void *buf, size_t len);
+/* Waits for the next answer. *msg is borrowed from c->dec until the next
+ * call. Returns 0, or -1 with c->err (timeout, closed, bad framing). */
+int evkv_client_recv(evkv_client *c, proto_message *msg);
+/* Reads exactly len raw bytes (echo mode). Returns 0, or -1 with c->err. */
+int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len);
+/* Reads what has arrived without waiting and feeds it to the decoder.
+ * Returns bytes read (0 if none yet), or -1 with c->err (closed, error). */
+long evkv_client_read_some(evkv_client *c);
+/* Writes what the socket takes now without waiting. Returns bytes written
+ * (possibly 0), or -1 with c->err. */
+long evkv_client_write_some(evkv_client *c, const void *buf, size_t len);
+void evkv_client_close(evkv_client *c);
+
+/* Classifies msg as the answer to a search for key. For a hit, *result is
+ * the value (borrowed from msg). */
+evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len,
+                                 const json_t **result);
+
+#endif
