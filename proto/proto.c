@@ -392,12 +392,77 @@ int proto_dump_string(proto_buf *b, const char *s, size_t len)
     return b->failed ? -1 : 0;
 }
 
+/* Whether the decimal digits[0..n) x 10^exp10 (one digit before the point)
+ * reads back as v. */
+static int digits_round_trip(const char *digits, int n, int exp10, double v)
+{
+    char tmp[48];
+    snprintf(tmp, sizeof(tmp), "%c.%.*se%d", digits[0], n - 1, digits + 1, exp10);
+    return strtod(tmp, NULL) == fabs(v);
+}
+
+/* Finds the shortest digits that read back as v (> 0), as Python's repr
+ * does (David Gay's shortest mode). At each length the correctly rounded
+ * digits are tried first; when v lies on a tie or next to the edge of its
+ * rounding interval they may miss it while their neighbour one unit in the
+ * last place above or below hits it, so those are tried too. Returns the
+ * number of digits; *exp10 is the exponent of the first one. */
+static int shortest_digits(double v, char digits[20], int *exp10)
+{
+    char tmp[40];
+    for (int n = 1; n <= 17; n++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", n - 1, v);
+        /* tmp is d[.ddd]e[+-]XX */
+        int k = 0;
+        const char *p = tmp;
+        for (; *p != 'e'; p++)
+            if (*p != '.')
+                digits[k++] = *p;
+        int e = atoi(p + 1);
+        if (digits_round_trip(digits, n, e, v)) {
+            *exp10 = e;
+            return n;
+        }
+        for (int dir = 1; dir >= -1; dir -= 2) {
+            char d[20];
+            int de = e, i = n - 1;
+            memcpy(d, digits, (size_t)n);
+            while (i >= 0) { /* add or take one unit in the last place */
+                if (dir > 0 && d[i] == '9') {
+                    d[i--] = '0';
+                } else if (dir < 0 && d[i] == '0') {
+                    d[i--] = '9';
+                } else {
+                    d[i] += (char)dir;
+                    break;
+                }
+            }
+            if (i < 0 && dir > 0) { /* 99..9 + 1 = 100..0 */
+                d[0] = '1';
+                de++;
+            }
+            if (i < 0 || d[0] == '0')
+                continue; /* a shorter candidate, already tried */
+            if (digits_round_trip(d, n, de, v)) {
+                memcpy(digits, d, (size_t)n);
+                *exp10 = de;
+                return n;
+            }
+        }
+    }
+    snprintf(tmp, sizeof(tmp), "%.16e", v); /* unreachable: 17 digits always round-trip */
+    digits[0] = tmp[0];
+    memcpy(digits + 1, tmp + 2, 16);
+    *exp10 = atoi(tmp + 19);
+    return 17;
+}
+
 /* Writes v as Python's repr(float): the shortest digits that read back as
  * the same double, in fixed notation for exponents -4..15, else d.ddde+XX. */
 static void dump_real(proto_buf *b, double v)
 {
-    char tmp[40], digits[20], out[48];
-    int prec, exp10, ndig = 0;
+    char digits[20], out[48];
+    int exp10, ndig;
     size_t o = 0;
 
     if (v == 0) {
@@ -407,21 +472,9 @@ static void dump_real(proto_buf *b, double v)
             BUF_LIT(b, "0.0");
         return;
     }
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    /* tmp is [-]d[.ddd]e[+-]XX */
-    const char *p = tmp;
-    if (*p == '-') {
+    if (v < 0)
         out[o++] = '-';
-        p++;
-    }
-    for (; *p != 'e'; p++)
-        if (*p != '.')
-            digits[ndig++] = *p;
-    exp10 = atoi(p + 1);
+    ndig = shortest_digits(fabs(v), digits, &exp10);
     while (ndig > 1 && digits[ndig - 1] == '0')
         ndig--;
 

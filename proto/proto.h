@@ -90,7 +90,8 @@ void proto_decoder_free(proto_decoder *d);
 int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len);
 /* Decodes the next buffered message into *msg. */
 proto_status proto_decoder_next(proto_decoder *d, proto_message *msg);
-/* Bytes fed but not yet returned as (part of) a message. */
+/* Bytes fed but not yet consumed: those of a message's header count as
+ * consumed once the header is parsed, while its content is awaited. */
 size_t proto_decoder_buffered(const proto_decoder *d);
 /* Whether bytes of an unfinished message are buffered. */
 int proto_decoder_in_message(const proto_decoder *d);

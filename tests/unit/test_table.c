@@ -1,0 +1,230 @@
+/*
+ * test_table.c: unit tests of the lookup table (table_new/put/lookup/size).
+ *
+ * The builtin table, duplicates, enough keys to grow the index many times,
+ * and keys that only a binary-safe comparison tells apart.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "table.h"
+
+#define LIT(s) (s), (sizeof(s) - 1)
+
+static void expect_hit(const table *t, const char *key, size_t key_len, const char *want,
+                       size_t want_len)
+{
+    const char *v = NULL;
+    size_t vlen = 0;
+    if (table_lookup(t, key, key_len, &v, &vlen) != 1)
+        fail_msg("key '%.*s' (%zu bytes) not found", (int)key_len, key, key_len);
+    assert_int_equal(vlen, want_len);
+    assert_memory_equal(v, want, want_len);
+}
+
+static void expect_miss(const table *t, const char *key, size_t key_len)
+{
+    const char *v = NULL;
+    size_t vlen = 0;
+    if (table_lookup(t, key, key_len, &v, &vlen) != 0)
+        fail_msg("key '%.*s' (%zu bytes) found", (int)key_len, key, key_len);
+}
+
+static void test_builtin(void **state)
+{
+    (void)state;
+    table *t = table_builtin();
+
+    assert_non_null(t);
+    assert_int_equal(table_size(t), 3);
+    expect_hit(t, LIT("morpheus"), LIT("\"Follow the white rabbit. \xf0\x9f\x90\xb0\""));
+    expect_hit(t, LIT("ring"), LIT("\"In the caves beneath the Misty Mountains. \xf0\x9f\x92\x8d\""));
+    expect_hit(t, LIT("\xf0\x9f\x90\xb6"), LIT("\"\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90\""));
+    expect_miss(t, LIT("nope"));
+    expect_miss(t, LIT("Morpheus"));
+    expect_miss(t, LIT("morpheus "));
+    expect_miss(t, LIT("morpheu"));
+    expect_miss(t, "morpheus", 9); /* with its NUL */
+    expect_miss(t, LIT(""));
+    assert_true(table_memory(t) > 0);
+    table_free(t);
+    table_free(NULL);
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    table *t = table_new(0);
+
+    assert_non_null(t);
+    assert_int_equal(table_size(t), 0);
+    expect_miss(t, LIT(""));
+    expect_miss(t, LIT("anything"));
+    table_free(t);
+}
+
+static void test_duplicate(void **state)
+{
+    (void)state;
+    table *t = table_new(4);
+
+    assert_int_equal(table_put(t, LIT("k"), LIT("\"first\"")), 0);
+    assert_int_equal(table_put(t, LIT("k"), LIT("\"second\"")), 1);
+    assert_int_equal(table_put(t, LIT("k"), LIT("")), 1);
+    assert_int_equal(table_size(t), 1);
+    expect_hit(t, LIT("k"), LIT("\"first\""));
+    assert_int_equal(table_put(t, LIT("k2"), LIT("\"second\"")), 0);
+    assert_int_equal(table_size(t), 2);
+    table_free(t);
+}
+
+/* Starting from the smallest index, 100000 keys force many grows; every key
+ * keeps its value, and keys never put are missed. */
+static void test_many_keys(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    table *t = table_new(0);
+    char key[32], val[48];
+    size_t mem_before = table_memory(t);
+
+    assert_non_null(t);
+    for (int i = 0; i < N; i++) {
+        int kl = snprintf(key, sizeof(key), "key-%d", i);
+        int vl = snprintf(val, sizeof(val), "\"value %d\"", i * 7);
+        assert_int_equal(table_put(t, key, (size_t)kl, val, (size_t)vl), 0);
+    }
+    assert_int_equal(table_size(t), N);
+    assert_true(table_memory(t) > mem_before + N * 8);
+    for (int i = 0; i < N; i++) {
+        int kl = snprintf(key, sizeof(key), "key-%d", i);
+        int vl = snprintf(val, sizeof(val), "\"value %d\"", i * 7);
+        expect_hit(t, key, (size_t)kl, val, (size_t)vl);
+    }
+    for (int i = N; i < 2 * N; i++) {
+        int kl = snprintf(key, sizeof(key), "key-%d", i);
+        expect_miss(t, key, (size_t)kl);
+    }
+    expect_miss(t, LIT("key-"));
+    expect_miss(t, LIT("key-0 "));
+    expect_miss(t, LIT("key-00"));
+    /* re-putting any of them is a duplicate, and changes nothing */
+    for (int i = 0; i < N; i += 997) {
+        int kl = snprintf(key, sizeof(key), "key-%d", i);
+        assert_int_equal(table_put(t, key, (size_t)kl, LIT("0")), 1);
+    }
+    assert_int_equal(table_size(t), N);
+    expect_hit(t, LIT("key-0"), LIT("\"value 0\""));
+    table_free(t);
+}
+
+/* Sized up front: no grow needed, same answers. */
+static void test_presized(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    table *t = table_new(N);
+    char key[32];
+
+    for (int i = 0; i < N; i++) {
+        int kl = snprintf(key, sizeof(key), "%08x", (unsigned)i * 2654435761u);
+        assert_int_equal(table_put(t, key, (size_t)kl, key, (size_t)kl), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        int kl = snprintf(key, sizeof(key), "%08x", (unsigned)i * 2654435761u);
+        expect_hit(t, key, (size_t)kl, key, (size_t)kl);
+    }
+    assert_int_equal(table_size(t), N);
+    table_free(t);
+}
+
+static void test_binary_keys(void **state)
+{
+    (void)state;
+    table *t = table_new(2);
+
+    /* length 0 and NUL bytes */
+    assert_int_equal(table_put(t, "", 0, LIT("\"empty\"")), 0);
+    assert_int_equal(table_put(t, "\0", 1, LIT("\"nul\"")), 0);
+    assert_int_equal(table_put(t, "\0\0", 2, LIT("\"nulnul\"")), 0);
+    assert_int_equal(table_put(t, LIT("a\0b"), LIT("\"a0b\"")), 0);
+    assert_int_equal(table_put(t, LIT("a\0c"), LIT("\"a0c\"")), 0);
+    assert_int_equal(table_put(t, LIT("a"), LIT("\"a\"")), 0);
+    assert_int_equal(table_put(t, LIT("a\0"), LIT("\"a0\"")), 0);
+    /* differ only after the first 8 bytes, or only in length */
+    assert_int_equal(table_put(t, LIT("abcdefgh1"), LIT("\"1\"")), 0);
+    assert_int_equal(table_put(t, LIT("abcdefgh2"), LIT("\"2\"")), 0);
+    assert_int_equal(table_put(t, LIT("abcdefgh"), LIT("\"8\"")), 0);
+    assert_int_equal(table_put(t, LIT("abcdefgh\0"), LIT("\"8+nul\"")), 0);
+    assert_int_equal(table_put(t, LIT("abcdefghijklmnoX"), LIT("\"X\"")), 0);
+    assert_int_equal(table_put(t, LIT("abcdefghijklmnoY"), LIT("\"Y\"")), 0);
+    assert_int_equal(table_put(t, LIT("abcdefghijklmnopq"), LIT("\"q\"")), 0);
+    assert_int_equal(table_put(t, LIT("\xff\xfe\x80\x00\x01zzzz"), LIT("\"bin\"")), 0);
+    /* an empty value */
+    assert_int_equal(table_put(t, LIT("novalue"), "", 0), 0);
+    assert_int_equal(table_size(t), 16);
+
+    expect_hit(t, "", 0, LIT("\"empty\""));
+    expect_hit(t, "\0", 1, LIT("\"nul\""));
+    expect_hit(t, "\0\0", 2, LIT("\"nulnul\""));
+    expect_hit(t, LIT("a\0b"), LIT("\"a0b\""));
+    expect_hit(t, LIT("a\0c"), LIT("\"a0c\""));
+    expect_hit(t, LIT("a"), LIT("\"a\""));
+    expect_hit(t, LIT("a\0"), LIT("\"a0\""));
+    expect_hit(t, LIT("abcdefgh1"), LIT("\"1\""));
+    expect_hit(t, LIT("abcdefgh2"), LIT("\"2\""));
+    expect_hit(t, LIT("abcdefgh"), LIT("\"8\""));
+    expect_hit(t, LIT("abcdefgh\0"), LIT("\"8+nul\""));
+    expect_hit(t, LIT("abcdefghijklmnoX"), LIT("\"X\""));
+    expect_hit(t, LIT("abcdefghijklmnoY"), LIT("\"Y\""));
+    expect_hit(t, LIT("abcdefghijklmnopq"), LIT("\"q\""));
+    expect_hit(t, LIT("\xff\xfe\x80\x00\x01zzzz"), LIT("\"bin\""));
+    expect_hit(t, LIT("novalue"), "", 0);
+
+    expect_miss(t, "\0\0\0", 3);
+    expect_miss(t, LIT("a\0d"));
+    expect_miss(t, LIT("abcdefgh3"));
+    expect_miss(t, LIT("abcdefghijklmnoZ"));
+    expect_miss(t, LIT("abcdefghijklmnop"));
+    expect_miss(t, LIT("\xff\xfe\x80\x00\x01zzzy"));
+    assert_int_equal(table_put(t, "", 0, LIT("\"again\"")), 1);
+    assert_int_equal(table_put(t, LIT("a\0b"), LIT("\"again\"")), 1);
+    table_free(t);
+}
+
+/* Values are returned byte for byte, including large ones. */
+static void test_large_value(void **state)
+{
+    (void)state;
+    enum { LEN = 200000 };
+    static char big[LEN];
+    table *t = table_new(1);
+
+    for (size_t i = 0; i < LEN; i++)
+        big[i] = (char)(i * 31 + 7);
+    assert_int_equal(table_put(t, LIT("small"), LIT("1")), 0);
+    assert_int_equal(table_put(t, LIT("big"), big, LEN), 0);
+    assert_int_equal(table_put(t, big, 5000, LIT("\"long key\"")), 0);
+    expect_hit(t, LIT("small"), LIT("1"));
+    expect_hit(t, LIT("big"), big, LEN);
+    expect_hit(t, big, 5000, LIT("\"long key\""));
+    expect_miss(t, big, 4999);
+    table_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_duplicate),   cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_presized),    cmocka_unit_test(test_binary_keys),
+        cmocka_unit_test(test_large_value),
+    };
+    return cmocka_run_group_tests_name("table", tests, NULL, NULL);
+}
