@@ -254,7 +254,7 @@ int main(int argc, char **argv)
             opt.data = optarg;
             break;
         case 'f':
-            if (load_format_parse(optarg, &opt.format) != 0) {
+            if (datafile_format_parse(optarg, &opt.format) != 0) {
                 fprintf(stderr, "evkv-server: --format must be json or tsv, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }

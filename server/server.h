@@ -24,7 +24,7 @@ typedef struct server_options {
     const char *host;   /* address to listen on */
     const char *port;   /* port, as text; "0" picks a free one */
     const char *data;   /* data file, or NULL for the built-in table */
-    load_format format; /* how to read the data file */
+    datafile_format format; /* how to read the data file */
     int echo;           /* raw echo mode: send back whatever arrives */
     int verbose;        /* log each request on stderr */
     proto_limits limits;
