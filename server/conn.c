@@ -155,11 +155,10 @@ static int conn_feed(struct conn *c, struct evbuffer *in)
     return 0;
 }
 
-/* Handles what arrived on c. Returns -1 if c was closed. */
-static int conn_on_input(struct conn *c)
+/* Handles the bytes in `in` (drained) as input of c. Returns -1 if c was
+ * closed. */
+static int conn_on_input(struct conn *c, struct evbuffer *in)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-
     if (c->srv->opt->echo) {
         if (evbuffer_add_buffer(bufferevent_get_output(c->bev), in) == 0)
             return 0;
@@ -179,8 +178,7 @@ static int conn_on_input(struct conn *c)
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
-    conn_on_input(arg);
+    conn_on_input(arg, bufferevent_get_input(bev));
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
@@ -243,12 +241,23 @@ void conn_stop_all(server *srv)
         if (c->closing)
             continue;
         /* Take in whatever the kernel already holds for this socket, so a
-         * request that fully arrived before the stop is still answered. */
-        struct evbuffer *in = bufferevent_get_input(c->bev);
+         * request that fully arrived before the stop is still answered.
+         * Outside its own read callback a bufferevent keeps the end of its
+         * input buffer frozen (evbuffer_read on it fails), so read into a
+         * buffer of our own. */
+        struct evbuffer *pending = evbuffer_new();
         evutil_socket_t fd = bufferevent_getfd(c->bev);
-        while (evbuffer_read(in, fd, 65536) > 0)
+        int rc;
+        if (pending == NULL) {
+            conn_close(c);
+            continue;
+        }
+        evbuffer_add_buffer(pending, bufferevent_get_input(c->bev));
+        while (evbuffer_read(pending, fd, 65536) > 0)
             ;
-        if (conn_on_input(c) == 0 && !c->closing)
+        rc = conn_on_input(c, pending);
+        evbuffer_free(pending);
+        if (rc == 0 && !c->closing)
             conn_close_after_flush(c);
     }
 }
