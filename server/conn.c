@@ -48,7 +48,7 @@ static void log_escape(char *out, size_t outlen, const char *s, size_t len)
 
 static void conn_log_request(struct conn *c, const proto_message *msg, handler_outcome outcome)
 {
-    char what[256];
+    char what[512];
     if (msg == NULL) {
         snprintf(what, sizeof(what), "bad frame: %s", c->dec.errstr);
     } else if (msg->is_json && json_is_object(msg->json)) {

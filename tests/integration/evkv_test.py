@@ -1,0 +1,363 @@
+"""
+evkv_test.py: shared helpers for evkv's integration tests.
+
+Every test starts the real evkv-server on an ephemeral port of 127.0.0.1
+(--port 0, the port read back from the start line on stderr) and talks to
+it over real sockets. Requests are encoded exactly as the "Socket
+Programming in Python" guide's app-client encodes them, and expected
+answers are computed the way its app-server computes them, so a byte-exact
+comparison checks evkv against the reference, not against itself.
+
+The binaries come from the environment (CTest sets them):
+  EVKV_SERVER  path to evkv-server
+  EVKV_CLI     path to evkv-cli
+Run by hand, they default to ../../build/{server,client}/ from this file.
+"""
+
+import collections
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_BUILD = os.path.join(HERE, "..", "..", "build")
+SERVER = os.environ.get("EVKV_SERVER") or os.path.join(_BUILD, "server", "evkv-server")
+CLI = os.environ.get("EVKV_CLI") or os.path.join(_BUILD, "client", "evkv-cli")
+
+HOST = "127.0.0.1"
+IO_TIMEOUT = 10.0  # seconds any single socket operation may take
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 15.0  # the server's own drain grace is 5 s
+
+START_RE = re.compile(r"^evkv-server: listening on 127\.0\.0\.1:(\d+) \((.*)\)$", re.M)
+STOP_RE = re.compile(r"^evkv-server: stopped on (SIGTERM|SIGINT) after (\d+) requests$", re.M)
+
+# The guide's default table.
+TABLE = {
+    "morpheus": "Follow the white rabbit. \U0001f430",
+    "ring": "In the caves beneath the Misty Mountains. \U0001f48d",
+    "\U0001f436": "\U0001f43e Playing ball! \U0001f3d0",
+}
+
+CLIENT_BINARY_TYPE = "binary/custom-client-binary-type"
+SERVER_BINARY_TYPE = "binary/custom-server-binary-type"
+
+
+# ---- encoding, as the guide's libclient.py / libserver.py do it ----
+
+def json_encode(obj):
+    """The reference's _json_encode(obj, "utf-8")."""
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+def message(content, content_type, content_encoding, byteorder=None, content_length=None):
+    """The reference's _create_message: protoheader + JSON header + content."""
+    header = json_encode({
+        "byteorder": byteorder or sys.byteorder,
+        "content-type": content_type,
+        "content-encoding": content_encoding,
+        "content-length": len(content) if content_length is None else content_length,
+    })
+    return struct.pack(">H", len(header)) + header + content
+
+
+def raw_frame(header_obj_or_bytes, content=b""):
+    """A frame with an arbitrary header (an object, or bytes as they are)."""
+    if isinstance(header_obj_or_bytes, (bytes, bytearray)):
+        header = bytes(header_obj_or_bytes)
+    else:
+        header = json_encode(header_obj_or_bytes)
+    return struct.pack(">H", len(header)) + header + content
+
+
+def search_request(value, action="search"):
+    """A text/json request, as app-client.py builds one for "search"."""
+    return message(json_encode({"action": action, "value": value}), "text/json", "utf-8")
+
+
+def json_request(obj):
+    """A text/json request whose content is any JSON value."""
+    return message(json_encode(obj), "text/json", "utf-8")
+
+
+def binary_request(data):
+    """A binary request, as app-client.py builds one for other actions."""
+    return message(bytes(data), CLIENT_BINARY_TYPE, "binary")
+
+
+def result_answer(result):
+    """The reference server's text/json answer {"result": result}."""
+    return message(json_encode({"result": result}), "text/json", "utf-8")
+
+
+def search_answer(key, table=TABLE):
+    """The reference server's answer to searching key in table."""
+    if key in table:
+        return result_answer(table[key])
+    return result_answer(f"No match for '{key}'.")
+
+
+def binary_answer(data):
+    """The reference server's answer to a binary request with content data."""
+    return message(b"First 10 bytes of request: " + bytes(data)[:10], SERVER_BINARY_TYPE, "binary")
+
+
+def free_port():
+    """A port nobody listened on a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+# ---- the server ----
+
+class Server:
+    """One evkv-server process. stderr and stdout go to temporary files, so
+    the server can never block on a full pipe."""
+
+    def __init__(self, *args, argv=None):
+        self.stderr_file = tempfile.TemporaryFile()
+        self.stdout_file = tempfile.TemporaryFile()
+        if argv is None:
+            argv = ["--host", HOST, "--port", "0"] + list(args)
+        self.argv = [SERVER] + list(argv)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=self.stdout_file, stderr=self.stderr_file)
+        self.port = None
+        self.source = None
+
+    def stderr(self):
+        self.stderr_file.seek(0)
+        return self.stderr_file.read().decode("utf-8", "replace")
+
+    def stdout(self):
+        self.stdout_file.seek(0)
+        return self.stdout_file.read().decode("utf-8", "replace")
+
+    def wait_started(self, timeout=START_TIMEOUT):
+        """Waits for the start line; returns the port."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = START_RE.search(self.stderr())
+            if m:
+                self.port = int(m.group(1))
+                self.source = m.group(2)
+                return self.port
+            if self.proc.poll() is not None:
+                raise AssertionError(f"evkv-server exited with {self.proc.returncode} before "
+                                     f"listening; stderr:\n{self.stderr()}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError(f"no start line within {timeout} s; stderr:\n{self.stderr()}")
+            time.sleep(0.01)
+
+    def wait_exit(self, timeout=STOP_TIMEOUT):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"evkv-server still running {timeout} s later; stderr:\n"
+                                 f"{self.stderr()}")
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        """Sends sig and returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.wait_exit(timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close_files(self):
+        self.stderr_file.close()
+        self.stdout_file.close()
+
+    def connect(self, timeout=IO_TIMEOUT):
+        return Conn(self.port, timeout)
+
+
+Answer = collections.namedtuple("Answer", "raw header content")
+
+
+def answer_result(answer):
+    """The "result" of a text/json answer."""
+    assert answer.header["content-type"] == "text/json", answer
+    return json.loads(answer.content.decode("utf-8"))["result"]
+
+
+class Conn:
+    """A client connection with an incremental answer reader."""
+
+    def __init__(self, port, timeout=IO_TIMEOUT):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.buf = bytearray()
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def send_in_background(self, data):
+        """sendall(data) in one call from a thread, so a large pipeline can
+        be read while it is written. Returns the thread; join it."""
+        errors = []
+
+        def run():
+            try:
+                self.sock.sendall(data)
+            except OSError as e:  # pragma: no cover - reported by join_sender
+                errors.append(e)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.errors = errors
+        t.start()
+        return t
+
+    def _fill(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise EOFError(f"connection closed with {len(self.buf)} of {n} bytes buffered: "
+                               f"{bytes(self.buf[:200])!r}")
+            self.buf += chunk
+
+    def read_answer(self):
+        """Reads exactly one message; returns an Answer."""
+        self._fill(2)
+        (hlen,) = struct.unpack(">H", self.buf[:2])
+        self._fill(2 + hlen)
+        header = json.loads(bytes(self.buf[2:2 + hlen]).decode("utf-8"))
+        total = 2 + hlen + header["content-length"]
+        self._fill(total)
+        raw = bytes(self.buf[:total])
+        del self.buf[:total]
+        return Answer(raw, header, raw[2 + hlen:])
+
+    def read_answers(self, n):
+        return [self.read_answer() for _ in range(n)]
+
+    def read_exactly(self, n):
+        self._fill(n)
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        return data
+
+    def exchange(self, request):
+        """Sends one request, returns its answer's raw bytes."""
+        self.send(request)
+        return self.read_answer().raw
+
+    def at_eof(self):
+        """True if the peer closed (recv returns b'') with nothing more
+        buffered; raises if more bytes arrive."""
+        if self.buf:
+            raise AssertionError(f"unexpected bytes before EOF: {bytes(self.buf[:200])!r}")
+        chunk = self.sock.recv(1 << 16)
+        if chunk:
+            raise AssertionError(f"expected EOF, got {chunk[:200]!r}")
+        return True
+
+
+def send_and_close_rudely(port, data):
+    """Connects, sends data, and resets the connection (SO_LINGER 0)."""
+    s = socket.create_connection((HOST, port), timeout=IO_TIMEOUT)
+    if data:
+        s.sendall(data)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def guide_client_exchange(port, request):
+    """What app-client.py does: connect, send one request, read one whole
+    answer with recv(4096), close. Returns the answer's bytes."""
+    s = socket.create_connection((HOST, port), timeout=IO_TIMEOUT)
+    try:
+        s.sendall(request)
+        buf = b""
+        need = None
+        while need is None or len(buf) < need:
+            data = s.recv(4096)
+            if not data:
+                raise EOFError(f"peer closed after {buf!r}")
+            buf += data
+            if need is None and len(buf) >= 2:
+                (hlen,) = struct.unpack(">H", buf[:2])
+                if len(buf) >= 2 + hlen:
+                    header = json.loads(buf[2:2 + hlen].decode("utf-8"))
+                    need = 2 + hlen + header["content-length"]
+        return buf
+    finally:
+        s.close()
+
+
+# ---- the test case base ----
+
+class ServerTestCase(unittest.TestCase):
+    """A TestCase that starts servers and, at cleanup, stops each one with
+    SIGTERM and checks that it exited 0 with a stop line."""
+
+    maxDiff = 4000
+
+    def start_server(self, *args, argv=None):
+        srv = Server(*args, argv=argv)
+        self.addCleanup(self._cleanup_server, srv)
+        srv.wait_started()
+        return srv
+
+    def _cleanup_server(self, srv):
+        try:
+            if srv.proc.poll() is None:
+                rc = srv.stop()
+                self.assertEqual(rc, 0, f"evkv-server exit status on SIGTERM; stderr:\n{srv.stderr()}")
+                self.assertRegex(srv.stderr(), STOP_RE)
+        finally:
+            srv.kill()
+            srv.close_files()
+
+    def connect(self, srv):
+        c = srv.connect()
+        self.addCleanup(c.close)
+        return c
+
+    def assert_search(self, conn, key, table=TABLE):
+        """Searches key on conn and checks the answer byte for byte."""
+        self.assertEqual(conn.exchange(search_request(key)), search_answer(key, table))
+
+    def assert_error_answer(self, answer):
+        """Checks that answer is a well-formed text/json error answer,
+        encoded as the reference encodes it; returns the result text."""
+        self.assertEqual(answer.header["content-type"], "text/json")
+        self.assertEqual(answer.header["content-encoding"], "utf-8")
+        result = answer_result(answer)
+        self.assertIsInstance(result, str)
+        self.assertTrue(result.startswith("Error: "), result)
+        self.assertGreater(len(result), len("Error: "))
+        self.assertEqual(answer.raw, result_answer(result))
+        return result
+
+
+def main():
+    if not os.access(SERVER, os.X_OK):
+        sys.exit(f"evkv-server not found at {SERVER} (set EVKV_SERVER)")
+    unittest.main(verbosity=2)

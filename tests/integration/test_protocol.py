@@ -1,0 +1,306 @@
+"""integration.protocol: answers byte for byte as the reference server's."""
+
+import json
+import socket
+import sys
+import time
+import unittest
+
+import evkv_test as t
+
+
+class ExamplesTest(t.ServerTestCase):
+    """Every example of PROTOCOL.md, on one connection kept open."""
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.conn = self.connect(self.srv)
+
+    def test_start_line_names_the_builtin_table(self):
+        self.assertIn("3 keys", self.srv.source)
+
+    def test_morpheus(self):
+        self.assert_search(self.conn, "morpheus")
+
+    def test_nope(self):
+        self.assertEqual(self.conn.exchange(t.search_request("nope")),
+                         t.result_answer("No match for 'nope'."))
+
+    def test_invalid_action_double(self):
+        self.assertEqual(self.conn.exchange(t.search_request("x", action="double")),
+                         t.result_answer("Error: invalid action 'double'."))
+
+    def test_binary_double12(self):
+        self.assertEqual(self.conn.exchange(t.binary_request(b"double12")),
+                         t.binary_answer(b"double12"))
+
+    def test_escaped_key(self):
+        key = 'a"b\\c\n'
+        answer = self.conn.exchange(t.search_request(key))
+        self.assertEqual(answer, t.result_answer(f"No match for '{key}'."))
+        self.assertIn(b'{"result": "No match for \'a\\"b\\\\c\\n\'."}', answer)
+
+    def test_dog_key(self):
+        self.assert_search(self.conn, "\U0001f436")
+
+    def test_ring(self):
+        self.assert_search(self.conn, "ring")
+
+    def test_empty_binary_request(self):
+        self.assertEqual(self.conn.exchange(t.binary_request(b"")), t.binary_answer(b""))
+        self.assertTrue(t.binary_answer(b"").endswith(b"First 10 bytes of request: "))
+
+    def test_binary_longer_than_ten_bytes(self):
+        data = bytes(range(256)) * 4
+        self.assertEqual(self.conn.exchange(t.binary_request(data)), t.binary_answer(data))
+
+    def test_binary_with_other_content_types(self):
+        # Only exactly "text/json" is JSON; anything else is binary.
+        for ctype in ("application/json", "TEXT/JSON", "text/json ", "", "text/jsonx"):
+            content = b'{"action": "search", "value": "morpheus"}'
+            req = t.message(content, ctype, "utf-8")
+            self.assertEqual(self.conn.exchange(req), t.binary_answer(content), ctype)
+
+    def test_all_examples_on_one_connection(self):
+        for key in ("morpheus", "nope", 'a"b\\c\n', "\U0001f436", "ring"):
+            self.assert_search(self.conn, key)
+        self.assertEqual(self.conn.exchange(t.binary_request(b"double12")),
+                         t.binary_answer(b"double12"))
+        self.assertEqual(self.conn.exchange(t.binary_request(b"")), t.binary_answer(b""))
+
+
+@unittest.skipUnless(sys.byteorder == "little", "PROTOCOL.md's literals are little-endian")
+class LiteralBytesTest(t.ServerTestCase):
+    """The literal bytes printed in PROTOCOL.md."""
+
+    MORPHEUS_REQUEST = (b'\x00g{"byteorder": "little", "content-type": "text/json", '
+                        b'"content-encoding": "utf-8", "content-length": 41}'
+                        b'{"action": "search", "value": "morpheus"}')
+    MORPHEUS_ANSWER = (b'\x00g{"byteorder": "little", "content-type": "text/json", '
+                       b'"content-encoding": "utf-8", "content-length": 43}'
+                       b'{"result": "Follow the white rabbit. \xf0\x9f\x90\xb0"}')
+    DOUBLE12_REQUEST = (b'\x00~{"byteorder": "little", "content-type": "binary/custom-client-binary-type", '
+                        b'"content-encoding": "binary", "content-length": 8}double12')
+    DOUBLE12_ANSWER = (b'\x00\x7f{"byteorder": "little", "content-type": '
+                       b'"binary/custom-server-binary-type", "content-encoding": "binary", '
+                       b'"content-length": 35}First 10 bytes of request: double12')
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.conn = self.connect(self.srv)
+
+    def test_helpers_agree_with_the_literals(self):
+        self.assertEqual(t.search_request("morpheus"), self.MORPHEUS_REQUEST)
+        self.assertEqual(t.search_answer("morpheus"), self.MORPHEUS_ANSWER)
+        self.assertEqual(t.binary_request(b"double12"), self.DOUBLE12_REQUEST)
+        self.assertEqual(t.binary_answer(b"double12"), self.DOUBLE12_ANSWER)
+
+    def test_morpheus_literal(self):
+        self.assertEqual(self.conn.exchange(self.MORPHEUS_REQUEST), self.MORPHEUS_ANSWER)
+
+    def test_double12_literal(self):
+        self.assertEqual(self.conn.exchange(self.DOUBLE12_REQUEST), self.DOUBLE12_ANSWER)
+
+    def test_other_answer_literals(self):
+        self.conn.send(t.search_request("nope"))
+        self.assertTrue(self.conn.read_answer().raw.endswith(
+            b'"content-length": 34}{"result": "No match for \'nope\'."}'))
+        self.conn.send(t.search_request("x", action="double"))
+        self.assertTrue(self.conn.read_answer().raw.endswith(
+            b'"content-length": 45}{"result": "Error: invalid action \'double\'."}'))
+
+
+class KeysTest(t.ServerTestCase):
+    """Unusual keys come back escaped exactly as Python's json escapes them."""
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.conn = self.connect(self.srv)
+
+    def test_control_character_lowercase_hex(self):
+        answer = self.conn.exchange(t.search_request("\x01"))
+        self.assertEqual(answer, t.result_answer("No match for '\x01'."))
+        self.assertIn(b"\\u0001", answer)
+
+    def test_every_control_character(self):
+        for c in range(0x20):
+            self.assert_search(self.conn, chr(c))
+        key = "".join(chr(c) for c in range(0x20)) + "\x7f"
+        answer = self.conn.exchange(t.search_request(key))
+        self.assertEqual(answer, t.search_answer(key))
+        for esc in (b"\\u001f", b"\\u001b", b"\\u000b", b"\\b", b"\\f", b"\\n", b"\\r", b"\\t"):
+            self.assertIn(esc, answer)
+
+    def test_nul_in_key(self):
+        self.assert_search(self.conn, "a\x00b")
+
+    def test_slash_and_unicode_separators_not_escaped(self):
+        key = "a/b\u2028\u2029\u00e9\ufeff"
+        answer = self.conn.exchange(t.search_request(key))
+        self.assertEqual(answer, t.search_answer(key))
+        self.assertIn("a/b\u2028".encode("utf-8"), answer)
+
+    def test_non_ascii_keys(self):
+        for key in ("\u00e9t\u00e9", "\u65e5\u672c\u8a9e", "\U0001f436\U0001f436", "\u0645\u0631\u062d\u0628\u0627",
+                    "\U0010ffff", "\ud7ff\ue000"):
+            self.assert_search(self.conn, key)
+
+    def test_empty_key(self):
+        self.assertEqual(self.conn.exchange(t.search_request("")), t.result_answer("No match for ''."))
+
+    def test_long_key(self):
+        key = "k\u00e9y" * 50000  # 200 kB of UTF-8, under the 1 MiB limit
+        self.assert_search(self.conn, key)
+
+    def test_near_misses(self):
+        for key in ("Morpheus", "morpheus ", " morpheus", "morpheu", "morpheus\x00", "rin", "\U0001f437"):
+            self.assert_search(self.conn, key)
+
+    def test_request_with_ascii_escapes_finds_the_key(self):
+        # A client with ensure_ascii=True writes the dog as a surrogate pair.
+        content = json.dumps({"action": "search", "value": "\U0001f436"}).encode("ascii")
+        self.assertIn(b"\\ud83d\\udc36", content)
+        req = t.message(content, "text/json", "utf-8")
+        self.assertEqual(self.conn.exchange(req), t.search_answer("\U0001f436"))
+
+    def test_request_content_with_other_whitespace_and_order(self):
+        content = b'\n { "value" :"ring" ,\t"action":"search" }\r\n'
+        req = t.message(content, "text/json", "utf-8")
+        self.assertEqual(self.conn.exchange(req), t.search_answer("ring"))
+
+    def test_extra_request_keys_ignored(self):
+        req = t.json_request({"action": "search", "value": "morpheus", "extra": [1, 2]})
+        self.assertEqual(self.conn.exchange(req), t.search_answer("morpheus"))
+
+    def test_invalid_actions_echo_the_action(self):
+        for action in ("", "Search", "SEARCH", "search ", "\U0001f436", 'q"\\\x02'):
+            req = t.search_request("morpheus", action=action)
+            self.assertEqual(self.conn.exchange(req),
+                             t.result_answer(f"Error: invalid action '{action}'."), repr(action))
+
+
+class HeaderVariantsTest(t.ServerTestCase):
+    """Headers the reference accepts are accepted."""
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.conn = self.connect(self.srv)
+
+    def test_big_endian_byteorder(self):
+        req = t.message(t.json_encode({"action": "search", "value": "ring"}), "text/json", "utf-8",
+                        byteorder="big")
+        self.assertEqual(self.conn.exchange(req), t.search_answer("ring"))
+
+    def test_keys_in_other_order_and_extra_keys(self):
+        content = t.json_encode({"action": "search", "value": "morpheus"})
+        header = {"content-length": len(content), "x-extra": {"a": [1]},
+                  "content-encoding": "utf-8", "content-type": "text/json", "byteorder": "little"}
+        self.assertEqual(self.conn.exchange(t.raw_frame(header, content)), t.search_answer("morpheus"))
+
+    def test_compact_header(self):
+        content = t.json_encode({"action": "search", "value": "morpheus"})
+        header = json.dumps({"byteorder": "little", "content-type": "text/json",
+                             "content-encoding": "utf-8", "content-length": len(content)},
+                            separators=(",", ":")).encode()
+        self.assertEqual(self.conn.exchange(t.raw_frame(header, content)), t.search_answer("morpheus"))
+
+    def test_binary_encoding_is_not_checked(self):
+        req = t.message(b"double12", t.CLIENT_BINARY_TYPE, "latin-1")
+        self.assertEqual(self.conn.exchange(req), t.binary_answer(b"double12"))
+
+    def test_answers_carry_host_byteorder(self):
+        self.conn.send(t.search_request("morpheus"))
+        self.assertEqual(self.conn.read_answer().header["byteorder"], sys.byteorder)
+
+
+class ConnectionsTest(t.ServerTestCase):
+    """Connection handling: the guide's client, many clients, dribbled bytes."""
+
+    def setUp(self):
+        self.srv = self.start_server()
+
+    def test_guide_client_200_times(self):
+        for i in range(200):
+            if i % 3 == 0:
+                req, want = t.search_request("morpheus"), t.search_answer("morpheus")
+            elif i % 3 == 1:
+                req, want = t.binary_request(b"double12"), t.binary_answer(b"double12")
+            else:
+                key = f"key{i}"
+                req, want = t.search_request(key), t.search_answer(key)
+            self.assertEqual(t.guide_client_exchange(self.srv.port, req), want, f"exchange {i}")
+
+    def test_guide_client_server_closes_nothing_first(self):
+        # The connection stays open after an answer: a second request works.
+        with self.srv.connect() as c:
+            for _ in range(3):
+                self.assert_search(c, "ring")
+
+    def test_half_close_after_request(self):
+        with self.srv.connect() as c:
+            c.send(t.search_request("morpheus") + t.binary_request(b"abc"))
+            c.sock.shutdown(socket.SHUT_WR)
+            self.assertEqual(c.read_answer().raw, t.search_answer("morpheus"))
+            self.assertEqual(c.read_answer().raw, t.binary_answer(b"abc"))
+            self.assertTrue(c.at_eof())
+
+    def test_many_concurrent_clients(self):
+        conns = [self.connect(self.srv) for _ in range(64)]
+        for round_ in range(3):
+            for i, c in enumerate(conns):
+                c.send(t.search_request(f"k{i}.{round_}") + t.search_request("ring"))
+            for i, c in enumerate(reversed(conns)):
+                i = len(conns) - 1 - i
+                self.assertEqual(c.read_answer().raw, t.search_answer(f"k{i}.{round_}"))
+                self.assertEqual(c.read_answer().raw, t.search_answer("ring"))
+
+    def test_bytes_dribbled_one_at_a_time(self):
+        c = self.connect(self.srv)
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        data = t.search_request("\U0001f436") + t.binary_request(b"double12") + t.search_request("nope")
+        for i in range(len(data)):
+            c.send(data[i:i + 1])
+            if i < 60:
+                time.sleep(0.002)  # make sure the first frame arrives in pieces
+        self.assertEqual(c.read_answer().raw, t.search_answer("\U0001f436"))
+        self.assertEqual(c.read_answer().raw, t.binary_answer(b"double12"))
+        self.assertEqual(c.read_answer().raw, t.search_answer("nope"))
+
+    def test_frame_split_at_every_boundary(self):
+        c = self.connect(self.srv)
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        req = t.search_request("morpheus")
+        for cut in (1, 2, 3, len(req) - 42, len(req) - 41, len(req) - 1):
+            c.send(req[:cut])
+            time.sleep(0.02)
+            c.send(req[cut:])
+            self.assertEqual(c.read_answer().raw, t.search_answer("morpheus"), f"cut at {cut}")
+
+
+class StricterThanReferenceTest(t.ServerTestCase):
+    """Requests the reference server answers normally but evkv refuses, as
+    the README says: jansson's parser is stricter than Python's json module.
+    The answer must name the problem, and the connection must go on."""
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.conn = self.connect(self.srv)
+
+    def assert_refused_then_usable(self, req, why):
+        self.conn.send(req)
+        result = self.assert_error_answer(self.conn.read_answer())
+        self.assertIn("content is not valid JSON", result)
+        self.assertIn(why, result)
+        self.assert_search(self.conn, "ring")
+
+    def test_nul_in_an_ignored_object_key(self):
+        req = t.json_request({"action": "search", "value": "ring", "x\x00": 1})
+        self.assert_refused_then_usable(req, "NUL byte in object key")
+
+    def test_integer_beyond_int64_in_an_ignored_key(self):
+        req = t.json_request({"action": "search", "value": "ring", "extra": 2 ** 70})
+        self.assert_refused_then_usable(req, "too big integer")
+
+
+if __name__ == "__main__":
+    t.main()
