@@ -132,7 +132,8 @@ typedef struct bconn {
     proto_decoder dec;
     inflight *ring; /* -P slots, a FIFO */
     unsigned head, count;
-    uint64_t next_sched; /* open loop */
+    uint64_t next_sched;    /* open loop */
+    uint64_t last_progress; /* last answer, or the send that ended idleness */
     int connected;
 } bconn;
 
@@ -150,7 +151,7 @@ typedef struct bthread {
     int stopping;
     uint64_t requests, hits, misses; /* measured */
     uint64_t errors;                 /* warmup included: any error fails the run */
-    uint64_t last_answer, last_progress;
+    uint64_t last_answer;
     histogram hist, interval;
     uint64_t interval_requests, interval_errors;
     size_t tick_index;
@@ -463,6 +464,8 @@ static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
         proto_encode_request(s, "search", 6, key, len);
     }
     bufferevent_write(c->bev, s->data, s->len);
+    if (c->count == 0)
+        c->last_progress = t_sched;
     inflight *f = &c->ring[(c->head + c->count) % (unsigned)th->b->opt.depth];
     f->t_sched = t_sched;
     f->key = k;
@@ -505,11 +508,19 @@ static void conn_issue(bconn *c)
     }
 }
 
+/* Closes c's connection. Requests still in flight on it are counted as
+ * sent and failed. */
 static void conn_drop(bconn *c, const char *why)
 {
     bthread *th = c->th;
     if (c->count)
         bench_error(th, c->count, "%s (%u requests unanswered)", why, c->count);
+    for (unsigned i = 0; i < c->count; i++) {
+        if (c->ring[(c->head + i) % (unsigned)th->b->opt.depth].t_sched >= th->b->t_measure) {
+            th->requests++;
+            th->interval_requests++;
+        }
+    }
     th->inflight -= c->count;
     c->count = 0;
     if (c->bev) {
@@ -519,6 +530,11 @@ static void conn_drop(bconn *c, const char *why)
     c->connected = 0;
     proto_decoder_free(&c->dec);
     proto_decoder_init(&c->dec, NULL);
+    if (!th->stopping && !th->b->opt.reconnect) {
+        /* A persistent connection comes back shortly (conn_timer_cb). */
+        struct timeval retry = {0, 100 * 1000};
+        evtimer_add(c->timer, &retry);
+    }
 }
 
 /* What the answer for key k must be; for EXPECT_HIT and, over evkv, for
@@ -572,7 +588,7 @@ static void conn_answered(bconn *c, int ok, int hit)
     c->head = (c->head + 1) % (unsigned)th->b->opt.depth;
     c->count--;
     th->inflight--;
-    th->last_progress = now;
+    c->last_progress = now;
     if (f->t_sched >= th->b->t_measure) {
         uint64_t lat = now > f->t_sched ? now - f->t_sched : 0;
         th->requests++;
@@ -765,12 +781,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     if (c->count == 0 && !c->connected)
         bench_error(c->th, 1, "%s", why); /* a failed connect counts once */
     conn_drop(c, why);
-    if (!c->th->stopping && !c->th->b->opt.reconnect) {
-        struct timeval retry = {0, 100 * 1000}; /* persistent: come back shortly */
-        evtimer_add(c->timer, &retry);
-    } else {
-        conn_issue(c);
-    }
+    conn_issue(c);
     thread_check_done(c->th);
 }
 
@@ -844,19 +855,24 @@ static struct timeval tv_until(uint64_t t)
     return tv;
 }
 
-static void drain_cb(evutil_socket_t fd, short what, void *arg);
-
 /* Once a second of the measurement: publish the interval, and give up on
- * requests when nothing has been answered for --timeout. */
+ * a connection whose requests have had no answer for --timeout (it is
+ * counted as failed and comes back). */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     bthread *th = arg;
-    uint64_t now = now_ns();
+    uint64_t now = now_ns(), limit = (uint64_t)th->b->opt.timeout_ms * 1000000;
+    (void)fd;
+    (void)what;
     thread_flush_interval(th);
-    if (th->inflight && now - th->last_progress > (uint64_t)th->b->opt.timeout_ms * 1000000) {
-        drain_cb(fd, what, th);
-        return;
+    for (int i = 0; i < th->b->opt.conns; i++) {
+        bconn *c = &th->conns[i];
+        if (c->count && now > c->last_progress + limit) {
+            conn_drop(c, "no answer within --timeout");
+            conn_issue(c);
+        }
     }
+    thread_check_done(th);
     struct timeval tv = tv_until(th->b->t_measure + (th->tick_index + 1) * NS_PER_SEC);
     evtimer_add(th->tick, &tv);
 }
@@ -900,7 +916,6 @@ static void *thread_main(void *arg)
             conn_start(c);
         conn_issue(c);
     }
-    th->last_progress = now_ns();
     struct timeval tv = tv_until(b->t_measure + NS_PER_SEC);
     event_add(th->tick, &tv);
     if (b->t_end) {
@@ -1093,8 +1108,9 @@ static void usage(FILE *out)
             "\n"
             "Exit status:\n"
             "  0  every request was answered, and answered right\n"
-            "  1  errors: a wrong or malformed answer, a lost connection, a request\n"
-            "     unanswered at the end (the first one is described on stderr)\n"
+            "  1  errors: a wrong or malformed answer, a request left unanswered (lost\n"
+            "     connection, or none by the end), a failed connection attempt (the\n"
+            "     first one is described on stderr)\n"
             "  2  bad usage, an unreadable key or data file, an unknown host\n",
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT);
 }

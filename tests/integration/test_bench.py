@@ -1,0 +1,227 @@
+"""integration.bench: evkv-bench's correctness, not speed. It counts
+exactly N requests for -n N, honours --reconnect, reports wrong answers
+(a proxy between it and the real server corrupts one), and checks answers
+against --data. No timing is asserted."""
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+
+import evkv_test as t
+
+BENCH = os.environ.get("EVKV_BENCH") or os.path.join(t.HERE, "..", "..", "build", "client", "evkv-bench")
+BENCH_TIMEOUT = 60
+
+
+def run_bench(port, *args):
+    """Runs evkv-bench against port; returns (status, stdout, stderr)."""
+    p = subprocess.run([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=BENCH_TIMEOUT)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def table_row(stdout):
+    """The final table as a dict: requests, errors, hits, misses, ..."""
+    lines = [l for l in stdout.splitlines() if l.strip()]
+    head, values = lines[-2].split(), lines[-1].split()
+    return dict(zip(head, (float(v) for v in values)))
+
+
+class CorruptingProxy:
+    """Forwards connections between the bench and the real server; on the
+    first connection only, changes the byte of the server's output at
+    offset `at`, so exactly one answer is wrong."""
+
+    def __init__(self, server_port, at):
+        self.lsock = socket.socket()
+        self.lsock.bind((t.HOST, 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.server_port = server_port
+        self.at = at
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        at = self.at
+        while True:
+            try:
+                client, _ = self.lsock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection((t.HOST, self.server_port))
+            threading.Thread(target=self.pump, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(target=self.pump, args=(upstream, client, at), daemon=True).start()
+            at = None
+
+    @staticmethod
+    def pump(src, dst, corrupt_at):
+        seen = 0
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if corrupt_at is not None and seen <= corrupt_at < seen + len(data):
+                    i = corrupt_at - seen
+                    data = data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:]
+                seen += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.lsock.close()
+
+
+class BenchTest(t.ServerTestCase):
+
+    def test_exact_request_count(self):
+        for args in (["-c", 1], ["-c", 3, "-P", 4], ["-t", 2, "-c", 5, "-P", 7], ["-t", 3, "-c", 1, "-P", 2]):
+            with self.subTest(args=args):
+                srv = self.start_server()
+                rc, out, err = run_bench(srv.port, "-n", 1001, *args)
+                self.assertEqual(rc, 0, err)
+                row = table_row(out)
+                self.assertEqual(row["requests"], 1001)
+                self.assertEqual(row["errors"], 0)
+                self.assertEqual(row["hits"], 1001)
+                # The server saw exactly as many: no request was lost or repeated.
+                self.assertEqual(srv.stop(), 0)
+                self.assertEqual(int(t.STOP_RE.search(srv.stderr()).group(2)), 1001)
+
+    def test_misses_counted(self):
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 500, "--miss-ratio", 1)
+        self.assertEqual(rc, 0, err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["hits"], row["misses"], row["errors"]), (500, 0, 500, 0))
+
+    def test_reconnect_opens_a_connection_per_request(self):
+        srv = self.start_server("-v")
+        rc, out, err = run_bench(srv.port, "-n", 60, "-c", 4, "--reconnect")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(table_row(out)["requests"], 60)
+        self.assertEqual(srv.stop(), 0)
+        self.assertEqual(srv.stderr().count(": accepted"), 60)
+
+    def test_persistent_connections_are_reused(self):
+        srv = self.start_server("-v")
+        rc, out, err = run_bench(srv.port, "-n", 600, "-c", 4, "-t", 2)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(srv.stop(), 0)
+        self.assertEqual(srv.stderr().count(": accepted"), 8)
+
+    def test_one_corrupted_answer_is_an_error(self):
+        srv = self.start_server()
+        # With one connection and sequential keys, the answers come in the
+        # table's order: corrupt the last byte of the 11th answer's value.
+        keys = ["morpheus", "ring", "\U0001f436"]
+        stream = b"".join(t.search_answer(keys[i % 3]) for i in range(11))
+        proxy = CorruptingProxy(srv.port, at=len(stream) - 3)
+        self.addCleanup(proxy.close)
+        rc, out, err = run_bench(proxy.port, "-n", 200, "-c", 1, "--key-pattern", "sequential")
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"]), (200, 1, 199))
+        self.assertIn("wrong answer for 'ring'", err)
+
+    def test_broken_framing_is_counted(self):
+        srv = self.start_server()
+        # Corrupt the first byte of the 5th answer's protoheader: the bench
+        # waits for a header that never comes, gives up after --timeout,
+        # counts that request failed, reconnects and goes on.
+        keys = ["morpheus", "ring", "\U0001f436"]
+        stream = b"".join(t.search_answer(keys[i % 3]) for i in range(4))
+        proxy = CorruptingProxy(srv.port, at=len(stream))
+        self.addCleanup(proxy.close)
+        rc, out, err = run_bench(proxy.port, "-n", 100, "-c", 1, "--key-pattern", "sequential",
+                                 "--timeout", 1)
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"]), (100, 1, 99))
+        self.assertIn("no answer within --timeout", err)
+
+    def test_answers_checked_against_data(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        served = os.path.join(d.name, "served.tsv")
+        other = os.path.join(d.name, "other.tsv")
+        with open(served, "w") as f:
+            f.write("".join(f"k{i}\tvalue {i}\n" for i in range(100)))
+        with open(other, "w") as f:
+            f.write("".join(f"k{i}\tvalue {i}{'!' if i == 7 else ''}\n" for i in range(100)))
+        srv = self.start_server("--data", served)
+        rc, out, err = run_bench(srv.port, "--data", served, "-n", 1000, "-c", 2, "-P", 8)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(table_row(out)["hits"], 1000)
+        # The bench believes k7's value differs: every answer for k7 is wrong.
+        rc, out, err = run_bench(srv.port, "--data", other, "-n", 1000, "--key-pattern", "sequential")
+        row = table_row(out)
+        self.assertEqual(rc, 1)
+        self.assertEqual(row["errors"], 10)
+        self.assertIn("'k7'", err)
+
+    def test_keys_file_with_data(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        data = os.path.join(d.name, "d.json")
+        keys = os.path.join(d.name, "keys")
+        with open(data, "w") as f:
+            json.dump({"a": [1, 2.5], "b": {"x": None}, "c": "text"}, f)
+        with open(keys, "w") as f:
+            f.write("a\nb\nc\nnot-there\n")
+        srv = self.start_server("--data", data)
+        rc, out, err = run_bench(srv.port, "--keys", keys, "--data", data, "-n", 400,
+                                 "--key-pattern", "sequential")
+        self.assertEqual(rc, 0, err)
+        row = table_row(out)
+        self.assertEqual((row["hits"], row["misses"], row["errors"]), (300, 100, 0))
+
+    def test_open_loop_keeps_to_its_schedule(self):
+        # At 200 requests/s for 1 s, no more than 200 (+1 per connection)
+        # can have been scheduled: an upper bound, not a timing assertion.
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-R", 200, "-d", 1, "-c", 4)
+        self.assertEqual(rc, 0, err)
+        self.assertLessEqual(table_row(out)["requests"], 204)
+
+    def test_json_report(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path = os.path.join(d.name, "r.json")
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 300, "--json", path)
+        self.assertEqual(rc, 0, err)
+        r = json.load(open(path))
+        self.assertEqual(r["requests"], 300)
+        self.assertEqual(r["errors"], 0)
+        self.assertEqual(sum(p["requests"] for p in r["series"]), 300)
+        lat = r["latency_us"]
+        self.assertTrue(lat["min"] <= lat["p50"] <= lat["p99"] <= lat["max"])
+        pcts = [p["percentile"] for p in r["distribution"]]
+        self.assertEqual(pcts, sorted(pcts))
+
+    def test_no_server_is_an_error(self):
+        rc, out, err = run_bench(t.free_port(), "-n", 10, "-c", 1, "--timeout", 2)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("refused", err.lower())
+
+    def test_usage_errors(self):
+        for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"]):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(1, *args)
+                self.assertEqual(rc, 2, err)
+                self.assertTrue(err.strip())
+
+
+if __name__ == "__main__":
+    t.main()
