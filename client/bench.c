@@ -45,17 +45,17 @@
 #define EVKV_VERSION "0.0.0"
 #endif
 
-#define NS_PER_SEC UINT64_C(1000000000)
-#define VALUE_UNKNOWN UINT32_MAX       /* bench_key: the answer is not known */
-#define VALUE_MISS (UINT32_MAX - 1)    /* bench_key: known not to be in the table */
-#define MISS_FLAG UINT32_C(0x80000000) /* inflight.key: a generated miss key */
-#define MISS_PREFIX "evkv-bench-miss-"
+#define NS_PER_SEC    UINT64_C(1000000000)
+#define VALUE_UNKNOWN UINT32_MAX           /* bench_key: the answer is not known */
+#define VALUE_MISS    (UINT32_MAX - 1)     /* bench_key: known not to be in the table */
+#define MISS_FLAG     UINT32_C(0x80000000) /* inflight.key: a generated miss key */
+#define MISS_PREFIX   "evkv-bench-miss-"
 
 /* Exit statuses, as --help documents them. */
 enum {
-    EXIT_OK = 0,    /* every answer arrived and was right */
+    EXIT_OK = 0,     /* every answer arrived and was right */
     EXIT_ERRORS = 1, /* at least one error: wrong answer, lost connection, no answer */
-    EXIT_USAGE = 2, /* bad options, unreadable key or data file, cannot resolve */
+    EXIT_USAGE = 2,  /* bad options, unreadable key or data file, cannot resolve */
 };
 
 typedef enum key_pattern { PATTERN_UNIFORM, PATTERN_ZIPF, PATTERN_SEQUENTIAL } key_pattern;
@@ -145,7 +145,7 @@ typedef struct bthread {
     bconn *conns;
     struct event *tick, *end_timer, *drain_timer;
     uint64_t rng;
-    uint64_t seq;            /* sequential pattern position */
+    uint64_t seq; /* sequential pattern position */
     uint64_t quota, measured_issued;
     uint64_t inflight;
     int stopping;
@@ -373,8 +373,7 @@ static uint32_t key_pick(bthread *th)
     if (b->opt.miss_ratio > 0 && rng_unit(&th->rng) < b->opt.miss_ratio)
         return MISS_FLAG | (uint32_t)(rng_next(&th->rng) & ~MISS_FLAG);
     switch (b->opt.pattern) {
-    case PATTERN_SEQUENTIAL:
-        return (uint32_t)((th->seq++ * (uint64_t)b->opt.threads + (uint64_t)th->id) % ks->n);
+    case PATTERN_SEQUENTIAL: return (uint32_t)((th->seq++ * (uint64_t)b->opt.threads + (uint64_t)th->id) % ks->n);
     case PATTERN_ZIPF: {
         double u = rng_unit(&th->rng);
         size_t lo = 0, hi = ks->n - 1;
@@ -387,8 +386,7 @@ static uint32_t key_pick(bthread *th)
         }
         return (uint32_t)lo;
     }
-    default:
-        return (uint32_t)(rng_next(&th->rng) % ks->n);
+    default: return (uint32_t)(rng_next(&th->rng) % ks->n);
     }
 }
 
@@ -1003,14 +1001,13 @@ static double us(uint64_t ns)
 
 static const double report_pcts[] = {50, 90, 99, 99.9, 99.99};
 
-static void report_table(FILE *out, uint64_t requests, uint64_t errors, uint64_t hits, uint64_t misses,
-                         double rps, const histogram *h)
+static void report_table(FILE *out, uint64_t requests, uint64_t errors, uint64_t hits, uint64_t misses, double rps,
+                         const histogram *h)
 {
     fprintf(out, "%10s %8s %10s %10s %12s %9s %9s %9s %9s %9s %9s %9s\n", "requests", "errors", "hits", "misses",
             "req/s", "min(us)", "p50(us)", "p90(us)", "p99(us)", "p99.9", "p99.99", "max(us)");
-    fprintf(out, "%10llu %8llu %10llu %10llu %12.1f %9.1f", (unsigned long long)requests,
-            (unsigned long long)errors, (unsigned long long)hits, (unsigned long long)misses, rps,
-            us(h->count ? h->min : 0));
+    fprintf(out, "%10llu %8llu %10llu %10llu %12.1f %9.1f", (unsigned long long)requests, (unsigned long long)errors,
+            (unsigned long long)hits, (unsigned long long)misses, rps, us(h->count ? h->min : 0));
     for (size_t i = 0; i < sizeof(report_pcts) / sizeof(report_pcts[0]); i++)
         fprintf(out, " %9.1f", us(histogram_percentile(h, report_pcts[i])));
     fprintf(out, " %9.1f\n", us(h->max));
@@ -1019,18 +1016,18 @@ static void report_table(FILE *out, uint64_t requests, uint64_t errors, uint64_t
 static int report_json(const bench *b, const char *path, uint64_t requests, uint64_t errors, uint64_t hits,
                        uint64_t misses, double elapsed, const histogram *h)
 {
-    static const double dist[] = {0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.75,
-                                  99.9, 99.95, 99.99, 99.995, 99.999, 100};
+    static const double dist[] = {0,  10,   20, 30,   40,    50,   60,    70,    75,     80,     85, 90,
+                                  95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 99.995, 99.999, 100};
     const bench_options *o = &b->opt;
-    json_t *root = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:I, s:b, s:s, s:f}", "host", o->host,
-                             "port", o->port, "protocol", o->protocol == PROTOCOL_RESP ? "resp" : "evkv", "threads",
-                             o->threads, "connections", o->conns, "depth", o->depth, "duration", o->duration,
-                             "warmup", o->warmup, "rate", o->rate, "requests_limit", (json_int_t)o->requests,
-                             "reconnect", o->reconnect, "key_pattern",
-                             o->pattern == PATTERN_ZIPF         ? "zipf"
-                             : o->pattern == PATTERN_SEQUENTIAL ? "sequential"
-                                                                : "uniform",
-                             "miss_ratio", o->miss_ratio);
+    json_t *root =
+        json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:I, s:b, s:s, s:f}", "host", o->host, "port", o->port,
+                  "protocol", o->protocol == PROTOCOL_RESP ? "resp" : "evkv", "threads", o->threads, "connections",
+                  o->conns, "depth", o->depth, "duration", o->duration, "warmup", o->warmup, "rate", o->rate,
+                  "requests_limit", (json_int_t)o->requests, "reconnect", o->reconnect, "key_pattern",
+                  o->pattern == PATTERN_ZIPF         ? "zipf"
+                  : o->pattern == PATTERN_SEQUENTIAL ? "sequential"
+                                                     : "uniform",
+                  "miss_ratio", o->miss_ratio);
     json_t *res = json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}", "requests", (json_int_t)requests, "errors",
                             (json_int_t)errors, "hits", (json_int_t)hits, "misses", (json_int_t)misses, "elapsed_s",
                             elapsed, "throughput", elapsed > 0 ? (double)requests / elapsed : 0.0);
@@ -1042,8 +1039,8 @@ static int report_json(const bench *b, const char *path, uint64_t requests, uint
     }
     json_t *d = json_array();
     for (size_t i = 0; i < sizeof(dist) / sizeof(dist[0]); i++)
-        json_array_append_new(d, json_pack("{s:f, s:f}", "percentile", dist[i], "latency_us",
-                                           us(histogram_percentile(h, dist[i]))));
+        json_array_append_new(
+            d, json_pack("{s:f, s:f}", "percentile", dist[i], "latency_us", us(histogram_percentile(h, dist[i]))));
     json_t *series = json_array();
     for (size_t i = 0; i < b->nseries; i++) {
         const series_point *p = &b->series[i];
@@ -1138,24 +1135,46 @@ static int parse_int(const char *s, long min, long max, long *out)
 }
 
 enum {
-    OPT_PROTOCOL = 256, OPT_RECONNECT, OPT_TIMEOUT, OPT_WARMUP, OPT_KEYS, OPT_DATA, OPT_FORMAT, OPT_PATTERN,
-    OPT_ZIPF, OPT_MISS, OPT_SEED, OPT_JSON, OPT_HELP,
+    OPT_PROTOCOL = 256,
+    OPT_RECONNECT,
+    OPT_TIMEOUT,
+    OPT_WARMUP,
+    OPT_KEYS,
+    OPT_DATA,
+    OPT_FORMAT,
+    OPT_PATTERN,
+    OPT_ZIPF,
+    OPT_MISS,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_HELP,
 };
 
 static int parse_options(int argc, char **argv, bench_options *o)
 {
     static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'h'},       {"port", required_argument, NULL, 'p'},
-        {"protocol", required_argument, NULL, OPT_PROTOCOL}, {"reconnect", no_argument, NULL, OPT_RECONNECT},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT}, {"threads", required_argument, NULL, 't'},
-        {"connections", required_argument, NULL, 'c'}, {"pipeline", required_argument, NULL, 'P'},
-        {"duration", required_argument, NULL, 'd'},   {"requests", required_argument, NULL, 'n'},
-        {"warmup", required_argument, NULL, OPT_WARMUP}, {"rate", required_argument, NULL, 'R'},
-        {"keys", required_argument, NULL, OPT_KEYS},  {"data", required_argument, NULL, OPT_DATA},
-        {"format", required_argument, NULL, OPT_FORMAT}, {"key-pattern", required_argument, NULL, OPT_PATTERN},
-        {"zipf-exp", required_argument, NULL, OPT_ZIPF}, {"miss-ratio", required_argument, NULL, OPT_MISS},
-        {"seed", required_argument, NULL, OPT_SEED},  {"json", required_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP},        {"version", no_argument, NULL, 'V'},
+        {"host", required_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"protocol", required_argument, NULL, OPT_PROTOCOL},
+        {"reconnect", no_argument, NULL, OPT_RECONNECT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"threads", required_argument, NULL, 't'},
+        {"connections", required_argument, NULL, 'c'},
+        {"pipeline", required_argument, NULL, 'P'},
+        {"duration", required_argument, NULL, 'd'},
+        {"requests", required_argument, NULL, 'n'},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"rate", required_argument, NULL, 'R'},
+        {"keys", required_argument, NULL, OPT_KEYS},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"key-pattern", required_argument, NULL, OPT_PATTERN},
+        {"zipf-exp", required_argument, NULL, OPT_ZIPF},
+        {"miss-ratio", required_argument, NULL, OPT_MISS},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -1291,8 +1310,14 @@ int main(int argc, char **argv)
     int status = EXIT_OK;
 
     memset(&b, 0, sizeof(b));
-    b.opt = (bench_options){.host = EVKV_DEFAULT_HOST, .port = EVKV_DEFAULT_PORT, .threads = 1, .conns = 50,
-                            .depth = 1, .zipf_exp = 0.99, .seed = 1, .timeout_ms = 5000};
+    b.opt = (bench_options){.host = EVKV_DEFAULT_HOST,
+                            .port = EVKV_DEFAULT_PORT,
+                            .threads = 1,
+                            .conns = 50,
+                            .depth = 1,
+                            .zipf_exp = 0.99,
+                            .seed = 1,
+                            .timeout_ms = 5000};
     if (parse_options(argc, argv, &b.opt) != 0)
         return EXIT_USAGE;
     if (b.opt.requests == 0 && b.opt.duration == 0)
@@ -1340,8 +1365,8 @@ int main(int argc, char **argv)
         uint64_t errs = 0;
         for (size_t i = 0; i < sec && i < b.nseries; i++)
             errs += b.series[i].errors;
-        fprintf(stderr, "[%4zus] %10llu req/s   p99 so far %9.1f us   errors %llu\n", sec,
-                (unsigned long long)reqs, us(histogram_percentile(&b.sofar, 99)), (unsigned long long)errs);
+        fprintf(stderr, "[%4zus] %10llu req/s   p99 so far %9.1f us   errors %llu\n", sec, (unsigned long long)reqs,
+                us(histogram_percentile(&b.sofar, 99)), (unsigned long long)errs);
         pthread_mutex_unlock(&b.lock);
     }
 

@@ -23,9 +23,9 @@
 
 /* Exit statuses, as --help documents them. */
 enum {
-    EXIT_FOUND = 0,   /* found (every key, in a batch), or answered */
+    EXIT_FOUND = 0,    /* found (every key, in a batch), or answered */
     EXIT_NO_MATCH = 1, /* no match (for at least one key, in a batch) */
-    EXIT_ERROR = 2,   /* usage, connection or protocol error */
+    EXIT_ERROR = 2,    /* usage, connection or protocol error */
 };
 
 /* Requests a batch keeps in flight on its connection. */
@@ -88,8 +88,8 @@ static int print_answer(const cli_options *o, const proto_message *msg, const ch
         if (result && json_is_string(result))
             fprintf(stderr, "evkv-cli: %s\n", json_string_value(result));
         else
-            fprintf(stderr, "evkv-cli: unexpected answer: %.*s\n", (int)(msg->content_len > 200 ? 200 : msg->content_len),
-                    (const char *)msg->content);
+            fprintf(stderr, "evkv-cli: unexpected answer: %.*s\n",
+                    (int)(msg->content_len > 200 ? 200 : msg->content_len), (const char *)msg->content);
         if (!o->json) {
             putchar('\n');
             return EXIT_ERROR;
@@ -327,14 +327,10 @@ static int parse_timeout(const char *s, int *ms)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'h'},
-        {"port", required_argument, NULL, 'p'},
-        {"timeout", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"echo", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'H'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"host", required_argument, NULL, 'h'},    {"port", required_argument, NULL, 'p'},
+        {"timeout", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"echo", required_argument, NULL, 'e'},    {"help", no_argument, NULL, 'H'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     cli_options o = {.host = EVKV_DEFAULT_HOST, .port = EVKV_DEFAULT_PORT, .timeout_ms = 5000};
     const char *echo = NULL;
@@ -342,33 +338,19 @@ int main(int argc, char **argv)
 
     while ((ch = getopt_long(argc, argv, "h:p:t:je:V", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'h':
-            o.host = optarg;
-            break;
-        case 'p':
-            o.port = optarg;
-            break;
+        case 'h': o.host = optarg; break;
+        case 'p': o.port = optarg; break;
         case 't':
             if (parse_timeout(optarg, &o.timeout_ms) != 0) {
                 fprintf(stderr, "evkv-cli: --timeout must be a number of seconds above 0\n");
                 return EXIT_ERROR;
             }
             break;
-        case 'j':
-            o.json = 1;
-            break;
-        case 'e':
-            echo = optarg;
-            break;
-        case 'H':
-            usage(stdout);
-            return EXIT_FOUND;
-        case 'V':
-            printf("evkv-cli %s\n", EVKV_VERSION);
-            return EXIT_FOUND;
-        default:
-            fprintf(stderr, "Try 'evkv-cli --help'.\n");
-            return EXIT_ERROR;
+        case 'j': o.json = 1; break;
+        case 'e': echo = optarg; break;
+        case 'H': usage(stdout); return EXIT_FOUND;
+        case 'V': printf("evkv-cli %s\n", EVKV_VERSION); return EXIT_FOUND;
+        default: fprintf(stderr, "Try 'evkv-cli --help'.\n"); return EXIT_ERROR;
         }
     }
     signal(SIGPIPE, SIG_IGN);

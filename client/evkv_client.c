@@ -192,8 +192,7 @@ void evkv_client_close(evkv_client *c)
     proto_decoder_free(&c->dec);
 }
 
-evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len,
-                                 const json_t **result)
+evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, const json_t **result)
 {
     static const char miss_prefix[] = "No match for '", miss_suffix[] = "'.";
     const json_t *r;
@@ -207,8 +206,8 @@ evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size
     if (json_is_string(r)) {
         const char *s = json_string_value(r);
         size_t n = json_string_length(r), np = sizeof(miss_prefix) - 1, ns = sizeof(miss_suffix) - 1;
-        if (n == np + key_len + ns && memcmp(s, miss_prefix, np) == 0 &&
-            memcmp(s + np, key, key_len) == 0 && memcmp(s + np + key_len, miss_suffix, ns) == 0)
+        if (n == np + key_len + ns && memcmp(s, miss_prefix, np) == 0 && memcmp(s + np, key, key_len) == 0 &&
+            memcmp(s + np + key_len, miss_suffix, ns) == 0)
             return EVKV_ANSWER_MISS;
         if (n >= 7 && memcmp(s, "Error: ", 7) == 0)
             return EVKV_ANSWER_ERROR;

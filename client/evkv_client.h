@@ -18,18 +18,18 @@
 #define EVKV_DEFAULT_PORT "65432"
 
 typedef struct evkv_client {
-    int fd;          /* -1 when not connected */
-    int timeout_ms;  /* longest wait for the connection or for any progress */
+    int fd;         /* -1 when not connected */
+    int timeout_ms; /* longest wait for the connection or for any progress */
     proto_decoder dec;
-    char err[256];   /* why the last call failed */
+    char err[256]; /* why the last call failed */
 } evkv_client;
 
 /* What an answer to a search says. */
 typedef enum evkv_answer {
-    EVKV_ANSWER_HIT = 0,  /* the key was found: "result" is its value */
-    EVKV_ANSWER_MISS,     /* "No match for '<key>'." */
-    EVKV_ANSWER_BINARY,   /* a binary answer (to a binary request) */
-    EVKV_ANSWER_ERROR,    /* an "Error: ..." result or a malformed answer */
+    EVKV_ANSWER_HIT = 0, /* the key was found: "result" is its value */
+    EVKV_ANSWER_MISS,    /* "No match for '<key>'." */
+    EVKV_ANSWER_BINARY,  /* a binary answer (to a binary request) */
+    EVKV_ANSWER_ERROR,   /* an "Error: ..." result or a malformed answer */
 } evkv_answer;
 
 /* Connects to host:port within timeout_ms. Returns 0, or -1 with c->err. */
@@ -51,7 +51,6 @@ void evkv_client_close(evkv_client *c);
 
 /* Classifies msg as the answer to a search for key. For a hit, *result is
  * the value (borrowed from msg). */
-evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len,
-                                 const json_t **result);
+evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, const json_t **result);
 
 #endif

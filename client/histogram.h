@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 #define HISTOGRAM_SUB_BITS 6
-#define HISTOGRAM_SUB (1u << HISTOGRAM_SUB_BITS)       /* buckets per power of two */
-#define HISTOGRAM_MAX_BITS 40                           /* values up to 2^40 */
-#define HISTOGRAM_BUCKETS (2 * HISTOGRAM_SUB + (HISTOGRAM_MAX_BITS - HISTOGRAM_SUB_BITS - 1) * HISTOGRAM_SUB)
+#define HISTOGRAM_SUB      (1u << HISTOGRAM_SUB_BITS) /* buckets per power of two */
+#define HISTOGRAM_MAX_BITS 40                         /* values up to 2^40 */
+#define HISTOGRAM_BUCKETS  (2 * HISTOGRAM_SUB + (HISTOGRAM_MAX_BITS - HISTOGRAM_SUB_BITS - 1) * HISTOGRAM_SUB)
 
 typedef struct histogram {
     uint64_t count;

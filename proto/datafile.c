@@ -159,8 +159,8 @@ static long read_tsv(const char *path, const datafile_sink *sink, char *errbuf, 
         if (rc < 0)
             goto nomem;
         if (rc == 1) {
-            snprintf(errbuf, errlen, "%s: line %zu: duplicate key '%.*s'", path, lineno,
-                     (int)(klen > 40 ? 40 : klen), p);
+            snprintf(errbuf, errlen, "%s: line %zu: duplicate key '%.*s'", path, lineno, (int)(klen > 40 ? 40 : klen),
+                     p);
             goto fail;
         }
         n++;
@@ -177,8 +177,7 @@ fail:
     return -1;
 }
 
-long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf,
-                   size_t errlen)
+long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen)
 {
     if (format == DATAFILE_AUTO) {
         if (has_suffix(path, ".json"))

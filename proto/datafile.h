@@ -36,7 +36,6 @@ int datafile_format_parse(const char *name, datafile_format *out);
 
 /* Reads path into sink. Returns the number of entries, or -1 with a
  * message in errbuf. */
-long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf,
-                   size_t errlen);
+long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen);
 
 #endif

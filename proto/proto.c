@@ -152,23 +152,20 @@ static proto_status header_validate(proto_decoder *d)
         header_string(d, "content-encoding", &encoding) != PROTO_OK)
         return PROTO_ERROR;
     if (strcmp(byteorder, "little") != 0 && strcmp(byteorder, "big") != 0)
-        return decoder_fail(d, PROTO_ERR_HEADER_KEY,
-                            "header key 'byteorder' must be \"little\" or \"big\"");
+        return decoder_fail(d, PROTO_ERR_HEADER_KEY, "header key 'byteorder' must be \"little\" or \"big\"");
 
     /* jansson hands integers over as json_int_t (signed 64-bit): compare
      * before converting, so no negative or huge value reaches size_t. */
     if (!json_is_integer(cl) || json_integer_value(cl) < 0)
-        return decoder_fail(d, PROTO_ERR_CONTENT_LENGTH,
-                            "'content-length' must be a non-negative integer");
+        return decoder_fail(d, PROTO_ERR_CONTENT_LENGTH, "'content-length' must be a non-negative integer");
     json_int_t n = json_integer_value(cl);
     if ((unsigned long long)n > (unsigned long long)d->limits.max_content)
-        return decoder_fail(d, PROTO_ERR_CONTENT_TOO_LONG,
-                            "content-length %lld exceeds the limit of %zu bytes",
+        return decoder_fail(d, PROTO_ERR_CONTENT_TOO_LONG, "content-length %lld exceeds the limit of %zu bytes",
                             (long long)n, d->limits.max_content);
     if (strcmp(type, "text/json") == 0 && json_string_length(json_object_get(d->header, "content-type")) == 9 &&
         !encoding_is_utf8(encoding))
-        return decoder_fail(d, PROTO_ERR_ENCODING,
-                            "unsupported content-encoding '%.40s' for text/json (use utf-8)", encoding);
+        return decoder_fail(d, PROTO_ERR_ENCODING, "unsupported content-encoding '%.40s' for text/json (use utf-8)",
+                            encoding);
     d->body_len = (size_t)n;
     return PROTO_OK;
 }
@@ -191,8 +188,7 @@ static void message_fill(proto_decoder *d, proto_message *msg)
         d->json = json_loadb((const char *)msg->content, msg->content_len, PROTO_JSON_FLAGS, &jerr);
         if (d->json == NULL) {
             msg->content_error = PROTO_ERR_CONTENT_JSON;
-            errstr_format(msg->content_errstr, sizeof(msg->content_errstr),
-                          "content is not valid JSON: %s", jerr.text);
+            errstr_format(msg->content_errstr, sizeof(msg->content_errstr), "content is not valid JSON: %s", jerr.text);
         }
         msg->json = d->json;
     }
@@ -218,8 +214,7 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
                 return PROTO_NEED_MORE;
             d->hdr_len = ((size_t)d->buf[d->pos] << 8) | d->buf[d->pos + 1];
             if (d->hdr_len > d->limits.max_header)
-                return decoder_fail(d, PROTO_ERR_HEADER_TOO_LONG,
-                                    "header length %zu exceeds the limit of %zu bytes",
+                return decoder_fail(d, PROTO_ERR_HEADER_TOO_LONG, "header length %zu exceeds the limit of %zu bytes",
                                     d->hdr_len, d->limits.max_header);
             if (d->hdr_len == 0)
                 return decoder_fail(d, PROTO_ERR_HEADER_JSON, "header is empty (length 0)");
@@ -320,8 +315,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3f);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return len;
 }
@@ -504,8 +498,7 @@ static void dump_real(proto_buf *b, double v)
             memcpy(out + o, digits + 1, (size_t)(ndig - 1));
             o += (size_t)(ndig - 1);
         }
-        o += (size_t)snprintf(out + o, sizeof(out) - o, "e%c%02d", exp10 < 0 ? '-' : '+',
-                              exp10 < 0 ? -exp10 : exp10);
+        o += (size_t)snprintf(out + o, sizeof(out) - o, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
     }
     proto_buf_append(b, out, o);
 }
@@ -538,25 +531,14 @@ int proto_dump_json(proto_buf *b, const json_t *v)
         }
         BUF_LIT(b, "]");
         break;
-    case JSON_STRING:
-        proto_dump_string(b, json_string_value(v), json_string_length(v));
-        break;
+    case JSON_STRING: proto_dump_string(b, json_string_value(v), json_string_length(v)); break;
     case JSON_INTEGER:
-        proto_buf_append(b, num, (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-                                                  json_integer_value(v)));
+        proto_buf_append(b, num, (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
         break;
-    case JSON_REAL:
-        dump_real(b, json_real_value(v));
-        break;
-    case JSON_TRUE:
-        BUF_LIT(b, "true");
-        break;
-    case JSON_FALSE:
-        BUF_LIT(b, "false");
-        break;
-    case JSON_NULL:
-        BUF_LIT(b, "null");
-        break;
+    case JSON_REAL: dump_real(b, json_real_value(v)); break;
+    case JSON_TRUE: BUF_LIT(b, "true"); break;
+    case JSON_FALSE: BUF_LIT(b, "false"); break;
+    case JSON_NULL: BUF_LIT(b, "null"); break;
     }
     return b->failed ? -1 : 0;
 }
@@ -567,8 +549,7 @@ const char *proto_host_byteorder(void)
     return *(const unsigned char *)&one ? "little" : "big";
 }
 
-int proto_encode_header(proto_buf *b, const char *content_type, const char *content_encoding,
-                        size_t content_length)
+int proto_encode_header(proto_buf *b, const char *content_type, const char *content_encoding, size_t content_length)
 {
     size_t start = b->len;
     char num[32];
@@ -594,16 +575,15 @@ int proto_encode_header(proto_buf *b, const char *content_type, const char *cont
     return 0;
 }
 
-int proto_encode_message(proto_buf *b, const char *content_type, const char *content_encoding,
-                         const void *content, size_t content_len)
+int proto_encode_message(proto_buf *b, const char *content_type, const char *content_encoding, const void *content,
+                         size_t content_len)
 {
     if (proto_encode_header(b, content_type, content_encoding, content_len) != 0)
         return -1;
     return proto_buf_append(b, content, content_len);
 }
 
-int proto_encode_request(proto_buf *b, const char *action, size_t action_len, const char *value,
-                         size_t value_len)
+int proto_encode_request(proto_buf *b, const char *action, size_t action_len, const char *value, size_t value_len)
 {
     proto_buf content = {0};
     int rc = -1;

@@ -21,10 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_PROTOHEADER_LEN 2
-#define PROTO_DEFAULT_MAX_HEADER 8192             /* bytes of JSON header */
-#define PROTO_DEFAULT_MAX_CONTENT (1024 * 1024)   /* bytes of content */
-#define PROTO_ERRSTR_LEN 160
+#define PROTO_PROTOHEADER_LEN     2
+#define PROTO_DEFAULT_MAX_HEADER  8192          /* bytes of JSON header */
+#define PROTO_DEFAULT_MAX_CONTENT (1024 * 1024) /* bytes of content */
+#define PROTO_ERRSTR_LEN          160
 
 typedef enum proto_status {
     PROTO_ERROR = -1,    /* the stream is broken; errstr says why; final */
@@ -121,16 +121,13 @@ const char *proto_host_byteorder(void);
 /* Appends the protoheader and JSON header of a message whose content is
  * content_length bytes. Returns 0 or -1 (out of memory, or a header over
  * 65535 bytes). */
-int proto_encode_header(proto_buf *b, const char *content_type,
-                        const char *content_encoding, size_t content_length);
+int proto_encode_header(proto_buf *b, const char *content_type, const char *content_encoding, size_t content_length);
 /* Appends a whole message: header, then the content. */
-int proto_encode_message(proto_buf *b, const char *content_type,
-                         const char *content_encoding, const void *content,
+int proto_encode_message(proto_buf *b, const char *content_type, const char *content_encoding, const void *content,
                          size_t content_len);
 /* Appends a text/json request {"action": A, "value": V} as the reference
  * client sends it. */
-int proto_encode_request(proto_buf *b, const char *action, size_t action_len,
-                         const char *value, size_t value_len);
+int proto_encode_request(proto_buf *b, const char *action, size_t action_len, const char *value, size_t value_len);
 
 /* Whether s[0..len) is valid UTF-8 (no surrogates, no overlongs). */
 int proto_utf8_valid(const char *s, size_t len);

@@ -64,8 +64,8 @@ static void conn_log_request(struct conn *c, const proto_message *msg, handler_o
     } else {
         snprintf(what, sizeof(what), "binary, %zu bytes", msg->content_len);
     }
-    fprintf(stderr, "evkv-server: conn %llu %s: %s -> %s\n", (unsigned long long)c->id, c->peer,
-            what, handler_outcome_name(outcome));
+    fprintf(stderr, "evkv-server: conn %llu %s: %s -> %s\n", (unsigned long long)c->id, c->peer, what,
+            handler_outcome_name(outcome));
 }
 
 void conn_close(struct conn *c)

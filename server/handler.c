@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#define LIT(s) s, sizeof(s) - 1
+#define LIT(s)        s, sizeof(s) - 1
 #define RESULT_PREFIX "{\"result\": "
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
@@ -42,8 +42,8 @@ static int send_result_json(handler_ctx *h, const char *encoded, size_t len, str
 }
 
 /* Sends {"result": "<prefix><s><suffix>"}, the text escaped as JSON. */
-static int send_result_text(handler_ctx *h, const char *prefix, const char *s, size_t len,
-                            const char *suffix, struct evbuffer *out)
+static int send_result_text(handler_ctx *h, const char *prefix, const char *s, size_t len, const char *suffix,
+                            struct evbuffer *out)
 {
     proto_buf *t = &h->text;
     proto_buf enc = {0};

@@ -14,13 +14,13 @@
 
 /* What an answer was, for logs and counters. */
 typedef enum handler_outcome {
-    OUTCOME_HIT = 0,        /* search found the key */
-    OUTCOME_MISS,           /* search did not find the key */
-    OUTCOME_BINARY,         /* a binary request, answered with its first bytes */
-    OUTCOME_BAD_ACTION,     /* an action that does not exist */
-    OUTCOME_BAD_REQUEST,    /* framing intact, content unusable */
-    OUTCOME_BAD_FRAME,      /* framing lost: the connection closes */
-    OUTCOME_NOMEM,          /* no answer could be built */
+    OUTCOME_HIT = 0,     /* search found the key */
+    OUTCOME_MISS,        /* search did not find the key */
+    OUTCOME_BINARY,      /* a binary request, answered with its first bytes */
+    OUTCOME_BAD_ACTION,  /* an action that does not exist */
+    OUTCOME_BAD_REQUEST, /* framing intact, content unusable */
+    OUTCOME_BAD_FRAME,   /* framing lost: the connection closes */
+    OUTCOME_NOMEM,       /* no answer could be built */
     OUTCOME_COUNT
 } handler_outcome;
 

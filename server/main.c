@@ -26,9 +26,9 @@
 
 /* Exit statuses, as --help documents them. */
 enum {
-    EXIT_OK = 0,     /* stopped by a signal after sending the answers in flight */
+    EXIT_OK = 0,      /* stopped by a signal after sending the answers in flight */
     EXIT_RUNTIME = 1, /* could not listen or run, or a second signal forced the stop */
-    EXIT_USAGE = 2,  /* bad options or a bad data file */
+    EXIT_USAGE = 2,   /* bad options or a bad data file */
 };
 
 static void usage(FILE *out)
@@ -116,8 +116,8 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
     server *srv = arg;
     (void)fd;
     (void)what;
-    fprintf(stderr, "evkv-server: %zu connection(s) still had answers unsent after %d s; closing them\n",
-            srv->nconns, SERVER_STOP_GRACE_SECONDS);
+    fprintf(stderr, "evkv-server: %zu connection(s) still had answers unsent after %d s; closing them\n", srv->nconns,
+            SERVER_STOP_GRACE_SECONDS);
     server_stop_now(srv);
 }
 
@@ -144,8 +144,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
         server_conns_drained(srv);
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen,
-                      void *arg)
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)
 {
     (void)l;
     conn_new(arg, fd, addr, addrlen);
@@ -190,8 +189,8 @@ static int server_listen(server *srv, char *where, size_t wherelen)
         return -1;
     }
     srv->listener = evconnlistener_new_bind(srv->base, accept_cb, srv,
-                                            LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                                            1024, res->ai_addr, (int)res->ai_addrlen);
+                                            LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+                                            res->ai_addr, (int)res->ai_addrlen);
     if (srv->listener == NULL) {
         fprintf(stderr, "evkv-server: cannot listen on %s port %s: %s\n", srv->opt->host, srv->opt->port,
                 strerror(errno));
@@ -244,24 +243,16 @@ int main(int argc, char **argv)
 
     while ((ch = getopt_long(argc, argv, "H:p:d:f:evhV", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'H':
-            opt.host = optarg;
-            break;
-        case 'p':
-            opt.port = optarg;
-            break;
-        case 'd':
-            opt.data = optarg;
-            break;
+        case 'H': opt.host = optarg; break;
+        case 'p': opt.port = optarg; break;
+        case 'd': opt.data = optarg; break;
         case 'f':
             if (datafile_format_parse(optarg, &opt.format) != 0) {
                 fprintf(stderr, "evkv-server: --format must be json or tsv, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;
-        case 'e':
-            opt.echo = 1;
-            break;
+        case 'e': opt.echo = 1; break;
         case OPT_MAX_HEADER:
             if (parse_size(optarg, 16, 65535, &opt.limits.max_header) != 0) {
                 fprintf(stderr, "evkv-server: --max-header must be a byte count from 16 to 65535\n");
@@ -274,18 +265,10 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'v':
-            opt.verbose = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case 'V':
-            printf("evkv-server %s\n", EVKV_VERSION);
-            return EXIT_OK;
-        default:
-            fprintf(stderr, "Try 'evkv-server --help'.\n");
-            return EXIT_USAGE;
+        case 'v': opt.verbose = 1; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'V': printf("evkv-server %s\n", EVKV_VERSION); return EXIT_OK;
+        default: fprintf(stderr, "Try 'evkv-server --help'.\n"); return EXIT_USAGE;
         }
     }
     if (argc - optind == 2) {
@@ -344,7 +327,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "evkv-server: listening on %s (%s)\n", where, source);
     event_base_dispatch(srv.base);
     fprintf(stderr, "evkv-server: stopped%s%s after %llu requests\n", srv.stop_signal ? " on " : "",
-            srv.stop_signal == SIGINT ? "SIGINT" : srv.stop_signal == SIGTERM ? "SIGTERM" : "",
+            srv.stop_signal == SIGINT    ? "SIGINT"
+            : srv.stop_signal == SIGTERM ? "SIGTERM"
+                                         : "",
             (unsigned long long)srv.requests);
     status = srv.forced_stop ? EXIT_RUNTIME : EXIT_OK;
 

@@ -21,12 +21,12 @@
 #define SERVER_STOP_GRACE_SECONDS 5
 
 typedef struct server_options {
-    const char *host;   /* address to listen on */
-    const char *port;   /* port, as text; "0" picks a free one */
-    const char *data;   /* data file, or NULL for the built-in table */
+    const char *host;       /* address to listen on */
+    const char *port;       /* port, as text; "0" picks a free one */
+    const char *data;       /* data file, or NULL for the built-in table */
     datafile_format format; /* how to read the data file */
-    int echo;           /* raw echo mode: send back whatever arrives */
-    int verbose;        /* log each request on stderr */
+    int echo;               /* raw echo mode: send back whatever arrives */
+    int verbose;            /* log each request on stderr */
     proto_limits limits;
 } server_options;
 
@@ -40,11 +40,11 @@ typedef struct server {
     handler_ctx handler;
     struct conn *conns; /* doubly linked list of open connections */
     size_t nconns;
-    int stopping;        /* a stop signal arrived: no new work */
-    int stop_signal;     /* which signal, for the stop line */
-    int forced_stop;     /* a second signal cut the stop short */
+    int stopping;    /* a stop signal arrived: no new work */
+    int stop_signal; /* which signal, for the stop line */
+    int forced_stop; /* a second signal cut the stop short */
     uint64_t next_conn_id;
-    uint64_t requests;   /* answers sent, all outcomes */
+    uint64_t requests; /* answers sent, all outcomes */
 } server;
 
 /* Takes over fd (a connected socket) as a new connection. */

@@ -14,7 +14,7 @@
 
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
-#define ENTRY_HDR 8
+#define ENTRY_HDR     8
 
 struct table {
     char *arena;
@@ -167,8 +167,7 @@ int table_put(table *t, const char *key, size_t key_len, const char *value, size
     return 0;
 }
 
-int table_lookup(const table *t, const char *key, size_t key_len, const char **value,
-                 size_t *value_len)
+int table_lookup(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len)
 {
     size_t i = slot_find(t, key, key_len, hash_key(key, key_len));
     if (t->slots[i] == 0)

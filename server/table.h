@@ -25,8 +25,7 @@ int table_put(table *t, const char *key, size_t key_len, const char *value, size
 
 /* Finds key. On a hit, returns 1 and points *value at the encoded value
  * (borrowed: valid while the table lives); returns 0 on a miss. */
-int table_lookup(const table *t, const char *key, size_t key_len, const char **value,
-                 size_t *value_len);
+int table_lookup(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len);
 
 size_t table_size(const table *t);
 /* Bytes held by the table (arena and index), for the start line and stats. */

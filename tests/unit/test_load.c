@@ -34,8 +34,7 @@ static int fixture_setup(void **state)
     if (f == NULL)
         return -1;
     const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof(f->dir), "%s/evkv-load-XXXXXX",
-             tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    snprintf(f->dir, sizeof(f->dir), "%s/evkv-load-XXXXXX", tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
     if (mkdtemp(f->dir) == NULL) {
         free(f);
         return -1;
@@ -72,16 +71,14 @@ static const char *write_file(fixture *f, const char *name, const char *data, si
     return path;
 }
 
-static void expect_hit(const table *t, const char *key, size_t key_len, const char *want,
-                       size_t want_len)
+static void expect_hit(const table *t, const char *key, size_t key_len, const char *want, size_t want_len)
 {
     const char *v = NULL;
     size_t vlen = 0;
     if (table_lookup(t, key, key_len, &v, &vlen) != 1)
         fail_msg("key '%.*s' not found", (int)key_len, key);
     if (vlen != want_len || memcmp(v, want, want_len) != 0)
-        fail_msg("key '%.*s': value '%.*s', want '%.*s'", (int)key_len, key, (int)vlen, v,
-                 (int)want_len, want);
+        fail_msg("key '%.*s': value '%.*s', want '%.*s'", (int)key_len, key, (int)vlen, v, (int)want_len, want);
 }
 
 static void expect_miss(const table *t, const char *key, size_t key_len)
@@ -130,12 +127,11 @@ static void test_json_good(void **state)
 {
     fixture *f = *state;
     /* expectations from python3: json.dumps(v, ensure_ascii=False) */
-    static const char data[] =
-        "{\"a\": [1, 2.5, {\"x\": null}], \"s\": \"caf\\u00e9\\n\\t\\\"q\\\"/\", \"i\": -3,\n"
-        " \"big\": 12345678901234, \"f\": 1e16, \"g\": 0.1, \"h\": 1E2, \"t\": true,\n"
-        " \"fa\": false, \"n\": null, \"o\": {\"z\": 1, \"b\": [true]}, \"e\": [], \"eo\": {},\n"
-        " \"nul\": \"v\\u0000w\", \"\": \"empty key\", \"\\ud83d\\udc36\": \"dog\",\n"
-        " \"esc\": \"\\u001f\\u007f\", \"raw\": \"\xf0\x9f\x90\xb0\"}\n";
+    static const char data[] = "{\"a\": [1, 2.5, {\"x\": null}], \"s\": \"caf\\u00e9\\n\\t\\\"q\\\"/\", \"i\": -3,\n"
+                               " \"big\": 12345678901234, \"f\": 1e16, \"g\": 0.1, \"h\": 1E2, \"t\": true,\n"
+                               " \"fa\": false, \"n\": null, \"o\": {\"z\": 1, \"b\": [true]}, \"e\": [], \"eo\": {},\n"
+                               " \"nul\": \"v\\u0000w\", \"\": \"empty key\", \"\\ud83d\\udc36\": \"dog\",\n"
+                               " \"esc\": \"\\u001f\\u007f\", \"raw\": \"\xf0\x9f\x90\xb0\"}\n";
     const char *path = write_file(f, "good.json", LIT(data));
     table *t = load_ok(path, DATAFILE_AUTO);
 
@@ -218,7 +214,8 @@ static void test_tsv_good(void **state)
                                "quote\tsays \"hi\" \\ back/slash\n"
                                "empty\t\n"
                                "\tempty key\n"
-                               "ctl\ta\x01" "b\x7f\n"
+                               "ctl\ta\x01"
+                               "b\x7f\n"
                                "cr\tmid\rdle\n"
                                "\xf0\x9f\x90\xb6\t\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90\n"
                                "last\tno newline";
@@ -271,8 +268,7 @@ static void test_tsv_large(void **state)
 
     assert_non_null(data);
     for (int i = 0; i < N; i++)
-        len += (size_t)snprintf(data + len, cap - len, "key%d\tvalue number %d, padded out a bit\n",
-                                i, i);
+        len += (size_t)snprintf(data + len, cap - len, "key%d\tvalue number %d, padded out a bit\n", i, i);
     const char *path = write_file(f, "large.tsv", data, len);
     free(data);
     table *t = load_ok(path, DATAFILE_AUTO);
@@ -374,8 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tsv_good, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tsv_large, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tsv_bad, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_missing_and_unknown, fixture_setup,
-                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_and_unknown, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_format_parse),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);

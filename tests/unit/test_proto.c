@@ -25,21 +25,18 @@
 
 /* ---- PROTOCOL.md's examples, as bytes ---- */
 
-#define HDR_JSON(n)                                                                                \
-    "{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": "          \
+#define HDR_JSON(n)                                                                                                    \
+    "{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": "                              \
     "\"utf-8\", \"content-length\": " n "}"
 
-static const char REQ_MORPHEUS[] =
-    "\x00g" HDR_JSON("41") "{\"action\": \"search\", \"value\": \"morpheus\"}";
+static const char REQ_MORPHEUS[] = "\x00g" HDR_JSON("41") "{\"action\": \"search\", \"value\": \"morpheus\"}";
 static const char REQ_NOPE[] = "\x00g" HDR_JSON("37") "{\"action\": \"search\", \"value\": \"nope\"}";
 static const char REQ_DOUBLE[] = "\x00g" HDR_JSON("34") "{\"action\": \"double\", \"value\": \"x\"}";
 static const char REQ_BINARY[] =
     "\x00~{\"byteorder\": \"little\", \"content-type\": \"binary/custom-client-binary-type\", "
     "\"content-encoding\": \"binary\", \"content-length\": 8}double12";
-static const char REQ_ESCAPED[] =
-    "\x00g" HDR_JSON("42") "{\"action\": \"search\", \"value\": \"a\\\"b\\\\c\\n\"}";
-static const char ANS_MORPHEUS[] =
-    "\x00g" HDR_JSON("43") "{\"result\": \"Follow the white rabbit. \xf0\x9f\x90\xb0\"}";
+static const char REQ_ESCAPED[] = "\x00g" HDR_JSON("42") "{\"action\": \"search\", \"value\": \"a\\\"b\\\\c\\n\"}";
+static const char ANS_MORPHEUS[] = "\x00g" HDR_JSON("43") "{\"result\": \"Follow the white rabbit. \xf0\x9f\x90\xb0\"}";
 static const char ANS_BINARY[] =
     "\x00\x7f{\"byteorder\": \"little\", \"content-type\": \"binary/custom-server-binary-type\", "
     "\"content-encoding\": \"binary\", \"content-length\": 35}First 10 bytes of request: double12";
@@ -58,23 +55,23 @@ typedef struct example {
     size_t value_len;
 } example;
 
-#define EX_JSON(nm, arr, content_lit, act, val)                                                    \
-    {nm, arr, sizeof(arr) - 1, "text/json", "utf-8", 1, content_lit, sizeof(content_lit) - 1,     \
-     act, val, sizeof(val) - 1}
+#define EX_JSON(nm, arr, content_lit, act, val)                                                                        \
+    {                                                                                                                  \
+        nm, arr, sizeof(arr) - 1, "text/json", "utf-8", 1, content_lit, sizeof(content_lit) - 1, act, val,             \
+            sizeof(val) - 1                                                                                            \
+    }
 
 static const example examples[] = {
-    EX_JSON("morpheus", REQ_MORPHEUS, "{\"action\": \"search\", \"value\": \"morpheus\"}", "search",
-            "morpheus"),
+    EX_JSON("morpheus", REQ_MORPHEUS, "{\"action\": \"search\", \"value\": \"morpheus\"}", "search", "morpheus"),
     EX_JSON("nope", REQ_NOPE, "{\"action\": \"search\", \"value\": \"nope\"}", "search", "nope"),
     EX_JSON("double", REQ_DOUBLE, "{\"action\": \"double\", \"value\": \"x\"}", "double", "x"),
-    {"double12", REQ_BINARY, sizeof(REQ_BINARY) - 1, "binary/custom-client-binary-type", "binary", 0,
-     "double12", 8, NULL, NULL, 0},
-    EX_JSON("escaped", REQ_ESCAPED, "{\"action\": \"search\", \"value\": \"a\\\"b\\\\c\\n\"}",
-            "search", "a\"b\\c\n"),
+    {"double12", REQ_BINARY, sizeof(REQ_BINARY) - 1, "binary/custom-client-binary-type", "binary", 0, "double12", 8,
+     NULL, NULL, 0},
+    EX_JSON("escaped", REQ_ESCAPED, "{\"action\": \"search\", \"value\": \"a\\\"b\\\\c\\n\"}", "search", "a\"b\\c\n"),
     {"answer-morpheus", ANS_MORPHEUS, sizeof(ANS_MORPHEUS) - 1, "text/json", "utf-8", 1,
      "{\"result\": \"Follow the white rabbit. \xf0\x9f\x90\xb0\"}", 43, NULL, NULL, 0},
-    {"answer-binary", ANS_BINARY, sizeof(ANS_BINARY) - 1, "binary/custom-server-binary-type", "binary",
-     0, "First 10 bytes of request: double12", 35, NULL, NULL, 0},
+    {"answer-binary", ANS_BINARY, sizeof(ANS_BINARY) - 1, "binary/custom-server-binary-type", "binary", 0,
+     "First 10 bytes of request: double12", 35, NULL, NULL, 0},
 };
 #define NEXAMPLES (sizeof(examples) / sizeof(examples[0]))
 
@@ -567,8 +564,7 @@ static char *path_join(const char *dir, const char *name)
 
 /* Decodes input fed in chunks of `step` bytes (0: all at once) until the
  * decoder fails; good messages before the failure are allowed. */
-static void bad_case_run(const char *input, size_t len, size_t step, proto_error want_err,
-                         const char *want_substr)
+static void bad_case_run(const char *input, size_t len, size_t step, proto_error want_err, const char *want_substr)
 {
     proto_decoder d;
     proto_message m;
@@ -714,8 +710,8 @@ static void assert_buf_equal(const proto_buf *b, const char *want, size_t want_l
 {
     assert_int_equal(b->failed, 0);
     if (b->len != want_len || memcmp(b->data, want, want_len) != 0)
-        fail_msg("got %zu bytes \"%.*s\", want %zu bytes \"%.*s\"", b->len, (int)b->len, b->data,
-                 want_len, (int)want_len, want);
+        fail_msg("got %zu bytes \"%.*s\", want %zu bytes \"%.*s\"", b->len, (int)b->len, b->data, want_len,
+                 (int)want_len, want);
 }
 
 static void test_encode_examples(void **state)
@@ -723,8 +719,7 @@ static void test_encode_examples(void **state)
     (void)state;
     proto_buf b = {0};
 
-    assert_true(strcmp(proto_host_byteorder(), "little") == 0 ||
-                strcmp(proto_host_byteorder(), "big") == 0);
+    assert_true(strcmp(proto_host_byteorder(), "little") == 0 || strcmp(proto_host_byteorder(), "big") == 0);
     if (!host_is_little())
         skip(); /* the examples name "little" */
 
@@ -740,8 +735,7 @@ static void test_encode_examples(void **state)
     assert_int_equal(proto_encode_request(&b, LIT("search"), LIT("a\"b\\c\n")), 0);
     assert_buf_equal(&b, LIT(REQ_ESCAPED));
     proto_buf_reset(&b);
-    assert_int_equal(
-        proto_encode_message(&b, "binary/custom-client-binary-type", "binary", LIT("double12")), 0);
+    assert_int_equal(proto_encode_message(&b, "binary/custom-client-binary-type", "binary", LIT("double12")), 0);
     assert_buf_equal(&b, LIT(REQ_BINARY));
     proto_buf_reset(&b);
     assert_int_equal(proto_encode_message(&b, "text/json", "utf-8",
@@ -857,7 +851,10 @@ static void test_dump_string(void **state)
          LIT("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\xb0\xe2\x80\xa8\xf4\x8f\xbf\xbf\"")},
         {LIT("No match for 'a\"b\\c\n'."), LIT("\"No match for 'a\\\"b\\\\c\\n'.\"")},
         /* not UTF-8: U+FFFD, as bytes.decode("utf-8", "replace") */
-        {LIT("a\xff" "b"), LIT("\"a\xef\xbf\xbd" "b\"")},
+        {LIT("a\xff"
+             "b"),
+         LIT("\"a\xef\xbf\xbd"
+             "b\"")},
         {LIT("\x80"), LIT("\"\xef\xbf\xbd\"")},
         {LIT("\xc0\xaf"), LIT("\"\xef\xbf\xbd\xef\xbf\xbd\"")},
         {LIT("\xed\xa0\x80"), LIT("\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"")},
@@ -1004,17 +1001,17 @@ static void test_utf8_valid(void **state)
         {LIT("hello, world"), 1},
         {LIT("a\0b"), 1},
         {LIT("\x7f"), 1},
-        {LIT("\xc2\x80"), 1},              /* U+0080 */
-        {LIT("\xc3\xa9"), 1},              /* é */
-        {LIT("\xdf\xbf"), 1},              /* U+07FF */
-        {LIT("\xe0\xa0\x80"), 1},          /* U+0800 */
-        {LIT("\xe2\x82\xac"), 1},          /* € */
-        {LIT("\xed\x9f\xbf"), 1},          /* U+D7FF */
-        {LIT("\xee\x80\x80"), 1},          /* U+E000 */
-        {LIT("\xef\xbf\xbf"), 1},          /* U+FFFF */
-        {LIT("\xf0\x90\x80\x80"), 1},      /* U+10000 */
-        {LIT("\xf0\x9f\x90\xb0"), 1},      /* 🐰 */
-        {LIT("\xf4\x8f\xbf\xbf"), 1},      /* U+10FFFF */
+        {LIT("\xc2\x80"), 1},         /* U+0080 */
+        {LIT("\xc3\xa9"), 1},         /* é */
+        {LIT("\xdf\xbf"), 1},         /* U+07FF */
+        {LIT("\xe0\xa0\x80"), 1},     /* U+0800 */
+        {LIT("\xe2\x82\xac"), 1},     /* € */
+        {LIT("\xed\x9f\xbf"), 1},     /* U+D7FF */
+        {LIT("\xee\x80\x80"), 1},     /* U+E000 */
+        {LIT("\xef\xbf\xbf"), 1},     /* U+FFFF */
+        {LIT("\xf0\x90\x80\x80"), 1}, /* U+10000 */
+        {LIT("\xf0\x9f\x90\xb0"), 1}, /* 🐰 */
+        {LIT("\xf4\x8f\xbf\xbf"), 1}, /* U+10FFFF */
         {LIT("a\xf0\x9f\x90\xb6z\xc3\xa9"), 1},
         /* overlong */
         {LIT("\xc0\x80"), 0},

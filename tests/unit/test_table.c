@@ -17,8 +17,7 @@
 
 #define LIT(s) (s), (sizeof(s) - 1)
 
-static void expect_hit(const table *t, const char *key, size_t key_len, const char *want,
-                       size_t want_len)
+static void expect_hit(const table *t, const char *key, size_t key_len, const char *want, size_t want_len)
 {
     const char *v = NULL;
     size_t vlen = 0;
@@ -221,9 +220,8 @@ static void test_large_value(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_duplicate),   cmocka_unit_test(test_many_keys),
-        cmocka_unit_test(test_presized),    cmocka_unit_test(test_binary_keys),
+        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),    cmocka_unit_test(test_duplicate),
+        cmocka_unit_test(test_many_keys),   cmocka_unit_test(test_presized), cmocka_unit_test(test_binary_keys),
         cmocka_unit_test(test_large_value),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);
