@@ -81,7 +81,7 @@ static int cli_connect(evkv_client *c, const cli_options *o)
 /* Prints the answer to a search for key. Returns the exit status. */
 static int print_answer(const cli_options *o, const proto_message *msg, const char *key, size_t key_len)
 {
-    const json_t *result;
+    json_t *result;
     evkv_answer a = evkv_answer_classify(msg, key, key_len, &result);
 
     if (a == EVKV_ANSWER_ERROR) {
@@ -92,6 +92,7 @@ static int print_answer(const cli_options *o, const proto_message *msg, const ch
                     (int)(msg->content_len > 200 ? 200 : msg->content_len), (const char *)msg->content);
         if (!o->json) {
             putchar('\n');
+            json_decref(result);
             return EXIT_ERROR;
         }
     }
@@ -106,6 +107,7 @@ static int print_answer(const cli_options *o, const proto_message *msg, const ch
         proto_buf_free(&b);
     }
     putchar('\n');
+    json_decref(result);
     return a == EVKV_ANSWER_ERROR ? EXIT_ERROR : a == EVKV_ANSWER_MISS ? EXIT_NO_MATCH : EXIT_FOUND;
 }
 

@@ -192,15 +192,20 @@ void evkv_client_close(evkv_client *c)
     proto_decoder_free(&c->dec);
 }
 
-evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, const json_t **result)
+evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, json_t **result)
 {
     static const char miss_prefix[] = "No match for '", miss_suffix[] = "'.";
-    const json_t *r;
+    json_t *content, *r;
 
     *result = NULL;
     if (!msg->is_json)
         return EVKV_ANSWER_BINARY;
-    if (!json_is_object(msg->json) || (r = json_object_get(msg->json, "result")) == NULL)
+    content = json_loadb((const char *)msg->content, msg->content_len,
+                         JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    r = json_object_get(content, "result");
+    json_incref(r);
+    json_decref(content);
+    if (r == NULL)
         return EVKV_ANSWER_ERROR;
     *result = r;
     if (json_is_string(r)) {

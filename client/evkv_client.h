@@ -49,8 +49,9 @@ long evkv_client_read_some(evkv_client *c);
 long evkv_client_write_some(evkv_client *c, const void *buf, size_t len);
 void evkv_client_close(evkv_client *c);
 
-/* Classifies msg as the answer to a search for key. For a hit, *result is
- * the value (borrowed from msg). */
-evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, const json_t **result);
+/* Classifies msg as the answer to a search for key. *result is the
+ * answer's "result" (a new reference: json_decref it), or NULL when the
+ * answer is binary or has none. */
+evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, json_t **result);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,59 @@ enum {
     ST_CONTENT,         /* waiting for body_len bytes of content */
 };
 
+static size_t utf8_seq_len(const unsigned char *s, size_t n);
+
 /* Flags for every JSON parse of network bytes. */
 #define PROTO_JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
+
+/* ---- a bound on what parsing one message may allocate ----
+ *
+ * jansson builds a tree many times the size of its input for some shapes
+ * (an array of small numbers takes over 20 bytes per input byte). While a
+ * message is parsed, jansson allocates through parse_malloc, which counts
+ * against a per-thread budget of PROTO_PARSE_MEMORY(len) bytes and fails
+ * past it; jansson then fails the parse, and the error says why. Outside
+ * those parses (data files) nothing is counted. */
+static _Thread_local int parse_bounded;
+static _Thread_local size_t parse_budget;
+static _Thread_local int parse_exhausted;
+
+static void *parse_malloc(size_t n)
+{
+    if (parse_bounded) {
+        size_t cost = n + 16; /* malloc's own overhead, roughly */
+        if (cost > parse_budget) {
+            parse_exhausted = 1;
+            return NULL;
+        }
+        parse_budget -= cost;
+    }
+    return malloc(n);
+}
+
+static pthread_once_t parse_alloc_once = PTHREAD_ONCE_INIT;
+
+static void parse_alloc_install(void)
+{
+    json_set_alloc_funcs(parse_malloc, free);
+}
+
+/* json_loadb within the budget; on failure, jerr says why (out of budget
+ * included). */
+static json_t *json_loadb_bounded(const void *p, size_t n, json_error_t *jerr)
+{
+    pthread_once(&parse_alloc_once, parse_alloc_install);
+    parse_bounded = 1;
+    parse_budget = PROTO_PARSE_MEMORY(n);
+    parse_exhausted = 0;
+    json_t *j = json_loadb(p, n, PROTO_JSON_FLAGS, jerr);
+    parse_bounded = 0;
+    if (j == NULL && parse_exhausted)
+        snprintf(jerr->text, sizeof(jerr->text), "too complex to parse within %zu bytes of memory",
+                 (size_t)PROTO_PARSE_MEMORY(n));
+    return j;
+}
+
 
 /* Copies a printable-ASCII rendering of fmt into out: error strings carry
  * fragments of client input (jansson quotes the bytes near an error), and
@@ -68,16 +120,11 @@ void proto_decoder_free(proto_decoder *d)
 {
     free(d->buf);
     json_decref(d->header);
-    json_decref(d->json);
     memset(d, 0, sizeof(*d));
 }
 
-int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len)
+void *proto_decoder_reserve(proto_decoder *d, size_t len)
 {
-    if (d->err)
-        return 0; /* a failed decoder ignores further input */
-    if (len == 0)
-        return 0;
     /* Drop consumed bytes first; the last message's content goes with them,
      * as proto.h warns. */
     if (d->pos > 0) {
@@ -90,20 +137,51 @@ int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len)
         while (want - d->len < len) {
             if (want > SIZE_MAX / 2) {
                 decoder_fail(d, PROTO_ERR_NOMEM, "out of memory");
-                return -1;
+                return NULL;
             }
             want *= 2;
         }
         unsigned char *nb = realloc(d->buf, want);
         if (nb == NULL) {
             decoder_fail(d, PROTO_ERR_NOMEM, "out of memory");
-            return -1;
+            return NULL;
         }
         d->buf = nb;
         d->cap = want;
     }
-    memcpy(d->buf + d->len, buf, len);
+    return d->buf + d->len;
+}
+
+void proto_decoder_commit(proto_decoder *d, size_t len)
+{
     d->len += len;
+}
+
+size_t proto_decoder_space(const proto_decoder *d)
+{
+    return d->cap - d->len;
+}
+
+void proto_decoder_release(proto_decoder *d)
+{
+    if (d->len == d->pos) {
+        free(d->buf);
+        d->buf = NULL;
+        d->len = d->pos = d->cap = 0;
+    }
+}
+
+int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len)
+{
+    if (d->err)
+        return 0; /* a failed decoder ignores further input */
+    if (len == 0)
+        return 0;
+    void *space = proto_decoder_reserve(d, len);
+    if (space == NULL)
+        return -1;
+    memcpy(space, buf, len);
+    proto_decoder_commit(d, len);
     return 0;
 }
 
@@ -117,8 +195,8 @@ int proto_decoder_in_message(const proto_decoder *d)
     return d->state != ST_PROTOHEADER || d->len > d->pos;
 }
 
-/* Reads a required string key from the header into *out. */
-static proto_status header_string(proto_decoder *d, const char *key, const char **out)
+/* Reads a required string key from the parsed header into *out. */
+static proto_status header_string(proto_decoder *d, const char *key, const char **out, size_t *len)
 {
     json_t *v = json_object_get(d->header, key);
     if (v == NULL)
@@ -126,72 +204,145 @@ static proto_status header_string(proto_decoder *d, const char *key, const char 
     if (!json_is_string(v))
         return decoder_fail(d, PROTO_ERR_HEADER_KEY, "header key '%s' must be a string", key);
     *out = json_string_value(v);
+    if (len)
+        *len = json_string_length(v);
     return PROTO_OK;
 }
 
-static int encoding_is_utf8(const char *enc)
+/* Whether enc (len bytes: jansson's strings may hold NULs) names UTF-8. */
+static int encoding_is_utf8(const char *enc, size_t len)
 {
-    return strcasecmp(enc, "utf-8") == 0 || strcasecmp(enc, "utf8") == 0;
+    return (len == 5 && strncasecmp(enc, "utf-8", 5) == 0) || (len == 4 && strncasecmp(enc, "utf8", 4) == 0);
 }
 
-/* Validates the parsed header of the message being read and sets body_len.
- * The key order follows the reference server's checks. */
-static proto_status header_validate(proto_decoder *d)
+/* The checks every header goes through once its fields are known, however
+ * it was read: the content-length limit, then the encoding of JSON. */
+static proto_status header_check(proto_decoder *d, json_int_t content_length, size_t encoding_len)
 {
-    const char *byteorder, *type, *encoding;
+    if ((unsigned long long)content_length > (unsigned long long)d->limits.max_content)
+        return decoder_fail(d, PROTO_ERR_CONTENT_TOO_LONG, "content-length %lld exceeds the limit of %zu bytes",
+                            (long long)content_length, d->limits.max_content);
+    if (d->content_type_len == 9 && memcmp(d->content_type, "text/json", 9) == 0 &&
+        !encoding_is_utf8(d->content_encoding, encoding_len))
+        return decoder_fail(d, PROTO_ERR_ENCODING, "unsupported content-encoding '%.40s' for text/json (use utf-8)",
+                            d->content_encoding);
+    d->body_len = (size_t)content_length;
+    return PROTO_OK;
+}
 
+/* Reads the header with jansson and validates it, in the reference
+ * server's order of checks. */
+static proto_status header_parse_full(proto_decoder *d, const unsigned char *p, size_t n)
+{
+    json_error_t jerr;
+    const char *byteorder;
+    size_t byteorder_len, encoding_len;
+
+    d->header = json_loadb_bounded(p, n, &jerr);
+    if (d->header == NULL)
+        return decoder_fail(d, PROTO_ERR_HEADER_JSON, "header is not valid JSON: %s", jerr.text);
     if (!json_is_object(d->header))
         return decoder_fail(d, PROTO_ERR_HEADER_NOT_OBJECT, "header is not a JSON object");
-    if (header_string(d, "byteorder", &byteorder) != PROTO_OK)
+    if (header_string(d, "byteorder", &byteorder, &byteorder_len) != PROTO_OK)
         return PROTO_ERROR;
-
     json_t *cl = json_object_get(d->header, "content-length");
     if (cl == NULL)
         return decoder_fail(d, PROTO_ERR_HEADER_KEY, "header lacks required key 'content-length'");
-    if (header_string(d, "content-type", &type) != PROTO_OK ||
-        header_string(d, "content-encoding", &encoding) != PROTO_OK)
+    if (header_string(d, "content-type", &d->content_type, &d->content_type_len) != PROTO_OK ||
+        header_string(d, "content-encoding", &d->content_encoding, &encoding_len) != PROTO_OK)
         return PROTO_ERROR;
-    if (strcmp(byteorder, "little") != 0 && strcmp(byteorder, "big") != 0)
+    /* lengths too: "little\u0000x" is not "little" */
+    if (!(byteorder_len == 6 && memcmp(byteorder, "little", 6) == 0) &&
+        !(byteorder_len == 3 && memcmp(byteorder, "big", 3) == 0))
         return decoder_fail(d, PROTO_ERR_HEADER_KEY, "header key 'byteorder' must be \"little\" or \"big\"");
-
+    d->byteorder = byteorder;
     /* jansson hands integers over as json_int_t (signed 64-bit): compare
      * before converting, so no negative or huge value reaches size_t. */
     if (!json_is_integer(cl) || json_integer_value(cl) < 0)
         return decoder_fail(d, PROTO_ERR_CONTENT_LENGTH, "'content-length' must be a non-negative integer");
-    json_int_t n = json_integer_value(cl);
-    if ((unsigned long long)n > (unsigned long long)d->limits.max_content)
-        return decoder_fail(d, PROTO_ERR_CONTENT_TOO_LONG, "content-length %lld exceeds the limit of %zu bytes",
-                            (long long)n, d->limits.max_content);
-    if (strcmp(type, "text/json") == 0 && json_string_length(json_object_get(d->header, "content-type")) == 9 &&
-        !encoding_is_utf8(encoding))
-        return decoder_fail(d, PROTO_ERR_ENCODING, "unsupported content-encoding '%.40s' for text/json (use utf-8)",
-                            encoding);
-    d->body_len = (size_t)n;
-    return PROTO_OK;
+    return header_check(d, json_integer_value(cl), encoding_len);
+}
+
+/* Matches the literal lit at *p (advancing it). */
+static int fast_lit(const unsigned char **p, const unsigned char *end, const char *lit, size_t n)
+{
+    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return 0;
+    *p += n;
+    return 1;
+}
+
+/* Copies a plain string (printable ASCII, no quote or backslash) ending at
+ * the next '"' into out. */
+static int fast_string(const unsigned char **p, const unsigned char *end, char *out, size_t *outlen)
+{
+    size_t n = 0;
+    const unsigned char *q = *p;
+    while (q < end && *q != '"') {
+        if (*q < 0x20 || *q > 0x7e || *q == '\\' || n == PROTO_FAST_STRING_MAX)
+            return 0;
+        out[n++] = (char)*q++;
+    }
+    if (q == end)
+        return 0;
+    out[n] = '\0';
+    *outlen = n;
+    *p = q;
+    return 1;
+}
+
+/* The header fast path: the exact layout the reference client writes,
+ *   {"byteorder": "little", "content-type": "T", "content-encoding": "E", "content-length": N}
+ * with T and E printable ASCII without quotes or backslashes and N at most
+ * 18 digits without a leading zero, is read without jansson. jansson would
+ * build the same four values from those bytes, so the checks that follow
+ * (header_check) give the same result; anything else, valid or not, goes
+ * through header_parse_full. Returns 1 if the header was read here. */
+static int header_parse_fast(proto_decoder *d, const unsigned char *p, size_t n, json_int_t *content_length,
+                             size_t *encoding_len)
+{
+#define FAST_LIT(s) fast_lit(&p, end, s, sizeof(s) - 1)
+    const unsigned char *end = p + n;
+    size_t enc_len, digits = 0;
+    json_int_t cl = 0;
+
+    if (!FAST_LIT("{\"byteorder\": \""))
+        return 0;
+    if (FAST_LIT("little"))
+        d->byteorder = "little";
+    else if (FAST_LIT("big"))
+        d->byteorder = "big";
+    else
+        return 0;
+    if (!FAST_LIT("\", \"content-type\": \"") || !fast_string(&p, end, d->fast_type, &d->content_type_len) ||
+        !FAST_LIT("\", \"content-encoding\": \"") || !fast_string(&p, end, d->fast_encoding, &enc_len) ||
+        !FAST_LIT("\", \"content-length\": "))
+        return 0;
+    if (p + 1 < end && p[0] == '0' && p[1] >= '0' && p[1] <= '9')
+        return 0; /* a leading zero: invalid JSON, for jansson to say so */
+    while (p < end && *p >= '0' && *p <= '9' && digits < 18) {
+        cl = cl * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (digits == 0 || !FAST_LIT("}") || p != end)
+        return 0;
+    d->content_type = d->fast_type;
+    d->content_encoding = d->fast_encoding;
+    *content_length = cl;
+    *encoding_len = enc_len;
+    return 1;
+#undef FAST_LIT
 }
 
 /* Fills msg from the current header and the content at d->buf + d->pos. */
 static void message_fill(proto_decoder *d, proto_message *msg)
 {
-    json_t *ct = json_object_get(d->header, "content-type");
-
-    memset(msg, 0, sizeof(*msg));
-    msg->header = d->header;
-    msg->byteorder = json_string_value(json_object_get(d->header, "byteorder"));
-    msg->content_type = json_string_value(ct);
-    msg->content_encoding = json_string_value(json_object_get(d->header, "content-encoding"));
-    msg->is_json = json_string_length(ct) == 9 && memcmp(msg->content_type, "text/json", 9) == 0;
+    msg->byteorder = d->byteorder;
+    msg->content_type = d->content_type;
+    msg->content_encoding = d->content_encoding;
+    msg->is_json = d->content_type_len == 9 && memcmp(d->content_type, "text/json", 9) == 0;
     msg->content = d->buf + d->pos;
     msg->content_len = d->body_len;
-    if (msg->is_json) {
-        json_error_t jerr;
-        d->json = json_loadb((const char *)msg->content, msg->content_len, PROTO_JSON_FLAGS, &jerr);
-        if (d->json == NULL) {
-            msg->content_error = PROTO_ERR_CONTENT_JSON;
-            errstr_format(msg->content_errstr, sizeof(msg->content_errstr), "content is not valid JSON: %s", jerr.text);
-        }
-        msg->json = d->json;
-    }
 }
 
 proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
@@ -199,8 +350,6 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
     if (d->err)
         return PROTO_ERROR;
     /* Release what the previous message lent out. */
-    json_decref(d->json);
-    d->json = NULL;
     if (d->state == ST_PROTOHEADER && d->header) {
         json_decref(d->header);
         d->header = NULL;
@@ -224,11 +373,13 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
         case ST_HEADER: {
             if (avail < d->hdr_len)
                 return PROTO_NEED_MORE;
-            json_error_t jerr;
-            d->header = json_loadb((const char *)d->buf + d->pos, d->hdr_len, PROTO_JSON_FLAGS, &jerr);
-            if (d->header == NULL)
-                return decoder_fail(d, PROTO_ERR_HEADER_JSON, "header is not valid JSON: %s", jerr.text);
-            if (header_validate(d) != PROTO_OK)
+            const unsigned char *p = d->buf + d->pos;
+            json_int_t cl;
+            size_t enc_len;
+            proto_status st = !d->full_parser_only && header_parse_fast(d, p, d->hdr_len, &cl, &enc_len)
+                                  ? header_check(d, cl, enc_len)
+                                  : header_parse_full(d, p, d->hdr_len);
+            if (st != PROTO_OK)
                 return PROTO_ERROR;
             d->pos += d->hdr_len;
             d->state = ST_CONTENT;
@@ -245,12 +396,100 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
     }
 }
 
+/* ---- requests ---- */
+
+void proto_request_free(proto_request *req)
+{
+    json_decref(req->json);
+    req->json = NULL;
+}
+
+int proto_request_parse_full(const void *content, size_t len, proto_request *req)
+{
+    json_error_t jerr;
+    json_t *action, *value;
+
+    memset(req, 0, sizeof(*req));
+    req->json = json_loadb_bounded(content, len, &jerr);
+    if (req->json == NULL) {
+        errstr_format(req->errstr, sizeof(req->errstr), "content is not valid JSON: %s", jerr.text);
+        return -1;
+    }
+    if (!json_is_object(req->json)) {
+        errstr_format(req->errstr, sizeof(req->errstr), "request content must be a JSON object");
+        return -1;
+    }
+    action = json_object_get(req->json, "action");
+    if (action == NULL || !json_is_string(action)) {
+        errstr_format(req->errstr, sizeof(req->errstr), "%s",
+                      action ? "'action' must be a string" : "request lacks 'action'");
+        return -1;
+    }
+    req->action = json_string_value(action);
+    req->action_len = json_string_length(action);
+    value = json_object_get(req->json, "value");
+    if (value == NULL) {
+        req->value_state = PROTO_VALUE_MISSING;
+    } else if (!json_is_string(value)) {
+        req->value_state = PROTO_VALUE_NOT_STRING;
+    } else {
+        req->value = json_string_value(value);
+        req->value_len = json_string_length(value);
+    }
+    return 0;
+}
+
+/* A plain JSON string's body at *p, up to the closing quote: bytes from
+ * 0x20 up, valid UTF-8, no backslash, so that the body is the string's
+ * value as it is. */
+static int plain_string(const unsigned char **p, const unsigned char *end, const char **s, size_t *n)
+{
+    const unsigned char *q = *p;
+    while (q < end && *q != '"') {
+        if (*q < 0x80) {
+            if (*q < 0x20 || *q == '\\')
+                return 0;
+            q++;
+        } else {
+            size_t k = utf8_seq_len(q, (size_t)(end - q));
+            if (k == 0)
+                return 0;
+            q += k;
+        }
+    }
+    if (q == end)
+        return 0;
+    *s = (const char *)*p;
+    *n = (size_t)(q - *p);
+    *p = q;
+    return 1;
+}
+
+int proto_request_parse(const void *content, size_t len, proto_request *req)
+{
+#define FAST_LIT(s) fast_lit(&p, end, s, sizeof(s) - 1)
+    /* The fast path: exactly {"action": "A", "value": "V"} as the reference
+     * client writes it, A and V plain strings (see plain_string). jansson
+     * would give the same two strings; anything else goes to jansson. */
+    const unsigned char *p = content, *end = p + len;
+
+    memset(req, 0, sizeof(*req));
+    if (FAST_LIT("{\"action\": \"") && plain_string(&p, end, &req->action, &req->action_len) &&
+        FAST_LIT("\", \"value\": \"") && plain_string(&p, end, &req->value, &req->value_len) && FAST_LIT("\"}") &&
+        p == end)
+        return 0;
+    return proto_request_parse_full(content, len, req);
+#undef FAST_LIT
+}
+
 /* ---- encoder ---- */
 
-int proto_buf_append(proto_buf *b, const void *data, size_t len)
+/* Makes room for len more bytes. Returns where they go, or NULL (and the
+ * buffer is failed) when out of memory. */
+static char *buf_reserve(proto_buf *b, size_t len)
 {
     if (b->failed)
-        return -1;
+        return NULL;
     if (b->cap - b->len < len) {
         size_t want = b->cap ? b->cap : 256;
         while (want - b->len < len) {
@@ -264,13 +503,21 @@ int proto_buf_append(proto_buf *b, const void *data, size_t len)
         b->data = nd;
         b->cap = want;
     }
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    return 0;
+    return b->data + b->len;
 fail:
     b->failed = 1;
-    return -1;
+    return NULL;
+}
+
+int proto_buf_append(proto_buf *b, const void *data, size_t len)
+{
+    char *p = buf_reserve(b, len);
+    if (p == NULL)
+        return -1;
+    if (len)
+        memcpy(p, data, len);
+    b->len += len;
+    return 0;
 }
 
 void proto_buf_reset(proto_buf *b)
@@ -320,11 +567,59 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
+size_t proto_utf8_span(const char *s, size_t len)
+{
+    return len ? utf8_seq_len((const unsigned char *)s, len) : 0;
+}
+
+/* Eight bytes at a time: a word is plain when no byte has its top bit set,
+ * is below 0x20, or equals '"' or '\\' (the classic "has a zero byte"
+ * test, on the word and on its xor with each special byte). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define HAS_ZERO(v) (((v)-ONES) & ~(v)&HIGHS)
+
+size_t proto_plain_span(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w & HIGHS) || (((w - ONES * 0x20) & ~w & HIGHS)) || HAS_ZERO(w ^ (ONES * '"')) ||
+            HAS_ZERO(w ^ (ONES * '\\')) || HAS_ZERO(w ^ (ONES * 0x7f)))
+            break;
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+            break;
+    }
+    return i;
+}
+
+int proto_json_safe(const char *s, size_t len)
+{
+    size_t i = 0;
+    while ((i += proto_plain_span(s + i, len - i)) < len) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k;
+        if (c < 0x80 || (k = utf8_seq_len((const unsigned char *)s + i, len - i)) == 0)
+            return 0; /* a control character, '"', '\\', DEL (safe, but rare) or not UTF-8 */
+        i += k;
+    }
+    return 1;
+}
+
 int proto_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
+        uint64_t w;
+        if (i + 8 <= len && (memcpy(&w, p + i, 8), (w & HIGHS) == 0)) {
+            i += 8; /* eight ASCII bytes */
+            continue;
+        }
         if (p[i] < 0x80) {
             i++;
             continue;
@@ -549,23 +844,69 @@ const char *proto_host_byteorder(void)
     return *(const unsigned char *)&one ? "little" : "big";
 }
 
+/* Whether s can go between JSON quotes as it is. */
+static int plain_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+            return 0;
+    return 1;
+}
+
+#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
 int proto_encode_header(proto_buf *b, const char *content_type, const char *content_encoding, size_t content_length)
 {
-    size_t start = b->len;
-    char num[32];
+    size_t start = b->len, tl = strlen(content_type), el = strlen(content_encoding);
+    const char *bo = proto_host_byteorder();
+    size_t bl = strlen(bo);
+    char num[24], digits[24];
+    size_t nl = 0, hlen;
 
+    do { /* the length, in decimal */
+        digits[nl++] = (char)('0' + content_length % 10);
+        content_length /= 10;
+    } while (content_length);
+    for (size_t i = 0; i < nl; i++)
+        num[i] = digits[nl - 1 - i];
+
+    if (plain_ascii(content_type, tl) && plain_ascii(content_encoding, el)) {
+        /* Every answer evkv sends: no escaping needed, one copy each. */
+        hlen = sizeof("{\"byteorder\": \"") - 1 + bl + sizeof("\", \"content-type\": \"") - 1 + tl +
+               sizeof("\", \"content-encoding\": \"") - 1 + el + sizeof("\", \"content-length\": ") - 1 + nl + 1;
+        char *p = buf_reserve(b, PROTO_PROTOHEADER_LEN + hlen);
+        if (p == NULL || hlen > 65535)
+            return -1;
+        *p++ = (char)(hlen >> 8);
+        *p++ = (char)(hlen & 0xff);
+        PUT(p, "{\"byteorder\": \"");
+        memcpy(p, bo, bl);
+        p += bl;
+        PUT(p, "\", \"content-type\": \"");
+        memcpy(p, content_type, tl);
+        p += tl;
+        PUT(p, "\", \"content-encoding\": \"");
+        memcpy(p, content_encoding, el);
+        p += el;
+        PUT(p, "\", \"content-length\": ");
+        memcpy(p, num, nl);
+        p += nl;
+        *p = '}';
+        b->len += PROTO_PROTOHEADER_LEN + hlen;
+        return 0;
+    }
     BUF_LIT(b, "\0\0{\"byteorder\": \"");
-    proto_buf_append(b, proto_host_byteorder(), strlen(proto_host_byteorder()));
+    proto_buf_append(b, bo, bl);
     BUF_LIT(b, "\", \"content-type\": ");
-    proto_dump_string(b, content_type, strlen(content_type));
+    proto_dump_string(b, content_type, tl);
     BUF_LIT(b, ", \"content-encoding\": ");
-    proto_dump_string(b, content_encoding, strlen(content_encoding));
+    proto_dump_string(b, content_encoding, el);
     BUF_LIT(b, ", \"content-length\": ");
-    proto_buf_append(b, num, (size_t)snprintf(num, sizeof(num), "%zu", content_length));
+    proto_buf_append(b, num, nl);
     BUF_LIT(b, "}");
     if (b->failed)
         return -1;
-    size_t hlen = b->len - start - PROTO_PROTOHEADER_LEN;
+    hlen = b->len - start - PROTO_PROTOHEADER_LEN;
     if (hlen > 65535) {
         b->len = start;
         return -1;

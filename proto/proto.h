@@ -25,6 +25,8 @@
 #define PROTO_DEFAULT_MAX_HEADER  8192          /* bytes of JSON header */
 #define PROTO_DEFAULT_MAX_CONTENT (1024 * 1024) /* bytes of content */
 #define PROTO_ERRSTR_LEN          160
+/* Most memory parsing a JSON header or content of n bytes may allocate. */
+#define PROTO_PARSE_MEMORY(n) (64 * 1024 + 16 * (n))
 
 typedef enum proto_status {
     PROTO_ERROR = -1,    /* the stream is broken; errstr says why; final */
@@ -53,31 +55,34 @@ typedef struct proto_limits {
 } proto_limits;
 
 /* One decoded message. Every pointer is borrowed from the decoder and stays
- * valid until the next proto_decoder_feed/next/free call on it. */
+ * valid until the next proto_decoder_feed/next/free call on it. The content
+ * is not parsed: see proto_request_parse for a request's. */
 typedef struct proto_message {
-    json_t *header;               /* the header object */
     const char *byteorder;        /* "little" or "big" */
     const char *content_type;     /* any string; "text/json" is JSON */
     const char *content_encoding; /* "utf-8" (any case, or "utf8") for JSON */
     int is_json;                  /* content_type is "text/json" */
     const unsigned char *content; /* content_len bytes, not NUL-terminated */
     size_t content_len;
-    /* For text/json only: the parsed content, or NULL with content_error set
-     * (framing is intact: the stream goes on). */
-    json_t *json;
-    proto_error content_error;
-    char content_errstr[PROTO_ERRSTR_LEN];
 } proto_message;
+
+/* Longest content-type or content-encoding the header fast path copies. */
+#define PROTO_FAST_STRING_MAX 63
 
 typedef struct proto_decoder {
     proto_limits limits;
-    unsigned char *buf; /* buffered input: buf[pos..len) is unread */
+    int full_parser_only; /* set to 1 to parse every header with jansson */
+    unsigned char *buf;   /* buffered input: buf[pos..len) is unread */
     size_t len, pos, cap;
-    json_t *header;  /* header of the message being read, owned */
     size_t hdr_len;  /* JSON header length, once the protoheader is in */
     size_t body_len; /* content-length, once the header is parsed */
-    json_t *json;    /* last message's parsed content, owned */
     int state;       /* private: which part is being read */
+    /* The current message's header fields: pointers into `header` (parsed
+     * by jansson, owned) or, for the fast path, into the arrays below. */
+    json_t *header;
+    const char *byteorder, *content_type, *content_encoding;
+    size_t content_type_len;
+    char fast_type[PROTO_FAST_STRING_MAX + 1], fast_encoding[PROTO_FAST_STRING_MAX + 1];
     proto_error err; /* PROTO_ERR_NONE until the stream breaks */
     char errstr[PROTO_ERRSTR_LEN];
 } proto_decoder;
@@ -88,6 +93,17 @@ void proto_decoder_init(proto_decoder *d, const proto_limits *limits);
 void proto_decoder_free(proto_decoder *d);
 /* Appends len bytes. Returns 0, or -1 when out of memory (the decoder fails). */
 int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len);
+/* Room to read into directly: returns a pointer to at least len free bytes
+ * at the end of the buffered input (moving or growing the buffer, which
+ * ends the validity of the last message), or NULL when out of memory (the
+ * decoder fails). Then proto_decoder_commit the bytes actually written. */
+void *proto_decoder_reserve(proto_decoder *d, size_t len);
+void proto_decoder_commit(proto_decoder *d, size_t len);
+/* Free bytes at the end of the buffer, without moving anything. */
+size_t proto_decoder_space(const proto_decoder *d);
+/* Frees the input buffer if it holds no unread byte (an idle connection
+ * then costs no buffer); the next reserve or feed allocates it again. */
+void proto_decoder_release(proto_decoder *d);
 /* Decodes the next buffered message into *msg. */
 proto_status proto_decoder_next(proto_decoder *d, proto_message *msg);
 /* Bytes fed but not yet consumed: those of a message's header count as
@@ -95,6 +111,37 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg);
 size_t proto_decoder_buffered(const proto_decoder *d);
 /* Whether bytes of an unfinished message are buffered. */
 int proto_decoder_in_message(const proto_decoder *d);
+
+/* Whether "value" of a request is usable. */
+typedef enum proto_value_state {
+    PROTO_VALUE_STRING = 0, /* a string: value/value_len */
+    PROTO_VALUE_MISSING,    /* no "value" key */
+    PROTO_VALUE_NOT_STRING, /* "value" is not a string */
+} proto_value_state;
+
+/* A text/json request's content, parsed: {"action": A, "value": V}. */
+typedef struct proto_request {
+    const char *action; /* A, action_len bytes of UTF-8 (may hold NULs) */
+    size_t action_len;
+    const char *value; /* V, when value_state is PROTO_VALUE_STRING */
+    size_t value_len;
+    proto_value_state value_state;
+    json_t *json; /* the parse tree when jansson ran, owned */
+    char errstr[PROTO_ERRSTR_LEN];
+} proto_request;
+
+/* Parses a text/json request's content. Returns 0 with req filled: its
+ * strings are borrowed from content or from req->json, valid until
+ * proto_request_free and while content lives. Returns -1 with req->errstr
+ * when the content is not valid JSON, not an object, or has no string
+ * "action". jansson is the authority: the reference client's exact layout
+ * with plain strings is read directly, to the same result jansson would
+ * give, and everything else goes through jansson. */
+int proto_request_parse(const void *content, size_t len, proto_request *req);
+/* The same through jansson alone (for the differential fuzzer). */
+int proto_request_parse_full(const void *content, size_t len, proto_request *req);
+/* Frees what a parse holds. Safe on a zeroed or failed request. */
+void proto_request_free(proto_request *req);
 
 /* A growable byte buffer for the encoder. Zero-initialise before use. */
 typedef struct proto_buf {
@@ -131,5 +178,13 @@ int proto_encode_request(proto_buf *b, const char *action, size_t action_len, co
 
 /* Whether s[0..len) is valid UTF-8 (no surrogates, no overlongs). */
 int proto_utf8_valid(const char *s, size_t len);
+/* Length of the longest prefix of s made of printable ASCII other than
+ * '"' and '\\': bytes that JSON and Python's json write as they are. */
+size_t proto_plain_span(const char *s, size_t len);
+/* Length of the valid UTF-8 sequence (one character) at s, or 0. */
+size_t proto_utf8_span(const char *s, size_t len);
+/* Whether s is valid UTF-8 that a JSON string holds as it is: then its
+ * encoding (proto_dump_string) is s between two quotes. */
+int proto_json_safe(const char *s, size_t len);
 
 #endif

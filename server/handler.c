@@ -66,10 +66,10 @@ handler_outcome handler_answer_error(handler_ctx *h, const char *why, struct evb
     return OUTCOME_BAD_REQUEST;
 }
 
-static handler_outcome action_search(handler_ctx *h, const json_t *value, struct evbuffer *out)
+static handler_outcome action_search(handler_ctx *h, const char *key, size_t key_len, struct evbuffer *out)
 {
-    const char *key = json_string_value(value), *enc;
-    size_t key_len = json_string_length(value), enc_len;
+    const char *enc;
+    size_t enc_len;
 
     if (table_lookup(h->table, key, key_len, &enc, &enc_len)) {
         if (send_result_json(h, enc, enc_len, out) != 0)
@@ -83,42 +83,44 @@ static handler_outcome action_search(handler_ctx *h, const json_t *value, struct
 
 /* The actions a text/json request may name. Each takes the request's
  * "value", already checked to be a string. */
+#define ACTION(name, fn) {name, sizeof(name) - 1, fn}
 static const struct action {
     const char *name;
-    handler_outcome (*fn)(handler_ctx *h, const json_t *value, struct evbuffer *out);
+    size_t name_len;
+    handler_outcome (*fn)(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out);
 } actions[] = {
-    {"search", action_search},
+    ACTION("search", action_search),
 };
+
+static handler_outcome dispatch(handler_ctx *h, const proto_request *req, struct evbuffer *out)
+{
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (actions[i].name_len != req->action_len || memcmp(actions[i].name, req->action, req->action_len) != 0)
+            continue;
+        if (req->value_state == PROTO_VALUE_MISSING)
+            return handler_answer_error(h, "request lacks 'value'", out);
+        if (req->value_state == PROTO_VALUE_NOT_STRING)
+            return handler_answer_error(h, "'value' must be a string", out);
+        return actions[i].fn(h, req->value, req->value_len, out);
+    }
+    if (send_result_text(h, "Error: invalid action '", req->action, req->action_len, "'.", out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_BAD_ACTION;
+}
 
 static handler_outcome answer_json(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
 {
-    const json_t *req = msg->json, *action, *value;
+    proto_request req;
+    handler_outcome o;
 
-    if (req == NULL)
-        return handler_answer_error(h, msg->content_errstr, out);
-    if (!json_is_object(req))
-        return handler_answer_error(h, "request content must be a JSON object", out);
-    action = json_object_get(req, "action");
-    if (action == NULL)
-        return handler_answer_error(h, "request lacks 'action'", out);
-    if (!json_is_string(action))
-        return handler_answer_error(h, "'action' must be a string", out);
-
-    const char *name = json_string_value(action);
-    size_t name_len = json_string_length(action);
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-        if (strlen(actions[i].name) != name_len || memcmp(actions[i].name, name, name_len) != 0)
-            continue;
-        value = json_object_get(req, "value");
-        if (value == NULL)
-            return handler_answer_error(h, "request lacks 'value'", out);
-        if (!json_is_string(value))
-            return handler_answer_error(h, "'value' must be a string", out);
-        return actions[i].fn(h, value, out);
-    }
-    if (send_result_text(h, "Error: invalid action '", name, name_len, "'.", out) != 0)
-        return OUTCOME_NOMEM;
-    return OUTCOME_BAD_ACTION;
+    int rc = h->full_parser_only ? proto_request_parse_full(msg->content, msg->content_len, &req)
+                                 : proto_request_parse(msg->content, msg->content_len, &req);
+    if (rc != 0)
+        o = handler_answer_error(h, req.errstr, out);
+    else
+        o = dispatch(h, &req, out);
+    proto_request_free(&req);
+    return o;
 }
 
 static handler_outcome answer_binary(handler_ctx *h, const proto_message *msg, struct evbuffer *out)

@@ -28,6 +28,7 @@ typedef enum handler_outcome {
  * shared between threads. The table is borrowed. */
 typedef struct handler_ctx {
     const table *table;
+    int full_parser_only; /* 1: parse every request with jansson (for tests) */
     proto_buf scratch; /* the answer being encoded */
     proto_buf text;    /* the result text of an answer being built */
 } handler_ctx;

@@ -75,47 +75,117 @@ static const example examples[] = {
 };
 #define NEXAMPLES (sizeof(examples) / sizeof(examples[0]))
 
+/* Flags the decoder used to parse content before proto_request_parse
+ * existed; answers are still checked with them. */
+#define CONTENT_JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
+
+/* Whether errstr is printable ASCII only. */
+static void assert_printable(const char *errstr)
+{
+    for (const char *p = errstr; *p; p++)
+        assert_true(*p >= 0x20 && *p < 0x7f);
+}
+
+/* Parses content as a request with both parsers, which must agree; returns
+ * proto_request_parse's result, its request left in *req (free it). */
+static int request_parse_both(const void *content, size_t len, proto_request *req)
+{
+    proto_request full;
+    int rc = proto_request_parse(content, len, req);
+    int rc_full = proto_request_parse_full(content, len, &full);
+
+    assert_int_equal(rc, rc_full);
+    assert_string_equal(req->errstr, full.errstr);
+    if (rc == 0) {
+        assert_int_equal(req->action_len, full.action_len);
+        assert_memory_equal(req->action, full.action, full.action_len);
+        assert_int_equal(req->value_state, full.value_state);
+        if (full.value_state == PROTO_VALUE_STRING) {
+            assert_int_equal(req->value_len, full.value_len);
+            assert_memory_equal(req->value, full.value, full.value_len);
+        }
+    }
+    proto_request_free(&full);
+    return rc;
+}
+
+/* Asserts that content is refused as a request, with errstr containing
+ * want (printable ASCII only), by both parsers. */
+static void assert_request_error(const void *content, size_t len, const char *want)
+{
+    proto_request req;
+
+    assert_int_equal(request_parse_both(content, len, &req), -1);
+    if (strstr(req.errstr, want) == NULL)
+        fail_msg("errstr \"%s\" lacks \"%s\"", req.errstr, want);
+    assert_printable(req.errstr);
+    proto_request_free(&req);
+}
+
+/* Asserts that content parses as a JSON value of the given type. */
+static void assert_content_json(const void *content, size_t len, json_type type)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(content, len, CONTENT_JSON_FLAGS, &jerr);
+    if (v == NULL)
+        fail_msg("content is not JSON: %s", jerr.text);
+    assert_int_equal(json_typeof(v), type);
+    json_decref(v);
+}
+
 static void check_message(const example *ex, const proto_message *m)
 {
-    assert_non_null(m->header);
-    assert_true(json_is_object(m->header));
+    assert_non_null(m->byteorder);
+    assert_non_null(m->content_type);
+    assert_non_null(m->content_encoding);
     assert_string_equal(m->byteorder, "little");
     assert_string_equal(m->content_type, ex->content_type);
     assert_string_equal(m->content_encoding, ex->content_encoding);
     assert_int_equal(m->is_json, ex->is_json);
     assert_int_equal(m->content_len, ex->content_len);
     assert_memory_equal(m->content, ex->content, ex->content_len);
-    if (!ex->is_json) {
-        assert_null(m->json);
-        assert_int_equal(m->content_error, PROTO_ERR_NONE);
+    if (!ex->is_json)
         return;
-    }
-    assert_int_equal(m->content_error, PROTO_ERR_NONE);
-    assert_non_null(m->json);
-    assert_true(json_is_object(m->json));
     if (ex->action) {
-        json_t *a = json_object_get(m->json, "action");
-        json_t *v = json_object_get(m->json, "value");
-        assert_true(json_is_string(a));
-        assert_string_equal(json_string_value(a), ex->action);
-        assert_true(json_is_string(v));
-        assert_int_equal(json_string_length(v), ex->value_len);
-        assert_memory_equal(json_string_value(v), ex->value, ex->value_len);
+        proto_request req;
+        assert_int_equal(request_parse_both(m->content, m->content_len, &req), 0);
+        assert_int_equal(req.action_len, strlen(ex->action));
+        assert_memory_equal(req.action, ex->action, req.action_len);
+        assert_int_equal(req.value_state, PROTO_VALUE_STRING);
+        assert_int_equal(req.value_len, ex->value_len);
+        assert_memory_equal(req.value, ex->value, ex->value_len);
+        assert_string_equal(req.errstr, "");
+        proto_request_free(&req);
     } else {
-        assert_true(json_is_string(json_object_get(m->json, "result")));
+        /* an answer: {"result": <string>} */
+        json_error_t jerr;
+        json_t *j = json_loadb((const char *)m->content, m->content_len, CONTENT_JSON_FLAGS, &jerr);
+        if (j == NULL)
+            fail_msg("%s: content is not JSON: %s", ex->name, jerr.text);
+        assert_true(json_is_object(j));
+        assert_true(json_is_string(json_object_get(j, "result")));
+        json_decref(j);
     }
+}
+
+/* Sets up a decoder with the given limits; full: jansson reads every
+ * header (the fast path off). */
+static void decoder_init_mode(proto_decoder *d, const proto_limits *limits, int full)
+{
+    proto_decoder_init(d, limits);
+    d->full_parser_only = full;
 }
 
 /* Feeds ex in three pieces [0,i) [i,j) [j,n), asking for a message after
  * each; only the last piece may complete it. */
-static void decode_in_pieces(const example *ex, size_t i, size_t j)
+static void decode_in_pieces(const example *ex, size_t i, size_t j, int full)
 {
     proto_decoder d;
     proto_message m;
     size_t cuts[3] = {i, j, ex->len};
     size_t from = 0;
 
-    proto_decoder_init(&d, NULL);
+    decoder_init_mode(&d, NULL, full);
     assert_false(proto_decoder_in_message(&d));
     for (int k = 0; k < 3; k++) {
         assert_int_equal(proto_decoder_feed(&d, ex->bytes + from, cuts[k] - from), 0);
@@ -144,21 +214,22 @@ static void test_examples_every_split(void **state)
     (void)state;
     for (size_t e = 0; e < NEXAMPLES; e++) {
         const example *ex = &examples[e];
-        for (size_t i = 0; i <= ex->len; i++)
-            for (size_t j = i; j <= ex->len; j++)
-                decode_in_pieces(ex, i, j);
+        for (int full = 0; full < 2; full++)
+            for (size_t i = 0; i <= ex->len; i++)
+                for (size_t j = i; j <= ex->len; j++)
+                    decode_in_pieces(ex, i, j, full);
     }
 }
 
 static void test_examples_byte_at_a_time(void **state)
 {
     (void)state;
-    for (size_t e = 0; e < NEXAMPLES; e++) {
-        const example *ex = &examples[e];
+    for (size_t e = 0; e < 2 * NEXAMPLES; e++) {
+        const example *ex = &examples[e % NEXAMPLES];
         proto_decoder d;
         proto_message m;
 
-        proto_decoder_init(&d, NULL);
+        decoder_init_mode(&d, NULL, e >= NEXAMPLES);
         for (size_t i = 0; i < ex->len; i++) {
             assert_int_equal(proto_decoder_next(&d, &m), PROTO_NEED_MORE);
             assert_int_equal(proto_decoder_feed(&d, ex->bytes + i, 1), 0);
@@ -173,14 +244,15 @@ static void test_examples_byte_at_a_time(void **state)
 static void test_examples_all_at_once(void **state)
 {
     (void)state;
-    for (size_t e = 0; e < NEXAMPLES; e++) {
+    for (size_t e = 0; e < 2 * NEXAMPLES; e++) {
+        const example *ex = &examples[e % NEXAMPLES];
         proto_decoder d;
         proto_message m;
 
-        proto_decoder_init(&d, NULL);
-        assert_int_equal(proto_decoder_feed(&d, examples[e].bytes, examples[e].len), 0);
+        decoder_init_mode(&d, NULL, e >= NEXAMPLES);
+        assert_int_equal(proto_decoder_feed(&d, ex->bytes, ex->len), 0);
         assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
-        check_message(&examples[e], &m);
+        check_message(ex, &m);
         assert_int_equal(proto_decoder_next(&d, &m), PROTO_NEED_MORE);
         proto_decoder_free(&d);
     }
@@ -197,12 +269,13 @@ static void test_pipelined(void **state)
         for (size_t e = 0; e < NEXAMPLES; e++)
             assert_int_equal(proto_buf_append(&all, examples[e].bytes, examples[e].len), 0);
 
-    for (size_t cut = 0; cut <= all.len; cut++) {
+    /* each cut twice: with the header fast path, then without */
+    for (size_t k = 0; k < 2 * (all.len + 1); k++) {
         proto_decoder d;
         proto_message m;
-        size_t got = 0;
+        size_t got = 0, cut = k % (all.len + 1);
 
-        proto_decoder_init(&d, NULL);
+        decoder_init_mode(&d, NULL, k > all.len);
         assert_int_equal(proto_decoder_feed(&d, all.data, cut), 0);
         while (proto_decoder_next(&d, &m) == PROTO_OK) {
             check_message(&examples[got % NEXAMPLES], &m);
@@ -262,6 +335,13 @@ static void test_content_errors_keep_framing(void **state)
         {"trailing garbage", LIT("{\"action\": \"search\", \"value\": \"x\"} x")},
         {"two objects", LIT("{}{}")},
         {"duplicate keys", LIT("{\"action\": \"search\", \"action\": \"search\", \"value\": \"x\"}")},
+        /* the reference layout, broken where the request fast path looks */
+        {"control character", LIT("{\"action\": \"search\", \"value\": \"a\tb\"}")},
+        {"NUL byte", LIT("{\"action\": \"search\", \"value\": \"a\0b\"}")},
+        {"truncated UTF-8", LIT("{\"action\": \"search\", \"value\": \"\xf0\x9f\x90\"}")},
+        {"unterminated value", LIT("{\"action\": \"search\", \"value\": \"x")},
+        {"unclosed object", LIT("{\"action\": \"search\", \"value\": \"x\"")},
+        {"extra brace", LIT("{\"action\": \"search\", \"value\": \"x\"}}")},
     };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -271,9 +351,10 @@ static void test_content_errors_keep_framing(void **state)
 
         append_json_frame(&b, bad[i].content, bad[i].len);
         assert_int_equal(proto_buf_append(&b, REQ_MORPHEUS, sizeof(REQ_MORPHEUS) - 1), 0);
-        for (int byte_at_a_time = 0; byte_at_a_time < 2; byte_at_a_time++) {
+        for (int mode = 0; mode < 4; mode++) {
+            int byte_at_a_time = mode & 1;
             size_t fed = 0;
-            proto_decoder_init(&d, NULL);
+            decoder_init_mode(&d, NULL, mode >> 1);
             if (byte_at_a_time) {
                 proto_status st;
                 while ((st = proto_decoder_next(&d, &m)) == PROTO_NEED_MORE) {
@@ -287,14 +368,18 @@ static void test_content_errors_keep_framing(void **state)
                 fed = b.len;
                 assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
             }
-            if (m.content_error != PROTO_ERR_CONTENT_JSON)
-                fail_msg("%s: content_error %d", bad[i].name, (int)m.content_error);
             assert_int_equal(m.is_json, 1);
-            assert_null(m.json);
-            assert_int_equal(m.content_error, PROTO_ERR_CONTENT_JSON);
-            assert_non_null(strstr(m.content_errstr, "content is not valid JSON"));
-            for (const char *p = m.content_errstr; *p; p++)
-                assert_true(*p >= 0x20 && *p < 0x7f);
+            assert_int_equal(d.err, PROTO_ERR_NONE);
+            {
+                proto_request req;
+                if (request_parse_both(m.content, m.content_len, &req) != -1)
+                    fail_msg("%s: parsed as a request", bad[i].name);
+                assert_null(req.json);
+                if (strstr(req.errstr, "content is not valid JSON") == NULL)
+                    fail_msg("%s: errstr \"%s\"", bad[i].name, req.errstr);
+                assert_printable(req.errstr);
+                proto_request_free(&req);
+            }
             assert_int_equal(m.content_len, bad[i].len);
             assert_memory_equal(m.content, bad[i].content, bad[i].len);
             /* the next message is intact */
@@ -309,31 +394,67 @@ static void test_content_errors_keep_framing(void **state)
     }
 }
 
-/* Content that is JSON but not a request object still parses: the handler,
- * not the decoder, judges its shape. */
+/* Content that is JSON but not a request object is framed like any other:
+ * the decoder hands it over, and proto_request_parse (for the handler)
+ * judges its shape. */
 static void test_content_any_json(void **state)
 {
     (void)state;
-    proto_buf b = {0};
-    proto_decoder d;
-    proto_message m;
 
-    append_json_frame(&b, LIT("\"just a string\""));
-    append_json_frame(&b, LIT("[1, 2]"));
-    append_json_frame(&b, LIT("{\"action\": \"search\", \"value\": \"a\\u0000b\"}"));
-    proto_decoder_init(&d, NULL);
-    assert_int_equal(proto_decoder_feed(&d, b.data, b.len), 0);
-    assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
-    assert_true(json_is_string(m.json));
-    assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
-    assert_true(json_is_array(m.json));
-    assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
-    json_t *v = json_object_get(m.json, "value");
-    assert_int_equal(json_string_length(v), 3);
-    assert_memory_equal(json_string_value(v), "a\0b", 3);
-    assert_int_equal(proto_decoder_next(&d, &m), PROTO_NEED_MORE);
-    proto_decoder_free(&d);
-    proto_buf_free(&b);
+    for (int full = 0; full < 2; full++) {
+        proto_buf b = {0};
+        proto_decoder d;
+        proto_message m;
+        proto_request req;
+
+        append_json_frame(&b, LIT("\"just a string\""));
+        append_json_frame(&b, LIT("[1, 2]"));
+        append_json_frame(&b, LIT("{\"action\": \"search\", \"value\": \"a\\u0000b\"}"));
+        append_json_frame(&b, LIT("{\"value\": \"x\"}"));
+        append_json_frame(&b, LIT("{\"action\": 1, \"value\": \"x\"}"));
+        append_json_frame(&b, LIT("{\"action\": \"search\"}"));
+        append_json_frame(&b, LIT("{\"action\": \"search\", \"value\": [\"x\"]}"));
+        decoder_init_mode(&d, NULL, full);
+        assert_int_equal(proto_decoder_feed(&d, b.data, b.len), 0);
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+        assert_content_json(m.content, m.content_len, JSON_STRING);
+        assert_request_error(m.content, m.content_len, "request content must be a JSON object");
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+        assert_content_json(m.content, m.content_len, JSON_ARRAY);
+        assert_request_error(m.content, m.content_len, "request content must be a JSON object");
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+        assert_int_equal(request_parse_both(m.content, m.content_len, &req), 0);
+        assert_int_equal(req.action_len, 6);
+        assert_memory_equal(req.action, "search", 6);
+        assert_int_equal(req.value_state, PROTO_VALUE_STRING);
+        assert_int_equal(req.value_len, 3);
+        assert_memory_equal(req.value, "a\0b", 3);
+        proto_request_free(&req);
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+        assert_request_error(m.content, m.content_len, "request lacks 'action'");
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+        assert_request_error(m.content, m.content_len, "'action' must be a string");
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+        assert_int_equal(request_parse_both(m.content, m.content_len, &req), 0);
+        assert_int_equal(req.value_state, PROTO_VALUE_MISSING);
+        proto_request_free(&req);
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+        assert_int_equal(request_parse_both(m.content, m.content_len, &req), 0);
+        assert_int_equal(req.value_state, PROTO_VALUE_NOT_STRING);
+        proto_request_free(&req);
+
+        assert_int_equal(proto_decoder_next(&d, &m), PROTO_NEED_MORE);
+        assert_int_equal(d.err, PROTO_ERR_NONE);
+        proto_decoder_free(&d);
+        proto_buf_free(&b);
+    }
 }
 
 /* Headers the decoder must accept: extra keys, encoding spellings, binary
@@ -371,27 +492,375 @@ static void test_header_variants(void **state)
          LIT("\x00"), 0},
     };
 
-    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    for (size_t k = 0; k < 2 * sizeof(ok) / sizeof(ok[0]); k++) {
+        size_t i = k % (sizeof(ok) / sizeof(ok[0]));
         proto_buf b = {0};
         proto_decoder d;
         proto_message m;
 
         append_frame(&b, ok[i].header, ok[i].content, ok[i].content_len);
-        proto_decoder_init(&d, NULL);
+        decoder_init_mode(&d, NULL, k >= sizeof(ok) / sizeof(ok[0]));
         assert_int_equal(proto_decoder_feed(&d, b.data, b.len), 0);
         assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
         assert_int_equal(m.is_json, ok[i].is_json);
         assert_int_equal(m.content_len, ok[i].content_len);
         assert_memory_equal(m.content, ok[i].content, ok[i].content_len);
-        assert_int_equal(m.content_error, PROTO_ERR_NONE);
-        if (ok[i].is_json)
-            assert_non_null(m.json);
-        else
-            assert_null(m.json);
+        assert_int_equal(d.err, PROTO_ERR_NONE);
+        if (ok[i].is_json) {
+            json_error_t jerr;
+            json_t *j = json_loadb((const char *)m.content, m.content_len, CONTENT_JSON_FLAGS, &jerr);
+            if (j == NULL)
+                fail_msg("header %zu: content is not JSON: %s", i, jerr.text);
+            json_decref(j);
+        }
         assert_int_equal(proto_decoder_next(&d, &m), PROTO_NEED_MORE);
         proto_decoder_free(&d);
         proto_buf_free(&b);
     }
+}
+
+/* ---- the fast paths against jansson ---- */
+
+/* The reference client's header layout, with its four values spliced in. */
+#define CANON(bo, ct, ce, cl)                                                                                          \
+    "{\"byteorder\": \"" bo "\", \"content-type\": \"" ct "\", \"content-encoding\": \"" ce                            \
+    "\", \"content-length\": " cl "}"
+#define CANON_JSON(cl)        CANON("little", "text/json", "utf-8", cl)
+#define CANON_BIN(ct, ce, cl) CANON("little", ct, ce, cl)
+#define X10                   "xxxxxxxxxx"
+#define X63                   X10 X10 X10 X10 X10 X10 "xxx"
+#define X100                  X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define MORPHEUS_CONTENT      "{\"action\": \"search\", \"value\": \"morpheus\"}"
+
+/* Compares what two decoders fed the same bytes said: status, error,
+ * errstr, and for a message every field and the content. */
+static void assert_decoders_agree(const char *name, proto_status sa, const proto_decoder *a, const proto_message *ma,
+                                  proto_status sb, const proto_decoder *b, const proto_message *mb)
+{
+    if (sa != sb || a->err != b->err || strcmp(a->errstr, b->errstr) != 0)
+        fail_msg("%s: fast path says %d/%d \"%s\", jansson says %d/%d \"%s\"", name, (int)sa, (int)a->err, a->errstr,
+                 (int)sb, (int)b->err, b->errstr);
+    if (sa != PROTO_OK)
+        return;
+    assert_string_equal(ma->byteorder, mb->byteorder);
+    assert_string_equal(ma->content_type, mb->content_type);
+    assert_int_equal(a->content_type_len, b->content_type_len);
+    assert_string_equal(ma->content_encoding, mb->content_encoding);
+    assert_int_equal(ma->is_json, mb->is_json);
+    assert_int_equal(ma->content_len, mb->content_len);
+    assert_memory_equal(ma->content, mb->content, mb->content_len);
+}
+
+/* Headers at and around the layout the header fast path reads, each
+ * decoded with the fast path and with jansson alone: both must say the same
+ * thing, message after message. `fast` says whether the fast path must
+ * take it (1), must leave it to jansson (0), or jansson refuses it (-1). */
+static void test_header_fast_vs_full(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *header;
+        size_t header_len;
+        const char *content;
+        size_t content_len;
+        proto_status status;
+        proto_error err;
+        int fast;
+    } cases[] = {
+        {"canonical", LIT(CANON_JSON("41")), LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"big", LIT(CANON("big", "text/json", "utf-8", "41")), LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"binary", LIT(CANON_BIN("binary/custom-client-binary-type", "binary", "8")), LIT("double12"), PROTO_OK,
+         PROTO_ERR_NONE, 1},
+        {"length 0", LIT(CANON_JSON("0")), LIT(""), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"length 0 binary", LIT(CANON_BIN("b", "binary", "0")), LIT(""), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"length at the limit", LIT(CANON_BIN("b", "binary", "100")), LIT(X100), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"leading zero", LIT(CANON_JSON("041")), LIT(MORPHEUS_CONTENT), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"zero zero", LIT(CANON_JSON("00")), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"18 digits", LIT(CANON_JSON("999999999999999999")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_TOO_LONG, 1},
+        {"19 digits", LIT(CANON_JSON("1000000000000000000")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_TOO_LONG, 0},
+        {"int64 max", LIT(CANON_JSON("9223372036854775807")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_TOO_LONG, 0},
+        {"int64 max + 1", LIT(CANON_JSON("9223372036854775808")), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"20 digits", LIT(CANON_JSON("10000000000000000000")), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"over the limit", LIT(CANON_JSON("101")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_TOO_LONG, 1},
+        {"negative", LIT(CANON_JSON("-1")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_LENGTH, 0},
+        {"minus zero", LIT(CANON_JSON("-0")), LIT(""), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"fraction", LIT(CANON_JSON("1.0")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_LENGTH, 0},
+        {"exponent", LIT(CANON_JSON("1e1")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_LENGTH, 0},
+        {"true", LIT(CANON_JSON("true")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_LENGTH, 0},
+        {"length as a string", LIT(CANON_JSON("\"41\"")), LIT(""), PROTO_ERROR, PROTO_ERR_CONTENT_LENGTH, 0},
+        {"no digits", LIT(CANON_JSON("")), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"escaped slash", LIT(CANON("little", "text\\/json", "utf-8", "41")), LIT(MORPHEUS_CONTENT), PROTO_OK,
+         PROTO_ERR_NONE, 0},
+        {"\\u escape", LIT(CANON("little", "\\u0074ext/json", "utf-8", "41")), LIT(MORPHEUS_CONTENT), PROTO_OK,
+         PROTO_ERR_NONE, 0},
+        {"escaped quote", LIT(CANON_BIN("a\\\"b", "binary", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"escaped NUL", LIT(CANON_BIN("text/json\\u0000", "binary", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"escape in encoding", LIT(CANON("little", "text/json", "utf\\u002d8", "2")), LIT("{}"), PROTO_OK,
+         PROTO_ERR_NONE, 0},
+        {"non-ASCII type", LIT(CANON_BIN("t\xc3\xa9xt", "binary", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"non-ASCII encoding", LIT(CANON_BIN("b", "bin\xc3\xa4r", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"invalid UTF-8 type", LIT(CANON_BIN("\xff", "binary", "1")), LIT("z"), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"tab in type", LIT(CANON_BIN("a\tb", "binary", "1")), LIT("z"), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"0x1f in type", LIT(CANON_BIN("a\x1f", "binary", "1")), LIT("z"), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"DEL in type", LIT(CANON_BIN("a\x7f", "binary", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"empty type", LIT(CANON_BIN("", "", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"type of 63", LIT(CANON_BIN(X63, "binary", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"type of 64", LIT(CANON_BIN(X63 "y", "binary", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"encoding of 63", LIT(CANON_BIN("b", X63, "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"encoding of 64", LIT(CANON_BIN("b", X63 "y", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"text/json, encoding of 63", LIT(CANON("little", "text/json", X63, "2")), LIT("{}"), PROTO_ERROR,
+         PROTO_ERR_ENCODING, 1},
+        {"text/json, encoding of 64", LIT(CANON("little", "text/json", X63 "y", "2")), LIT("{}"), PROTO_ERROR,
+         PROTO_ERR_ENCODING, 0},
+        {"text/json latin-1", LIT(CANON("little", "text/json", "latin-1", "2")), LIT("{}"), PROTO_ERROR,
+         PROTO_ERR_ENCODING, 1},
+        {"text/json latin-1 reordered",
+         LIT("{\"content-encoding\": \"latin-1\", \"byteorder\": \"little\", \"content-type\": \"text/json\", "
+             "\"content-length\": 2}"),
+         LIT("{}"), PROTO_ERROR, PROTO_ERR_ENCODING, 0},
+        {"text/json UTF-8", LIT(CANON("little", "text/json", "UTF-8", "2")), LIT("{}"), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"text/json Utf8", LIT(CANON("little", "text/json", "Utf8", "2")), LIT("{}"), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"text/JSON", LIT(CANON("little", "text/JSON", "latin-1", "2")), LIT("{}"), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"text/json and a space", LIT(CANON_BIN("text/json ", "latin-1", "2")), LIT("{}"), PROTO_OK, PROTO_ERR_NONE, 1},
+        {"missing space",
+         LIT("{\"byteorder\":\"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", "
+             "\"content-length\": 41}"),
+         LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"compact",
+         LIT("{\"byteorder\":\"little\",\"content-type\":\"text/json\",\"content-encoding\":\"utf-8\","
+             "\"content-length\":41}"),
+         LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"trailing space", LIT(CANON_JSON("41") " "), LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"trailing newline", LIT(CANON_JSON("41") "\n"), LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"leading space", LIT(" " CANON_JSON("41")), LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"space before the brace",
+         LIT("{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", "
+             "\"content-length\": 41 }"),
+         LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"extra key",
+         LIT("{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", "
+             "\"content-length\": 41, \"x\": [1]}"),
+         LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"extra key first",
+         LIT("{\"x\": 1, \"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": "
+             "\"utf-8\", \"content-length\": 41}"),
+         LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        {"duplicate key",
+         LIT("{\"byteorder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", "
+             "\"content-length\": 41, \"byteorder\": \"big\"}"),
+         LIT(MORPHEUS_CONTENT), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"escaped key",
+         LIT("{\"byte\\u006frder\": \"little\", \"content-type\": \"text/json\", \"content-encoding\": \"utf-8\", "
+             "\"content-length\": 41}"),
+         LIT(MORPHEUS_CONTENT), PROTO_OK, PROTO_ERR_NONE, 0},
+        /* an escaped NUL ends a C string, not the JSON one */
+        {"byteorder little\\u0000x", LIT(CANON("little\\u0000x", "text/json", "utf-8", "41")), LIT(""), PROTO_ERROR,
+         PROTO_ERR_HEADER_KEY, 0},
+        {"text/json utf-8\\u0000", LIT(CANON("little", "text/json", "utf-8\\u0000latin-1", "2")), LIT("{}"),
+         PROTO_ERROR, PROTO_ERR_ENCODING, 0},
+        {"binary, \\u0000 in encoding", LIT(CANON_BIN("b", "\\u0000binary", "1")), LIT("z"), PROTO_OK, PROTO_ERR_NONE,
+         0},
+        {"byteorder Little", LIT(CANON("Little", "text/json", "utf-8", "41")), LIT(""), PROTO_ERROR,
+         PROTO_ERR_HEADER_KEY, 0},
+        {"byteorder littl", LIT(CANON("littl", "text/json", "utf-8", "41")), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_KEY,
+         0},
+        {"byteorder littlee", LIT(CANON("littlee", "text/json", "utf-8", "41")), LIT(""), PROTO_ERROR,
+         PROTO_ERR_HEADER_KEY, 0},
+        {"byteorder bigger", LIT(CANON("bigger", "text/json", "utf-8", "41")), LIT(""), PROTO_ERROR,
+         PROTO_ERR_HEADER_KEY, 0},
+        {"no closing brace", LIT(CANON_JSON("41") "\b"), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"two closing braces", LIT(CANON_JSON("41") "}"), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"NUL after the brace", LIT(CANON_JSON("41") "\0"), LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+        {"cut short", CANON_JSON("41"), sizeof(CANON_JSON("41")) - 2, LIT(""), PROTO_ERROR, PROTO_ERR_HEADER_JSON, -1},
+    };
+    proto_limits lim = {.max_header = PROTO_DEFAULT_MAX_HEADER, .max_content = 100};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        proto_buf in = {0};
+        unsigned char ph[2] = {(unsigned char)(cases[i].header_len >> 8), (unsigned char)cases[i].header_len};
+
+        /* the case, then a good request: the stream must go on alike */
+        assert_int_equal(proto_buf_append(&in, ph, 2), 0);
+        assert_int_equal(proto_buf_append(&in, cases[i].header, cases[i].header_len), 0);
+        assert_int_equal(proto_buf_append(&in, cases[i].content, cases[i].content_len), 0);
+        assert_int_equal(proto_buf_append(&in, REQ_MORPHEUS, sizeof(REQ_MORPHEUS) - 1), 0);
+
+        for (int byte_at_a_time = 0; byte_at_a_time < 2; byte_at_a_time++) {
+            proto_decoder fast, full;
+            proto_message mf, mj;
+            proto_status sf = PROTO_NEED_MORE, sj = PROTO_NEED_MORE;
+            size_t fed = 0, nmsg = 0;
+            int first = 1;
+
+            decoder_init_mode(&fast, &lim, 0);
+            decoder_init_mode(&full, &lim, 1);
+            while (fed < in.len) {
+                size_t n = byte_at_a_time ? 1 : in.len;
+                assert_int_equal(proto_decoder_feed(&fast, in.data + fed, n), 0);
+                assert_int_equal(proto_decoder_feed(&full, in.data + fed, n), 0);
+                fed += n;
+                do {
+                    sf = proto_decoder_next(&fast, &mf);
+                    sj = proto_decoder_next(&full, &mj);
+                    assert_decoders_agree(cases[i].name, sf, &fast, &mf, sj, &full, &mj);
+                    /* the first answer other than "need more" is the case's */
+                    if (first && sf != PROTO_NEED_MORE) {
+                        first = 0;
+                        if (sf != cases[i].status || fast.err != cases[i].err)
+                            fail_msg("%s: got %d/%d \"%s\", want %d/%d", cases[i].name, (int)sf, (int)fast.err,
+                                     fast.errstr, (int)cases[i].status, (int)cases[i].err);
+                        if (sf == PROTO_OK) {
+                            assert_int_equal(mf.content_len, cases[i].content_len);
+                            assert_memory_equal(mf.content, cases[i].content, cases[i].content_len);
+                        } else {
+                            assert_printable(fast.errstr);
+                        }
+                        /* a header read by the fast path leaves no parse tree */
+                        if (cases[i].fast == 1 && fast.header != NULL)
+                            fail_msg("%s: not read by the fast path", cases[i].name);
+                        if (cases[i].fast == 0 && fast.header == NULL)
+                            fail_msg("%s: read by the fast path", cases[i].name);
+                    }
+                    if (sf == PROTO_OK)
+                        nmsg++;
+                } while (sf == PROTO_OK);
+            }
+            assert_false(first);
+            /* both messages when the first was good; none after an error */
+            assert_int_equal(nmsg, cases[i].status == PROTO_OK ? 2 : 0);
+            assert_int_equal(sf, cases[i].status == PROTO_OK ? PROTO_NEED_MORE : PROTO_ERROR);
+            proto_decoder_free(&fast);
+            proto_decoder_free(&full);
+        }
+        proto_buf_free(&in);
+    }
+}
+
+/* Contents at and around the layout the request fast path reads, each
+ * parsed by proto_request_parse and proto_request_parse_full: same return,
+ * errstr, action, value state and value. `fast` as above; `want` is a
+ * substring of the errstr, for a refused content. */
+static void test_request_fast_vs_full(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *content;
+        size_t len;
+        int rc;
+        int fast;
+        const char *want;
+    } cases[] = {
+        {"canonical", LIT(MORPHEUS_CONTENT), 0, 1, NULL},
+        {"other action", LIT("{\"action\": \"double\", \"value\": \"x\"}"), 0, 1, NULL},
+        {"empty strings", LIT("{\"action\": \"\", \"value\": \"\"}"), 0, 1, NULL},
+        {"non-ASCII", LIT("{\"action\": \"search\", \"value\": \"\xf0\x9f\x90\xb6 \xc3\xa9\xe2\x82\xac\"}"), 0, 1,
+         NULL},
+        {"U+10FFFF", LIT("{\"action\": \"search\", \"value\": \"\xf4\x8f\xbf\xbf\"}"), 0, 1, NULL},
+        {"DEL", LIT("{\"action\": \"search\", \"value\": \"a\x7f\"}"), 0, 1, NULL},
+        {"slash and quote marks", LIT("{\"action\": \"search\", \"value\": \"a/b'c<\"}"), 0, 1, NULL},
+        {"braces in the value", LIT("{\"action\": \"search\", \"value\": \"\\\"}\"}"), 0, 0, NULL},
+        {"value looks like the end", LIT("{\"action\": \"search\", \"value\": \"a\"}\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"long value", LIT("{\"action\": \"search\", \"value\": \"" X100 X100 X100 "\"}"), 0, 1, NULL},
+        {"escaped quote", LIT("{\"action\": \"search\", \"value\": \"a\\\"b\"}"), 0, 0, NULL},
+        {"escapes", LIT("{\"action\": \"search\", \"value\": \"a\\\"b\\\\c\\n\\/\\t\"}"), 0, 0, NULL},
+        {"escaped action", LIT("{\"action\": \"se\\u0061rch\", \"value\": \"x\"}"), 0, 0, NULL},
+        {"\\u0000", LIT("{\"action\": \"search\", \"value\": \"a\\u0000b\"}"), 0, 0, NULL},
+        {"surrogate pair", LIT("{\"action\": \"search\", \"value\": \"\\ud83d\\udc36\"}"), 0, 0, NULL},
+        {"lone surrogate escape", LIT("{\"action\": \"search\", \"value\": \"\\ud83d\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"invalid UTF-8", LIT("{\"action\": \"search\", \"value\": \"\xff\"}"), -1, -1, "content is not valid JSON"},
+        {"invalid UTF-8 action", LIT("{\"action\": \"\xc3\", \"value\": \"x\"}"), -1, -1, "content is not valid JSON"},
+        {"overlong", LIT("{\"action\": \"search\", \"value\": \"\xc0\xaf\"}"), -1, -1, "content is not valid JSON"},
+        {"overlong 3", LIT("{\"action\": \"search\", \"value\": \"\xe0\x9f\xbf\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"surrogate", LIT("{\"action\": \"search\", \"value\": \"\xed\xa0\x80\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"over U+10FFFF", LIT("{\"action\": \"search\", \"value\": \"\xf4\x90\x80\x80\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"cut sequence", LIT("{\"action\": \"search\", \"value\": \"\xf0\x9f\x90\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"sequence cut by the end", LIT("{\"action\": \"search\", \"value\": \"\xf0\x9f"), -1, -1,
+         "content is not valid JSON"},
+        {"control character", LIT("{\"action\": \"search\", \"value\": \"a\x01\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"0x1f", LIT("{\"action\": \"search\", \"value\": \"a\x1f\"}"), -1, -1, "content is not valid JSON"},
+        {"raw newline", LIT("{\"action\": \"search\", \"value\": \"a\n\"}"), -1, -1, "content is not valid JSON"},
+        {"raw NUL", LIT("{\"action\": \"se\0rch\", \"value\": \"x\"}"), -1, -1, "content is not valid JSON"},
+        {"swapped keys", LIT("{\"value\": \"morpheus\", \"action\": \"search\"}"), 0, 0, NULL},
+        {"extra key", LIT("{\"action\": \"search\", \"value\": \"x\", \"extra\": 1}"), 0, 0, NULL},
+        {"extra key first", LIT("{\"extra\": 1, \"action\": \"search\", \"value\": \"x\"}"), 0, 0, NULL},
+        {"duplicate action", LIT("{\"action\": \"search\", \"value\": \"x\", \"action\": \"y\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"duplicate value", LIT("{\"action\": \"search\", \"value\": \"x\", \"value\": \"y\"}"), -1, -1,
+         "content is not valid JSON"},
+        {"compact", LIT("{\"action\":\"search\",\"value\":\"x\"}"), 0, 0, NULL},
+        {"space before colon", LIT("{\"action\" : \"search\", \"value\": \"x\"}"), 0, 0, NULL},
+        {"leading space", LIT(" {\"action\": \"search\", \"value\": \"x\"}"), 0, 0, NULL},
+        {"trailing space", LIT("{\"action\": \"search\", \"value\": \"x\"} "), 0, 0, NULL},
+        {"trailing newline", LIT("{\"action\": \"search\", \"value\": \"x\"}\n"), 0, 0, NULL},
+        {"space inside the braces", LIT("{ \"action\": \"search\", \"value\": \"x\" }"), 0, 0, NULL},
+        {"tab separator", LIT("{\"action\":\t\"search\", \"value\": \"x\"}"), 0, 0, NULL},
+        {"trailing garbage", LIT("{\"action\": \"search\", \"value\": \"x\"}x"), -1, -1, "content is not valid JSON"},
+        {"trailing brace", LIT("{\"action\": \"search\", \"value\": \"x\"}}"), -1, -1, "content is not valid JSON"},
+        {"two objects", LIT("{\"action\": \"search\", \"value\": \"x\"}{}"), -1, -1, "content is not valid JSON"},
+        {"trailing NUL", LIT("{\"action\": \"search\", \"value\": \"x\"}\0"), -1, -1, "content is not valid JSON"},
+        {"cut before the brace", LIT("{\"action\": \"search\", \"value\": \"x\""), -1, -1, "content is not valid JSON"},
+        {"cut in the value", LIT("{\"action\": \"search\", \"value\": \"x"), -1, -1, "content is not valid JSON"},
+        {"cut in the action", LIT("{\"action\": \"sea"), -1, -1, "content is not valid JSON"},
+        {"empty", LIT(""), -1, -1, "content is not valid JSON"},
+        {"value a number", LIT("{\"action\": \"search\", \"value\": 1}"), 0, 0, NULL},
+        {"value null", LIT("{\"action\": \"search\", \"value\": null}"), 0, 0, NULL},
+        {"no value", LIT("{\"action\": \"search\"}"), 0, 0, NULL},
+        {"action a number", LIT("{\"action\": 1, \"value\": \"x\"}"), -1, 0, "'action' must be a string"},
+        {"no action", LIT("{\"value\": \"x\"}"), -1, 0, "request lacks 'action'"},
+        {"empty object", LIT("{}"), -1, 0, "request lacks 'action'"},
+        {"array", LIT("[\"search\", \"x\"]"), -1, 0, "request content must be a JSON object"},
+        {"string", LIT("\"{\\\"action\\\": \\\"search\\\"}\""), -1, 0, "request content must be a JSON object"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        proto_request fast, full;
+        int rf = proto_request_parse(cases[i].content, cases[i].len, &fast);
+        int rj = proto_request_parse_full(cases[i].content, cases[i].len, &full);
+
+        if (rf != rj || strcmp(fast.errstr, full.errstr) != 0)
+            fail_msg("%s: fast path says %d \"%s\", jansson says %d \"%s\"", cases[i].name, rf, fast.errstr, rj,
+                     full.errstr);
+        if (rf != cases[i].rc)
+            fail_msg("%s: returned %d, want %d (%s)", cases[i].name, rf, cases[i].rc, fast.errstr);
+        if (rf == 0) {
+            assert_int_equal(fast.action_len, full.action_len);
+            assert_memory_equal(fast.action, full.action, full.action_len);
+            assert_int_equal(fast.value_state, full.value_state);
+            if (full.value_state == PROTO_VALUE_STRING) {
+                assert_int_equal(fast.value_len, full.value_len);
+                assert_memory_equal(fast.value, full.value, full.value_len);
+            }
+            assert_string_equal(fast.errstr, "");
+        } else {
+            if (strstr(fast.errstr, cases[i].want) == NULL)
+                fail_msg("%s: errstr \"%s\" lacks \"%s\"", cases[i].name, fast.errstr, cases[i].want);
+            assert_printable(fast.errstr);
+        }
+        /* what the fast path reads leaves no parse tree; jansson always does
+         * unless the text is not JSON */
+        if (cases[i].fast == 1 && fast.json != NULL)
+            fail_msg("%s: not read by the fast path", cases[i].name);
+        if (cases[i].fast == 0 && fast.json == NULL)
+            fail_msg("%s: read by the fast path", cases[i].name);
+        if (cases[i].fast == -1)
+            assert_null(fast.json);
+        proto_request_free(&fast);
+        proto_request_free(&full);
+        assert_null(fast.json);
+    }
+    /* freeing a zeroed request is harmless */
+    proto_request zero;
+    memset(&zero, 0, sizeof(zero));
+    proto_request_free(&zero);
 }
 
 /* ---- limits ---- */
@@ -417,7 +886,8 @@ static void test_limit_max_content(void **state)
     assert_int_equal(proto_decoder_feed(&d, msg10, sizeof(msg10) - 1), 0);
     assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
     assert_int_equal(m.content_len, 10);
-    assert_true(json_is_array(m.json));
+    assert_content_json(m.content, m.content_len, JSON_ARRAY);
+    assert_request_error(m.content, m.content_len, "request content must be a JSON object");
     proto_decoder_free(&d);
 
     /* the default is 1 MiB: exactly that is accepted (header only fed) */
@@ -564,14 +1034,15 @@ static char *path_join(const char *dir, const char *name)
 
 /* Decodes input fed in chunks of `step` bytes (0: all at once) until the
  * decoder fails; good messages before the failure are allowed. */
-static void bad_case_run(const char *input, size_t len, size_t step, proto_error want_err, const char *want_substr)
+static void bad_case_run(const char *input, size_t len, size_t step, int full, proto_error want_err,
+                         const char *want_substr)
 {
     proto_decoder d;
     proto_message m;
     proto_status st = PROTO_NEED_MORE;
     size_t fed = 0;
 
-    proto_decoder_init(&d, NULL);
+    decoder_init_mode(&d, NULL, full);
     while (fed < len) {
         size_t n = step == 0 || len - fed < step ? len - fed : step;
         assert_int_equal(proto_decoder_feed(&d, input + fed, n), 0);
@@ -635,9 +1106,11 @@ static void test_bad_frame(void **state)
     if (!found || want == PROTO_ERR_NONE)
         fail_msg("%s: unknown error name '%s'", err_path, error);
 
-    bad_case_run(input, len, 0, want, substr);
-    bad_case_run(input, len, 1, want, substr);
-    bad_case_run(input, len, 7, want, substr);
+    for (int full = 0; full < 2; full++) {
+        bad_case_run(input, len, 0, full, want, substr);
+        bad_case_run(input, len, 1, full, want, substr);
+        bad_case_run(input, len, 7, full, want, substr);
+    }
 
     free(input);
     free(error);
@@ -1085,6 +1558,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_content_errors_keep_framing),
         cmocka_unit_test(test_content_any_json),
         cmocka_unit_test(test_header_variants),
+        cmocka_unit_test(test_header_fast_vs_full),
+        cmocka_unit_test(test_request_fast_vs_full),
         cmocka_unit_test(test_limit_max_content),
         cmocka_unit_test(test_limit_max_header),
         cmocka_unit_test(test_failed_stays_failed),

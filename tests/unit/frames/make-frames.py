@@ -106,6 +106,9 @@ CASES = {
                          "'byteorder' must be \"little\" or \"big\""),
     "byteorder-case": (header_with(byteorder="Little"), "PROTO_ERR_HEADER_KEY",
                        "'byteorder' must be \"little\" or \"big\""),
+    # an escaped NUL ends a C string, not a JSON one
+    "byteorder-nul": (header_with(byteorder="little\x00x"), "PROTO_ERR_HEADER_KEY",
+                      "'byteorder' must be \"little\" or \"big\""),
     "content-type-not-string": (header_with(content_type=None), "PROTO_ERR_HEADER_KEY",
                                 "header key 'content-type' must be a string"),
     "content-encoding-not-string": (header_with(content_encoding=["utf-8"]),
@@ -133,6 +136,8 @@ CASES = {
                           "unsupported content-encoding 'latin-1' for text/json"),
     "text-json-binary-encoding": (header_with(content_encoding="binary"), "PROTO_ERR_ENCODING",
                                   "unsupported content-encoding 'binary'"),
+    "text-json-utf-8-nul": (header_with(content_encoding="utf-8\x00latin-1"), "PROTO_ERR_ENCODING",
+                            "unsupported content-encoding"),
     # --- a good message, then a broken one: the good one decodes first ---
     "good-then-bad": (frame(dumps(GOOD_HEADER)) + GOOD_CONTENT + frame(b"[]"),
                       "PROTO_ERR_HEADER_NOT_OBJECT", "header is not a JSON object"),
