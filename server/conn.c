@@ -1,31 +1,58 @@
 /*
- * conn.c: one client connection: a bufferevent, a decoder, and the list of
- * connections its server keeps.
+ * conn.c: one client connection: its socket, its decoder, its output, and
+ * the list of connections its server keeps.
  *
- * Input is fed to the decoder as it arrives; every complete request is
- * answered at once, in order, into the output buffer, so pipelined requests
- * are answered in the order they came. A frame that breaks the framing gets
- * one error answer, then the connection closes once that answer is sent.
- * Everything closes through conn_close(), never from inside libevent.
+ * The socket is driven with two plain libevent events, as Redis and
+ * memcached drive theirs, not through a bufferevent: bytes are read
+ * straight into the decoder's buffer, and the answers to everything a read
+ * brought are written at once at the end of the callback. A request
+ * answered in one go then costs one read and one write. A bufferevent costs
+ * an FIONREAD ioctl before every read and, for every answer, two epoll_ctl
+ * calls to add and remove its write event: five system calls a request
+ * where these two events need two. The write event is added only when the
+ * socket would not take all the output.
+ *
+ * Limits (see server_options): a connection whose unsent output passes
+ * --max-output stops being read until the output falls below half of it; a
+ * read callback answers at most CONN_REQUESTS_PER_EVENT requests before it
+ * lets the others run; once a second conn_sweep closes connections idle
+ * past --idle-timeout and messages unfinished past --message-timeout.
+ * Everything closes through conn_close().
  */
+#include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "server.h"
 
+/* Requests answered in one callback before the others get a turn. */
+#define CONN_REQUESTS_PER_EVENT 128
+/* Least room offered to one read. */
+#define CONN_READ_MIN 2048
+
 struct conn {
     server *srv;
-    struct bufferevent *bev;
+    evutil_socket_t fd;
+    struct event *ev_read, *ev_write;
+    struct evbuffer *out; /* answers not yet taken by the socket */
     proto_decoder dec;
     struct conn *prev, *next;
     uint64_t id;
-    int closing; /* no more reading: close once the output is sent */
+    unsigned reading : 1; /* ev_read is added */
+    unsigned writing : 1; /* ev_write is added */
+    unsigned paused : 1;  /* not reading: the output is over --max-output */
+    unsigned eof : 1;     /* the client sent its last byte */
+    unsigned closing : 1; /* not reading: close once the output is sent */
+    long last_active;     /* server clock at the last byte read or written */
+    long msg_start;       /* server clock when the unfinished message began, or 0 */
     char peer[64];
 };
+
+static int conn_flush(struct conn *c);
 
 /* Writes at most 48 bytes of client data, non-printable bytes as \xNN, so
  * a log line stays one short line whatever a client sends. */
@@ -33,11 +60,11 @@ static void log_escape(char *out, size_t outlen, const char *s, size_t len)
 {
     size_t o = 0, i;
     for (i = 0; i < len && i < 48 && o + 5 < outlen; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-            out[o++] = (char)c;
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'')
+            out[o++] = (char)ch;
         else
-            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
     }
     if (i < len && o + 4 < outlen) {
         memcpy(out + o, "...", 3);
@@ -46,21 +73,28 @@ static void log_escape(char *out, size_t outlen, const char *s, size_t len)
     out[o] = '\0';
 }
 
+static void conn_log(const struct conn *c, const char *what)
+{
+    fprintf(stderr, "evkv-server: conn %llu %s: %s\n", (unsigned long long)c->id, c->peer, what);
+}
+
 static void conn_log_request(struct conn *c, const proto_message *msg, handler_outcome outcome)
 {
     char what[512];
     if (msg == NULL) {
         snprintf(what, sizeof(what), "bad frame: %s", c->dec.errstr);
-    } else if (msg->is_json && json_is_object(msg->json)) {
-        json_t *a = json_object_get(msg->json, "action"), *v = json_object_get(msg->json, "value");
-        char action[200] = "?", value[200] = "?";
-        if (json_is_string(a))
-            log_escape(action, sizeof(action), json_string_value(a), json_string_length(a));
-        if (json_is_string(v))
-            log_escape(value, sizeof(value), json_string_value(v), json_string_length(v));
-        snprintf(what, sizeof(what), "%s '%s'", action, value);
     } else if (msg->is_json) {
-        snprintf(what, sizeof(what), "text/json, %zu bytes", msg->content_len);
+        proto_request req;
+        char action[200] = "?", value[200] = "?";
+        if (proto_request_parse(msg->content, msg->content_len, &req) == 0) {
+            log_escape(action, sizeof(action), req.action, req.action_len);
+            if (req.value_state == PROTO_VALUE_STRING)
+                log_escape(value, sizeof(value), req.value, req.value_len);
+            snprintf(what, sizeof(what), "%s '%s'", action, value);
+        } else {
+            snprintf(what, sizeof(what), "text/json, %zu bytes", msg->content_len);
+        }
+        proto_request_free(&req);
     } else {
         snprintf(what, sizeof(what), "binary, %zu bytes", msg->content_len);
     }
@@ -73,11 +107,13 @@ void conn_close(struct conn *c)
     server *srv = c->srv;
 
     if (srv->opt->verbose) {
+        char what[96];
         if (proto_decoder_in_message(&c->dec) && !c->dec.err)
-            fprintf(stderr, "evkv-server: conn %llu %s: closed mid-message (%zu bytes unanswered)\n",
-                    (unsigned long long)c->id, c->peer, proto_decoder_buffered(&c->dec));
+            snprintf(what, sizeof(what), "closed mid-message (%zu bytes unanswered)",
+                     proto_decoder_buffered(&c->dec));
         else
-            fprintf(stderr, "evkv-server: conn %llu %s: closed\n", (unsigned long long)c->id, c->peer);
+            snprintf(what, sizeof(what), "closed");
+        conn_log(c, what);
     }
     if (c->prev)
         c->prev->next = c->next;
@@ -86,121 +122,198 @@ void conn_close(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     srv->nconns--;
-    bufferevent_free(c->bev);
+    atomic_fetch_sub_explicit(&srv->shared->conns, 1, memory_order_relaxed);
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    evbuffer_free(c->out);
+    evutil_closesocket(c->fd);
     proto_decoder_free(&c->dec);
     free(c);
     if (srv->stopping && srv->nconns == 0)
         server_conns_drained(srv);
 }
 
-/* Stops reading and closes c once everything queued for it is sent.
- * Returns -1 if c was closed now. */
+static void conn_read_stop(struct conn *c)
+{
+    if (c->reading) {
+        event_del(c->ev_read);
+        c->reading = 0;
+    }
+}
+
+static void conn_read_start(struct conn *c)
+{
+    if (!c->reading && !c->eof && !c->closing && !c->paused) {
+        event_add(c->ev_read, NULL);
+        c->reading = 1;
+    }
+}
+
+/* Stops reading; c closes once its output is sent. Returns -1 if c was
+ * closed now. */
 static int conn_close_after_flush(struct conn *c)
 {
     c->closing = 1;
-    bufferevent_disable(c->bev, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+    conn_read_stop(c);
+    return conn_flush(c);
+}
+
+/* Sends what the socket takes now; adds the write event for the rest.
+ * Returns -1 if c was closed. */
+static int conn_flush(struct conn *c)
+{
+    if (evbuffer_get_length(c->out) > 0) {
+        int n = evbuffer_write(c->out, c->fd);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            if (c->srv->opt->verbose)
+                conn_log(c, strerror(errno));
+            conn_close(c);
+            return -1;
+        }
+        if (n > 0)
+            c->last_active = c->srv->clock;
+    }
+    if (evbuffer_get_length(c->out) > 0) {
+        if (!c->writing) {
+            event_add(c->ev_write, NULL);
+            c->writing = 1;
+        }
+        return 0;
+    }
+    if (c->writing) {
+        event_del(c->ev_write);
+        c->writing = 0;
+    }
+    if (c->closing) {
         conn_close(c);
         return -1;
     }
     return 0;
 }
 
-/* Answers every complete request buffered in the decoder. Returns -1 if c
+/* Answers the complete requests buffered in the decoder: at most `budget`
+ * of them, and none while the output is over --max-output. Returns -1 if c
  * was closed. */
-static int conn_process(struct conn *c)
+static int conn_process(struct conn *c, int budget)
 {
     server *srv = c->srv;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    const server_options *o = srv->opt;
     proto_message msg;
+    int answered = 0;
 
-    for (;;) {
+    while (!c->closing) {
+        if (evbuffer_get_length(c->out) > o->max_output && !srv->stopping) {
+            /* Backpressure: no more reading (and answering) until the
+             * client takes its answers; see conn_write_cb. */
+            c->paused = 1;
+            conn_read_stop(c);
+            break;
+        }
+        if (budget-- == 0) {
+            /* Fairness: let other connections run, come back next turn. */
+            event_active(c->ev_read, EV_TIMEOUT, 1);
+            break;
+        }
         proto_status st = proto_decoder_next(&c->dec, &msg);
-        if (st == PROTO_NEED_MORE)
-            return 0;
+        if (st == PROTO_NEED_MORE) {
+            if (c->eof)
+                return conn_close_after_flush(c);
+            break;
+        }
         if (st == PROTO_ERROR) {
-            handler_answer_error(&srv->handler, c->dec.errstr, out);
+            handler_answer_error(&srv->handler, c->dec.errstr, c->out);
             srv->requests++;
-            if (srv->opt->verbose)
+            if (o->verbose)
                 conn_log_request(c, NULL, OUTCOME_BAD_FRAME);
             return conn_close_after_flush(c);
         }
-        handler_outcome o = handler_answer(&srv->handler, &msg, out);
+        handler_outcome oc = handler_answer(&srv->handler, &msg, c->out);
         srv->requests++;
-        if (srv->opt->verbose)
-            conn_log_request(c, &msg, o);
-        if (o == OUTCOME_NOMEM) {
+        answered++;
+        if (o->verbose)
+            conn_log_request(c, &msg, oc);
+        if (oc == OUTCOME_NOMEM) {
             conn_close(c);
             return -1;
         }
     }
-}
-
-/* Moves what the input buffer holds into the decoder. */
-static int conn_feed(struct conn *c, struct evbuffer *in)
-{
-    struct evbuffer_iovec v[16];
-    while (evbuffer_get_length(in) > 0) {
-        int n = evbuffer_peek(in, -1, NULL, v, 16);
-        size_t fed = 0;
-        if (n > 16)
-            n = 16;
-        for (int i = 0; i < n; i++) {
-            if (proto_decoder_feed(&c->dec, v[i].iov_base, v[i].iov_len) != 0)
-                return -1;
-            fed += v[i].iov_len;
-        }
-        evbuffer_drain(in, fed);
-    }
+    /* The message deadline runs from a message's first byte: a message
+     * still unfinished either began before this pass (keep its start) or
+     * after the last one answered in it (it began about now). */
+    if (!proto_decoder_in_message(&c->dec))
+        c->msg_start = 0;
+    else if (c->msg_start == 0 || answered > 0)
+        c->msg_start = srv->clock;
     return 0;
 }
 
-/* Handles the bytes in `in` (drained) as input of c. Returns -1 if c was
- * closed. */
-static int conn_on_input(struct conn *c, struct evbuffer *in)
+/* Reads what the socket has into the decoder. Returns -1 if c was closed. */
+static int conn_read(struct conn *c)
 {
-    if (c->srv->opt->echo) {
-        if (evbuffer_add_buffer(bufferevent_get_output(c->bev), in) == 0)
-            return 0;
+    void *p = proto_decoder_reserve(&c->dec, CONN_READ_MIN);
+    if (p == NULL) {
         conn_close(c);
         return -1;
     }
-    if (c->closing) {
-        evbuffer_drain(in, evbuffer_get_length(in));
+    ssize_t n = recv(c->fd, p, proto_decoder_space(&c->dec), 0);
+    if (n > 0) {
+        c->last_active = c->srv->clock;
+        if (c->srv->opt->echo) /* raw echo: the bytes go straight back */
+            evbuffer_add(c->out, p, (size_t)n);
+        else if (!c->closing)
+            proto_decoder_commit(&c->dec, (size_t)n);
         return 0;
     }
-    if (conn_feed(c, in) != 0) {
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+    if (n < 0) {
+        if (c->srv->opt->verbose)
+            conn_log(c, strerror(errno));
         conn_close(c);
         return -1;
     }
-    return conn_process(c);
+    /* End of input: answers already queued and requests already complete
+     * still go out (a half-closed socket can be written to). */
+    c->eof = 1;
+    conn_read_stop(c);
+    return 0;
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
-{
-    conn_on_input(arg, bufferevent_get_input(bev));
-}
-
-static void conn_write_cb(struct bufferevent *bev, void *arg)
-{
-    struct conn *c = arg;
-    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        conn_close(c);
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+/* ev_read: bytes arrived (EV_READ), or the processing a budget cut short
+ * goes on (EV_TIMEOUT, from event_active). */
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
-    (void)bev;
+    (void)fd;
 
-    if (what & BEV_EVENT_EOF) {
-        /* The client finished sending; answers already queued still go
-         * out (a half-closed socket can be written to). */
-        conn_close_after_flush(c);
+    if ((what & EV_READ) && conn_read(c) != 0)
+        return;
+    if (c->srv->opt->echo) {
+        if (c->eof && !c->closing)
+            c->closing = 1;
+        conn_flush(c);
         return;
     }
-    if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-        conn_close(c);
+    if (conn_process(c, CONN_REQUESTS_PER_EVENT) != 0)
+        return;
+    conn_flush(c);
+}
+
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+
+    if (conn_flush(c) != 0)
+        return;
+    if (c->paused && evbuffer_get_length(c->out) <= c->srv->opt->max_output / 2) {
+        /* Below the low mark: read and answer again, starting with what
+         * is already buffered. */
+        c->paused = 0;
+        conn_read_start(c);
+        event_active(c->ev_read, EV_TIMEOUT, 1);
+    }
 }
 
 void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int addrlen)
@@ -208,18 +321,18 @@ void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int 
     struct conn *c = calloc(1, sizeof(*c));
     (void)addrlen;
 
-    if (c == NULL) {
-        evutil_closesocket(fd);
-        return;
-    }
-    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
-        evutil_closesocket(fd);
-        free(c);
-        return;
-    }
+    if (c == NULL)
+        goto fail;
     c->srv = srv;
-    c->id = ++srv->next_conn_id;
+    c->fd = fd;
+    c->ev_read = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+    c->ev_write = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+    c->out = evbuffer_new();
+    if (c->ev_read == NULL || c->ev_write == NULL || c->out == NULL)
+        goto fail;
+    /* Unique over the workers. (The listener made fd non-blocking.) */
+    c->id = ++srv->next_conn_id * (uint64_t)srv->shared->nworkers + (uint64_t)srv->index;
+    c->last_active = srv->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
     proto_decoder_init(&c->dec, &srv->opt->limits);
     c->next = srv->conns;
@@ -227,10 +340,70 @@ void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int 
         srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
-    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    atomic_fetch_add_explicit(&srv->shared->conns, 1, memory_order_relaxed);
+    srv->conns_total++;
+    conn_read_start(c);
     if (srv->opt->verbose)
-        fprintf(stderr, "evkv-server: conn %llu %s: accepted\n", (unsigned long long)c->id, c->peer);
+        conn_log(c, "accepted");
+    return;
+fail:
+    if (c) {
+        if (c->ev_read)
+            event_free(c->ev_read);
+        if (c->ev_write)
+            event_free(c->ev_write);
+        if (c->out)
+            evbuffer_free(c->out);
+        free(c);
+    }
+    evutil_closesocket(fd);
+}
+
+void conn_refuse(server *srv, evutil_socket_t fd, const char *why)
+{
+    struct evbuffer *out = evbuffer_new();
+    /* One answer on a fresh socket fits its send buffer: a single
+     * non-blocking write, and the socket is closed either way. */
+    if (out != NULL) {
+        handler_answer_error(&srv->handler, why, out);
+        evbuffer_write(out, fd);
+        evbuffer_free(out);
+    }
+    srv->conns_refused++;
+    evutil_closesocket(fd);
+}
+
+void conn_sweep(server *srv)
+{
+    const server_options *o = srv->opt;
+    long now = srv->clock;
+    struct conn *c = srv->conns, *next;
+
+    for (; c; c = next) {
+        next = c->next;
+        /* The clock ticks once a second: "more than N ticks ago" is at
+         * least N seconds ago, at most N + 1. */
+        int idle = o->idle_timeout > 0 && now - c->last_active > o->idle_timeout;
+        if (c->msg_start && o->message_timeout > 0 && now - c->msg_start > o->message_timeout && !c->closing) {
+            char why[96];
+            snprintf(why, sizeof(why), "message not complete within %ld s", o->message_timeout);
+            if (o->verbose)
+                conn_log(c, why);
+            c->msg_start = 0;
+            handler_answer_error(&srv->handler, why, c->out);
+            conn_close_after_flush(c);
+            continue;
+        }
+        if (idle && (evbuffer_get_length(c->out) > 0 || !proto_decoder_in_message(&c->dec))) {
+            /* Idle with nothing in flight, or its answers not taken. */
+            if (o->verbose)
+                conn_log(c, evbuffer_get_length(c->out) ? "answers not read: timed out" : "idle: timed out");
+            conn_close(c);
+            continue;
+        }
+        if (now - c->last_active >= 1 && !c->eof)
+            proto_decoder_release(&c->dec); /* an idle connection keeps no buffer */
+    }
 }
 
 void conn_stop_all(server *srv)
@@ -240,24 +413,20 @@ void conn_stop_all(server *srv)
         next = c->next;
         if (c->closing)
             continue;
-        /* Take in whatever the kernel already holds for this socket, so a
-         * request that fully arrived before the stop is still answered.
-         * Outside its own read callback a bufferevent keeps the end of its
-         * input buffer frozen (evbuffer_read on it fails), so read into a
-         * buffer of our own. */
-        struct evbuffer *pending = evbuffer_new();
-        evutil_socket_t fd = bufferevent_getfd(c->bev);
-        int rc;
-        if (pending == NULL) {
-            conn_close(c);
-            continue;
+        /* Take in whatever the kernel already holds for this socket and
+         * answer every complete request, however many, so that a request
+         * that fully arrived before the stop is answered. */
+        int closed = 0;
+        while (!c->eof && !srv->opt->echo) {
+            size_t before = proto_decoder_buffered(&c->dec);
+            if (conn_read(c) != 0) {
+                closed = 1;
+                break;
+            }
+            if (proto_decoder_buffered(&c->dec) == before)
+                break;
         }
-        evbuffer_add_buffer(pending, bufferevent_get_input(c->bev));
-        while (evbuffer_read(pending, fd, 65536) > 0)
-            ;
-        rc = conn_on_input(c, pending);
-        evbuffer_free(pending);
-        if (rc == 0 && !c->closing)
+        if (!closed && (srv->opt->echo || conn_process(c, -1) == 0))
             conn_close_after_flush(c);
     }
 }

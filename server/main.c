@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -50,6 +52,17 @@ static void usage(FILE *out)
             "  -e, --echo               raw echo mode: send back whatever arrives\n"
             "      --max-header BYTES   largest JSON header accepted (default %d, at most 65535)\n"
             "      --max-content BYTES  largest content accepted (default %d)\n"
+            "      --max-conns N        connections served at once; past it a new one gets\n"
+            "                           an error answer and is closed (default: the open\n"
+            "                           file limit, raised to its hard limit, less %d)\n"
+            "      --max-output BYTES   unsent answers at which a connection stops being\n"
+            "                           read, until they fall below half (default %d)\n"
+            "      --idle-timeout SECS  close a connection idle this long, or not reading\n"
+            "                           its answers (default %d; 0: never)\n"
+            "      --message-timeout SECS  close a connection whose message is not complete\n"
+            "                           this long after its first byte (default %d; 0: never)\n"
+            "  -t, --threads N          worker threads, each with its own event loop and\n"
+            "                           listener on the port (default: one per core)\n"
             "  -v, --verbose            log every connection and request on stderr\n"
             "  -h, --help               show this help and exit\n"
             "  -V, --version            show the version and exit\n"
@@ -64,7 +77,8 @@ static void usage(FILE *out)
             "  0  stopped by SIGINT/SIGTERM after sending the answers in flight\n"
             "  1  could not listen (address in use, ...) or a second signal forced the stop\n"
             "  2  bad usage, or a data file that could not be loaded (nothing was served)\n",
-            PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT);
+            PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT, SERVER_FD_RESERVE, SERVER_DEFAULT_MAX_OUTPUT,
+            SERVER_DEFAULT_IDLE_TIMEOUT, SERVER_DEFAULT_MESSAGE_TIMEOUT);
 }
 
 void server_format_addr(char *out, size_t outlen, const struct sockaddr *sa)
@@ -101,110 +115,19 @@ static int port_valid(const char *s)
     return parse_size(s, 0, 65535, &v) == 0;
 }
 
-static void server_stop_now(server *srv)
+/* Raises the soft limit on open files to the hard one, and returns it. */
+static size_t fd_limit_raise(void)
 {
-    event_base_loopbreak(srv->base);
-}
-
-void server_conns_drained(server *srv)
-{
-    event_base_loopexit(srv->base, NULL);
-}
-
-static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-    server *srv = arg;
-    (void)fd;
-    (void)what;
-    fprintf(stderr, "evkv-server: %zu connection(s) still had answers unsent after %d s; closing them\n", srv->nconns,
-            SERVER_STOP_GRACE_SECONDS);
-    server_stop_now(srv);
-}
-
-static void signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-    server *srv = arg;
-    (void)what;
-
-    if (srv->stopping) {
-        srv->forced_stop = 1;
-        server_stop_now(srv);
-        return;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
     }
-    srv->stop_signal = (int)sig;
-    srv->stopping = 1;
-    if (srv->listener) {
-        evconnlistener_free(srv->listener);
-        srv->listener = NULL;
-    }
-    struct timeval grace = {SERVER_STOP_GRACE_SECONDS, 0};
-    evtimer_add(srv->stop_timer, &grace);
-    conn_stop_all(srv);
-    if (srv->nconns == 0)
-        server_conns_drained(srv);
-}
-
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)
-{
-    (void)l;
-    conn_new(arg, fd, addr, addrlen);
-}
-
-static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-    server *srv = arg;
-    (void)fd;
-    (void)what;
-    if (srv->listener)
-        evconnlistener_enable(srv->listener);
-}
-
-/* accept() failed. Out of descriptors, libevent would call this again on
- * every loop turn and spin the CPU: pause accepting for a moment instead. */
-static void accept_error_cb(struct evconnlistener *l, void *arg)
-{
-    server *srv = arg;
-    int err = EVUTIL_SOCKET_ERROR();
-    static const struct timeval pause = {0, 100 * 1000};
-
-    fprintf(stderr, "evkv-server: accept: %s\n", evutil_socket_error_to_string(err));
-    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-        evconnlistener_disable(l);
-        event_base_once(srv->base, -1, EV_TIMEOUT, listener_resume_cb, srv, &pause);
-    }
-}
-
-static int server_listen(server *srv, char *where, size_t wherelen)
-{
-    struct addrinfo hints, *res = NULL;
-    int rc;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(srv->opt->host, srv->opt->port, &hints, &res);
-    if (rc != 0) {
-        fprintf(stderr, "evkv-server: %s: %s\n", srv->opt->host, gai_strerror(rc));
-        return -1;
-    }
-    srv->listener = evconnlistener_new_bind(srv->base, accept_cb, srv,
-                                            LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
-                                            res->ai_addr, (int)res->ai_addrlen);
-    if (srv->listener == NULL) {
-        fprintf(stderr, "evkv-server: cannot listen on %s port %s: %s\n", srv->opt->host, srv->opt->port,
-                strerror(errno));
-        freeaddrinfo(res);
-        return -1;
-    }
-    freeaddrinfo(res);
-    evconnlistener_set_error_cb(srv->listener, accept_error_cb);
-
-    struct sockaddr_storage ss;
-    socklen_t sslen = sizeof(ss);
-    getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sslen);
-    server_format_addr(where, wherelen, (struct sockaddr *)&ss);
-    return 0;
+    return rl.rlim_cur == RLIM_INFINITY ? (size_t)1 << 20 : (size_t)rl.rlim_cur;
 }
 
 static double now_seconds(void)
@@ -214,7 +137,55 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-enum { OPT_MAX_HEADER = 256, OPT_MAX_CONTENT };
+/* The main thread: it owns the signals and the workers. */
+typedef struct main_state {
+    server_shared shared;
+    server *workers;
+    int started; /* workers set up (and to free) */
+    struct event_base *base;
+    int stopping, signal, forced, done;
+} main_state;
+
+/* SIGINT/SIGTERM, as libevent signal events on the main thread's loop:
+ * the first asks every worker to stop, the second to stop at once. */
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    main_state *m = arg;
+    (void)what;
+
+    if (m->stopping) {
+        m->forced = 1;
+        for (int i = 0; i < m->started; i++)
+            server_notify(&m->workers[i], SERVER_CMD_FORCE);
+        return;
+    }
+    m->stopping = 1;
+    m->signal = (int)sig;
+    for (int i = 0; i < m->started; i++)
+        server_notify(&m->workers[i], SERVER_CMD_STOP);
+}
+
+/* A worker's loop ended; once all have, so does the main loop. */
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    main_state *m = arg;
+    char buf[64];
+    (void)what;
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0)
+        m->done += (int)n;
+    if (m->done >= m->started)
+        event_base_loopexit(m->base, NULL);
+}
+
+enum {
+    OPT_MAX_HEADER = 256,
+    OPT_MAX_CONTENT,
+    OPT_MAX_CONNS,
+    OPT_MAX_OUTPUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_MESSAGE_TIMEOUT,
+};
 
 int main(int argc, char **argv)
 {
@@ -226,6 +197,11 @@ int main(int argc, char **argv)
         {"echo", no_argument, NULL, 'e'},
         {"max-header", required_argument, NULL, OPT_MAX_HEADER},
         {"max-content", required_argument, NULL, OPT_MAX_CONTENT},
+        {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+        {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"message-timeout", required_argument, NULL, OPT_MESSAGE_TIMEOUT},
+        {"threads", required_argument, NULL, 't'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -235,13 +211,20 @@ int main(int argc, char **argv)
         .host = "127.0.0.1",
         .port = "65432",
         .limits = {PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT},
+        .max_output = SERVER_DEFAULT_MAX_OUTPUT,
+        .idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT,
+        .message_timeout = SERVER_DEFAULT_MESSAGE_TIMEOUT,
     };
-    server srv;
+    size_t fd_limit = fd_limit_raise(), n;
+    main_state m;
     table *tbl = NULL;
-    char where[80], source[512];
+    struct event *sig_int = NULL, *sig_term = NULL, *done_ev = NULL;
+    int done_pipe[2] = {-1, -1};
+    char where[80], source[512], port[16];
     int ch, status = EXIT_RUNTIME;
 
-    while ((ch = getopt_long(argc, argv, "H:p:d:f:evhV", longopts, NULL)) != -1) {
+    memset(&m, 0, sizeof(m));
+    while ((ch = getopt_long(argc, argv, "H:p:d:f:et:vhV", longopts, NULL)) != -1) {
         switch (ch) {
         case 'H': opt.host = optarg; break;
         case 'p': opt.port = optarg; break;
@@ -265,6 +248,34 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case OPT_MAX_CONNS:
+            if (parse_size(optarg, 1, (size_t)1 << 30, &opt.max_conns) != 0) {
+                fprintf(stderr, "evkv-server: --max-conns must be a count above 0\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_MAX_OUTPUT:
+            if (parse_size(optarg, 1, (size_t)1 << 40, &opt.max_output) != 0) {
+                fprintf(stderr, "evkv-server: --max-output must be a byte count above 0\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_IDLE_TIMEOUT:
+        case OPT_MESSAGE_TIMEOUT:
+            if (parse_size(optarg, 0, 1000000000, &n) != 0) {
+                fprintf(stderr, "evkv-server: --%s must be whole seconds (0: never)\n",
+                        ch == OPT_IDLE_TIMEOUT ? "idle-timeout" : "message-timeout");
+                return EXIT_USAGE;
+            }
+            *(ch == OPT_IDLE_TIMEOUT ? &opt.idle_timeout : &opt.message_timeout) = (long)n;
+            break;
+        case 't':
+            if (parse_size(optarg, 1, 256, &n) != 0) {
+                fprintf(stderr, "evkv-server: --threads must be 1 to 256\n");
+                return EXIT_USAGE;
+            }
+            opt.threads = (int)n;
+            break;
         case 'v': opt.verbose = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("evkv-server %s\n", EVKV_VERSION); return EXIT_OK;
@@ -278,6 +289,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "evkv-server: expected no arguments or HOST PORT\nTry 'evkv-server --help'.\n");
         return EXIT_USAGE;
     }
+    if (opt.threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        opt.threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+    }
+    if (opt.max_conns == 0)
+        opt.max_conns = fd_limit > 2 * SERVER_FD_RESERVE ? fd_limit - SERVER_FD_RESERVE : fd_limit / 2;
     if (!port_valid(opt.port)) {
         fprintf(stderr, "evkv-server: port must be a number from 0 to 65535, not '%s'\n", opt.port);
         return EXIT_USAGE;
@@ -305,48 +322,82 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    memset(&srv, 0, sizeof(srv));
-    srv.opt = &opt;
-    srv.handler.table = tbl;
-    srv.base = event_base_new();
-    if (srv.base == NULL) {
-        fprintf(stderr, "evkv-server: cannot create the event loop\n");
+    json_object_seed(0); /* before any thread builds a JSON object */
+    if (pipe(done_pipe) != 0) {
+        fprintf(stderr, "evkv-server: %s\n", strerror(errno));
         goto done;
     }
-    srv.sig_int = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
-    srv.sig_term = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
-    srv.stop_timer = evtimer_new(srv.base, stop_timer_cb, &srv);
-    if (!srv.sig_int || !srv.sig_term || !srv.stop_timer || evsignal_add(srv.sig_int, NULL) != 0 ||
-        evsignal_add(srv.sig_term, NULL) != 0) {
+    m.shared.opt = &opt;
+    m.shared.table = tbl;
+    m.shared.nworkers = opt.threads;
+    m.shared.done_fd = done_pipe[1];
+    atomic_init(&m.shared.conns, 0);
+    m.workers = calloc((size_t)opt.threads, sizeof(*m.workers));
+    m.base = event_base_new();
+    if (m.workers == NULL || m.base == NULL) {
+        fprintf(stderr, "evkv-server: out of memory\n");
+        goto done;
+    }
+    for (int i = 0; i < opt.threads; i++) {
+        if (server_init(&m.workers[i], &m.shared, i) != 0) {
+            fprintf(stderr, "evkv-server: cannot set up worker %d\n", i);
+            goto done;
+        }
+        m.started = i + 1;
+        /* The first listener picks the port (when it is 0); the others
+         * share it through SO_REUSEPORT. */
+        if (server_listen(&m.workers[i], opt.host, i ? port : opt.port, opt.threads > 1, where, sizeof(where), port,
+                          sizeof(port)) != 0)
+            goto done;
+    }
+    sig_int = evsignal_new(m.base, SIGINT, signal_cb, &m);
+    sig_term = evsignal_new(m.base, SIGTERM, signal_cb, &m);
+    done_ev = event_new(m.base, done_pipe[0], EV_READ | EV_PERSIST, done_cb, &m);
+    if (!sig_int || !sig_term || !done_ev || evsignal_add(sig_int, NULL) != 0 || evsignal_add(sig_term, NULL) != 0 ||
+        event_add(done_ev, NULL) != 0) {
         fprintf(stderr, "evkv-server: cannot set up signal handling\n");
-        goto done;
+        goto events;
     }
-    if (server_listen(&srv, where, sizeof(where)) != 0)
-        goto done;
+    for (int i = 0; i < opt.threads; i++) {
+        if (server_start(&m.workers[i]) != 0) {
+            fprintf(stderr, "evkv-server: cannot start worker %d\n", i);
+            for (int j = 0; j < i; j++)
+                server_notify(&m.workers[j], SERVER_CMD_FORCE);
+            goto events;
+        }
+    }
 
-    fprintf(stderr, "evkv-server: listening on %s (%s)\n", where, source);
-    event_base_dispatch(srv.base);
-    fprintf(stderr, "evkv-server: stopped%s%s after %llu requests\n", srv.stop_signal ? " on " : "",
-            srv.stop_signal == SIGINT    ? "SIGINT"
-            : srv.stop_signal == SIGTERM ? "SIGTERM"
-                                         : "",
-            (unsigned long long)srv.requests);
-    status = srv.forced_stop ? EXIT_RUNTIME : EXIT_OK;
+    fprintf(stderr, "evkv-server: listening on %s (%s, %d thread%s)\n", where, source, opt.threads,
+            opt.threads == 1 ? "" : "s");
+    event_base_dispatch(m.base);
+    uint64_t requests = 0;
+    for (int i = 0; i < m.started; i++) {
+        server_free(&m.workers[i]);
+        requests += m.workers[i].requests;
+    }
+    m.started = 0;
+    fprintf(stderr, "evkv-server: stopped%s%s after %llu requests\n", m.signal ? " on " : "",
+            m.signal == SIGINT ? "SIGINT" : m.signal == SIGTERM ? "SIGTERM" : "", (unsigned long long)requests);
+    status = m.forced ? EXIT_RUNTIME : EXIT_OK;
 
+events:
+    if (sig_int)
+        event_free(sig_int);
+    if (sig_term)
+        event_free(sig_term);
+    if (done_ev)
+        event_free(done_ev);
 done:
-    while (srv.conns)
-        conn_close(srv.conns);
-    if (srv.listener)
-        evconnlistener_free(srv.listener);
-    if (srv.sig_int)
-        event_free(srv.sig_int);
-    if (srv.sig_term)
-        event_free(srv.sig_term);
-    if (srv.stop_timer)
-        event_free(srv.stop_timer);
-    if (srv.base)
-        event_base_free(srv.base);
-    handler_ctx_free(&srv.handler);
+    for (int i = 0; i < m.started; i++) {
+        server_notify(&m.workers[i], SERVER_CMD_FORCE);
+        server_free(&m.workers[i]);
+    }
+    free(m.workers);
+    if (m.base)
+        event_base_free(m.base);
+    for (int i = 0; i < 2; i++)
+        if (done_pipe[i] >= 0)
+            close(done_pipe[i]);
     table_free(tbl);
     return status;
 }

@@ -1,15 +1,18 @@
 /*
- * server.h: the state of one evkv-server event loop.
+ * server.h: evkv-server's workers and what they share.
  *
- * Everything a loop touches hangs off struct server: its event_base, its
- * listener, its connections and its handler context. There is no global
- * state, so more loops can run side by side, one per thread.
+ * Everything an event loop touches hangs off its struct server (a worker):
+ * its event_base, listener, connections and handler context. There is no
+ * global state: --threads N runs N workers side by side, one per thread,
+ * each accepting on its own SO_REUSEPORT listener.
  */
 #ifndef EVKV_SERVER_H
 #define EVKV_SERVER_H
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "handler.h"
@@ -19,6 +22,11 @@
 /* How long a stopping server waits for answers to drain before it closes
  * the connections still open. */
 #define SERVER_STOP_GRACE_SECONDS 5
+/* Descriptors kept back from --max-conns's default (listener, logs, ...). */
+#define SERVER_FD_RESERVE 32
+#define SERVER_DEFAULT_IDLE_TIMEOUT 60    /* seconds */
+#define SERVER_DEFAULT_MESSAGE_TIMEOUT 10 /* seconds */
+#define SERVER_DEFAULT_MAX_OUTPUT (1024 * 1024)
 
 typedef struct server_options {
     const char *host;       /* address to listen on */
@@ -28,29 +36,77 @@ typedef struct server_options {
     int echo;               /* raw echo mode: send back whatever arrives */
     int verbose;            /* log each request on stderr */
     proto_limits limits;
+    size_t max_conns;     /* connections past this are refused */
+    size_t max_output;    /* unsent answer bytes at which a connection stops being read */
+    long idle_timeout;    /* seconds a connection may do nothing (0: forever) */
+    long message_timeout; /* seconds from a message's first byte to its last (0: forever) */
+    int threads;          /* workers, each with its own event loop */
 } server_options;
 
 struct conn;
 
-typedef struct server {
+/* What the workers share: read-only, but for the counters. */
+typedef struct server_shared {
     const server_options *opt;
+    const table *table;
+    int nworkers;
+    atomic_size_t conns; /* open connections, in all workers */
+    int done_fd;         /* a worker writes a byte here when its loop ends */
+} server_shared;
+
+/* One worker: a thread with its own event loop, listener (SO_REUSEPORT),
+ * connections and handler. Nothing on the hot path is shared with the
+ * other workers but the read-only table. */
+typedef struct server {
+    server_shared *shared;
+    const server_options *opt;
+    int index;
+    pthread_t thread;
+    int thread_started;
     struct event_base *base;
     struct evconnlistener *listener;
-    struct event *sig_int, *sig_term, *stop_timer;
+    struct event *notify_ev, *stop_timer, *sweep_timer;
+    int notify_fd[2]; /* the main thread writes a command byte to [1] */
     handler_ctx handler;
     struct conn *conns; /* doubly linked list of open connections */
     size_t nconns;
-    int stopping;    /* a stop signal arrived: no new work */
-    int stop_signal; /* which signal, for the stop line */
-    int forced_stop; /* a second signal cut the stop short */
+    int stopping;           /* a stop arrived: no new work */
+    int forced_stop;        /* a second stop cut it short */
     uint64_t next_conn_id;
-    uint64_t requests; /* answers sent, all outcomes */
+    uint64_t requests;      /* answers sent, all outcomes */
+    uint64_t conns_total;   /* connections accepted */
+    uint64_t conns_refused; /* connections refused past --max-conns */
+    long clock;             /* seconds since start, advanced by the sweep */
 } server;
+
+/* Commands from the main thread to a worker (server_notify). */
+#define SERVER_CMD_STOP 's'  /* stop accepting, answer what arrived, end */
+#define SERVER_CMD_FORCE 'f' /* end now */
+
+/* Sets up worker index (its event loop and timers). Returns 0 or -1. */
+int server_init(server *w, server_shared *sh, int index);
+/* Binds w's listener to host:port, with SO_REUSEPORT when others share
+ * the port; `where` gets the address bound (for the start line and for
+ * the next worker when the port was 0). Returns 0, or -1 with a message
+ * on stderr. */
+int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+                  char *port_out, size_t port_outlen);
+/* Starts w's thread. Returns 0 or -1. */
+int server_start(server *w);
+/* Sends w a command (SERVER_CMD_*); safe from any thread. */
+void server_notify(server *w, char cmd);
+/* Waits for w's thread (if started) and frees what w holds. */
+void server_free(server *w);
 
 /* Takes over fd (a connected socket) as a new connection. */
 void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int addrlen);
+/* Sends fd one error answer saying why, and closes it (--max-conns). */
+void conn_refuse(server *srv, evutil_socket_t fd, const char *why);
 /* Closes c at once and frees it. */
 void conn_close(struct conn *c);
+/* Once a second: closes connections past --idle-timeout or with a message
+ * unfinished past --message-timeout, and frees idle input buffers. */
+void conn_sweep(server *srv);
 /* For a stop: reads what already arrived on every connection, answers the
  * complete requests, and closes each one once its answers are sent. */
 void conn_stop_all(server *srv);

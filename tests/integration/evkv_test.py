@@ -11,6 +11,7 @@ comparison checks evkv against the reference, not against itself.
 The binaries come from the environment (CTest sets them):
   EVKV_SERVER  path to evkv-server
   EVKV_CLI     path to evkv-cli
+  EVKV_SERVER_WRAPPER  a command to run the server under (optional)
 Run by hand, they default to ../../build/{server,client}/ from this file.
 """
 
@@ -124,14 +125,16 @@ class Server:
     """One evkv-server process. stderr and stdout go to temporary files, so
     the server can never block on a full pipe."""
 
-    def __init__(self, *args, argv=None):
+    def __init__(self, *args, argv=None, preexec_fn=None):
         self.stderr_file = tempfile.TemporaryFile()
         self.stdout_file = tempfile.TemporaryFile()
         if argv is None:
             argv = ["--host", HOST, "--port", "0"] + list(args)
-        self.argv = [SERVER] + list(argv)
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=self.stdout_file, stderr=self.stderr_file)
+        # EVKV_SERVER_WRAPPER runs the server under another program, such
+        # as valgrind (scripts/test does): "valgrind -q --error-exitcode=99".
+        self.argv = os.environ.get("EVKV_SERVER_WRAPPER", "").split() + [SERVER] + list(argv)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.stdout_file,
+                                     stderr=self.stderr_file, preexec_fn=preexec_fn)
         self.port = None
         self.source = None
 

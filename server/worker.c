@@ -1,0 +1,227 @@
+/*
+ * worker.c: a worker thread: one event loop with its own listener, its
+ * connections (conn.c) and its once-a-second sweep.
+ *
+ * Workers share the port through SO_REUSEPORT, so the kernel spreads new
+ * connections over them and nothing is handed from thread to thread. The
+ * main thread, which owns the signals, talks to a worker through a pipe
+ * (server_notify): one byte to stop, one to stop at once. A worker tells
+ * the main thread it has ended by a byte on shared->done_fd.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server.h"
+
+void server_conns_drained(server *w)
+{
+    event_base_loopexit(w->base, NULL);
+}
+
+static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    server *w = arg;
+    (void)fd;
+    (void)what;
+    fprintf(stderr, "evkv-server: %zu connection(s) still had answers unsent after %d s; closing them\n", w->nconns,
+            SERVER_STOP_GRACE_SECONDS);
+    event_base_loopbreak(w->base);
+}
+
+/* Stop: no new connections; what already arrived is answered; the loop
+ * ends once every answer is sent, or after the grace period. */
+static void server_stop(server *w)
+{
+    if (w->listener) {
+        evconnlistener_free(w->listener);
+        w->listener = NULL;
+    }
+    struct timeval grace = {SERVER_STOP_GRACE_SECONDS, 0};
+    evtimer_add(w->stop_timer, &grace);
+    w->stopping = 1;
+    conn_stop_all(w);
+    if (w->nconns == 0)
+        server_conns_drained(w);
+}
+
+static void notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+    server *w = arg;
+    char cmds[16];
+    (void)what;
+
+    ssize_t n = read(fd, cmds, sizeof(cmds));
+    for (ssize_t i = 0; i < n; i++) {
+        if (cmds[i] == SERVER_CMD_FORCE) {
+            w->forced_stop = 1;
+            event_base_loopbreak(w->base);
+        } else if (cmds[i] == SERVER_CMD_STOP && !w->stopping) {
+            server_stop(w);
+        }
+    }
+}
+
+void server_notify(server *w, char cmd)
+{
+    /* A pipe write of one byte is atomic; the pipe never fills (two
+     * commands at most). */
+    ssize_t n = write(w->notify_fd[1], &cmd, 1);
+    (void)n;
+}
+
+/* Once a second: the worker's clock, and the connection deadlines. */
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+    server *w = arg;
+    (void)fd;
+    (void)what;
+    w->clock++;
+    conn_sweep(w);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)
+{
+    server *w = arg;
+    (void)l;
+    if (atomic_load_explicit(&w->shared->conns, memory_order_relaxed) >= w->opt->max_conns) {
+        char why[96];
+        snprintf(why, sizeof(why), "too many connections (the limit is %zu)", w->opt->max_conns);
+        conn_refuse(w, fd, why);
+        return;
+    }
+    conn_new(w, fd, addr, addrlen);
+}
+
+static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    server *w = arg;
+    (void)fd;
+    (void)what;
+    if (w->listener)
+        evconnlistener_enable(w->listener);
+}
+
+/* accept() failed. Out of descriptors, libevent would call this again on
+ * every loop turn and spin the CPU: pause accepting for a moment instead,
+ * as pgbouncer and tmux do. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    server *w = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    static const struct timeval pause = {0, 100 * 1000};
+
+    fprintf(stderr, "evkv-server: accept: %s\n", evutil_socket_error_to_string(err));
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        evconnlistener_disable(l);
+        event_base_once(w->base, -1, EV_TIMEOUT, listener_resume_cb, w, &pause);
+    }
+}
+
+int server_init(server *w, server_shared *sh, int index)
+{
+    memset(w, 0, sizeof(*w));
+    w->shared = sh;
+    w->opt = sh->opt;
+    w->index = index;
+    w->notify_fd[0] = w->notify_fd[1] = -1;
+    w->handler.table = sh->table;
+    w->base = event_base_new();
+    if (w->base == NULL || pipe(w->notify_fd) != 0)
+        return -1;
+    evutil_make_socket_nonblocking(w->notify_fd[0]);
+    w->notify_ev = event_new(w->base, w->notify_fd[0], EV_READ | EV_PERSIST, notify_cb, w);
+    w->stop_timer = evtimer_new(w->base, stop_timer_cb, w);
+    w->sweep_timer = event_new(w->base, -1, EV_PERSIST, sweep_cb, w);
+    struct timeval second = {1, 0};
+    if (!w->notify_ev || !w->stop_timer || !w->sweep_timer || event_add(w->notify_ev, NULL) != 0 ||
+        event_add(w->sweep_timer, &second) != 0)
+        return -1;
+    return 0;
+}
+
+int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+                  char *port_out, size_t port_outlen)
+{
+    struct addrinfo hints, *res = NULL;
+    unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "evkv-server: %s: %s\n", host, gai_strerror(rc));
+        return -1;
+    }
+    if (reuseport)
+        flags |= LEV_OPT_REUSEABLE_PORT;
+    w->listener = evconnlistener_new_bind(w->base, accept_cb, w, flags, 1024, res->ai_addr, (int)res->ai_addrlen);
+    if (w->listener == NULL) {
+        fprintf(stderr, "evkv-server: cannot listen on %s port %s: %s\n", host, port, strerror(errno));
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    evconnlistener_set_error_cb(w->listener, accept_error_cb);
+
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    getsockname(evconnlistener_get_fd(w->listener), (struct sockaddr *)&ss, &sslen);
+    server_format_addr(where, wherelen, (struct sockaddr *)&ss);
+    unsigned bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                              : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    snprintf(port_out, port_outlen, "%u", bound);
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    server *w = arg;
+    char done = 1;
+
+    event_base_dispatch(w->base);
+    while (w->conns)
+        conn_close(w->conns);
+    ssize_t n = write(w->shared->done_fd, &done, 1);
+    (void)n;
+    return NULL;
+}
+
+int server_start(server *w)
+{
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return -1;
+    w->thread_started = 1;
+    return 0;
+}
+
+void server_free(server *w)
+{
+    if (w->thread_started)
+        pthread_join(w->thread, NULL);
+    while (w->conns)
+        conn_close(w->conns);
+    if (w->listener)
+        evconnlistener_free(w->listener);
+    if (w->notify_ev)
+        event_free(w->notify_ev);
+    if (w->stop_timer)
+        event_free(w->stop_timer);
+    if (w->sweep_timer)
+        event_free(w->sweep_timer);
+    if (w->base)
+        event_base_free(w->base);
+    for (int i = 0; i < 2; i++)
+        if (w->notify_fd[i] >= 0)
+            close(w->notify_fd[i]);
+    handler_ctx_free(&w->handler);
+}
