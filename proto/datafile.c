@@ -1,20 +1,36 @@
 /*
  * datafile.c: JSON and TSV data files (see datafile.h).
  *
- * A JSON file is parsed by jansson (duplicate keys rejected; \u0000
- * allowed in values, though jansson refuses it in keys) and each value is
- * encoded with proto_dump_json. A TSV file is read whole and split by
- * lines; the value after the first TAB is a string.
+ * The file is mapped, not read. A TSV line's value is a string: when it
+ * holds nothing JSON must escape, its encoding is the bytes themselves
+ * between quotes, handed over as three pieces without a copy.
+ *
+ * A JSON file goes through a small reader of its own first: the top-level
+ * object's keys and string values are taken from the file as they are
+ * (a JSON string without escapes is already written the way answers carry
+ * it), and only other values, and strings with escapes, go through jansson
+ * one at a time. A million entries then load without building a million
+ * jansson objects. jansson stays the authority: at anything the small
+ * reader does not expect, valid or not, the sink is told to start over and
+ * the whole file is parsed by jansson (duplicate keys rejected; \u0000
+ * allowed in values, though jansson refuses it in keys), so errors carry
+ * jansson's line and column.
  */
 #include "datafile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proto.h"
+
+#define LOAD_JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
 
 int datafile_format_parse(const char *name, datafile_format *out)
 {
@@ -35,106 +51,83 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int sink_begin(const datafile_sink *sink, size_t expected)
+static int sink_begin(const datafile_sink *sink, size_t expected, size_t expected_bytes)
 {
-    return sink->begin ? sink->begin(sink->arg, expected) : 0;
+    return sink->begin ? sink->begin(sink->arg, expected, expected_bytes) : 0;
 }
 
-static long read_json(const char *path, const datafile_sink *sink, char *errbuf, size_t errlen)
+static int sink_entry1(const datafile_sink *sink, const char *key, size_t key_len, const char *value,
+                       size_t value_len)
 {
-    json_error_t jerr;
-    proto_buf enc = {0};
-    long n = 0;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    struct iovec v = {(void *)value, value_len};
+    return sink->entry(sink->arg, key, key_len, &v, 1);
+}
 
-    if (root == NULL) {
-        if (json_error_code(&jerr) == json_error_cannot_open_file) /* no line: the text names the file */
-            snprintf(errbuf, errlen, "%s", jerr.text);
-        else
-            snprintf(errbuf, errlen, "%s: line %d, column %d: %s", path, jerr.line, jerr.column, jerr.text);
+/* ---- the file ---- */
+
+typedef struct mapped {
+    const char *data;
+    size_t len;
+} mapped;
+
+static int map_file(const char *path, mapped *m, char *errbuf, size_t errlen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    m->data = NULL;
+    m->len = 0;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    if (!json_is_object(root)) {
-        snprintf(errbuf, errlen, "%s: the top level must be a JSON object (key -> value)", path);
-        goto fail;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(errbuf, errlen, "%s: not a regular file", path);
+        close(fd);
+        return -1;
     }
-    if (sink_begin(sink, json_object_size(root)) != 0)
-        goto nomem;
-    for (void *it = json_object_iter(root); it; it = json_object_iter_next(root, it), n++) {
-        proto_buf_reset(&enc);
-        if (proto_dump_json(&enc, json_object_iter_value(it)) != 0)
-            goto nomem;
-        /* jansson rejected duplicate keys already: entry() cannot return 1. */
-        if (sink->entry(sink->arg, json_object_iter_key(it), json_object_iter_key_len(it), enc.data, enc.len) != 0)
-            goto nomem;
-    }
-    proto_buf_free(&enc);
-    json_decref(root);
-    return n;
-nomem:
-    snprintf(errbuf, errlen, "%s: out of memory", path);
-fail:
-    proto_buf_free(&enc);
-    json_decref(root);
-    return -1;
-}
-
-static char *read_whole(const char *path, size_t *len, char *errbuf, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    size_t cap = 0, n = 0;
-
-    if (f == NULL) {
-        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        if (cap - n < 65536) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *nd = realloc(data, cap);
-            if (nd == NULL) {
-                snprintf(errbuf, errlen, "%s: out of memory", path);
-                goto fail;
-            }
-            data = nd;
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED) {
+            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
         }
-        size_t got = fread(data + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
+        madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+        m->data = p;
+        m->len = (size_t)st.st_size;
     }
-    if (ferror(f)) {
-        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    fclose(f);
-    *len = n;
-    return data;
-fail:
-    fclose(f);
-    free(data);
-    return NULL;
+    close(fd);
+    return 0;
 }
 
-static long read_tsv(const char *path, const datafile_sink *sink, char *errbuf, size_t errlen)
+static void unmap_file(mapped *m)
 {
-    size_t len, lines = 1, lineno = 0;
+    if (m->data)
+        munmap((void *)m->data, m->len);
+}
+
+/* ---- TSV ---- */
+
+static long read_tsv(const char *path, const mapped *m, const datafile_sink *sink, char *errbuf, size_t errlen)
+{
+    const char *data = m->data, *end = data + m->len;
+    size_t lines = 1, lineno = 0;
     proto_buf enc = {0};
     long n = 0;
-    char *data = read_whole(path, &len, errbuf, errlen);
 
-    if (data == NULL)
-        return -1;
-    for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + len - p))) != NULL; p++)
+    for (const char *p = data; p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
         lines++;
-    if (sink_begin(sink, lines) != 0)
+    /* Every value gains two quotes and an entry header of 8 bytes. */
+    if (sink_begin(sink, lines, m->len + lines * 10) != 0)
         goto nomem;
 
-    for (char *p = data, *end = data + len; p < end;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *eol = nl ? nl : end;
-        char *next = nl ? nl + 1 : end;
+    for (const char *p = data; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        const char *next = nl ? nl + 1 : end;
         lineno++;
         if (eol > p && eol[-1] == '\r')
             eol--;
@@ -142,20 +135,28 @@ static long read_tsv(const char *path, const datafile_sink *sink, char *errbuf, 
             p = next;
             continue;
         }
-        char *tab = memchr(p, '\t', (size_t)(eol - p));
+        const char *tab = memchr(p, '\t', (size_t)(eol - p));
         if (tab == NULL) {
             snprintf(errbuf, errlen, "%s: line %zu: no TAB between key and value", path, lineno);
             goto fail;
         }
         size_t klen = (size_t)(tab - p), vlen = (size_t)(eol - tab - 1);
-        if (!proto_utf8_valid(p, klen) || !proto_utf8_valid(tab + 1, vlen)) {
+        const char *v = tab + 1;
+        int safe = proto_json_safe(v, vlen);
+        if (!proto_utf8_valid(p, klen) || (!safe && !proto_utf8_valid(v, vlen))) {
             snprintf(errbuf, errlen, "%s: line %zu: not valid UTF-8", path, lineno);
             goto fail;
         }
-        proto_buf_reset(&enc);
-        if (proto_dump_string(&enc, tab + 1, vlen) != 0)
-            goto nomem;
-        int rc = sink->entry(sink->arg, p, klen, enc.data, enc.len);
+        struct iovec iov[3] = {{"\"", 1}, {(void *)v, vlen}, {"\"", 1}};
+        int rc;
+        if (safe) {
+            rc = sink->entry(sink->arg, p, klen, iov, 3); /* nothing to escape */
+        } else {
+            proto_buf_reset(&enc);
+            if (proto_dump_string(&enc, v, vlen) != 0)
+                goto nomem;
+            rc = sink_entry1(sink, p, klen, enc.data, enc.len);
+        }
         if (rc < 0)
             goto nomem;
         if (rc == 1) {
@@ -166,19 +167,259 @@ static long read_tsv(const char *path, const datafile_sink *sink, char *errbuf, 
         n++;
         p = next;
     }
-    free(data);
     proto_buf_free(&enc);
     return n;
 nomem:
     snprintf(errbuf, errlen, "%s: out of memory", path);
 fail:
-    free(data);
     proto_buf_free(&enc);
     return -1;
 }
 
+/* ---- JSON, the whole file through jansson ---- */
+
+static long read_json_full(const char *path, const mapped *m, const datafile_sink *sink, char *errbuf,
+                           size_t errlen)
+{
+    json_error_t jerr;
+    proto_buf enc = {0};
+    long n = 0;
+    json_t *root = json_loadb(m->data ? m->data : "", m->len, LOAD_JSON_FLAGS, &jerr);
+
+    if (root == NULL) {
+        snprintf(errbuf, errlen, "%s: line %d, column %d: %s", path, jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    if (!json_is_object(root)) {
+        snprintf(errbuf, errlen, "%s: the top level must be a JSON object (key -> value)", path);
+        goto fail;
+    }
+    if (sink_begin(sink, json_object_size(root), m->len + json_object_size(root) * 8) != 0)
+        goto nomem;
+    for (void *it = json_object_iter(root); it; it = json_object_iter_next(root, it), n++) {
+        proto_buf_reset(&enc);
+        if (proto_dump_json(&enc, json_object_iter_value(it)) != 0)
+            goto nomem;
+        /* jansson rejected duplicate keys already: entry() cannot return 1. */
+        if (sink_entry1(sink, json_object_iter_key(it), json_object_iter_key_len(it), enc.data, enc.len) != 0)
+            goto nomem;
+    }
+    proto_buf_free(&enc);
+    json_decref(root);
+    return n;
+nomem:
+    snprintf(errbuf, errlen, "%s: out of memory", path);
+fail:
+    proto_buf_free(&enc);
+    json_decref(root);
+    return -1;
+}
+
+/* ---- JSON, the small reader ---- */
+
+/* What the small reader met: go on, give the file to jansson, or out of
+ * memory. */
+enum { FAST_OK = 0, FAST_FALLBACK = 1, FAST_NOMEM = -1 };
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* A string token at *p (which is '"'): sets tok and toklen to it, quotes
+ * included, and *escaped if it holds a backslash. Fails at a control
+ * character, invalid UTF-8 or the end of the file. */
+static int string_token(const char **pp, const char *end, const char **tok, size_t *toklen, int *escaped)
+{
+    const char *p = *pp + 1;
+    *escaped = 0;
+    for (;;) {
+        p += proto_plain_span(p, (size_t)(end - p));
+        if (p >= end)
+            return -1;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            *escaped = 1;
+            if (p + 1 >= end)
+                return -1;
+            p += 2; /* the escaped character: jansson judges the escape */
+        } else if (c < 0x20) {
+            return -1;
+        } else {
+            size_t k = proto_utf8_span(p, (size_t)(end - p));
+            if (k == 0)
+                return -1;
+            p += k;
+        }
+    }
+    *tok = *pp;
+    *toklen = (size_t)(p + 1 - *pp);
+    *pp = p + 1;
+    return 0;
+}
+
+/* The extent of a value that is not a string: an object or array (brackets
+ * balanced, strings skipped) or a literal up to the next delimiter. jansson
+ * then judges the bytes. */
+static int value_extent(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    int depth = 0;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            const char *tok;
+            size_t toklen;
+            int escaped;
+            if (string_token(&p, end, &tok, &toklen, &escaped) != 0)
+                return -1;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                break; /* the enclosing object's end */
+            if (--depth == 0) {
+                p++;
+                break;
+            }
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+            break;
+        }
+        p++;
+    }
+    if (depth != 0)
+        return -1;
+    *pp = p;
+    return 0;
+}
+
+/* Estimates the number of entries: a key is a string followed by ':'. */
+static size_t count_keys(const char *p, const char *end)
+{
+    size_t n = 0;
+    while (p < end && (p = memchr(p, ':', (size_t)(end - p))) != NULL) {
+        const char *q = p - 1;
+        while (q > p - 8 && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+            q--;
+        n += *q == '"';
+        p++;
+    }
+    return n;
+}
+
+static int read_json_fast(const mapped *m, const datafile_sink *sink, long *count)
+{
+    const char *p = m->data, *end = p + m->len;
+    proto_buf enc = {0};
+    json_t *decoded = NULL;
+    int rc = FAST_FALLBACK;
+    long n = 0;
+
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return FAST_FALLBACK;
+    size_t expected = count_keys(p, end);
+    if (sink_begin(sink, expected, m->len + expected * 8) != 0)
+        return FAST_NOMEM;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto tail;
+    }
+    for (;;) {
+        const char *key, *tok, *vstart;
+        size_t klen, toklen;
+        int escaped;
+
+        if (p >= end || *p != '"' || string_token(&p, end, &key, &klen, &escaped) != 0)
+            goto out;
+        json_decref(decoded);
+        decoded = NULL;
+        if (escaped) {
+            decoded = json_loadb(key, klen, JSON_DECODE_ANY, NULL); /* refuses \u0000 */
+            if (decoded == NULL)
+                goto out;
+            key = json_string_value(decoded);
+            klen = json_string_length(decoded);
+        } else {
+            key++; /* between the quotes */
+            klen -= 2;
+        }
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            goto out;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            goto out;
+
+        int put;
+        vstart = p;
+        if (*p == '"') {
+            if (string_token(&p, end, &tok, &toklen, &escaped) != 0)
+                goto out;
+            if (!escaped) {
+                put = sink_entry1(sink, key, klen, tok, toklen); /* already as answers write it */
+            } else {
+                json_t *s = json_loadb(tok, toklen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+                proto_buf_reset(&enc);
+                if (s == NULL)
+                    goto out;
+                proto_dump_string(&enc, json_string_value(s), json_string_length(s));
+                json_decref(s);
+                put = enc.failed ? -1 : sink_entry1(sink, key, klen, enc.data, enc.len);
+            }
+        } else {
+            if (value_extent(&p, end) != 0)
+                goto out;
+            json_t *v = json_loadb(vstart, (size_t)(p - vstart), LOAD_JSON_FLAGS | JSON_DECODE_ANY, NULL);
+            if (v == NULL)
+                goto out;
+            proto_buf_reset(&enc);
+            proto_dump_json(&enc, v);
+            json_decref(v);
+            put = enc.failed ? -1 : sink_entry1(sink, key, klen, enc.data, enc.len);
+        }
+        if (put < 0) {
+            rc = FAST_NOMEM;
+            goto out;
+        }
+        if (put == 1)
+            goto out; /* a duplicate: jansson words the error */
+        n++;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+        goto out;
+    }
+tail:
+    p = skip_ws(p, end);
+    if (p == end) {
+        rc = FAST_OK;
+        *count = n;
+    }
+out:
+    json_decref(decoded);
+    proto_buf_free(&enc);
+    return rc;
+}
+
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen)
 {
+    mapped m;
+    long n = -1;
+
     if (format == DATAFILE_AUTO) {
         if (has_suffix(path, ".json"))
             format = DATAFILE_JSON;
@@ -189,5 +430,19 @@ long datafile_read(const char *path, datafile_format format, const datafile_sink
             return -1;
         }
     }
-    return format == DATAFILE_JSON ? read_json(path, sink, errbuf, errlen) : read_tsv(path, sink, errbuf, errlen);
+    if (map_file(path, &m, errbuf, errlen) != 0)
+        return -1;
+    if (format == DATAFILE_TSV) {
+        n = read_tsv(path, &m, sink, errbuf, errlen);
+    } else {
+        int rc = read_json_fast(&m, sink, &n);
+        if (rc == FAST_NOMEM) {
+            snprintf(errbuf, errlen, "%s: out of memory", path);
+            n = -1;
+        } else if (rc == FAST_FALLBACK) {
+            n = read_json_full(path, &m, sink, errbuf, errlen); /* begins the sink again */
+        }
+    }
+    unmap_file(&m);
+    return n;
 }

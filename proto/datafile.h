@@ -13,6 +13,7 @@
 #define EVKV_DATAFILE_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 
 typedef enum datafile_format {
     DATAFILE_AUTO = 0, /* by the file's extension: .json, or .tsv/.tab */
@@ -22,12 +23,15 @@ typedef enum datafile_format {
 
 /* Where the entries go. */
 typedef struct datafile_sink {
-    /* Called once before the first entry with an upper bound on the number
-     * of entries. Returns 0, or -1 (out of memory). May be NULL. */
-    int (*begin)(void *arg, size_t expected);
-    /* Called for each entry; key and value are borrowed for the call.
-     * Returns 0, 1 if the key was already seen, or -1 (out of memory). */
-    int (*entry)(void *arg, const char *key, size_t key_len, const char *value, size_t value_len);
+    /* Called before the first entry with estimates of the number of
+     * entries and of their bytes. Called again if the reader starts over:
+     * the sink then drops every entry it was given. Returns 0, or -1 (out
+     * of memory). May be NULL. */
+    int (*begin)(void *arg, size_t expected, size_t expected_bytes);
+    /* Called for each entry; the value's encoding is the concatenation of
+     * the nvalue pieces. Everything is borrowed for the call. Returns 0, 1
+     * if the key was already seen, or -1 (out of memory). */
+    int (*entry)(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue);
     void *arg;
 } datafile_sink;
 

@@ -5,17 +5,18 @@
 
 #include <stdio.h>
 
-static int sink_begin(void *arg, size_t expected)
+static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
 {
     table **t = arg;
-    *t = table_new(expected);
+    table_free(*t); /* a reader starting over */
+    *t = table_new(expected, expected_bytes);
     return *t ? 0 : -1;
 }
 
-static int sink_entry(void *arg, const char *key, size_t key_len, const char *value, size_t value_len)
+static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
 {
     table **t = arg;
-    return table_put(*t, key, key_len, value, value_len);
+    return table_put_iov(*t, key, key_len, value, nvalue);
 }
 
 table *load_file(const char *path, datafile_format format, char *errbuf, size_t errlen)
@@ -27,7 +28,9 @@ table *load_file(const char *path, datafile_format format, char *errbuf, size_t 
         table_free(t);
         return NULL;
     }
-    if (t == NULL && (t = table_new(0)) == NULL)
+    if (t == NULL && (t = table_new(0, 0)) == NULL)
         snprintf(errbuf, errlen, "%s: out of memory", path);
+    if (t)
+        table_trim(t);
     return t;
 }

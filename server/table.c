@@ -6,23 +6,67 @@
  * bits of the key's hash above them, so most probes that would miss are
  * rejected without touching the arena. Linear probing, load factor <= 1/2.
  */
+#define _GNU_SOURCE /* mremap */
 #include "table.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
 #define ENTRY_HDR     8
 
 struct table {
-    char *arena;
+    char *arena; /* big_alloc'd */
     size_t arena_len, arena_cap;
-    uint64_t *slots;
-    size_t nslots; /* a power of two */
+    uint64_t *slots; /* big_alloc'd */
+    size_t nslots;   /* a power of two */
     size_t count;
 };
+
+/* The arena and the index are mapped directly and asked for transparent
+ * huge pages: loading a million entries then takes hundreds of page faults
+ * instead of tens of thousands (each costly in a virtual machine), and a
+ * lookup's random probe into the index misses the TLB far less. A mapping
+ * grows in place or moves without a copy (mremap). */
+static void *big_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    if (size >= (2u << 20))
+        madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void *big_realloc(void *p, size_t old, size_t size)
+{
+    if (p == NULL)
+        return big_alloc(size);
+    void *q = mremap(p, old, size, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    if (size >= (2u << 20))
+        madvise(q, size, MADV_HUGEPAGE);
+#endif
+    return q;
+}
+
+static void big_free(void *p, size_t size)
+{
+    if (p != NULL)
+        munmap(p, size);
+}
+
+static size_t page_round(size_t n)
+{
+    return (n + 4095) & ~(size_t)4095;
+}
 
 static uint64_t mix64(uint64_t h)
 {
@@ -85,7 +129,7 @@ static int index_grow(table *t)
     size_t n = t->nslots * 2;
     uint64_t *old = t->slots;
     size_t oldn = t->nslots;
-    uint64_t *slots = calloc(n, sizeof(*slots));
+    uint64_t *slots = big_alloc(n * sizeof(*slots)); /* zero-filled */
 
     if (slots == NULL)
         return -1;
@@ -102,11 +146,11 @@ static int index_grow(table *t)
             j = (j + 1) & (n - 1);
         slots[j] = old[i];
     }
-    free(old);
+    big_free(old, oldn * sizeof(*old));
     return 0;
 }
 
-table *table_new(size_t expected)
+table *table_new(size_t expected, size_t expected_bytes)
 {
     table *t = calloc(1, sizeof(*t));
     if (t == NULL)
@@ -114,25 +158,48 @@ table *table_new(size_t expected)
     t->nslots = 16;
     while (t->nslots / 2 < expected)
         t->nslots *= 2;
-    t->slots = calloc(t->nslots, sizeof(*t->slots));
-    if (t->slots == NULL) {
-        free(t);
+    t->slots = big_alloc(t->nslots * sizeof(*t->slots));
+    t->arena_cap = page_round(expected_bytes ? expected_bytes : 4096);
+    t->arena = big_alloc(t->arena_cap);
+    if (t->slots == NULL || t->arena == NULL) {
+        table_free(t);
         return NULL;
     }
     return t;
+}
+
+void table_trim(table *t)
+{
+    size_t want = page_round(t->arena_len ? t->arena_len : 1);
+    if (want < t->arena_cap) {
+        char *a = mremap(t->arena, t->arena_cap, want, 0); /* shrinks in place */
+        if (a != MAP_FAILED) {
+            t->arena = a;
+            t->arena_cap = want;
+        }
+    }
 }
 
 void table_free(table *t)
 {
     if (t == NULL)
         return;
-    free(t->arena);
-    free(t->slots);
+    big_free(t->arena, t->arena_cap);
+    big_free(t->slots, t->nslots * sizeof(*t->slots));
     free(t);
 }
 
 int table_put(table *t, const char *key, size_t key_len, const char *value, size_t value_len)
 {
+    struct iovec v = {(void *)value, value_len};
+    return table_put_iov(t, key, key_len, &v, 1);
+}
+
+int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue)
+{
+    size_t value_len = 0;
+    for (int i = 0; i < nvalue; i++)
+        value_len += value[i].iov_len;
     if (key_len > UINT32_MAX || value_len > UINT32_MAX)
         return -1;
     uint64_t h = hash_key(key, key_len);
@@ -147,7 +214,7 @@ int table_put(table *t, const char *key, size_t key_len, const char *value, size
             cap *= 2;
         if (cap > SLOT_OFF_MASK)
             return -1;
-        char *a = realloc(t->arena, cap);
+        char *a = big_realloc(t->arena, t->arena_cap, cap);
         if (a == NULL)
             return -1;
         t->arena = a;
@@ -158,7 +225,11 @@ int table_put(table *t, const char *key, size_t key_len, const char *value, size
     memcpy(e, &kl, 4);
     memcpy(e + 4, &vl, 4);
     memcpy(e + ENTRY_HDR, key, key_len);
-    memcpy(e + ENTRY_HDR + key_len, value, value_len);
+    e += ENTRY_HDR + key_len;
+    for (int k = 0; k < nvalue; k++) {
+        memcpy(e, value[k].iov_base, value[k].iov_len);
+        e += value[k].iov_len;
+    }
     t->slots[i] = slot_tag(h) | (uint64_t)(t->arena_len + 1);
     t->arena_len += need;
     t->count++;
@@ -197,7 +268,7 @@ table *table_builtin(void)
         {"ring", "\"In the caves beneath the Misty Mountains. \xf0\x9f\x92\x8d\""},
         {"\xf0\x9f\x90\xb6", "\"\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90\""},
     };
-    table *t = table_new(3);
+    table *t = table_new(3, 0);
     if (t == NULL)
         return NULL;
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {

@@ -16,7 +16,10 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "load.h"
+#include "proto.h"
 #include "table.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
@@ -342,6 +345,110 @@ static void test_missing_and_unknown(void **state)
     expect_error(path, DATAFILE_JSON, path, NULL);
 }
 
+/* A sink that counts: a reader that starts over calls begin again. */
+typedef struct counting_sink {
+    int begins;
+    long entries;
+} counting_sink;
+
+static int count_begin(void *arg, size_t expected, size_t expected_bytes)
+{
+    counting_sink *cs = arg;
+    (void)expected;
+    (void)expected_bytes;
+    cs->begins++;
+    cs->entries = 0;
+    return 0;
+}
+
+static int count_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
+{
+    counting_sink *cs = arg;
+    (void)key;
+    (void)key_len;
+    (void)value;
+    (void)nvalue;
+    cs->entries++;
+    return 0;
+}
+
+static void test_json_reader_hands_over(void **state)
+{
+    fixture *f = *state;
+    /* Things the small reader leaves to jansson, whose error (with line and
+     * column) is the one given: a duplicate key, a top-level array,
+     * trailing bytes, a trailing comma, a leading zero, a bad escape. */
+    static const char *const docs[] = {
+        "{\"a\": 1, \"a\": 2}", "[1, 2]", "{\"a\": 1} x", "{\"a\": 1,}", "{\"a\": 01}", "{\"a\": \"\\x\"}",
+    };
+    char name[32], err[512];
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        snprintf(name, sizeof(name), "handover%zu.json", i);
+        const char *path = write_file(f, name, docs[i], strlen(docs[i]));
+        table *t = load_file(path, DATAFILE_AUTO, err, sizeof(err));
+        if (t != NULL || strstr(err, path) == NULL || (i != 1 && strstr(err, "line 1") == NULL))
+            fail_msg("doc %zu: %s", i, t ? "loaded" : err);
+    }
+    /* and the duplicate is named as such */
+    const char *path = write_file(f, "dup.json", docs[0], strlen(docs[0]));
+    assert_null(load_file(path, DATAFILE_AUTO, err, sizeof(err)));
+    assert_non_null(strstr(err, "duplicate"));
+}
+
+/* JSON files are read by a small reader of evkv's own, which hands anything
+ * it does not expect to jansson. Whatever path a file takes, every entry
+ * must be what jansson's parse, written with proto_dump_json, gives. */
+static void test_json_reader_matches_jansson(void **state)
+{
+    fixture *f = *state;
+    static const char *const docs[] = {
+        "{}",
+        " \r\n\t{ } \n",
+        "{\"a\":\"b\"}",
+        "{\"plain\": \"text\", \"utf8\": \"\xc3\xa9\xf0\x9f\x90\xb0\", \"del\": \"a\x7f\"}",
+        "{\"esc\": \"q\\\"b\\\\n\\nt\\tu\\u00e9s\\ud83d\\ude00/\\/\", \"k\\u00e9y\": 1}",
+        "{\"n\": 0, \"neg\": -12, \"big\": 9007199254740993, \"f\": 1.5, \"e\": 1e100, \"z\": -0.0, "
+        "\"small\": 1E-7, \"t\": true, \"fa\": false, \"nu\": null}",
+        "{\"nested\": {\"a\": [1, {\"b\": \"]}\\\"[{\"}], \"c\": {}}, \"arr\": [], \"s\": \"}\"}",
+        "{\n\t\"spaced\"\t:\r\n [ 1 ,\n 2 ] ,\n\"x\" : \"y\" \n}\n",
+        "{\"nul in value\": \"a\\u0000b\", \"ctl\": \"\\u0001\\u001f\"}",
+        "{\"\": \"empty key\", \"empty value\": \"\"}",
+    };
+    char name[32];
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        snprintf(name, sizeof(name), "doc%zu.json", i);
+        const char *path = write_file(f, name, docs[i], strlen(docs[i]));
+        char err[512] = "";
+        table *t = load_file(path, DATAFILE_AUTO, err, sizeof(err));
+        if (t == NULL)
+            fail_msg("doc %zu: %s", i, err);
+        /* All of these are for the small reader: jansson would start over. */
+        counting_sink cs = {0};
+        datafile_sink sink = {.begin = count_begin, .entry = count_entry, .arg = &cs};
+        assert_int_equal(datafile_read(path, DATAFILE_JSON, &sink, err, sizeof(err)), (long)table_size(t));
+        if (cs.begins != 1)
+            fail_msg("doc %zu went to jansson", i);
+        json_error_t jerr;
+        json_t *root = json_loads(docs[i], JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        assert_non_null(root);
+        assert_int_equal(table_size(t), json_object_size(root));
+        for (void *it = json_object_iter(root); it; it = json_object_iter_next(root, it)) {
+            proto_buf want = {0};
+            const char *got;
+            size_t got_len;
+            assert_int_equal(proto_dump_json(&want, json_object_iter_value(it)), 0);
+            if (!table_lookup(t, json_object_iter_key(it), json_object_iter_key_len(it), &got, &got_len))
+                fail_msg("doc %zu: key '%s' missing", i, json_object_iter_key(it));
+            if (got_len != want.len || memcmp(got, want.data, want.len) != 0)
+                fail_msg("doc %zu: key '%s': got %.*s, want %.*s", i, json_object_iter_key(it), (int)got_len, got,
+                         (int)want.len, want.data);
+            proto_buf_free(&want);
+        }
+        json_decref(root);
+        table_free(t);
+    }
+}
+
 static void test_format_parse(void **state)
 {
     (void)state;
@@ -371,6 +478,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tsv_large, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tsv_bad, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_unknown, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_json_reader_matches_jansson, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_json_reader_hands_over, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_format_parse),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);

@@ -59,7 +59,7 @@ static void test_builtin(void **state)
 static void test_empty(void **state)
 {
     (void)state;
-    table *t = table_new(0);
+    table *t = table_new(0, 0);
 
     assert_non_null(t);
     assert_int_equal(table_size(t), 0);
@@ -71,7 +71,7 @@ static void test_empty(void **state)
 static void test_duplicate(void **state)
 {
     (void)state;
-    table *t = table_new(4);
+    table *t = table_new(4, 0);
 
     assert_int_equal(table_put(t, LIT("k"), LIT("\"first\"")), 0);
     assert_int_equal(table_put(t, LIT("k"), LIT("\"second\"")), 1);
@@ -89,7 +89,7 @@ static void test_many_keys(void **state)
 {
     (void)state;
     enum { N = 100000 };
-    table *t = table_new(0);
+    table *t = table_new(0, 0);
     char key[32], val[48];
     size_t mem_before = table_memory(t);
 
@@ -128,7 +128,7 @@ static void test_presized(void **state)
 {
     (void)state;
     enum { N = 5000 };
-    table *t = table_new(N);
+    table *t = table_new(N, 0);
     char key[32];
 
     for (int i = 0; i < N; i++) {
@@ -146,7 +146,7 @@ static void test_presized(void **state)
 static void test_binary_keys(void **state)
 {
     (void)state;
-    table *t = table_new(2);
+    table *t = table_new(2, 0);
 
     /* length 0 and NUL bytes */
     assert_int_equal(table_put(t, "", 0, LIT("\"empty\"")), 0);
@@ -203,7 +203,7 @@ static void test_large_value(void **state)
     (void)state;
     enum { LEN = 200000 };
     static char big[LEN];
-    table *t = table_new(1);
+    table *t = table_new(1, 0);
 
     for (size_t i = 0; i < LEN; i++)
         big[i] = (char)(i * 31 + 7);
@@ -217,12 +217,41 @@ static void test_large_value(void **state)
     table_free(t);
 }
 
+/* A value given in pieces is stored joined; a table sized for many bytes
+ * and trimmed keeps every entry. */
+static void test_iov_and_trim(void **state)
+{
+    (void)state;
+    table *t = table_new(1000, 64 << 20);
+    assert_non_null(t);
+    struct iovec v[3] = {{"\"", 1}, {"middle", 6}, {"\"", 1}};
+    assert_int_equal(table_put_iov(t, LIT("k"), v, 3), 0);
+    assert_int_equal(table_put_iov(t, LIT("k"), v, 3), 1);
+    char key[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "key%d", i);
+        assert_int_equal(table_put(t, key, strlen(key), key, strlen(key)), 0);
+    }
+    size_t before = table_memory(t);
+    table_trim(t);
+    assert_true(table_memory(t) < before);
+    expect_hit(t, LIT("k"), LIT("\"middle\""));
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "key%d", i);
+        expect_hit(t, key, strlen(key), key, strlen(key));
+    }
+    /* still growable after the trim */
+    assert_int_equal(table_put(t, LIT("after"), LIT("trim")), 0);
+    expect_hit(t, LIT("after"), LIT("trim"));
+    table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),    cmocka_unit_test(test_duplicate),
         cmocka_unit_test(test_many_keys),   cmocka_unit_test(test_presized), cmocka_unit_test(test_binary_keys),
-        cmocka_unit_test(test_large_value),
+        cmocka_unit_test(test_large_value), cmocka_unit_test(test_iov_and_trim),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
