@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,51 +31,63 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n);
 /* ---- a bound on what parsing one message may allocate ----
  *
  * jansson builds a tree many times the size of its input for some shapes
- * (an array of small numbers takes over 20 bytes per input byte). While a
- * message is parsed, jansson allocates through parse_malloc, which counts
- * against a per-thread budget of PROTO_PARSE_MEMORY(len) bytes and fails
- * past it; jansson then fails the parse, and the error says why. Outside
- * those parses (data files) nothing is counted. */
-static _Thread_local int parse_bounded;
-static _Thread_local size_t parse_budget;
-static _Thread_local int parse_exhausted;
+ * (an array of empty objects takes over 60 bytes per input byte). It cannot
+ * be refused memory halfway through a parse (its lexer then goes on with a
+ * buffer it failed to grow), so the bound is checked before it runs: one
+ * pass over the bytes prices what jansson would allocate at most for them
+ * (proto_json_parse_cost), and a message priced over PROTO_PARSE_MEMORY(n)
+ * is refused without being parsed. The prices are generous upper bounds of
+ * jansson 2.14's allocations; tests/unit/test_proto.c and the fuzz harnesses
+ * check them against what jansson really holds at its peak. */
+#define COST_BASE     1024 /* the parse itself: lexer buffer, error text */
+#define COST_OBJECT   512  /* '{': the object, its first hashtable */
+#define COST_ARRAY    256  /* '[': the array, its first table */
+#define COST_MEMBER   192  /* ',': a pair or a slot, and the table growth */
+#define COST_TOKEN    96   /* a string, number or literal */
+#define COST_PER_BYTE 5    /* a string's bytes: lexer buffer growth (old + new), copy */
 
-static void *parse_malloc(size_t n)
+size_t proto_json_parse_cost(const void *data, size_t n)
 {
-    if (parse_bounded) {
-        size_t cost = n + 16; /* malloc's own overhead, roughly */
-        if (cost > parse_budget) {
-            parse_exhausted = 1;
-            return NULL;
+    const unsigned char *p = data, *end = p + n;
+    size_t cost = COST_BASE;
+    while (p < end) {
+        unsigned char c = *p++;
+        switch (c) {
+        case '{': cost += COST_OBJECT; break;
+        case '[': cost += COST_ARRAY; break;
+        case ',': cost += COST_MEMBER; break;
+        case '"': {
+            const unsigned char *start = p;
+            while (p < end && *p != '"')
+                p += (*p == '\\' && p + 1 < end) ? 2 : 1;
+            cost += COST_TOKEN + COST_PER_BYTE * (size_t)(p - start);
+            p++;
+            break;
         }
-        parse_budget -= cost;
+        default:
+            if ((c >= '0' && c <= '9') || c == '-' || (c >= 'a' && c <= 'z')) {
+                cost += COST_TOKEN;
+                while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '.' || *p == '+' ||
+                                   *p == '-' || *p == 'E'))
+                    p++;
+            }
+        }
     }
-    return malloc(n);
+    return cost;
 }
 
-static pthread_once_t parse_alloc_once = PTHREAD_ONCE_INIT;
-
-static void parse_alloc_install(void)
-{
-    json_set_alloc_funcs(parse_malloc, free);
-}
-
-/* json_loadb within the budget; on failure, jerr says why (out of budget
- * included). */
+/* json_loadb for network bytes, within the memory bound; on failure, jerr
+ * says why (the bound included). */
 static json_t *json_loadb_bounded(const void *p, size_t n, json_error_t *jerr)
 {
-    pthread_once(&parse_alloc_once, parse_alloc_install);
-    parse_bounded = 1;
-    parse_budget = PROTO_PARSE_MEMORY(n);
-    parse_exhausted = 0;
-    json_t *j = json_loadb(p, n, PROTO_JSON_FLAGS, jerr);
-    parse_bounded = 0;
-    if (j == NULL && parse_exhausted)
+    if (proto_json_parse_cost(p, n) > PROTO_PARSE_MEMORY(n)) {
+        memset(jerr, 0, sizeof(*jerr));
         snprintf(jerr->text, sizeof(jerr->text), "too complex to parse within %zu bytes of memory",
                  (size_t)PROTO_PARSE_MEMORY(n));
-    return j;
+        return NULL;
+    }
+    return json_loadb(p, n, PROTO_JSON_FLAGS, jerr);
 }
-
 
 /* Copies a printable-ASCII rendering of fmt into out: error strings carry
  * fragments of client input (jansson quotes the bytes near an error), and
@@ -575,8 +586,8 @@ size_t proto_utf8_span(const char *s, size_t len)
 /* Eight bytes at a time: a word is plain when no byte has its top bit set,
  * is below 0x20, or equals '"' or '\\' (the classic "has a zero byte"
  * test, on the word and on its xor with each special byte). */
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
+#define ONES        UINT64_C(0x0101010101010101)
+#define HIGHS       UINT64_C(0x8080808080808080)
 #define HAS_ZERO(v) (((v)-ONES) & ~(v)&HIGHS)
 
 size_t proto_plain_span(const char *s, size_t len)

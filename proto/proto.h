@@ -176,6 +176,11 @@ int proto_encode_message(proto_buf *b, const char *content_type, const char *con
  * client sends it. */
 int proto_encode_request(proto_buf *b, const char *action, size_t action_len, const char *value, size_t value_len);
 
+/* An upper bound on the memory jansson holds at its peak while parsing
+ * data[0..n) (see proto.c); a header or content priced over
+ * PROTO_PARSE_MEMORY(n) is refused without being parsed. */
+size_t proto_json_parse_cost(const void *data, size_t n);
+
 /* Whether s[0..len) is valid UTF-8 (no surrogates, no overlongs). */
 int proto_utf8_valid(const char *s, size_t len);
 /* Length of the longest prefix of s made of printable ASCII other than

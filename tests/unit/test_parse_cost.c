@@ -1,0 +1,178 @@
+/*
+ * test_parse_cost.c: proto_json_parse_cost must bound what jansson really
+ * holds at its peak while parsing, or the server's memory bound per
+ * message (PROTO_PARSE_MEMORY) would not hold.
+ *
+ * jansson allocates through a counting allocator here (each allocation
+ * also charged 16 bytes of malloc's own overhead); shapes known to blow
+ * up, and thousands of random documents, are parsed and their peak
+ * compared with the price.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto.h"
+
+static size_t live, peak;
+
+static void *counting_malloc(size_t n)
+{
+    size_t *p = malloc(n + sizeof(size_t));
+    if (p == NULL)
+        return NULL;
+    *p = n + 16;
+    live += n + 16;
+    if (live > peak)
+        peak = live;
+    return p + 1;
+}
+
+static void counting_free(void *ptr)
+{
+    if (ptr == NULL)
+        return;
+    size_t *p = (size_t *)ptr - 1;
+    live -= *p;
+    free(p);
+}
+
+/* Parses doc with jansson; returns its peak, checked against the price. */
+static size_t check_doc(const char *doc, size_t n)
+{
+    json_error_t err;
+    live = peak = 0;
+    json_t *j = json_loadb(doc, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    json_decref(j);
+    size_t cost = proto_json_parse_cost(doc, n);
+    if (peak > cost)
+        fail_msg("%zu-byte document %.60s...: jansson peaked at %zu bytes, priced %zu", n, doc, peak, cost);
+    return peak;
+}
+
+static char *repeat(const char *head, const char *unit, size_t times, const char *tail, size_t *len)
+{
+    size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+    char *s = malloc(hl + ul * times + tl + 1);
+    memcpy(s, head, hl);
+    for (size_t i = 0; i < times; i++)
+        memcpy(s + hl + i * ul, unit, ul);
+    memcpy(s + hl + ul * times, tail, tl + 1);
+    *len = hl + ul * times + tl;
+    return s;
+}
+
+static void test_known_shapes(void **state)
+{
+    static const struct {
+        const char *head, *unit, *tail;
+    } shapes[] = {
+        {"[", "0,", "0]"},
+        {"[", "{},", "{}]"},
+        {"[", "[],", "[]]"},
+        {"[", "\"\",", "\"\"]"},
+        {"[", "true,", "null]"},
+        {"[", "1.5e10,", "-0.0]"},
+        {"{\"k", "x", "\": 1}"},
+        {"[\"", "a", "\"]"},
+        {"[\"", "\\u00e9", "\"]"},
+        {"[", "{\"a\":[]},", "{}]"},
+        {"[", "[", ""},
+        {"", "[", "1"},
+        {"[", "{\"a\":1,\"b\":2},", "0]"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        for (size_t times = 1; times <= 30000; times *= 7) {
+            size_t n;
+            char *doc = repeat(shapes[i].head, shapes[i].unit, times, shapes[i].tail, &n);
+            check_doc(doc, n);
+            free(doc);
+        }
+    }
+    /* objects with many distinct keys: the hashtable grows */
+    char *doc = malloc(2000000);
+    size_t n = 0;
+    doc[n++] = '{';
+    for (int k = 0; k < 50000; k++)
+        n += (size_t)sprintf(doc + n, "%s\"key%d\":%d", k ? "," : "", k, k);
+    doc[n++] = '}';
+    check_doc(doc, n);
+    free(doc);
+}
+
+static uint64_t rng_state = 12345;
+static unsigned rnd(unsigned n)
+{
+    rng_state = rng_state * UINT64_C(6364136223846793005) + 1442695040888963407u;
+    return (unsigned)((rng_state >> 33) % n);
+}
+
+static void gen(char *out, size_t *n, size_t cap, int depth)
+{
+    if (*n + 64 > cap)
+        return;
+    switch (depth > 6 ? rnd(4) : rnd(7)) {
+    case 0: *n += (size_t)sprintf(out + *n, "%d", (int)rnd(100000) - 50000); break;
+    case 1: *n += (size_t)sprintf(out + *n, "%u.%ue%d", rnd(1000), rnd(1000), (int)rnd(40) - 20); break;
+    case 2: {
+        out[(*n)++] = '"';
+        unsigned len = rnd(40);
+        for (unsigned i = 0; i < len; i++)
+            out[(*n)++] = rnd(10) == 0 ? ' ' : (char)('a' + rnd(26));
+        out[(*n)++] = '"';
+        break;
+    }
+    case 3: *n += (size_t)sprintf(out + *n, "%s", rnd(3) == 0 ? "null" : rnd(2) ? "true" : "false"); break;
+    case 4:
+    case 5: {
+        unsigned k = rnd(12);
+        out[(*n)++] = '[';
+        for (unsigned i = 0; i < k; i++) {
+            if (i)
+                out[(*n)++] = ',';
+            gen(out, n, cap, depth + 1);
+        }
+        out[(*n)++] = ']';
+        break;
+    }
+    default: {
+        unsigned k = rnd(12);
+        out[(*n)++] = '{';
+        for (unsigned i = 0; i < k; i++) {
+            if (i)
+                out[(*n)++] = ',';
+            *n += (size_t)sprintf(out + *n, "\"k%u\":", i);
+            gen(out, n, cap, depth + 1);
+        }
+        out[(*n)++] = '}';
+    }
+    }
+}
+
+static void test_random_documents(void **state)
+{
+    static char doc[1 << 16];
+    (void)state;
+    for (int i = 0; i < 5000; i++) {
+        size_t n = 0;
+        gen(doc, &n, sizeof(doc) - 16, 0);
+        check_doc(doc, n);
+    }
+}
+
+int main(void)
+{
+    json_set_alloc_funcs(counting_malloc, counting_free);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known_shapes),
+        cmocka_unit_test(test_random_documents),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
