@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpus: corpus/<harness>/<seed>.
+
+The seeds are regression inputs (bugs the fuzzers found, see REGRESSIONS),
+PROTOCOL.md's examples (requests and answers, parsed from its
+"What the reference sends, exactly" block: b'...' literals as they are, the
+"... <content>" shorthand completed with the reference header) and the
+bad frames of ../unit/frames/bad/*/input. Each harness gets them in its own
+input format (see fuzz_common.h): for fuzz_decoder and fuzz_differential a
+prefix byte choosing how the stream is split, then the stream (or, framed,
+its headers and contents with 0xff between them); for
+fuzz_handler a content-type choice byte, then a request's content.
+
+    tests/fuzz/make-corpus.py [PATH/TO/PROTOCOL.md]
+
+Without an argument PROTOCOL.md is looked for next to this tree (in a
+parent directory, or its docs/ or shared/). It rewrites corpus/ next to
+this script; the generated files are committed, kept small, so that
+scripts/fuzz needs no Python.
+"""
+import ast
+import glob
+import json
+import os
+import re
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+BAD = os.path.join(HERE, "..", "unit", "frames", "bad")
+
+
+def find_protocol():
+    d = HERE
+    while True:
+        for sub in ("", "docs", "shared"):
+            p = os.path.join(d, sub, "PROTOCOL.md")
+            if os.path.isfile(p):
+                return p
+        parent = os.path.dirname(d)
+        if parent == d:
+            sys.exit("make-corpus.py: PROTOCOL.md not found; give its path")
+        d = parent
+
+
+def frame(content_type, content_encoding, content):
+    """A message as the reference client or server writes it."""
+    header = (
+        '{"byteorder": "little", "content-type": "%s", "content-encoding": "%s", '
+        '"content-length": %d}' % (content_type, content_encoding, len(content))
+    ).encode()
+    return len(header).to_bytes(2, "big") + header + content
+
+
+def split_frame(msg):
+    """(content type is text/json, content) of one whole message."""
+    n = int.from_bytes(msg[:2], "big")
+    return b'"content-type": "text/json"' in msg[2 : 2 + n], msg[2 + n :]
+
+
+def pieces(stream):
+    """A stream of whole messages as fuzz_frames' pieces: each header and
+    content without its protoheader, 0xff between them."""
+    out = []
+    while stream:
+        n = int.from_bytes(stream[:2], "big")
+        header = stream[2 : 2 + n]
+        cl = json.loads(header)["content-length"]
+        out += [header, stream[2 + n : 2 + n + cl]]
+        stream = stream[2 + n + cl :]
+    return b"\xff".join(out)
+
+
+def protocol_examples(path):
+    """[(name, message bytes)] from PROTOCOL.md's exact-bytes block."""
+    text = open(path, encoding="utf-8").read()
+    start = text.index("## What the reference sends, exactly")
+    block = text[start:].split("```")[1]
+    out = []
+    for n, line in enumerate(block.splitlines()):
+        m = re.match(r"^(request|answer):\s+(.*)$", line)
+        if not m:
+            continue
+        kind, rest = m.groups()
+        lit = re.match(r"b'(?:[^'\\]|\\.)*'", rest)
+        if lit:
+            msg = ast.literal_eval(lit.group(0))
+        elif rest.startswith("... "):
+            # "... CONTENT" or "... "content-length": N}CONTENT", then
+            # an optional comment after two or more spaces
+            shown = re.split(r"\s{2,}", rest[4:])[0]
+            want = None
+            cl = re.match(r'"content-length": (\d+)\}(.*)$', shown)
+            if cl:
+                want, shown = int(cl.group(1)), cl.group(2)
+            content = shown.encode()
+            if want is not None and want != len(content):
+                sys.exit("make-corpus.py: line %r: content-length %d, content %d bytes" % (line, want, len(content)))
+            msg = frame("text/json", "utf-8", content)
+        else:
+            continue
+        out.append(("%s-%02d" % (kind, n), msg))
+    if len(out) < 8:
+        sys.exit("make-corpus.py: only %d examples found in %s" % (len(out), path))
+    return out
+
+
+def bad_frames():
+    out = []
+    for d in sorted(glob.glob(os.path.join(BAD, "*"))):
+        with open(os.path.join(d, "input"), "rb") as f:
+            out.append(("bad-" + os.path.basename(d), f.read()))
+    return out
+
+
+# Inputs that found bugs, kept as seeds so that every run tries them first.
+REGRESSIONS = {
+    # the full header parser compared byteorder and content-encoding as C
+    # strings: "little\u0000x" was "little", "utf-8\u0000latin-1" UTF-8
+    "byteorder-nul": b'{"byteorder": "little\\u0000x", "content-type": "binary", '
+    b'"content-encoding": "binary", "content-length": 1}',
+    "utf-8-nul": b'{"byteorder": "little", "content-type": "text/json", '
+    b'"content-encoding": "utf-8\\u0000latin-1", "content-length": 2}',
+    # jansson (2.14, asserts on) aborts when its token buffer cannot grow:
+    # proto.c's parse budget runs out at the 16th "A" (the spaces tune it)
+    "jansson-abort": b"[" * 549 + b" " * 5 + b"A" * 18 + b" ",
+    # and it overruns its buffers (out-of-bounds read and write) when the
+    # budget runs out inside a string: the closing quote is never saved
+    "jansson-overflow": b"[" * 549 + b" " * 4 + b'"' + b"A" * 20 + b'"',
+}
+
+
+def write(harness, name, data):
+    d = os.path.join(CORPUS, harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# Prefixes of fuzz_decoder's and fuzz_differential's input: the first byte
+# is (flags << 3) | number of size bytes; each size byte is a fragment
+# size - 1. Flags: bits 0-1 the limits, bit 2 (fuzz_decoder) no fast path.
+WHOLE = b"\x00"
+BYTE_AT_A_TIME = b"\x01\x00"
+SPLIT_7_17 = b"\x02\x06\x10"
+SMALL_LIMITS = bytes([1 << 3])
+EXACT_LIMITS = bytes([3 << 3])
+NO_FAST_PATH = bytes([4 << 3])
+FRAMED = bytes([16 << 3])  # FUZZ_FLAG_FRAMED: protoheaders computed
+
+# fuzz_handler's choice byte: bits 0-2 the content type (0 text/json,
+# 1 binary/custom-client-binary-type), bit 3 jansson only, bit 4 an error
+# answer too.
+TEXT_JSON, BINARY, FULL_PARSER, ERROR_TOO = 0, 1, 8, 16
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else find_protocol()
+    examples = protocol_examples(path)
+    bad = bad_frames()
+    shutil.rmtree(CORPUS, ignore_errors=True)
+
+    for name, text in REGRESSIONS.items():
+        for harness in ("fuzz_decoder", "fuzz_differential"):
+            if name.startswith("jansson-"):  # as a header, and as a request's content
+                write(harness, "regress-" + name + "-header", WHOLE + len(text).to_bytes(2, "big") + text)
+                write(harness, "regress-" + name + "-content", WHOLE + frame("text/json", "utf-8", text))
+            else:
+                write(harness, "regress-" + name, FRAMED + text + b"\xff" + b"{}"[: json.loads(text)["content-length"]])
+        if name.startswith("jansson-"):
+            write("fuzz_handler", "regress-" + name, bytes([TEXT_JSON]) + text)
+
+    requests = b"".join(m for name, m in examples if name.startswith("request"))
+    everything = b"".join(m for _, m in examples)
+    for harness in ("fuzz_decoder", "fuzz_differential"):
+        for name, msg in examples + bad:
+            write(harness, name, WHOLE + msg)
+        write(harness, "pipelined-requests", WHOLE + requests)
+        write(harness, "pipelined-byte-at-a-time", BYTE_AT_A_TIME + everything)
+        write(harness, "pipelined-split-7-17", SPLIT_7_17 + everything)
+        write(harness, "pipelined-small-limits", SMALL_LIMITS + everything)
+        write(harness, "pipelined-exact-limits", EXACT_LIMITS + everything)
+        if harness == "fuzz_decoder":
+            write(harness, "pipelined-no-fast-path", NO_FAST_PATH + everything)
+        for name, msg in examples:
+            write(harness, "framed-" + name, FRAMED + pieces(msg))
+        write(harness, "framed-pipelined", FRAMED + pieces(everything))
+
+    for name, msg in examples:
+        is_json, content = split_frame(msg)
+        if is_json:
+            write("fuzz_handler", name, bytes([TEXT_JSON]) + content)
+            write("fuzz_handler", name + "-jansson", bytes([TEXT_JSON | FULL_PARSER]) + content)
+        else:
+            write("fuzz_handler", name, bytes([BINARY]) + content)
+    for name, key in (("ring", "ring"), ("dog", "\U0001f436"), ("nul", "a\\u0000b"), ("cafe", "caf\u00e9")):
+        content = ('{"action": "search", "value": "%s"}' % key).encode()
+        write("fuzz_handler", "search-" + name, bytes([TEXT_JSON]) + content)
+    write("fuzz_handler", "no-value", bytes([TEXT_JSON]) + b'{"action": "search"}')
+    write("fuzz_handler", "not-an-object", bytes([TEXT_JSON]) + b'["search", "ring"]')
+    write("fuzz_handler", "error-answer", bytes([BINARY | ERROR_TOO]) + b"request lacks 'action'")
+
+
+if __name__ == "__main__":
+    main()
