@@ -81,22 +81,6 @@ static void usage(FILE *out)
             SERVER_DEFAULT_IDLE_TIMEOUT, SERVER_DEFAULT_MESSAGE_TIMEOUT);
 }
 
-void server_format_addr(char *out, size_t outlen, const struct sockaddr *sa)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        snprintf(out, outlen, "%s:%u", host, ntohs(in->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        snprintf(out, outlen, "[%s]:%u", host, ntohs(in6->sin6_port));
-    } else {
-        snprintf(out, outlen, "local");
-    }
-}
-
 /* Parses a byte count in [min, max]. Returns 0 or -1. */
 static int parse_size(const char *s, size_t min, size_t max, size_t *out)
 {
@@ -377,7 +361,10 @@ int main(int argc, char **argv)
     }
     m.started = 0;
     fprintf(stderr, "evkv-server: stopped%s%s after %llu requests\n", m.signal ? " on " : "",
-            m.signal == SIGINT ? "SIGINT" : m.signal == SIGTERM ? "SIGTERM" : "", (unsigned long long)requests);
+            m.signal == SIGINT    ? "SIGINT"
+            : m.signal == SIGTERM ? "SIGTERM"
+                                  : "",
+            (unsigned long long)requests);
     status = m.forced ? EXIT_RUNTIME : EXIT_OK;
 
 events:

@@ -162,7 +162,7 @@ def main():
     shutil.rmtree(CORPUS, ignore_errors=True)
 
     for name, text in REGRESSIONS.items():
-        for harness in ("fuzz_decoder", "fuzz_differential"):
+        for harness in ("fuzz_decoder", "fuzz_differential", "fuzz_conn"):
             if name.startswith("jansson-"):  # as a header, and as a request's content
                 write(harness, "regress-" + name + "-header", WHOLE + len(text).to_bytes(2, "big") + text)
                 write(harness, "regress-" + name + "-content", WHOLE + frame("text/json", "utf-8", text))
@@ -173,7 +173,7 @@ def main():
 
     requests = b"".join(m for name, m in examples if name.startswith("request"))
     everything = b"".join(m for _, m in examples)
-    for harness in ("fuzz_decoder", "fuzz_differential"):
+    for harness in ("fuzz_decoder", "fuzz_differential", "fuzz_conn"):
         for name, msg in examples + bad:
             write(harness, name, WHOLE + msg)
         write(harness, "pipelined-requests", WHOLE + requests)

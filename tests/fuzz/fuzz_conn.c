@@ -1,0 +1,117 @@
+/*
+ * fuzz_conn.c: a whole connection, through the server's own connection
+ * code (server/conn.c) and a real event loop.
+ *
+ * The stream (see fuzz_common.h: fragment sizes, framed mode) is what a
+ * client sends over a socketpair, fragment by fragment, the loop turning
+ * between fragments; then the client half-closes. Everything the server
+ * sends back must decode as well-formed answers (at most one per frame
+ * sent, plus one error), the server must end by closing, and nothing may
+ * leak or touch freed memory (ASan).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fuzz_common.h"
+#include "server.h"
+#include "table.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static server_options opt;
+static server_shared shared;
+static server worker;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    opt.host = "fuzz";
+    opt.port = "0";
+    opt.limits.max_header = PROTO_DEFAULT_MAX_HEADER;
+    opt.limits.max_content = 4096;
+    opt.max_conns = 16;
+    opt.max_output = 2048; /* small: backpressure is exercised */
+    opt.threads = 1;
+    shared.opt = &opt;
+    shared.table = table_builtin();
+    shared.nworkers = 1;
+    shared.done_fd = -1;
+    atomic_init(&shared.conns, 0);
+    if (shared.table == NULL || server_init(&worker, &shared, 0) != 0)
+        fuzz_fail("cannot set up the worker");
+    return 0;
+}
+
+/* Reads what the server sent so far into the client's decoder. Returns 1
+ * once the server has closed. */
+static int client_read(int fd, proto_decoder *d)
+{
+    char buf[8192];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0) {
+            proto_decoder_feed(d, buf, (size_t)n);
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return 1;
+        return 0;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_input in;
+    int sv[2];
+    proto_decoder client;
+
+    fuzz_input_init(&in, data, size);
+    uint8_t *framed = fuzz_frames(&in);
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
+        fuzz_fail("socketpair: %s", strerror(errno));
+    struct sockaddr_storage addr = {.ss_family = AF_UNIX};
+    conn_new(&worker, sv[0], (struct sockaddr *)&addr, sizeof(addr));
+    proto_decoder_init(&client, NULL);
+
+    int closed = 0;
+    for (size_t pos = 0; pos < in.len && !closed;) {
+        size_t n = fuzz_input_fragment(&in, in.len - pos);
+        ssize_t k = send(sv[1], in.stream + pos, n, MSG_NOSIGNAL);
+        if (k > 0)
+            pos += (size_t)k;
+        else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            break; /* the server closed on us */
+        event_base_loop(worker.base, EVLOOP_NONBLOCK);
+        event_base_loop(worker.base, EVLOOP_NONBLOCK);
+        closed = client_read(sv[1], &client);
+    }
+    shutdown(sv[1], SHUT_WR);
+    for (int turn = 0; turn < 1000 && !closed; turn++) {
+        event_base_loop(worker.base, EVLOOP_NONBLOCK);
+        closed = client_read(sv[1], &client);
+    }
+    if (!closed)
+        fuzz_fail("the server did not close a connection whose client had finished");
+
+    proto_message m;
+    proto_status st;
+    while ((st = proto_decoder_next(&client, &m)) == PROTO_OK) {
+        if (!m.is_json && strcmp(m.content_type, "binary/custom-server-binary-type") != 0)
+            fuzz_fail("an answer of content type %s", m.content_type);
+    }
+    if (st == PROTO_ERROR)
+        fuzz_fail("the server's answers do not frame: %s", client.errstr);
+    if (proto_decoder_in_message(&client))
+        fuzz_fail("the server's last answer is cut short");
+    proto_decoder_free(&client);
+    close(sv[1]);
+    free(framed);
+    if (worker.conns != NULL)
+        fuzz_fail("a connection outlived its client");
+    return 0;
+}
