@@ -105,7 +105,7 @@ void conn_refuse(server *srv, evutil_socket_t fd, const char *why);
 /* Closes c at once and frees it. */
 void conn_close(struct conn *c);
 /* Once a second: closes connections past --idle-timeout or with a message
- * unfinished past --message-timeout, and frees idle input buffers. */
+ * unfinished past --message-timeout. */
 void conn_sweep(server *srv);
 /* For a stop: reads what already arrived on every connection, answers the
  * complete requests, and closes each one once its answers are sent. */
