@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <limits.h>
@@ -127,7 +126,10 @@ struct bthread;
 
 typedef struct bconn {
     struct bthread *th;
-    struct bufferevent *bev;
+    evutil_socket_t fd;   /* -1 when not connected */
+    struct event *ev_read, *ev_write;
+    struct evbuffer *in;  /* RESP replies not yet parsed */
+    struct evbuffer *out; /* requests not yet taken by the socket */
     struct event *timer; /* open loop: next send; reconnect: retry */
     proto_decoder dec;
     inflight *ring; /* -P slots, a FIFO */
@@ -135,6 +137,7 @@ typedef struct bconn {
     uint64_t next_sched;    /* open loop */
     uint64_t last_progress; /* last answer, or the send that ended idleness */
     int connected;
+    int writing; /* ev_write is added */
 } bconn;
 
 typedef struct bthread {
@@ -444,6 +447,8 @@ static void bench_error(bthread *th, uint64_t n, const char *fmt, ...)
 
 static void conn_issue(bconn *c);
 static int conn_start(bconn *c);
+static void conn_flush(bconn *c);
+static void conn_close_socket(bconn *c);
 
 static int may_issue(bthread *th, uint64_t t_sched)
 {
@@ -483,7 +488,7 @@ static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
     } else {
         proto_encode_request(s, "search", 6, key, len);
     }
-    bufferevent_write(c->bev, s->data, s->len);
+    evbuffer_add(c->out, s->data, s->len);
     if (c->count == 0)
         c->last_progress = t_sched;
     inflight *f = &c->ring[(c->head + c->count) % (unsigned)th->b->opt.depth];
@@ -498,7 +503,7 @@ static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
 /* Sends what is due: in a closed loop, until -P are in flight; in an open
  * loop, every request whose time has come (while fewer than -P are in
  * flight), then arms the timer for the next one. Requests written before
- * the connection is up wait in the bufferevent until it is. With
+ * the connection is up wait in c->out until it is. With
  * --reconnect, a connection is opened for each request when it is due, so
  * its latency includes the connect. */
 static void conn_issue(bconn *c)
@@ -509,13 +514,13 @@ static void conn_issue(bconn *c)
     int open_loop = b->opt.rate > 0;
     uint64_t now = now_ns();
 
-    if (c->bev == NULL && !b->opt.reconnect)
+    if (c->fd < 0 && !b->opt.reconnect)
         return; /* persistent and down: the retry timer brings it back */
     while (c->count < depth) {
         uint64_t t = open_loop ? c->next_sched : now;
         if (t > now || !may_issue(th, t))
             break;
-        if (c->bev == NULL && conn_start(c) != 0)
+        if (c->fd < 0 && conn_start(c) != 0)
             return;
         conn_send(c, key_pick(th), t);
         if (open_loop)
@@ -526,6 +531,7 @@ static void conn_issue(bconn *c)
         struct timeval tv = {(time_t)(wait / NS_PER_SEC), (suseconds_t)(wait % NS_PER_SEC / 1000)};
         evtimer_add(c->timer, &tv);
     }
+    conn_flush(c);
 }
 
 /* Closes c's connection. Requests still in flight on it are counted as
@@ -543,11 +549,7 @@ static void conn_drop(bconn *c, const char *why)
     }
     th->inflight -= c->count;
     c->count = 0;
-    if (c->bev) {
-        bufferevent_free(c->bev);
-        c->bev = NULL;
-    }
-    c->connected = 0;
+    conn_close_socket(c);
     proto_decoder_free(&c->dec);
     proto_decoder_init(&c->dec, NULL);
     if (!th->stopping && !th->b->opt.reconnect) {
@@ -658,20 +660,11 @@ static void check_evkv(bconn *c, const proto_message *msg)
     json_decref(result);
 }
 
-static void read_evkv(bconn *c, struct evbuffer *in)
+static void read_evkv(bconn *c, const char *data, size_t n)
 {
-    struct evbuffer_iovec v[8];
     proto_message msg;
 
-    while (evbuffer_get_length(in) > 0) {
-        int n = evbuffer_peek(in, -1, NULL, v, 8);
-        size_t fed = 0;
-        for (int i = 0; i < n && i < 8; i++) {
-            proto_decoder_feed(&c->dec, v[i].iov_base, v[i].iov_len);
-            fed += v[i].iov_len;
-        }
-        evbuffer_drain(in, fed);
-    }
+    proto_decoder_feed(&c->dec, data, n);
     for (;;) {
         proto_status st = proto_decoder_next(&c->dec, &msg);
         if (st == PROTO_NEED_MORE)
@@ -758,43 +751,9 @@ static void read_resp(bconn *c, struct evbuffer *in)
     }
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+/* The connection failed or the server closed it. */
+static void conn_failed(bconn *c, const char *why)
 {
-    bconn *c = arg;
-    bthread *th = c->th;
-    struct evbuffer *in = bufferevent_get_input(bev);
-
-    if (th->b->opt.protocol == PROTOCOL_RESP)
-        read_resp(c, in);
-    else
-        read_evkv(c, in);
-    if (th->b->opt.reconnect && c->bev && c->count == 0) {
-        /* One request per connection: close without TIME_WAIT (RST), or a
-         * long run would use up the ephemeral ports. */
-        struct linger lg = {1, 0};
-        setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        conn_drop(c, "");
-    }
-    conn_issue(c);
-    thread_check_done(th);
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    bconn *c = arg;
-    (void)bev;
-
-    if (what & BEV_EVENT_CONNECTED) {
-        int one = 1;
-        setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->connected = 1;
-        return;
-    }
-    char why[160];
-    if (what & BEV_EVENT_EOF)
-        snprintf(why, sizeof(why), "the server closed the connection");
-    else
-        snprintf(why, sizeof(why), "connection error: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     if (c->count == 0 && !c->connected)
         bench_error(c->th, 1, "%s", why); /* a failed connect counts once */
     conn_drop(c, why);
@@ -802,24 +761,134 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     thread_check_done(c->th);
 }
 
-/* Opens c's connection. Returns 0, or -1 (counted as an error). */
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bconn *c = arg;
+    bthread *th = c->th;
+    char buf[65536];
+    (void)what;
+
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        char why[160];
+        snprintf(why, sizeof(why), "%s", n == 0 ? "the server closed the connection" : strerror(errno));
+        conn_failed(c, why);
+        return;
+    }
+    if (th->b->opt.protocol == PROTOCOL_RESP) {
+        evbuffer_add(c->in, buf, (size_t)n);
+        read_resp(c, c->in);
+    } else {
+        read_evkv(c, buf, (size_t)n);
+    }
+    if (th->b->opt.reconnect && c->fd >= 0 && c->count == 0) {
+        /* One request per connection: close without TIME_WAIT (RST), or a
+         * long run would use up the ephemeral ports. */
+        struct linger lg = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        conn_drop(c, "");
+    }
+    conn_issue(c);
+    thread_check_done(th);
+}
+
+/* Writable: the connection is up (or failed), or the socket takes more of
+ * the requests. */
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bconn *c = arg;
+    (void)what;
+
+    if (!c->connected) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+            char why[160];
+            snprintf(why, sizeof(why), "connection error: %s", strerror(err));
+            conn_failed(c, why);
+            return;
+        }
+        c->connected = 1;
+    }
+    conn_flush(c);
+}
+
+/* Writes what the socket takes now; keeps the write event for the rest (or
+ * for the connect). */
+static void conn_flush(bconn *c)
+{
+    if (c->fd < 0)
+        return;
+    if (c->connected && evbuffer_get_length(c->out) > 0) {
+        if (evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            char why[160];
+            snprintf(why, sizeof(why), "send: %s", strerror(errno));
+            conn_failed(c, why);
+            return;
+        }
+    }
+    int want = !c->connected || evbuffer_get_length(c->out) > 0;
+    if (want && !c->writing)
+        event_add(c->ev_write, NULL);
+    else if (!want && c->writing)
+        event_del(c->ev_write);
+    c->writing = want;
+}
+
+static void conn_close_socket(bconn *c)
+{
+    if (c->fd < 0)
+        return;
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    c->ev_read = c->ev_write = NULL;
+    evutil_closesocket(c->fd);
+    c->fd = -1;
+    c->connected = 0;
+    c->writing = 0;
+    evbuffer_drain(c->in, evbuffer_get_length(c->in));
+    evbuffer_drain(c->out, evbuffer_get_length(c->out));
+}
+
+/* Opens c's connection (the connect completes in the background; requests
+ * queue in c->out meanwhile). Returns 0, or -1 (counted as an error). */
 static int conn_start(bconn *c)
 {
     bthread *th = c->th;
-    c->bev = bufferevent_socket_new(th->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
-        bench_error(th, 1, "cannot create a connection");
+    const struct sockaddr *sa = (const struct sockaddr *)&th->b->addr;
+    int one = 1;
+
+    c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        bench_error(th, 1, "socket: %s", strerror(errno));
         return -1;
     }
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->connected = 0;
-    bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&th->b->addr, (int)th->b->addrlen) != 0) {
+    c->writing = 0;
+    c->ev_read = event_new(th->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+    c->ev_write = event_new(th->base, c->fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+    if (c->ev_read == NULL || c->ev_write == NULL ||
+        (connect(c->fd, sa, th->b->addrlen) != 0 && errno != EINPROGRESS)) {
         bench_error(th, 1, "connect: %s", strerror(errno));
-        bufferevent_free(c->bev);
-        c->bev = NULL;
+        if (c->ev_read == NULL || c->ev_write == NULL) {
+            if (c->ev_read)
+                event_free(c->ev_read);
+            if (c->ev_write)
+                event_free(c->ev_write);
+            evutil_closesocket(c->fd);
+            c->fd = -1;
+        } else {
+            conn_close_socket(c);
+        }
         return -1;
     }
+    event_add(c->ev_read, NULL);
+    event_add(c->ev_write, NULL); /* writable once connected */
+    c->writing = 1;
     return 0;
 }
 
@@ -828,7 +897,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     bconn *c = arg;
     (void)fd;
     (void)what;
-    if (c->bev == NULL && !c->th->b->opt.reconnect && !c->th->stopping && conn_start(c) != 0)
+    if (c->fd < 0 && !c->th->b->opt.reconnect && !c->th->stopping && conn_start(c) != 0)
         return;
     conn_issue(c);
 }
@@ -966,6 +1035,8 @@ static int thread_setup(bench *b, bthread *th, int id)
     th->base = cfg ? event_base_new_with_config(cfg) : NULL;
     event_config_free(cfg);
     th->conns = calloc((size_t)o->conns, sizeof(*th->conns));
+    for (int i = 0; th->conns && i < o->conns; i++)
+        th->conns[i].fd = -1;
     if (th->base == NULL || th->conns == NULL)
         return -1;
     th->tick = evtimer_new(th->base, tick_cb, th);
@@ -978,8 +1049,11 @@ static int thread_setup(bench *b, bthread *th, int id)
         c->th = th;
         c->ring = calloc((size_t)o->depth, sizeof(*c->ring));
         c->timer = evtimer_new(th->base, conn_timer_cb, c);
+        c->fd = -1;
+        c->in = evbuffer_new();
+        c->out = evbuffer_new();
         proto_decoder_init(&c->dec, NULL);
-        if (c->ring == NULL || c->timer == NULL)
+        if (c->ring == NULL || c->timer == NULL || c->in == NULL || c->out == NULL)
             return -1;
     }
     return 0;
@@ -990,8 +1064,11 @@ static void thread_free(bthread *th)
     if (th->conns) {
         for (int i = 0; i < th->b->opt.conns; i++) {
             bconn *c = &th->conns[i];
-            if (c->bev)
-                bufferevent_free(c->bev);
+            conn_close_socket(c);
+            if (c->in)
+                evbuffer_free(c->in);
+            if (c->out)
+                evbuffer_free(c->out);
             if (c->timer)
                 event_free(c->timer);
             proto_decoder_free(&c->dec);
