@@ -25,6 +25,7 @@ void handler_ctx_free(handler_ctx *h)
 {
     proto_buf_free(&h->scratch);
     proto_buf_free(&h->text);
+    proto_buf_free(&h->encoded);
 }
 
 /* Sends {"result": <encoded>} as a text/json answer. */
@@ -45,18 +46,16 @@ static int send_result_json(handler_ctx *h, const char *encoded, size_t len, str
 static int send_result_text(handler_ctx *h, const char *prefix, const char *s, size_t len, const char *suffix,
                             struct evbuffer *out)
 {
-    proto_buf *t = &h->text;
-    proto_buf enc = {0};
-    int rc = -1;
+    proto_buf *t = &h->text, *enc = &h->encoded;
 
     proto_buf_reset(t);
+    proto_buf_reset(enc);
     proto_buf_append(t, prefix, strlen(prefix));
     proto_buf_append(t, s, len);
     proto_buf_append(t, suffix, strlen(suffix));
-    if (!t->failed && proto_dump_string(&enc, t->data, t->len) == 0)
-        rc = send_result_json(h, enc.data, enc.len, out);
-    proto_buf_free(&enc);
-    return rc;
+    if (t->failed || proto_dump_string(enc, t->data, t->len) != 0)
+        return -1;
+    return send_result_json(h, enc->data, enc->len, out);
 }
 
 handler_outcome handler_answer_error(handler_ctx *h, const char *why, struct evbuffer *out)

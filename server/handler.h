@@ -31,6 +31,7 @@ typedef struct handler_ctx {
     int full_parser_only; /* 1: parse every request with jansson (for tests) */
     proto_buf scratch; /* the answer being encoded */
     proto_buf text;    /* the result text of an answer being built */
+    proto_buf encoded; /* that text, encoded as a JSON string */
 } handler_ctx;
 
 /* Appends the answer to msg to out. */
