@@ -1,5 +1,6 @@
 /*
- * evkv_client.c: non-blocking socket + poll() client (see evkv_client.h).
+ * evkv_client.c: non-blocking socket + poll() client (see evkv_client.h),
+ * over TCP (IPv4 or IPv6) or a Unix domain socket.
  */
 #include "evkv_client.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Waits for events on c->fd for at most the client's timeout. Returns the
@@ -34,15 +36,21 @@ static int client_wait(evkv_client *c, short events, const char *what)
     return p.revents;
 }
 
-static int connect_one(evkv_client *c, const struct addrinfo *ai)
+/* Opens a non-blocking socket of the given kind and connects it to addr,
+ * waiting at most the client's timeout. Returns 0 with c->fd, or -1 with
+ * c->err (the bare reason, for the caller to put in context). */
+static int connect_one(evkv_client *c, int family, int socktype, int protocol, const struct sockaddr *addr,
+                       socklen_t addrlen)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    int fd = socket(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd < 0) {
         snprintf(c->err, sizeof(c->err), "socket: %s", strerror(errno));
         return -1;
     }
     c->fd = fd;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    if (connect(fd, addr, addrlen) != 0) {
+        /* A Unix socket whose listen queue is full fails with EAGAIN at
+         * once rather than going in progress: that is an error here. */
         if (errno != EINPROGRESS) {
             snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
             goto fail;
@@ -57,13 +65,23 @@ static int connect_one(evkv_client *c, const struct addrinfo *ai)
             goto fail;
         }
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     return 0;
 fail:
     close(fd);
     c->fd = -1;
     return -1;
+}
+
+static void client_init(evkv_client *c, int timeout_ms)
+{
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+    c->timeout_ms = timeout_ms;
+    proto_decoder_init(&c->dec, NULL);
 }
 
 int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms)
@@ -72,10 +90,7 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
     char why[200];
     int rc;
 
-    memset(c, 0, sizeof(*c));
-    c->fd = -1;
-    c->timeout_ms = timeout_ms;
-    proto_decoder_init(&c->dec, NULL);
+    client_init(c, timeout_ms);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -85,12 +100,35 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next)
-        if (connect_one(c, ai) == 0)
+        if (connect_one(c, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr, ai->ai_addrlen) == 0)
             break;
     freeaddrinfo(res);
     if (c->fd < 0) {
         snprintf(why, sizeof(why), "%.120s", c->err);
         snprintf(c->err, sizeof(c->err), "cannot connect to %.60s port %.10s: %.120s", host, port, why);
+        return -1;
+    }
+    return 0;
+}
+
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms)
+{
+    struct sockaddr_un sun;
+    size_t len = strlen(path);
+    char why[200];
+
+    client_init(c, timeout_ms);
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (len == 0 || len >= sizeof(sun.sun_path)) {
+        snprintf(c->err, sizeof(c->err), "cannot connect to unix:%.180s: the path must be 1 to %zu bytes", path,
+                 sizeof(sun.sun_path) - 1);
+        return -1;
+    }
+    memcpy(sun.sun_path, path, len + 1);
+    if (connect_one(c, AF_UNIX, SOCK_STREAM, 0, (const struct sockaddr *)&sun, sizeof(sun)) != 0) {
+        snprintf(why, sizeof(why), "%.120s", c->err);
+        snprintf(c->err, sizeof(c->err), "cannot connect to unix:%.108s: %.120s", path, why);
         return -1;
     }
     return 0;
@@ -103,6 +141,7 @@ long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
         return (long)n;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return 0;
+    c->gone = errno == EPIPE || errno == ECONNRESET;
     snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
     return -1;
 }
@@ -135,6 +174,7 @@ long evkv_client_read_some(evkv_client *c)
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
+    c->gone = n == 0 || errno == ECONNRESET;
     if (n == 0)
         snprintf(c->err, sizeof(c->err), "the server closed the connection");
     else

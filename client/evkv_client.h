@@ -1,7 +1,8 @@
 /*
  * evkv_client.h: the client side of the evkv protocol, shared by evkv-cli
  * and evkv-bench: connecting, sending, receiving answers with a deadline,
- * and telling a hit from a miss or an error answer.
+ * and telling a hit from a miss or an error answer, over TCP or a Unix
+ * domain socket.
  *
  * The connection is a non-blocking socket driven with poll(), so every wait
  * is bounded by the client's timeout and a batch can send and receive at
@@ -21,6 +22,7 @@ typedef struct evkv_client {
     int fd;         /* -1 when not connected */
     int timeout_ms; /* longest wait for the connection or for any progress */
     proto_decoder dec;
+    int gone;      /* the last call failed because the server closed or reset the connection */
     char err[256]; /* why the last call failed */
 } evkv_client;
 
@@ -32,8 +34,12 @@ typedef enum evkv_answer {
     EVKV_ANSWER_ERROR,   /* an "Error: ..." result or a malformed answer */
 } evkv_answer;
 
-/* Connects to host:port within timeout_ms. Returns 0, or -1 with c->err. */
+/* Connects to host:port (a name, an IPv4 or an IPv6 address, tried in
+ * getaddrinfo's order) within timeout_ms. Returns 0, or -1 with c->err;
+ * a failed c holds nothing (evkv_client_close on it is harmless). */
 int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms);
+/* The same over the Unix domain socket at path (at most 107 bytes). */
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms);
 /* Sends all len bytes. Returns 0, or -1 with c->err. */
 int evkv_client_send(evkv_client *c, const void *buf, size_t len);
 /* Waits for the next answer. *msg is borrowed from c->dec until the next
