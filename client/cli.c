@@ -1,10 +1,14 @@
 /*
  * cli.c: evkv-cli, the command-line client.
  *
- *   evkv-cli [-h HOST] [-p PORT] search KEY     one lookup
- *   evkv-cli HOST PORT ACTION VALUE             the guide's app-client form
- *   evkv-cli [-h HOST] [-p PORT] < keys.txt     a batch, pipelined
- *   evkv-cli --echo TEXT                        talk to a server in echo mode
+ *   evkv-cli [-h HOST] [-p PORT] search KEY      one lookup
+ *   evkv-cli ping | stats | ping --latency       is the server there, its counters, round trips
+ *   evkv-cli HOST PORT ACTION VALUE              the guide's app-client form
+ *   evkv-cli [-h HOST] [-p PORT] < keys.txt      a batch, pipelined
+ *   evkv-cli --echo TEXT                         talk to a server in echo mode
+ *
+ * The server is -h/-p (TCP, IPv4 or IPv6), -s (a Unix domain socket) or
+ * -u (a URI naming either).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,83 +17,273 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "evkv_client.h"
+#include "cli.h"
 
 #ifndef EVKV_VERSION
 #define EVKV_VERSION "0.0.0"
 #endif
 
-/* Exit statuses, as --help documents them. */
-enum {
-    EXIT_FOUND = 0,    /* found (every key, in a batch), or answered */
-    EXIT_NO_MATCH = 1, /* no match (for at least one key, in a batch) */
-    EXIT_ERROR = 2,    /* usage, connection or protocol error */
-};
-
 /* Requests a batch keeps in flight on its connection. */
 #define BATCH_WINDOW 512
-
-typedef struct cli_options {
-    const char *host, *port;
-    int timeout_ms;
-    int json; /* print the answer's content as received */
-} cli_options;
+/* Round trips ping --latency makes when stdout is not a terminal and -n
+ * is not given, so that a script always ends. */
+#define LATENCY_DEFAULT_COUNT 100
+/* How often ping --latency redraws its line on a terminal. */
+#define LATENCY_REDRAW_MS 100.0
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: evkv-cli [OPTIONS] search KEY\n"
+            "Usage: evkv-cli [OPTIONS]                  an interactive prompt (stdin a terminal)\n"
+            "       evkv-cli [OPTIONS] < KEYS           a batch, one key per line (stdin not a terminal)\n"
+            "       evkv-cli [OPTIONS] search KEY\n"
+            "       evkv-cli [OPTIONS] ping\n"
+            "       evkv-cli [OPTIONS] ping --latency [-i SECS] [-n N]\n"
+            "       evkv-cli [OPTIONS] stats\n"
             "       evkv-cli [OPTIONS] ACTION VALUE\n"
             "       evkv-cli [OPTIONS] HOST PORT ACTION VALUE\n"
-            "       evkv-cli [OPTIONS] < KEYS          (one key per line, stdin not a terminal)\n"
             "       evkv-cli [OPTIONS] --echo TEXT\n"
             "Looks keys up on an evkv server and prints what it answers.\n"
             "\n"
-            "Options:\n"
-            "  -h, --host HOST      server address (default %s)\n"
+            "Server (default %s port %s):\n"
+            "  -h, --host HOST      server name or address, IPv4 or IPv6 (default %s)\n"
             "  -p, --port PORT      server port (default %s)\n"
+            "  -u, --uri URI        the server as a URI, instead of -h/-p/-s:\n"
+            "                         evkv://HOST[:PORT]  evkv://[IPV6][:PORT]  (default port %s)\n"
+            "                         evkv+unix:///PATH  unix:///PATH  (a Unix domain socket)\n"
+            "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
+            "Answers:\n"
             "  -t, --timeout SECS   longest wait to connect and for each answer (default 5)\n"
             "  -j, --json           print each answer's content as received (JSON text)\n"
+            "ping --latency:\n"
+            "      --latency        time ping round trips, one after another on one connection\n"
+            "  -i, --interval SECS  pause between round trips (default 0.01; 0 for none)\n"
+            "  -n, --count N        stop after N round trips (default: at Ctrl-C when stdout\n"
+            "                       is a terminal, else after %d)\n"
+            "Other:\n"
             "  -e, --echo TEXT      send TEXT raw to a server in --echo mode, print what comes back\n"
             "      --help           show this help and exit\n"
             "  -V, --version        show the version and exit\n"
             "\n"
-            "A found value is printed as is when it is a string, as JSON otherwise; a key\n"
-            "with no match prints the server's \"No match for 'KEY'.\". An action other than\n"
-            "search is sent as binary content ACTION+VALUE, as the guide's app-client does,\n"
-            "and the answer's content is printed. In a batch, each line of stdin is one key\n"
-            "and each answer one line of stdout, in order (use --json when values may hold\n"
-            "newlines).\n"
+            "Commands:\n"
+            "  search KEY           print KEY's value: a string as is, anything else as JSON;\n"
+            "                       for a key with no match, the server's \"No match for 'KEY'.\"\n"
+            "  ping                 print pong when the server answers\n"
+            "  stats                print the server's counters as indented JSON (--json: as received)\n"
+            "  ping --latency       print min, avg, p50, p99 and max round trip in milliseconds and\n"
+            "                       the number of samples; on a terminal, a line with min, max and\n"
+            "                       avg so far is refreshed meanwhile\n"
+            "  ACTION VALUE         any other action, and ping or stats followed by a VALUE, is sent\n"
+            "                       as binary content ACTION+VALUE, as the guide's app-client does;\n"
+            "                       the answer's content is printed\n"
+            "With no command and stdin not a terminal, each line of stdin is one key and each\n"
+            "answer one line of stdout, in order (use --json when values may hold newlines).\n"
             "\n"
             "Exit status:\n"
-            "  0  found (in a batch: every key found), or answered\n"
+            "  0  found (in a batch: every key found), or answered; the end of ping --latency\n"
             "  1  no match (in a batch: at least one key had none)\n"
-            "  2  usage, connection or protocol error (a message says which on stderr)\n",
-            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT);
+            "  2  usage error, bad URI, connection or protocol error (a message says which on\n"
+            "     stderr)\n",
+            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT,
+            LATENCY_DEFAULT_COUNT);
 }
 
-static int cli_connect(evkv_client *c, const cli_options *o)
+/* ---- naming the server ---- */
+
+/* Fills o->where from the server o names. */
+static void set_where(cli_options *o)
 {
-    if (evkv_client_connect(c, o->host, o->port, o->timeout_ms) == 0)
+    if (o->unix_path)
+        snprintf(o->where, sizeof(o->where), "unix:%s", o->unix_path);
+    else if (strchr(o->host, ':'))
+        snprintf(o->where, sizeof(o->where), "[%s]:%s", o->host, o->port);
+    else
+        snprintf(o->where, sizeof(o->where), "%s:%s", o->host, o->port);
+}
+
+/* Whether s starts with prefix, ignoring case (URI schemes do). */
+static int has_prefix_nocase(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Copies s[0..len) to out (outlen bytes), decoding %XX escapes. Returns 0,
+ * or -1 with why (a bad escape, an escaped NUL, too long). */
+static int uri_unescape(const char *s, size_t len, char *out, size_t outlen, const char **why)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '%') {
+            int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1, lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                *why = "a '%' must start an escape %XX of a byte other than 0";
+                return -1;
+            }
+            ch = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (n + 1 >= outlen) {
+            *why = "too long";
+            return -1;
+        }
+        out[n++] = ch;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* Reads a -u URI into o: host and port, or unix_path. Returns 0, or -1
+ * with why. */
+static int parse_uri(cli_options *o, const char *uri, const char **why)
+{
+    const char *p, *end, *host, *host_end, *after;
+
+    if (has_prefix_nocase(uri, "evkv+unix:") || has_prefix_nocase(uri, "unix:")) {
+        p = strchr(uri, ':') + 1;
+        if (strncmp(p, "//", 2) == 0) {
+            p += 2;
+            if (*p != '/') {
+                *why = "a Unix socket URI names no host: write evkv+unix:///PATH (three slashes) for /PATH";
+                return -1;
+            }
+        }
+        if (*p != '/') {
+            *why = "the socket path must be absolute: evkv+unix:///PATH";
+            return -1;
+        }
+        if (strpbrk(p, "?#")) {
+            *why = "a query or fragment ('?', '#') is not supported";
+            return -1;
+        }
+        if (uri_unescape(p, strlen(p), o->uri_path, sizeof(o->uri_path), why) != 0)
+            return -1;
+        o->unix_path = o->uri_path;
         return 0;
+    }
+    if (!has_prefix_nocase(uri, "evkv://")) {
+        *why = "expected evkv://HOST[:PORT], evkv://[IPV6][:PORT], evkv+unix:///PATH or unix:///PATH";
+        return -1;
+    }
+    p = uri + strlen("evkv://");
+    end = p + strcspn(p, "/?#");
+    if (*end != '\0' && strcmp(end, "/") != 0) {
+        *why = "nothing may follow HOST:PORT but one '/'";
+        return -1;
+    }
+    if (memchr(p, '@', (size_t)(end - p))) {
+        *why = "user information (USER@) is not supported";
+        return -1;
+    }
+    if (*p == '[') {
+        host = p + 1;
+        host_end = memchr(host, ']', (size_t)(end - host));
+        if (host_end == NULL || host_end == host) {
+            *why = host_end ? "no address between '[' and ']'" : "an IPv6 address needs its closing ']'";
+            return -1;
+        }
+        after = host_end + 1;
+    } else {
+        host = p;
+        host_end = memchr(p, ':', (size_t)(end - p));
+        if (host_end && memchr(host_end + 1, ':', (size_t)(end - host_end - 1))) {
+            *why = "write an IPv6 address in brackets: evkv://[::1]:65432";
+            return -1;
+        }
+        if (host_end == NULL)
+            host_end = end;
+        if (host_end == host) {
+            *why = "no host: write evkv://HOST[:PORT]";
+            return -1;
+        }
+        after = host_end;
+    }
+    if (after < end) {
+        const char *port = after + 1;
+        size_t len = (size_t)(end - port);
+        long v = 0;
+        if (*after != ':') {
+            *why = "expected ':' and a port after ']'";
+            return -1;
+        }
+        for (size_t i = 0; i < len && v <= 65535; i++)
+            v = port[i] >= '0' && port[i] <= '9' ? v * 10 + (port[i] - '0') : 99999;
+        if (len == 0 || len > 5 || v < 1 || v > 65535) {
+            *why = "the port must be a number from 1 to 65535";
+            return -1;
+        }
+        memcpy(o->uri_port, port, len);
+        o->uri_port[len] = '\0';
+    } else {
+        snprintf(o->uri_port, sizeof(o->uri_port), "%s", EVKV_DEFAULT_PORT);
+    }
+    /* An IPv6 zone is written %25 in a URI ([fe80::1%25eth0]). */
+    if (uri_unescape(host, (size_t)(host_end - host), o->uri_host, sizeof(o->uri_host), why) != 0)
+        return -1;
+    o->host = o->uri_host;
+    o->port = o->uri_port;
+    return 0;
+}
+
+/* ---- requests and answers ---- */
+
+int cli_connect(evkv_client *c, const cli_options *o)
+{
+    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms)
+                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms);
+    if (rc == 0)
+        return 0;
+    fflush(stdout);
     fprintf(stderr, "evkv-cli: %s\n", c->err);
     return -1;
 }
 
-/* Prints the answer to a search for key. Returns the exit status. */
-static int print_answer(const cli_options *o, const proto_message *msg, const char *key, size_t key_len)
+void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len)
+{
+    /* ping and stats need no value; "" keeps the request in the guide's
+     * exact layout, which the server reads without jansson. */
+    switch (kind) {
+    case CLI_SEARCH: proto_encode_request(req, "search", 6, key, key_len); break;
+    case CLI_PING: proto_encode_request(req, "ping", 4, "", 0); break;
+    case CLI_STATS: proto_encode_request(req, "stats", 5, "", 0); break;
+    case CLI_BINARY: break;
+    }
+}
+
+/* Prints the start of an answer that is not what was expected. */
+static void print_unexpected(const proto_message *msg, const char *what)
+{
+    fprintf(stderr, "evkv-cli: unexpected answer%s: %.*s\n", what,
+            (int)(msg->content_len > 200 ? 200 : msg->content_len), (const char *)msg->content);
+}
+
+/* The answer to a search (or a binary request). */
+static int print_search(const cli_options *o, const proto_message *msg, const char *key, size_t key_len)
 {
     json_t *result;
     evkv_answer a = evkv_answer_classify(msg, key, key_len, &result);
 
     if (a == EVKV_ANSWER_ERROR) {
+        fflush(stdout);
         if (result && json_is_string(result))
             fprintf(stderr, "evkv-cli: %s\n", json_string_value(result));
         else
-            fprintf(stderr, "evkv-cli: unexpected answer: %.*s\n",
-                    (int)(msg->content_len > 200 ? 200 : msg->content_len), (const char *)msg->content);
+            print_unexpected(msg, "");
         if (!o->json) {
             putchar('\n');
             json_decref(result);
@@ -111,42 +305,125 @@ static int print_answer(const cli_options *o, const proto_message *msg, const ch
     return a == EVKV_ANSWER_ERROR ? EXIT_ERROR : a == EVKV_ANSWER_MISS ? EXIT_NO_MATCH : EXIT_FOUND;
 }
 
-/* Sends one request, as the guide's client builds it, and prints the answer. */
-static int run_one(const cli_options *o, const char *action, const char *value)
+/* Whether msg is the answer to a ping: {"result": "pong"}. */
+static int answer_is_pong(const proto_message *msg)
+{
+    json_t *result;
+    evkv_answer a = evkv_answer_classify(msg, "", 0, &result);
+    int ok = a == EVKV_ANSWER_HIT && json_is_string(result) && strcmp(json_string_value(result), "pong") == 0;
+    json_decref(result);
+    return ok;
+}
+
+/* The answer to ping ("pong") or stats (an object, printed indented). */
+static int print_info(const cli_options *o, cli_kind kind, const proto_message *msg)
+{
+    json_t *result;
+    evkv_answer a = evkv_answer_classify(msg, "", 0, &result);
+    const char *what = kind == CLI_PING ? " to ping" : " to stats";
+    char *text = NULL;
+    int ok = a == EVKV_ANSWER_HIT &&
+             (kind == CLI_PING ? json_is_string(result) && strcmp(json_string_value(result), "pong") == 0
+                               : json_is_object(result));
+
+    if (!ok) {
+        fflush(stdout);
+        if (a == EVKV_ANSWER_ERROR && json_is_string(result))
+            fprintf(stderr, "evkv-cli: %s\n", json_string_value(result));
+        else
+            print_unexpected(msg, what);
+    }
+    if (o->json) {
+        fwrite(msg->content, 1, msg->content_len, stdout);
+        putchar('\n');
+    } else if (ok && kind == CLI_PING) {
+        puts("pong");
+    } else if (ok) {
+        /* Objects keep their keys in the order received. Reals get 15
+         * significant digits, which any decimal of up to 15 digits (as
+         * the server writes them) survives: jansson's default 17 would
+         * print 0.43 as 0.42999999999999999. --json shows the bytes. */
+        text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        if (text == NULL) {
+            fprintf(stderr, "evkv-cli: out of memory\n");
+            ok = 0;
+        } else {
+            puts(text);
+        }
+    }
+    free(text);
+    json_decref(result);
+    return ok ? EXIT_FOUND : EXIT_ERROR;
+}
+
+int cli_print_answer(const cli_options *o, cli_kind kind, const proto_message *msg, const char *key, size_t key_len)
+{
+    if (kind == CLI_PING || kind == CLI_STATS)
+        return print_info(o, kind, msg);
+    return print_search(o, msg, key, key_len);
+}
+
+/* Sends one request and prints its answer. */
+static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req, const char *key)
 {
     evkv_client c;
-    proto_buf req = {0};
     proto_message msg;
     int status = EXIT_ERROR;
+
+    if (req->failed) {
+        fprintf(stderr, "evkv-cli: out of memory\n");
+        return EXIT_ERROR;
+    }
+    if (cli_connect(&c, o) != 0)
+        return EXIT_ERROR;
+    if (evkv_client_send(&c, req->data, req->len) != 0 || evkv_client_recv(&c, &msg) != 0)
+        fprintf(stderr, "evkv-cli: %s\n", c.err);
+    else
+        status = cli_print_answer(o, kind, &msg, key, strlen(key));
+    evkv_client_close(&c);
+    return status;
+}
+
+/* ACTION VALUE, as the guide's client builds it: search as JSON, anything
+ * else as binary content ACTION+VALUE. */
+static int run_one(const cli_options *o, const char *action, const char *value)
+{
+    proto_buf req = {0};
+    int status;
 
     if (!proto_utf8_valid(action, strlen(action)) || !proto_utf8_valid(value, strlen(value))) {
         fprintf(stderr, "evkv-cli: the action and the key must be valid UTF-8\n");
         return EXIT_ERROR;
     }
     if (strcmp(action, "search") == 0) {
-        proto_encode_request(&req, action, strlen(action), value, strlen(value));
+        cli_encode(&req, CLI_SEARCH, value, strlen(value));
+        status = run_request(o, CLI_SEARCH, &req, value);
     } else {
         proto_buf content = {0};
         proto_buf_append(&content, action, strlen(action));
         proto_buf_append(&content, value, strlen(value));
-        proto_encode_message(&req, "binary/custom-client-binary-type", "binary", content.data, content.len);
+        if (content.failed)
+            req.failed = 1;
+        else
+            proto_encode_message(&req, "binary/custom-client-binary-type", "binary", content.data, content.len);
         proto_buf_free(&content);
+        status = run_request(o, CLI_BINARY, &req, value);
     }
-    if (req.failed) {
-        fprintf(stderr, "evkv-cli: out of memory\n");
-        goto done;
-    }
-    if (cli_connect(&c, o) != 0)
-        goto done;
-    if (evkv_client_send(&c, req.data, req.len) != 0 || evkv_client_recv(&c, &msg) != 0)
-        fprintf(stderr, "evkv-cli: %s\n", c.err);
-    else
-        status = print_answer(o, &msg, value, strlen(value));
-    evkv_client_close(&c);
-done:
     proto_buf_free(&req);
     return status;
 }
+
+/* ping or stats with no value: the commands. */
+static int run_command(const cli_options *o, cli_kind kind)
+{
+    proto_buf req = {0};
+    cli_encode(&req, kind, NULL, 0);
+    int status = run_request(o, kind, &req, "");
+    proto_buf_free(&req);
+    return status;
+}
+
+/* ---- a batch from stdin ---- */
 
 /* Reads all of stdin. Returns a NUL-terminated buffer or NULL. */
 static char *read_stdin(size_t *len)
@@ -261,7 +538,7 @@ static int run_batch(const cli_options *o)
             proto_message msg;
             proto_status st;
             while (answered < sent && (st = proto_decoder_next(&c.dec, &msg)) == PROTO_OK) {
-                int s = print_answer(o, &msg, keys[answered], strlen(keys[answered]));
+                int s = cli_print_answer(o, CLI_SEARCH, &msg, keys[answered], strlen(keys[answered]));
                 if (s > status)
                     status = s;
                 answered++;
@@ -313,6 +590,129 @@ static int run_echo(const cli_options *o, const char *text)
     return status;
 }
 
+/* ---- ping --latency ---- */
+
+static volatile sig_atomic_t latency_interrupted;
+
+static void latency_on_sigint(int sig)
+{
+    (void)sig;
+    latency_interrupted = 1;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The pct-th percentile of sorted[0..n), n > 0, by nearest rank: the
+ * smallest sample with at least pct% of them at or below it. */
+static double percentile(const double *sorted, size_t n, unsigned pct)
+{
+    size_t rank = (pct * n + 99) / 100;
+    return sorted[rank > 0 ? rank - 1 : 0];
+}
+
+/* Pings the server over one connection, one round trip after another with
+ * interval_ms between them, count times (0: until SIGINT), and prints the
+ * distribution of round trip times. */
+static int run_latency(const cli_options *o, long count, double interval_ms)
+{
+    int tty = isatty(STDOUT_FILENO), status = EXIT_FOUND;
+    evkv_client c;
+    proto_buf req = {0};
+    proto_message msg;
+    double *samples = NULL, min = 0, max = 0, sum = 0, last_draw = -1e9;
+    size_t n = 0, cap = 0;
+    struct sigaction sa, old_sa;
+
+    if (count < 0)
+        count = tty ? 0 : LATENCY_DEFAULT_COUNT;
+    cli_encode(&req, CLI_PING, NULL, 0);
+    if (req.failed) {
+        fprintf(stderr, "evkv-cli: out of memory\n");
+        return EXIT_ERROR;
+    }
+    if (cli_connect(&c, o) != 0) {
+        proto_buf_free(&req);
+        return EXIT_ERROR;
+    }
+    /* SIGINT ends the run and prints what was measured. No SA_RESTART, so
+     * that it cuts the pause short; a round trip in progress completes. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = latency_on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sa);
+
+    while (!latency_interrupted && (count == 0 || n < (size_t)count)) {
+        double t0 = now_ms();
+        if (evkv_client_send(&c, req.data, req.len) != 0 || evkv_client_recv(&c, &msg) != 0) {
+            fprintf(stderr, "%sevkv-cli: %s\n", tty && n ? "\n" : "", c.err);
+            status = EXIT_ERROR;
+            break;
+        }
+        double t1 = now_ms(), ms = t1 - t0;
+        if (!answer_is_pong(&msg)) {
+            if (tty && n)
+                putchar('\n');
+            fflush(stdout);
+            print_unexpected(&msg, " to ping");
+            status = EXIT_ERROR;
+            break;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            double *ns = realloc(samples, ncap * sizeof(*samples));
+            if (ns == NULL) {
+                fprintf(stderr, "evkv-cli: out of memory\n");
+                status = EXIT_ERROR;
+                break;
+            }
+            samples = ns;
+            cap = ncap;
+        }
+        samples[n++] = ms;
+        min = n == 1 || ms < min ? ms : min;
+        max = ms > max ? ms : max;
+        sum += ms;
+        if (tty && t1 - last_draw >= LATENCY_REDRAW_MS) {
+            printf("\r\033[2Kmin: %.2f, max: %.2f, avg: %.2f (%zu samples)", min, max, sum / (double)n, n);
+            fflush(stdout);
+            last_draw = t1;
+        }
+        if (interval_ms > 0 && (count == 0 || n < (size_t)count)) {
+            struct timespec ts = {.tv_sec = (time_t)(interval_ms / 1000),
+                                  .tv_nsec = (long)((interval_ms - (double)(time_t)(interval_ms / 1000) * 1000) * 1e6)};
+            nanosleep(&ts, NULL); /* cut short by SIGINT */
+        }
+    }
+    sigaction(SIGINT, &old_sa, NULL);
+    evkv_client_close(&c);
+    proto_buf_free(&req);
+
+    if (tty && status == EXIT_FOUND)
+        fputs("\r\033[2K", stdout);
+    if (n > 0) {
+        qsort(samples, n, sizeof(*samples), compare_doubles);
+        printf("min: %.2f, avg: %.2f, p50: %.2f, p99: %.2f, max: %.2f (%zu samples)\n", samples[0], sum / (double)n,
+               percentile(samples, n, 50), percentile(samples, n, 99), samples[n - 1], n);
+    } else if (status == EXIT_FOUND) {
+        printf("no samples\n");
+    }
+    free(samples);
+    return status;
+}
+
+/* ---- the command line ---- */
+
 static int parse_timeout(const char *s, int *ms)
 {
     char *end;
@@ -326,59 +726,140 @@ static int parse_timeout(const char *s, int *ms)
     return 0;
 }
 
+/* -i: seconds, 0 allowed, in milliseconds. */
+static int parse_interval(const char *s, double *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !(v >= 0) || v > 3600)
+        return -1;
+    *ms = v * 1000;
+    return 0;
+}
+
+/* -n: a whole number above 0. */
+static int parse_count(const char *s, long *n)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < 1 || v > 1000000000L)
+        return -1;
+    *n = v;
+    return 0;
+}
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "evkv-cli: %s\nTry 'evkv-cli --help'.\n", msg);
+    return EXIT_ERROR;
+}
+
+enum { OPT_HELP = 256, OPT_LATENCY };
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'h'},    {"port", required_argument, NULL, 'p'},
-        {"timeout", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-        {"echo", required_argument, NULL, 'e'},    {"help", no_argument, NULL, 'H'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"host", required_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"uri", required_argument, NULL, 'u'},
+        {"socket", required_argument, NULL, 's'},
+        {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"echo", required_argument, NULL, 'e'},
+        {"latency", no_argument, NULL, OPT_LATENCY},
+        {"interval", required_argument, NULL, 'i'},
+        {"count", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     cli_options o = {.host = EVKV_DEFAULT_HOST, .port = EVKV_DEFAULT_PORT, .timeout_ms = 5000};
-    const char *echo = NULL;
-    int ch;
+    const char *echo = NULL, *uri = NULL, *why = NULL;
+    int ch, host_set = 0, latency = 0, latency_opts = 0;
+    long count = -1;
+    double interval_ms = 10;
 
-    while ((ch = getopt_long(argc, argv, "h:p:t:je:V", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h:p:u:s:t:je:i:n:V", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'h': o.host = optarg; break;
-        case 'p': o.port = optarg; break;
+        case 'h':
+            o.host = optarg;
+            host_set = 1;
+            break;
+        case 'p':
+            o.port = optarg;
+            host_set = 1;
+            break;
+        case 'u': uri = optarg; break;
+        case 's': o.unix_path = optarg; break;
         case 't':
-            if (parse_timeout(optarg, &o.timeout_ms) != 0) {
-                fprintf(stderr, "evkv-cli: --timeout must be a number of seconds above 0\n");
-                return EXIT_ERROR;
-            }
+            if (parse_timeout(optarg, &o.timeout_ms) != 0)
+                return usage_error("--timeout must be a number of seconds above 0");
             break;
         case 'j': o.json = 1; break;
         case 'e': echo = optarg; break;
-        case 'H': usage(stdout); return EXIT_FOUND;
+        case OPT_LATENCY: latency = 1; break;
+        case 'i':
+            if (parse_interval(optarg, &interval_ms) != 0)
+                return usage_error("--interval must be a number of seconds from 0 to 3600");
+            latency_opts = 1;
+            break;
+        case 'n':
+            if (parse_count(optarg, &count) != 0)
+                return usage_error("--count must be a whole number above 0");
+            latency_opts = 1;
+            break;
+        case OPT_HELP: usage(stdout); return EXIT_FOUND;
         case 'V': printf("evkv-cli %s\n", EVKV_VERSION); return EXIT_FOUND;
         default: fprintf(stderr, "Try 'evkv-cli --help'.\n"); return EXIT_ERROR;
         }
     }
-    signal(SIGPIPE, SIG_IGN);
     int nargs = argc - optind;
     char **args = argv + optind;
 
-    if (echo) {
-        if (nargs != 0) {
-            fprintf(stderr, "evkv-cli: --echo takes no other arguments\n");
-            return EXIT_ERROR;
-        }
-        return run_echo(&o, echo);
+    if (uri && (host_set || o.unix_path))
+        return usage_error("--uri names the server: give it without --host, --port or --socket");
+    if (o.unix_path && host_set)
+        return usage_error("--socket cannot go with --host or --port");
+    if (nargs == 4 && (uri || o.unix_path))
+        return usage_error("HOST PORT ACTION VALUE cannot go with --uri or --socket");
+    if (uri && parse_uri(&o, uri, &why) != 0) {
+        fprintf(stderr, "evkv-cli: bad URI '%s': %s\n", uri, why);
+        return EXIT_ERROR;
     }
+    if (o.unix_path && o.unix_path[0] == '\0')
+        return usage_error("--socket needs a path");
+    int is_ping = nargs == 1 && strcmp(args[0], "ping") == 0;
+    if (latency && !is_ping)
+        return usage_error("--latency goes with the ping command: evkv-cli ping --latency");
+    if (latency_opts && !latency)
+        return usage_error("--interval and --count go with ping --latency");
+    if (echo && nargs != 0)
+        return usage_error("--echo takes no other arguments");
+
+    signal(SIGPIPE, SIG_IGN);
     if (nargs == 4) { /* the guide's form: HOST PORT ACTION VALUE */
         o.host = args[0];
         o.port = args[1];
-        return run_one(&o, args[2], args[3]);
     }
+    set_where(&o);
+    if (echo)
+        return run_echo(&o, echo);
+    if (nargs == 4)
+        return run_one(&o, args[2], args[3]);
     if (nargs == 2)
         return run_one(&o, args[0], args[1]);
+    if (is_ping)
+        return latency ? run_latency(&o, count, interval_ms) : run_command(&o, CLI_PING);
+    if (nargs == 1 && strcmp(args[0], "stats") == 0)
+        return run_command(&o, CLI_STATS);
     if ((nargs == 0 || (nargs == 1 && strcmp(args[0], "search") == 0)) && !isatty(STDIN_FILENO))
         return run_batch(&o);
-    if (nargs == 0 || nargs == 1)
-        fprintf(stderr, "evkv-cli: give a key (search KEY), or keys on stdin\n");
-    else
-        fprintf(stderr, "evkv-cli: expected search KEY, ACTION VALUE or HOST PORT ACTION VALUE\n");
-    fprintf(stderr, "Try 'evkv-cli --help'.\n");
-    return EXIT_ERROR;
+    if (nargs == 0)
+        return usage_error("give a key (search KEY), or keys on stdin");
+    if (nargs == 1)
+        return usage_error(strcmp(args[0], "search") == 0 ? "give a key (search KEY), or keys on stdin"
+                                                          : "expected search KEY, ping, stats or ACTION VALUE");
+    return usage_error("expected search KEY, ping, stats, ACTION VALUE or HOST PORT ACTION VALUE");
 }
