@@ -39,7 +39,8 @@ IO_TIMEOUT = 10.0  # seconds any single socket operation may take
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 15.0  # the server's own drain grace is 5 s
 
-START_RE = re.compile(r"^evkv-server: listening on 127\.0\.0\.1:(\d+) \((.*)\)$", re.M)
+START_RE = re.compile(r"^evkv-server: listening on (?:127\.0\.0\.1|\[[0-9a-f:]+\]):(\d+) \((.*)\)$", re.M)
+START_UNIX_RE = re.compile(r"^evkv-server: listening on unix:(.+) \((.*)\)$", re.M)
 STOP_RE = re.compile(r"^evkv-server: stopped on (SIGTERM|SIGINT) after (\d+) requests$", re.M)
 
 # The guide's default table.
@@ -136,6 +137,7 @@ class Server:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.stdout_file,
                                      stderr=self.stderr_file, preexec_fn=preexec_fn)
         self.port = None
+        self.unix_path = None  # for a server started with --unix PATH
         self.source = None
 
     def stderr(self):
@@ -147,7 +149,7 @@ class Server:
         return self.stdout_file.read().decode("utf-8", "replace")
 
     def wait_started(self, timeout=START_TIMEOUT):
-        """Waits for the start line; returns the port."""
+        """Waits for the start line; returns the port (None for --unix)."""
         deadline = time.monotonic() + timeout
         while True:
             m = START_RE.search(self.stderr())
@@ -155,6 +157,11 @@ class Server:
                 self.port = int(m.group(1))
                 self.source = m.group(2)
                 return self.port
+            m = START_UNIX_RE.search(self.stderr())
+            if m:
+                self.unix_path = m.group(1)
+                self.source = m.group(2)
+                return None
             if self.proc.poll() is not None:
                 raise AssertionError(f"evkv-server exited with {self.proc.returncode} before "
                                      f"listening; stderr:\n{self.stderr()}")

@@ -1,4 +1,6 @@
-"""integration.cli: evkv-cli against a real evkv-server.
+"""integration.cli: evkv-cli against a real evkv-server: search, batches,
+ping, stats, ping --latency, server URIs, IPv6 and Unix domain sockets
+(the interactive mode is in test_cli_interactive.py).
 
 Exit status: 0 found or answered, 1 no match, 2 usage, connection or
 protocol error (with a message on stderr).
@@ -7,6 +9,7 @@ protocol error (with a message on stderr).
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import tempfile
@@ -44,6 +47,69 @@ class CliTestCase(t.ServerTestCase):
             self.assertEqual(p.stdout, stdout.encode("utf-8") if isinstance(stdout, str) else stdout, detail)
         if status == 2:
             self.assertTrue(p.stderr.strip(), f"no message on stderr: {detail}")
+
+    def silent_server(self):
+        """A listening socket that accepts and never answers."""
+        lsock = socket.socket()
+        lsock.bind((t.HOST, 0))
+        lsock.listen(8)
+        accepted = []
+        stop = threading.Event()
+
+        def run():
+            lsock.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    accepted.append(lsock.accept()[0])
+                except (socket.timeout, OSError):
+                    pass
+
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+
+        def cleanup():
+            stop.set()
+            th.join()
+            for s in accepted:
+                s.close()
+            lsock.close()
+
+        self.addCleanup(cleanup)
+        return lsock.getsockname()[1], accepted
+
+    def server_answering(self, answer_bytes):
+        """A listening socket that answers each connection with answer_bytes
+        once something arrives, then closes."""
+        lsock = socket.socket()
+        lsock.bind((t.HOST, 0))
+        lsock.listen(8)
+        lsock.settimeout(0.1)
+        stop = threading.Event()
+
+        def run():
+            while not stop.is_set():
+                try:
+                    s, _ = lsock.accept()
+                except (socket.timeout, OSError):
+                    continue
+                with s:
+                    try:
+                        s.settimeout(t.IO_TIMEOUT)
+                        s.recv(65536)
+                        s.sendall(answer_bytes)
+                    except OSError:
+                        pass
+
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+
+        def cleanup():
+            stop.set()
+            th.join()
+            lsock.close()
+
+        self.addCleanup(cleanup)
+        return lsock.getsockname()[1]
 
 
 class CliSearchTest(CliTestCase):
@@ -108,13 +174,18 @@ class CliSearchTest(CliTestCase):
         p = run_cli(["--help"])
         self.assert_run(p, 0)
         out = p.stdout.decode()
-        for opt in ("--host", "--port", "--timeout", "--json", "--echo", "--help"):
+        for opt in ("-h, --host", "-p, --port", "-u, --uri", "-s, --socket", "-t, --timeout", "-j, --json",
+                    "--latency", "-i, --interval", "-n, --count", "-e, --echo", "--help", "-V, --version",
+                    "search KEY", "ping", "stats", "evkv://", "evkv+unix://", "unix://",
+                    "Exit status"):
             self.assertIn(opt, out)
+        for status in ("0  ", "1  ", "2  "):
+            self.assertIn("\n  " + status, out)
 
     def test_bad_usage(self):
         for args in (["--no-such-option", "search", "x"], self.hp + ["search", "a", "b"],
                      self.hp + ["search", "a", "b", "c", "d", "e"], ["--timeout", "zero", "search", "x"],
-                     ["-p"]):
+                     ["-p"], self.hp + ["morpheus"], self.hp + ["stats", "a", "b"]):
             with self.subTest(args=args):
                 p = run_cli(args)
                 self.assert_run(p, 2)
@@ -219,34 +290,11 @@ class CliErrorsTest(CliTestCase):
         p = run_cli(["-h", t.HOST, "-p", port, "search"], stdin=b"morpheus\n")
         self.assert_run(p, 2)
 
-    def silent_server(self):
-        """A listening socket that accepts and never answers."""
-        lsock = socket.socket()
-        lsock.bind((t.HOST, 0))
-        lsock.listen(8)
-        accepted = []
-        stop = threading.Event()
-
-        def run():
-            lsock.settimeout(0.1)
-            while not stop.is_set():
-                try:
-                    accepted.append(lsock.accept()[0])
-                except (socket.timeout, OSError):
-                    pass
-
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-
-        def cleanup():
-            stop.set()
-            th.join()
-            for s in accepted:
-                s.close()
-            lsock.close()
-
-        self.addCleanup(cleanup)
-        return lsock.getsockname()[1], accepted
+    def test_no_arguments_stdin_not_a_terminal_is_an_empty_batch(self):
+        # stdin is /dev/null: a batch of no keys, which needs no server.
+        p = run_cli(["-h", t.HOST, "-p", t.free_port()])
+        self.assert_run(p, 0, b"")
+        self.assertEqual(p.stderr, b"")
 
     def test_timeout_against_silent_server(self):
         port, accepted = self.silent_server()
@@ -260,40 +308,6 @@ class CliErrorsTest(CliTestCase):
                 self.assertGreaterEqual(elapsed, 0.9)
                 self.assertLess(elapsed, 5)
         self.assertTrue(accepted)
-
-    def server_answering(self, answer_bytes):
-        """A listening socket that answers each connection with answer_bytes
-        once something arrives, then closes."""
-        lsock = socket.socket()
-        lsock.bind((t.HOST, 0))
-        lsock.listen(8)
-        lsock.settimeout(0.1)
-        stop = threading.Event()
-
-        def run():
-            while not stop.is_set():
-                try:
-                    s, _ = lsock.accept()
-                except (socket.timeout, OSError):
-                    continue
-                with s:
-                    try:
-                        s.settimeout(t.IO_TIMEOUT)
-                        s.recv(65536)
-                        s.sendall(answer_bytes)
-                    except OSError:
-                        pass
-
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-
-        def cleanup():
-            stop.set()
-            th.join()
-            lsock.close()
-
-        self.addCleanup(cleanup)
-        return lsock.getsockname()[1]
 
     def test_protocol_errors_exit_2(self):
         for what, data in (("garbage", b"\x00\x03abc"),
@@ -309,6 +323,401 @@ class CliErrorsTest(CliTestCase):
         p = run_cli(["-h", t.HOST, "-p", port, "search", "morpheus"])
         self.assert_run(p, 2)
         self.assertIn(b"something broke", p.stderr)
+
+
+# The stats object's keys, in the order the server writes them (ops-spec).
+STATS_KEYS = {
+    None: ["version", "pid", "uptime_seconds", "threads", "connections", "requests", "hits", "misses", "errors",
+           "bytes", "table"],
+    "connections": ["current", "total", "refused"],
+    "requests": ["total", "search", "ping", "stats", "invalid_action", "binary", "bad_request", "bad_frame"],
+    "errors": ["invalid_action", "bad_request", "bad_frame", "timeout", "nomem"],
+    "bytes": ["in", "out"],
+    "table": ["keys", "memory_bytes", "source", "format", "load_seconds", "loaded_at", "reloads",
+              "reload_failures"],
+}
+
+# A stats answer with a fixed content, and how evkv-cli prints it.
+FIXED_STATS = {"version": "0.1.0", "pid": 123, "connections": {"current": 1, "total": 5}, "empty": {},
+               "list": [1, "two"], "table": {"source": "/data/k\u00e9ys \U0001f436.tsv", "format": None,
+                                             "load_seconds": 0.43, "reloads": 0}, "ok": True}
+FIXED_STATS_PRINTED = """{
+  "version": "0.1.0",
+  "pid": 123,
+  "connections": {
+    "current": 1,
+    "total": 5
+  },
+  "empty": {},
+  "list": [
+    1,
+    "two"
+  ],
+  "table": {
+    "source": "/data/k\u00e9ys \U0001f436.tsv",
+    "format": null,
+    "load_seconds": 0.43,
+    "reloads": 0
+  },
+  "ok": true
+}
+"""
+
+
+def parse_stats(text):
+    """The stats object in text, as a dict in the order received."""
+    return json.loads(text)
+
+
+class CliPingStatsTest(CliTestCase):
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.hp = ["-h", t.HOST, "-p", self.srv.port]
+
+    def stats(self):
+        p = run_cli(self.hp + ["--json", "stats"])
+        self.assert_run(p, 0)
+        return json.loads(p.stdout)["result"]
+
+    def test_ping(self):
+        p = run_cli(self.hp + ["ping"])
+        self.assert_run(p, 0, "pong\n")
+        self.assertEqual(p.stderr, b"")
+
+    def test_ping_json(self):
+        p = run_cli(self.hp + ["--json", "ping"])
+        self.assert_run(p, 0, '{"result": "pong"}\n')
+
+    def test_ping_and_stats_with_a_value_are_the_guide_form(self):
+        self.assert_run(run_cli(self.hp + ["ping", "x"]), 0, "First 10 bytes of request: pingx\n")
+        self.assert_run(run_cli(self.hp + ["stats", "0123456789"]), 0, "First 10 bytes of request: stats01234\n")
+        self.assert_run(run_cli([t.HOST, self.srv.port, "ping", "x"]), 0, "First 10 bytes of request: pingx\n")
+
+    def test_stats_pretty(self):
+        p = run_cli(self.hp + ["stats"])
+        self.assert_run(p, 0)
+        self.assertEqual(p.stderr, b"")
+        text = p.stdout.decode("utf-8")
+        stats = parse_stats(text)
+        # Indented by 2, keys in the order received: the same text Python
+        # writes for the same object with indent=2.
+        self.assertEqual(text, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+        self.assertEqual(list(stats), STATS_KEYS[None])
+        for key, keys in STATS_KEYS.items():
+            if key is not None:
+                self.assertEqual(list(stats[key]), keys, key)
+        self.assertEqual(stats["version"], "0.1.0")
+        self.assertEqual(stats["pid"], self.srv.proc.pid)
+        self.assertEqual(stats["table"]["keys"], 3)
+        self.assertEqual(stats["table"]["source"], "built-in")
+        self.assertEqual(stats["requests"]["stats"], 1)
+        self.assertEqual(stats["requests"]["ping"], 0)
+
+    def test_stats_json_is_the_answer_as_received(self):
+        run_cli(self.hp + ["search", "morpheus"])
+        run_cli(self.hp + ["search", "nope"])
+        run_cli(self.hp + ["ping"])
+        p = run_cli(self.hp + ["--json", "stats"])
+        self.assert_run(p, 0)
+        answer = json.loads(p.stdout)
+        self.assertEqual(list(answer), ["result"])
+        # Byte for byte what the server sent: its own JSON layout, one line.
+        self.assertEqual(p.stdout, t.json_encode(answer) + b"\n")
+        stats = answer["result"]
+        self.assertEqual((stats["hits"], stats["misses"]), (1, 1))
+        self.assertEqual((stats["requests"]["search"], stats["requests"]["ping"], stats["requests"]["stats"]),
+                         (2, 1, 1))
+
+    def test_stats_printed_exactly(self):
+        port = self.server_answering(t.result_answer(FIXED_STATS))
+        p = run_cli(["-h", t.HOST, "-p", port, "stats"])
+        self.assert_run(p, 0, FIXED_STATS_PRINTED)
+        p = run_cli(["-h", t.HOST, "-p", port, "--json", "stats"])
+        self.assert_run(p, 0, t.json_encode({"result": FIXED_STATS}) + b"\n")
+
+    def test_ping_and_stats_error_answers(self):
+        port = self.server_answering(t.result_answer("Error: invalid action 'ping'."))
+        p = run_cli(["-h", t.HOST, "-p", port, "ping"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr, b"evkv-cli: Error: invalid action 'ping'.\n")
+        port = self.server_answering(t.result_answer("pong"))
+        p = run_cli(["-h", t.HOST, "-p", port, "stats"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr, b'evkv-cli: unexpected answer to stats: {"result": "pong"}\n')
+        port = self.server_answering(t.result_answer("PONG"))
+        p = run_cli(["-h", t.HOST, "-p", port, "ping"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr, b'evkv-cli: unexpected answer to ping: {"result": "PONG"}\n')
+
+    def test_ping_server_down(self):
+        port = t.free_port()
+        for cmd in ("ping", "stats"):
+            p = run_cli(["-h", t.HOST, "-p", port, cmd])
+            self.assert_run(p, 2, b"")
+            self.assertEqual(p.stderr.decode(),
+                             f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\n")
+
+
+LATENCY_RE = re.compile(r"^min: (\d+\.\d\d), avg: (\d+\.\d\d), p50: (\d+\.\d\d), p99: (\d+\.\d\d), "
+                        r"max: (\d+\.\d\d) \((\d+) samples\)\n$")
+
+
+class CliLatencyTest(CliTestCase):
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.hp = ["-h", t.HOST, "-p", self.srv.port]
+
+    def assert_latency_line(self, stdout, samples):
+        m = LATENCY_RE.match(stdout.decode())
+        self.assertTrue(m, stdout)
+        lo, avg, p50, p99, hi = (float(x) for x in m.groups()[:5])
+        self.assertEqual(int(m.group(6)), samples)
+        self.assertLessEqual(lo, p50)
+        self.assertLessEqual(p50, p99)
+        self.assertLessEqual(p99, hi)
+        self.assertLessEqual(lo, avg)
+        self.assertLessEqual(avg, hi)
+        return lo, avg, p50, p99, hi
+
+    def test_latency_count(self):
+        p = run_cli(self.hp + ["ping", "--latency", "-n", "20"])
+        self.assert_run(p, 0)
+        self.assertEqual(p.stderr, b"")
+        self.assert_latency_line(p.stdout, 20)
+        # 20 pings, one after another on one connection.
+        p = run_cli(self.hp + ["--json", "stats"])
+        stats = json.loads(p.stdout)["result"]
+        self.assertEqual(stats["requests"]["ping"], 20)
+        self.assertEqual(stats["connections"]["total"], 2)
+
+    def test_latency_defaults_to_100_samples_when_not_a_terminal(self):
+        p = run_cli(self.hp + ["ping", "--latency", "--interval", "0"])
+        self.assert_run(p, 0)
+        self.assert_latency_line(p.stdout, 100)
+
+    def test_latency_interval(self):
+        t0 = time.monotonic()
+        p = run_cli(self.hp + ["ping", "--count", "6", "--latency", "-i", "0.2"])
+        elapsed = time.monotonic() - t0
+        self.assert_run(p, 0)
+        self.assert_latency_line(p.stdout, 6)
+        self.assertGreaterEqual(elapsed, 1.0)  # five pauses between six round trips
+        self.assertLess(elapsed, 10)
+
+    def test_latency_slow_server(self):
+        # A server that answers each ping 50 ms late: every sample is >= 50.
+        lsock = socket.socket()
+        lsock.bind((t.HOST, 0))
+        lsock.listen(1)
+        self.addCleanup(lsock.close)
+
+        def run():
+            s, _ = lsock.accept()
+            with s:
+                buf = b""
+                while True:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                    while len(buf) >= len(t.search_request("", action="ping")):
+                        buf = buf[len(t.search_request("", action="ping")):]
+                        time.sleep(0.05)
+                        s.sendall(t.result_answer("pong"))
+
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+        p = run_cli(["-h", t.HOST, "-p", lsock.getsockname()[1], "ping", "--latency", "-n", "5", "-i", "0"])
+        th.join(10)
+        self.assert_run(p, 0)
+        lo, avg, p50, p99, hi = self.assert_latency_line(p.stdout, 5)
+        self.assertGreaterEqual(lo, 50)
+        self.assertLess(hi, 5000)
+
+    def test_latency_wrong_answer(self):
+        port = self.server_answering(t.result_answer("Error: invalid action 'ping'."))
+        p = run_cli(["-h", t.HOST, "-p", port, "ping", "--latency", "-n", "3"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr, b'evkv-cli: unexpected answer to ping: '
+                         b'{"result": "Error: invalid action \'ping\'."}\n')
+
+    def test_latency_server_down(self):
+        p = run_cli(["-h", t.HOST, "-p", t.free_port(), "ping", "--latency", "-n", "3"])
+        self.assert_run(p, 2, b"")
+
+    def test_latency_bad_usage(self):
+        for args in (["--latency"], ["--latency", "search", "x"], ["stats", "--latency"], ["ping", "x", "--latency"],
+                     ["ping", "-n", "5"], ["ping", "-i", "1"], ["ping", "--latency", "-n", "0"],
+                     ["ping", "--latency", "-n", "x"], ["ping", "--latency", "-i", "-1"],
+                     ["ping", "--latency", "-i", "soon"]):
+            with self.subTest(args=args):
+                p = run_cli(self.hp + args)
+                self.assert_run(p, 2, b"")
+        p = run_cli(self.hp + ["--json", "stats"])
+        self.assertEqual(json.loads(p.stdout)["result"]["requests"]["ping"], 0)
+
+
+def ipv6_loopback():
+    """Whether ::1 can be listened on here."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+class CliServerAddressTest(CliTestCase):
+    """-u URIs, IPv6 hosts and -s Unix domain sockets."""
+
+    def test_uri_host_port(self):
+        srv = self.start_server()
+        for uri in (f"evkv://127.0.0.1:{srv.port}", f"evkv://localhost:{srv.port}", f"EVKV://127.0.0.1:{srv.port}/",
+                    f"Evkv://LOCALHOST:{srv.port}"):
+            with self.subTest(uri=uri):
+                self.assert_run(run_cli(["-u", uri, "search", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
+        self.assert_run(run_cli(["--uri", f"evkv://127.0.0.1:{srv.port}", "ping"]), 0, "pong\n")
+        self.assert_run(run_cli([f"--uri=evkv://127.0.0.1:{srv.port}", "search", "x"]), 1, "No match for 'x'.\n")
+        p = run_cli(["-u", f"evkv://127.0.0.1:{srv.port}"], stdin=b"ring\nnope\n")
+        self.assert_run(p, 1, t.TABLE["ring"] + "\nNo match for 'nope'.\n")
+
+    def test_uri_default_port(self):
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((t.HOST, 65432))
+            except OSError:
+                self.skipTest("port 65432 is in use here")
+        srv = self.start_server(argv=["--host", t.HOST, "--port", "65432"])
+        self.assertEqual(srv.port, 65432)
+        self.assert_run(run_cli(["-u", "evkv://127.0.0.1", "search", "ring"]), 0, t.TABLE["ring"] + "\n")
+        self.assert_run(run_cli(["-u", "evkv://127.0.0.1/", "ping"]), 0, "pong\n")
+
+    def test_uri_connection_refused_names_the_server(self):
+        port = t.free_port()
+        p = run_cli(["-u", f"evkv://127.0.0.1:{port}", "ping"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr.decode(), f"evkv-cli: cannot connect to 127.0.0.1 port {port}: Connection refused\n")
+
+    def test_bad_uris(self):
+        expected = "expected evkv://HOST[:PORT], evkv://[IPV6][:PORT], evkv+unix:///PATH or unix:///PATH"
+        port_range = "the port must be a number from 1 to 65535"
+        for uri, why in (
+                ("http://127.0.0.1:65432", expected),
+                ("127.0.0.1:65432", expected),
+                ("evkv:/127.0.0.1", expected),
+                ("", expected),
+                ("evkv://", "no host: write evkv://HOST[:PORT]"),
+                ("evkv://:65432", "no host: write evkv://HOST[:PORT]"),
+                ("evkv://127.0.0.1:", port_range),
+                ("evkv://127.0.0.1:0", port_range),
+                ("evkv://127.0.0.1:65536", port_range),
+                ("evkv://127.0.0.1:123456", port_range),
+                ("evkv://127.0.0.1:12a", port_range),
+                ("evkv://127.0.0.1:-1", port_range),
+                ("evkv://::1", "write an IPv6 address in brackets: evkv://[::1]:65432"),
+                ("evkv://::1:65432", "write an IPv6 address in brackets: evkv://[::1]:65432"),
+                ("evkv://[::1", "an IPv6 address needs its closing ']'"),
+                ("evkv://[]:65432", "no address between '[' and ']'"),
+                ("evkv://[::1]65432", "expected ':' and a port after ']'"),
+                ("evkv://[::1]:", port_range),
+                ("evkv://user@127.0.0.1:65432", "user information (USER@) is not supported"),
+                ("evkv://127.0.0.1:65432/db", "nothing may follow HOST:PORT but one '/'"),
+                ("evkv://127.0.0.1:65432?x=1", "nothing may follow HOST:PORT but one '/'"),
+                ("evkv://127.0.0.1#frag", "nothing may follow HOST:PORT but one '/'"),
+                ("unix://relative/path", "a Unix socket URI names no host: write evkv+unix:///PATH (three slashes) "
+                                         "for /PATH"),
+                ("evkv+unix://", "a Unix socket URI names no host: write evkv+unix:///PATH (three slashes) for /PATH"),
+                ("unix:relative", "the socket path must be absolute: evkv+unix:///PATH"),
+                ("evkv+unix:", "the socket path must be absolute: evkv+unix:///PATH"),
+                ("unix:///tmp/x?y", "a query or fragment ('?', '#') is not supported"),
+                ("unix:///tmp/a%zz", "a '%' must start an escape %XX of a byte other than 0"),
+                ("unix:///tmp/a%00", "a '%' must start an escape %XX of a byte other than 0"),
+                ("unix:///tmp/a%4", "a '%' must start an escape %XX of a byte other than 0"),
+                ("unix:///" + "x" * 200, "too long")):
+            with self.subTest(uri=uri):
+                p = run_cli(["-u", uri, "ping"])
+                self.assert_run(p, 2, b"")
+                self.assertEqual(p.stderr.decode(), f"evkv-cli: bad URI '{uri}': {why}\n")
+
+    def test_address_option_conflicts(self):
+        for args in (["-u", "evkv://127.0.0.1:1", "-h", "127.0.0.1", "ping"],
+                     ["-p", "1", "-u", "evkv://127.0.0.1:1", "ping"],
+                     ["-u", "evkv://127.0.0.1:1", "-s", "/tmp/x.sock", "ping"],
+                     ["-s", "/tmp/x.sock", "-h", "127.0.0.1", "ping"],
+                     ["-s", "/tmp/x.sock", "--port", "1", "ping"],
+                     ["-s", "/tmp/x.sock", "127.0.0.1", "1", "search", "x"],
+                     ["-u", "evkv://127.0.0.1:1", "127.0.0.1", "1", "search", "x"],
+                     ["-s", "", "ping"]):
+            with self.subTest(args=args):
+                p = run_cli(args)
+                self.assert_run(p, 2, b"")
+                self.assertIn(b"Try 'evkv-cli --help'.", p.stderr)
+
+    def test_ipv6(self):
+        if not ipv6_loopback():
+            self.skipTest("no IPv6 loopback here")
+        srv = self.start_server(argv=["--host", "::1", "--port", "0"])
+        port = srv.port
+        self.assert_run(run_cli(["-u", f"evkv://[::1]:{port}", "search", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
+        self.assert_run(run_cli(["-u", f"evkv://[0:0:0:0:0:0:0:1]:{port}/", "ping"]), 0, "pong\n")
+        self.assert_run(run_cli(["-h", "::1", "-p", port, "search", "ring"]), 0, t.TABLE["ring"] + "\n")
+        self.assert_run(run_cli(["::1", port, "search", "nope"]), 1, "No match for 'nope'.\n")
+        self.assert_run(run_cli(["-h", "::1", "-p", port, "ping", "--latency", "-n", "3"]), 0)
+        p = run_cli(["-h", "::1", "-p", port], stdin=b"morpheus\nring\n")
+        self.assert_run(p, 0, t.TABLE["morpheus"] + "\n" + t.TABLE["ring"] + "\n")
+        # Nothing listens on 127.0.0.1 at that port.
+        p = run_cli(["-u", f"evkv://127.0.0.1:{port}", "ping"])
+        self.assert_run(p, 2, b"")
+
+    def unix_server(self, name="evkv.sock"):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path = os.path.join(tmp.name, name)
+        srv = self.start_server(argv=["--unix", path])
+        self.assertEqual(srv.unix_path, path)
+        return path
+
+    def test_unix_socket(self):
+        path = self.unix_server()
+        self.assert_run(run_cli(["-s", path, "search", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
+        self.assert_run(run_cli(["--socket", path, "ping"]), 0, "pong\n")
+        self.assert_run(run_cli(["-s", path, "search", "nope"]), 1, "No match for 'nope'.\n")
+        self.assert_run(run_cli(["-s", path, "double", "12"]), 0, "First 10 bytes of request: double12\n")
+        p = run_cli(["-s", path], stdin=b"".join(k.encode() + b"\n" for k in t.TABLE) * 100)
+        self.assert_run(p, 0, "".join(v + "\n" for v in t.TABLE.values()) * 100)
+        p = run_cli(["-s", path, "ping", "--latency", "-n", "10", "-i", "0"])
+        self.assert_run(p, 0)
+        self.assertRegex(p.stdout.decode(), LATENCY_RE)
+        p = run_cli(["-s", path, "stats"])
+        self.assert_run(p, 0)
+        self.assertEqual(json.loads(p.stdout)["requests"]["ping"], 11)
+
+    def test_unix_uris(self):
+        path = self.unix_server("evkv sock")  # a space, written %20 in a URI
+        uri_path = path.replace(" ", "%20")
+        for uri in (f"evkv+unix://{uri_path}", f"unix://{uri_path}", f"unix:{uri_path}", f"UNIX://{uri_path}",
+                    f"evkv+unix:{uri_path}"):
+            with self.subTest(uri=uri):
+                self.assert_run(run_cli(["-u", uri, "search", "ring"]), 0, t.TABLE["ring"] + "\n")
+
+    def test_unix_socket_errors(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path = os.path.join(tmp.name, "none.sock")
+        p = run_cli(["-s", path, "ping"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr.decode(), f"evkv-cli: cannot connect to unix:{path}: No such file or directory\n")
+        p = run_cli(["-u", f"unix://{path}", "search", "x"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr.decode(), f"evkv-cli: cannot connect to unix:{path}: No such file or directory\n")
+        long_path = "/tmp/" + "x" * 120
+        p = run_cli(["-s", long_path, "ping"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr.decode(),
+                         f"evkv-cli: cannot connect to unix:{long_path}: the path must be 1 to 107 bytes\n")
 
 
 if __name__ == "__main__":
