@@ -1,6 +1,7 @@
 /*
  * cli.c: evkv-cli, the command-line client.
  *
+ *   evkv-cli [-h HOST] [-p PORT]                 an interactive prompt (cli_repl.c)
  *   evkv-cli [-h HOST] [-p PORT] search KEY      one lookup
  *   evkv-cli ping | stats | ping --latency       is the server there, its counters, round trips
  *   evkv-cli HOST PORT ACTION VALUE              the guide's app-client form
@@ -83,8 +84,16 @@ static void usage(FILE *out)
             "With no command and stdin not a terminal, each line of stdin is one key and each\n"
             "answer one line of stdout, in order (use --json when values may hold newlines).\n"
             "\n"
+            "Interactive mode (no command, stdin a terminal): a prompt with line editing and\n"
+            "history, kept in $HOME/.evkv_history or in $EVKV_HISTFILE (set it empty for none).\n"
+            "Its commands: search KEY (KEY is the rest of the line, spaces included), ping,\n"
+            "stats, help, quit or exit (Ctrl-D too). When the server has closed the connection,\n"
+            "the next command reconnects; when the server is down, the error is printed and the\n"
+            "prompt stays.\n"
+            "\n"
             "Exit status:\n"
-            "  0  found (in a batch: every key found), or answered; the end of ping --latency\n"
+            "  0  found (in a batch: every key found), or answered; the end of interactive mode\n"
+            "     or of ping --latency\n"
             "  1  no match (in a batch: at least one key had none)\n"
             "  2  usage error, bad URI, connection or protocol error (a message says which on\n"
             "     stderr)\n",
@@ -856,8 +865,8 @@ int main(int argc, char **argv)
         return run_command(&o, CLI_STATS);
     if ((nargs == 0 || (nargs == 1 && strcmp(args[0], "search") == 0)) && !isatty(STDIN_FILENO))
         return run_batch(&o);
-    if (nargs == 0)
-        return usage_error("give a key (search KEY), or keys on stdin");
+    if (nargs == 0) /* stdin is a terminal */
+        return cli_repl_run(&o);
     if (nargs == 1)
         return usage_error(strcmp(args[0], "search") == 0 ? "give a key (search KEY), or keys on stdin"
                                                           : "expected search KEY, ping, stats or ACTION VALUE");

@@ -1,6 +1,8 @@
 /*
- * cli.h: what evkv-cli's files share: the options naming the server, and
- * how a request is made and its answer printed.
+ * cli.h: what evkv-cli's files share. cli.c reads the command line and
+ * runs the one-shot commands, the batch from stdin and the latency probe;
+ * cli_repl.c is the interactive prompt. Both talk to the server named by
+ * one cli_options and print answers the same way.
  */
 #ifndef EVKV_CLI_H
 #define EVKV_CLI_H
@@ -47,5 +49,9 @@ void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len);
  * on stdout, or what is wrong with it on stderr. Returns the exit status
  * that answer deserves. */
 int cli_print_answer(const cli_options *o, cli_kind kind, const proto_message *msg, const char *key, size_t key_len);
+
+/* Runs the interactive prompt until quit, exit or end of input. stdin is
+ * a terminal. Returns the exit status (0). */
+int cli_repl_run(const cli_options *o);
 
 #endif

@@ -1,0 +1,297 @@
+/*
+ * cli_repl.c: evkv-cli's interactive mode, a prompt in the manner of
+ * redis-cli's. Line editing and history come from libedit, through its
+ * native interface (histedit.h), which frees everything it made. One
+ * connection is kept open from command to command; one the server closed
+ * in the meantime is reopened, and when the server is down the error is
+ * printed and the prompt stays.
+ *
+ * The history file holds one command a line, oldest first (not libedit's
+ * own vis(3)-encoded format, so that it reads as typed), and is rewritten
+ * after every command, so that a session ended by a signal loses nothing.
+ */
+#include <fcntl.h>
+#include <histedit.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define REPL_HISTORY_SIZE 1000            /* commands kept */
+#define REPL_HISTORY_NAME ".evkv_history" /* in $HOME */
+
+typedef struct repl {
+    const cli_options *o;
+    evkv_client c;
+    int connected; /* c holds an open connection */
+    char prompt[sizeof(((cli_options *)0)->where) + 8];
+    char *histfile; /* where history is kept (owned), or NULL */
+    History *hist;
+    EditLine *el;
+} repl;
+
+static const char repl_help[] = "Commands:\n"
+                                "  search KEY   look KEY up (KEY is the rest of the line, spaces included)\n"
+                                "  ping         check that the server answers: pong\n"
+                                "  stats        the server's counters\n"
+                                "  help         this help\n"
+                                "  quit, exit   leave (Ctrl-D too)\n";
+
+static char *repl_prompt(EditLine *el)
+{
+    repl *r;
+    el_get(el, EL_CLIENTDATA, &r);
+    return r->prompt;
+}
+
+/* The history file's path: $EVKV_HISTFILE if set (empty: none), else
+ * $HOME/.evkv_history (no $HOME: none). New string, or NULL. */
+static char *repl_histfile_path(void)
+{
+    const char *env = getenv("EVKV_HISTFILE"), *home = getenv("HOME");
+    char *path;
+
+    if (env)
+        return env[0] ? strdup(env) : NULL;
+    if (home == NULL || home[0] == '\0')
+        return NULL;
+    path = malloc(strlen(home) + sizeof(REPL_HISTORY_NAME) + 1);
+    if (path)
+        sprintf(path, "%s/%s", home, REPL_HISTORY_NAME);
+    return path;
+}
+
+/* Reads the history file, if there is one. */
+static void repl_history_load(repl *r)
+{
+    HistEvent ev;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    FILE *f = r->histfile ? fopen(r->histfile, "r") : NULL;
+
+    if (f == NULL)
+        return;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len > 0)
+            history(r->hist, &ev, H_ENTER, line);
+    }
+    free(line);
+    fclose(f);
+}
+
+/* Writes the history file, oldest command first. A file that cannot be
+ * written (no such directory, no permission) is skipped without a word:
+ * history is a convenience. */
+static void repl_history_save(const repl *r)
+{
+    HistEvent ev;
+    int fd;
+    FILE *f;
+
+    if (r->histfile == NULL)
+        return;
+    /* 0600: commands name keys, which may be nobody else's business. */
+    fd = open(r->histfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        return;
+    }
+    /* H_LAST is the oldest entry; H_PREV walks towards the newest. */
+    for (int rc = history(r->hist, &ev, H_LAST); rc != -1; rc = history(r->hist, &ev, H_PREV))
+        fprintf(f, "%s\n", ev.str);
+    fclose(f);
+}
+
+static void repl_disconnect(repl *r)
+{
+    if (r->connected)
+        evkv_client_close(&r->c);
+    r->connected = 0;
+}
+
+static int repl_connect(repl *r)
+{
+    if (cli_connect(&r->c, r->o) != 0)
+        return -1;
+    r->connected = 1;
+    return 0;
+}
+
+/* Whether the idle connection has become useless: the server closed it
+ * (an idle timeout, a restart) or sent something nobody asked for. */
+static int repl_connection_stale(const repl *r)
+{
+    struct pollfd p = {.fd = r->c.fd, .events = POLLIN};
+    return poll(&p, 1, 0) != 0;
+}
+
+/* Sends req and waits for its answer, on the open connection or a new one.
+ * A connection the server has closed or reset is replaced once, so that a
+ * restart or an idle timeout between two commands goes unnoticed. Returns
+ * 0 with *msg (borrowed from r->c until the next exchange), or -1 once the
+ * error is printed. */
+static int repl_exchange(repl *r, const proto_buf *req, proto_message *msg)
+{
+    if (r->connected && repl_connection_stale(r))
+        repl_disconnect(r);
+    for (;;) {
+        int fresh = !r->connected;
+        if (fresh && repl_connect(r) != 0)
+            return -1;
+        if (evkv_client_send(&r->c, req->data, req->len) == 0 && evkv_client_recv(&r->c, msg) == 0)
+            return 0;
+        if (fresh || !r->c.gone) {
+            /* After a timeout or a bad answer the connection is out of
+             * step: the next command opens a new one. */
+            fflush(stdout);
+            fprintf(stderr, "evkv-cli: %s\n", r->c.err);
+            repl_disconnect(r);
+            return -1;
+        }
+        repl_disconnect(r);
+    }
+}
+
+static void repl_request(repl *r, cli_kind kind, const char *key, size_t key_len)
+{
+    proto_buf req = {0};
+    proto_message msg;
+
+    cli_encode(&req, kind, key, key_len);
+    if (req.failed)
+        fprintf(stderr, "evkv-cli: out of memory\n");
+    else if (repl_exchange(r, &req, &msg) == 0)
+        cli_print_answer(r->o, kind, &msg, key, key_len);
+    proto_buf_free(&req);
+    fflush(stdout);
+}
+
+/* Whether word[0..len) is the command name, in any case. */
+static int is_command(const char *word, size_t len, const char *name)
+{
+    return len == strlen(name) && strncasecmp(word, name, len) == 0;
+}
+
+/* Prints "evkv-cli: " and the message on stderr, after what is on stdout. */
+__attribute__((format(printf, 1, 2))) static void repl_error(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("evkv-cli: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Runs one line (no newline). Returns 1 when it asks to leave. */
+static int repl_run_line(repl *r, const char *line)
+{
+    const char *word = line + strspn(line, " \t");
+    size_t word_len = strcspn(word, " \t");
+    const char *rest = word + word_len + strspn(word + word_len, " \t");
+
+    if (word_len == 0)
+        return 0;
+    if (is_command(word, word_len, "search")) {
+        if (*rest == '\0')
+            repl_error("search needs a KEY: search KEY");
+        else if (!proto_utf8_valid(rest, strlen(rest)))
+            repl_error("the key must be valid UTF-8");
+        else
+            repl_request(r, CLI_SEARCH, rest, strlen(rest));
+        return 0;
+    }
+    int is_ping = is_command(word, word_len, "ping"), is_stats = is_command(word, word_len, "stats");
+    int is_help = is_command(word, word_len, "help");
+    int is_quit = is_command(word, word_len, "quit") || is_command(word, word_len, "exit");
+    if (!is_ping && !is_stats && !is_help && !is_quit) {
+        repl_error("unknown command '%.*s': type help for the commands", (int)word_len, word);
+        return 0;
+    }
+    if (*rest != '\0') {
+        repl_error("%.*s takes no argument", (int)word_len, word);
+        return 0;
+    }
+    if (is_quit)
+        return 1;
+    if (is_help)
+        fputs(repl_help, stdout);
+    else
+        repl_request(r, is_ping ? CLI_PING : CLI_STATS, NULL, 0);
+    return 0;
+}
+
+int cli_repl_run(const cli_options *o)
+{
+    repl r = {.o = o};
+    HistEvent ev;
+    const char *line;
+    int len;
+
+    /* libedit reads multibyte characters by the locale's rules: without
+     * this, a key such as U+1F436 could not be typed. */
+    setlocale(LC_CTYPE, "");
+    snprintf(r.prompt, sizeof(r.prompt), "evkv %s> ", o->where);
+    r.histfile = repl_histfile_path();
+    r.hist = history_init();
+    r.el = el_init("evkv-cli", stdin, stdout, stderr);
+    if (r.hist == NULL || r.el == NULL) {
+        fprintf(stderr, "evkv-cli: cannot set up line editing\n");
+        goto done;
+    }
+    history(r.hist, &ev, H_SETSIZE, REPL_HISTORY_SIZE);
+    history(r.hist, &ev, H_SETUNIQUE, 1);
+    repl_history_load(&r);
+    el_set(r.el, EL_CLIENTDATA, &r);
+    el_set(r.el, EL_PROMPT, repl_prompt);
+    el_set(r.el, EL_EDITOR, "emacs");
+    el_set(r.el, EL_HIST, history, r.hist);
+    /* libedit restores the terminal before a signal (Ctrl-C) ends the
+     * program at the prompt. */
+    el_set(r.el, EL_SIGNAL, 1);
+    el_source(r.el, NULL); /* ~/.editrc, as other libedit programs read it */
+
+    /* Connect now, so that a server that is down is reported at once;
+     * the first command tries again. */
+    repl_connect(&r);
+    while ((line = el_gets(r.el, &len)) != NULL && len > 0) {
+        char *copy = strdup(line);
+        if (copy == NULL) {
+            fprintf(stderr, "evkv-cli: out of memory\n");
+            break;
+        }
+        copy[strcspn(copy, "\n")] = '\0';
+        if (copy[strspn(copy, " \t")] != '\0') {
+            history(r.hist, &ev, H_ENTER, copy);
+            repl_history_save(&r);
+        }
+        int quit = repl_run_line(&r, copy);
+        free(copy);
+        if (quit)
+            goto done;
+    }
+    /* End of input (Ctrl-D): end the prompt's line. */
+    putchar('\n');
+done:
+    fflush(stdout);
+    repl_disconnect(&r);
+    if (r.el)
+        el_end(r.el);
+    if (r.hist)
+        history_end(r.hist);
+    free(r.histfile);
+    return EXIT_FOUND;
+}
