@@ -176,8 +176,8 @@ class CliSearchTest(CliTestCase):
         out = p.stdout.decode()
         for opt in ("-h, --host", "-p, --port", "-u, --uri", "-s, --socket", "-t, --timeout", "-j, --json",
                     "--latency", "-i, --interval", "-n, --count", "-e, --echo", "--help", "-V, --version",
-                    "search KEY", "ping", "stats", "evkv://", "evkv+unix://", "unix://",
-                    "Exit status"):
+                    "search KEY", "ping", "stats", "evkv://", "evkv+unix://", "unix://", "EVKV_HISTFILE",
+                    ".evkv_history", "Interactive mode", "quit", "Exit status"):
             self.assertIn(opt, out)
         for status in ("0  ", "1  ", "2  "):
             self.assertIn("\n  " + status, out)

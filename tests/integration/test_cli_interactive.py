@@ -1,0 +1,542 @@
+"""integration.cli_interactive: evkv-cli's interactive mode, and ping
+--latency on a terminal, driven through a pseudo-terminal.
+
+evkv-cli runs with the pty's slave as stdin, stdout (and usually stderr)
+and as its controlling terminal, in a session of its own, as it would in
+a terminal emulator; TERM=dumb keeps libedit's output plain. The test
+waits for each prompt before typing, so what comes back is libedit's
+echo of the line, then the answer, then the next prompt: each is checked
+byte for byte (the terminal writes "\\n" as "\\r\\n").
+
+EVKV_CLI_WRAPPER runs evkv-cli under another program, such as valgrind
+("valgrind -q --leak-check=full --error-exitcode=99 --log-file=...").
+"""
+
+import errno
+import fcntl
+import json
+import os
+import re
+import select
+import shlex
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+import unittest
+
+import evkv_test as t
+
+WRAPPER = shlex.split(os.environ.get("EVKV_CLI_WRAPPER", ""))
+# A slow wrapper (valgrind) needs more time for each step.
+STEP_TIMEOUT = 60.0 if WRAPPER else 10.0
+
+HELP = ("Commands:\n"
+        "  search KEY   look KEY up (KEY is the rest of the line, spaces included)\n"
+        "  ping         check that the server answers: pong\n"
+        "  stats        the server's counters\n"
+        "  help         this help\n"
+        "  quit, exit   leave (Ctrl-D too)\n")
+
+
+def crlf(text):
+    """text as the terminal shows it: UTF-8, each newline as CR LF."""
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
+def _make_controlling_tty():
+    # In the child, after setsid(): stdin (the pty slave) becomes the
+    # controlling terminal, so that Ctrl-C raises SIGINT as in a terminal.
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Pty:
+    """evkv-cli on a pseudo-terminal."""
+
+    def __init__(self, args, env=None, stderr=None):
+        self.master, slave = os.openpty()
+        # A wide terminal: no line of these tests wraps.
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+        full_env.update({"TERM": "dumb", "LC_ALL": "C.UTF-8"})
+        full_env.pop("EVKV_HISTFILE", None)
+        full_env.update(env or {})
+        for k in [k for k, v in full_env.items() if v is None]:
+            del full_env[k]
+        self.proc = subprocess.Popen(WRAPPER + [t.CLI] + [str(a) for a in args], stdin=slave, stdout=slave,
+                                     stderr=slave if stderr is None else stderr, env=full_env,
+                                     start_new_session=True, preexec_fn=_make_controlling_tty, close_fds=True)
+        os.close(slave)
+        self.buf = b""
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+    def _read_some(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([self.master], [], [], left)
+        if not r:
+            return False
+        try:
+            data = os.read(self.master, 65536)
+        except OSError as e:  # EIO: the slave side is closed
+            if e.errno != errno.EIO:
+                raise
+            data = b""
+        if not data:
+            raise EOFError(f"evkv-cli closed the terminal; output so far: {self.buf!r}")
+        self.buf += data
+        return True
+
+    def read_until(self, marker, timeout=STEP_TIMEOUT):
+        """Reads until marker (bytes) has come; returns everything up to and
+        including it, and keeps what follows."""
+        deadline = time.monotonic() + timeout
+        while marker not in self.buf:
+            if not self._read_some(deadline):
+                raise AssertionError(f"no {marker!r} within {timeout} s; output: {self.buf!r}")
+        i = self.buf.index(marker) + len(marker)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def read_to_eof(self, timeout=STEP_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        try:
+            while self._read_some(deadline):
+                pass
+            raise AssertionError(f"evkv-cli still running {timeout} s later; output: {self.buf!r}")
+        except EOFError:
+            pass
+        out, self.buf = self.buf, b""
+        return out
+
+    def send(self, data):
+        os.write(self.master, data)
+
+    def wait_editing(self, timeout=STEP_TIMEOUT):
+        """Waits until libedit has the terminal in its editing mode (no echo
+        by the terminal). libedit writes the prompt first and switches
+        after: a line typed in between would be echoed twice, by the
+        terminal and by libedit."""
+        deadline = time.monotonic() + timeout
+        while termios.tcgetattr(self.master)[3] & termios.ECHO:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the terminal is still echoing {timeout} s after the prompt")
+            time.sleep(0.005)
+
+    def type(self, data):
+        """Types data at the prompt."""
+        self.wait_editing()
+        self.send(data)
+
+    def wait(self, timeout=STEP_TIMEOUT):
+        return self.proc.wait(timeout)
+
+
+class InteractiveTestCase(t.ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(t.CLI, os.X_OK):
+            raise AssertionError(f"evkv-cli not found at {t.CLI} (set EVKV_CLI)")
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = tmp.name
+        # A HOME of our own: no ~/.editrc, no real ~/.evkv_history touched.
+        self.home = os.path.join(self.tmp, "home")
+        os.mkdir(self.home)
+
+    def spawn(self, args, env=None, stderr=None, prompt=None, first=b""):
+        """Starts evkv-cli and reads up to its first prompt, which must come
+        right after first (bytes)."""
+        full_env = {"HOME": self.home}
+        full_env.update(env or {})
+        pty = Pty(args, full_env, stderr)
+        self.addCleanup(pty.close)
+        pty.prompt = prompt.encode() if prompt else None
+        if pty.prompt:
+            self.assertEqual(pty.read_until(pty.prompt), first + pty.prompt)
+        return pty
+
+    def spawn_for(self, srv, env=None, extra_args=(), **kw):
+        return self.spawn(["-h", t.HOST, "-p", srv.port] + list(extra_args), env,
+                          prompt=f"evkv {t.HOST}:{srv.port}> ", **kw)
+
+    def command(self, pty, line):
+        """Types line and Enter; returns what came back before the next prompt,
+        after the echo of the line."""
+        pty.type(line.encode("utf-8") + b"\r")
+        out = pty.read_until(pty.prompt)
+        echo = line.encode("utf-8") + b"\r\n"
+        self.assertTrue(out.startswith(echo), out)
+        return out[len(echo):-len(pty.prompt)]
+
+    def assert_command(self, pty, line, output):
+        self.assertEqual(self.command(pty, line), crlf(output), line)
+
+    def assert_quit(self, pty, how="quit"):
+        if how == "eof":
+            pty.type(b"\x04")
+            out = pty.read_to_eof()
+            self.assertEqual(out, b"^D\r\n")  # libedit's echo, then evkv-cli ends the line
+        else:
+            pty.type(how.encode() + b"\r")
+            out = pty.read_to_eof()
+            self.assertEqual(out, how.encode() + b"\r\n")
+        self.assertEqual(pty.wait(), 0)
+
+
+class InteractiveTest(InteractiveTestCase):
+
+    def test_session(self):
+        srv = self.start_server()
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        self.assert_command(pty, "search nope", "No match for 'nope'.\n")
+        self.assert_command(pty, "search two words ", "No match for 'two words '.\n")
+        self.assert_command(pty, "search \U0001f436", t.TABLE["\U0001f436"] + "\n")
+        self.assert_command(pty, "  SEARCH   ring", t.TABLE["ring"] + "\n")
+        self.assert_command(pty, "search a\"b\\c", "No match for 'a\"b\\c'.\n")
+        self.assert_command(pty, "ping", "pong\n")
+        self.assert_command(pty, "", "")
+        self.assert_command(pty, "   ", "")
+        self.assert_command(pty, "frobnicate the key", "evkv-cli: unknown command 'frobnicate': type help for the "
+                                                       "commands\n")
+        self.assert_command(pty, "search", "evkv-cli: search needs a KEY: search KEY\n")
+        self.assert_command(pty, "search   ", "evkv-cli: search needs a KEY: search KEY\n")
+        self.assert_command(pty, "ping now", "evkv-cli: ping takes no argument\n")
+        self.assert_command(pty, "help", HELP)
+        out = self.command(pty, "stats").decode("utf-8")
+        self.assertTrue(out.endswith("\r\n"), out)
+        text = out.replace("\r\n", "\n")
+        stats = json.loads(text)
+        self.assertEqual(text, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+        self.assertEqual(stats["version"], "0.1.0")
+        self.assertEqual(list(stats)[:4], ["version", "pid", "uptime_seconds", "threads"])
+        self.assertEqual(stats["requests"]["search"], 6)
+        self.assertEqual(stats["requests"]["ping"], 1)
+        self.assertEqual((stats["hits"], stats["misses"]), (3, 3))
+        # The whole session is one connection.
+        self.assertEqual(stats["connections"]["total"], 1)
+        self.assert_quit(pty, "quit")
+
+    def test_exit_and_eof(self):
+        srv = self.start_server()
+        for how in ("exit", "QUIT", "eof"):
+            with self.subTest(how=how):
+                pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+                self.assert_command(pty, "ping", "pong\n")
+                self.assert_quit(pty, how)
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "quit now", "evkv-cli: quit takes no argument\n")
+        self.assert_quit(pty, "eof")
+
+    def test_ctrl_c_ends_the_session(self):
+        srv = self.start_server()
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        pty.type(b"search half typed\x03")
+        self.assertEqual(pty.wait(), -signal.SIGINT)
+
+    def test_json(self):
+        srv = self.start_server()
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""}, ["--json"])
+        self.assert_command(pty, "search morpheus", t.json_encode({"result": t.TABLE["morpheus"]}).decode() + "\n")
+        self.assert_command(pty, "search nope", '{"result": "No match for \'nope\'."}\n')
+        self.assert_command(pty, "ping", '{"result": "pong"}\n')
+        out = self.command(pty, "stats")
+        self.assertTrue(out.startswith(b'{"result": {"version": "0.1.0", '), out)
+        self.assertTrue(out.endswith(b"}}\r\n"), out)
+        self.assertNotIn(b"\r\n", out[:-2])
+        self.assert_quit(pty, "eof")
+
+    def test_errors_go_to_stderr(self):
+        srv = self.start_server()
+        with tempfile.TemporaryFile() as err:
+            pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""}, stderr=err)
+            self.assert_command(pty, "bogus", "")
+            self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+            self.assert_quit(pty)
+            err.seek(0)
+            self.assertEqual(err.read(), b"evkv-cli: unknown command 'bogus': type help for the commands\n")
+
+    def test_ipv6_prompt(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback here")
+        srv = self.start_server(argv=["--host", "::1", "--port", "0"])
+        for args in (["-h", "::1", "-p", srv.port], ["-u", f"evkv://[::1]:{srv.port}"]):
+            with self.subTest(args=args):
+                pty = self.spawn(args, {"EVKV_HISTFILE": ""}, prompt=f"evkv [::1]:{srv.port}> ")
+                self.assert_command(pty, "search ring", t.TABLE["ring"] + "\n")
+                self.assert_quit(pty)
+
+    def test_unix_socket_prompt(self):
+        path = os.path.join(self.tmp, "evkv.sock")
+        srv = self.start_server(argv=["--unix", path])
+        self.assertEqual(srv.unix_path, path)
+        pty = self.spawn(["-s", path], {"EVKV_HISTFILE": ""}, prompt=f"evkv unix:{path}> ")
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        self.assert_command(pty, "ping", "pong\n")
+        self.assert_quit(pty)
+
+
+class InteractiveHistoryTest(InteractiveTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.srv = self.start_server()
+
+    def test_history_file(self):
+        hist = os.path.join(self.tmp, "hist")
+        pty = self.spawn_for(self.srv, {"EVKV_HISTFILE": hist})
+        for line in ("search morpheus", "ping", "ping", "   ", "bogus", "search two words"):
+            self.command(pty, line)
+        self.assert_quit(pty)
+        # One command a line, as typed; a repeat of the last one is not kept
+        # twice, blank lines not at all; quit is a command too.
+        with open(hist, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "search morpheus\nping\nbogus\nsearch two words\nquit\n")
+        self.assertEqual(stat.S_IMODE(os.stat(hist).st_mode), 0o600)
+
+        # The next session starts with it: Ctrl-P twice brings back
+        # "search two words".
+        pty = self.spawn_for(self.srv, {"EVKV_HISTFILE": hist})
+        pty.type(b"\x10\x10\r")
+        out = pty.read_until(b"\r\nNo match for 'two words'.\r\n" + pty.prompt)
+        self.assertTrue(out.endswith(b"search two words\r\nNo match for 'two words'.\r\n" + pty.prompt), out)
+        self.assert_command(pty, "search \U0001f436", t.TABLE["\U0001f436"] + "\n")
+        # Written after each command, not only at the end.
+        with open(hist, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "search morpheus\nping\nbogus\nsearch two words\nquit\nsearch two words\n"
+                                       "search \U0001f436\n")
+        self.assert_quit(pty, "eof")
+
+    def test_history_in_home(self):
+        pty = self.spawn_for(self.srv)
+        self.assert_command(pty, "ping", "pong\n")
+        self.assert_quit(pty, "eof")
+        with open(os.path.join(self.home, ".evkv_history"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), "ping\n")
+
+    def test_no_history_file(self):
+        # EVKV_HISTFILE empty: none, even with a HOME.
+        pty = self.spawn_for(self.srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "ping", "pong\n")
+        self.assert_quit(pty)
+        self.assertEqual(os.listdir(self.home), [])
+
+    def test_history_file_not_writable_is_skipped_silently(self):
+        for env in ({"HOME": None}, {"HOME": ""}, {"HOME": os.path.join(self.tmp, "no", "such", "dir")},
+                    {"EVKV_HISTFILE": os.path.join(self.tmp, "no-dir", "hist")}):
+            with self.subTest(env=env):
+                pty = self.spawn_for(self.srv, env)
+                self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+                self.assert_quit(pty)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["home"])
+        self.assertEqual(os.listdir(self.home), [])
+
+
+class InteractiveReconnectTest(InteractiveTestCase):
+
+    def test_server_restarted(self):
+        srv = self.start_server()
+        port = srv.port
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        self.assertEqual(srv.stop(), 0)
+        # The same port, a new server: the old connection is gone, and the
+        # next command goes out on a new one without a word.
+        srv2 = self.start_server(argv=["--host", t.HOST, "--port", str(port)])
+        self.assert_command(pty, "search ring", t.TABLE["ring"] + "\n")
+        self.assert_command(pty, "ping", "pong\n")
+        # Down: the error, and the prompt again.
+        self.assertEqual(srv2.stop(), 0)
+        refused = f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\n"
+        self.assert_command(pty, "ping", refused)
+        self.assert_command(pty, "search morpheus", refused)
+        self.start_server(argv=["--host", t.HOST, "--port", str(port)])
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        self.assert_quit(pty)
+
+    def test_idle_timeout(self):
+        srv = self.start_server("--idle-timeout", "1")
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        time.sleep(1.8)  # the server closes the idle connection
+        self.assert_command(pty, "search ring", t.TABLE["ring"] + "\n")
+        self.assert_quit(pty)
+
+    def test_server_down_at_start(self):
+        port = t.free_port()
+        refused = f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\n"
+        pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ",
+                         first=crlf(refused))
+        self.assert_command(pty, "ping", refused)
+        self.assert_command(pty, "help", HELP)
+        self.start_server(argv=["--host", t.HOST, "--port", str(port)])
+        self.assert_command(pty, "ping", "pong\n")
+        self.assert_quit(pty)
+
+    def closing_server(self):
+        """A server that answers the first request of each connection and
+        closes the connection when the second one comes, without answering.
+        Returns the port and the list of connections accepted."""
+        lsock = socket.socket()
+        lsock.bind((t.HOST, 0))
+        lsock.listen(8)
+        lsock.settimeout(0.1)
+        stop = threading.Event()
+        accepted = []
+        request = t.search_request("morpheus")
+
+        def serve(s):
+            with s:
+                s.settimeout(t.IO_TIMEOUT)
+                try:
+                    for n in (1, 2):
+                        buf = b""
+                        while len(buf) < len(request):
+                            data = s.recv(65536)
+                            if not data:
+                                return
+                            buf += data
+                        if n == 1:
+                            s.sendall(t.search_answer("morpheus"))
+                except OSError:
+                    pass
+
+        def run():
+            while not stop.is_set():
+                try:
+                    s, _ = lsock.accept()
+                except (socket.timeout, OSError):
+                    continue
+                accepted.append(s)
+                threading.Thread(target=serve, args=(s,), daemon=True).start()
+
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+
+        def cleanup():
+            stop.set()
+            th.join()
+            lsock.close()
+
+        self.addCleanup(cleanup)
+        return lsock.getsockname()[1], accepted
+
+    def test_closed_while_asking_is_retried_once(self):
+        port, accepted = self.closing_server()
+        pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ")
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        # The second request closes the first connection: asked again on a
+        # second one, where it is the first request and is answered.
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        self.assertEqual(len(accepted), 2)
+        # Third: the second connection closes; the retry on a third works.
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        self.assertEqual(len(accepted), 3)
+        self.assert_quit(pty)
+
+    def test_closed_at_once_is_not_retried_forever(self):
+        # A server that closes every connection as soon as a request comes.
+        lsock = socket.socket()
+        lsock.bind((t.HOST, 0))
+        lsock.listen(8)
+        self.addCleanup(lsock.close)
+        accepted = []
+
+        def run():
+            lsock.settimeout(0.1)
+            while True:
+                try:
+                    s, _ = lsock.accept()
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                accepted.append(s)
+                s.settimeout(t.IO_TIMEOUT)
+                try:
+                    s.recv(65536)
+                except OSError:
+                    pass
+                s.close()
+
+        threading.Thread(target=run, daemon=True).start()
+        port = lsock.getsockname()[1]
+        pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ")
+        # The connection made at the start is closed: asked again once, on
+        # a new connection, which is closed too: the error.
+        self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n")
+        self.assertEqual(len(accepted), 2)
+        # A new connection that fails is not tried again.
+        self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n")
+        self.assertEqual(len(accepted), 3)
+        self.assert_quit(pty)
+
+    def test_timeout_keeps_the_prompt(self):
+        lsock = socket.socket()
+        lsock.bind((t.HOST, 0))
+        lsock.listen(8)
+        self.addCleanup(lsock.close)
+        port = lsock.getsockname()[1]
+        pty = self.spawn(["-t", "0.5", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{port}> ")
+        self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 500 ms waiting for an answer\n")
+        self.assert_command(pty, "help", HELP)
+        self.assert_quit(pty)
+
+
+class LatencyOnTerminalTest(InteractiveTestCase):
+
+    def test_refreshing_line_until_sigint(self):
+        srv = self.start_server()
+        pty = self.spawn(["-h", t.HOST, "-p", srv.port, "ping", "--latency"])
+        # The line is redrawn in place ("\r", erase the line), at most every
+        # 0.1 s; wait for a few redraws, then Ctrl-C.
+        for _ in range(3):
+            pty.read_until(b" samples)")
+        pty.send(b"\x03")
+        out = pty.read_to_eof()
+        self.assertEqual(pty.wait(), 0)
+        redraw = rb"\r\x1b\[2Kmin: \d+\.\d\d, max: \d+\.\d\d, avg: \d+\.\d\d \(\d+ samples\)"
+        final = (rb"\r\x1b\[2Kmin: \d+\.\d\d, avg: \d+\.\d\d, p50: \d+\.\d\d, p99: \d+\.\d\d, max: \d+\.\d\d "
+                 rb"\((\d+) samples\)\r\n")
+        # The terminal echoes ^C where it comes: a round trip under way
+        # when it does completes, and may redraw once more.
+        m = re.fullmatch(rb"(?:" + redraw + rb"|\^C)*" + final, out)
+        self.assertTrue(m, out)
+        self.assertGreater(int(m.group(1)), 3)
+
+    def test_count_on_terminal(self):
+        srv = self.start_server()
+        pty = self.spawn(["-h", t.HOST, "-p", srv.port, "ping", "--latency", "-n", "5", "-i", "0.15"])
+        out = pty.read_to_eof()
+        self.assertEqual(pty.wait(), 0)
+        lines = out.split(b"\r\x1b[2K")
+        self.assertEqual(lines[0], b"")
+        # One redraw per sample (0.15 s apart), then the final line.
+        self.assertEqual(len(lines), 7, out)
+        for i, line in enumerate(lines[1:6], 1):
+            self.assertRegex(line, rb"^min: \d+\.\d\d, max: \d+\.\d\d, avg: \d+\.\d\d \(%d samples\)$" % i)
+        self.assertRegex(lines[6], rb"^min: \d+\.\d\d, avg: \d+\.\d\d, p50: \d+\.\d\d, p99: \d+\.\d\d, "
+                                   rb"max: \d+\.\d\d \(5 samples\)\r\n$")
+
+
+if __name__ == "__main__":
+    t.main()
