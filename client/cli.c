@@ -698,8 +698,8 @@ static int run_latency(const cli_options *o, long count, double interval_ms)
             last_draw = t1;
         }
         if (interval_ms > 0 && (count == 0 || n < (size_t)count)) {
-            struct timespec ts = {.tv_sec = (time_t)(interval_ms / 1000),
-                                  .tv_nsec = (long)((interval_ms - (double)(time_t)(interval_ms / 1000) * 1000) * 1e6)};
+            long long ns = (long long)(interval_ms * 1e6);
+            struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
             nanosleep(&ts, NULL); /* cut short by SIGINT */
         }
     }
