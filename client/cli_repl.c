@@ -43,6 +43,39 @@ static const char repl_help[] = "Commands:\n"
                                 "  help         this help\n"
                                 "  quit, exit   leave (Ctrl-D too)\n";
 
+/* The commands, for Tab to complete. */
+static const char *const repl_commands[] = {"search", "ping", "stats", "help", "quit", "exit"};
+
+/* Tab: completes a command name being typed as the line's first word (in
+ * any case) when one command starts that way; otherwise rings the bell. */
+static unsigned char repl_complete(EditLine *el, int ch)
+{
+    const LineInfo *li = el_line(el);
+    const char *word = li->buffer, *match = NULL;
+    size_t len;
+
+    (void)ch;
+    while (word < li->cursor && (*word == ' ' || *word == '\t'))
+        word++;
+    len = (size_t)(li->cursor - word);
+    if (memchr(word, ' ', len) || memchr(word, '\t', len) || li->cursor != li->lastchar)
+        return CC_ERROR;
+    for (size_t i = 0; i < sizeof(repl_commands) / sizeof(repl_commands[0]); i++) {
+        if (strncasecmp(word, repl_commands[i], len) != 0)
+            continue;
+        if (match)
+            return CC_ERROR; /* more than one */
+        match = repl_commands[i];
+    }
+    if (match == NULL)
+        return CC_ERROR;
+    /* The whole name, as the list writes it, in place of what was typed. */
+    char name[16];
+    snprintf(name, sizeof(name), "%s ", match);
+    el_deletestr(el, (int)len);
+    return el_insertstr(el, name) == 0 ? CC_REFRESH : CC_ERROR;
+}
+
 static char *repl_prompt(EditLine *el)
 {
     repl *r;
@@ -259,6 +292,8 @@ int cli_repl_run(const cli_options *o)
     el_set(r.el, EL_PROMPT, repl_prompt);
     el_set(r.el, EL_EDITOR, "emacs");
     el_set(r.el, EL_HIST, history, r.hist);
+    el_set(r.el, EL_ADDFN, "evkv-complete", "complete a command name", repl_complete);
+    el_set(r.el, EL_BIND, "^I", "evkv-complete", NULL);
     /* libedit restores the terminal before a signal (Ctrl-C) ends the
      * program at the prompt. */
     el_set(r.el, EL_SIGNAL, 1);

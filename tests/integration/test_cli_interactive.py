@@ -243,6 +243,25 @@ class InteractiveTest(InteractiveTestCase):
         self.assert_command(pty, "quit now", "evkv-cli: quit takes no argument\n")
         self.assert_quit(pty, "eof")
 
+    def test_tab_completes_command_names(self):
+        srv = self.start_server()
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        redraw = b"\r" + pty.prompt  # libedit redraws the line after a completion
+        for typed, line, output in ((b"se\tmorpheus", b"search morpheus", t.TABLE["morpheus"] + "\n"),
+                                    (b"PI\t", b"ping ", "pong\n"),
+                                    (b"  he\t", b"  help ", HELP)):
+            with self.subTest(typed=typed):
+                pty.type(typed + b"\r")
+                out = pty.read_until(b"\r\n" + crlf(output) + pty.prompt)
+                self.assertEqual(out, typed.split(b"\t")[0] + redraw + line + b"\r\n" + crlf(output) + pty.prompt)
+        # Nothing, or more than one command, starts so: the bell, no change.
+        for typed in (b"x", b"s", b"search s"):
+            with self.subTest(typed=typed):
+                pty.type(typed + b"\t\r")
+                out = pty.read_until(pty.prompt)
+                self.assertTrue(out.startswith(typed + b"\x07\r\n"), out)
+        self.assert_quit(pty)
+
     def test_ctrl_c_ends_the_session(self):
         srv = self.start_server()
         pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
