@@ -41,11 +41,12 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: evkv-cli [OPTIONS] search KEY\n"
-            "       evkv-cli [OPTIONS] ACTION VALUE\n"
-            "       evkv-cli [OPTIONS] HOST PORT ACTION VALUE\n"
-            "       evkv-cli [OPTIONS] < KEYS          (one key per line, stdin not a terminal)\n"
-            "       evkv-cli [OPTIONS] --echo TEXT\n"
-            "Looks keys up on an evkv server and prints what it answers.\n"
+            "  or:  evkv-cli [OPTIONS] ACTION VALUE\n"
+            "  or:  evkv-cli [OPTIONS] HOST PORT ACTION VALUE\n"
+            "  or:  evkv-cli [OPTIONS] < KEYS\n"
+            "  or:  evkv-cli [OPTIONS] --echo TEXT\n"
+            "Looks keys up on an evkv server and prints what it answers. With no KEY and\n"
+            "stdin not a terminal, each line of stdin is a key.\n"
             "\n"
             "Options:\n"
             "  -h, --host HOST      server address (default %s)\n"
