@@ -306,7 +306,7 @@ static int read_config(server_config *cfg, const char *path, char *err, size_t e
                        strcmp(value, "0") == 0) {
                 if (opt->val == 'e')
                     cfg->opt.echo = 0;
-                else if (opt->val == 'v')
+                else if (opt->val == 'v' && cfg->opt.log_level == LOG_DEBUG)
                     cfg->opt.log_level = LOG_INFO;
             } else {
                 set_err(err, errlen, "%s takes yes or no, not '%s'", where, value);

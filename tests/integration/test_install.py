@@ -230,7 +230,6 @@ class InstallTest(unittest.TestCase):
         self.assertNotRegex(text, r"@\w+@", "a placeholder was left unconfigured")
         settings = unit_settings(text)
         server = os.path.join(bindir, "evkv-server")
-        self.assertEqual(settings.pop("ExecStartPre"), [f"{server} --check-config -c {conf}"])
         self.assertEqual(settings.pop("ExecStart"), [f"{server} -c {conf}"])
         self.assertEqual(settings.pop("ExecReload"), [f"{server} --check-config -c {conf}",
                                                       "/bin/kill -HUP $MAINPID"])
