@@ -14,7 +14,9 @@
  * out meanwhile show the stall (coordinated omission, as wrk2 corrects it).
  *
  * Every answer is checked: its framing, and, where the table is known
- * (--data, or the built-in table), its exact bytes.
+ * (--data, or the built-in table), its exact bytes. With two --data files
+ * (a server reloading from one to the other while it is measured), an
+ * answer is right if either file gives it, and the report counts which.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -65,7 +67,9 @@ typedef struct bench_options {
     int threads, conns, depth;
     double duration, warmup, rate;
     uint64_t requests; /* -n; 0 when -d */
-    const char *keys_path, *data_path, *json_path;
+    const char *keys_path, *json_path;
+    const char *data_path[2]; /* --data, given once or twice */
+    int ndata;
     datafile_format format;
     key_pattern pattern;
     double zipf_exp, miss_ratio;
@@ -81,6 +85,14 @@ typedef struct bench_key {
     uint32_t key_len, value_len; /* or VALUE_UNKNOWN, VALUE_MISS */
 } bench_key;
 
+/* Which table a right answer came from, with two --data tables. */
+enum answer_from {
+    FROM_FIRST,  /* the first table's answer, not the second's */
+    FROM_SECOND, /* the second table's answer, not the first's */
+    FROM_BOTH,   /* both tables give this answer */
+    FROM_N,
+};
+
 /* What the answer to a request must be. */
 typedef enum expect {
     EXPECT_UNKNOWN = 0, /* not known: classified from the answer */
@@ -92,6 +104,11 @@ typedef struct keyset {
     proto_buf arena;
     bench_key *keys;
     size_t n, cap;
+    /* With two --data tables, keys[i] in the second table (value VALUE_MISS
+     * if not in it); where both give the same answer, the value is keys[i]'s
+     * own (same offset and length). NULL with one table. */
+    bench_key *second;
+    size_t second_cap;
     int table_known; /* every key not in the table is a miss */
     int raw_strings; /* store string values as their text (RESP), not JSON */
     double *zipf_cdf;
@@ -153,6 +170,8 @@ typedef struct bthread {
     uint64_t inflight;
     int stopping;
     uint64_t requests, hits, misses; /* measured */
+    uint64_t from[FROM_N];           /* measured, with two --data tables */
+    int two_tables;                  /* b->ks.second != NULL: one load less per answer */
     uint64_t errors;                 /* warmup included: any error fails the run */
     uint64_t last_answer;
     histogram hist, interval;
@@ -285,10 +304,68 @@ static const bench_key *keyset_find(const keyset *t, const char *key, size_t len
     return NULL;
 }
 
-/* Reads --keys: one key per line. Where the table is known, each key gets
- * its value from it (or is known to be a miss). */
-static int keyset_read_keys(keyset *ks, const keyset *table, const char *path, char *err, size_t errlen)
+/* A copy of t's keys sorted by key_cmp, for keyset_find. The copy borrows
+ * t's arena: free only out->keys. Returns 0, or -1 (out of memory). */
+static int keyset_sorted_copy(const keyset *t, keyset *out)
 {
+    *out = *t;
+    out->keys = malloc((t->n ? t->n : 1) * sizeof(*out->keys));
+    if (out->keys == NULL)
+        return -1;
+    memcpy(out->keys, t->keys, t->n * sizeof(*out->keys));
+    sort_ks = out;
+    qsort(out->keys, out->n, sizeof(*out->keys), key_cmp);
+    return 0;
+}
+
+/* Adds key with its answers in two tables (sorted by key_cmp): the first's
+ * in ks->keys, the second's in ks->second, each a value or VALUE_MISS.
+ * Where the two answers are the same, the second entry is a copy of the
+ * first, so that check_second tells them apart by offset and length. */
+static int keyset_add_both(keyset *ks, const keyset *tables, const char *key, size_t len)
+{
+    const bench_key *v1 = keyset_find(&tables[0], key, len), *v2 = keyset_find(&tables[1], key, len);
+    const char *d1 = v1 ? tables[0].arena.data + v1->value_off : NULL;
+    const char *d2 = v2 ? tables[1].arena.data + v2->value_off : NULL;
+
+    if (ks->n == ks->second_cap) {
+        size_t cap = ks->second_cap ? ks->second_cap * 2 : 1024;
+        bench_key *s = realloc(ks->second, cap * sizeof(*s));
+        if (s == NULL)
+            return -1;
+        ks->second = s;
+        ks->second_cap = cap;
+    }
+    if (keyset_add(ks, key, len, d1, v1 ? v1->value_len : VALUE_MISS) != 0)
+        return -1;
+    const bench_key *first = &ks->keys[ks->n - 1];
+    bench_key *s = &ks->second[ks->n - 1];
+    *s = *first;
+    if (v2 == NULL) {
+        s->value_len = VALUE_MISS;
+    } else if (v1 == NULL || v1->value_len != v2->value_len || memcmp(d1, d2, v1->value_len) != 0) {
+        s->value_off = ks->arena.len;
+        s->value_len = v2->value_len;
+        proto_buf_append(&ks->arena, d2, v2->value_len);
+    }
+    return ks->arena.failed ? -1 : 0;
+}
+
+static void keyset_free(keyset *ks)
+{
+    proto_buf_free(&ks->arena);
+    free(ks->keys);
+    free(ks->second);
+    free(ks->zipf_cdf);
+    memset(ks, 0, sizeof(*ks));
+}
+
+/* Reads --keys: one key per line. Where the table is known, each key gets
+ * its value from it (or is known to be a miss); with two tables (ntables
+ * 2, both known), its value in each. Tables are sorted by key_cmp. */
+static int keyset_read_keys(keyset *ks, const keyset *tables, int ntables, const char *path, char *err, size_t errlen)
+{
+    const keyset *table = &tables[0];
     FILE *f = fopen(path, "rb");
     char *line = NULL;
     size_t cap = 0, lineno = 0;
@@ -311,7 +388,9 @@ static int keyset_read_keys(keyset *ks, const keyset *table, const char *path, c
         }
         const bench_key *hit = table->table_known ? keyset_find(table, line, (size_t)n) : NULL;
         int added;
-        if (hit)
+        if (ntables == 2)
+            added = keyset_add_both(ks, tables, line, (size_t)n);
+        else if (hit)
             added = keyset_add(ks, line, (size_t)n, table->arena.data + hit->value_off, hit->value_len);
         else
             added = keyset_add(ks, line, (size_t)n, NULL, table->table_known ? VALUE_MISS : VALUE_UNKNOWN);
@@ -331,17 +410,58 @@ done:
     return rc;
 }
 
+/* Two tables (--data twice) into b->ks: the keys are --keys, or else every
+ * key of the first table, then those of the second that the first lacks;
+ * each carries its answer in both tables. */
+static int keyset_merge(bench *b, const keyset *table, char *err, size_t errlen)
+{
+    keyset sorted[2];
+    int rc = -1;
+
+    memset(sorted, 0, sizeof(sorted));
+    b->ks.table_known = 1;
+    for (int i = 0; i < 2; i++)
+        if (keyset_sorted_copy(&table[i], &sorted[i]) != 0)
+            goto nomem;
+    if (b->opt.keys_path) {
+        rc = keyset_read_keys(&b->ks, sorted, 2, b->opt.keys_path, err, errlen);
+        goto done;
+    }
+    for (int t = 0; t < 2; t++) {
+        for (size_t i = 0; i < table[t].n; i++) {
+            const bench_key *k = &table[t].keys[i];
+            const char *key = key_text(&table[t], k);
+            if (t == 1 && keyset_find(&sorted[0], key, k->key_len) != NULL)
+                continue;
+            if (keyset_add_both(&b->ks, sorted, key, k->key_len) != 0)
+                goto nomem;
+        }
+    }
+    rc = 0;
+    goto done;
+nomem:
+    snprintf(err, errlen, "out of memory");
+done:
+    free(sorted[0].keys);
+    free(sorted[1].keys);
+    return rc;
+}
+
+/* Makes b->ks: the keys to ask for and, where known, their answers. On
+ * error, b->ks is empty and err says why. */
 static int keyset_load(bench *b, char *err, size_t errlen)
 {
     const bench_options *o = &b->opt;
-    keyset table = {.raw_strings = o->protocol == PROTOCOL_RESP};
+    int resp = o->protocol == PROTOCOL_RESP;
+    keyset table[2] = {{.raw_strings = resp}, {.raw_strings = resp}};
 
-    if (o->data_path) {
-        datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .arg = &table};
-        if (datafile_read(o->data_path, o->format, &sink, err, errlen) < 0)
+    for (int i = 0; i < o->ndata; i++) {
+        datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .arg = &table[i]};
+        if (datafile_read(o->data_path[i], o->format, &sink, err, errlen) < 0)
             goto fail;
-        table.table_known = 1;
-    } else if (!o->keys_path) {
+        table[i].table_known = 1;
+    }
+    if (o->ndata == 0 && !o->keys_path) {
         /* The server's built-in table, from PROTOCOL.md. */
         static const char *const builtin[][2] = {
             {"morpheus", "\"Follow the white rabbit. \xf0\x9f\x90\xb0\""},
@@ -349,26 +469,34 @@ static int keyset_load(bench *b, char *err, size_t errlen)
             {"\xf0\x9f\x90\xb6", "\"\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90\""},
         };
         for (size_t i = 0; i < 3; i++)
-            if (keyset_add(&table, builtin[i][0], strlen(builtin[i][0]), builtin[i][1], strlen(builtin[i][1])))
+            if (keyset_add(&table[0], builtin[i][0], strlen(builtin[i][0]), builtin[i][1], strlen(builtin[i][1])))
                 goto nomem;
-        table.table_known = 1;
+        table[0].table_known = 1;
     }
-    if (o->keys_path) {
-        if (table.table_known) {
-            sort_ks = &table;
-            qsort(table.keys, table.n, sizeof(*table.keys), key_cmp);
-        }
-        if (keyset_read_keys(&b->ks, &table, o->keys_path, err, errlen) != 0)
+    if (o->ndata == 2) {
+        if (keyset_merge(b, table, err, errlen) != 0)
             goto fail;
-        b->ks.table_known = table.table_known;
-        proto_buf_free(&table.arena);
-        free(table.keys);
+        keyset_free(&table[0]);
+        keyset_free(&table[1]);
+    } else if (o->keys_path) {
+        if (table[0].table_known) {
+            sort_ks = &table[0];
+            qsort(table[0].keys, table[0].n, sizeof(*table[0].keys), key_cmp);
+        }
+        if (keyset_read_keys(&b->ks, table, 1, o->keys_path, err, errlen) != 0)
+            goto fail;
+        b->ks.table_known = table[0].table_known;
+        keyset_free(&table[0]);
     } else {
-        b->ks = table;
+        b->ks = table[0];
+        table[0] = (keyset){0};
     }
     if (b->ks.n == 0) {
-        snprintf(err, errlen, "%s: no keys", o->data_path ? o->data_path : "--keys");
-        return -1;
+        if (o->ndata == 2)
+            snprintf(err, errlen, "%s, %s: no keys", o->data_path[0], o->data_path[1]);
+        else
+            snprintf(err, errlen, "%s: no keys", o->ndata ? o->data_path[0] : "--keys");
+        goto fail;
     }
     if (o->pattern == PATTERN_ZIPF) {
         b->ks.zipf_cdf = malloc(b->ks.n * sizeof(double));
@@ -384,8 +512,9 @@ static int keyset_load(bench *b, char *err, size_t errlen)
 nomem:
     snprintf(err, errlen, "out of memory");
 fail:
-    proto_buf_free(&table.arena);
-    free(table.keys);
+    keyset_free(&table[0]);
+    keyset_free(&table[1]);
+    keyset_free(&b->ks);
     return -1;
 }
 
@@ -559,13 +688,17 @@ static void conn_drop(bconn *c, const char *why)
     }
 }
 
-/* What the answer for key k must be; for EXPECT_HIT and, over evkv, for
- * EXPECT_MISS, data and len give its exact content (in th->scratch). */
-static expect expected_answer(bthread *th, uint32_t k, const char **data, size_t *len)
+/* What the answer for key k must be, by a table: keys is ks.keys, or
+ * ks.second for the second --data table. For EXPECT_HIT and, over evkv,
+ * for EXPECT_MISS, data and len give its exact content (in th->scratch).
+ * Inlined into its two callers, so that the first table's stays as it was
+ * before there could be a second. */
+static inline __attribute__((always_inline)) expect expected_answer_in(bthread *th, const bench_key *keys, uint32_t k,
+                                                                       const char **data, size_t *len)
 {
     const bench *b = th->b;
     proto_buf *t = &th->text, *s = &th->scratch;
-    const bench_key *bk = (k & MISS_FLAG) ? NULL : &b->ks.keys[k];
+    const bench_key *bk = (k & MISS_FLAG) ? NULL : &keys[k];
     int resp = b->opt.protocol == PROTOCOL_RESP;
     expect e;
 
@@ -597,6 +730,54 @@ static expect expected_answer(bthread *th, uint32_t k, const char **data, size_t
         return EXPECT_UNKNOWN;
     *data = s->data;
     *len = s->len;
+    return e;
+}
+
+/* What the answer for key k must be, by the (first) table. */
+static expect expected_answer(bthread *th, uint32_t k, const char **data, size_t *len)
+{
+    return expected_answer_in(th, th->b->ks.keys, k, data, len);
+}
+
+/* With two --data tables (ks.second), decides an answer for key k, the
+ * request at the head of c's FIFO: right if it is either table's answer.
+ * first is what the first table expects, first_ok whether the answer is
+ * that; content and len are the answer's (nil: a RESP nil reply). Counts
+ * which table the answer came from. Returns what the matching table
+ * expects (EXPECT_HIT or EXPECT_MISS), or EXPECT_UNKNOWN if neither gives
+ * this answer. */
+static expect check_second(bconn *c, uint32_t k, expect first, int first_ok, int nil, const char *content, size_t len)
+{
+    bthread *th = c->th;
+    const bench *b = th->b;
+    const bench_key *k1 = (k & MISS_FLAG) ? NULL : &b->ks.keys[k];
+    const bench_key *k2 = (k & MISS_FLAG) ? NULL : &b->ks.second[k];
+    enum answer_from from;
+    expect e = first;
+
+    if (k1 == NULL || (k1->value_off == k2->value_off && k1->value_len == k2->value_len)) {
+        if (!first_ok)
+            return EXPECT_UNKNOWN;
+        from = FROM_BOTH;
+    } else if (first_ok) {
+        from = FROM_FIRST;
+    } else {
+        const char *edata = NULL;
+        size_t elen = 0;
+        int match;
+        e = expected_answer_in(th, b->ks.second, k, &edata, &elen);
+        if (nil)
+            match = e == EXPECT_MISS; /* RESP's miss answer */
+        else if (e == EXPECT_MISS && b->opt.protocol == PROTOCOL_RESP)
+            match = 0; /* a value where the table has none */
+        else
+            match = e != EXPECT_UNKNOWN && len == elen && memcmp(content, edata, elen) == 0;
+        if (!match)
+            return EXPECT_UNKNOWN;
+        from = FROM_SECOND;
+    }
+    if (c->ring[c->head].t_sched >= b->t_measure)
+        th->from[from]++;
     return e;
 }
 
@@ -644,6 +825,10 @@ static void check_evkv(bconn *c, const proto_message *msg)
     }
     if (e != EXPECT_UNKNOWN) {
         int ok = msg->content_len == elen && memcmp(msg->content, edata, elen) == 0;
+        if (th->two_tables) {
+            e = check_second(c, k, e, ok, 0, (const char *)msg->content, msg->content_len);
+            ok = e != EXPECT_UNKNOWN;
+        }
         if (!ok)
             bench_error(th, 1, "wrong answer for '%.*s': %.*s", (int)(klen > 40 ? 40 : klen), key,
                         (int)(msg->content_len > 80 ? 80 : msg->content_len), (const char *)msg->content);
@@ -702,9 +887,12 @@ static int read_resp_one(bconn *c, struct evbuffer *in)
     if (p[0] == '$') {
         long n = strtol((const char *)p + 1, NULL, 10);
         if (n == -1) {
-            if (e == EXPECT_HIT)
+            int ok = e != EXPECT_HIT;
+            if (th->two_tables)
+                ok = check_second(c, k, e, ok, 1, NULL, 0) != EXPECT_UNKNOWN;
+            if (!ok)
                 bench_error(th, 1, "nil answer for a key in the table");
-            conn_answered(c, e != EXPECT_HIT, 0);
+            conn_answered(c, ok, 0);
             evbuffer_drain(in, linelen + 2);
             return 1;
         }
@@ -715,11 +903,11 @@ static int read_resp_one(bconn *c, struct evbuffer *in)
             return 0;
         p = evbuffer_pullup(in, (ssize_t)total);
         const char *data = (const char *)p + linelen + 2;
-        int ok = 1;
-        if (e == EXPECT_MISS || (e == EXPECT_HIT && ((size_t)n != elen || memcmp(data, edata, elen) != 0))) {
-            ok = 0;
+        int ok = !(e == EXPECT_MISS || (e == EXPECT_HIT && ((size_t)n != elen || memcmp(data, edata, elen) != 0)));
+        if (th->two_tables)
+            ok = check_second(c, k, e, ok, 0, data, (size_t)n) != EXPECT_UNKNOWN;
+        if (!ok)
             bench_error(th, 1, "wrong answer: %.*s", (int)(n > 80 ? 80 : n), data);
-        }
         conn_answered(c, ok, 1);
         evbuffer_drain(in, total);
         return 1;
@@ -1024,6 +1212,7 @@ static int thread_setup(bench *b, bthread *th, int id)
     memset(th, 0, sizeof(*th));
     th->b = b;
     th->id = id;
+    th->two_tables = b->ks.second != NULL;
     th->rng = o->seed * UINT64_C(0x9e3779b97f4a7c15) + (uint64_t)id + 1;
     histogram_init(&th->hist);
     histogram_init(&th->interval);
@@ -1109,8 +1298,17 @@ static void report_table(FILE *out, uint64_t requests, uint64_t errors, uint64_t
     fprintf(out, " %9.1f\n", us(h->max));
 }
 
+/* With two --data tables: which table the right answers came from. Goes
+ * before the table, which stays the last two lines. */
+static void report_from(FILE *out, const bench_options *o, const uint64_t *from)
+{
+    fprintf(out, "answers matching only --data %s: %llu, only --data %s: %llu, both: %llu\n", o->data_path[0],
+            (unsigned long long)from[FROM_FIRST], o->data_path[1], (unsigned long long)from[FROM_SECOND],
+            (unsigned long long)from[FROM_BOTH]);
+}
+
 static int report_json(const bench *b, const char *path, uint64_t requests, uint64_t errors, uint64_t hits,
-                       uint64_t misses, double elapsed, const histogram *h)
+                       uint64_t misses, const uint64_t *from, double elapsed, const histogram *h)
 {
     static const double dist[] = {0,  10,   20, 30,   40,    50,   60,    70,    75,     80,     85, 90,
                                   95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 99.995, 99.999, 100};
@@ -1127,6 +1325,16 @@ static int report_json(const bench *b, const char *path, uint64_t requests, uint
     json_t *res = json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}", "requests", (json_int_t)requests, "errors",
                             (json_int_t)errors, "hits", (json_int_t)hits, "misses", (json_int_t)misses, "elapsed_s",
                             elapsed, "throughput", elapsed > 0 ? (double)requests / elapsed : 0.0);
+    if (o->ndata > 0) {
+        json_t *data = json_array();
+        for (int i = 0; i < o->ndata; i++)
+            json_array_append_new(data, json_string(o->data_path[i]));
+        json_object_set_new(root, "data", data);
+    }
+    if (o->ndata == 2)
+        json_object_set_new(res, "answers_from",
+                            json_pack("{s:I, s:I, s:I}", "data1_only", (json_int_t)from[FROM_FIRST], "data2_only",
+                                      (json_int_t)from[FROM_SECOND], "both", (json_int_t)from[FROM_BOTH]));
     json_t *lat = json_pack("{s:f, s:f}", "min", us(h->count ? h->min : 0), "max", us(h->max));
     for (size_t i = 0; i < sizeof(report_pcts) / sizeof(report_pcts[0]); i++) {
         char name[16];
@@ -1184,7 +1392,13 @@ static void usage(FILE *out)
             "      --keys FILE        keys to ask for, one per line\n"
             "      --data FILE        the server's data file (JSON or TSV): its keys are\n"
             "                         asked for (unless --keys) and every answer is checked\n"
-            "                         against its values\n"
+            "                         against its values. Given twice, for a server that\n"
+            "                         reloads from one file to the other while measured:\n"
+            "                         an answer is right if either file gives it (its value,\n"
+            "                         or the miss answer for a key the file lacks), the keys\n"
+            "                         of both files are asked for (unless --keys), and the\n"
+            "                         report counts the answers matching only the first,\n"
+            "                         only the second, or both\n"
             "      --format json|tsv  how to read --data (default: from its extension)\n"
             "      --key-pattern P    uniform (default), zipf or sequential\n"
             "      --zipf-exp X       zipf exponent (default 0.99)\n"
@@ -1192,7 +1406,8 @@ static void usage(FILE *out)
             "      --seed N           random seed (default 1)\n"
             "Output:\n"
             "      --json FILE        write the results, percentiles and a per-second series\n"
-            "      --help             show this help; -V, --version: the version\n"
+            "      --help             show this help and exit\n"
+            "  -V, --version          show the version and exit\n"
             "\n"
             "Without --keys or --data, the keys are the server's built-in three.\n"
             "Latencies go into a log-linear histogram: percentiles are within 0.8%% of\n"
@@ -1334,7 +1549,12 @@ static int parse_options(int argc, char **argv, bench_options *o)
                 bad = "-R must be a rate in requests per second (0: closed loop)";
             break;
         case OPT_KEYS: o->keys_path = optarg; break;
-        case OPT_DATA: o->data_path = optarg; break;
+        case OPT_DATA:
+            if (o->ndata < 2)
+                o->data_path[o->ndata++] = optarg;
+            else
+                bad = "--data may be given at most twice";
+            break;
         case OPT_FORMAT:
             if (datafile_format_parse(optarg, &o->format) != 0)
                 bad = "--format must be json or tsv";
@@ -1467,7 +1687,7 @@ int main(int argc, char **argv)
     }
 
     histogram total;
-    uint64_t requests = 0, errors = 0, hits = 0, misses = 0, last = b.t_measure;
+    uint64_t requests = 0, errors = 0, hits = 0, misses = 0, from[FROM_N] = {0}, last = b.t_measure;
     histogram_init(&total);
     for (int i = 0; i < b.opt.threads; i++) {
         bthread *th = &threads[i];
@@ -1477,6 +1697,8 @@ int main(int argc, char **argv)
         errors += th->errors;
         hits += th->hits;
         misses += th->misses;
+        for (int j = 0; j < FROM_N; j++)
+            from[j] += th->from[j];
         if (th->last_answer > last)
             last = th->last_answer;
         if (th->first_error[0])
@@ -1486,8 +1708,11 @@ int main(int argc, char **argv)
     if (b.t_end && elapsed < b.opt.duration)
         elapsed = b.opt.duration;
     double rps = elapsed > 0 ? (double)requests / elapsed : 0;
+    if (b.opt.ndata == 2)
+        report_from(stdout, &b.opt, from);
     report_table(stdout, requests, errors, hits, misses, rps, &total);
-    if (b.opt.json_path && report_json(&b, b.opt.json_path, requests, errors, hits, misses, elapsed, &total) != 0) {
+    if (b.opt.json_path &&
+        report_json(&b, b.opt.json_path, requests, errors, hits, misses, from, elapsed, &total) != 0) {
         fprintf(stderr, "evkv-bench: cannot write %s\n", b.opt.json_path);
         status = EXIT_USAGE;
     }
@@ -1498,9 +1723,7 @@ int main(int argc, char **argv)
         thread_free(&threads[i]);
     free(threads);
     free(b.series);
-    free(b.ks.keys);
-    free(b.ks.zipf_cdf);
-    proto_buf_free(&b.ks.arena);
+    keyset_free(&b.ks);
     pthread_mutex_destroy(&b.lock);
     return status;
 }

@@ -56,8 +56,7 @@ static int sink_begin(const datafile_sink *sink, size_t expected, size_t expecte
     return sink->begin ? sink->begin(sink->arg, expected, expected_bytes) : 0;
 }
 
-static int sink_entry1(const datafile_sink *sink, const char *key, size_t key_len, const char *value,
-                       size_t value_len)
+static int sink_entry1(const datafile_sink *sink, const char *key, size_t key_len, const char *value, size_t value_len)
 {
     struct iovec v = {(void *)value, value_len};
     return sink->entry(sink->arg, key, key_len, &v, 1);
@@ -178,8 +177,7 @@ fail:
 
 /* ---- JSON, the whole file through jansson ---- */
 
-static long read_json_full(const char *path, const mapped *m, const datafile_sink *sink, char *errbuf,
-                           size_t errlen)
+static long read_json_full(const char *path, const mapped *m, const datafile_sink *sink, char *errbuf, size_t errlen)
 {
     json_error_t jerr;
     proto_buf enc = {0};
@@ -415,20 +413,26 @@ out:
     return rc;
 }
 
+datafile_format datafile_format_of(const char *path, datafile_format format)
+{
+    if (format != DATAFILE_AUTO)
+        return format;
+    if (has_suffix(path, ".json"))
+        return DATAFILE_JSON;
+    if (has_suffix(path, ".tsv") || has_suffix(path, ".tab"))
+        return DATAFILE_TSV;
+    return DATAFILE_AUTO;
+}
+
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen)
 {
     mapped m;
     long n = -1;
 
+    format = datafile_format_of(path, format);
     if (format == DATAFILE_AUTO) {
-        if (has_suffix(path, ".json"))
-            format = DATAFILE_JSON;
-        else if (has_suffix(path, ".tsv") || has_suffix(path, ".tab"))
-            format = DATAFILE_TSV;
-        else {
-            snprintf(errbuf, errlen, "%s: cannot tell the format from the name: use --format json|tsv", path);
-            return -1;
-        }
+        snprintf(errbuf, errlen, "%s: cannot tell the format from the name: use --format json|tsv", path);
+        return -1;
     }
     if (map_file(path, &m, errbuf, errlen) != 0)
         return -1;

@@ -38,6 +38,10 @@ typedef struct datafile_sink {
 /* Parses "json", "tsv" or "auto". Returns 0, or -1 for anything else. */
 int datafile_format_parse(const char *name, datafile_format *out);
 
+/* The format path is read in: format itself unless DATAFILE_AUTO, else
+ * the one its extension names, or DATAFILE_AUTO when it names none. */
+datafile_format datafile_format_of(const char *path, datafile_format format);
+
 /* Reads path into sink. Returns the number of entries, or -1 with a
  * message in errbuf. */
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen);

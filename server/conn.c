@@ -54,28 +54,9 @@ struct conn {
 
 static int conn_flush(struct conn *c);
 
-/* Writes at most 48 bytes of client data, non-printable bytes as \xNN, so
- * a log line stays one short line whatever a client sends. */
-static void log_escape(char *out, size_t outlen, const char *s, size_t len)
-{
-    size_t o = 0, i;
-    for (i = 0; i < len && i < 48 && o + 5 < outlen; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'')
-            out[o++] = (char)ch;
-        else
-            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
-    }
-    if (i < len && o + 4 < outlen) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
 static void conn_log(const struct conn *c, const char *what)
 {
-    fprintf(stderr, "evkv-server: conn %llu %s: %s\n", (unsigned long long)c->id, c->peer, what);
+    log_debug("conn %llu %s: %s", (unsigned long long)c->id, c->peer, what);
 }
 
 static void conn_log_request(struct conn *c, const proto_message *msg, handler_outcome outcome)
@@ -87,9 +68,9 @@ static void conn_log_request(struct conn *c, const proto_message *msg, handler_o
         proto_request req;
         char action[200] = "?", value[200] = "?";
         if (proto_request_parse(msg->content, msg->content_len, &req) == 0) {
-            log_escape(action, sizeof(action), req.action, req.action_len);
+            log_escape(action, sizeof(action), req.action, req.action_len, 48);
             if (req.value_state == PROTO_VALUE_STRING)
-                log_escape(value, sizeof(value), req.value, req.value_len);
+                log_escape(value, sizeof(value), req.value, req.value_len, 48);
             snprintf(what, sizeof(what), "%s '%s'", action, value);
         } else {
             snprintf(what, sizeof(what), "text/json, %zu bytes", msg->content_len);
@@ -98,19 +79,17 @@ static void conn_log_request(struct conn *c, const proto_message *msg, handler_o
     } else {
         snprintf(what, sizeof(what), "binary, %zu bytes", msg->content_len);
     }
-    fprintf(stderr, "evkv-server: conn %llu %s: %s -> %s\n", (unsigned long long)c->id, c->peer, what,
-            handler_outcome_name(outcome));
+    log_debug("conn %llu %s: %s -> %s", (unsigned long long)c->id, c->peer, what, handler_outcome_name(outcome));
 }
 
 void conn_close(struct conn *c)
 {
     server *srv = c->srv;
 
-    if (srv->opt->verbose) {
+    if (log_enabled(LOG_DEBUG)) {
         char what[96];
         if (proto_decoder_in_message(&c->dec) && !c->dec.err)
-            snprintf(what, sizeof(what), "closed mid-message (%zu bytes unanswered)",
-                     proto_decoder_buffered(&c->dec));
+            snprintf(what, sizeof(what), "closed mid-message (%zu bytes unanswered)", proto_decoder_buffered(&c->dec));
         else
             snprintf(what, sizeof(what), "closed");
         conn_log(c, what);
@@ -165,13 +144,15 @@ static int conn_flush(struct conn *c)
     if (evbuffer_get_length(c->out) > 0) {
         int n = evbuffer_write(c->out, c->fd);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            if (c->srv->opt->verbose)
+            if (log_enabled(LOG_DEBUG))
                 conn_log(c, strerror(errno));
             conn_close(c);
             return -1;
         }
-        if (n > 0)
+        if (n > 0) {
             c->last_active = c->srv->clock;
+            COUNTER_ADD(c->srv->counters.bytes_out, (unsigned long long)n);
+        }
     }
     if (evbuffer_get_length(c->out) > 0) {
         if (!c->writing) {
@@ -222,15 +203,15 @@ static int conn_process(struct conn *c, int budget)
         }
         if (st == PROTO_ERROR) {
             handler_answer_error(&srv->handler, c->dec.errstr, c->out);
-            srv->requests++;
-            if (o->verbose)
+            COUNTER_ADD(srv->counters.outcomes[OUTCOME_BAD_FRAME], 1);
+            if (log_enabled(LOG_DEBUG))
                 conn_log_request(c, NULL, OUTCOME_BAD_FRAME);
             return conn_close_after_flush(c);
         }
         handler_outcome oc = handler_answer(&srv->handler, &msg, c->out);
-        srv->requests++;
+        COUNTER_ADD(srv->counters.outcomes[oc], 1);
         answered++;
-        if (o->verbose)
+        if (log_enabled(LOG_DEBUG))
             conn_log_request(c, &msg, oc);
         if (oc == OUTCOME_NOMEM) {
             conn_close(c);
@@ -247,8 +228,7 @@ static int conn_process(struct conn *c, int budget)
     if (!proto_decoder_in_message(&c->dec)) {
         c->msg_start = 0;
         proto_decoder_release(&c->dec);
-    }
-    else if (c->msg_start == 0 || answered > 0)
+    } else if (c->msg_start == 0 || answered > 0)
         c->msg_start = srv->clock;
     return 0;
 }
@@ -264,6 +244,7 @@ static int conn_read(struct conn *c)
     ssize_t n = recv(c->fd, p, proto_decoder_space(&c->dec), 0);
     if (n > 0) {
         c->last_active = c->srv->clock;
+        COUNTER_ADD(c->srv->counters.bytes_in, (unsigned long long)n);
         if (c->srv->opt->echo) /* raw echo: the bytes go straight back */
             evbuffer_add(c->out, p, (size_t)n);
         else if (!c->closing)
@@ -273,7 +254,7 @@ static int conn_read(struct conn *c)
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (n < 0) {
-        if (c->srv->opt->verbose)
+        if (log_enabled(LOG_DEBUG))
             conn_log(c, strerror(errno));
         conn_close(c);
         return -1;
@@ -347,9 +328,9 @@ void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int 
     srv->conns = c;
     srv->nconns++;
     atomic_fetch_add_explicit(&srv->shared->conns, 1, memory_order_relaxed);
-    srv->conns_total++;
+    COUNTER_ADD(srv->counters.conns_total, 1);
     conn_read_start(c);
-    if (srv->opt->verbose)
+    if (log_enabled(LOG_DEBUG))
         conn_log(c, "accepted");
     return;
 fail:
@@ -375,7 +356,7 @@ void conn_refuse(server *srv, evutil_socket_t fd, const char *why)
         evbuffer_write(out, fd);
         evbuffer_free(out);
     }
-    srv->conns_refused++;
+    COUNTER_ADD(srv->counters.conns_refused, 1);
     evutil_closesocket(fd);
 }
 
@@ -393,17 +374,19 @@ void conn_sweep(server *srv)
         if (c->msg_start && o->message_timeout > 0 && now - c->msg_start > o->message_timeout && !c->closing) {
             char why[96];
             snprintf(why, sizeof(why), "message not complete within %ld s", o->message_timeout);
-            if (o->verbose)
+            if (log_enabled(LOG_DEBUG))
                 conn_log(c, why);
             c->msg_start = 0;
+            COUNTER_ADD(srv->counters.timeouts, 1);
             handler_answer_error(&srv->handler, why, c->out);
             conn_close_after_flush(c);
             continue;
         }
         if (idle && (evbuffer_get_length(c->out) > 0 || !proto_decoder_in_message(&c->dec))) {
             /* Idle with nothing in flight, or its answers not taken. */
-            if (o->verbose)
+            if (log_enabled(LOG_DEBUG))
                 conn_log(c, evbuffer_get_length(c->out) ? "answers not read: timed out" : "idle: timed out");
+            COUNTER_ADD(srv->counters.timeouts, 1);
             conn_close(c);
             continue;
         }

@@ -13,7 +13,7 @@
 #define RESULT_PREFIX "{\"result\": "
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
-    "hit", "miss", "binary", "bad-action", "bad-request", "bad-frame", "nomem",
+    "hit", "miss", "ping", "stats", "binary", "bad-action", "bad-request", "bad-frame", "nomem",
 };
 
 const char *handler_outcome_name(handler_outcome o)
@@ -80,15 +80,45 @@ static handler_outcome action_search(handler_ctx *h, const char *key, size_t key
     return OUTCOME_MISS;
 }
 
-/* The actions a text/json request may name. Each takes the request's
- * "value", already checked to be a string. */
-#define ACTION(name, fn) {name, sizeof(name) - 1, fn}
+static handler_outcome action_ping(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out)
+{
+    (void)value;
+    (void)value_len;
+    if (send_result_json(h, LIT("\"pong\""), out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_PING;
+}
+
+static handler_outcome action_stats(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out)
+{
+    proto_buf *b = &h->encoded;
+    (void)value;
+    (void)value_len;
+
+    if (h->stats == NULL)
+        return handler_answer_error(h, "stats are not available here", out);
+    proto_buf_reset(b);
+    if (h->stats(h->stats_arg, b) != 0 || b->failed || send_result_json(h, b->data, b->len, out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_STATS;
+}
+
+/* The actions a text/json request may name. An action that needs a value
+ * gets the request's "value", already checked to be a string; the others
+ * ignore it, whatever it is. */
+#define ACTION(name, fn, needs_value)                                                                                  \
+    {                                                                                                                  \
+        name, sizeof(name) - 1, fn, needs_value                                                                        \
+    }
 static const struct action {
     const char *name;
     size_t name_len;
     handler_outcome (*fn)(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out);
+    int needs_value;
 } actions[] = {
-    ACTION("search", action_search),
+    ACTION("search", action_search, 1),
+    ACTION("ping", action_ping, 0),
+    ACTION("stats", action_stats, 0),
 };
 
 static handler_outcome dispatch(handler_ctx *h, const proto_request *req, struct evbuffer *out)
@@ -96,6 +126,8 @@ static handler_outcome dispatch(handler_ctx *h, const proto_request *req, struct
     for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
         if (actions[i].name_len != req->action_len || memcmp(actions[i].name, req->action, req->action_len) != 0)
             continue;
+        if (!actions[i].needs_value)
+            return actions[i].fn(h, NULL, 0, out);
         if (req->value_state == PROTO_VALUE_MISSING)
             return handler_answer_error(h, "request lacks 'value'", out);
         if (req->value_state == PROTO_VALUE_NOT_STRING)

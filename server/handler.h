@@ -16,6 +16,8 @@
 typedef enum handler_outcome {
     OUTCOME_HIT = 0,     /* search found the key */
     OUTCOME_MISS,        /* search did not find the key */
+    OUTCOME_PING,        /* ping: "pong" */
+    OUTCOME_STATS,       /* stats: the server's counters */
     OUTCOME_BINARY,      /* a binary request, answered with its first bytes */
     OUTCOME_BAD_ACTION,  /* an action that does not exist */
     OUTCOME_BAD_REQUEST, /* framing intact, content unusable */
@@ -29,9 +31,13 @@ typedef enum handler_outcome {
 typedef struct handler_ctx {
     const table *table;
     int full_parser_only; /* 1: parse every request with jansson (for tests) */
-    proto_buf scratch; /* the answer being encoded */
-    proto_buf text;    /* the result text of an answer being built */
-    proto_buf encoded; /* that text, encoded as a JSON string */
+    proto_buf scratch;    /* the answer being encoded */
+    proto_buf text;       /* the result text of an answer being built */
+    proto_buf encoded;    /* that text, encoded as a JSON string */
+    /* Writes the stats action's JSON object to out; returns 0 or -1. NULL:
+     * stats answers an error. */
+    int (*stats)(void *arg, proto_buf *out);
+    void *stats_arg;
 } handler_ctx;
 
 /* Appends the answer to msg to out. */

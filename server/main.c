@@ -1,16 +1,22 @@
 /*
- * main.c: evkv-server's options, listener, signals and event loop.
+ * main.c: evkv-server's start, signals, reloads and stop.
  *
- * One event loop serves every connection. SIGINT and SIGTERM arrive as
- * libevent signal events: the listener closes, requests already received
- * are answered, and the loop ends once every answer is sent (or after a
+ * The main thread owns the signals, as libevent signal events on its own
+ * loop; the workers (worker.c) serve the connections. SIGINT and SIGTERM
+ * stop the workers: the listeners close, requests already received are
+ * answered, and the process ends once every answer is sent (or after a
  * grace period). A second signal stops at once.
+ *
+ * SIGHUP reloads. The config file is read again and the data file loaded
+ * into a new table by a loader thread, off to the side, while the workers
+ * go on answering from the old one. Once loaded, the new table is made the
+ * current one and each worker moves to it between two requests; the old
+ * table is freed when the last worker has let go of it. If anything fails,
+ * nothing changes but the log line saying why.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,84 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "server.h"
-
-#ifndef EVKV_VERSION
-#define EVKV_VERSION "0.0.0"
-#endif
 
 /* Exit statuses, as --help documents them. */
 enum {
     EXIT_OK = 0,      /* stopped by a signal after sending the answers in flight */
     EXIT_RUNTIME = 1, /* could not listen or run, or a second signal forced the stop */
-    EXIT_USAGE = 2,   /* bad options or a bad data file */
+    EXIT_USAGE = 2,   /* bad options or config, or a bad data file */
 };
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: evkv-server [OPTIONS] [HOST PORT]\n"
-            "Answers key lookups over the evkv protocol (the header + JSON protocol of the\n"
-            "\"Socket Programming in Python\" guide's app-server), keeping connections open.\n"
-            "\n"
-            "Options:\n"
-            "  -H, --host HOST          address to listen on (default 127.0.0.1; ::1 for IPv6)\n"
-            "  -p, --port PORT          TCP port (default 65432; 0 picks a free one, shown\n"
-            "                           in the start line)\n"
-            "  -d, --data FILE          serve the table in FILE instead of the built-in one:\n"
-            "                           a JSON object (key -> any JSON value) or TSV lines\n"
-            "                           key<TAB>value\n"
-            "  -f, --format json|tsv    how to read FILE (default: from its extension,\n"
-            "                           .json or .tsv/.tab)\n"
-            "  -e, --echo               raw echo mode: send back whatever arrives\n"
-            "      --max-header BYTES   largest JSON header accepted (default %d, at most 65535)\n"
-            "      --max-content BYTES  largest content accepted (default %d)\n"
-            "      --max-conns N        connections served at once; past it a new one gets\n"
-            "                           an error answer and is closed (default: the open\n"
-            "                           file limit, raised to its hard limit, less %d)\n"
-            "      --max-output BYTES   unsent answers at which a connection stops being\n"
-            "                           read, until they fall below half (default %d)\n"
-            "      --idle-timeout SECS  close a connection idle this long, or not reading\n"
-            "                           its answers (default %d; 0: never)\n"
-            "      --message-timeout SECS  close a connection whose message is not complete\n"
-            "                           this long after its first byte (default %d; 0: never)\n"
-            "  -t, --threads N          worker threads, each with its own event loop and\n"
-            "                           listener on the port (default: one per core)\n"
-            "  -v, --verbose            log every connection and request on stderr\n"
-            "  -h, --help               show this help and exit\n"
-            "  -V, --version            show the version and exit\n"
-            "\n"
-            "HOST PORT given as two arguments work as --host HOST --port PORT, as with the\n"
-            "guide's app-server.py.\n"
-            "\n"
-            "Signals: SIGINT or SIGTERM stops accepting, answers the requests already\n"
-            "received, then exits; a second one exits at once.\n"
-            "\n"
-            "Exit status:\n"
-            "  0  stopped by SIGINT/SIGTERM after sending the answers in flight\n"
-            "  1  could not listen (address in use, ...) or a second signal forced the stop\n"
-            "  2  bad usage, or a data file that could not be loaded (nothing was served)\n",
-            PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT, SERVER_FD_RESERVE, SERVER_DEFAULT_MAX_OUTPUT,
-            SERVER_DEFAULT_IDLE_TIMEOUT, SERVER_DEFAULT_MESSAGE_TIMEOUT);
-}
-
-/* Parses a byte count in [min, max]. Returns 0 or -1. */
-static int parse_size(const char *s, size_t min, size_t max, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
-static int port_valid(const char *s)
-{
-    size_t v;
-    return parse_size(s, 0, 65535, &v) == 0;
-}
 
 /* Raises the soft limit on open files to the hard one, and returns it. */
 static size_t fd_limit_raise(void)
@@ -121,14 +58,214 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The main thread: it owns the signals and the workers. */
+static const char *format_name(const char *path, datafile_format format)
+{
+    switch (datafile_format_of(path, format)) {
+    case DATAFILE_JSON: return "json";
+    case DATAFILE_TSV: return "tsv";
+    default: return NULL;
+    }
+}
+
+/* Loads what o says to serve: the data file, the built-in table, or no
+ * table in echo mode. Returns a dataset, or NULL with err. */
+static dataset *load_dataset(const char *data, datafile_format format, int echo, char *err, size_t errlen)
+{
+    double t0 = now_seconds();
+    table *t = NULL;
+    dataset *d;
+
+    if (echo) {
+        d = dataset_new(NULL, "echo mode", NULL, 0);
+    } else if (data != NULL) {
+        t = load_file(data, format, err, errlen);
+        if (t == NULL)
+            return NULL;
+        d = dataset_new(t, data, format_name(data, format), now_seconds() - t0);
+    } else {
+        t = table_builtin();
+        d = t ? dataset_new(t, "built-in", NULL, now_seconds() - t0) : NULL;
+    }
+    if (d == NULL)
+        snprintf(err, errlen, "out of memory");
+    return d;
+}
+
+/* What the start line and the reload log say about d. */
+static void describe_dataset(const dataset *d, char *out, size_t outlen)
+{
+    if (d->table == NULL)
+        snprintf(out, outlen, "echo mode");
+    else if (d->format == NULL)
+        snprintf(out, outlen, "%zu keys, built-in table", table_size(d->table));
+    else
+        snprintf(out, outlen, "%zu keys from %s, loaded in %.2f s", table_size(d->table), d->source, d->load_seconds);
+}
+
+/* A reload's data file, loaded by the loader thread. */
+typedef struct reload_job {
+    char *data; /* NULL: the built-in table */
+    datafile_format format;
+    int echo;
+    dataset *result; /* NULL if the load failed: see err */
+    char err[512];
+    int done_fd; /* the loader writes a byte here when it is done */
+} reload_job;
+
+/* The main thread: it owns the signals, the workers and the reloads. */
 typedef struct main_state {
+    server_config cfg;
+    int argc;
+    char **argv;
     server_shared shared;
     server *workers;
     int started; /* workers set up (and to free) */
     struct event_base *base;
     int stopping, signal, forced, done;
+    /* reloads */
+    pthread_t loader;
+    int loading;      /* the loader thread runs */
+    int reload_again; /* a SIGHUP came during a reload */
+    reload_job job;
+    int reload_pipe[2];
 } main_state;
+
+static void *loader_main(void *arg)
+{
+    reload_job *job = arg;
+    char byte = 1;
+    job->result = load_dataset(job->data, job->format, job->echo, job->err, sizeof(job->err));
+    ssize_t n = write(job->done_fd, &byte, 1);
+    (void)n;
+    return NULL;
+}
+
+/* Warns about the settings a reload cannot change. */
+static void warn_restart_needed(const server_options *was, const server_options *now)
+{
+#define CHANGED_STR(a, b) (((a) == NULL) != ((b) == NULL) || ((a) && strcmp((a), (b)) != 0))
+    const char *name = NULL;
+    if (CHANGED_STR(was->host, now->host))
+        name = "host";
+    else if (CHANGED_STR(was->port, now->port))
+        name = "port";
+    else if (CHANGED_STR(was->unix_path, now->unix_path))
+        name = "unix";
+    else if (was->echo != now->echo)
+        name = "echo";
+    else if (now->threads && was->threads != now->threads)
+        name = "threads";
+    else if (was->limits.max_header != now->limits.max_header || was->limits.max_content != now->limits.max_content)
+        name = "max-header/max-content";
+    else if ((now->max_conns && was->max_conns != now->max_conns) || was->max_output != now->max_output)
+        name = "max-conns/max-output";
+    else if (was->idle_timeout != now->idle_timeout || was->message_timeout != now->message_timeout)
+        name = "idle-timeout/message-timeout";
+    if (name)
+        log_warn("reload: %s changed; that takes a restart, the running value stays", name);
+#undef CHANGED_STR
+}
+
+static void reload_start(main_state *m)
+{
+    server_config next;
+    char err[512];
+    const server_options *now = &m->cfg.opt;
+
+    systemd_notify("RELOADING=1");
+    if (options_parse(&next, m->argc, m->argv, err, sizeof(err)) != OPTIONS_OK) {
+        log_error("reload: %s; nothing changed", err);
+        atomic_fetch_add(&m->shared.reload_failures, 1);
+        options_free(&next);
+        systemd_notify("READY=1");
+        return;
+    }
+    warn_restart_needed(now, &next.opt);
+    log_set_level(next.opt.log_level);
+    if (next.opt.log_file && (!now->log_file || strcmp(now->log_file, next.opt.log_file) != 0)) {
+        if (log_set_file(next.opt.log_file, err, sizeof(err)) != 0)
+            log_error("reload: %s", err);
+    }
+
+    memset(&m->job, 0, sizeof(m->job));
+    m->job.data = next.opt.data ? strdup(next.opt.data) : NULL;
+    m->job.format = next.opt.format;
+    m->job.echo = now->echo; /* echo mode takes a restart */
+    m->job.done_fd = m->reload_pipe[1];
+    int lost = next.opt.data != NULL && m->job.data == NULL;
+    options_free(&next);
+    if (lost) {
+        log_error("reload: out of memory; nothing changed");
+        systemd_notify("READY=1");
+        return;
+    }
+    log_info("reloading %s", m->job.data ? m->job.data : "the built-in table");
+    if (pthread_create(&m->loader, NULL, loader_main, &m->job) != 0) {
+        log_error("reload: cannot start a thread; nothing changed");
+        free(m->job.data);
+        systemd_notify("READY=1");
+        return;
+    }
+    m->loading = 1;
+}
+
+/* The loader thread is done: swap its table in, or keep the old one. */
+static void reload_finish(main_state *m)
+{
+    char what[600];
+
+    pthread_join(m->loader, NULL);
+    m->loading = 0;
+    if (m->job.result == NULL) {
+        dataset *cur = server_shared_current(&m->shared);
+        describe_dataset(cur, what, sizeof(what));
+        dataset_release(cur);
+        log_error("reload failed: %s; still serving %s", m->job.err, what);
+        atomic_fetch_add(&m->shared.reload_failures, 1);
+    } else if (!m->stopping) {
+        describe_dataset(m->job.result, what, sizeof(what));
+        server_shared_swap(&m->shared, m->job.result);
+        atomic_fetch_add(&m->shared.reloads, 1);
+        log_info("reloaded: %s", what);
+    } else {
+        dataset_release(m->job.result);
+    }
+    free(m->job.data);
+    m->job.data = NULL;
+    m->job.result = NULL;
+    systemd_notify("READY=1");
+    if (m->reload_again && !m->stopping) {
+        m->reload_again = 0;
+        reload_start(m);
+    }
+}
+
+static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    main_state *m = arg;
+    char buf[16];
+    (void)what;
+    if (read(fd, buf, sizeof(buf)) > 0 && m->loading)
+        reload_finish(m);
+}
+
+static void hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    main_state *m = arg;
+    char err[512];
+    (void)sig;
+    (void)what;
+
+    if (m->stopping)
+        return;
+    if (log_reopen(err, sizeof(err)) != 0)
+        log_error("SIGHUP: %s", err);
+    if (m->loading) {
+        m->reload_again = 1; /* the file may have changed again meanwhile */
+        return;
+    }
+    reload_start(m);
+}
 
 /* SIGINT/SIGTERM, as libevent signal events on the main thread's loop:
  * the first asks every worker to stop, the second to stop at once. */
@@ -145,6 +282,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     }
     m->stopping = 1;
     m->signal = (int)sig;
+    systemd_notify("STOPPING=1");
     for (int i = 0; i < m->started; i++)
         server_notify(&m->workers[i], SERVER_CMD_STOP);
 }
@@ -162,209 +300,177 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopexit(m->base, NULL);
 }
 
-enum {
-    OPT_MAX_HEADER = 256,
-    OPT_MAX_CONTENT,
-    OPT_MAX_CONNS,
-    OPT_MAX_OUTPUT,
-    OPT_IDLE_TIMEOUT,
-    OPT_MESSAGE_TIMEOUT,
-};
+/* --check-config: what a start would check before listening. */
+static int check_host(const server_options *o, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    if (o->unix_path)
+        return 0;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int rc = getaddrinfo(o->host, o->port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", o->host, gai_strerror(rc));
+        return -1;
+    }
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Sets up the listeners: one per worker on the TCP port (SO_REUSEPORT),
+ * or the one Unix socket shared by all. Returns 0 or -1 (logged). */
+static int listen_all(main_state *m, char *where, size_t wherelen)
+{
+    const server_options *o = &m->cfg.opt;
+    char port[16];
+
+    if (o->unix_path) {
+        int fd = server_unix_socket(o->unix_path);
+        if (fd < 0)
+            return -1;
+        snprintf(where, wherelen, "unix:%s", o->unix_path);
+        for (int i = 0; i < m->started; i++) {
+            int wfd = i + 1 < m->started ? dup(fd) : fd;
+            if (wfd < 0 || server_listen_fd(&m->workers[i], wfd) != 0) {
+                log_error("cannot listen on %s: %s", o->unix_path, strerror(errno));
+                if (wfd != fd)
+                    close(fd);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    for (int i = 0; i < m->started; i++) {
+        /* The first listener picks the port (when it is 0); the others
+         * share it through SO_REUSEPORT. */
+        if (server_listen(&m->workers[i], o->host, i ? port : o->port, m->started > 1, where, wherelen, port,
+                          sizeof(port)) != 0)
+            return -1;
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"data", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
-        {"echo", no_argument, NULL, 'e'},
-        {"max-header", required_argument, NULL, OPT_MAX_HEADER},
-        {"max-content", required_argument, NULL, OPT_MAX_CONTENT},
-        {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-        {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
-        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-        {"message-timeout", required_argument, NULL, OPT_MESSAGE_TIMEOUT},
-        {"threads", required_argument, NULL, 't'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    server_options opt = {
-        .host = "127.0.0.1",
-        .port = "65432",
-        .limits = {PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT},
-        .max_output = SERVER_DEFAULT_MAX_OUTPUT,
-        .idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT,
-        .message_timeout = SERVER_DEFAULT_MESSAGE_TIMEOUT,
-    };
-    size_t fd_limit = fd_limit_raise(), n;
     main_state m;
-    table *tbl = NULL;
-    struct event *sig_int = NULL, *sig_term = NULL, *done_ev = NULL;
-    int done_pipe[2] = {-1, -1};
-    char where[80], source[512], port[16];
-    int ch, status = EXIT_RUNTIME;
+    server_options *opt = &m.cfg.opt;
+    size_t fd_limit = fd_limit_raise();
+    dataset *d = NULL;
+    struct event *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL, *done_ev = NULL, *reload_ev = NULL;
+    int done_pipe[2] = {-1, -1}, shared_ready = 0, listening = 0;
+    char where[PATH_MAX + 16], source[PATH_MAX + 64], err[PATH_MAX + 256];
+    int status = EXIT_RUNTIME;
 
     memset(&m, 0, sizeof(m));
-    while ((ch = getopt_long(argc, argv, "H:p:d:f:et:vhV", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'H': opt.host = optarg; break;
-        case 'p': opt.port = optarg; break;
-        case 'd': opt.data = optarg; break;
-        case 'f':
-            if (datafile_format_parse(optarg, &opt.format) != 0) {
-                fprintf(stderr, "evkv-server: --format must be json or tsv, not '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'e': opt.echo = 1; break;
-        case OPT_MAX_HEADER:
-            if (parse_size(optarg, 16, 65535, &opt.limits.max_header) != 0) {
-                fprintf(stderr, "evkv-server: --max-header must be a byte count from 16 to 65535\n");
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_MAX_CONTENT:
-            if (parse_size(optarg, 0, (size_t)1 << 40, &opt.limits.max_content) != 0) {
-                fprintf(stderr, "evkv-server: --max-content must be a byte count\n");
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_MAX_CONNS:
-            if (parse_size(optarg, 1, (size_t)1 << 30, &opt.max_conns) != 0) {
-                fprintf(stderr, "evkv-server: --max-conns must be a count above 0\n");
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_MAX_OUTPUT:
-            if (parse_size(optarg, 1, (size_t)1 << 40, &opt.max_output) != 0) {
-                fprintf(stderr, "evkv-server: --max-output must be a byte count above 0\n");
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_IDLE_TIMEOUT:
-        case OPT_MESSAGE_TIMEOUT:
-            if (parse_size(optarg, 0, 1000000000, &n) != 0) {
-                fprintf(stderr, "evkv-server: --%s must be whole seconds (0: never)\n",
-                        ch == OPT_IDLE_TIMEOUT ? "idle-timeout" : "message-timeout");
-                return EXIT_USAGE;
-            }
-            *(ch == OPT_IDLE_TIMEOUT ? &opt.idle_timeout : &opt.message_timeout) = (long)n;
-            break;
-        case 't':
-            if (parse_size(optarg, 1, 256, &n) != 0) {
-                fprintf(stderr, "evkv-server: --threads must be 1 to 256\n");
-                return EXIT_USAGE;
-            }
-            opt.threads = (int)n;
-            break;
-        case 'v': opt.verbose = 1; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        case 'V': printf("evkv-server %s\n", EVKV_VERSION); return EXIT_OK;
-        default: fprintf(stderr, "Try 'evkv-server --help'.\n"); return EXIT_USAGE;
-        }
-    }
-    if (argc - optind == 2) {
-        opt.host = argv[optind];
-        opt.port = argv[optind + 1];
-    } else if (argc - optind != 0) {
-        fprintf(stderr, "evkv-server: expected no arguments or HOST PORT\nTry 'evkv-server --help'.\n");
+    m.argc = argc;
+    m.argv = argv;
+    m.reload_pipe[0] = m.reload_pipe[1] = -1;
+    switch (options_parse(&m.cfg, argc, argv, err, sizeof(err))) {
+    case OPTIONS_OK: break;
+    case OPTIONS_DONE: options_free(&m.cfg); return EXIT_OK;
+    default:
+        fprintf(stderr, "evkv-server: %s\nTry 'evkv-server --help'.\n", err);
+        options_free(&m.cfg);
         return EXIT_USAGE;
     }
-    if (opt.threads == 0) {
+    if (opt->threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        opt.threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+        opt->threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
     }
-    if (opt.max_conns == 0)
-        opt.max_conns = fd_limit > 2 * SERVER_FD_RESERVE ? fd_limit - SERVER_FD_RESERVE : fd_limit / 2;
-    if (!port_valid(opt.port)) {
-        fprintf(stderr, "evkv-server: port must be a number from 0 to 65535, not '%s'\n", opt.port);
+    if (opt->max_conns == 0)
+        opt->max_conns = fd_limit > 2 * SERVER_FD_RESERVE ? fd_limit - SERVER_FD_RESERVE : fd_limit / 2;
+    log_set_level(opt->log_level);
+
+    if (m.cfg.check_config) {
+        if (check_host(opt, err, sizeof(err)) != 0 ||
+            (d = load_dataset(opt->data, opt->format, opt->echo, err, sizeof(err))) == NULL) {
+            fprintf(stderr, "evkv-server: %s\n", err);
+            options_free(&m.cfg);
+            return EXIT_USAGE;
+        }
+        describe_dataset(d, source, sizeof(source));
+        printf("evkv-server: configuration OK (%s%s%s)\n", m.cfg.config_path ? m.cfg.config_path : "",
+               m.cfg.config_path ? "; " : "", source);
+        dataset_release(d);
+        options_free(&m.cfg);
+        return EXIT_OK;
+    }
+    if (opt->log_file && log_set_file(opt->log_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "evkv-server: %s\n", err);
+        options_free(&m.cfg);
         return EXIT_USAGE;
     }
 
-    if (opt.echo) {
-        snprintf(source, sizeof(source), "echo mode");
-    } else if (opt.data) {
-        char err[512];
-        double t0 = now_seconds();
-        tbl = load_file(opt.data, opt.format, err, sizeof(err));
-        if (tbl == NULL) {
-            fprintf(stderr, "evkv-server: %s\n", err);
-            return EXIT_USAGE;
-        }
-        snprintf(source, sizeof(source), "%zu keys from %s, loaded in %.2f s", table_size(tbl), opt.data,
-                 now_seconds() - t0);
-    } else {
-        tbl = table_builtin();
-        if (tbl == NULL) {
-            fprintf(stderr, "evkv-server: out of memory\n");
-            return EXIT_RUNTIME;
-        }
-        snprintf(source, sizeof(source), "%zu keys, built-in table", table_size(tbl));
+    d = load_dataset(opt->data, opt->format, opt->echo, err, sizeof(err));
+    if (d == NULL) {
+        log_error("%s", err);
+        options_free(&m.cfg);
+        return EXIT_USAGE;
     }
+    describe_dataset(d, source, sizeof(source));
 
     signal(SIGPIPE, SIG_IGN);
     json_object_seed(0); /* before any thread builds a JSON object */
-    if (pipe(done_pipe) != 0) {
-        fprintf(stderr, "evkv-server: %s\n", strerror(errno));
-        goto done;
-    }
-    m.shared.opt = &opt;
-    m.shared.table = tbl;
-    m.shared.nworkers = opt.threads;
-    m.shared.done_fd = done_pipe[1];
-    atomic_init(&m.shared.conns, 0);
-    m.workers = calloc((size_t)opt.threads, sizeof(*m.workers));
+    m.workers = calloc((size_t)opt->threads, sizeof(*m.workers));
     m.base = event_base_new();
-    if (m.workers == NULL || m.base == NULL) {
-        fprintf(stderr, "evkv-server: out of memory\n");
+    if (pipe(done_pipe) != 0 || pipe(m.reload_pipe) != 0 || m.workers == NULL || m.base == NULL ||
+        server_shared_init(&m.shared, opt, d, m.workers, opt->threads) != 0) {
+        log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
+        dataset_release(d);
         goto done;
     }
-    for (int i = 0; i < opt.threads; i++) {
+    shared_ready = 1;
+    m.shared.done_fd = done_pipe[1];
+    for (int i = 0; i < opt->threads; i++) {
         if (server_init(&m.workers[i], &m.shared, i) != 0) {
-            fprintf(stderr, "evkv-server: cannot set up worker %d\n", i);
+            log_error("cannot set up worker %d", i);
             goto done;
         }
         m.started = i + 1;
-        /* The first listener picks the port (when it is 0); the others
-         * share it through SO_REUSEPORT. */
-        if (server_listen(&m.workers[i], opt.host, i ? port : opt.port, opt.threads > 1, where, sizeof(where), port,
-                          sizeof(port)) != 0)
-            goto done;
     }
+    if (listen_all(&m, where, sizeof(where)) != 0)
+        goto done;
+    listening = 1;
     sig_int = evsignal_new(m.base, SIGINT, signal_cb, &m);
     sig_term = evsignal_new(m.base, SIGTERM, signal_cb, &m);
+    sig_hup = evsignal_new(m.base, SIGHUP, hup_cb, &m);
     done_ev = event_new(m.base, done_pipe[0], EV_READ | EV_PERSIST, done_cb, &m);
-    if (!sig_int || !sig_term || !done_ev || evsignal_add(sig_int, NULL) != 0 || evsignal_add(sig_term, NULL) != 0 ||
-        event_add(done_ev, NULL) != 0) {
-        fprintf(stderr, "evkv-server: cannot set up signal handling\n");
+    reload_ev = event_new(m.base, m.reload_pipe[0], EV_READ | EV_PERSIST, reload_done_cb, &m);
+    if (!sig_int || !sig_term || !sig_hup || !done_ev || !reload_ev || evsignal_add(sig_int, NULL) != 0 ||
+        evsignal_add(sig_term, NULL) != 0 || evsignal_add(sig_hup, NULL) != 0 || event_add(done_ev, NULL) != 0 ||
+        event_add(reload_ev, NULL) != 0) {
+        log_error("cannot set up signal handling");
         goto events;
     }
-    for (int i = 0; i < opt.threads; i++) {
+    for (int i = 0; i < opt->threads; i++) {
         if (server_start(&m.workers[i]) != 0) {
-            fprintf(stderr, "evkv-server: cannot start worker %d\n", i);
+            log_error("cannot start worker %d", i);
             for (int j = 0; j < i; j++)
                 server_notify(&m.workers[j], SERVER_CMD_FORCE);
             goto events;
         }
     }
 
-    fprintf(stderr, "evkv-server: listening on %s (%s, %d thread%s)\n", where, source, opt.threads,
-            opt.threads == 1 ? "" : "s");
+    log_info("listening on %s (%s, %d thread%s)", where, source, opt->threads, opt->threads == 1 ? "" : "s");
+    {
+        char ready[sizeof(where) + sizeof(source) + 64];
+        snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on %s (%s)\nMAINPID=%ld", where, source,
+                 (long)getpid());
+        systemd_notify(ready);
+    }
     event_base_dispatch(m.base);
     uint64_t requests = 0;
     for (int i = 0; i < m.started; i++) {
         server_free(&m.workers[i]);
-        requests += m.workers[i].requests;
+        requests += server_requests(&m.workers[i]);
     }
     m.started = 0;
-    fprintf(stderr, "evkv-server: stopped%s%s after %llu requests\n", m.signal ? " on " : "",
-            m.signal == SIGINT    ? "SIGINT"
-            : m.signal == SIGTERM ? "SIGTERM"
-                                  : "",
-            (unsigned long long)requests);
+    log_info("stopped%s%s after %llu requests", m.signal ? " on " : "",
+             m.signal == SIGINT    ? "SIGINT"
+             : m.signal == SIGTERM ? "SIGTERM"
+                                   : "",
+             (unsigned long long)requests);
     status = m.forced ? EXIT_RUNTIME : EXIT_OK;
 
 events:
@@ -372,19 +478,37 @@ events:
         event_free(sig_int);
     if (sig_term)
         event_free(sig_term);
+    if (sig_hup)
+        event_free(sig_hup);
     if (done_ev)
         event_free(done_ev);
+    if (reload_ev)
+        event_free(reload_ev);
 done:
     for (int i = 0; i < m.started; i++) {
         server_notify(&m.workers[i], SERVER_CMD_FORCE);
         server_free(&m.workers[i]);
     }
+    if (m.loading) {
+        /* A reload still loading: wait for it, and drop what it loaded. */
+        pthread_join(m.loader, NULL);
+        dataset_release(m.job.result);
+        free(m.job.data);
+    }
+    if (listening && opt->unix_path)
+        unlink(opt->unix_path);
     free(m.workers);
     if (m.base)
         event_base_free(m.base);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (done_pipe[i] >= 0)
             close(done_pipe[i]);
-    table_free(tbl);
+        if (m.reload_pipe[i] >= 0)
+            close(m.reload_pipe[i]);
+    }
+    if (shared_ready)
+        server_shared_free(&m.shared);
+    options_free(&m.cfg);
+    log_set_file(NULL, err, sizeof(err));
     return status;
 }

@@ -17,24 +17,27 @@
 
 #include "handler.h"
 #include "load.h"
+#include "log.h"
 #include "proto.h"
 
 /* How long a stopping server waits for answers to drain before it closes
  * the connections still open. */
 #define SERVER_STOP_GRACE_SECONDS 5
 /* Descriptors kept back from --max-conns's default (listener, logs, ...). */
-#define SERVER_FD_RESERVE 32
-#define SERVER_DEFAULT_IDLE_TIMEOUT 60    /* seconds */
+#define SERVER_FD_RESERVE              32
+#define SERVER_DEFAULT_IDLE_TIMEOUT    60 /* seconds */
 #define SERVER_DEFAULT_MESSAGE_TIMEOUT 10 /* seconds */
-#define SERVER_DEFAULT_MAX_OUTPUT (1024 * 1024)
+#define SERVER_DEFAULT_MAX_OUTPUT      (1024 * 1024)
 
 typedef struct server_options {
     const char *host;       /* address to listen on */
     const char *port;       /* port, as text; "0" picks a free one */
+    const char *unix_path;  /* Unix domain socket to listen on instead, or NULL */
     const char *data;       /* data file, or NULL for the built-in table */
     datafile_format format; /* how to read the data file */
     int echo;               /* raw echo mode: send back whatever arrives */
-    int verbose;            /* log each request on stderr */
+    log_level log_level;    /* LOG_DEBUG logs each connection and request */
+    const char *log_file;   /* log here instead of stderr, or NULL */
     proto_limits limits;
     size_t max_conns;     /* connections past this are refused */
     size_t max_output;    /* unsent answer bytes at which a connection stops being read */
@@ -44,15 +47,65 @@ typedef struct server_options {
 } server_options;
 
 struct conn;
+struct server;
 
-/* What the workers share: read-only, but for the counters. */
+/* A table being served, and where it came from (for stats). Each worker
+ * holds a reference to the one it answers from, the main thread one to
+ * the current one; the last reference released frees it. Answers are
+ * copied out of the table as they are queued, so once a worker has let go
+ * of a table, nothing of it is left in its connections. */
+typedef struct dataset {
+    table *table; /* NULL in echo mode */
+    atomic_int refs;
+    char *source;       /* the data file, or "built-in" */
+    const char *format; /* "json", "tsv", or NULL for the built-in table */
+    double load_seconds;
+    long long loaded_at; /* Unix time */
+} dataset;
+
+/* Takes over t (NULL in echo mode); one reference. NULL when out of memory
+ * (t is then freed). */
+dataset *dataset_new(table *t, const char *source, const char *format, double load_seconds);
+dataset *dataset_ref(dataset *d);
+void dataset_release(dataset *d);
+
+/* What the workers share: read-only, but for the counters and the current
+ * dataset (under lock). */
 typedef struct server_shared {
     const server_options *opt;
-    const table *table;
+    pthread_mutex_t lock;
+    dataset *current; /* under lock */
+    struct server *workers;
     int nworkers;
-    atomic_size_t conns; /* open connections, in all workers */
-    int done_fd;         /* a worker writes a byte here when its loop ends */
+    atomic_size_t conns;   /* open connections, in all workers */
+    atomic_ullong reloads; /* tables swapped in by SIGHUP */
+    atomic_ullong reload_failures;
+    double started; /* CLOCK_MONOTONIC seconds at start */
+    int done_fd;    /* a worker writes a byte here when its loop ends */
 } server_shared;
+
+/* Sets sh up to serve d (whose reference it takes). Returns 0 or -1. */
+int server_shared_init(server_shared *sh, const server_options *opt, dataset *d, struct server *workers, int nworkers);
+void server_shared_free(server_shared *sh);
+/* Makes d (whose reference it takes) the current dataset and tells every
+ * worker to move to it between two requests. */
+void server_shared_swap(server_shared *sh, dataset *d);
+/* A new reference to the current dataset. */
+dataset *server_shared_current(server_shared *sh);
+
+/* A worker's counters. Only the worker writes them; stats read them from
+ * any worker, hence atomics (relaxed: plain loads and stores on x86). */
+typedef struct server_counters {
+    atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome */
+    atomic_ullong conns_total;             /* connections accepted */
+    atomic_ullong conns_refused;           /* connections refused past --max-conns */
+    atomic_ullong timeouts;                /* connections closed by --idle/--message-timeout */
+    atomic_ullong bytes_in, bytes_out;
+} server_counters;
+
+#define COUNTER_ADD(c, n)                                                                                              \
+    atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + (n), memory_order_relaxed)
+#define COUNTER_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
 
 /* One worker: a thread with its own event loop, listener (SO_REUSEPORT),
  * connections and handler. Nothing on the hot path is shared with the
@@ -68,35 +121,53 @@ typedef struct server {
     struct event *notify_ev, *stop_timer, *sweep_timer;
     int notify_fd[2]; /* the main thread writes a command byte to [1] */
     handler_ctx handler;
+    dataset *dataset;   /* the table handler answers from (a reference) */
     struct conn *conns; /* doubly linked list of open connections */
     size_t nconns;
-    int stopping;           /* a stop arrived: no new work */
-    int forced_stop;        /* a second stop cut it short */
+    int stopping;    /* a stop arrived: no new work */
+    int forced_stop; /* a second stop cut it short */
     uint64_t next_conn_id;
-    uint64_t requests;      /* answers sent, all outcomes */
-    uint64_t conns_total;   /* connections accepted */
-    uint64_t conns_refused; /* connections refused past --max-conns */
-    long clock;             /* seconds since start, advanced by the sweep */
+    server_counters counters;
+    long clock; /* seconds since start, advanced by the sweep */
 } server;
 
 /* Commands from the main thread to a worker (server_notify). */
-#define SERVER_CMD_STOP 's'  /* stop accepting, answer what arrived, end */
+#define SERVER_CMD_STOP  's' /* stop accepting, answer what arrived, end */
 #define SERVER_CMD_FORCE 'f' /* end now */
+#define SERVER_CMD_SWAP  'r' /* answer from the current dataset from now on */
 
 /* Sets up worker index (its event loop and timers). Returns 0 or -1. */
 int server_init(server *w, server_shared *sh, int index);
 /* Binds w's listener to host:port, with SO_REUSEPORT when others share
  * the port; `where` gets the address bound (for the start line and for
  * the next worker when the port was 0). Returns 0, or -1 with a message
- * on stderr. */
+ * in the log. */
 int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen);
+/* Binds a Unix domain socket at path (replacing a stale one, refusing one
+ * a server still answers on). Returns the listening socket, or -1 with a
+ * message in the log. */
+int server_unix_socket(const char *path);
+/* Makes w accept on fd (a listening socket, which w then owns). Returns 0
+ * or -1. */
+int server_listen_fd(server *w, int fd);
+/* Total requests answered by w. */
+uint64_t server_requests(const server *w);
+/* Writes the stats action's JSON object (see the README) for the server w
+ * is part of. Returns 0 or -1. */
+int server_stats_json(void *w, proto_buf *out);
 /* Starts w's thread. Returns 0 or -1. */
 int server_start(server *w);
 /* Sends w a command (SERVER_CMD_*); safe from any thread. */
 void server_notify(server *w, char cmd);
 /* Waits for w's thread (if started) and frees what w holds. */
 void server_free(server *w);
+
+/* Tells systemd the service's state ("READY=1", "RELOADING=1", ...) when
+ * it runs us as a Type=notify service (NOTIFY_SOCKET is set): the sd_notify
+ * datagram protocol, written by hand. RELOADING=1 gets the MONOTONIC_USEC
+ * that systemd asks for. Does nothing otherwise. */
+void systemd_notify(const char *state);
 
 /* Takes over fd (a connected socket) as a new connection. */
 void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int addrlen);

@@ -16,9 +16,106 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "server.h"
+
+dataset *dataset_new(table *t, const char *source, const char *format, double load_seconds)
+{
+    dataset *d = calloc(1, sizeof(*d));
+    if (d == NULL || (d->source = strdup(source)) == NULL) {
+        free(d);
+        table_free(t);
+        return NULL;
+    }
+    d->table = t;
+    atomic_init(&d->refs, 1);
+    d->format = format;
+    d->load_seconds = load_seconds;
+    d->loaded_at = (long long)time(NULL);
+    return d;
+}
+
+dataset *dataset_ref(dataset *d)
+{
+    atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+    return d;
+}
+
+void dataset_release(dataset *d)
+{
+    if (d == NULL || atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    table_free(d->table);
+    free(d->source);
+    free(d);
+}
+
+int server_shared_init(server_shared *sh, const server_options *opt, dataset *d, server *workers, int nworkers)
+{
+    struct timespec ts;
+    memset(sh, 0, sizeof(*sh));
+    sh->opt = opt;
+    sh->current = d;
+    sh->workers = workers;
+    sh->nworkers = nworkers;
+    sh->done_fd = -1;
+    atomic_init(&sh->conns, 0);
+    atomic_init(&sh->reloads, 0);
+    atomic_init(&sh->reload_failures, 0);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sh->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return pthread_mutex_init(&sh->lock, NULL) == 0 ? 0 : -1;
+}
+
+void server_shared_free(server_shared *sh)
+{
+    dataset_release(sh->current);
+    sh->current = NULL;
+    pthread_mutex_destroy(&sh->lock);
+}
+
+dataset *server_shared_current(server_shared *sh)
+{
+    pthread_mutex_lock(&sh->lock);
+    dataset *d = dataset_ref(sh->current);
+    pthread_mutex_unlock(&sh->lock);
+    return d;
+}
+
+void server_shared_swap(server_shared *sh, dataset *d)
+{
+    pthread_mutex_lock(&sh->lock);
+    dataset *old = sh->current;
+    sh->current = d;
+    pthread_mutex_unlock(&sh->lock);
+    dataset_release(old);
+    for (int i = 0; i < sh->nworkers; i++)
+        if (sh->workers[i].base != NULL)
+            server_notify(&sh->workers[i], SERVER_CMD_SWAP);
+}
+
+/* Between two callbacks, so between two requests: answer from the current
+ * dataset from now on, and let go of the previous one (freed here if no
+ * other worker still answers from it). */
+static void server_swap_dataset(server *w)
+{
+    dataset *d = server_shared_current(w->shared);
+    dataset_release(w->dataset);
+    w->dataset = d;
+    w->handler.table = d->table;
+}
+
+uint64_t server_requests(const server *w)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        n += COUNTER_GET(w->counters.outcomes[i]);
+    return n;
+}
 
 void server_format_addr(char *out, size_t outlen, const struct sockaddr *sa)
 {
@@ -46,8 +143,8 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
     server *w = arg;
     (void)fd;
     (void)what;
-    fprintf(stderr, "evkv-server: %zu connection(s) still had answers unsent after %d s; closing them\n", w->nconns,
-            SERVER_STOP_GRACE_SECONDS);
+    log_warn("%zu connection(s) still had answers unsent after %d s; closing them", w->nconns,
+             SERVER_STOP_GRACE_SECONDS);
     event_base_loopbreak(w->base);
 }
 
@@ -80,14 +177,17 @@ static void notify_cb(evutil_socket_t fd, short what, void *arg)
             event_base_loopbreak(w->base);
         } else if (cmds[i] == SERVER_CMD_STOP && !w->stopping) {
             server_stop(w);
+        } else if (cmds[i] == SERVER_CMD_SWAP) {
+            server_swap_dataset(w);
         }
     }
 }
 
 void server_notify(server *w, char cmd)
 {
-    /* A pipe write of one byte is atomic; the pipe never fills (two
-     * commands at most). */
+    /* A pipe write of one byte is atomic; the pipe never fills (a few
+     * commands at most: two stops and the swaps of reloads, which the main
+     * thread makes one at a time, a worker taking each at its next turn). */
     ssize_t n = write(w->notify_fd[1], &cmd, 1);
     (void)n;
 }
@@ -133,7 +233,7 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
     int err = EVUTIL_SOCKET_ERROR();
     static const struct timeval pause = {0, 100 * 1000};
 
-    fprintf(stderr, "evkv-server: accept: %s\n", evutil_socket_error_to_string(err));
+    log_error("accept: %s", evutil_socket_error_to_string(err));
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
         evconnlistener_disable(l);
         event_base_once(w->base, -1, EV_TIMEOUT, listener_resume_cb, w, &pause);
@@ -147,7 +247,17 @@ int server_init(server *w, server_shared *sh, int index)
     w->opt = sh->opt;
     w->index = index;
     w->notify_fd[0] = w->notify_fd[1] = -1;
-    w->handler.table = sh->table;
+    w->dataset = server_shared_current(sh);
+    w->handler.table = w->dataset->table;
+    w->handler.stats = server_stats_json;
+    w->handler.stats_arg = w;
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        atomic_init(&w->counters.outcomes[i], 0);
+    atomic_init(&w->counters.conns_total, 0);
+    atomic_init(&w->counters.conns_refused, 0);
+    atomic_init(&w->counters.timeouts, 0);
+    atomic_init(&w->counters.bytes_in, 0);
+    atomic_init(&w->counters.bytes_out, 0);
     w->base = event_base_new();
     if (w->base == NULL || pipe(w->notify_fd) != 0)
         return -1;
@@ -175,14 +285,14 @@ int server_listen(server *w, const char *host, const char *port, int reuseport, 
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        fprintf(stderr, "evkv-server: %s: %s\n", host, gai_strerror(rc));
+        log_error("%s: %s", host, gai_strerror(rc));
         return -1;
     }
     if (reuseport)
         flags |= LEV_OPT_REUSEABLE_PORT;
     w->listener = evconnlistener_new_bind(w->base, accept_cb, w, flags, 1024, res->ai_addr, (int)res->ai_addrlen);
     if (w->listener == NULL) {
-        fprintf(stderr, "evkv-server: cannot listen on %s port %s: %s\n", host, port, strerror(errno));
+        log_error("cannot listen on %s port %s: %s", host, port, strerror(errno));
         freeaddrinfo(res);
         return -1;
     }
@@ -196,6 +306,56 @@ int server_listen(server *w, const char *host, const char *port, int reuseport, 
     unsigned bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                               : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     snprintf(port_out, port_outlen, "%u", bound);
+    return 0;
+}
+
+int server_unix_socket(const char *path)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+    int fd;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        log_error("--unix %s: the path is longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
+        return -1;
+    }
+    strcpy(sun.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        log_error("socket: %s", strerror(errno));
+        return -1;
+    }
+    /* A socket file left by a server that died is in the way of bind();
+     * one that a server still answers on is not ours to take. */
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+            log_error("cannot listen on %s: a server is already listening there", path);
+            close(fd);
+            return -1;
+        }
+        unlink(path);
+    }
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, 1024) != 0 ||
+        evutil_make_socket_nonblocking(fd) != 0) {
+        log_error("cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int server_listen_fd(server *w, int fd)
+{
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    /* backlog -1: fd is listening already */
+    w->listener = evconnlistener_new(w->base, accept_cb, w, flags, -1, fd);
+    if (w->listener == NULL) {
+        close(fd);
+        return -1;
+    }
+    evconnlistener_set_error_cb(w->listener, accept_error_cb);
     return 0;
 }
 
@@ -240,4 +400,6 @@ void server_free(server *w)
         if (w->notify_fd[i] >= 0)
             close(w->notify_fd[i]);
     handler_ctx_free(&w->handler);
+    dataset_release(w->dataset);
+    w->dataset = NULL;
 }

@@ -37,12 +37,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     opt.max_conns = 16;
     opt.max_output = 2048; /* small: backpressure is exercised */
     opt.threads = 1;
-    shared.opt = &opt;
-    shared.table = table_builtin();
-    shared.nworkers = 1;
-    shared.done_fd = -1;
-    atomic_init(&shared.conns, 0);
-    if (shared.table == NULL || server_init(&worker, &shared, 0) != 0)
+    table *builtin = table_builtin();
+    dataset *d = builtin ? dataset_new(builtin, "built-in", NULL, 0) : NULL;
+    if (d == NULL || server_shared_init(&shared, &opt, d, &worker, 1) != 0 || server_init(&worker, &shared, 0) != 0)
         fuzz_fail("cannot set up the worker");
     return 0;
 }

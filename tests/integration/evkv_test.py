@@ -39,9 +39,11 @@ IO_TIMEOUT = 10.0  # seconds any single socket operation may take
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 15.0  # the server's own drain grace is 5 s
 
-START_RE = re.compile(r"^evkv-server: listening on (?:127\.0\.0\.1|\[[0-9a-f:]+\]):(\d+) \((.*)\)$", re.M)
-START_UNIX_RE = re.compile(r"^evkv-server: listening on unix:(.+) \((.*)\)$", re.M)
-STOP_RE = re.compile(r"^evkv-server: stopped on (SIGTERM|SIGINT) after (\d+) requests$", re.M)
+# A log line on stderr starts with an ISO-8601 UTC timestamp.
+LOG_PREFIX = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z evkv-server: "
+START_RE = re.compile(LOG_PREFIX + r"listening on (?:127\.0\.0\.1|\[[0-9a-f:]+\]):(\d+) \((.*)\)$", re.M)
+START_UNIX_RE = re.compile(LOG_PREFIX + r"listening on unix:(.+) \((.*)\)$", re.M)
+STOP_RE = re.compile(LOG_PREFIX + r"stopped on (SIGTERM|SIGINT) after (\d+) requests$", re.M)
 
 # The guide's default table.
 TABLE = {

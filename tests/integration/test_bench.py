@@ -5,6 +5,7 @@ against --data. No timing is asserted."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -82,7 +83,66 @@ class CorruptingProxy:
         self.lsock.close()
 
 
+class SplittingProxy:
+    """Forwards the bench's connections to two servers in turn: the first
+    to ports[0], the second to ports[1], the third to ports[0] again... A
+    run over it gets answers from both servers' tables, as a run across a
+    reload between two data files does."""
+
+    def __init__(self, ports):
+        self.lsock = socket.socket()
+        self.lsock.bind((t.HOST, 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.ports = ports
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        n = 0
+        while True:
+            try:
+                client, _ = self.lsock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection((t.HOST, self.ports[n % len(self.ports)]))
+            n += 1
+            threading.Thread(target=CorruptingProxy.pump, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(target=CorruptingProxy.pump, args=(upstream, client, None), daemon=True).start()
+
+    def close(self):
+        self.lsock.close()
+
+
+ANSWERS_FROM_RE = re.compile(r"^answers matching only --data (.+): (\d+), only --data (.+): (\d+), both: (\d+)$", re.M)
+
+
+def answers_from(stdout):
+    """The summary's (first path, count, second path, count, both)."""
+    m = ANSWERS_FROM_RE.search(stdout)
+    assert m, stdout
+    return m.group(1), int(m.group(2)), m.group(3), int(m.group(4)), int(m.group(5))
+
+
 class BenchTest(t.ServerTestCase):
+
+    def two_tables(self):
+        """Writes data files A, B and C into a temporary directory; returns
+        their paths. A has k0..k99; B has k50..k159, with its own values
+        for k50, k55, ... k95 and A's for the other 40 keys they share. In
+        the bench's key order (A's keys, then B's others), each of the 160
+        keys comes up 10 times in -n 1600 with sequential keys. C is A with
+        values for k3, k60 and k120 that neither A nor B gives."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        a = {f"k{i}": f"value {i}" for i in range(100)}
+        b = {f"k{i}": f"value {i} (B)" if i < 100 and i % 5 == 0 else f"value {i}" for i in range(50, 160)}
+        c = dict(a, k3="value 3 (C)", k60="value 60 (C)", k120="value 120 (C)")
+        paths = []
+        for name, table in (("a", a), ("b", b), ("c", c)):
+            paths.append(os.path.join(d.name, name + ".tsv"))
+            with open(paths[-1], "w") as f:
+                f.write("".join(f"{k}\t{v}\n" for k, v in table.items()))
+        return paths
 
     def test_exact_request_count(self):
         for args in (["-c", 1], ["-c", 3, "-P", 4], ["-t", 2, "-c", 5, "-P", 7], ["-t", 3, "-c", 1, "-P", 2]):
@@ -185,6 +245,101 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(rc, 0, err)
         row = table_row(out)
         self.assertEqual((row["hits"], row["misses"], row["errors"]), (300, 100, 0))
+
+    def test_two_data_files_server_serving_the_first(self):
+        a, b, _ = self.two_tables()
+        report = os.path.join(os.path.dirname(a), "r.json")
+        srv = self.start_server("--data", a)
+        rc, out, err = run_bench(srv.port, "--data", a, "--data", b, "-n", 1600, "-c", 2, "-P", 8,
+                                 "--key-pattern", "sequential", "--json", report)
+        self.assertEqual(rc, 0, err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (1600, 0, 1000, 600))
+        # Only A's: k0..k49 (B lacks them), B's 10 own values, k100..k159
+        # (A lacks them: the miss answer). Both: the 40 keys A and B agree on.
+        self.assertEqual(answers_from(out), (a, 1200, b, 0, 400))
+        with open(report) as f:
+            r = json.load(f)
+        self.assertEqual(r["answers_from"], {"data1_only": 1200, "data2_only": 0, "both": 400})
+        self.assertEqual(r["config"]["data"], [a, b])
+        # Given the other way round, the same answers count for the second.
+        rc, out, err = run_bench(srv.port, "--data", b, "--data", a, "-n", 1600, "--key-pattern", "sequential")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(answers_from(out), (b, 0, a, 1200, 400))
+        # With one --data, no such counts.
+        rc, out, err = run_bench(srv.port, "--data", a, "-n", 100, "--json", report)
+        self.assertEqual(rc, 0, err)
+        self.assertNotRegex(out, ANSWERS_FROM_RE)
+        with open(report) as f:
+            r = json.load(f)
+        self.assertNotIn("answers_from", r)
+        self.assertEqual(r["config"]["data"], [a])
+
+    def test_two_data_files_server_serving_the_second(self):
+        a, b, _ = self.two_tables()
+        srv = self.start_server("--data", b)
+        rc, out, err = run_bench(srv.port, "--data", a, "--data", b, "-n", 1600, "-t", 1, "-c", 3, "-P", 4,
+                                 "--key-pattern", "sequential")
+        self.assertEqual(rc, 0, err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (1600, 0, 1100, 500))
+        self.assertEqual(answers_from(out), (a, 0, b, 1200, 400))
+
+    def test_two_data_files_answers_from_neither_are_errors(self):
+        a, b, c = self.two_tables()
+        srv = self.start_server("--data", c)
+        rc, out, err = run_bench(srv.port, "--data", a, "--data", b, "-n", 1600, "-c", 2, "-P", 8,
+                                 "--key-pattern", "sequential")
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        # k3, k60 and k120, 10 times each.
+        self.assertEqual((row["requests"], row["errors"]), (1600, 30))
+        self.assertEqual(answers_from(out), (a, 1170, b, 0, 400))
+        self.assertRegex(err, "wrong answer for 'k(3|60|120)'")
+
+    def test_two_data_files_answers_from_both(self):
+        # Two servers, one serving A and one B, behind a proxy that sends
+        # the bench's connections to each in turn: as a reload would, the
+        # run sees answers from both tables, and none is an error.
+        a, b, _ = self.two_tables()
+        srv_a = self.start_server("--data", a)
+        srv_b = self.start_server("--data", b)
+        proxy = SplittingProxy([srv_a.port, srv_b.port])
+        self.addCleanup(proxy.close)
+        rc, out, err = run_bench(proxy.port, "--data", a, "--data", b, "-n", 3000, "-c", 4, "-P", 4)
+        self.assertEqual(rc, 0, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"]), (3000, 0))
+        _, only_a, _, only_b, both = answers_from(out)
+        self.assertGreater(only_a, 0)
+        self.assertGreater(only_b, 0)
+        self.assertEqual(only_a + only_b + both, 3000)
+        # Each server answered part of the requests.
+        self.assertEqual(srv_a.stop(), 0)
+        self.assertEqual(srv_b.stop(), 0)
+        served = [int(t.STOP_RE.search(s.stderr()).group(2)) for s in (srv_a, srv_b)]
+        self.assertEqual(sum(served), 3000)
+
+    def test_two_data_files_with_keys(self):
+        a, b, _ = self.two_tables()
+        keys = os.path.join(os.path.dirname(a), "keys")
+        with open(keys, "w") as f:
+            f.write("k0\nk120\nk55\nk56\nnot-there\n")
+        srv = self.start_server("--data", b)
+        rc, out, err = run_bench(srv.port, "--keys", keys, "--data", a, "--data", b, "-n", 500,
+                                 "--key-pattern", "sequential")
+        self.assertEqual(rc, 0, err)
+        row = table_row(out)
+        self.assertEqual((row["hits"], row["misses"], row["errors"]), (300, 200, 0))
+        # k0, k120 and k55 as B gives them and A does not; k56 and
+        # not-there the same in both.
+        self.assertEqual(answers_from(out), (a, 0, b, 300, 200))
+
+    def test_data_at_most_twice(self):
+        a, b, c = self.two_tables()
+        rc, out, err = run_bench(1, "--data", a, "--data", b, "--data", c)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("--data may be given at most twice", err)
 
     def test_open_loop_keeps_to_its_schedule(self):
         # At 200 requests/s for 1 s, no more than 200 (+1 per connection)

@@ -1,0 +1,430 @@
+/*
+ * options.c: evkv-server's options, from the config file and the command
+ * line (see options.h).
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef EVKV_VERSION
+#define EVKV_VERSION "0.0.0"
+#endif
+
+/* The longest config file line. */
+#define CONFIG_LINE_MAX 4096
+
+void options_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: evkv-server [OPTIONS] [HOST PORT]\n"
+            "Answers key lookups over the evkv protocol (the header + JSON protocol of the\n"
+            "\"Socket Programming in Python\" guide's app-server), keeping connections open.\n"
+            "\n"
+            "Options:\n"
+            "  -c, --config FILE        read options from FILE first: one `option value` per\n"
+            "                           line, named as the long options below; flags given\n"
+            "                           on the command line override it\n"
+            "      --check-config       check the options, the config file and the data file,\n"
+            "                           then exit: 0 if the server would start, 2 if not\n"
+            "  -H, --host HOST          address to listen on (default 127.0.0.1; ::1 for IPv6)\n"
+            "  -p, --port PORT          TCP port (default 65432; 0 picks a free one, shown\n"
+            "                           in the start line)\n"
+            "      --unix PATH          listen on a Unix domain socket at PATH instead of TCP\n"
+            "  -d, --data FILE          serve the table in FILE instead of the built-in one:\n"
+            "                           a JSON object (key -> any JSON value) or TSV lines\n"
+            "                           key<TAB>value\n"
+            "  -f, --format json|tsv    how to read FILE (default: from its extension,\n"
+            "                           .json or .tsv/.tab)\n"
+            "  -e, --echo               raw echo mode: send back whatever arrives\n"
+            "      --max-header BYTES   largest JSON header accepted (default %d, at most 65535)\n"
+            "      --max-content BYTES  largest content accepted (default %d)\n"
+            "      --max-conns N        connections served at once; past it a new one gets\n"
+            "                           an error answer and is closed (default: the open\n"
+            "                           file limit, raised to its hard limit, less %d)\n"
+            "      --max-output BYTES   unsent answers at which a connection stops being\n"
+            "                           read, until they fall below half (default %d)\n"
+            "      --idle-timeout SECS  close a connection idle this long, or not reading\n"
+            "                           its answers (default %d; 0: never)\n"
+            "      --message-timeout SECS  close a connection whose message is not complete\n"
+            "                           this long after its first byte (default %d; 0: never)\n"
+            "  -t, --threads N          worker threads, each with its own event loop and\n"
+            "                           listener on the port (default: one per core)\n"
+            "      --log-level LEVEL    error, warn, info (the default) or debug (every\n"
+            "                           connection and request)\n"
+            "      --log-file FILE      log to FILE, with timestamps, instead of stderr;\n"
+            "                           reopened on SIGHUP\n"
+            "  -v, --verbose            the same as --log-level debug\n"
+            "  -h, --help               show this help and exit\n"
+            "  -V, --version            show the version and exit\n"
+            "\n"
+            "HOST PORT given as two arguments work as --host HOST --port PORT, as with the\n"
+            "guide's app-server.py.\n"
+            "\n"
+            "Signals: SIGINT or SIGTERM stops accepting, answers the requests already\n"
+            "received, then exits; a second one exits at once. SIGHUP reloads: it reads\n"
+            "the config file again, loads the data file into a new table and swaps it in\n"
+            "between two requests (if anything fails, the old table stays and the log says\n"
+            "why), and reopens the log file. Under systemd (NOTIFY_SOCKET), the server\n"
+            "tells it READY=1 once it listens, and RELOADING=1 / READY=1 around a reload.\n"
+            "\n"
+            "Exit status:\n"
+            "  0  stopped by SIGINT/SIGTERM after sending the answers in flight, or\n"
+            "     --check-config found nothing wrong\n"
+            "  1  could not listen (address in use, ...) or a second signal forced the stop\n"
+            "  2  bad usage or config file, or a data file that could not be loaded\n"
+            "     (nothing was served)\n",
+            PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT, SERVER_FD_RESERVE, SERVER_DEFAULT_MAX_OUTPUT,
+            SERVER_DEFAULT_IDLE_TIMEOUT, SERVER_DEFAULT_MESSAGE_TIMEOUT);
+}
+
+enum {
+    OPT_MAX_HEADER = 256,
+    OPT_MAX_CONTENT,
+    OPT_MAX_CONNS,
+    OPT_MAX_OUTPUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_MESSAGE_TIMEOUT,
+    OPT_UNIX,
+    OPT_LOG_LEVEL,
+    OPT_LOG_FILE,
+    OPT_CHECK_CONFIG,
+};
+
+/* The leading ':' makes getopt tell a missing value (':') from an unknown option ('?'). */
+static const char shortopts[] = ":c:H:p:d:f:et:vhV";
+static const struct option longopts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+    {"host", required_argument, NULL, 'H'},
+    {"port", required_argument, NULL, 'p'},
+    {"unix", required_argument, NULL, OPT_UNIX},
+    {"data", required_argument, NULL, 'd'},
+    {"format", required_argument, NULL, 'f'},
+    {"echo", no_argument, NULL, 'e'},
+    {"max-header", required_argument, NULL, OPT_MAX_HEADER},
+    {"max-content", required_argument, NULL, OPT_MAX_CONTENT},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"message-timeout", required_argument, NULL, OPT_MESSAGE_TIMEOUT},
+    {"threads", required_argument, NULL, 't'},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Parses a count in [min, max]. Returns 0 or -1. */
+static int parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* Sets option `code` to value on o. `name` is how the error names the
+ * option ("--port", or "FILE:LINE: port"). Returns 0, or -1 with err. */
+static int apply(server_config *cfg, int code, const char *value, const char *name, char *err, size_t errlen)
+{
+    server_options *o = &cfg->opt;
+    size_t n;
+
+    switch (code) {
+    case 'c': cfg->config_path = value; break;
+    case OPT_CHECK_CONFIG: cfg->check_config = 1; break;
+    case 'H': o->host = value; break;
+    case 'p':
+        if (parse_size(value, 0, 65535, &n) != 0) {
+            set_err(err, errlen, "%s must be a number from 0 to 65535, not '%s'", name, value);
+            return -1;
+        }
+        o->port = value;
+        break;
+    case OPT_UNIX:
+        if (value[0] == '\0') {
+            set_err(err, errlen, "%s needs a path", name);
+            return -1;
+        }
+        o->unix_path = value;
+        break;
+    case 'd': o->data = value; break;
+    case 'f':
+        if (datafile_format_parse(value, &o->format) != 0) {
+            set_err(err, errlen, "%s must be json or tsv, not '%s'", name, value);
+            return -1;
+        }
+        break;
+    case 'e': o->echo = 1; break;
+    case OPT_MAX_HEADER:
+        if (parse_size(value, 16, 65535, &o->limits.max_header) != 0) {
+            set_err(err, errlen, "%s must be a byte count from 16 to 65535", name);
+            return -1;
+        }
+        break;
+    case OPT_MAX_CONTENT:
+        if (parse_size(value, 0, (size_t)1 << 40, &o->limits.max_content) != 0) {
+            set_err(err, errlen, "%s must be a byte count", name);
+            return -1;
+        }
+        break;
+    case OPT_MAX_CONNS:
+        if (parse_size(value, 1, (size_t)1 << 30, &o->max_conns) != 0) {
+            set_err(err, errlen, "%s must be a count above 0", name);
+            return -1;
+        }
+        break;
+    case OPT_MAX_OUTPUT:
+        if (parse_size(value, 1, (size_t)1 << 40, &o->max_output) != 0) {
+            set_err(err, errlen, "%s must be a byte count above 0", name);
+            return -1;
+        }
+        break;
+    case OPT_IDLE_TIMEOUT:
+    case OPT_MESSAGE_TIMEOUT:
+        if (parse_size(value, 0, 1000000000, &n) != 0) {
+            set_err(err, errlen, "%s must be whole seconds (0: never)", name);
+            return -1;
+        }
+        *(code == OPT_IDLE_TIMEOUT ? &o->idle_timeout : &o->message_timeout) = (long)n;
+        break;
+    case 't':
+        if (parse_size(value, 1, 256, &n) != 0) {
+            set_err(err, errlen, "%s must be 1 to 256", name);
+            return -1;
+        }
+        o->threads = (int)n;
+        break;
+    case OPT_LOG_LEVEL:
+        if (log_level_parse(value, &o->log_level) != 0) {
+            set_err(err, errlen, "%s must be error, warn, info or debug, not '%s'", name, value);
+            return -1;
+        }
+        break;
+    case OPT_LOG_FILE:
+        if (value[0] == '\0') {
+            set_err(err, errlen, "%s needs a path", name);
+            return -1;
+        }
+        o->log_file = value;
+        break;
+    case 'v': o->log_level = LOG_DEBUG; break;
+    default: set_err(err, errlen, "%s: unknown option", name); return -1;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Keeps a copy of s for as long as cfg lives. */
+static const char *keep(server_config *cfg, const char *s)
+{
+    char *copy = strdup(s);
+    char **grown = copy ? realloc(cfg->strings, (cfg->nstrings + 1) * sizeof(*grown)) : NULL;
+    if (grown == NULL) {
+        free(copy);
+        return NULL;
+    }
+    cfg->strings = grown;
+    cfg->strings[cfg->nstrings++] = copy;
+    return copy;
+}
+
+/* Reads the config file at path into cfg. Returns 0, or -1 with err. */
+static int read_config(server_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char line[CONFIG_LINE_MAX + 2];
+    int lineno = 0, rc = 0;
+
+    if (f == NULL) {
+        set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+        char where[256], *name, *value;
+        const struct option *opt;
+
+        lineno++;
+        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            set_err(err, errlen, "%s: line longer than %d bytes", where, CONFIG_LINE_MAX);
+            rc = -1;
+            break;
+        }
+        name = trim(line);
+        if (*name == '\0' || *name == '#')
+            continue;
+        value = name + strcspn(name, " \t");
+        if (*value != '\0')
+            *value++ = '\0';
+        value = trim(value);
+        for (opt = longopts; opt->name; opt++)
+            if (strcmp(opt->name, name) == 0)
+                break;
+        if (opt->name == NULL || opt->val == 'c' || opt->val == OPT_CHECK_CONFIG || opt->val == 'h' ||
+            opt->val == 'V') {
+            set_err(err, errlen, "%s: unknown option '%s'", where, name);
+            rc = -1;
+            break;
+        }
+        snprintf(where + strlen(where), sizeof(where) - strlen(where), ": %s", name);
+        if (opt->has_arg == no_argument) {
+            /* a flag: alone, or yes/no */
+            if (*value == '\0' || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
+                strcmp(value, "1") == 0) {
+                rc = apply(cfg, opt->val, "", where, err, errlen);
+            } else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
+                       strcmp(value, "0") == 0) {
+                if (opt->val == 'e')
+                    cfg->opt.echo = 0;
+                else if (opt->val == 'v' && cfg->opt.log_level == LOG_DEBUG)
+                    cfg->opt.log_level = LOG_INFO;
+            } else {
+                set_err(err, errlen, "%s takes yes or no, not '%s'", where, value);
+                rc = -1;
+            }
+            continue;
+        }
+        if (*value == '\0') {
+            set_err(err, errlen, "%s needs a value", where);
+            rc = -1;
+            break;
+        }
+        const char *kept = keep(cfg, value);
+        if (kept == NULL) {
+            set_err(err, errlen, "out of memory");
+            rc = -1;
+            break;
+        }
+        rc = apply(cfg, opt->val, kept, where, err, errlen);
+    }
+    if (rc == 0 && ferror(f)) {
+        set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    fclose(f);
+    return rc;
+}
+
+static void set_defaults(server_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->opt.host = "127.0.0.1";
+    cfg->opt.port = "65432";
+    cfg->opt.limits.max_header = PROTO_DEFAULT_MAX_HEADER;
+    cfg->opt.limits.max_content = PROTO_DEFAULT_MAX_CONTENT;
+    cfg->opt.max_output = SERVER_DEFAULT_MAX_OUTPUT;
+    cfg->opt.idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT;
+    cfg->opt.message_timeout = SERVER_DEFAULT_MESSAGE_TIMEOUT;
+    cfg->opt.log_level = LOG_INFO;
+}
+
+/* One pass over argv. With only_config, takes -c, --check-config, --help
+ * and --version and skips the rest; otherwise applies every flag. */
+static int scan_argv(server_config *cfg, int argc, char **argv, int only_config, char *err, size_t errlen)
+{
+    int ch;
+    char name[64];
+
+    optind = 0; /* glibc: start over, from argv[1] */
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (ch == '?' || ch == ':') {
+            if (only_config)
+                continue;
+            char what[64];
+            const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+            if (strncmp(arg, "--", 2) == 0)
+                snprintf(what, sizeof(what), "%.*s", (int)strcspn(arg, "="), arg);
+            else
+                snprintf(what, sizeof(what), "-%c", optopt);
+            if (ch == ':')
+                set_err(err, errlen, "option %s needs a value", what);
+            else
+                set_err(err, errlen, "unknown option %s", what);
+            return OPTIONS_ERROR;
+        }
+        if (ch == 'h' || ch == 'V') {
+            if (!only_config)
+                continue;
+            if (ch == 'h')
+                options_usage(stdout);
+            else
+                printf("evkv-server %s\n", EVKV_VERSION);
+            return OPTIONS_DONE;
+        }
+        int is_config = ch == 'c' || ch == OPT_CHECK_CONFIG;
+        if (is_config != only_config)
+            continue;
+        for (const struct option *o = longopts; o->name; o++)
+            if (o->val == ch)
+                snprintf(name, sizeof(name), "--%s", o->name);
+        if (apply(cfg, ch, optarg ? optarg : "", name, err, errlen) != 0)
+            return OPTIONS_ERROR;
+    }
+    return OPTIONS_OK;
+}
+
+int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    int rc;
+
+    set_defaults(cfg);
+    /* -c first, so that the other flags override the file. */
+    rc = scan_argv(cfg, argc, argv, 1, err, errlen);
+    if (rc != OPTIONS_OK)
+        return rc;
+    if (cfg->config_path && read_config(cfg, cfg->config_path, err, errlen) != 0)
+        return OPTIONS_ERROR;
+    rc = scan_argv(cfg, argc, argv, 0, err, errlen);
+    if (rc != OPTIONS_OK)
+        return rc;
+    if (argc - optind == 2) {
+        char name[] = "port";
+        cfg->opt.host = argv[optind];
+        if (apply(cfg, 'p', argv[optind + 1], name, err, errlen) != 0)
+            return OPTIONS_ERROR;
+    } else if (argc - optind != 0) {
+        set_err(err, errlen, "expected no arguments or HOST PORT");
+        return OPTIONS_ERROR;
+    }
+    return OPTIONS_OK;
+}
+
+void options_free(server_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nstrings; i++)
+        free(cfg->strings[i]);
+    free(cfg->strings);
+    cfg->strings = NULL;
+    cfg->nstrings = 0;
+}

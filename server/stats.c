@@ -1,0 +1,91 @@
+/*
+ * stats.c: the stats action's answer, summed over every worker.
+ *
+ * Each worker counts in its own server_counters; a stats request reads all
+ * of them (relaxed atomics: each figure is exact on its own, the figures
+ * together are as of "about now"). The table part describes the table the
+ * answering worker serves.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+/* Sums, over every worker, the counter at `offset` in server_counters. */
+static unsigned long long sum(const server_shared *sh, size_t offset)
+{
+    unsigned long long n = 0;
+    for (int i = 0; i < sh->nworkers; i++) {
+        atomic_ullong *c = (atomic_ullong *)((char *)&sh->workers[i].counters + offset);
+        n += COUNTER_GET(*c);
+    }
+    return n;
+}
+
+#define SUM(sh, field) sum(sh, offsetof(server_counters, field))
+
+static json_t *count(unsigned long long n)
+{
+    return json_integer((json_int_t)n);
+}
+
+int server_stats_json(void *arg, proto_buf *out)
+{
+    server *w = arg;
+    server_shared *sh = w->shared;
+    const dataset *d = w->dataset;
+    unsigned long long by[OUTCOME_COUNT], total = 0;
+    struct timespec now;
+    char loaded_at[32];
+    struct tm tm;
+    time_t t = (time_t)d->loaded_at;
+
+    for (int o = 0; o < OUTCOME_COUNT; o++) {
+        by[o] = sum(sh, offsetof(server_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
+        total += by[o];
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double uptime = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - sh->started;
+    gmtime_r(&t, &tm);
+    strftime(loaded_at, sizeof(loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    json_t *stats = json_pack("{s:s, s:I, s:I, s:i,"
+                              " s:{s:o, s:o, s:o},"
+                              " s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o},"
+                              " s:o, s:o,"
+                              " s:{s:o, s:o, s:o, s:o, s:o},"
+                              " s:{s:o, s:o},"
+                              " s:{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o}}",
+                              "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds",
+                              (json_int_t)uptime, "threads", sh->nworkers,
+                              /* connections */
+                              "connections", "current", count(atomic_load_explicit(&sh->conns, memory_order_relaxed)),
+                              "total", count(SUM(sh, conns_total)), "refused", count(SUM(sh, conns_refused)),
+                              /* requests */
+                              "requests", "total", count(total), "search", count(by[OUTCOME_HIT] + by[OUTCOME_MISS]),
+                              "ping", count(by[OUTCOME_PING]), "stats", count(by[OUTCOME_STATS]), "invalid_action",
+                              count(by[OUTCOME_BAD_ACTION]), "binary", count(by[OUTCOME_BINARY]), "bad_request",
+                              count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]),
+                              /* search outcomes */
+                              "hits", count(by[OUTCOME_HIT]), "misses", count(by[OUTCOME_MISS]),
+                              /* errors */
+                              "errors", "invalid_action", count(by[OUTCOME_BAD_ACTION]), "bad_request",
+                              count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]), "timeout",
+                              count(SUM(sh, timeouts)), "nomem", count(by[OUTCOME_NOMEM]),
+                              /* bytes */
+                              "bytes", "in", count(SUM(sh, bytes_in)), "out", count(SUM(sh, bytes_out)),
+                              /* table */
+                              "table", "keys", count(d->table ? table_size(d->table) : 0), "memory_bytes",
+                              count(d->table ? table_memory(d->table) : 0), "source", d->source, "format", d->format,
+                              "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
+                              count(atomic_load_explicit(&sh->reloads, memory_order_relaxed)), "reload_failures",
+                              count(atomic_load_explicit(&sh->reload_failures, memory_order_relaxed)));
+    if (stats == NULL)
+        return -1;
+    int rc = proto_dump_json(out, stats);
+    json_decref(stats);
+    return rc;
+}
