@@ -292,7 +292,10 @@ int cli_repl_run(const cli_options *o)
     el_set(r.el, EL_PROMPT, repl_prompt);
     el_set(r.el, EL_EDITOR, "emacs");
     el_set(r.el, EL_HIST, history, r.hist);
-    el_set(r.el, EL_ADDFN, "evkv-complete", "complete a command name", repl_complete);
+    /* The wide call: el_set(EL_ADDFN) copies the two strings and never
+     * frees them (a leak libedit's own source admits); el_wset keeps these
+     * static ones as they are. */
+    el_wset(r.el, EL_ADDFN, L"evkv-complete", L"complete a command name", repl_complete);
     el_set(r.el, EL_BIND, "^I", "evkv-complete", NULL);
     /* libedit restores the terminal before a signal (Ctrl-C) ends the
      * program at the prompt. */
