@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import shlex
 import socket
 import subprocess
 import tempfile
@@ -22,10 +23,16 @@ import evkv_test as t
 CLI_TIMEOUT = 30  # seconds for one evkv-cli run
 
 
+# EVKV_CLI_WRAPPER runs evkv-cli under another program, such as valgrind
+# ("valgrind -q --leak-check=full --error-exitcode=99 --log-file=...").
+CLI_WRAPPER = shlex.split(os.environ.get("EVKV_CLI_WRAPPER", ""))
+
+
 def run_cli(args, stdin=None, timeout=CLI_TIMEOUT):
     """Runs evkv-cli; stdin is bytes (a pipe) or None (/dev/null)."""
     kw = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
-    return subprocess.run([t.CLI] + [str(a) for a in args], capture_output=True, timeout=timeout, **kw)
+    return subprocess.run(CLI_WRAPPER + [t.CLI] + [str(a) for a in args], capture_output=True, timeout=timeout,
+                          **kw)
 
 
 def printed(value):
