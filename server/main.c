@@ -99,7 +99,8 @@ static void describe_dataset(const dataset *d, char *out, size_t outlen)
     else if (d->format == NULL)
         snprintf(out, outlen, "%zu keys, built-in table", table_size(d->table));
     else
-        snprintf(out, outlen, "%zu keys from %s, loaded in %.2f s", table_size(d->table), d->source, d->load_seconds);
+        snprintf(out, outlen, "%zu key%s from %s, loaded in %.2f s", table_size(d->table),
+                 table_size(d->table) == 1 ? "" : "s", d->source, d->load_seconds);
 }
 
 /* A reload's data file, loaded by the loader thread. */

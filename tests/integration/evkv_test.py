@@ -41,8 +41,8 @@ STOP_TIMEOUT = 15.0  # the server's own drain grace is 5 s
 
 # A log line on stderr starts with an ISO-8601 UTC timestamp.
 LOG_PREFIX = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z evkv-server: "
-START_RE = re.compile(LOG_PREFIX + r"listening on (?:127\.0\.0\.1|\[[0-9a-f:]+\]):(\d+) \((.*)\)$", re.M)
-START_UNIX_RE = re.compile(LOG_PREFIX + r"listening on unix:(.+) \((.*)\)$", re.M)
+# The address: 127.0.0.1:PORT, [::1]:PORT or unix:PATH.
+START_RE = re.compile(LOG_PREFIX + r"listening on (\S+?)(?::(\d+))? \((.*)\)$", re.M)
 STOP_RE = re.compile(LOG_PREFIX + r"stopped on (SIGTERM|SIGINT) after (\d+) requests$", re.M)
 
 # The guide's default table.
@@ -139,7 +139,7 @@ class Server:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.stdout_file,
                                      stderr=self.stderr_file, preexec_fn=preexec_fn)
         self.port = None
-        self.unix_path = None  # for a server started with --unix PATH
+        self.address = None  # as the start line gives it: 127.0.0.1, [::1], unix:PATH
         self.source = None
 
     def stderr(self):
@@ -151,19 +151,15 @@ class Server:
         return self.stdout_file.read().decode("utf-8", "replace")
 
     def wait_started(self, timeout=START_TIMEOUT):
-        """Waits for the start line; returns the port (None for --unix)."""
+        """Waits for the start line; returns the port."""
         deadline = time.monotonic() + timeout
         while True:
             m = START_RE.search(self.stderr())
             if m:
-                self.port = int(m.group(1))
-                self.source = m.group(2)
+                self.address = m.group(1)
+                self.port = int(m.group(2)) if m.group(2) else None
+                self.source = m.group(3)
                 return self.port
-            m = START_UNIX_RE.search(self.stderr())
-            if m:
-                self.unix_path = m.group(1)
-                self.source = m.group(2)
-                return None
             if self.proc.poll() is not None:
                 raise AssertionError(f"evkv-server exited with {self.proc.returncode} before "
                                      f"listening; stderr:\n{self.stderr()}")
@@ -199,6 +195,10 @@ class Server:
         self.stdout_file.close()
 
     def connect(self, timeout=IO_TIMEOUT):
+        if self.address.startswith("unix:"):
+            return Conn(self.port, timeout, address=self.address[len("unix:"):])
+        if self.address.startswith("["):
+            return Conn(self.port, timeout, address=(self.address[1:-1], self.port))
         return Conn(self.port, timeout)
 
 
@@ -214,8 +214,15 @@ def answer_result(answer):
 class Conn:
     """A client connection with an incremental answer reader."""
 
-    def __init__(self, port, timeout=IO_TIMEOUT):
-        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+    def __init__(self, port, timeout=IO_TIMEOUT, address=None):
+        """Connects to HOST:port, or to address: a (host, port) pair or the
+        path of a Unix domain socket."""
+        if isinstance(address, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(address)
+        else:
+            self.sock = socket.create_connection(address or (HOST, port), timeout=timeout)
         self.buf = bytearray()
 
     def close(self):

@@ -686,7 +686,7 @@ class CliServerAddressTest(CliTestCase):
         self.addCleanup(tmp.cleanup)
         path = os.path.join(tmp.name, name)
         srv = self.start_server(argv=["--unix", path])
-        self.assertEqual(srv.unix_path, path)
+        self.assertEqual(srv.address, "unix:" + path)
         return path
 
     def test_unix_socket(self):
@@ -705,8 +705,9 @@ class CliServerAddressTest(CliTestCase):
         self.assertEqual(json.loads(p.stdout)["requests"]["ping"], 11)
 
     def test_unix_uris(self):
-        path = self.unix_server("evkv sock")  # a space, written %20 in a URI
-        uri_path = path.replace(" ", "%20")
+        # '%' and a non-ASCII letter, which a URI writes %25 and %C3%A9.
+        path = self.unix_server("evkv%\u00e9.sock")
+        uri_path = path.replace("%", "%25").replace("\u00e9", "%C3%A9")
         for uri in (f"evkv+unix://{uri_path}", f"unix://{uri_path}", f"unix:{uri_path}", f"UNIX://{uri_path}",
                     f"evkv+unix:{uri_path}"):
             with self.subTest(uri=uri):

@@ -306,7 +306,7 @@ class InteractiveTest(InteractiveTestCase):
     def test_unix_socket_prompt(self):
         path = os.path.join(self.tmp, "evkv.sock")
         srv = self.start_server(argv=["--unix", path])
-        self.assertEqual(srv.unix_path, path)
+        self.assertEqual(srv.address, "unix:" + path)
         pty = self.spawn(["-s", path], {"EVKV_HISTFILE": ""}, prompt=f"evkv unix:{path}> ")
         self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
         self.assert_command(pty, "ping", "pong\n")

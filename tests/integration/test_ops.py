@@ -1,0 +1,306 @@
+"""integration.ops: what operators use. The ping and stats actions, the
+config file and its precedence, --check-config, log levels, --log-file and
+its reopening, journald's line prefix, systemd's readiness notifications,
+and the Unix domain socket and IPv6 listeners."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import evkv_test as t
+
+STATS_KEYS = ["version", "pid", "uptime_seconds", "threads", "connections", "requests", "hits", "misses", "errors",
+              "bytes", "table"]
+
+
+def run_server(*args, timeout=30):
+    p = subprocess.run([t.SERVER] + list(args), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+class OpsTest(t.ServerTestCase):
+
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        self.dir = d.name
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def stats(self, conn):
+        conn.send(t.json_request({"action": "stats"}))
+        return t.answer_result(conn.read_answer())
+
+    # ---- actions ----
+
+    def test_ping(self):
+        srv = self.start_server()
+        conn = self.connect(srv)
+        pong = t.result_answer("pong")
+        self.assertEqual(conn.exchange(t.search_request("", action="ping")), pong)
+        self.assertEqual(conn.exchange(t.json_request({"action": "ping"})), pong)
+        self.assertEqual(conn.exchange(t.json_request({"action": "ping", "value": [1, 2]})), pong)
+        # still a binary request when sent as one, and search still needs its value
+        self.assertEqual(conn.exchange(t.binary_request(b"ping")), t.binary_answer(b"ping"))
+        self.assertEqual(conn.exchange(t.json_request({"action": "search"})),
+                         t.result_answer("Error: request lacks 'value'."))
+
+    def test_stats_counts_what_happened(self):
+        srv = self.start_server("--threads", "2")
+        sent = 0
+        conns = [self.connect(srv) for _ in range(3)]
+        requests = [t.search_request("morpheus"), t.search_request("ring"), t.search_request("nope"),
+                    t.search_request("x", action="double"), t.binary_request(b"0123456789abc"),
+                    t.json_request({"action": "search", "value": 7}), t.json_request({"action": "ping"})]
+        received = 0
+        for c in conns:
+            for r in requests:
+                c.send(r)
+                sent += len(r)
+                received += len(c.read_answer().raw)
+        # a bad frame: answered, then the connection closes
+        bad = self.connect(srv)
+        bad.send(b"\x00\x05{nope")
+        sent += 7
+        received += len(bad.read_answer().raw)
+        self.assertTrue(bad.at_eof())
+        conn = conns[0]
+        stats_request = t.json_request({"action": "stats"})
+        conn.send(stats_request)
+        sent += len(stats_request)
+        s = t.answer_result(conn.read_answer())
+        self.assertEqual(list(s), STATS_KEYS)
+        self.assertEqual(s["version"], "0.1.0")
+        self.assertEqual(s["pid"], srv.proc.pid)
+        self.assertEqual(s["threads"], 2)
+        self.assertEqual(s["connections"], {"current": 3, "total": 4, "refused": 0})
+        self.assertEqual(s["requests"], {"total": 22, "search": 9, "ping": 3, "stats": 0, "invalid_action": 3,
+                                         "binary": 3, "bad_request": 3, "bad_frame": 1})
+        self.assertEqual((s["hits"], s["misses"]), (6, 3))
+        self.assertEqual(s["errors"], {"invalid_action": 3, "bad_request": 3, "bad_frame": 1, "timeout": 0,
+                                       "nomem": 0})
+        self.assertEqual(s["bytes"], {"in": sent, "out": received})
+        table = s["table"]
+        self.assertEqual({k: table[k] for k in ("keys", "source", "format", "reloads", "reload_failures")},
+                         {"keys": 3, "source": "built-in", "format": None, "reloads": 0, "reload_failures": 0})
+        self.assertGreater(table["memory_bytes"], 0)
+        self.assertRegex(table["loaded_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        # the stats request itself is counted once answered
+        self.assertEqual(self.stats(conn)["requests"]["stats"], 1)
+
+    def test_stats_of_a_data_file(self):
+        data = self.write("d.json", '{"a": 1, "b": [true]}')
+        srv = self.start_server("--data", data)
+        table = self.stats(self.connect(srv))["table"]
+        self.assertEqual((table["keys"], table["source"], table["format"]), (2, data, "json"))
+
+    def test_stats_counts_timeouts(self):
+        srv = self.start_server("--idle-timeout", "1")
+        idle = self.connect(srv)
+        self.assertTrue(idle.at_eof())
+        self.assertEqual(self.stats(self.connect(srv))["errors"]["timeout"], 1)
+
+    # ---- config file ----
+
+    def test_config_file_and_flags_override_it(self):
+        a = self.write("a.tsv", "k\tfrom a\n")
+        b = self.write("b.tsv", "k\tfrom b\n")
+        conf = self.write("evkv.conf", "# a comment\n\n  data   %s  \nthreads 1\necho no\nverbose yes\n" % a)
+        srv = self.start_server("-c", conf)
+        self.assert_search(self.connect(srv), "k", {"k": "from a"})
+        self.assertIn("1 thread)", srv.stderr())
+        self.assertIn("-> hit", srv.stderr())  # verbose yes
+        srv2 = self.start_server("--config", conf, "--data", b, "--threads", "2", "--log-level", "info")
+        self.assert_search(self.connect(srv2), "k", {"k": "from b"})
+        self.assertIn("2 threads)", srv2.stderr())
+        self.assertNotIn("-> hit", srv2.stderr())
+
+    def test_config_file_errors(self):
+        cases = [
+            ("port 0\nbogus 1\n", "evkv.conf:2: unknown option 'bogus'"),
+            ("max-header 5\n", "evkv.conf:1: max-header must be a byte count from 16 to 65535"),
+            ("data\n", "evkv.conf:1: data needs a value"),
+            ("echo maybe\n", "evkv.conf:1: echo takes yes or no, not 'maybe'"),
+            ("config other.conf\n", "evkv.conf:1: unknown option 'config'"),
+            ("log-level loud\n", "evkv.conf:1: log-level must be error, warn, info or debug, not 'loud'"),
+            ("x" * 5000 + "\n", "evkv.conf:1: line longer than 4096 bytes"),
+        ]
+        for text, message in cases:
+            with self.subTest(text=text[:20]):
+                conf = self.write("evkv.conf", text)
+                rc, out, err = run_server("-c", conf, "-p", "0")
+                self.assertEqual(rc, 2, err)
+                self.assertEqual(err, f"evkv-server: {self.dir}/{message}\nTry 'evkv-server --help'.\n")
+        rc, out, err = run_server("-c", self.path("missing.conf"))
+        self.assertEqual((rc, err), (2, f"evkv-server: cannot read config file {self.dir}/missing.conf: "
+                                        "No such file or directory\nTry 'evkv-server --help'.\n"))
+
+    def test_check_config(self):
+        data = self.write("d.tsv", "a\t1\nb\t2\n")
+        conf = self.write("evkv.conf", f"data {data}\nport 7000\n")
+        rc, out, err = run_server("--check-config", "-c", conf)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertRegex(out, "^" + re.escape(f"evkv-server: configuration OK ({conf}; 2 keys from {data}, loaded in ")
+                         + r"\d+\.\d\d s\)\n$")
+        # a data file that does not load
+        self.write("d.tsv", "a\n")
+        rc, out, err = run_server("--check-config", "-c", conf)
+        self.assertEqual((rc, out), (2, ""))
+        self.assertEqual(err, f"evkv-server: {data}: line 1: no TAB between key and value\n")
+        # a bad flag, and an unknown host
+        self.assertEqual(run_server("--check-config", "--threads", "0")[0], 2)
+        rc, out, err = run_server("--check-config", "--host", "no.such.host.invalid")
+        self.assertEqual((rc, out), (2, ""))
+        self.assertIn("no.such.host.invalid", err)
+        # nothing listens meanwhile: the port stays free
+        self.assertEqual(run_server("--check-config")[:2], (0, "evkv-server: configuration OK (3 keys, "
+                                                               "built-in table)\n"))
+
+    # ---- logging ----
+
+    def test_log_level_warn_hides_info(self):
+        srv = t.Server("--log-level", "warn", "--idle-timeout", "1")
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        time.sleep(1)
+        self.assertIsNone(srv.proc.poll())
+        self.assertEqual(srv.stderr(), "")
+        self.assertEqual(srv.stop(), 0)
+        self.assertEqual(srv.stderr(), "")
+
+    def test_log_file_and_reopen(self):
+        log = self.path("evkv.log")
+        srv = t.Server("--log-file", log, "-v")
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        line_re = re.compile(t.LOG_PREFIX + r"listening on 127\.0\.0\.1:(\d+) ", re.M)
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(log) and line_re.search(open(log).read())):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        self.assertEqual(srv.stderr(), "")  # all of it went to the file
+        port = int(line_re.search(open(log).read()).group(1))
+        os.rename(log, log + ".1")  # as logrotate does
+        srv.send_signal(signal.SIGHUP)
+        while not os.path.exists(log):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        # a value with a newline and 200 bytes: escaped and cut in the log
+        key = "evil\nkey" + "z" * 200
+        with t.Conn(port) as c:
+            self.assertEqual(c.exchange(t.search_request(key)), t.search_answer(key))
+        self.assertEqual(srv.stop(), 0)
+        rotated, current = open(log + ".1").read(), open(log).read()
+        self.assertIn("listening on", rotated)
+        self.assertNotIn("listening on", current)
+        self.assertIn("reloaded: 3 keys, built-in table", current)
+        self.assertRegex(current, "(?m)" + t.LOG_PREFIX + r"conn \d+ 127\.0\.0\.1:\d+: search 'evil\\x0akeyz{40}\.\.\.' "
+                                                 r"-> miss$")
+        for line in current.splitlines():
+            self.assertRegex(line, t.LOG_PREFIX)
+            self.assertLess(len(line), 300)
+
+    def test_journald_lines_have_priorities(self):
+        err_path = self.path("stderr")
+        with open(err_path, "wb") as err:
+            st = os.fstat(err.fileno())
+            env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+            p = subprocess.Popen([t.SERVER, "-p", "0", "--data", self.path("missing.tsv")], stderr=err,
+                                 stdin=subprocess.DEVNULL, env=env)
+            self.assertEqual(p.wait(timeout=10), 2)
+        self.assertEqual(open(err_path).read(),
+                         f"<3>evkv-server: error: {self.dir}/missing.tsv: No such file or directory\n")
+
+    # ---- systemd ----
+
+    def test_systemd_notifications(self):
+        sock_path = self.path("notify")
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(ns.close)
+        ns.bind(sock_path)
+        ns.settimeout(10)
+        env_before = os.environ.get("NOTIFY_SOCKET")
+        os.environ["NOTIFY_SOCKET"] = sock_path
+        try:
+            srv = self.start_server()
+        finally:
+            if env_before is None:
+                del os.environ["NOTIFY_SOCKET"]
+            else:
+                os.environ["NOTIFY_SOCKET"] = env_before
+        ready = ns.recv(4096).decode()
+        self.assertEqual(ready, f"READY=1\nSTATUS=listening on 127.0.0.1:{srv.port} (3 keys, built-in table)\n"
+                                f"MAINPID={srv.proc.pid}")
+        srv.send_signal(signal.SIGHUP)
+        reloading = ns.recv(4096).decode()
+        self.assertRegex(reloading, r"^RELOADING=1\nMONOTONIC_USEC=\d+$")
+        usec = int(reloading.split("=")[-1])
+        self.assertLess(abs(usec / 1e6 - time.clock_gettime(time.CLOCK_MONOTONIC)), 60)
+        self.assertEqual(ns.recv(4096).decode(), "READY=1")
+        self.assertEqual(srv.stop(), 0)
+        self.assertEqual(ns.recv(4096).decode(), "STOPPING=1")
+
+    # ---- listeners ----
+
+    def test_unix_socket(self):
+        path = self.path("evkv.sock")
+        srv = self.start_server(argv=["--unix", path, "--threads", "2"])
+        self.assertEqual(srv.address, "unix:" + path)
+        conns = [self.connect(srv) for _ in range(4)]
+        for c in conns:
+            self.assert_search(c, "morpheus")
+        self.assertEqual(self.stats(conns[0])["connections"]["current"], 4)
+        # a second server may not take the socket of one that answers
+        rc, out, err = run_server("--unix", path)
+        self.assertEqual(rc, 1)
+        self.assertIn(f"cannot listen on {path}: a server is already listening there", err)
+        self.assert_search(conns[0], "ring")
+        self.assertEqual(srv.stop(), 0)
+        self.assertFalse(os.path.exists(path), "the socket file is removed at exit")
+
+    def test_unix_socket_left_by_a_dead_server(self):
+        path = self.path("evkv.sock")
+        stale = socket.socket(socket.AF_UNIX)
+        stale.bind(path)
+        stale.close()  # the file stays, nobody listens
+        srv = self.start_server(argv=["--unix", path])
+        self.assert_search(self.connect(srv), "morpheus")
+        # a path that is not a socket is not removed
+        regular = self.write("file", "keep me")
+        rc, out, err = run_server("--unix", regular)
+        self.assertEqual(rc, 1)
+        self.assertEqual(open(regular).read(), "keep me")
+        self.assertEqual(run_server("--unix", "/" + "x" * 200)[0], 1)
+
+    def test_ipv6(self):
+        if not ipv6_loopback():
+            self.skipTest("this machine has no IPv6 loopback")
+        srv = self.start_server(argv=["--host", "::1", "--port", "0", "--threads", "2"])
+        self.assertEqual(srv.address, "[::1]")
+        for _ in range(4):
+            self.assert_search(self.connect(srv), "\U0001f436")
+        with self.assertRaises(OSError):
+            socket.create_connection((t.HOST, srv.port), timeout=2).close()
+
+
+if __name__ == "__main__":
+    t.main()

@@ -1,0 +1,194 @@
+"""integration.reload: SIGHUP reloads the data file while the server
+answers. A good file is swapped in between two requests; a bad one leaves
+the old table in place; a reload under load (evkv-bench checking every
+answer against both tables) fails no request; the config file is read
+again; and old tables are freed."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import evkv_test as t
+from test_bench import BENCH, BENCH_TIMEOUT
+
+RELOADED_RE = re.compile(t.LOG_PREFIX + r"reloaded: (\d+) keys? from (\S+), loaded in", re.M)
+FAILED_RE = re.compile(t.LOG_PREFIX + r"error: reload failed: (.*); still serving (.*)$", re.M)
+
+
+def write_tsv(path, table):
+    """Writes table to path as TSV, atomically (a rename), as a deployment
+    would replace its data file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("".join(f"{k}\t{v}\n" for k, v in table.items()))
+    os.replace(tmp, path)
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+class ReloadTest(t.ServerTestCase):
+
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        self.dir = d.name
+        self.data = os.path.join(self.dir, "data.tsv")
+
+    def hup_and_wait(self, srv, pattern, count):
+        """Sends SIGHUP and waits until pattern has matched count times in
+        the log (the reload's outcome)."""
+        srv.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while len(pattern.findall(srv.stderr())) < count:
+            self.assertIsNone(srv.proc.poll(), srv.stderr())
+            self.assertLess(time.monotonic(), deadline, f"no reload line; stderr:\n{srv.stderr()}")
+            time.sleep(0.01)
+
+    def stats(self, conn):
+        conn.send(t.json_request({"action": "stats"}))
+        return t.answer_result(conn.read_answer())
+
+    def test_reload_swaps_the_table(self):
+        old = {"a": "old a", "b": "old b"}
+        new = {"a": "new a", "c": "new c", "d": "new d"}
+        write_tsv(self.data, old)
+        srv = self.start_server("--data", self.data, "--threads", "2")
+        conn = self.connect(srv)
+        for k in ("a", "b", "c"):
+            self.assert_search(conn, k, old)
+        write_tsv(self.data, new)
+        self.hup_and_wait(srv, RELOADED_RE, 1)
+        # the connection opened before the reload gets the new table
+        for k in ("a", "b", "c", "d"):
+            self.assert_search(conn, k, new)
+        self.assert_search(self.connect(srv), "d", new)
+        st = self.stats(conn)["table"]
+        self.assertEqual((st["keys"], st["source"], st["format"], st["reloads"], st["reload_failures"]),
+                         (3, self.data, "tsv", 1, 0))
+        self.assertEqual(RELOADED_RE.search(srv.stderr()).groups(), ("3", self.data))
+
+    def test_bad_reload_keeps_the_old_table(self):
+        old = {"a": "old a"}
+        write_tsv(self.data, old)
+        srv = self.start_server("--data", self.data)
+        conn = self.connect(srv)
+        with open(self.data, "w") as f:
+            f.write("a\tnew a\nno tab on this line\n")
+        self.hup_and_wait(srv, FAILED_RE, 1)
+        why, still = FAILED_RE.search(srv.stderr()).groups()
+        self.assertEqual(why, f"{self.data}: line 2: no TAB between key and value")
+        self.assertRegex(still, "^" + re.escape(f"1 key from {self.data}, loaded in ") + r"\d+\.\d\d s$")
+        self.assert_search(conn, "a", old)
+        os.unlink(self.data)
+        self.hup_and_wait(srv, FAILED_RE, 2)
+        self.assert_search(conn, "a", old)
+        st = self.stats(conn)["table"]
+        self.assertEqual((st["keys"], st["reloads"], st["reload_failures"]), (1, 0, 2))
+        # and a good file afterwards is taken
+        write_tsv(self.data, {"a": "fixed"})
+        self.hup_and_wait(srv, RELOADED_RE, 1)
+        self.assert_search(conn, "a", {"a": "fixed"})
+
+    def test_reload_under_load(self):
+        """evkv-bench drives 3 s of pipelined requests from 8 connections
+        while the file changes and SIGHUP arrives six times: no request
+        fails, and every answer is what table A or table B gives."""
+        a = {f"k{i}": f"value {i} from A" for i in range(2000)}
+        b = {f"k{i}": f"value {i} from B" for i in range(1000, 3000)}
+        path_a = os.path.join(self.dir, "a.tsv")
+        path_b = os.path.join(self.dir, "b.tsv")
+        write_tsv(path_a, a)
+        write_tsv(path_b, b)
+        write_tsv(self.data, a)
+        srv = self.start_server("--data", self.data, "--threads", "2")
+        report = os.path.join(self.dir, "bench.json")
+        bench = subprocess.Popen([BENCH, "-h", t.HOST, "-p", str(srv.port), "-c", "8", "-P", "8", "-d", "3",
+                                  "--data", path_a, "--data", path_b, "--json", report],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.3)
+            for i in range(6):
+                write_tsv(self.data, b if i % 2 == 0 else a)
+                self.hup_and_wait(srv, RELOADED_RE, i + 1)
+                time.sleep(0.2)
+            out, err = bench.communicate(timeout=BENCH_TIMEOUT)
+        finally:
+            bench.kill()
+        self.assertEqual(bench.returncode, 0, out.decode() + err.decode())
+        with open(report) as f:
+            r = json.load(f)
+        self.assertEqual(r["errors"], 0, out.decode())
+        self.assertGreater(r["requests"], 0)
+        self.assertGreater(r["answers_from"]["data1_only"], 0)
+        self.assertGreater(r["answers_from"]["data2_only"], 0)
+        st = self.stats(self.connect(srv))["table"]
+        self.assertEqual((st["keys"], st["reloads"], st["reload_failures"]), (2000, 6, 0))
+
+    def test_old_tables_are_freed(self):
+        """Twenty reloads of a 200,000-key table leave the server's memory
+        about where one reload leaves it."""
+        table = {f"key-{i:07d}": "x" * 100 for i in range(200000)}
+        write_tsv(self.data, table)
+        srv = self.start_server("--data", self.data, "--threads", "2")
+        self.hup_and_wait(srv, RELOADED_RE, 1)
+        conn = self.connect(srv)
+        self.assert_search(conn, "key-0000001", table)
+        after_one = rss_kib(srv.proc.pid)
+        for i in range(2, 22):
+            self.hup_and_wait(srv, RELOADED_RE, i)
+        self.assert_search(conn, "key-0199999", table)
+        after_many = rss_kib(srv.proc.pid)
+        # one table is about 30 MiB; twenty kept would be 600 MiB
+        self.assertLess(after_many, after_one + 40 * 1024, (after_one, after_many))
+
+    def test_reload_reads_the_config_file_again(self):
+        other = os.path.join(self.dir, "other.tsv")
+        write_tsv(self.data, {"a": "first"})
+        write_tsv(other, {"a": "second"})
+        conf = os.path.join(self.dir, "evkv.conf")
+        with open(conf, "w") as f:
+            f.write(f"data {self.data}\n")
+        srv = self.start_server("-c", conf)
+        conn = self.connect(srv)
+        self.assert_search(conn, "a", {"a": "first"})
+        with open(conf, "w") as f:
+            f.write(f"data {other}\nidle-timeout 5\n")
+        self.hup_and_wait(srv, RELOADED_RE, 1)
+        self.assert_search(conn, "a", {"a": "second"})
+        self.assertIn("warn: reload: idle-timeout/message-timeout changed; that takes a restart, the running value stays", srv.stderr())
+        # a config file that no longer parses changes nothing
+        with open(conf, "w") as f:
+            f.write(f"data {self.data}\nthreads many\n")
+        srv.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reload: " + conf not in srv.stderr():
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.01)
+        self.assertIn(f"error: reload: {conf}:2: threads must be 1 to 256; nothing changed", srv.stderr())
+        self.assert_search(conn, "a", {"a": "second"})
+        self.assertEqual(self.stats(conn)["table"]["reload_failures"], 1)
+
+    def test_reload_of_the_built_in_table(self):
+        srv = self.start_server()
+        conn = self.connect(srv)
+        srv.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reloaded: 3 keys, built-in table" not in srv.stderr():
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.01)
+        self.assert_search(conn, "morpheus")
+        self.assertEqual(self.stats(conn)["table"]["reloads"], 1)
+
+
+if __name__ == "__main__":
+    t.main()
