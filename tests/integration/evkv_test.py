@@ -122,6 +122,25 @@ def free_port():
         return s.getsockname()[1]
 
 
+def ipv6_loopback():
+    """Whether ::1 can be listened on here."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def rss_kib(pid):
+    """Resident memory of process pid, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
 # ---- the server ----
 
 class Server:

@@ -568,16 +568,6 @@ class CliLatencyTest(CliTestCase):
         self.assertEqual(json.loads(p.stdout)["result"]["requests"]["ping"], 0)
 
 
-def ipv6_loopback():
-    """Whether ::1 can be listened on here."""
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
 class CliServerAddressTest(CliTestCase):
     """-u URIs, IPv6 hosts and -s Unix domain sockets."""
 
@@ -666,7 +656,7 @@ class CliServerAddressTest(CliTestCase):
                 self.assertIn(b"Try 'evkv-cli --help'.", p.stderr)
 
     def test_ipv6(self):
-        if not ipv6_loopback():
+        if not t.ipv6_loopback():
             self.skipTest("no IPv6 loopback here")
         srv = self.start_server(argv=["--host", "::1", "--port", "0"])
         port = srv.port

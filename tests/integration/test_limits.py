@@ -22,14 +22,6 @@ import time
 import evkv_test as t
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -198,7 +190,7 @@ class LimitsTest(t.ServerTestCase):
     def test_pipelining_clients_that_never_read(self):
         srv = self.start_server("--max-output", "1048576")
         control = Control(srv)
-        base = rss_kib(srv.proc.pid)
+        base = t.rss_kib(srv.proc.pid)
         req = t.search_request("\u00e9" * 2000)  # answers of about 4 KB
         n = 8
         socks = []
@@ -222,7 +214,7 @@ class LimitsTest(t.ServerTestCase):
                     pass
             if not progress:
                 time.sleep(0.05)
-        grown = rss_kib(srv.proc.pid) - base
+        grown = t.rss_kib(srv.proc.pid) - base
         # Each such client may hold about 1 MiB of answers, a read's worth
         # of requests, and a batch of answers past the mark.
         self.assertLess(grown, n * 2 * 1024 + 8 * 1024, f"server grew {grown} KiB")

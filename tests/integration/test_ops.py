@@ -22,15 +22,6 @@ def run_server(*args, timeout=30):
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
-def ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
 class OpsTest(t.ServerTestCase):
 
     def setUp(self):
@@ -292,7 +283,7 @@ class OpsTest(t.ServerTestCase):
         self.assertEqual(run_server("--unix", "/" + "x" * 200)[0], 1)
 
     def test_ipv6(self):
-        if not ipv6_loopback():
+        if not t.ipv6_loopback():
             self.skipTest("this machine has no IPv6 loopback")
         srv = self.start_server(argv=["--host", "::1", "--port", "0", "--threads", "2"])
         self.assertEqual(srv.address, "[::1]")

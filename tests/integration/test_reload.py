@@ -28,14 +28,6 @@ def write_tsv(path, table):
     os.replace(tmp, path)
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 class ReloadTest(t.ServerTestCase):
 
     def setUp(self):
@@ -143,11 +135,11 @@ class ReloadTest(t.ServerTestCase):
         self.hup_and_wait(srv, RELOADED_RE, 1)
         conn = self.connect(srv)
         self.assert_search(conn, "key-0000001", table)
-        after_one = rss_kib(srv.proc.pid)
+        after_one = t.rss_kib(srv.proc.pid)
         for i in range(2, 22):
             self.hup_and_wait(srv, RELOADED_RE, i)
         self.assert_search(conn, "key-0199999", table)
-        after_many = rss_kib(srv.proc.pid)
+        after_many = t.rss_kib(srv.proc.pid)
         # one table is about 30 MiB; twenty kept would be 600 MiB
         self.assertLess(after_many, after_one + 40 * 1024, (after_one, after_many))
 
