@@ -5,29 +5,40 @@
 
 #include <stdio.h>
 
+typedef struct loading {
+    table *t;
+    const atomic_int *cancel;
+} loading;
+
 static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
 {
-    table **t = arg;
-    table_free(*t); /* a reader starting over */
-    *t = table_new(expected, expected_bytes);
-    return *t ? 0 : -1;
+    loading *l = arg;
+    table_free(l->t); /* a reader starting over */
+    l->t = table_new(expected, expected_bytes);
+    return l->t ? 0 : -1;
 }
 
 static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
 {
-    table **t = arg;
-    return table_put_iov(*t, key, key_len, value, nvalue);
+    loading *l = arg;
+    if (l->cancel && atomic_load_explicit(l->cancel, memory_order_relaxed))
+        return -1;
+    return table_put_iov(l->t, key, key_len, value, nvalue);
 }
 
-table *load_file(const char *path, datafile_format format, char *errbuf, size_t errlen)
+table *load_file(const char *path, datafile_format format, const atomic_int *cancel, char *errbuf, size_t errlen)
 {
-    table *t = NULL;
-    datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .arg = &t};
+    loading l = {.t = NULL, .cancel = cancel};
+    datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .arg = &l};
+    table *t;
 
     if (datafile_read(path, format, &sink, errbuf, errlen) < 0) {
-        table_free(t);
+        if (cancel && atomic_load(cancel))
+            snprintf(errbuf, errlen, "%s: load cancelled", path);
+        table_free(l.t);
         return NULL;
     }
+    t = l.t;
     if (t == NULL && (t = table_new(0, 0)) == NULL)
         snprintf(errbuf, errlen, "%s: out of memory", path);
     if (t)

@@ -5,6 +5,7 @@
 #ifndef EVKV_LOAD_H
 #define EVKV_LOAD_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "datafile.h"
@@ -12,7 +13,8 @@
 
 /* Loads path into a new table (the caller frees it with table_free).
  * Returns NULL with a message in errbuf on any error; the message names
- * the file and, for a bad entry, its line. */
-table *load_file(const char *path, datafile_format format, char *errbuf, size_t errlen);
+ * the file and, for a bad entry, its line. When cancel is not NULL, the
+ * load gives up soon after *cancel becomes nonzero ("load cancelled"). */
+table *load_file(const char *path, datafile_format format, const atomic_int *cancel, char *errbuf, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * log.c: the server's log (see log.h).
  */
+#define _GNU_SOURCE /* dup3 */
 #include "log.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const int level_priorities[] = {3, 4, 6, 7};
 
 /* The log file: its descriptor (-1: stderr) and name, for log_reopen. The
- * descriptor number never changes once set: a reopen dup2()s the new file
+ * descriptor number never changes once set: a reopen dup3()s the new file
  * onto it, so a thread writing meanwhile writes to one or the other. */
 static atomic_int log_fd = -1;
 static char *log_path;
@@ -89,7 +90,7 @@ int log_set_file(const char *path, char *err, size_t errlen)
             free(copy);
             rc = -1;
         } else if (log_fd >= 0) {
-            dup2(fd, log_fd);
+            dup3(fd, log_fd, O_CLOEXEC);
             close(fd);
         } else {
             log_fd = fd;
@@ -112,7 +113,7 @@ int log_reopen(char *err, size_t errlen)
         if (fd < 0) {
             rc = -1;
         } else {
-            dup2(fd, log_fd);
+            dup3(fd, log_fd, O_CLOEXEC);
             close(fd);
         }
     }

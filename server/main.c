@@ -15,6 +15,7 @@
  * nothing changes but the log line saying why.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,7 +71,8 @@ static const char *format_name(const char *path, datafile_format format)
 
 /* Loads what o says to serve: the data file, the built-in table, or no
  * table in echo mode. Returns a dataset, or NULL with err. */
-static dataset *load_dataset(const char *data, datafile_format format, int echo, char *err, size_t errlen)
+static dataset *load_dataset(const char *data, datafile_format format, int echo, const atomic_int *cancel, char *err,
+                             size_t errlen)
 {
     double t0 = now_seconds();
     table *t = NULL;
@@ -78,7 +81,7 @@ static dataset *load_dataset(const char *data, datafile_format format, int echo,
     if (echo) {
         d = dataset_new(NULL, "echo mode", NULL, 0);
     } else if (data != NULL) {
-        t = load_file(data, format, err, errlen);
+        t = load_file(data, format, cancel, err, errlen);
         if (t == NULL)
             return NULL;
         d = dataset_new(t, data, format_name(data, format), now_seconds() - t0);
@@ -108,7 +111,8 @@ typedef struct reload_job {
     char *data; /* NULL: the built-in table */
     datafile_format format;
     int echo;
-    dataset *result; /* NULL if the load failed: see err */
+    dataset *result;   /* NULL if the load failed: see err */
+    atomic_int cancel; /* set by a stop: give up loading */
     char err[512];
     int done_fd; /* the loader writes a byte here when it is done */
 } reload_job;
@@ -129,13 +133,19 @@ typedef struct main_state {
     int reload_again; /* a SIGHUP came during a reload */
     reload_job job;
     int reload_pipe[2];
+    char *log_file; /* the log file in use (NULL: stderr), as last applied */
+    /* the Unix socket file this server made, removed at exit if it is
+     * still the same file */
+    int unix_bound;
+    dev_t unix_dev;
+    ino_t unix_ino;
 } main_state;
 
 static void *loader_main(void *arg)
 {
     reload_job *job = arg;
     char byte = 1;
-    job->result = load_dataset(job->data, job->format, job->echo, job->err, sizeof(job->err));
+    job->result = load_dataset(job->data, job->format, job->echo, &job->cancel, job->err, sizeof(job->err));
     ssize_t n = write(job->done_fd, &byte, 1);
     (void)n;
     return NULL;
@@ -167,6 +177,28 @@ static void warn_restart_needed(const server_options *was, const server_options 
 #undef CHANGED_STR
 }
 
+/* Moves the log to path (NULL: stderr) if that is not where it goes; the
+ * old log says where the new one is. */
+static void apply_log_file(main_state *m, const char *path)
+{
+    char err[PATH_MAX + 64];
+    if (path == NULL ? m->log_file == NULL : m->log_file != NULL && strcmp(path, m->log_file) == 0)
+        return;
+    char *copy = path ? strdup(path) : NULL;
+    if (path && copy == NULL) {
+        log_error("reload: out of memory");
+        return;
+    }
+    log_info("reload: the log goes on in %s", path ? path : "stderr");
+    if (log_set_file(path, err, sizeof(err)) != 0) {
+        log_error("reload: %s; the log stays here", err);
+        free(copy);
+        return;
+    }
+    free(m->log_file);
+    m->log_file = copy;
+}
+
 static void reload_start(main_state *m)
 {
     server_config next;
@@ -183,16 +215,14 @@ static void reload_start(main_state *m)
     }
     warn_restart_needed(now, &next.opt);
     log_set_level(next.opt.log_level);
-    if (next.opt.log_file && (!now->log_file || strcmp(now->log_file, next.opt.log_file) != 0)) {
-        if (log_set_file(next.opt.log_file, err, sizeof(err)) != 0)
-            log_error("reload: %s", err);
-    }
+    apply_log_file(m, next.opt.log_file);
 
     memset(&m->job, 0, sizeof(m->job));
     m->job.data = next.opt.data ? strdup(next.opt.data) : NULL;
     m->job.format = next.opt.format;
     m->job.echo = now->echo; /* echo mode takes a restart */
     m->job.done_fd = m->reload_pipe[1];
+    atomic_init(&m->job.cancel, 0);
     int lost = next.opt.data != NULL && m->job.data == NULL;
     options_free(&next);
     if (lost) {
@@ -217,25 +247,28 @@ static void reload_finish(main_state *m)
 
     pthread_join(m->loader, NULL);
     m->loading = 0;
-    if (m->job.result == NULL) {
+    if (m->stopping) {
+        /* told to give up: whatever it loaded is dropped */
+        dataset_release(m->job.result);
+    } else if (m->job.result == NULL) {
         dataset *cur = server_shared_current(&m->shared);
         describe_dataset(cur, what, sizeof(what));
         dataset_release(cur);
         log_error("reload failed: %s; still serving %s", m->job.err, what);
         atomic_fetch_add(&m->shared.reload_failures, 1);
-    } else if (!m->stopping) {
+    } else {
         describe_dataset(m->job.result, what, sizeof(what));
         server_shared_swap(&m->shared, m->job.result);
         atomic_fetch_add(&m->shared.reloads, 1);
         log_info("reloaded: %s", what);
-    } else {
-        dataset_release(m->job.result);
     }
     free(m->job.data);
     m->job.data = NULL;
     m->job.result = NULL;
+    if (m->stopping)
+        return;
     systemd_notify("READY=1");
-    if (m->reload_again && !m->stopping) {
+    if (m->reload_again) {
         m->reload_again = 0;
         reload_start(m);
     }
@@ -284,6 +317,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     m->stopping = 1;
     m->signal = (int)sig;
     systemd_notify("STOPPING=1");
+    if (m->loading)
+        atomic_store(&m->job.cancel, 1); /* a reload would be thrown away */
     for (int i = 0; i < m->started; i++)
         server_notify(&m->workers[i], SERVER_CMD_STOP);
 }
@@ -301,12 +336,21 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopexit(m->base, NULL);
 }
 
-/* --check-config: what a start would check before listening. */
-static int check_host(const server_options *o, char *err, size_t errlen)
+/* --check-config: what a start would check before listening, but for
+ * the data file. */
+static int check_config(const server_options *o, char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL;
+    if (o->log_file) {
+        int fd = open(o->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open log file %s: %s", o->log_file, strerror(errno));
+            return -1;
+        }
+        close(fd);
+    }
     if (o->unix_path)
-        return 0;
+        return server_unix_path_check(o->unix_path, err, errlen);
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
@@ -327,12 +371,18 @@ static int listen_all(main_state *m, char *where, size_t wherelen)
     char port[16];
 
     if (o->unix_path) {
-        int fd = server_unix_socket(o->unix_path);
+        struct stat st;
+        int fd = server_unix_socket(o->unix_path, o->unix_mode);
         if (fd < 0)
             return -1;
+        if (lstat(o->unix_path, &st) == 0) {
+            m->unix_bound = 1;
+            m->unix_dev = st.st_dev;
+            m->unix_ino = st.st_ino;
+        }
         snprintf(where, wherelen, "unix:%s", o->unix_path);
         for (int i = 0; i < m->started; i++) {
-            int wfd = i + 1 < m->started ? dup(fd) : fd;
+            int wfd = i + 1 < m->started ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
             if (wfd < 0 || server_listen_fd(&m->workers[i], wfd) != 0) {
                 log_error("cannot listen on %s: %s", o->unix_path, strerror(errno));
                 if (wfd != fd)
@@ -359,9 +409,16 @@ int main(int argc, char **argv)
     size_t fd_limit = fd_limit_raise();
     dataset *d = NULL;
     struct event *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL, *done_ev = NULL, *reload_ev = NULL;
-    int done_pipe[2] = {-1, -1}, shared_ready = 0, listening = 0;
+    int done_pipe[2] = {-1, -1}, shared_ready = 0;
     char where[PATH_MAX + 16], source[PATH_MAX + 64], err[PATH_MAX + 256];
     int status = EXIT_RUNTIME;
+    sigset_t hup;
+
+    /* Until the signal events are in place, a SIGHUP (a logrotate hook, a
+     * reload sent early) would end the process: hold it back meanwhile. */
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, NULL);
 
     memset(&m, 0, sizeof(m));
     m.argc = argc;
@@ -384,8 +441,8 @@ int main(int argc, char **argv)
     log_set_level(opt->log_level);
 
     if (m.cfg.check_config) {
-        if (check_host(opt, err, sizeof(err)) != 0 ||
-            (d = load_dataset(opt->data, opt->format, opt->echo, err, sizeof(err))) == NULL) {
+        if (check_config(opt, err, sizeof(err)) != 0 ||
+            (d = load_dataset(opt->data, opt->format, opt->echo, NULL, err, sizeof(err))) == NULL) {
             fprintf(stderr, "evkv-server: %s\n", err);
             options_free(&m.cfg);
             return EXIT_USAGE;
@@ -397,13 +454,15 @@ int main(int argc, char **argv)
         options_free(&m.cfg);
         return EXIT_OK;
     }
-    if (opt->log_file && log_set_file(opt->log_file, err, sizeof(err)) != 0) {
-        fprintf(stderr, "evkv-server: %s\n", err);
+    if (opt->log_file &&
+        ((m.log_file = strdup(opt->log_file)) == NULL || log_set_file(opt->log_file, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "evkv-server: %s\n", m.log_file ? err : "out of memory");
+        free(m.log_file);
         options_free(&m.cfg);
         return EXIT_USAGE;
     }
 
-    d = load_dataset(opt->data, opt->format, opt->echo, err, sizeof(err));
+    d = load_dataset(opt->data, opt->format, opt->echo, NULL, err, sizeof(err));
     if (d == NULL) {
         log_error("%s", err);
         options_free(&m.cfg);
@@ -424,15 +483,14 @@ int main(int argc, char **argv)
     shared_ready = 1;
     m.shared.done_fd = done_pipe[1];
     for (int i = 0; i < opt->threads; i++) {
+        m.started = i + 1; /* server_free takes a half set-up worker */
         if (server_init(&m.workers[i], &m.shared, i) != 0) {
             log_error("cannot set up worker %d", i);
             goto done;
         }
-        m.started = i + 1;
     }
     if (listen_all(&m, where, sizeof(where)) != 0)
         goto done;
-    listening = 1;
     sig_int = evsignal_new(m.base, SIGINT, signal_cb, &m);
     sig_term = evsignal_new(m.base, SIGTERM, signal_cb, &m);
     sig_hup = evsignal_new(m.base, SIGHUP, hup_cb, &m);
@@ -444,6 +502,7 @@ int main(int argc, char **argv)
         log_error("cannot set up signal handling");
         goto events;
     }
+    pthread_sigmask(SIG_UNBLOCK, &hup, NULL); /* a SIGHUP held back is handled now */
     for (int i = 0; i < opt->threads; i++) {
         if (server_start(&m.workers[i]) != 0) {
             log_error("cannot start worker %d", i);
@@ -491,13 +550,20 @@ done:
         server_free(&m.workers[i]);
     }
     if (m.loading) {
-        /* A reload still loading: wait for it, and drop what it loaded. */
+        /* A reload still loading: it was told to give up; wait for it, and
+         * drop what it loaded. */
+        atomic_store(&m.job.cancel, 1);
         pthread_join(m.loader, NULL);
         dataset_release(m.job.result);
         free(m.job.data);
     }
-    if (listening && opt->unix_path)
-        unlink(opt->unix_path);
+    if (m.unix_bound) {
+        /* Only if it is still ours: a server started meanwhile on the same
+         * path (after our listeners closed) made a file of its own. */
+        struct stat st;
+        if (lstat(opt->unix_path, &st) == 0 && st.st_dev == m.unix_dev && st.st_ino == m.unix_ino)
+            unlink(opt->unix_path);
+    }
     free(m.workers);
     if (m.base)
         event_base_free(m.base);
@@ -511,5 +577,6 @@ done:
         server_shared_free(&m.shared);
     options_free(&m.cfg);
     log_set_file(NULL, err, sizeof(err));
+    free(m.log_file);
     return status;
 }

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ void options_usage(FILE *out)
             "  -p, --port PORT          TCP port (default 65432; 0 picks a free one, shown\n"
             "                           in the start line)\n"
             "      --unix PATH          listen on a Unix domain socket at PATH instead of TCP\n"
+            "      --unix-mode MODE     the socket file's permissions, in octal (default:\n"
+            "                           as the umask leaves them; 0666 lets every user in)\n"
             "  -d, --data FILE          serve the table in FILE instead of the built-in one:\n"
             "                           a JSON object (key -> any JSON value) or TSV lines\n"
             "                           key<TAB>value\n"
@@ -91,6 +94,7 @@ enum {
     OPT_IDLE_TIMEOUT,
     OPT_MESSAGE_TIMEOUT,
     OPT_UNIX,
+    OPT_UNIX_MODE,
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
     OPT_CHECK_CONFIG,
@@ -104,6 +108,7 @@ static const struct option longopts[] = {
     {"host", required_argument, NULL, 'H'},
     {"port", required_argument, NULL, 'p'},
     {"unix", required_argument, NULL, OPT_UNIX},
+    {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
     {"data", required_argument, NULL, 'd'},
     {"format", required_argument, NULL, 'f'},
     {"echo", no_argument, NULL, 'e'},
@@ -168,6 +173,17 @@ static int apply(server_config *cfg, int code, const char *value, const char *na
         }
         o->unix_path = value;
         break;
+    case OPT_UNIX_MODE: {
+        char *end;
+        errno = 0;
+        long mode = strtol(value, &end, 8);
+        if (errno || end == value || *end != '\0' || mode < 0 || mode > 0777) {
+            set_err(err, errlen, "%s must be an octal mode from 0 to 0777, not '%s'", name, value);
+            return -1;
+        }
+        o->unix_mode = (int)mode;
+        break;
+    }
     case 'd': o->data = value; break;
     case 'f':
         if (datafile_format_parse(value, &o->format) != 0) {
@@ -262,26 +278,39 @@ static const char *keep(server_config *cfg, const char *s)
 static int read_config(server_config *cfg, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    char line[CONFIG_LINE_MAX + 2];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
     int lineno = 0, rc = 0;
 
     if (f == NULL) {
         set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
         return -1;
     }
-    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-        char where[256], *name, *value;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        char where[PATH_MAX + 128], *name, *value, *hash;
         const struct option *opt;
 
         lineno++;
         snprintf(where, sizeof(where), "%s:%d", path, lineno);
-        if (strchr(line, '\n') == NULL && !feof(f)) {
+        if (len > CONFIG_LINE_MAX) {
             set_err(err, errlen, "%s: line longer than %d bytes", where, CONFIG_LINE_MAX);
             rc = -1;
             break;
         }
+        if (memchr(line, '\0', (size_t)len) != NULL) {
+            set_err(err, errlen, "%s: a NUL byte: not a text file?", where);
+            rc = -1;
+            break;
+        }
+        /* A # at the start of a line, or after a blank, starts a comment. */
+        for (hash = strchr(line, '#'); hash; hash = strchr(hash + 1, '#'))
+            if (hash == line || isspace((unsigned char)hash[-1])) {
+                *hash = '\0';
+                break;
+            }
         name = trim(line);
-        if (*name == '\0' || *name == '#')
+        if (*name == '\0')
             continue;
         value = name + strcspn(name, " \t");
         if (*value != '\0')
@@ -290,9 +319,13 @@ static int read_config(server_config *cfg, const char *path, char *err, size_t e
         for (opt = longopts; opt->name; opt++)
             if (strcmp(opt->name, name) == 0)
                 break;
-        if (opt->name == NULL || opt->val == 'c' || opt->val == OPT_CHECK_CONFIG || opt->val == 'h' ||
-            opt->val == 'V') {
+        if (opt->name == NULL) {
             set_err(err, errlen, "%s: unknown option '%s'", where, name);
+            rc = -1;
+            break;
+        }
+        if (opt->val == 'c' || opt->val == OPT_CHECK_CONFIG || opt->val == 'h' || opt->val == 'V') {
+            set_err(err, errlen, "%s: '%s' is for the command line only", where, name);
             rc = -1;
             break;
         }
@@ -331,6 +364,7 @@ static int read_config(server_config *cfg, const char *path, char *err, size_t e
         set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
         rc = -1;
     }
+    free(line);
     fclose(f);
     return rc;
 }
@@ -346,6 +380,7 @@ static void set_defaults(server_config *cfg)
     cfg->opt.idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT;
     cfg->opt.message_timeout = SERVER_DEFAULT_MESSAGE_TIMEOUT;
     cfg->opt.log_level = LOG_INFO;
+    cfg->opt.unix_mode = -1;
 }
 
 /* One pass over argv. With only_config, takes -c, --check-config, --help
@@ -361,16 +396,23 @@ static int scan_argv(server_config *cfg, int argc, char **argv, int only_config,
         if (ch == '?' || ch == ':') {
             if (only_config)
                 continue;
-            char what[64];
+            /* getopt says which option only through optopt (a short
+             * one, or the value of a long one) and optind (past the
+             * argument it took the option from, or still on it when more
+             * short options follow in the same argument). */
             const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
-            if (strncmp(arg, "--", 2) == 0)
-                snprintf(what, sizeof(what), "%.*s", (int)strcspn(arg, "="), arg);
+            int is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
+            int arglen = (int)strcspn(arg, "=");
+            if (ch == ':' && is_long)
+                set_err(err, errlen, "option %.*s needs a value", arglen, arg);
+            else if (ch == ':')
+                set_err(err, errlen, "option -%c needs a value", optopt);
+            else if (is_long && optopt != 0 && arg[arglen] == '=')
+                set_err(err, errlen, "option %.*s takes no value", arglen, arg);
+            else if (optopt != 0)
+                set_err(err, errlen, "unknown option -%c", optopt);
             else
-                snprintf(what, sizeof(what), "-%c", optopt);
-            if (ch == ':')
-                set_err(err, errlen, "option %s needs a value", what);
-            else
-                set_err(err, errlen, "unknown option %s", what);
+                set_err(err, errlen, "unknown option %.*s", arglen, arg);
             return OPTIONS_ERROR;
         }
         if (ch == 'h' || ch == 'V') {

@@ -33,6 +33,7 @@ typedef struct server_options {
     const char *host;       /* address to listen on */
     const char *port;       /* port, as text; "0" picks a free one */
     const char *unix_path;  /* Unix domain socket to listen on instead, or NULL */
+    int unix_mode;          /* its permissions, or -1 for the umask's */
     const char *data;       /* data file, or NULL for the built-in table */
     datafile_format format; /* how to read the data file */
     int echo;               /* raw echo mode: send back whatever arrives */
@@ -145,9 +146,12 @@ int server_init(server *w, server_shared *sh, int index);
 int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen);
 /* Binds a Unix domain socket at path (replacing a stale one, refusing one
- * a server still answers on). Returns the listening socket, or -1 with a
- * message in the log. */
-int server_unix_socket(const char *path);
+ * a server still answers on) and, if mode is not -1, gives it that mode.
+ * Returns the listening socket, or -1 with a message in the log. */
+int server_unix_socket(const char *path, int mode);
+/* Checks that path can name a Unix domain socket. Returns 0, or -1 with
+ * err. */
+int server_unix_path_check(const char *path, char *err, size_t errlen);
 /* Makes w accept on fd (a listening socket, which w then owns). Returns 0
  * or -1. */
 int server_listen_fd(server *w, int fd);

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -309,37 +310,76 @@ int server_listen(server *w, const char *host, const char *port, int reuseport, 
     return 0;
 }
 
-int server_unix_socket(const char *path)
+int server_unix_path_check(const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sun;
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        snprintf(err, errlen, "--unix %s: the path is longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* A socket file at sun: 1 if a server answers there, 0 if it is stale (a
+ * dead server's), -1 with errno if that cannot be told. Non-blocking: a
+ * server too busy to accept is still a server. */
+static int unix_socket_alive(const struct sockaddr_un *sun)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    int rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+    int err = errno;
+    close(fd);
+    if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
+        return 1;
+    if (err == ECONNREFUSED)
+        return 0;
+    errno = err;
+    return -1;
+}
+
+int server_unix_socket(const char *path, int mode)
 {
     struct sockaddr_un sun;
     struct stat st;
+    char err[PATH_MAX + 64];
     int fd;
 
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        log_error("--unix %s: the path is longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
+    if (server_unix_path_check(path, err, sizeof(err)) != 0) {
+        log_error("%s", err);
         return -1;
     }
-    strcpy(sun.sun_path, path);
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    /* A socket file left by a server that died is in the way of bind();
+     * one that a server still answers on is not ours to take. (Two servers
+     * starting at once on one path can still race here: systemd's
+     * RuntimeDirectory, one per service, keeps that from happening.) */
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        int alive = unix_socket_alive(&sun);
+        if (alive != 0) {
+            log_error("cannot listen on %s: %s", path,
+                      alive > 0 ? "a server is already listening there" : strerror(errno));
+            return -1;
+        }
+        unlink(path);
+    }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         log_error("socket: %s", strerror(errno));
         return -1;
     }
-    /* A socket file left by a server that died is in the way of bind();
-     * one that a server still answers on is not ours to take. */
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-        if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-            log_error("cannot listen on %s: a server is already listening there", path);
-            close(fd);
-            return -1;
-        }
-        unlink(path);
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+        log_error("cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
     }
-    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, 1024) != 0 ||
+    if ((mode >= 0 && chmod(path, (mode_t)mode) != 0) || listen(fd, 1024) != 0 ||
         evutil_make_socket_nonblocking(fd) != 0) {
         log_error("cannot listen on %s: %s", path, strerror(errno));
+        unlink(path);
         close(fd);
         return -1;
     }
@@ -349,8 +389,8 @@ int server_unix_socket(const char *path)
 int server_listen_fd(server *w, int fd)
 {
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
-    /* backlog -1: fd is listening already */
-    w->listener = evconnlistener_new(w->base, accept_cb, w, flags, -1, fd);
+    /* backlog 0: fd is listening already */
+    w->listener = evconnlistener_new(w->base, accept_cb, w, flags, 0, fd);
     if (w->listener == NULL) {
         close(fd);
         return -1;

@@ -131,7 +131,10 @@ class OpsTest(t.ServerTestCase):
             ("max-header 5\n", "evkv.conf:1: max-header must be a byte count from 16 to 65535"),
             ("data\n", "evkv.conf:1: data needs a value"),
             ("echo maybe\n", "evkv.conf:1: echo takes yes or no, not 'maybe'"),
-            ("config other.conf\n", "evkv.conf:1: unknown option 'config'"),
+            ("config other.conf\n", "evkv.conf:1: 'config' is for the command line only"),
+            ("port 7000\0junk\n", "evkv.conf:1: a NUL byte: not a text file?"),
+            ("unix-mode 0999\n", "evkv.conf:1: unix-mode must be an octal mode from 0 to 0777, not '0999'"),
+            ("port 7000 # the usual\nthreads 0#\n", "evkv.conf:2: threads must be 1 to 256"),
             ("log-level loud\n", "evkv.conf:1: log-level must be error, warn, info or debug, not 'loud'"),
             ("x" * 5000 + "\n", "evkv.conf:1: line longer than 4096 bytes"),
         ]
@@ -144,6 +147,32 @@ class OpsTest(t.ServerTestCase):
         rc, out, err = run_server("-c", self.path("missing.conf"))
         self.assertEqual((rc, err), (2, f"evkv-server: cannot read config file {self.dir}/missing.conf: "
                                         "No such file or directory\nTry 'evkv-server --help'.\n"))
+
+    def test_command_line_errors(self):
+        cases = [
+            (["--echo=1"], "option --echo takes no value"),
+            (["--echo", "-Zv"], "unknown option -Z"),
+            (["--bogus"], "unknown option --bogus"),
+            (["--port"], "option --port needs a value"),
+            (["-p"], "option -p needs a value"),
+            (["a", "b", "c"], "expected no arguments or HOST PORT"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                rc, out, err = run_server(*args)
+                self.assertEqual((rc, out, err), (2, "", f"evkv-server: {message}\nTry 'evkv-server --help'.\n"))
+
+    def test_config_comments(self):
+        data = self.write("d#1.tsv", "k\tv\n")
+        conf = self.write("evkv.conf", f"# the table\ndata {data}   # a '#' after a blank starts a comment\n"
+                                       "port 0#not a comment, so a bad port\n")
+        rc, out, err = run_server("-c", conf)
+        self.assertEqual(rc, 2)
+        self.assertIn("evkv.conf:3: port must be a number from 0 to 65535, not '0#not a comment, so a bad port'", err)
+        # without the bad line, the path with '#' in it (no blank before) is read whole
+        self.write("evkv.conf", f"data {data}  # a comment\n")
+        srv = self.start_server("-c", conf)
+        self.assert_search(self.connect(srv), "k", {"k": "v"})
 
     def test_check_config(self):
         data = self.write("d.tsv", "a\t1\nb\t2\n")
@@ -162,6 +191,13 @@ class OpsTest(t.ServerTestCase):
         rc, out, err = run_server("--check-config", "--host", "no.such.host.invalid")
         self.assertEqual((rc, out), (2, ""))
         self.assertIn("no.such.host.invalid", err)
+        # a log file that cannot be opened, a Unix socket path too long
+        rc, out, err = run_server("--check-config", "--log-file", self.path("no/such/dir/evkv.log"))
+        self.assertEqual((rc, err), (2, f"evkv-server: cannot open log file {self.dir}/no/such/dir/evkv.log: "
+                                        "No such file or directory\n"))
+        rc, out, err = run_server("--check-config", "--unix", "/" + "x" * 120)
+        self.assertEqual(rc, 2)
+        self.assertIn("the path is longer than 107 bytes", err)
         # nothing listens meanwhile: the port stays free
         self.assertEqual(run_server("--check-config")[:2], (0, "evkv-server: configuration OK (3 keys, "
                                                                "built-in table)\n"))
@@ -267,6 +303,27 @@ class OpsTest(t.ServerTestCase):
         self.assert_search(conns[0], "ring")
         self.assertEqual(srv.stop(), 0)
         self.assertFalse(os.path.exists(path), "the socket file is removed at exit")
+
+    def test_unix_socket_mode(self):
+        path = self.path("evkv.sock")
+        srv = self.start_server(argv=["--unix", path, "--unix-mode", "0666"])
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o666)
+        self.assert_search(self.connect(srv), "morpheus")
+        srv2 = self.start_server(argv=["--unix", self.path("b.sock"), "--unix-mode", "600"])
+        self.assertEqual(os.stat(self.path("b.sock")).st_mode & 0o777, 0o600)
+        self.assert_search(self.connect(srv2), "morpheus")
+
+    def test_unix_socket_of_a_successor_is_left_alone(self):
+        """A server stopping after another took over its path (its socket
+        file replaced) does not remove the new server's file."""
+        path = self.path("evkv.sock")
+        first = self.start_server(argv=["--unix", path])
+        moved = self.path("first.sock")
+        os.rename(path, moved)  # as if a new server had made its own file
+        second = self.start_server(argv=["--unix", path])
+        self.assertEqual(first.stop(), 0)
+        self.assertTrue(os.path.exists(path))
+        self.assert_search(self.connect(second), "morpheus")
 
     def test_unix_socket_left_by_a_dead_server(self):
         path = self.path("evkv.sock")

@@ -170,6 +170,74 @@ class ReloadTest(t.ServerTestCase):
         self.assert_search(conn, "a", {"a": "second"})
         self.assertEqual(self.stats(conn)["table"]["reload_failures"], 1)
 
+    def test_reload_moves_the_log(self):
+        """log-file set, changed and removed in the config file: each
+        reload sends the log where the file now says."""
+        conf = os.path.join(self.dir, "evkv.conf")
+        one, two = os.path.join(self.dir, "one.log"), os.path.join(self.dir, "two.log")
+        with open(conf, "w") as f:
+            f.write(f"log-file {one}\n")
+        srv = t.Server("-c", conf)
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        deadline = time.monotonic() + 10
+
+        def wait_for(path, text):
+            while not (os.path.exists(path) and text in open(path).read()):
+                self.assertIsNone(srv.proc.poll(), srv.stderr())
+                self.assertLess(time.monotonic(), deadline, srv.stderr())
+                time.sleep(0.01)
+
+        wait_for(one, "listening on")
+        with open(conf, "w") as f:
+            f.write(f"log-file {two}\n")
+        srv.send_signal(signal.SIGHUP)
+        wait_for(two, "reloaded: 3 keys, built-in table")
+        with open(conf, "w") as f:
+            f.write("# back to stderr\n")
+        srv.send_signal(signal.SIGHUP)
+        while "reloaded: 3 keys" not in srv.stderr():
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.01)
+        self.assertEqual(srv.stop(), 0)
+        self.assertNotIn("reloaded", open(one).read())
+        self.assertIn("reload: the log goes on in " + two, open(one).read())
+        self.assertIn("reload: the log goes on in stderr", open(two).read())
+        self.assertEqual(open(two).read().count("reloaded"), 1)
+        self.assertRegex(srv.stderr(), t.STOP_RE)
+        self.assertNotIn("listening on", srv.stderr())
+
+    def test_sighup_during_the_first_load(self):
+        """A SIGHUP before the server listens (while it loads its table) is
+        held back, then handled as a reload: it does not end the process."""
+        write_tsv(self.data, {f"key-{i:07d}": "x" * 50 for i in range(300000)})
+        srv = t.Server("--data", self.data)
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        time.sleep(0.05)
+        srv.send_signal(signal.SIGHUP)
+        srv.wait_started()
+        deadline = time.monotonic() + 20
+        while not RELOADED_RE.search(srv.stderr()):
+            self.assertIsNone(srv.proc.poll(), srv.stderr())
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.01)
+        self.assertEqual(srv.stop(), 0)
+
+    def test_stop_during_a_reload(self):
+        """SIGTERM while a reload loads: the load is given up, the server
+        stops promptly and cleanly."""
+        write_tsv(self.data, {f"key-{i:07d}": "x" * 50 for i in range(1000000)})
+        srv = self.start_server("--data", self.data)
+        srv.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reloading " + self.data not in srv.stderr():
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.001)
+        self.assertEqual(srv.stop(), 0)
+        self.assertNotIn("reloaded", srv.stderr())
+        self.assertNotIn("reload failed", srv.stderr())
+
     def test_reload_of_the_built_in_table(self):
         srv = self.start_server()
         conn = self.connect(srv)

@@ -100,7 +100,7 @@ static void expect_error(const char *path, datafile_format format, ...)
     const char *want;
 
     memset(err, 0, sizeof(err));
-    table *t = load_file(path, format, err, sizeof(err));
+    table *t = load_file(path, format, NULL, err, sizeof(err));
     if (t != NULL) {
         table_free(t);
         fail_msg("%s: loaded, want an error", path);
@@ -118,7 +118,7 @@ static void expect_error(const char *path, datafile_format format, ...)
 static table *load_ok(const char *path, datafile_format format)
 {
     char err[512] = "";
-    table *t = load_file(path, format, err, sizeof(err));
+    table *t = load_file(path, format, NULL, err, sizeof(err));
     if (t == NULL)
         fail_msg("%s: %s", path, err);
     return t;
@@ -327,7 +327,7 @@ static void test_missing_and_unknown(void **state)
     {
         /* no made-up position ("line -1") for a file that never opened */
         char err[512] = "";
-        assert_null(load_file(path, DATAFILE_AUTO, err, sizeof(err)));
+        assert_null(load_file(path, DATAFILE_AUTO, NULL, err, sizeof(err)));
         if (strstr(err, "line -1") != NULL)
             fail_msg("error \"%s\" names line -1", err);
     }
@@ -385,13 +385,13 @@ static void test_json_reader_hands_over(void **state)
     for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
         snprintf(name, sizeof(name), "handover%zu.json", i);
         const char *path = write_file(f, name, docs[i], strlen(docs[i]));
-        table *t = load_file(path, DATAFILE_AUTO, err, sizeof(err));
+        table *t = load_file(path, DATAFILE_AUTO, NULL, err, sizeof(err));
         if (t != NULL || strstr(err, path) == NULL || (i != 1 && strstr(err, "line 1") == NULL))
             fail_msg("doc %zu: %s", i, t ? "loaded" : err);
     }
     /* and the duplicate is named as such */
     const char *path = write_file(f, "dup.json", docs[0], strlen(docs[0]));
-    assert_null(load_file(path, DATAFILE_AUTO, err, sizeof(err)));
+    assert_null(load_file(path, DATAFILE_AUTO, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "duplicate"));
 }
 
@@ -419,7 +419,7 @@ static void test_json_reader_matches_jansson(void **state)
         snprintf(name, sizeof(name), "doc%zu.json", i);
         const char *path = write_file(f, name, docs[i], strlen(docs[i]));
         char err[512] = "";
-        table *t = load_file(path, DATAFILE_AUTO, err, sizeof(err));
+        table *t = load_file(path, DATAFILE_AUTO, NULL, err, sizeof(err));
         if (t == NULL)
             fail_msg("doc %zu: %s", i, err);
         /* All of these are for the small reader: jansson would start over. */
