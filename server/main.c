@@ -134,6 +134,10 @@ typedef struct main_state {
     reload_job job;
     int reload_pipe[2];
     char *log_file; /* the log file in use (NULL: stderr), as last applied */
+    /* tables swapped out, freed once no worker answers from them */
+    dataset **retiring;
+    size_t nretiring;
+    struct event *retire_timer;
     /* the Unix socket file this server made, removed at exit if it is
      * still the same file */
     int unix_bound;
@@ -240,6 +244,45 @@ static void reload_start(main_state *m)
     m->loading = 1;
 }
 
+/* How often the main thread looks for swapped-out tables to free. */
+#define RETIRE_CHECK_USEC 20000
+
+/* Frees the swapped-out tables no worker answers from any more, here on
+ * the main thread: freeing a big table takes milliseconds no worker should
+ * spend. Checks again later while some are still in use. */
+static void retire_cb(evutil_socket_t fd, short what, void *arg)
+{
+    main_state *m = arg;
+    size_t kept = 0;
+    (void)fd;
+    (void)what;
+
+    for (size_t i = 0; i < m->nretiring; i++) {
+        if (dataset_unshared(m->retiring[i]))
+            dataset_release(m->retiring[i]);
+        else
+            m->retiring[kept++] = m->retiring[i];
+    }
+    m->nretiring = kept;
+    if (kept > 0) {
+        struct timeval tv = {0, RETIRE_CHECK_USEC};
+        evtimer_add(m->retire_timer, &tv);
+    }
+}
+
+/* Takes the main thread's reference to a swapped-out dataset. */
+static void retire(main_state *m, dataset *d)
+{
+    dataset **grown = realloc(m->retiring, (m->nretiring + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        dataset_release(d); /* freed by the last worker to let go, then */
+        return;
+    }
+    m->retiring = grown;
+    m->retiring[m->nretiring++] = d;
+    retire_cb(-1, 0, m);
+}
+
 /* The loader thread is done: swap its table in, or keep the old one. */
 static void reload_finish(main_state *m)
 {
@@ -258,7 +301,7 @@ static void reload_finish(main_state *m)
         atomic_fetch_add(&m->shared.reload_failures, 1);
     } else {
         describe_dataset(m->job.result, what, sizeof(what));
-        server_shared_swap(&m->shared, m->job.result);
+        retire(m, server_shared_swap(&m->shared, m->job.result));
         atomic_fetch_add(&m->shared.reloads, 1);
         log_info("reloaded: %s", what);
     }
@@ -496,9 +539,10 @@ int main(int argc, char **argv)
     sig_hup = evsignal_new(m.base, SIGHUP, hup_cb, &m);
     done_ev = event_new(m.base, done_pipe[0], EV_READ | EV_PERSIST, done_cb, &m);
     reload_ev = event_new(m.base, m.reload_pipe[0], EV_READ | EV_PERSIST, reload_done_cb, &m);
-    if (!sig_int || !sig_term || !sig_hup || !done_ev || !reload_ev || evsignal_add(sig_int, NULL) != 0 ||
-        evsignal_add(sig_term, NULL) != 0 || evsignal_add(sig_hup, NULL) != 0 || event_add(done_ev, NULL) != 0 ||
-        event_add(reload_ev, NULL) != 0) {
+    m.retire_timer = evtimer_new(m.base, retire_cb, &m);
+    if (!sig_int || !sig_term || !sig_hup || !done_ev || !reload_ev || !m.retire_timer ||
+        evsignal_add(sig_int, NULL) != 0 || evsignal_add(sig_term, NULL) != 0 || evsignal_add(sig_hup, NULL) != 0 ||
+        event_add(done_ev, NULL) != 0 || event_add(reload_ev, NULL) != 0) {
         log_error("cannot set up signal handling");
         goto events;
     }
@@ -544,6 +588,8 @@ events:
         event_free(done_ev);
     if (reload_ev)
         event_free(reload_ev);
+    if (m.retire_timer)
+        event_free(m.retire_timer);
 done:
     for (int i = 0; i < m.started; i++) {
         server_notify(&m.workers[i], SERVER_CMD_FORCE);
@@ -573,6 +619,9 @@ done:
         if (m.reload_pipe[i] >= 0)
             close(m.reload_pipe[i]);
     }
+    for (size_t i = 0; i < m.nretiring; i++)
+        dataset_release(m.retiring[i]);
+    free(m.retiring);
     if (shared_ready)
         server_shared_free(&m.shared);
     options_free(&m.cfg);

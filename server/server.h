@@ -69,6 +69,8 @@ typedef struct dataset {
 dataset *dataset_new(table *t, const char *source, const char *format, double load_seconds);
 dataset *dataset_ref(dataset *d);
 void dataset_release(dataset *d);
+/* 1 if the caller holds the only reference to d. */
+int dataset_unshared(dataset *d);
 
 /* What the workers share: read-only, but for the counters and the current
  * dataset (under lock). */
@@ -89,8 +91,11 @@ typedef struct server_shared {
 int server_shared_init(server_shared *sh, const server_options *opt, dataset *d, struct server *workers, int nworkers);
 void server_shared_free(server_shared *sh);
 /* Makes d (whose reference it takes) the current dataset and tells every
- * worker to move to it between two requests. */
-void server_shared_swap(server_shared *sh, dataset *d);
+ * worker to move to it between two requests. Returns the previous one,
+ * whose reference passes to the caller: when it is the last one left (the
+ * workers have all moved), the caller frees the old table, so that no
+ * worker spends its time on that. */
+dataset *server_shared_swap(server_shared *sh, dataset *d);
 /* A new reference to the current dataset. */
 dataset *server_shared_current(server_shared *sh);
 

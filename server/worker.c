@@ -46,6 +46,11 @@ dataset *dataset_ref(dataset *d)
     return d;
 }
 
+int dataset_unshared(dataset *d)
+{
+    return atomic_load_explicit(&d->refs, memory_order_acquire) == 1;
+}
+
 void dataset_release(dataset *d)
 {
     if (d == NULL || atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
@@ -87,21 +92,21 @@ dataset *server_shared_current(server_shared *sh)
     return d;
 }
 
-void server_shared_swap(server_shared *sh, dataset *d)
+dataset *server_shared_swap(server_shared *sh, dataset *d)
 {
     pthread_mutex_lock(&sh->lock);
     dataset *old = sh->current;
     sh->current = d;
     pthread_mutex_unlock(&sh->lock);
-    dataset_release(old);
     for (int i = 0; i < sh->nworkers; i++)
         if (sh->workers[i].base != NULL)
             server_notify(&sh->workers[i], SERVER_CMD_SWAP);
+    return old;
 }
 
 /* Between two callbacks, so between two requests: answer from the current
- * dataset from now on, and let go of the previous one (freed here if no
- * other worker still answers from it). */
+ * dataset from now on, and let go of the previous one (the main thread
+ * frees it once every worker has). */
 static void server_swap_dataset(server *w)
 {
     dataset *d = server_shared_current(w->shared);
