@@ -28,6 +28,18 @@ def write_tsv(path, table):
     os.replace(tmp, path)
 
 
+def sighup_blocked(pid):
+    """Whether process pid's main thread blocks SIGHUP now."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    return int(line.split()[1], 16) & (1 << (signal.SIGHUP - 1)) != 0
+    except FileNotFoundError:
+        pass
+    return False
+
+
 class ReloadTest(t.ServerTestCase):
 
     def setUp(self):
@@ -208,16 +220,23 @@ class ReloadTest(t.ServerTestCase):
         self.assertNotIn("listening on", srv.stderr())
 
     def test_sighup_during_the_first_load(self):
-        """A SIGHUP before the server listens (while it loads its table) is
-        held back, then handled as a reload: it does not end the process."""
-        write_tsv(self.data, {f"key-{i:07d}": "x" * 50 for i in range(300000)})
+        """A SIGHUP while the server loads its first table, before it
+        listens, is held back, then handled as a reload: it does not end
+        the process."""
+        write_tsv(self.data, {f"key-{i:07d}": "x" * 50 for i in range(1000000)})
         srv = t.Server("--data", self.data)
         self.addCleanup(srv.close_files)
         self.addCleanup(srv.kill)
-        time.sleep(0.05)
-        srv.send_signal(signal.SIGHUP)
-        srv.wait_started()
+        # Once main() runs, it holds SIGHUP back: wait for that (before it,
+        # the default action would end any process).
         deadline = time.monotonic() + 20
+        while not sighup_blocked(srv.proc.pid):
+            self.assertIsNone(srv.proc.poll(), srv.stderr())
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.001)
+        srv.send_signal(signal.SIGHUP)
+        self.assertNotRegex(srv.stderr(), t.START_RE, "the table loaded before the SIGHUP was sent")
+        srv.wait_started()
         while not RELOADED_RE.search(srv.stderr()):
             self.assertIsNone(srv.proc.poll(), srv.stderr())
             self.assertLess(time.monotonic(), deadline, srv.stderr())
