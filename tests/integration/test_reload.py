@@ -28,16 +28,13 @@ def write_tsv(path, table):
     os.replace(tmp, path)
 
 
-def sighup_blocked(pid):
-    """Whether process pid's main thread blocks SIGHUP now."""
+def maps_file(pid, path):
+    """Whether process pid has path mapped now (a data file being loaded)."""
     try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("SigBlk:"):
-                    return int(line.split()[1], 16) & (1 << (signal.SIGHUP - 1)) != 0
-    except FileNotFoundError:
-        pass
-    return False
+        with open(f"/proc/{pid}/maps") as f:
+            return any(line.rstrip("\n").endswith(" " + path) for line in f)
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 class ReloadTest(t.ServerTestCase):
@@ -227,10 +224,11 @@ class ReloadTest(t.ServerTestCase):
         srv = t.Server("--data", self.data)
         self.addCleanup(srv.close_files)
         self.addCleanup(srv.kill)
-        # Once main() runs, it holds SIGHUP back: wait for that (before it,
-        # the default action would end any process).
-        deadline = time.monotonic() + 20
-        while not sighup_blocked(srv.proc.pid):
+        # main() holds SIGHUP back before it loads: wait until the data file
+        # is mapped (before main() runs, the default action would end any
+        # process, and a wrapper such as valgrind starts slowly).
+        deadline = time.monotonic() + 60
+        while not maps_file(srv.proc.pid, self.data):
             self.assertIsNone(srv.proc.poll(), srv.stderr())
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.001)
