@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "histogram.h"
 
 #ifndef EVKV_VERSION
 #define EVKV_VERSION "0.0.0"
@@ -481,8 +482,10 @@ static int run_batch(const cli_options *o)
         return EXIT_ERROR;
     }
     /* Split into keys in place: one per line, "\n" or "\r\n" ended. */
-    for (p = input; p < input + len; nkeys++)
-        p = memchr(p, '\n', (size_t)(input + len - p)) ? strchr(p, '\n') + 1 : input + len;
+    for (p = input; p < input + len; nkeys++) {
+        char *nl = memchr(p, '\n', (size_t)(input + len - p));
+        p = nl ? nl + 1 : input + len;
+    }
     keys = calloc(nkeys + 1, sizeof(*keys));
     if (keys == NULL) {
         fprintf(stderr, "evkv-cli: out of memory\n");
@@ -494,6 +497,11 @@ static int run_batch(const cli_options *o)
         char *end = nl ? nl : input + len;
         if (end > p && end[-1] == '\r')
             end--;
+        if (memchr(p, '\0', (size_t)(end - p)) != NULL) {
+            fprintf(stderr, "evkv-cli: stdin line %zu holds a NUL byte\n", line + 1);
+            status = EXIT_ERROR;
+            goto done;
+        }
         *end = '\0';
         keys[line] = p;
         if (!proto_utf8_valid(p, strlen(p))) {
@@ -619,48 +627,42 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The pct-th percentile of sorted[0..n), n > 0, by nearest rank: the
- * smallest sample with at least pct% of them at or below it. */
-static double percentile(const double *sorted, size_t n, unsigned pct)
-{
-    size_t rank = (pct * n + 99) / 100;
-    return sorted[rank > 0 ? rank - 1 : 0];
-}
-
 /* Pings the server over one connection, one round trip after another with
  * interval_ms between them, count times (0: until SIGINT), and prints the
- * distribution of round trip times. */
+ * distribution of round trip times (percentiles from a histogram, within
+ * 1%, so that a long run takes no more memory than a short one). */
 static int run_latency(const cli_options *o, long count, double interval_ms)
 {
     int tty = isatty(STDOUT_FILENO), status = EXIT_FOUND;
     evkv_client c;
     proto_buf req = {0};
     proto_message msg;
-    double *samples = NULL, min = 0, max = 0, sum = 0, last_draw = -1e9;
-    size_t n = 0, cap = 0;
+    double min = 0, max = 0, sum = 0, last_draw = -1e9;
+    size_t n = 0;
     struct sigaction sa, old_sa;
+    histogram *h = malloc(sizeof(*h)); /* the percentiles, in constant memory */
 
     if (count < 0)
         count = tty ? 0 : LATENCY_DEFAULT_COUNT;
     cli_encode(&req, CLI_PING, NULL, 0);
-    if (req.failed) {
+    if (req.failed || h == NULL) {
         fprintf(stderr, "evkv-cli: out of memory\n");
+        proto_buf_free(&req);
+        free(h);
         return EXIT_ERROR;
     }
+    histogram_init(h);
     if (cli_connect(&c, o) != 0) {
         proto_buf_free(&req);
+        free(h);
         return EXIT_ERROR;
     }
     /* SIGINT ends the run and prints what was measured. No SA_RESTART, so
-     * that it cuts the pause short; a round trip in progress completes. */
+     * that it cuts the pause short; a round trip in progress completes
+     * (within --timeout). A second SIGINT ends the program at once. */
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = latency_on_sigint;
+    sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_sa);
 
@@ -680,18 +682,8 @@ static int run_latency(const cli_options *o, long count, double interval_ms)
             status = EXIT_ERROR;
             break;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            double *ns = realloc(samples, ncap * sizeof(*samples));
-            if (ns == NULL) {
-                fprintf(stderr, "evkv-cli: out of memory\n");
-                status = EXIT_ERROR;
-                break;
-            }
-            samples = ns;
-            cap = ncap;
-        }
-        samples[n++] = ms;
+        histogram_record(h, (uint64_t)(ms * 1e6));
+        n++;
         min = n == 1 || ms < min ? ms : min;
         max = ms > max ? ms : max;
         sum += ms;
@@ -700,7 +692,7 @@ static int run_latency(const cli_options *o, long count, double interval_ms)
             fflush(stdout);
             last_draw = t1;
         }
-        if (interval_ms > 0 && (count == 0 || n < (size_t)count)) {
+        if (interval_ms > 0 && !latency_interrupted && (count == 0 || n < (size_t)count)) {
             long long ns = (long long)(interval_ms * 1e6);
             struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
             nanosleep(&ts, NULL); /* cut short by SIGINT */
@@ -713,13 +705,12 @@ static int run_latency(const cli_options *o, long count, double interval_ms)
     if (tty && status == EXIT_FOUND)
         fputs("\r\033[2K", stdout);
     if (n > 0) {
-        qsort(samples, n, sizeof(*samples), compare_doubles);
-        printf("min: %.2f, avg: %.2f, p50: %.2f, p99: %.2f, max: %.2f (%zu samples)\n", samples[0], sum / (double)n,
-               percentile(samples, n, 50), percentile(samples, n, 99), samples[n - 1], n);
+        printf("min: %.2f, avg: %.2f, p50: %.2f, p99: %.2f, max: %.2f (%zu samples)\n", min, sum / (double)n,
+               (double)histogram_percentile(h, 50) / 1e6, (double)histogram_percentile(h, 99) / 1e6, max, n);
     } else if (status == EXIT_FOUND) {
         printf("no samples\n");
     }
-    free(samples);
+    free(h);
     return status;
 }
 

@@ -10,16 +10,21 @@
  * own vis(3)-encoded format, so that it reads as typed), and is rewritten
  * after every command, so that a session ended by a signal loses nothing.
  */
+#define _GNU_SOURCE /* ppoll */
+#include <errno.h>
 #include <fcntl.h>
 #include <histedit.h>
 #include <locale.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cli.h"
 
@@ -100,17 +105,38 @@ static char *repl_histfile_path(void)
     return path;
 }
 
-/* Reads the history file, if there is one. */
+/* Opens the history file with flags, if it is a regular file (not a
+ * symlink, a FIFO or a device: something else put there is left alone).
+ * Returns a descriptor or -1. */
+static int repl_history_open(const char *path, int flags)
+{
+    struct stat st;
+    int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads the history file, if there is one (its last REPL_HISTORY_SIZE
+ * lines count). */
 static void repl_history_load(repl *r)
 {
     HistEvent ev;
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    FILE *f = r->histfile ? fopen(r->histfile, "r") : NULL;
+    int fd = r->histfile ? repl_history_open(r->histfile, O_RDONLY) : -1;
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 
-    if (f == NULL)
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     while ((len = getline(&line, &cap, f)) > 0) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
@@ -121,30 +147,45 @@ static void repl_history_load(repl *r)
     fclose(f);
 }
 
-/* Writes the history file, oldest command first. A file that cannot be
- * written (no such directory, no permission) is skipped without a word:
- * history is a convenience. */
+/* Writes the history file, oldest command first, into a new file renamed
+ * over the old one, so that a session starting meanwhile reads a whole
+ * file. (Two sessions at once: the last to save wins, as with redis-cli.)
+ * A file that cannot be written (no such directory, no permission) is
+ * skipped without a word: history is a convenience. */
 static void repl_history_save(const repl *r)
 {
     HistEvent ev;
+    struct stat st;
+    char *tmp;
     int fd;
     FILE *f;
 
     if (r->histfile == NULL)
         return;
-    /* 0600: commands name keys, which may be nobody else's business. */
-    fd = open(r->histfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
+    /* Only over a regular file (or none): not through a symlink. */
+    if (lstat(r->histfile, &st) == 0 && !S_ISREG(st.st_mode))
         return;
-    f = fdopen(fd, "w");
+    tmp = malloc(strlen(r->histfile) + 32);
+    if (tmp == NULL)
+        return;
+    sprintf(tmp, "%s.%ld.tmp", r->histfile, (long)getpid());
+    /* 0600: commands name keys, which may be nobody else's business. */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
-        close(fd);
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
         return;
     }
     /* H_LAST is the oldest entry; H_PREV walks towards the newest. */
     for (int rc = history(r->hist, &ev, H_LAST); rc != -1; rc = history(r->hist, &ev, H_PREV))
         fprintf(f, "%s\n", ev.str);
-    fclose(f);
+    if (fclose(f) != 0 || rename(tmp, r->histfile) != 0)
+        unlink(tmp);
+    free(tmp);
 }
 
 static void repl_disconnect(repl *r)
@@ -267,12 +308,102 @@ static int repl_run_line(repl *r, const char *line)
     return 0;
 }
 
+/* The signal that ends the prompt (SIGINT, SIGTERM, SIGHUP), or 0. */
+static volatile sig_atomic_t repl_signal;
+
+static void repl_on_signal(int sig)
+{
+    repl_signal = sig;
+}
+
+static const int repl_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define REPL_NSIGNALS ((int)(sizeof(repl_signals) / sizeof(repl_signals[0])))
+/* The signal mask to wait for input with: the program's own, where the
+ * signals above are not blocked. */
+static sigset_t repl_wait_mask;
+
+/* SIGINT, SIGTERM and SIGHUP end the prompt, as Ctrl-D does, with the
+ * terminal restored. They are blocked but while repl_getc waits for input
+ * (ppoll unblocks them for as long as it waits, so none can slip in
+ * between a check and the wait); the handler sets repl_signal and
+ * repl_getc returns an error, which ends el_gets(). libedit's own
+ * EL_SIGNAL is not used: it passes a signal on with kill(0, sig), to the
+ * whole process group. A signal during a command takes effect when the
+ * command is done (within --timeout). */
+static void repl_catch_signals(struct sigaction *old, sigset_t *old_mask)
+{
+    struct sigaction sa;
+    sigset_t block;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = repl_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&block);
+    for (int i = 0; i < REPL_NSIGNALS; i++) {
+        sigaction(repl_signals[i], &sa, &old[i]);
+        sigaddset(&block, repl_signals[i]);
+    }
+    sigprocmask(SIG_BLOCK, &block, old_mask);
+    repl_wait_mask = *old_mask;
+    for (int i = 0; i < REPL_NSIGNALS; i++)
+        sigdelset(&repl_wait_mask, repl_signals[i]);
+}
+
+static void repl_restore_signals(const struct sigaction *old, const sigset_t *old_mask)
+{
+    sigprocmask(SIG_SETMASK, old_mask, NULL);
+    for (int i = 0; i < REPL_NSIGNALS; i++)
+        sigaction(repl_signals[i], &old[i], NULL);
+}
+
+/* libedit's character reader (EL_GETCFN): one character of stdin, decoded
+ * by the locale (as libedit's own reader does), waiting with the signals
+ * above let through. Returns 1, 0 at end of input, or -1 on an error or
+ * one of those signals. */
+static int repl_getc(EditLine *el, wchar_t *wc)
+{
+    mbstate_t st;
+    (void)el;
+
+    memset(&st, 0, sizeof(st));
+    for (;;) {
+        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+        char byte;
+
+        if (repl_signal)
+            return -1;
+        if (ppoll(&p, 1, NULL, &repl_wait_mask) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        ssize_t n = read(STDIN_FILENO, &byte, 1);
+        if (n == 0)
+            return 0;
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -1;
+        }
+        size_t k = mbrtowc(wc, &byte, 1, &st);
+        if (k == (size_t)-2)
+            continue; /* more bytes of this character to come */
+        if (k == (size_t)-1) {
+            memset(&st, 0, sizeof(st)); /* not a character here: dropped */
+            continue;
+        }
+        return 1;
+    }
+}
+
 int cli_repl_run(const cli_options *o)
 {
     repl r = {.o = o};
     HistEvent ev;
     const char *line;
-    int len;
+    struct sigaction old_sa[REPL_NSIGNALS];
+    sigset_t old_mask;
+    int len, status = EXIT_FOUND;
 
     /* libedit reads multibyte characters by the locale's rules: without
      * this, a key such as U+1F436 could not be typed. */
@@ -283,6 +414,7 @@ int cli_repl_run(const cli_options *o)
     r.el = el_init("evkv-cli", stdin, stdout, stderr);
     if (r.hist == NULL || r.el == NULL) {
         fprintf(stderr, "evkv-cli: cannot set up line editing\n");
+        status = EXIT_ERROR;
         goto done;
     }
     history(r.hist, &ev, H_SETSIZE, REPL_HISTORY_SIZE);
@@ -297,15 +429,14 @@ int cli_repl_run(const cli_options *o)
      * static ones as they are. */
     el_wset(r.el, EL_ADDFN, L"evkv-complete", L"complete a command name", repl_complete);
     el_set(r.el, EL_BIND, "^I", "evkv-complete", NULL);
-    /* libedit restores the terminal before a signal (Ctrl-C) ends the
-     * program at the prompt. */
-    el_set(r.el, EL_SIGNAL, 1);
+    el_set(r.el, EL_GETCFN, repl_getc);
     el_source(r.el, NULL); /* ~/.editrc, as other libedit programs read it */
+    repl_catch_signals(old_sa, &old_mask);
 
     /* Connect now, so that a server that is down is reported at once;
      * the first command tries again. */
     repl_connect(&r);
-    while ((line = el_gets(r.el, &len)) != NULL && len > 0) {
+    while (!repl_signal && (line = el_gets(r.el, &len)) != NULL && len > 0) {
         char *copy = strdup(line);
         if (copy == NULL) {
             fprintf(stderr, "evkv-cli: out of memory\n");
@@ -323,6 +454,7 @@ int cli_repl_run(const cli_options *o)
     }
     /* End of input (Ctrl-D): end the prompt's line. */
     putchar('\n');
+    repl_restore_signals(old_sa, &old_mask);
 done:
     fflush(stdout);
     repl_disconnect(&r);
@@ -331,5 +463,11 @@ done:
     if (r.hist)
         history_end(r.hist);
     free(r.histfile);
-    return EXIT_FOUND;
+    /* SIGTERM and SIGHUP end the program as they would have, now that the
+     * terminal is restored; Ctrl-C leaves the prompt like Ctrl-D. */
+    if (repl_signal == SIGTERM || repl_signal == SIGHUP) {
+        signal(repl_signal, SIG_DFL);
+        raise(repl_signal);
+    }
+    return status;
 }

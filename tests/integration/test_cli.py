@@ -261,6 +261,14 @@ class CliBatchTest(CliTestCase):
         p = run_cli(self.hp + ["search"], stdin=b"morpheus\r\nnope\r\n")
         self.assert_run(p, 1, self.expected(["morpheus", "nope"]))
 
+    def test_batch_line_with_a_nul_byte(self):
+        for stdin in (b"morpheus\na\0b\nring\n", b"morpheus\nring\n\0"):
+            with self.subTest(stdin=stdin):
+                p = run_cli(self.hp + ["search"], stdin=stdin)
+                line = stdin.split(b"\n").index(next(l for l in stdin.split(b"\n") if b"\0" in l)) + 1
+                self.assertEqual((p.returncode, p.stdout, p.stderr),
+                                 (2, b"", f"evkv-cli: stdin line {line} holds a NUL byte\n".encode()))
+
     def test_batch_json(self):
         keys = ["morpheus", "nope", "\U0001f436"]
         p = run_cli(self.hp + ["--json", "search"], stdin="\n".join(keys).encode() + b"\n")

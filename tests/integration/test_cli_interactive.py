@@ -58,7 +58,8 @@ def _make_controlling_tty():
 class Pty:
     """evkv-cli on a pseudo-terminal."""
 
-    def __init__(self, args, env=None, stderr=None):
+    def __init__(self, args, env=None, stderr=None, command=None):
+        """Runs evkv-cli args (or the command line `command`)."""
         self.master, slave = os.openpty()
         # A wide terminal: no line of these tests wraps.
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
@@ -68,7 +69,8 @@ class Pty:
         full_env.update(env or {})
         for k in [k for k, v in full_env.items() if v is None]:
             del full_env[k]
-        self.proc = subprocess.Popen(WRAPPER + [t.CLI] + [str(a) for a in args], stdin=slave, stdout=slave,
+        argv = command or WRAPPER + [t.CLI] + [str(a) for a in args]
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave,
                                      stderr=slave if stderr is None else stderr, env=full_env,
                                      start_new_session=True, preexec_fn=_make_controlling_tty, close_fds=True)
         os.close(slave)
@@ -266,7 +268,22 @@ class InteractiveTest(InteractiveTestCase):
         srv = self.start_server()
         pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
         pty.type(b"search half typed\x03")
-        self.assertEqual(pty.wait(), -signal.SIGINT)
+        self.assertEqual(pty.wait(), 0)
+
+    def test_sigterm_ends_evkv_cli_alone(self):
+        """SIGTERM to evkv-cli at its prompt ends it (by that signal), not
+        the shell that runs it in the same process group."""
+        srv = self.start_server()
+        script = f'"$0" -h {t.HOST} -p {srv.port}; echo "after $?"'
+        pty = Pty([], {"EVKV_HISTFILE": "", "TERM": "dumb"}, command=["sh", "-c", script, t.CLI])
+        self.addCleanup(pty.close)
+        pty.read_until(f"evkv {t.HOST}:{srv.port}> ".encode())
+        with open(f"/proc/{pty.proc.pid}/task/{pty.proc.pid}/children") as f:
+            (cli_pid,) = [int(p) for p in f.read().split()]
+        os.kill(cli_pid, signal.SIGTERM)
+        out = pty.read_until(b"after 143")
+        self.assertIn(b"after 143", out)
+        self.assertEqual(pty.wait(), 0)
 
     def test_json(self):
         srv = self.start_server()
