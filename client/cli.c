@@ -210,6 +210,10 @@ static int parse_uri(cli_options *o, const char *uri, const char **why)
             *why = host_end ? "no address between '[' and ']'" : "an IPv6 address needs its closing ']'";
             return -1;
         }
+        if (memchr(host, ':', (size_t)(host_end - host)) == NULL) {
+            *why = "brackets are for an IPv6 address: evkv://[::1]:65432, evkv://127.0.0.1:65432";
+            return -1;
+        }
         after = host_end + 1;
     } else {
         host = p;

@@ -628,6 +628,8 @@ class CliServerAddressTest(CliTestCase):
                 ("evkv://::1:65432", "write an IPv6 address in brackets: evkv://[::1]:65432"),
                 ("evkv://[::1", "an IPv6 address needs its closing ']'"),
                 ("evkv://[]:65432", "no address between '[' and ']'"),
+                ("evkv://[127.0.0.1]:65432", "brackets are for an IPv6 address: evkv://[::1]:65432, "
+                                             "evkv://127.0.0.1:65432"),
                 ("evkv://[::1]65432", "expected ':' and a port after ']'"),
                 ("evkv://[::1]:", port_range),
                 ("evkv://user@127.0.0.1:65432", "user information (USER@) is not supported"),
