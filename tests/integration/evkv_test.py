@@ -373,6 +373,49 @@ class ServerTestCase(unittest.TestCase):
             srv.kill()
             srv.close_files()
 
+    def fake_server(self, handle=None):
+        """A listening socket on HOST standing in for a misbehaving server:
+        each connection accepted is appended to the list returned and, when
+        handle is given, passed to handle(sock) on a thread of its own (a
+        timeout of IO_TIMEOUT set; OSError ignored). Closed at cleanup.
+        Returns (port, accepted)."""
+        lsock = socket.socket()
+        lsock.bind((HOST, 0))
+        lsock.listen(8)
+        lsock.settimeout(0.1)
+        stop = threading.Event()
+        accepted = []
+
+        def serve(s):
+            s.settimeout(IO_TIMEOUT)
+            try:
+                handle(s)
+            except OSError:
+                pass
+
+        def run():
+            while not stop.is_set():
+                try:
+                    s, _ = lsock.accept()
+                except (socket.timeout, OSError):
+                    continue
+                accepted.append(s)
+                if handle:
+                    threading.Thread(target=serve, args=(s,), daemon=True).start()
+
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+
+        def cleanup():
+            stop.set()
+            th.join()
+            for s in accepted:
+                s.close()
+            lsock.close()
+
+        self.addCleanup(cleanup)
+        return lsock.getsockname()[1], accepted
+
     def connect(self, srv):
         c = srv.connect()
         self.addCleanup(c.close)

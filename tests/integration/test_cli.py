@@ -57,66 +57,17 @@ class CliTestCase(t.ServerTestCase):
 
     def silent_server(self):
         """A listening socket that accepts and never answers."""
-        lsock = socket.socket()
-        lsock.bind((t.HOST, 0))
-        lsock.listen(8)
-        accepted = []
-        stop = threading.Event()
-
-        def run():
-            lsock.settimeout(0.1)
-            while not stop.is_set():
-                try:
-                    accepted.append(lsock.accept()[0])
-                except (socket.timeout, OSError):
-                    pass
-
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-
-        def cleanup():
-            stop.set()
-            th.join()
-            for s in accepted:
-                s.close()
-            lsock.close()
-
-        self.addCleanup(cleanup)
-        return lsock.getsockname()[1], accepted
+        return self.fake_server()
 
     def server_answering(self, answer_bytes):
         """A listening socket that answers each connection with answer_bytes
         once something arrives, then closes."""
-        lsock = socket.socket()
-        lsock.bind((t.HOST, 0))
-        lsock.listen(8)
-        lsock.settimeout(0.1)
-        stop = threading.Event()
+        def handle(s):
+            with s:
+                s.recv(65536)
+                s.sendall(answer_bytes)
 
-        def run():
-            while not stop.is_set():
-                try:
-                    s, _ = lsock.accept()
-                except (socket.timeout, OSError):
-                    continue
-                with s:
-                    try:
-                        s.settimeout(t.IO_TIMEOUT)
-                        s.recv(65536)
-                        s.sendall(answer_bytes)
-                    except OSError:
-                        pass
-
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-
-        def cleanup():
-            stop.set()
-            th.join()
-            lsock.close()
-
-        self.addCleanup(cleanup)
-        return lsock.getsockname()[1]
+        return self.fake_server(handle)[0]
 
 
 class CliSearchTest(CliTestCase):

@@ -431,49 +431,21 @@ class InteractiveReconnectTest(InteractiveTestCase):
         """A server that answers the first request of each connection and
         closes the connection when the second one comes, without answering.
         Returns the port and the list of connections accepted."""
-        lsock = socket.socket()
-        lsock.bind((t.HOST, 0))
-        lsock.listen(8)
-        lsock.settimeout(0.1)
-        stop = threading.Event()
-        accepted = []
         request = t.search_request("morpheus")
 
-        def serve(s):
+        def handle(s):
             with s:
-                s.settimeout(t.IO_TIMEOUT)
-                try:
-                    for n in (1, 2):
-                        buf = b""
-                        while len(buf) < len(request):
-                            data = s.recv(65536)
-                            if not data:
-                                return
-                            buf += data
-                        if n == 1:
-                            s.sendall(t.search_answer("morpheus"))
-                except OSError:
-                    pass
+                for n in (1, 2):
+                    buf = b""
+                    while len(buf) < len(request):
+                        data = s.recv(65536)
+                        if not data:
+                            return
+                        buf += data
+                    if n == 1:
+                        s.sendall(t.search_answer("morpheus"))
 
-        def run():
-            while not stop.is_set():
-                try:
-                    s, _ = lsock.accept()
-                except (socket.timeout, OSError):
-                    continue
-                accepted.append(s)
-                threading.Thread(target=serve, args=(s,), daemon=True).start()
-
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-
-        def cleanup():
-            stop.set()
-            th.join()
-            lsock.close()
-
-        self.addCleanup(cleanup)
-        return lsock.getsockname()[1], accepted
+        return self.fake_server(handle)
 
     def test_closed_while_asking_is_retried_once(self):
         port, accepted = self.closing_server()
@@ -490,31 +462,11 @@ class InteractiveReconnectTest(InteractiveTestCase):
 
     def test_closed_at_once_is_not_retried_forever(self):
         # A server that closes every connection as soon as a request comes.
-        lsock = socket.socket()
-        lsock.bind((t.HOST, 0))
-        lsock.listen(8)
-        self.addCleanup(lsock.close)
-        accepted = []
+        def handle(s):
+            with s:
+                s.recv(65536)
 
-        def run():
-            lsock.settimeout(0.1)
-            while True:
-                try:
-                    s, _ = lsock.accept()
-                except socket.timeout:
-                    continue
-                except OSError:
-                    return
-                accepted.append(s)
-                s.settimeout(t.IO_TIMEOUT)
-                try:
-                    s.recv(65536)
-                except OSError:
-                    pass
-                s.close()
-
-        threading.Thread(target=run, daemon=True).start()
-        port = lsock.getsockname()[1]
+        port, accepted = self.fake_server(handle)
         pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ")
         # The connection made at the start is closed: asked again once, on
         # a new connection, which is closed too: the error.
