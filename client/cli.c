@@ -829,8 +829,9 @@ int main(int argc, char **argv)
         return usage_error("--uri names the server: give it without --host, --port or --socket");
     if (o.unix_path && host_set)
         return usage_error("--socket cannot go with --host or --port");
-    if (nargs == 4 && (uri || o.unix_path))
-        return usage_error("HOST PORT ACTION VALUE cannot go with --uri or --socket");
+    if (nargs == 4 && (uri || o.unix_path || host_set))
+        return usage_error("HOST PORT ACTION VALUE names the server: give it without --host, --port, --uri or "
+                           "--socket");
     if (uri && parse_uri(&o, uri, &why) != 0) {
         fprintf(stderr, "evkv-cli: bad URI '%s': %s\n", uri, why);
         return EXIT_ERROR;

@@ -148,6 +148,13 @@ class CliSearchTest(CliTestCase):
                 p = run_cli(args)
                 self.assert_run(p, 2)
                 self.assertEqual(p.stdout, b"")
+        # the guide's form names the server itself
+        for flags in (self.hp, ["-p", "1"], ["-u", "evkv://127.0.0.1"], ["-s", "/tmp/x.sock"]):
+            with self.subTest(flags=flags):
+                p = run_cli(flags + [t.HOST, str(self.srv.port), "search", "morpheus"])
+                self.assertEqual((p.returncode, p.stdout, p.stderr), (2, b"", (
+                    "evkv-cli: HOST PORT ACTION VALUE names the server: give it without --host, --port, --uri or "
+                    "--socket\nTry 'evkv-cli --help'.\n").encode()))
 
 
 class CliDataTest(CliTestCase):
