@@ -282,11 +282,43 @@ void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len)
     }
 }
 
+/* Writes n bytes a server sent to f. On a terminal, control characters
+ * (C0 but for tab and newline, DEL, and C1 as UTF-8 writes them) go out as
+ * \xNN, so that no answer can move the cursor, retitle the window or
+ * clear the screen; into a pipe or a file, every byte goes as it came. */
+static void write_text(FILE *f, const char *s, size_t n)
+{
+    if (!isatty(fileno(f))) {
+        fwrite(s, 1, n, f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+            fprintf(f, "\\x%02x", ch);
+        } else if (ch == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+            fprintf(f, "\\xc2\\x%02x", (unsigned char)s[i + 1]);
+            i++;
+        } else {
+            putc(ch, f);
+        }
+    }
+}
+
+/* Prints a server's error text on stderr. */
+static void print_error_text(const char *s, size_t n)
+{
+    fputs("evkv-cli: ", stderr);
+    write_text(stderr, s, n);
+    fputc('\n', stderr);
+}
+
 /* Prints the start of an answer that is not what was expected. */
 static void print_unexpected(const proto_message *msg, const char *what)
 {
-    fprintf(stderr, "evkv-cli: unexpected answer%s: %.*s\n", what,
-            (int)(msg->content_len > 200 ? 200 : msg->content_len), (const char *)msg->content);
+    fprintf(stderr, "evkv-cli: unexpected answer%s: ", what);
+    write_text(stderr, (const char *)msg->content, msg->content_len > 200 ? 200 : msg->content_len);
+    fputc('\n', stderr);
 }
 
 /* The answer to a search (or a binary request). */
@@ -298,7 +330,7 @@ static int print_search(const cli_options *o, const proto_message *msg, const ch
     if (a == EVKV_ANSWER_ERROR) {
         fflush(stdout);
         if (result && json_is_string(result))
-            fprintf(stderr, "evkv-cli: %s\n", json_string_value(result));
+            print_error_text(json_string_value(result), json_string_length(result));
         else
             print_unexpected(msg, "");
         if (!o->json) {
@@ -308,13 +340,13 @@ static int print_search(const cli_options *o, const proto_message *msg, const ch
         }
     }
     if (o->json || a == EVKV_ANSWER_BINARY) {
-        fwrite(msg->content, 1, msg->content_len, stdout);
+        write_text(stdout, (const char *)msg->content, msg->content_len);
     } else if (json_is_string(result)) {
-        fwrite(json_string_value(result), 1, json_string_length(result), stdout);
+        write_text(stdout, json_string_value(result), json_string_length(result));
     } else {
         proto_buf b = {0};
         proto_dump_json(&b, result);
-        fwrite(b.data, 1, b.len, stdout);
+        write_text(stdout, b.data, b.len);
         proto_buf_free(&b);
     }
     putchar('\n');
@@ -346,12 +378,12 @@ static int print_info(const cli_options *o, cli_kind kind, const proto_message *
     if (!ok) {
         fflush(stdout);
         if (a == EVKV_ANSWER_ERROR && json_is_string(result))
-            fprintf(stderr, "evkv-cli: %s\n", json_string_value(result));
+            print_error_text(json_string_value(result), json_string_length(result));
         else
             print_unexpected(msg, what);
     }
     if (o->json) {
-        fwrite(msg->content, 1, msg->content_len, stdout);
+        write_text(stdout, (const char *)msg->content, msg->content_len);
         putchar('\n');
     } else if (ok && kind == CLI_PING) {
         puts("pong");
@@ -365,7 +397,8 @@ static int print_info(const cli_options *o, cli_kind kind, const proto_message *
             fprintf(stderr, "evkv-cli: out of memory\n");
             ok = 0;
         } else {
-            puts(text);
+            write_text(stdout, text, strlen(text));
+            putchar('\n');
         }
     }
     free(text);
@@ -601,7 +634,7 @@ static int run_echo(const cli_options *o, const char *text)
         if (evkv_client_send(&c, text, len) != 0 || evkv_client_recv_raw(&c, back, len) != 0) {
             fprintf(stderr, "evkv-cli: %s\n", c.err);
         } else {
-            fwrite(back, 1, len, stdout);
+            write_text(stdout, back, len);
             putchar('\n');
             if (memcmp(back, text, len) == 0)
                 status = EXIT_FOUND;

@@ -219,6 +219,17 @@ class CliBatchTest(CliTestCase):
         p = run_cli(self.hp + ["search"], stdin=b"morpheus\r\nnope\r\n")
         self.assert_run(p, 1, self.expected(["morpheus", "nope"]))
 
+    def test_control_characters_pass_through_a_pipe(self):
+        """Into a pipe, a value is written byte for byte (escaping is for
+        terminals only)."""
+        table = {"evil": "a\x1b[2Jb\u009bc\x7f"}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as f:
+            json.dump(table, f)
+            f.flush()
+            srv = self.start_server("--data", f.name)
+        p = run_cli(["-h", t.HOST, "-p", srv.port, "search", "evil"])
+        self.assert_run(p, 0, table["evil"] + "\n")
+
     def test_batch_line_with_a_nul_byte(self):
         for stdin in (b"morpheus\na\0b\nring\n", b"morpheus\nring\n\0"):
             with self.subTest(stdin=stdin):

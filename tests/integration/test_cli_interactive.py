@@ -285,6 +285,19 @@ class InteractiveTest(InteractiveTestCase):
         self.assertIn(b"after 143", out)
         self.assertEqual(pty.wait(), 0)
 
+    def test_control_characters_are_escaped_on_a_terminal(self):
+        """A value that would clear the screen or retitle the window is shown
+        with its control characters as \\xNN (tab and newline as they are)."""
+        table = {"evil": "a\x1b[2Jb\x1b]0;title\x07c\u009bd\te\x7ff", "ok": "caf\u00e9 \U0001f436"}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as f:
+            json.dump(table, f)
+        self.addCleanup(os.unlink, f.name)
+        srv = self.start_server("--data", f.name)
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "search evil", "a\\x1b[2Jb\\x1b]0;title\\x07c\\xc2\\x9bd\te\\x7ff\n")
+        self.assert_command(pty, "search ok", table["ok"] + "\n")
+        self.assert_quit(pty)
+
     def test_json(self):
         srv = self.start_server()
         pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""}, ["--json"])
