@@ -13,17 +13,31 @@
  * socket would not take all the output.
  *
  * Limits (see server_options): a connection whose unsent output passes
- * --max-output stops being read until the output falls below half of it; a
- * read callback answers at most CONN_REQUESTS_PER_EVENT requests before it
- * lets the others run; once a second conn_sweep closes connections idle
- * past --idle-timeout and messages unfinished past --message-timeout.
- * Everything closes through conn_close().
+ * --max-output stops being read (and answered) until the output falls
+ * below half of it, whatever made it fall; a read callback answers at most
+ * CONN_REQUESTS_PER_EVENT requests before it lets the others run; once a
+ * second conn_sweep closes connections idle past --idle-timeout and
+ * messages unfinished on the wire past --message-timeout. A connection the
+ * server stopped reading is waiting on the client taking its answers, not
+ * on a message: only --idle-timeout (no byte taken) applies to it.
+ *
+ * Closing: when the server closes first (an error answer, a timeout, a
+ * refusal, a stop), a plain close() of a socket whose receive queue holds
+ * unread bytes makes the kernel send a reset, which throws away the
+ * answers still in the send queue. So such a connection closes the way
+ * nginx's lingering_close does: its answers are sent, the write side is
+ * shut (the client reads them, then EOF), and what the client still sends
+ * is read and thrown away until it closes, until the kernel holds nothing
+ * unsent for it, or CONN_LINGER_SECONDS have passed. conn_close() itself
+ * closes at once.
  */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +47,14 @@
 #define CONN_REQUESTS_PER_EVENT 128
 /* Least room offered to one read. */
 #define CONN_READ_MIN 2048
+/* The longest a closing connection waits for its client to take its last
+ * answers and close (seconds, by the worker's clock). */
+#define CONN_LINGER_SECONDS 5
+/* How often a lingering connection looks whether the kernel has sent
+ * everything. */
+#define CONN_LINGER_CHECK_USEC 100000
+/* Bytes a lingering connection reads and throws away in one turn. */
+#define CONN_LINGER_READ_MAX (256 * 1024)
 
 struct conn {
     server *srv;
@@ -44,11 +66,15 @@ struct conn {
     uint64_t id;
     unsigned reading : 1; /* ev_read is added */
     unsigned writing : 1; /* ev_write is added */
-    unsigned paused : 1;  /* not reading: the output is over --max-output */
-    unsigned eof : 1;     /* the client sent its last byte */
-    unsigned closing : 1; /* not reading: close once the output is sent */
-    long last_active;     /* server clock at the last byte read or written */
-    long msg_start;       /* server clock when the unfinished message began, or 0 */
+    unsigned paused : 1;    /* not reading: the output is over --max-output */
+    unsigned eof : 1;       /* the client sent its last byte */
+    unsigned closing : 1;   /* not reading: linger once the output is sent */
+    unsigned lingering : 1; /* write side shut: input is thrown away until the client closes */
+    unsigned counted : 1;   /* holds a place under --max-conns (shared->conns) */
+    unsigned msg_timed : 1; /* a message unfinished on the wire: msg_start is set */
+    long last_active;       /* server clock at the last byte read or written */
+    long msg_start;         /* server clock when the unfinished message began */
+    long linger_until;      /* server clock at which a lingering connection closes */
     char peer[64];
 };
 
@@ -101,7 +127,8 @@ void conn_close(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     srv->nconns--;
-    atomic_fetch_sub_explicit(&srv->shared->conns, 1, memory_order_relaxed);
+    if (c->counted)
+        atomic_fetch_sub_explicit(&srv->shared->conns, 1, memory_order_relaxed);
     event_free(c->ev_read);
     event_free(c->ev_write);
     evbuffer_free(c->out);
@@ -128,7 +155,7 @@ static void conn_read_start(struct conn *c)
     }
 }
 
-/* Stops reading; c closes once its output is sent. Returns -1 if c was
+/* Stops reading; c lingers once its output is sent. Returns -1 if c was
  * closed now. */
 static int conn_close_after_flush(struct conn *c)
 {
@@ -137,8 +164,91 @@ static int conn_close_after_flush(struct conn *c)
     return conn_flush(c);
 }
 
-/* Sends what the socket takes now; adds the write event for the rest.
- * Returns -1 if c was closed. */
+/* A lingering connection: reads and throws away what arrived, and closes c
+ * if the client closed, the kernel has sent (and the client acknowledged)
+ * everything, or the time is up. Returns -1 if c was closed. */
+static int conn_linger_check(struct conn *c)
+{
+    char scratch[16384];
+    size_t taken = 0;
+
+    for (;;) {
+        ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+        if (n > 0) {
+            COUNTER_ADD(c->srv->counters.bytes_in, (unsigned long long)n);
+            taken += (size_t)n;
+            if (taken < CONN_LINGER_READ_MAX)
+                continue;
+            /* More may come: the next turn, after the others. */
+            if (c->srv->clock <= c->linger_until)
+                return 0;
+            break;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        conn_close(c); /* the client closed (or reset): done */
+        return -1;
+    }
+    /* Nothing unread now, so a close sends no reset. SIOCOUTQ counts the
+     * bytes the client has not acknowledged (TCP, including the FIN) or
+     * not read (Unix sockets). */
+    int unsent = 0;
+    if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0 || unsent == 0 || c->srv->clock > c->linger_until) {
+        conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything is written: shuts the write side (the client reads its last
+ * answers, then EOF) and lingers. A client that already closed its side has
+ * nothing left to send, so c closes at once. Returns -1 if c was closed. */
+static int conn_linger(struct conn *c)
+{
+    static const struct timeval check = {0, CONN_LINGER_CHECK_USEC};
+
+    if (c->eof || shutdown(c->fd, SHUT_WR) != 0) {
+        conn_close(c);
+        return -1;
+    }
+    c->lingering = 1;
+    c->paused = 0;
+    /* Served: its place under --max-conns (and in stats' current
+     * connections) goes to the next client now. */
+    if (c->counted) {
+        c->counted = 0;
+        atomic_fetch_sub_explicit(&c->srv->shared->conns, 1, memory_order_relaxed);
+    }
+    c->linger_until = c->srv->clock + CONN_LINGER_SECONDS;
+    /* The read event, now with a timeout, drives the lingering. */
+    conn_read_stop(c);
+    if (event_add(c->ev_read, &check) != 0) {
+        conn_close(c);
+        return -1;
+    }
+    c->reading = 1;
+    return conn_linger_check(c);
+}
+
+/* Backpressure's low mark: a connection paused for its output reads and
+ * answers again once that output is at most half of --max-output, however
+ * it got there (a write callback, or the flush right after the pass that
+ * paused it). The requests already buffered are answered first. */
+static void conn_resume(struct conn *c)
+{
+    if (!c->paused || c->closing || evbuffer_get_length(c->out) > c->srv->opt->max_output / 2)
+        return;
+    c->paused = 0;
+    conn_read_start(c);
+    if (!c->srv->opt->echo)
+        event_active(c->ev_read, EV_TIMEOUT, 1);
+}
+
+/* Sends what the socket takes now; adds the write event for the rest;
+ * resumes a paused connection below the low mark; makes a closing one
+ * linger once everything is written. Returns -1 if c was closed. */
 static int conn_flush(struct conn *c)
 {
     if (evbuffer_get_length(c->out) > 0) {
@@ -159,17 +269,29 @@ static int conn_flush(struct conn *c)
             event_add(c->ev_write, NULL);
             c->writing = 1;
         }
+        conn_resume(c);
         return 0;
     }
     if (c->writing) {
         event_del(c->ev_write);
         c->writing = 0;
     }
-    if (c->closing) {
-        conn_close(c);
-        return -1;
-    }
+    if (c->closing)
+        return c->lingering ? 0 : conn_linger(c);
+    conn_resume(c);
     return 0;
+}
+
+/* Stops reading while the unsent output is over --max-output (not during a
+ * stop, which answers everything that arrived). Returns whether c is
+ * paused. */
+static int conn_pause_if_full(struct conn *c)
+{
+    if (evbuffer_get_length(c->out) <= c->srv->opt->max_output || c->srv->stopping)
+        return 0;
+    c->paused = 1;
+    conn_read_stop(c);
+    return 1;
 }
 
 /* Answers the complete requests buffered in the decoder: at most `budget`
@@ -178,18 +300,14 @@ static int conn_flush(struct conn *c)
 static int conn_process(struct conn *c, int budget)
 {
     server *srv = c->srv;
-    const server_options *o = srv->opt;
     proto_message msg;
-    int answered = 0;
+    int answered = 0, waiting = 0;
 
     while (!c->closing) {
-        if (evbuffer_get_length(c->out) > o->max_output && !srv->stopping) {
-            /* Backpressure: no more reading (and answering) until the
-             * client takes its answers; see conn_write_cb. */
-            c->paused = 1;
-            conn_read_stop(c);
+        /* Backpressure: no more reading (and answering) until the client
+         * takes its answers; see conn_resume. */
+        if (conn_pause_if_full(c))
             break;
-        }
         if (budget-- == 0) {
             /* Fairness: let other connections run, come back next turn. */
             event_active(c->ev_read, EV_TIMEOUT, 1);
@@ -199,6 +317,7 @@ static int conn_process(struct conn *c, int budget)
         if (st == PROTO_NEED_MORE) {
             if (c->eof)
                 return conn_close_after_flush(c);
+            waiting = 1;
             break;
         }
         if (st == PROTO_ERROR) {
@@ -218,18 +337,25 @@ static int conn_process(struct conn *c, int budget)
             return -1;
         }
     }
-    /* The message deadline runs from a message's first byte: a message
-     * still unfinished either began before this pass (keep its start) or
-     * after the last one answered in it (it began about now). Between
-     * messages the input buffer goes back to malloc, so that a connection
-     * waiting for its next request holds none: malloc hands the same block
-     * to the next read at once, and 10,000 idle connections cost well under
-     * a kilobyte each. */
+    /* The message deadline runs from a message's first byte, and only
+     * while the server waits for the rest of it on the wire: not while the
+     * pass stopped for backpressure or its budget (what is buffered may be
+     * whole requests; its clock starts again when it next waits). A
+     * message still unfinished either began before this pass (keep its
+     * start) or after the last one answered in it (it began about now).
+     * Between messages the input buffer goes back to malloc, so that a
+     * connection waiting for its next request holds none: malloc hands the
+     * same block to the next read at once, and 10,000 idle connections
+     * cost well under a kilobyte each. */
     if (!proto_decoder_in_message(&c->dec)) {
-        c->msg_start = 0;
+        c->msg_timed = 0;
         proto_decoder_release(&c->dec);
-    } else if (c->msg_start == 0 || answered > 0)
+    } else if (!waiting) {
+        c->msg_timed = 0;
+    } else if (!c->msg_timed || answered > 0) {
+        c->msg_timed = 1;
         c->msg_start = srv->clock;
+    }
     return 0;
 }
 
@@ -273,12 +399,17 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     (void)fd;
 
+    if (c->lingering) {
+        conn_linger_check(c);
+        return;
+    }
     if ((what & EV_READ) && conn_read(c) != 0)
         return;
     if (c->srv->opt->echo) {
         if (c->eof && !c->closing)
             c->closing = 1;
-        conn_flush(c);
+        if (conn_flush(c) == 0 && !c->closing)
+            conn_pause_if_full(c);
         return;
     }
     if (conn_process(c, CONN_REQUESTS_PER_EVENT) != 0)
@@ -292,21 +423,15 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
 
-    if (conn_flush(c) != 0)
-        return;
-    if (c->paused && evbuffer_get_length(c->out) <= c->srv->opt->max_output / 2) {
-        /* Below the low mark: read and answer again, starting with what
-         * is already buffered. */
-        c->paused = 0;
-        conn_read_start(c);
-        event_active(c->ev_read, EV_TIMEOUT, 1);
-    }
+    conn_flush(c);
 }
 
-void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int addrlen)
+/* Sets up a connection on fd (which it then owns) and adds it to srv's
+ * list. counted: it holds a place under --max-conns, taken by the caller.
+ * Returns NULL (fd closed, the place given back) when out of memory. */
+static struct conn *conn_create(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int counted)
 {
     struct conn *c = calloc(1, sizeof(*c));
-    (void)addrlen;
 
     if (c == NULL)
         goto fail;
@@ -327,12 +452,8 @@ void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int 
         srv->conns->prev = c;
     srv->conns = c;
     srv->nconns++;
-    atomic_fetch_add_explicit(&srv->shared->conns, 1, memory_order_relaxed);
-    COUNTER_ADD(srv->counters.conns_total, 1);
-    conn_read_start(c);
-    if (log_enabled(LOG_DEBUG))
-        conn_log(c, "accepted");
-    return;
+    c->counted = counted != 0;
+    return c;
 fail:
     if (c) {
         if (c->ev_read)
@@ -343,21 +464,37 @@ fail:
             evbuffer_free(c->out);
         free(c);
     }
+    if (counted)
+        atomic_fetch_sub_explicit(&srv->shared->conns, 1, memory_order_relaxed);
     evutil_closesocket(fd);
+    return NULL;
 }
 
-void conn_refuse(server *srv, evutil_socket_t fd, const char *why)
+void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr)
 {
-    struct evbuffer *out = evbuffer_new();
-    /* One answer on a fresh socket fits its send buffer: a single
-     * non-blocking write, and the socket is closed either way. */
-    if (out != NULL) {
-        handler_answer_error(&srv->handler, why, out);
-        evbuffer_write(out, fd);
-        evbuffer_free(out);
-    }
+    struct conn *c = conn_create(srv, fd, addr, 1);
+    if (c == NULL)
+        return;
+    COUNTER_ADD(srv->counters.conns_total, 1);
+    conn_read_start(c);
+    if (log_enabled(LOG_DEBUG))
+        conn_log(c, "accepted");
+}
+
+void conn_refuse(server *srv, evutil_socket_t fd, const struct sockaddr *addr, const char *why)
+{
     COUNTER_ADD(srv->counters.conns_refused, 1);
-    evutil_closesocket(fd);
+    /* A connection of its own, so that the answer is sent and the close
+     * lingers like any other: a request the client already sent must not
+     * turn the close into a reset that destroys the answer. It holds no
+     * place under --max-conns, and goes within CONN_LINGER_SECONDS. */
+    struct conn *c = conn_create(srv, fd, addr, 0);
+    if (c == NULL)
+        return;
+    if (log_enabled(LOG_DEBUG))
+        conn_log(c, why);
+    handler_answer_error(&srv->handler, why, c->out);
+    conn_close_after_flush(c);
 }
 
 void conn_sweep(server *srv)
@@ -368,26 +505,34 @@ void conn_sweep(server *srv)
 
     for (; c; c = next) {
         next = c->next;
+        if (c->lingering)
+            continue; /* bounded by CONN_LINGER_SECONDS */
         /* The clock ticks once a second: "more than N ticks ago" is at
          * least N seconds ago, at most N + 1. */
         int idle = o->idle_timeout > 0 && now - c->last_active > o->idle_timeout;
-        if (c->msg_start && o->message_timeout > 0 && now - c->msg_start > o->message_timeout && !c->closing) {
+        if (c->msg_timed && o->message_timeout > 0 && now - c->msg_start > o->message_timeout && !c->closing) {
             char why[96];
             snprintf(why, sizeof(why), "message not complete within %ld s", o->message_timeout);
             if (log_enabled(LOG_DEBUG))
                 conn_log(c, why);
-            c->msg_start = 0;
+            c->msg_timed = 0;
             COUNTER_ADD(srv->counters.timeouts, 1);
             handler_answer_error(&srv->handler, why, c->out);
             conn_close_after_flush(c);
             continue;
         }
-        if (idle && (evbuffer_get_length(c->out) > 0 || !proto_decoder_in_message(&c->dec))) {
-            /* Idle with nothing in flight, or its answers not taken. */
+        int unsent = evbuffer_get_length(c->out) > 0;
+        if (idle && (unsent || c->paused || !proto_decoder_in_message(&c->dec))) {
+            /* Idle with nothing in flight, or its answers not taken (a
+             * client that takes none for that long gets no more: its
+             * connection closes at once, unsent answers and all). */
             if (log_enabled(LOG_DEBUG))
-                conn_log(c, evbuffer_get_length(c->out) ? "answers not read: timed out" : "idle: timed out");
+                conn_log(c, unsent ? "answers not read: timed out" : "idle: timed out");
             COUNTER_ADD(srv->counters.timeouts, 1);
-            conn_close(c);
+            if (unsent)
+                conn_close(c);
+            else
+                conn_close_after_flush(c);
             continue;
         }
     }

@@ -178,14 +178,16 @@ void server_free(server *w);
  * that systemd asks for. Does nothing otherwise. */
 void systemd_notify(const char *state);
 
-/* Takes over fd (a connected socket) as a new connection. */
-void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int addrlen);
-/* Sends fd one error answer saying why, and closes it (--max-conns). */
-void conn_refuse(server *srv, evutil_socket_t fd, const char *why);
+/* Takes over fd (a connected socket) as a new connection, in the place
+ * under --max-conns that the caller took in shared->conns. */
+void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr);
+/* Takes over fd to send it one error answer saying why, and close it
+ * (--max-conns); it holds no place under --max-conns meanwhile. */
+void conn_refuse(server *srv, evutil_socket_t fd, const struct sockaddr *addr, const char *why);
 /* Closes c at once and frees it. */
 void conn_close(struct conn *c);
 /* Once a second: closes connections past --idle-timeout or with a message
- * unfinished past --message-timeout. */
+ * unfinished on the wire past --message-timeout. */
 void conn_sweep(server *srv);
 /* For a stop: reads what already arrived on every connection, answers the
  * complete requests, and closes each one once its answers are sent. */

@@ -212,13 +212,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
     server *w = arg;
     (void)l;
-    if (atomic_load_explicit(&w->shared->conns, memory_order_relaxed) >= w->opt->max_conns) {
+    (void)addrlen;
+    /* Take the place first, then look: two workers accepting at once
+     * cannot both see the last place free. */
+    if (atomic_fetch_add_explicit(&w->shared->conns, 1, memory_order_relaxed) >= w->opt->max_conns) {
         char why[96];
+        atomic_fetch_sub_explicit(&w->shared->conns, 1, memory_order_relaxed);
         snprintf(why, sizeof(why), "too many connections (the limit is %zu)", w->opt->max_conns);
-        conn_refuse(w, fd, why);
+        conn_refuse(w, fd, addr, why);
         return;
     }
-    conn_new(w, fd, addr, addrlen);
+    conn_new(w, fd, addr);
 }
 
 static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
