@@ -379,11 +379,11 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopexit(m->base, NULL);
 }
 
-/* --check-config: what a start would check before listening, but for
- * the data file. */
+/* --check-config: what a start would check before listening, through the
+ * same functions, but for the data file. */
 static int check_config(const server_options *o, char *err, size_t errlen)
 {
-    struct addrinfo hints, *res = NULL;
+    struct addrinfo *res = NULL;
     if (o->log_file) {
         int fd = open(o->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (fd < 0) {
@@ -394,30 +394,27 @@ static int check_config(const server_options *o, char *err, size_t errlen)
     }
     if (o->unix_path)
         return server_unix_path_check(o->unix_path, err, errlen);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int rc = getaddrinfo(o->host, o->port, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", o->host, gai_strerror(rc));
+    if (server_resolve(o->host, o->port, &res, err, errlen) != SERVER_LISTEN_OK)
         return -1;
-    }
     freeaddrinfo(res);
     return 0;
 }
 
 /* Sets up the listeners: one per worker on the TCP port (SO_REUSEPORT),
- * or the one Unix socket shared by all. Returns 0 or -1 (logged). */
+ * or the one Unix socket shared by all. Returns SERVER_LISTEN_OK or a
+ * failure (logged). */
 static int listen_all(main_state *m, char *where, size_t wherelen)
 {
     const server_options *o = &m->cfg.opt;
     char port[16];
+    int rc;
 
     if (o->unix_path) {
         struct stat st;
-        int fd = server_unix_socket(o->unix_path, o->unix_mode);
-        if (fd < 0)
-            return -1;
+        int fd = -1;
+        rc = server_unix_socket(o->unix_path, o->unix_mode, &fd);
+        if (rc != SERVER_LISTEN_OK)
+            return rc;
         if (lstat(o->unix_path, &st) == 0) {
             m->unix_bound = 1;
             m->unix_dev = st.st_dev;
@@ -430,19 +427,20 @@ static int listen_all(main_state *m, char *where, size_t wherelen)
                 log_error("cannot listen on %s: %s", o->unix_path, strerror(errno));
                 if (wfd != fd)
                     close(fd);
-                return -1;
+                return SERVER_LISTEN_FAILED;
             }
         }
-        return 0;
+        return SERVER_LISTEN_OK;
     }
     for (int i = 0; i < m->started; i++) {
         /* The first listener picks the port (when it is 0); the others
          * share it through SO_REUSEPORT. */
-        if (server_listen(&m->workers[i], o->host, i ? port : o->port, m->started > 1, where, wherelen, port,
-                          sizeof(port)) != 0)
-            return -1;
+        rc = server_listen(&m->workers[i], o->host, i ? port : o->port, m->started > 1, where, wherelen, port,
+                           sizeof(port));
+        if (rc != SERVER_LISTEN_OK)
+            return rc;
     }
-    return 0;
+    return SERVER_LISTEN_OK;
 }
 
 int main(int argc, char **argv)
@@ -532,8 +530,12 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    if (listen_all(&m, where, sizeof(where)) != 0)
+    int listened = listen_all(&m, where, sizeof(where));
+    if (listened != SERVER_LISTEN_OK) {
+        if (listened == SERVER_LISTEN_CONFIG)
+            status = EXIT_USAGE;
         goto done;
+    }
     sig_int = evsignal_new(m.base, SIGINT, signal_cb, &m);
     sig_term = evsignal_new(m.base, SIGTERM, signal_cb, &m);
     sig_hup = evsignal_new(m.base, SIGHUP, hup_cb, &m);

@@ -79,9 +79,11 @@ void options_usage(FILE *out)
             "Exit status:\n"
             "  0  stopped by SIGINT/SIGTERM after sending the answers in flight, or\n"
             "     --check-config found nothing wrong\n"
-            "  1  could not listen (address in use, ...) or a second signal forced the stop\n"
-            "  2  bad usage or config file, or a data file that could not be loaded\n"
-            "     (nothing was served)\n",
+            "  1  could not listen for a reason that may pass (address already in use, an\n"
+            "     address not up yet, ...), or a second signal forced the stop\n"
+            "  2  bad usage or config file, a bad address (--host, --unix path too long,\n"
+            "     a port not allowed) or a data file that could not be loaded: the same\n"
+            "     as --check-config reports; nothing was served\n",
             PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT, SERVER_FD_RESERVE, SERVER_DEFAULT_MAX_OUTPUT,
             SERVER_DEFAULT_IDLE_TIMEOUT, SERVER_DEFAULT_MESSAGE_TIMEOUT);
 }

@@ -142,18 +142,32 @@ typedef struct server {
 #define SERVER_CMD_FORCE 'f' /* end now */
 #define SERVER_CMD_SWAP  'r' /* answer from the current dataset from now on */
 
+/* What the listening functions return: how they failed decides the exit
+ * status (bad configuration is 2, as for --check-config; 1 is for what
+ * may pass on retry, such as an address in use). */
+#define SERVER_LISTEN_OK     0
+#define SERVER_LISTEN_FAILED (-1) /* may pass on retry */
+#define SERVER_LISTEN_CONFIG (-2) /* bad configuration */
+
 /* Sets up worker index (its event loop and timers). Returns 0 or -1. */
 int server_init(server *w, server_shared *sh, int index);
+/* Resolves host and port for listening, as the start and --check-config
+ * both do. Returns SERVER_LISTEN_OK with *res (the caller frees it with
+ * freeaddrinfo), or a SERVER_LISTEN_* failure with err. */
+struct addrinfo;
+int server_resolve(const char *host, const char *port, struct addrinfo **res, char *err, size_t errlen);
 /* Binds w's listener to host:port, with SO_REUSEPORT when others share
- * the port; `where` gets the address bound (for the start line and for
- * the next worker when the port was 0). Returns 0, or -1 with a message
- * in the log. */
+ * the port (the first worker then checks that no one else listens there);
+ * `where` gets the address bound (for the start line and for the next
+ * worker when the port was 0). Returns SERVER_LISTEN_OK, or a failure with
+ * a message in the log. */
 int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen);
 /* Binds a Unix domain socket at path (replacing a stale one, refusing one
  * a server still answers on) and, if mode is not -1, gives it that mode.
- * Returns the listening socket, or -1 with a message in the log. */
-int server_unix_socket(const char *path, int mode);
+ * Returns SERVER_LISTEN_OK with the listening socket in *fd, or a failure
+ * with a message in the log. */
+int server_unix_socket(const char *path, int mode, int *fd);
 /* Checks that path can name a Unix domain socket. Returns 0, or -1 with
  * err. */
 int server_unix_path_check(const char *path, char *err, size_t errlen);

@@ -282,29 +282,88 @@ int server_init(server *w, server_shared *sh, int index)
     return 0;
 }
 
-int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
-                  char *port_out, size_t port_outlen)
+/* A failed bind or listen: bad configuration, or a failure that may pass on
+ * retry (an address in use, an interface not up yet, ...). */
+static int listen_failure(int err)
 {
-    struct addrinfo hints, *res = NULL;
-    unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
-    int rc;
+    return err == EACCES || err == EPERM ? SERVER_LISTEN_CONFIG : SERVER_LISTEN_FAILED;
+}
+
+/* Whether host can only be meant as a numeric address: then a bad one is
+ * refused as such, without asking a resolver that may not answer. */
+static int host_is_numeric(const char *host)
+{
+    return strchr(host, ':') != NULL || strspn(host, "0123456789.") == strlen(host);
+}
+
+int server_resolve(const char *host, const char *port, struct addrinfo **res, char *err, size_t errlen)
+{
+    struct addrinfo hints;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0) {
-        log_error("%s: %s", host, gai_strerror(rc));
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | (host_is_numeric(host) ? AI_NUMERICHOST : 0);
+    int rc = getaddrinfo(host, port, &hints, res);
+    if (rc == 0)
+        return SERVER_LISTEN_OK;
+    *res = NULL;
+    if (host_is_numeric(host) && rc == EAI_NONAME)
+        snprintf(err, errlen, "--host %s: not an IPv4 or IPv6 address of this machine", host);
+    else
+        snprintf(err, errlen, "--host %s: %s", host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+    /* A resolver that did not answer, or no memory, may do better later. */
+    return rc == EAI_AGAIN || rc == EAI_MEMORY || rc == EAI_SYSTEM ? SERVER_LISTEN_FAILED : SERVER_LISTEN_CONFIG;
+}
+
+/* With SO_REUSEPORT, any socket of the same user can join a port that our
+ * workers share, and the kernel then splits the connections between two
+ * servers. So before the workers bind, one plain socket (SO_REUSEADDR
+ * alone, as the listeners have it) is bound to the address and closed: if
+ * anyone listens there, that fails with EADDRINUSE, as a second Redis or
+ * memcached fails. Two servers started at the very same instant could
+ * still both pass; one started while ours runs cannot. */
+static int port_is_free(const struct addrinfo *ai)
+{
+    int one = 1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
         return -1;
+    int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 ? bind(fd, ai->ai_addr, ai->ai_addrlen)
+                                                                              : -1;
+    int err = errno;
+    close(fd);
+    errno = err;
+    return rc;
+}
+
+int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+                  char *port_out, size_t port_outlen)
+{
+    struct addrinfo *res = NULL;
+    unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    char err[512];
+    int rc = server_resolve(host, port, &res, err, sizeof(err));
+
+    if (rc != SERVER_LISTEN_OK) {
+        log_error("%s", err);
+        return rc;
     }
-    if (reuseport)
+    if (reuseport) {
         flags |= LEV_OPT_REUSEABLE_PORT;
+        if (strcmp(port, "0") != 0 && w->index == 0 && port_is_free(res) != 0) {
+            int e = errno;
+            log_error("cannot listen on %s port %s: %s", host, port, strerror(e));
+            freeaddrinfo(res);
+            return listen_failure(e);
+        }
+    }
     w->listener = evconnlistener_new_bind(w->base, accept_cb, w, flags, 1024, res->ai_addr, (int)res->ai_addrlen);
     if (w->listener == NULL) {
-        log_error("cannot listen on %s port %s: %s", host, port, strerror(errno));
+        int e = errno;
+        log_error("cannot listen on %s port %s: %s", host, port, strerror(e));
         freeaddrinfo(res);
-        return -1;
+        return listen_failure(e);
     }
     freeaddrinfo(res);
     evconnlistener_set_error_cb(w->listener, accept_error_cb);
@@ -316,7 +375,7 @@ int server_listen(server *w, const char *host, const char *port, int reuseport, 
     unsigned bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                               : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     snprintf(port_out, port_outlen, "%u", bound);
-    return 0;
+    return SERVER_LISTEN_OK;
 }
 
 int server_unix_path_check(const char *path, char *err, size_t errlen)
@@ -348,7 +407,7 @@ static int unix_socket_alive(const struct sockaddr_un *sun)
     return -1;
 }
 
-int server_unix_socket(const char *path, int mode)
+int server_unix_socket(const char *path, int mode, int *fd_out)
 {
     struct sockaddr_un sun;
     struct stat st;
@@ -357,7 +416,7 @@ int server_unix_socket(const char *path, int mode)
 
     if (server_unix_path_check(path, err, sizeof(err)) != 0) {
         log_error("%s", err);
-        return -1;
+        return SERVER_LISTEN_CONFIG;
     }
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
@@ -371,28 +430,31 @@ int server_unix_socket(const char *path, int mode)
         if (alive != 0) {
             log_error("cannot listen on %s: %s", path,
                       alive > 0 ? "a server is already listening there" : strerror(errno));
-            return -1;
+            return alive > 0 ? SERVER_LISTEN_FAILED : listen_failure(errno);
         }
         unlink(path);
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         log_error("socket: %s", strerror(errno));
-        return -1;
+        return SERVER_LISTEN_FAILED;
     }
     if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-        log_error("cannot listen on %s: %s", path, strerror(errno));
+        int e = errno;
+        log_error("cannot listen on %s: %s", path, strerror(e));
         close(fd);
-        return -1;
+        return listen_failure(e);
     }
     if ((mode >= 0 && chmod(path, (mode_t)mode) != 0) || listen(fd, 1024) != 0 ||
         evutil_make_socket_nonblocking(fd) != 0) {
-        log_error("cannot listen on %s: %s", path, strerror(errno));
+        int e = errno;
+        log_error("cannot listen on %s: %s", path, strerror(e));
         unlink(path);
         close(fd);
-        return -1;
+        return listen_failure(e);
     }
-    return fd;
+    *fd_out = fd;
+    return SERVER_LISTEN_OK;
 }
 
 int server_listen_fd(server *w, int fd)
