@@ -63,6 +63,9 @@ static void usage(FILE *out)
             "Requests and answers:\n"
             "  -t, --timeout SECS   longest wait to connect and for each answer (default 5)\n"
             "  -j, --json           print each answer's content as received (JSON text)\n"
+            "      --max-answer BYTES\n"
+            "                       largest answer content taken (default %zu: 512 MiB);\n"
+            "                       an answer announcing more is refused before it is read\n"
             "Latency:\n"
             "      --latency        time ping round trips, one after another on one connection\n"
             "  -i, --interval SECS  pause between round trips (default 0.01; 0 for none)\n"
@@ -102,7 +105,7 @@ static void usage(FILE *out)
             "  1  no match (in a batch: at least one key had none)\n"
             "  2  usage error, bad URI, connection or protocol error (a message says which on\n"
             "     stderr)\n",
-            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, LATENCY_DEFAULT_COUNT);
+            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER, LATENCY_DEFAULT_COUNT);
 }
 
 /* ---- naming the server ---- */
@@ -261,8 +264,8 @@ static int parse_uri(cli_options *o, const char *uri, const char **why)
 
 int cli_connect(evkv_client *c, const cli_options *o)
 {
-    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms)
-                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms);
+    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, o->max_answer)
+                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms, o->max_answer);
     if (rc == 0)
         return 0;
     fflush(stdout);
@@ -601,7 +604,8 @@ static int run_batch(const cli_options *o)
                 answered++;
             }
             if (c.dec.err) {
-                fprintf(stderr, "evkv-cli: bad answer from the server: %s\n", c.dec.errstr);
+                fprintf(stderr, "evkv-cli: bad answer from the server: %s%s\n", c.dec.errstr,
+                        evkv_decoder_hint(&c.dec));
                 status = EXIT_ERROR;
                 goto done;
             }
@@ -796,7 +800,7 @@ static int usage_error(const char *msg)
     return EXIT_ERROR;
 }
 
-enum { OPT_HELP = 256, OPT_LATENCY };
+enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER };
 
 int main(int argc, char **argv)
 {
@@ -807,6 +811,7 @@ int main(int argc, char **argv)
         {"socket", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
+        {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
         {"echo", required_argument, NULL, 'e'},
         {"latency", no_argument, NULL, OPT_LATENCY},
         {"interval", required_argument, NULL, 'i'},
@@ -815,7 +820,10 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    cli_options o = {.host = EVKV_DEFAULT_HOST, .port = EVKV_DEFAULT_PORT, .timeout_ms = 5000};
+    cli_options o = {.host = EVKV_DEFAULT_HOST,
+                     .port = EVKV_DEFAULT_PORT,
+                     .timeout_ms = 5000,
+                     .max_answer = EVKV_DEFAULT_MAX_ANSWER};
     const char *echo = NULL, *uri = NULL, *why = NULL;
     int ch, host_set = 0, latency = 0, latency_opts = 0;
     long count = -1;
@@ -838,6 +846,10 @@ int main(int argc, char **argv)
                 return usage_error("--timeout must be a number of seconds above 0");
             break;
         case 'j': o.json = 1; break;
+        case OPT_MAX_ANSWER:
+            if (evkv_parse_max_answer(optarg, &o.max_answer) != 0)
+                return usage_error("--max-answer must be a whole number of bytes above 0");
+            break;
         case 'e': echo = optarg; break;
         case OPT_LATENCY: latency = 1; break;
         case 'i':

@@ -10,7 +10,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -76,21 +78,24 @@ fail:
     return -1;
 }
 
-static void client_init(evkv_client *c, int timeout_ms)
+static void client_init(evkv_client *c, int timeout_ms, size_t max_answer)
 {
+    /* The header limit stays the protocol's default: a server's answer
+     * headers are a hundred bytes. */
+    proto_limits limits = {.max_header = PROTO_DEFAULT_MAX_HEADER, .max_content = max_answer};
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     c->timeout_ms = timeout_ms;
-    proto_decoder_init(&c->dec, NULL);
+    proto_decoder_init(&c->dec, &limits);
 }
 
-int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms)
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, size_t max_answer)
 {
     struct addrinfo hints, *res, *ai;
     char why[200];
     int rc;
 
-    client_init(c, timeout_ms);
+    client_init(c, timeout_ms, max_answer);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -111,13 +116,13 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
     return 0;
 }
 
-int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms)
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, size_t max_answer)
 {
     struct sockaddr_un sun;
     size_t len = strlen(path);
     char why[200];
 
-    client_init(c, timeout_ms);
+    client_init(c, timeout_ms, max_answer);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     if (len == 0 || len >= sizeof(sun.sun_path)) {
@@ -189,7 +194,8 @@ int evkv_client_recv(evkv_client *c, proto_message *msg)
         if (st == PROTO_OK)
             return 0;
         if (st == PROTO_ERROR) {
-            snprintf(c->err, sizeof(c->err), "bad answer from the server: %s", c->dec.errstr);
+            snprintf(c->err, sizeof(c->err), "bad answer from the server: %s%s", c->dec.errstr,
+                     evkv_decoder_hint(&c->dec));
             return -1;
         }
         long n = evkv_client_read_some(c);
@@ -230,6 +236,26 @@ void evkv_client_close(evkv_client *c)
         close(c->fd);
     c->fd = -1;
     proto_decoder_free(&c->dec);
+}
+
+const char *evkv_decoder_hint(const proto_decoder *d)
+{
+    return d->err == PROTO_ERR_CONTENT_TOO_LONG ? " (--max-answer raises it)" : "";
+}
+
+int evkv_parse_max_answer(const char *s, size_t *bytes)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9') /* strtoull would take "-1" and " 1" */
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v == 0 || v > SIZE_MAX)
+        return -1;
+    *bytes = (size_t)v;
+    return 0;
 }
 
 evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, json_t **result)

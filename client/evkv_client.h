@@ -17,6 +17,12 @@
 
 #define EVKV_DEFAULT_HOST "127.0.0.1"
 #define EVKV_DEFAULT_PORT "65432"
+/* The largest answer content the clients take unless --max-answer says
+ * otherwise. A client must read whatever a correct server sends, and a
+ * server's values are as big as its data file makes them: the limit only
+ * stops a broken server from making the client allocate without end, so it
+ * is generous, as Redis's proto-max-bulk-len (512 MB) is. */
+#define EVKV_DEFAULT_MAX_ANSWER ((size_t)512 * 1024 * 1024)
 
 typedef struct evkv_client {
     int fd;         /* -1 when not connected */
@@ -35,11 +41,13 @@ typedef enum evkv_answer {
 } evkv_answer;
 
 /* Connects to host:port (a name, an IPv4 or an IPv6 address, tried in
- * getaddrinfo's order) within timeout_ms. Returns 0, or -1 with c->err;
- * a failed c holds nothing (evkv_client_close on it is harmless). */
-int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms);
+ * getaddrinfo's order) within timeout_ms. Answers whose content-length is
+ * over max_answer bytes are refused before their bytes are read. Returns 0,
+ * or -1 with c->err; a failed c holds nothing (evkv_client_close on it is
+ * harmless). */
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, size_t max_answer);
 /* The same over the Unix domain socket at path (at most 107 bytes). */
-int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms);
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, size_t max_answer);
 /* Sends all len bytes. Returns 0, or -1 with c->err. */
 int evkv_client_send(evkv_client *c, const void *buf, size_t len);
 /* Waits for the next answer. *msg is borrowed from c->dec until the next
@@ -54,6 +62,14 @@ long evkv_client_read_some(evkv_client *c);
  * (possibly 0), or -1 with c->err. */
 long evkv_client_write_some(evkv_client *c, const void *buf, size_t len);
 void evkv_client_close(evkv_client *c);
+
+/* What to add after a failed decoder's errstr so that the user knows what
+ * to do: " (--max-answer raises it)" for an answer over the limit, else "".
+ * A static string. */
+const char *evkv_decoder_hint(const proto_decoder *d);
+/* Reads a --max-answer value: a whole number of bytes above 0. Returns 0
+ * with *bytes, or -1. */
+int evkv_parse_max_answer(const char *s, size_t *bytes);
 
 /* Classifies msg as the answer to a search for key. *result is the
  * answer's "result" (a new reference: json_decref it), or NULL when the

@@ -230,6 +230,28 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(row["errors"], 10)
         self.assertIn("'k7'", err)
 
+    def test_answers_over_1_mib(self):
+        """A 2,000,000-byte value comes through and is checked like any
+        other: --max-answer is 512 MiB unless told otherwise."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path, table = t.write_big_table(d.name)
+        srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        rc, out, err = run_bench(srv.port, "--data", path, "-n", 20, "-c", 2, "-P", 2,
+                                 "--key-pattern", "sequential")
+        self.assertEqual(rc, 0, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"]), (20, 0, 20))
+        # Under the limit: every answer for "big" is refused, unread.
+        content_len = len(t.json_encode({"result": table["big"]}))
+        rc, out, err = run_bench(srv.port, "--data", path, "-n", 20, "-c", 1, "--key-pattern", "sequential",
+                                 "--max-answer", content_len - 1)
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"]), (20, 10, 10))
+        self.assertIn(f"content-length {content_len} exceeds the limit of {content_len - 1} bytes "
+                      f"(--max-answer raises it)", err)
+
     def test_keys_file_with_data(self):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
@@ -370,8 +392,15 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(rc, 1, out + err)
         self.assertIn("refused", err.lower())
 
+    def test_help(self):
+        p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
+        self.assertEqual(p.returncode, 0)
+        for text in ("--max-answer BYTES", "(default 536870912: 512 MiB)", "--timeout SECS"):
+            self.assertIn(text, p.stdout.decode())
+
     def test_usage_errors(self):
-        for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"]):
+        for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"],
+                     ["--max-answer", 0], ["--max-answer", "1k"]):
             with self.subTest(args=args):
                 rc, out, err = run_bench(1, *args)
                 self.assertEqual(rc, 2, err)

@@ -134,6 +134,7 @@ class CliSearchTest(CliTestCase):
         out = p.stdout.decode()
         for opt in ("-h, --host", "-p, --port", "-u, --uri", "-s, --socket", "-t, --timeout", "-j, --json",
                     "--latency", "-i, --interval", "-n, --count", "-e, --echo", "--help", "-V, --version",
+                    "--max-answer BYTES", "(default 536870912: 512 MiB)",
                     "search KEY", "ping", "stats", "evkv://", "evkv+unix://", "unix://", "EVKV_HISTFILE",
                     ".evkv_history", "Interactive mode", "quit", "Exit status"):
             self.assertIn(opt, out)
@@ -174,6 +175,54 @@ class CliDataTest(CliTestCase):
                 self.assert_run(run_cli(hp + ["--json", "search", key]), 0,
                                 t.json_encode({"result": value}).decode() + "\n")
         self.assert_run(run_cli(hp + ["search", "morpheus"]), 1, "No match for 'morpheus'.\n")
+
+
+class CliBigAnswerTest(CliTestCase):
+    """An answer over 1 MiB (a 2,000,000-byte value from a data file) comes
+    through in every mode: the client's limit, --max-answer, is 512 MiB
+    unless told otherwise."""
+
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path, self.table = t.write_big_table(d.name)
+        self.srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        self.hp = ["-h", t.HOST, "-p", self.srv.port]
+        # The server does send it whole: a Python client reads it all.
+        self.assert_search(self.connect(self.srv), "big", self.table)
+
+    def test_search(self):
+        p = run_cli(self.hp + ["search", "big"])
+        self.assert_run(p, 0, self.table["big"] + "\n")
+        self.assertEqual(p.stderr, b"")
+        p = run_cli(self.hp + ["--json", "search", "big"])
+        self.assert_run(p, 0, t.json_encode({"result": self.table["big"]}) + b"\n")
+
+    def test_batch(self):
+        keys = ["big", "small", "big", "nope", "big"]
+        want = "".join((self.table[k] if k in self.table else f"No match for '{k}'.") + "\n" for k in keys)
+        p = run_cli(self.hp + ["search"], stdin="".join(k + "\n" for k in keys).encode())
+        self.assert_run(p, 1, want)
+        self.assertEqual(p.stderr, b"")
+
+    def test_max_answer(self):
+        # The answer's content is {"result": "<value>"}: 2,000,014 bytes.
+        content_len = len(t.json_encode({"result": self.table["big"]}))
+        p = run_cli(self.hp + ["--max-answer", content_len, "search", "big"])
+        self.assert_run(p, 0, self.table["big"] + "\n")
+        refused = (f"content-length {content_len} exceeds the limit of {content_len - 1} bytes "
+                   f"(--max-answer raises it)").encode()
+        for args, stdin in ((["search", "big"], None), (["search"], b"small\nbig\n")):
+            with self.subTest(args=args):
+                p = run_cli(self.hp + ["--max-answer", content_len - 1] + args, stdin=stdin)
+                self.assert_run(p, 2)
+                self.assertIn(refused, p.stderr)
+                self.assertNotIn(self.table["big"][:100].encode(), p.stdout)
+        for bad in ("0", "-1", "1k", "", "99999999999999999999999"):
+            with self.subTest(bad=bad):
+                p = run_cli(self.hp + ["--max-answer", bad, "search", "small"])
+                self.assert_run(p, 2, b"")
+                self.assertIn(b"--max-answer", p.stderr)
 
 
 class CliBatchTest(CliTestCase):

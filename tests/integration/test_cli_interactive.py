@@ -343,6 +343,26 @@ class InteractiveTest(InteractiveTestCase):
         self.assert_quit(pty)
 
 
+class InteractiveBigAnswerTest(InteractiveTestCase):
+
+    def test_answer_over_1_mib(self):
+        """The prompt takes a 2,000,000-byte value as the other modes do,
+        within the same --max-answer limit."""
+        path, table = t.write_big_table(self.tmp)
+        srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "search big", table["big"] + "\n")
+        self.assert_command(pty, "search small", "x\n")
+        self.assert_quit(pty)
+        content_len = len(t.json_encode({"result": table["big"]}))
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""}, extra_args=["--max-answer", content_len - 1])
+        self.assert_command(pty, "search big", f"evkv-cli: bad answer from the server: content-length {content_len} "
+                                               f"exceeds the limit of {content_len - 1} bytes (--max-answer raises "
+                                               f"it)\n")
+        self.assert_command(pty, "search small", "x\n")
+        self.assert_quit(pty)
+
+
 class InteractiveHistoryTest(InteractiveTestCase):
 
     def setUp(self):
