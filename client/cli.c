@@ -61,7 +61,9 @@ static void usage(FILE *out)
             "                         evkv+unix:///PATH  unix:///PATH  (a Unix domain socket)\n"
             "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
             "Requests and answers:\n"
-            "  -t, --timeout SECS   longest wait to connect and for each answer (default 5)\n"
+            "  -t, --timeout SECS   longest wait to connect, and for each whole answer from when\n"
+            "                       its request goes out (in a batch: from the answer before),\n"
+            "                       however slowly its bytes come (default 5)\n"
             "  -j, --json           print each answer's content as received (JSON text)\n"
             "      --max-answer BYTES\n"
             "                       largest answer content taken (default %zu: 512 MiB);\n"
@@ -429,7 +431,7 @@ static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req
     }
     if (cli_connect(&c, o) != 0)
         return EXIT_ERROR;
-    if (evkv_client_send(&c, req->data, req->len) != 0 || evkv_client_recv(&c, &msg) != 0)
+    if (evkv_client_exchange(&c, req->data, req->len, &msg) != 0)
         fprintf(stderr, "evkv-cli: %s\n", c.err);
     else
         status = cli_print_answer(o, kind, &msg, key, strlen(key));
@@ -506,7 +508,9 @@ static char *read_stdin(size_t *len)
 }
 
 /* Looks up every line of stdin on one connection, keeping up to
- * BATCH_WINDOW requests in flight, and prints the answers in order. */
+ * BATCH_WINDOW requests in flight, and prints the answers in order. Each
+ * answer must be whole within --timeout of the one before it (the first,
+ * of the start): a deadline, which bytes trickling in do not move. */
 static int run_batch(const cli_options *o)
 {
     size_t len, nkeys = 0, sent = 0, answered = 0, line = 0;
@@ -559,6 +563,7 @@ static int run_batch(const cli_options *o)
     }
     connected = 1;
 
+    int64_t deadline = evkv_clock_ms() + o->timeout_ms; /* the next answer's */
     while (answered < nkeys) {
         /* Queue more requests while the window has room. */
         while (sent < nkeys && sent - answered < BATCH_WINDOW) {
@@ -573,7 +578,8 @@ static int run_batch(const cli_options *o)
         struct pollfd pfd = {.fd = c.fd, .events = POLLIN};
         if (out_pos < out.len)
             pfd.events |= POLLOUT;
-        int rc = poll(&pfd, 1, o->timeout_ms);
+        int left = evkv_ms_until(deadline);
+        int rc = left > 0 ? poll(&pfd, 1, left) : 0;
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc <= 0) {
@@ -597,12 +603,15 @@ static int run_batch(const cli_options *o)
                 goto conn_error;
             proto_message msg;
             proto_status st;
+            size_t before = answered;
             while (answered < sent && (st = proto_decoder_next(&c.dec, &msg)) == PROTO_OK) {
                 int s = cli_print_answer(o, CLI_SEARCH, &msg, keys[answered], strlen(keys[answered]));
                 if (s > status)
                     status = s;
                 answered++;
             }
+            if (answered > before)
+                deadline = evkv_clock_ms() + o->timeout_ms;
             if (c.dec.err) {
                 fprintf(stderr, "evkv-cli: bad answer from the server: %s%s\n", c.dec.errstr,
                         evkv_decoder_hint(&c.dec));
@@ -709,7 +718,7 @@ static int run_latency(const cli_options *o, long count, double interval_ms)
 
     while (!latency_interrupted && (count == 0 || n < (size_t)count)) {
         double t0 = now_ms();
-        if (evkv_client_send(&c, req.data, req.len) != 0 || evkv_client_recv(&c, &msg) != 0) {
+        if (evkv_client_exchange(&c, req.data, req.len, &msg) != 0) {
             fprintf(stderr, "%sevkv-cli: %s\n", tty && n ? "\n" : "", c.err);
             status = EXIT_ERROR;
             break;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,16 +17,40 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Waits for events on c->fd for at most the client's timeout. Returns the
- * revents, or -1 with c->err on a timeout or a poll error. */
-static int client_wait(evkv_client *c, short events, const char *what)
+int64_t evkv_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int evkv_ms_until(int64_t deadline)
+{
+    int64_t left = deadline - evkv_clock_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* The deadline of a wait that starts now. */
+static int64_t client_deadline(const evkv_client *c)
+{
+    return evkv_clock_ms() + c->timeout_ms;
+}
+
+/* Waits for events on c->fd until deadline (on evkv_clock_ms). Every wait
+ * of one call (a connect, a send, an answer) shares that call's deadline,
+ * so that a server sending a byte now and then cannot stretch the call
+ * past the client's timeout. Returns the revents, or -1 with c->err on a
+ * timeout or a poll error. */
+static int client_wait(evkv_client *c, short events, int64_t deadline, const char *what)
 {
     struct pollfd p = {.fd = c->fd, .events = events};
-    int rc;
+    int rc, left;
     do {
-        rc = poll(&p, 1, c->timeout_ms);
+        left = evkv_ms_until(deadline);
+        rc = left > 0 ? poll(&p, 1, left) : 0;
     } while (rc < 0 && errno == EINTR);
     if (rc < 0) {
         snprintf(c->err, sizeof(c->err), "poll: %s", strerror(errno));
@@ -57,7 +82,7 @@ static int connect_one(evkv_client *c, int family, int socktype, int protocol, c
             snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
             goto fail;
         }
-        if (client_wait(c, POLLOUT, "for the connection") < 0)
+        if (client_wait(c, POLLOUT, client_deadline(c), "for the connection") < 0)
             goto fail;
         int soerr = 0;
         socklen_t len = sizeof(soerr);
@@ -151,19 +176,25 @@ long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
     return -1;
 }
 
-int evkv_client_send(evkv_client *c, const void *buf, size_t len)
+/* Sends all len bytes by deadline. Returns 0, or -1 with c->err. */
+static int client_send_until(evkv_client *c, const void *buf, size_t len, int64_t deadline)
 {
     const char *p = buf;
     while (len > 0) {
         long n = evkv_client_write_some(c, p, len);
         if (n < 0)
             return -1;
-        if (n == 0 && client_wait(c, POLLOUT, "to send") < 0)
+        if (n == 0 && client_wait(c, POLLOUT, deadline, "to send") < 0)
             return -1;
         p += n;
         len -= (size_t)n;
     }
     return 0;
+}
+
+int evkv_client_send(evkv_client *c, const void *buf, size_t len)
+{
+    return client_send_until(c, buf, len, client_deadline(c));
 }
 
 long evkv_client_read_some(evkv_client *c)
@@ -187,7 +218,9 @@ long evkv_client_read_some(evkv_client *c)
     return -1;
 }
 
-int evkv_client_recv(evkv_client *c, proto_message *msg)
+/* Waits by deadline for the next whole answer. Returns 0 with *msg, or -1
+ * with c->err. */
+static int client_recv_until(evkv_client *c, proto_message *msg, int64_t deadline)
 {
     for (;;) {
         proto_status st = proto_decoder_next(&c->dec, msg);
@@ -201,13 +234,22 @@ int evkv_client_recv(evkv_client *c, proto_message *msg)
         long n = evkv_client_read_some(c);
         if (n < 0)
             return -1;
-        if (n == 0 && client_wait(c, POLLIN, "for an answer") < 0)
+        if (n == 0 && client_wait(c, POLLIN, deadline, "for an answer") < 0)
             return -1;
     }
 }
 
+int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_message *msg)
+{
+    int64_t deadline = client_deadline(c);
+    if (client_send_until(c, req, len, deadline) != 0)
+        return -1;
+    return client_recv_until(c, msg, deadline);
+}
+
 int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len)
 {
+    int64_t deadline = client_deadline(c);
     char *p = buf;
     while (len > 0) {
         ssize_t n = recv(c->fd, p, len, 0);
@@ -224,7 +266,7 @@ int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len)
             snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
             return -1;
         }
-        if (client_wait(c, POLLIN, "for the echo") < 0)
+        if (client_wait(c, POLLIN, deadline, "for the echo") < 0)
             return -1;
     }
     return 0;

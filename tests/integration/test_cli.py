@@ -59,6 +59,19 @@ class CliTestCase(t.ServerTestCase):
         """A listening socket that accepts and never answers."""
         return self.fake_server()
 
+    def trickling_server(self, answer_bytes=None, interval=0.25):
+        """A listening socket that, once a request has come on a connection,
+        sends answer_bytes (None: the bytes that came, as an echo server
+        would) one byte every interval seconds, until the client leaves."""
+        def handle(s):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            data = s.recv(65536)
+            for i in range(len(answer_bytes or data)):
+                s.sendall((answer_bytes or data)[i:i + 1])
+                time.sleep(interval)
+
+        return self.fake_server(handle)[0]
+
     def server_answering(self, answer_bytes):
         """A listening socket that answers each connection with answer_bytes
         once something arrives, then closes."""
@@ -341,6 +354,30 @@ class CliErrorsTest(CliTestCase):
                 self.assertGreaterEqual(elapsed, 0.9)
                 self.assertLess(elapsed, 5)
         self.assertTrue(accepted)
+
+    def test_timeout_bounds_the_whole_answer(self):
+        """-t is a deadline for each whole answer, not for each byte of it:
+        a server that sends a byte every 0.25 s, for over a minute, does not
+        keep evkv-cli -t 1 waiting, in any mode."""
+        answer = t.result_answer("x" * 250)  # 338 bytes: 84 s at 4 bytes/s
+        echo = "y" * 300
+        bound = 30 if CLI_WRAPPER else 10  # seconds; well under the trickle's
+        for mode, args, stdin, port in (("one query", ["ping"], None, self.trickling_server(answer)),
+                                        ("one query", ["search", "morpheus"], None, self.trickling_server(answer)),
+                                        ("batch", ["search"], b"morpheus\nring\n", self.trickling_server(answer)),
+                                        ("latency", ["ping", "--latency", "-n", "2"], None,
+                                         self.trickling_server(answer)),
+                                        ("echo", ["--echo", echo], None, self.trickling_server())):
+            with self.subTest(mode=mode, command=args[0]):
+                t0 = time.monotonic()
+                try:
+                    p = run_cli(["-t", "1", "-h", t.HOST, "-p", port] + args, stdin=stdin, timeout=bound)
+                except subprocess.TimeoutExpired:
+                    self.fail(f"evkv-cli -t 1 ({mode}, {args[0]}) still waiting after {bound} s")
+                elapsed = time.monotonic() - t0
+                self.assert_run(p, 2)
+                self.assertIn(b"timed out after 1000 ms", p.stderr)
+                self.assertGreaterEqual(elapsed, 0.9)
 
     def test_protocol_errors_exit_2(self):
         for what, data in (("garbage", b"\x00\x03abc"),

@@ -523,6 +523,27 @@ class InteractiveReconnectTest(InteractiveTestCase):
         self.assert_quit(pty)
 
 
+    def test_timeout_bounds_the_whole_answer(self):
+        """A server that trickles its answer a byte every 0.25 s (for over a
+        minute) gets -t 1 for the whole answer, not for each byte."""
+        answer = t.result_answer("x" * 250)
+
+        def handle(s):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while s.recv(65536):
+                for i in range(len(answer)):
+                    s.sendall(answer[i:i + 1])
+                    time.sleep(0.25)
+
+        port, _ = self.fake_server(handle)
+        pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{port}> ")
+        # assert_command waits STEP_TIMEOUT (10 s; 60 s under a wrapper) at most.
+        self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 1000 ms waiting for an answer\n")
+        self.assert_command(pty, "ping", "evkv-cli: timed out after 1000 ms waiting for an answer\n")
+        self.assert_quit(pty)
+
+
 class LatencyOnTerminalTest(InteractiveTestCase):
 
     def test_refreshing_line_until_sigint(self):
