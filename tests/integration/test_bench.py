@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 
 import evkv_test as t
 
@@ -17,10 +18,10 @@ BENCH = os.environ.get("EVKV_BENCH") or os.path.join(t.HERE, "..", "..", "build"
 BENCH_TIMEOUT = 60
 
 
-def run_bench(port, *args):
+def run_bench(port, *args, timeout=BENCH_TIMEOUT):
     """Runs evkv-bench against port; returns (status, stdout, stderr)."""
     p = subprocess.run([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=BENCH_TIMEOUT)
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
@@ -209,6 +210,30 @@ class BenchTest(t.ServerTestCase):
         row = table_row(out)
         self.assertEqual((row["requests"], row["errors"], row["hits"]), (100, 1, 99))
         self.assertIn("no answer within --timeout", err)
+
+    def test_timeout_bounds_the_whole_answer(self):
+        """--timeout counts from the last whole answer, not the last byte: a
+        server trickling an answer a byte every 0.25 s (for over a minute)
+        has its requests counted failed within seconds."""
+        answer = t.result_answer("x" * 250)
+
+        def handle(s):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.recv(65536)
+            for i in range(len(answer)):
+                s.sendall(answer[i:i + 1])
+                time.sleep(0.25)
+
+        port, _ = self.fake_server(handle)
+        t0 = time.monotonic()
+        try:
+            rc, out, err = run_bench(port, "-n", 1, "-c", 1, "--timeout", 1, timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("evkv-bench --timeout 1 still waiting after 15 s")
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual((table_row(out)["requests"], table_row(out)["errors"]), (1, 1))
+        self.assertIn("no answer within --timeout", err)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
 
     def test_answers_checked_against_data(self):
         d = tempfile.TemporaryDirectory()
