@@ -77,6 +77,7 @@ typedef struct bench_options {
     int reconnect;
     bench_protocol protocol;
     int timeout_ms;
+    size_t max_answer; /* largest evkv answer content taken */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */
@@ -663,6 +664,13 @@ static void conn_issue(bconn *c)
     conn_flush(c);
 }
 
+/* Sets up c's decoder for a new connection, with the --max-answer limit. */
+static void conn_decoder_init(bconn *c)
+{
+    proto_limits limits = {.max_header = PROTO_DEFAULT_MAX_HEADER, .max_content = c->th->b->opt.max_answer};
+    proto_decoder_init(&c->dec, &limits);
+}
+
 /* Closes c's connection. Requests still in flight on it are counted as
  * sent and failed. */
 static void conn_drop(bconn *c, const char *why)
@@ -680,7 +688,7 @@ static void conn_drop(bconn *c, const char *why)
     c->count = 0;
     conn_close_socket(c);
     proto_decoder_free(&c->dec);
-    proto_decoder_init(&c->dec, NULL);
+    conn_decoder_init(c);
     if (!th->stopping && !th->b->opt.reconnect) {
         /* A persistent connection comes back shortly (conn_timer_cb). */
         struct timeval retry = {0, 100 * 1000};
@@ -856,8 +864,9 @@ static void read_evkv(bconn *c, const char *data, size_t n)
             return;
         if (st == PROTO_ERROR || c->count == 0) {
             char why[200];
-            snprintf(why, sizeof(why), "bad answer framing: %s",
-                     st == PROTO_ERROR ? c->dec.errstr : "an answer nobody asked for");
+            snprintf(why, sizeof(why), "bad answer framing: %s%s",
+                     st == PROTO_ERROR ? c->dec.errstr : "an answer nobody asked for",
+                     st == PROTO_ERROR ? evkv_decoder_hint(&c->dec) : "");
             if (c->count == 0)
                 bench_error(c->th, 1, "%s", why);
             conn_drop(c, why);
@@ -1241,7 +1250,7 @@ static int thread_setup(bench *b, bthread *th, int id)
         c->fd = -1;
         c->in = evbuffer_new();
         c->out = evbuffer_new();
-        proto_decoder_init(&c->dec, NULL);
+        conn_decoder_init(c);
         if (c->ring == NULL || c->timer == NULL || c->in == NULL || c->out == NULL)
             return -1;
     }
@@ -1378,7 +1387,13 @@ static void usage(FILE *out)
             "  -p, --port PORT        server port (default %s)\n"
             "      --protocol P       evkv (default) or resp (Redis GET)\n"
             "      --reconnect        a new connection for every request, as the guide's client\n"
-            "      --timeout SECS     how long to wait for the last answers at the end (default 5)\n"
+            "      --timeout SECS     a connection with no whole answer for this long (bytes of\n"
+            "                         one trickling in do not count) has its requests counted\n"
+            "                         failed and is reconnected; also how long the end waits\n"
+            "                         for the last answers (default 5)\n"
+            "      --max-answer BYTES\n"
+            "                         largest answer content taken (default %zu: 512 MiB);\n"
+            "                         an answer announcing more is an error, refused unread\n"
             "Load shape:\n"
             "  -t, --threads N        threads, each with its own event loop (default 1)\n"
             "  -c, --connections N    connections per thread (default 50)\n"
@@ -1420,7 +1435,7 @@ static void usage(FILE *out)
             "     connection, or none by the end), a failed connection attempt (the\n"
             "     first one is described on stderr)\n"
             "  2  bad usage, an unreadable key or data file, an unknown host\n",
-            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT);
+            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
 }
 
 static int parse_double(const char *s, double min, double max, double *out)
@@ -1449,6 +1464,7 @@ enum {
     OPT_PROTOCOL = 256,
     OPT_RECONNECT,
     OPT_TIMEOUT,
+    OPT_MAX_ANSWER,
     OPT_WARMUP,
     OPT_KEYS,
     OPT_DATA,
@@ -1469,6 +1485,7 @@ static int parse_options(int argc, char **argv, bench_options *o)
         {"protocol", required_argument, NULL, OPT_PROTOCOL},
         {"reconnect", no_argument, NULL, OPT_RECONNECT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
         {"threads", required_argument, NULL, 't'},
         {"connections", required_argument, NULL, 'c'},
         {"pipeline", required_argument, NULL, 'P'},
@@ -1511,6 +1528,10 @@ static int parse_options(int argc, char **argv, bench_options *o)
                 o->timeout_ms = (int)(d * 1000);
             else
                 bad = "--timeout must be seconds above 0";
+            break;
+        case OPT_MAX_ANSWER:
+            if (evkv_parse_max_answer(optarg, &o->max_answer) != 0)
+                bad = "--max-answer must be a whole number of bytes above 0";
             break;
         case 't':
             if (parse_int(optarg, 1, 256, &l) == 0)
@@ -1633,7 +1654,8 @@ int main(int argc, char **argv)
                             .depth = 1,
                             .zipf_exp = 0.99,
                             .seed = 1,
-                            .timeout_ms = 5000};
+                            .timeout_ms = 5000,
+                            .max_answer = EVKV_DEFAULT_MAX_ANSWER};
     if (parse_options(argc, argv, &b.opt) != 0)
         return EXIT_USAGE;
     if (b.opt.requests == 0 && b.opt.duration == 0)

@@ -61,8 +61,13 @@ static void usage(FILE *out)
             "                         evkv+unix:///PATH  unix:///PATH  (a Unix domain socket)\n"
             "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
             "Requests and answers:\n"
-            "  -t, --timeout SECS   longest wait to connect and for each answer (default 5)\n"
+            "  -t, --timeout SECS   longest wait to connect, and for each whole answer from when\n"
+            "                       its request goes out (in a batch: from the answer before),\n"
+            "                       however slowly its bytes come (default 5)\n"
             "  -j, --json           print each answer's content as received (JSON text)\n"
+            "      --max-answer BYTES\n"
+            "                       largest answer content taken (default %zu: 512 MiB);\n"
+            "                       an answer announcing more is refused before it is read\n"
             "Latency:\n"
             "      --latency        time ping round trips, one after another on one connection\n"
             "  -i, --interval SECS  pause between round trips (default 0.01; 0 for none)\n"
@@ -102,7 +107,7 @@ static void usage(FILE *out)
             "  1  no match (in a batch: at least one key had none)\n"
             "  2  usage error, bad URI, connection or protocol error (a message says which on\n"
             "     stderr)\n",
-            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, LATENCY_DEFAULT_COUNT);
+            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER, LATENCY_DEFAULT_COUNT);
 }
 
 /* ---- naming the server ---- */
@@ -261,8 +266,8 @@ static int parse_uri(cli_options *o, const char *uri, const char **why)
 
 int cli_connect(evkv_client *c, const cli_options *o)
 {
-    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms)
-                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms);
+    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, o->max_answer)
+                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms, o->max_answer);
     if (rc == 0)
         return 0;
     fflush(stdout);
@@ -426,7 +431,7 @@ static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req
     }
     if (cli_connect(&c, o) != 0)
         return EXIT_ERROR;
-    if (evkv_client_send(&c, req->data, req->len) != 0 || evkv_client_recv(&c, &msg) != 0)
+    if (evkv_client_exchange(&c, req->data, req->len, &msg) != 0)
         fprintf(stderr, "evkv-cli: %s\n", c.err);
     else
         status = cli_print_answer(o, kind, &msg, key, strlen(key));
@@ -503,7 +508,9 @@ static char *read_stdin(size_t *len)
 }
 
 /* Looks up every line of stdin on one connection, keeping up to
- * BATCH_WINDOW requests in flight, and prints the answers in order. */
+ * BATCH_WINDOW requests in flight, and prints the answers in order. Each
+ * answer must be whole within --timeout of the one before it (the first,
+ * of the start): a deadline, which bytes trickling in do not move. */
 static int run_batch(const cli_options *o)
 {
     size_t len, nkeys = 0, sent = 0, answered = 0, line = 0;
@@ -556,6 +563,7 @@ static int run_batch(const cli_options *o)
     }
     connected = 1;
 
+    int64_t deadline = evkv_clock_ms() + o->timeout_ms; /* the next answer's */
     while (answered < nkeys) {
         /* Queue more requests while the window has room. */
         while (sent < nkeys && sent - answered < BATCH_WINDOW) {
@@ -570,7 +578,8 @@ static int run_batch(const cli_options *o)
         struct pollfd pfd = {.fd = c.fd, .events = POLLIN};
         if (out_pos < out.len)
             pfd.events |= POLLOUT;
-        int rc = poll(&pfd, 1, o->timeout_ms);
+        int left = evkv_ms_until(deadline);
+        int rc = left > 0 ? poll(&pfd, 1, left) : 0;
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc <= 0) {
@@ -594,14 +603,18 @@ static int run_batch(const cli_options *o)
                 goto conn_error;
             proto_message msg;
             proto_status st;
+            size_t before = answered;
             while (answered < sent && (st = proto_decoder_next(&c.dec, &msg)) == PROTO_OK) {
                 int s = cli_print_answer(o, CLI_SEARCH, &msg, keys[answered], strlen(keys[answered]));
                 if (s > status)
                     status = s;
                 answered++;
             }
+            if (answered > before)
+                deadline = evkv_clock_ms() + o->timeout_ms;
             if (c.dec.err) {
-                fprintf(stderr, "evkv-cli: bad answer from the server: %s\n", c.dec.errstr);
+                fprintf(stderr, "evkv-cli: bad answer from the server: %s%s\n", c.dec.errstr,
+                        evkv_decoder_hint(&c.dec));
                 status = EXIT_ERROR;
                 goto done;
             }
@@ -705,7 +718,7 @@ static int run_latency(const cli_options *o, long count, double interval_ms)
 
     while (!latency_interrupted && (count == 0 || n < (size_t)count)) {
         double t0 = now_ms();
-        if (evkv_client_send(&c, req.data, req.len) != 0 || evkv_client_recv(&c, &msg) != 0) {
+        if (evkv_client_exchange(&c, req.data, req.len, &msg) != 0) {
             fprintf(stderr, "%sevkv-cli: %s\n", tty && n ? "\n" : "", c.err);
             status = EXIT_ERROR;
             break;
@@ -796,7 +809,7 @@ static int usage_error(const char *msg)
     return EXIT_ERROR;
 }
 
-enum { OPT_HELP = 256, OPT_LATENCY };
+enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER };
 
 int main(int argc, char **argv)
 {
@@ -807,6 +820,7 @@ int main(int argc, char **argv)
         {"socket", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
+        {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
         {"echo", required_argument, NULL, 'e'},
         {"latency", no_argument, NULL, OPT_LATENCY},
         {"interval", required_argument, NULL, 'i'},
@@ -815,7 +829,10 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    cli_options o = {.host = EVKV_DEFAULT_HOST, .port = EVKV_DEFAULT_PORT, .timeout_ms = 5000};
+    cli_options o = {.host = EVKV_DEFAULT_HOST,
+                     .port = EVKV_DEFAULT_PORT,
+                     .timeout_ms = 5000,
+                     .max_answer = EVKV_DEFAULT_MAX_ANSWER};
     const char *echo = NULL, *uri = NULL, *why = NULL;
     int ch, host_set = 0, latency = 0, latency_opts = 0;
     long count = -1;
@@ -838,6 +855,10 @@ int main(int argc, char **argv)
                 return usage_error("--timeout must be a number of seconds above 0");
             break;
         case 'j': o.json = 1; break;
+        case OPT_MAX_ANSWER:
+            if (evkv_parse_max_answer(optarg, &o.max_answer) != 0)
+                return usage_error("--max-answer must be a whole number of bytes above 0");
+            break;
         case 'e': echo = optarg; break;
         case OPT_LATENCY: latency = 1; break;
         case 'i':

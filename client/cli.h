@@ -30,7 +30,8 @@ typedef enum cli_kind {
 typedef struct cli_options {
     const char *host, *port; /* the TCP server, when unix_path is NULL */
     const char *unix_path;   /* a Unix domain socket, or NULL */
-    int timeout_ms;          /* longest wait to connect and for each answer */
+    int timeout_ms;          /* longest wait to connect and for each whole answer */
+    size_t max_answer;       /* largest answer content taken (--max-answer) */
     int json;                /* print each answer's content as received */
     char where[160];         /* the server as messages and the prompt name it */
     /* Where a -u URI's parts are kept. */

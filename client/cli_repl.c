@@ -224,7 +224,7 @@ static int repl_exchange(repl *r, const proto_buf *req, proto_message *msg)
         int fresh = !r->connected;
         if (fresh && repl_connect(r) != 0)
             return -1;
-        if (evkv_client_send(&r->c, req->data, req->len) == 0 && evkv_client_recv(&r->c, msg) == 0)
+        if (evkv_client_exchange(&r->c, req->data, req->len, msg) == 0)
             return 0;
         if (fresh || !r->c.gone) {
             /* After a timeout or a bad answer the connection is out of

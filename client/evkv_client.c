@@ -6,24 +6,51 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Waits for events on c->fd for at most the client's timeout. Returns the
- * revents, or -1 with c->err on a timeout or a poll error. */
-static int client_wait(evkv_client *c, short events, const char *what)
+int64_t evkv_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int evkv_ms_until(int64_t deadline)
+{
+    int64_t left = deadline - evkv_clock_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* The deadline of a wait that starts now. */
+static int64_t client_deadline(const evkv_client *c)
+{
+    return evkv_clock_ms() + c->timeout_ms;
+}
+
+/* Waits for events on c->fd until deadline (on evkv_clock_ms). Every wait
+ * of one call (a connect, a send, an answer) shares that call's deadline,
+ * so that a server sending a byte now and then cannot stretch the call
+ * past the client's timeout. Returns the revents, or -1 with c->err on a
+ * timeout or a poll error. */
+static int client_wait(evkv_client *c, short events, int64_t deadline, const char *what)
 {
     struct pollfd p = {.fd = c->fd, .events = events};
-    int rc;
+    int rc, left;
     do {
-        rc = poll(&p, 1, c->timeout_ms);
+        left = evkv_ms_until(deadline);
+        rc = left > 0 ? poll(&p, 1, left) : 0;
     } while (rc < 0 && errno == EINTR);
     if (rc < 0) {
         snprintf(c->err, sizeof(c->err), "poll: %s", strerror(errno));
@@ -55,7 +82,7 @@ static int connect_one(evkv_client *c, int family, int socktype, int protocol, c
             snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
             goto fail;
         }
-        if (client_wait(c, POLLOUT, "for the connection") < 0)
+        if (client_wait(c, POLLOUT, client_deadline(c), "for the connection") < 0)
             goto fail;
         int soerr = 0;
         socklen_t len = sizeof(soerr);
@@ -76,21 +103,24 @@ fail:
     return -1;
 }
 
-static void client_init(evkv_client *c, int timeout_ms)
+static void client_init(evkv_client *c, int timeout_ms, size_t max_answer)
 {
+    /* The header limit stays the protocol's default: a server's answer
+     * headers are a hundred bytes. */
+    proto_limits limits = {.max_header = PROTO_DEFAULT_MAX_HEADER, .max_content = max_answer};
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     c->timeout_ms = timeout_ms;
-    proto_decoder_init(&c->dec, NULL);
+    proto_decoder_init(&c->dec, &limits);
 }
 
-int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms)
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, size_t max_answer)
 {
     struct addrinfo hints, *res, *ai;
     char why[200];
     int rc;
 
-    client_init(c, timeout_ms);
+    client_init(c, timeout_ms, max_answer);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -111,13 +141,13 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
     return 0;
 }
 
-int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms)
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, size_t max_answer)
 {
     struct sockaddr_un sun;
     size_t len = strlen(path);
     char why[200];
 
-    client_init(c, timeout_ms);
+    client_init(c, timeout_ms, max_answer);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     if (len == 0 || len >= sizeof(sun.sun_path)) {
@@ -146,19 +176,25 @@ long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
     return -1;
 }
 
-int evkv_client_send(evkv_client *c, const void *buf, size_t len)
+/* Sends all len bytes by deadline. Returns 0, or -1 with c->err. */
+static int client_send_until(evkv_client *c, const void *buf, size_t len, int64_t deadline)
 {
     const char *p = buf;
     while (len > 0) {
         long n = evkv_client_write_some(c, p, len);
         if (n < 0)
             return -1;
-        if (n == 0 && client_wait(c, POLLOUT, "to send") < 0)
+        if (n == 0 && client_wait(c, POLLOUT, deadline, "to send") < 0)
             return -1;
         p += n;
         len -= (size_t)n;
     }
     return 0;
+}
+
+int evkv_client_send(evkv_client *c, const void *buf, size_t len)
+{
+    return client_send_until(c, buf, len, client_deadline(c));
 }
 
 long evkv_client_read_some(evkv_client *c)
@@ -182,26 +218,38 @@ long evkv_client_read_some(evkv_client *c)
     return -1;
 }
 
-int evkv_client_recv(evkv_client *c, proto_message *msg)
+/* Waits by deadline for the next whole answer. Returns 0 with *msg, or -1
+ * with c->err. */
+static int client_recv_until(evkv_client *c, proto_message *msg, int64_t deadline)
 {
     for (;;) {
         proto_status st = proto_decoder_next(&c->dec, msg);
         if (st == PROTO_OK)
             return 0;
         if (st == PROTO_ERROR) {
-            snprintf(c->err, sizeof(c->err), "bad answer from the server: %s", c->dec.errstr);
+            snprintf(c->err, sizeof(c->err), "bad answer from the server: %s%s", c->dec.errstr,
+                     evkv_decoder_hint(&c->dec));
             return -1;
         }
         long n = evkv_client_read_some(c);
         if (n < 0)
             return -1;
-        if (n == 0 && client_wait(c, POLLIN, "for an answer") < 0)
+        if (n == 0 && client_wait(c, POLLIN, deadline, "for an answer") < 0)
             return -1;
     }
 }
 
+int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_message *msg)
+{
+    int64_t deadline = client_deadline(c);
+    if (client_send_until(c, req, len, deadline) != 0)
+        return -1;
+    return client_recv_until(c, msg, deadline);
+}
+
 int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len)
 {
+    int64_t deadline = client_deadline(c);
     char *p = buf;
     while (len > 0) {
         ssize_t n = recv(c->fd, p, len, 0);
@@ -218,7 +266,7 @@ int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len)
             snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
             return -1;
         }
-        if (client_wait(c, POLLIN, "for the echo") < 0)
+        if (client_wait(c, POLLIN, deadline, "for the echo") < 0)
             return -1;
     }
     return 0;
@@ -230,6 +278,26 @@ void evkv_client_close(evkv_client *c)
         close(c->fd);
     c->fd = -1;
     proto_decoder_free(&c->dec);
+}
+
+const char *evkv_decoder_hint(const proto_decoder *d)
+{
+    return d->err == PROTO_ERR_CONTENT_TOO_LONG ? " (--max-answer raises it)" : "";
+}
+
+int evkv_parse_max_answer(const char *s, size_t *bytes)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9') /* strtoull would take "-1" and " 1" */
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v == 0 || v > SIZE_MAX)
+        return -1;
+    *bytes = (size_t)v;
+    return 0;
 }
 
 evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, json_t **result)

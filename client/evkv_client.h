@@ -6,21 +6,31 @@
  *
  * The connection is a non-blocking socket driven with poll(), so every wait
  * is bounded by the client's timeout and a batch can send and receive at
- * once without either side's buffers filling up.
+ * once without either side's buffers filling up. The timeout is a deadline
+ * on the monotonic clock for a whole call (a connect, a send, an answer),
+ * not a bound on the silence between two bytes: a server that trickles an
+ * answer cannot hold a client past it.
  */
 #ifndef EVKV_CLIENT_H
 #define EVKV_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto.h"
 
 #define EVKV_DEFAULT_HOST "127.0.0.1"
 #define EVKV_DEFAULT_PORT "65432"
+/* The largest answer content the clients take unless --max-answer says
+ * otherwise. A client must read whatever a correct server sends, and a
+ * server's values are as big as its data file makes them: the limit only
+ * stops a broken server from making the client allocate without end, so it
+ * is generous, as Redis's proto-max-bulk-len (512 MB) is. */
+#define EVKV_DEFAULT_MAX_ANSWER ((size_t)512 * 1024 * 1024)
 
 typedef struct evkv_client {
     int fd;         /* -1 when not connected */
-    int timeout_ms; /* longest wait for the connection or for any progress */
+    int timeout_ms; /* longest wait to connect, or for a whole send or answer */
     proto_decoder dec;
     int gone;      /* the last call failed because the server closed or reset the connection */
     char err[256]; /* why the last call failed */
@@ -35,17 +45,22 @@ typedef enum evkv_answer {
 } evkv_answer;
 
 /* Connects to host:port (a name, an IPv4 or an IPv6 address, tried in
- * getaddrinfo's order) within timeout_ms. Returns 0, or -1 with c->err;
- * a failed c holds nothing (evkv_client_close on it is harmless). */
-int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms);
+ * getaddrinfo's order) within timeout_ms. Answers whose content-length is
+ * over max_answer bytes are refused before their bytes are read. Returns 0,
+ * or -1 with c->err; a failed c holds nothing (evkv_client_close on it is
+ * harmless). */
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, size_t max_answer);
 /* The same over the Unix domain socket at path (at most 107 bytes). */
-int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms);
-/* Sends all len bytes. Returns 0, or -1 with c->err. */
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, size_t max_answer);
+/* Sends all len bytes within the timeout. Returns 0, or -1 with c->err. */
 int evkv_client_send(evkv_client *c, const void *buf, size_t len);
-/* Waits for the next answer. *msg is borrowed from c->dec until the next
- * call. Returns 0, or -1 with c->err (timeout, closed, bad framing). */
-int evkv_client_recv(evkv_client *c, proto_message *msg);
-/* Reads exactly len raw bytes (echo mode). Returns 0, or -1 with c->err. */
+/* Sends the request req[0..len) and waits for the next answer, the two
+ * within the timeout (from the call). *msg is borrowed from c->dec until
+ * the next call. Returns 0, or -1 with c->err (timeout, closed, bad
+ * framing). */
+int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_message *msg);
+/* Reads exactly len raw bytes (echo mode) within the timeout. Returns 0, or
+ * -1 with c->err. */
 int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len);
 /* Reads what has arrived without waiting and feeds it to the decoder.
  * Returns bytes read (0 if none yet), or -1 with c->err (closed, error). */
@@ -54,6 +69,21 @@ long evkv_client_read_some(evkv_client *c);
  * (possibly 0), or -1 with c->err. */
 long evkv_client_write_some(evkv_client *c, const void *buf, size_t len);
 void evkv_client_close(evkv_client *c);
+
+/* Now on the monotonic clock, in milliseconds: the clients' deadlines are
+ * kept on it, so that a change of the wall clock moves none. */
+int64_t evkv_clock_ms(void);
+/* Milliseconds from now to deadline (an evkv_clock_ms() value), 0 if it
+ * has passed: a poll() timeout. */
+int evkv_ms_until(int64_t deadline);
+
+/* What to add after a failed decoder's errstr so that the user knows what
+ * to do: " (--max-answer raises it)" for an answer over the limit, else "".
+ * A static string. */
+const char *evkv_decoder_hint(const proto_decoder *d);
+/* Reads a --max-answer value: a whole number of bytes above 0. Returns 0
+ * with *bytes, or -1. */
+int evkv_parse_max_answer(const char *s, size_t *bytes);
 
 /* Classifies msg as the answer to a search for key. *result is the
  * answer's "result" (a new reference: json_decref it), or NULL when the

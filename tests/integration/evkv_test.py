@@ -115,6 +115,35 @@ def binary_answer(data):
     return message(b"First 10 bytes of request: " + bytes(data)[:10], SERVER_BINARY_TYPE, "binary")
 
 
+# An answer bigger than the server's default limit for a request's content
+# (1 MiB), which a client must still take in.
+BIG_VALUE_LEN = 2_000_000
+
+
+def big_value():
+    """BIG_VALUE_LEN bytes of ASCII in which a lost or shifted byte shows."""
+    chars = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return (chars * (BIG_VALUE_LEN // len(chars) + 1))[:BIG_VALUE_LEN]
+
+
+# Options for a server of the big table whose connections ask more than
+# once. At the default --max-output (1 MiB) a big answer pauses reading the
+# connection, and when a single write sent the whole answer, reading never
+# resumes: the connection's next request is not answered (a server defect,
+# outside the clients these tests are about).
+BIG_TABLE_SERVER_ARGS = ["--max-output", str(64 << 20)]
+
+
+def write_big_table(directory):
+    """Writes big.tsv into directory, with "big" -> big_value() and
+    "small" -> "x". Returns (path, table)."""
+    table = {"big": big_value(), "small": "x"}
+    path = os.path.join(directory, "big.tsv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(f"{k}\t{v}\n" for k, v in table.items()))
+    return path, table
+
+
 def free_port():
     """A port nobody listened on a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 
 import evkv_test as t
 
@@ -17,10 +18,10 @@ BENCH = os.environ.get("EVKV_BENCH") or os.path.join(t.HERE, "..", "..", "build"
 BENCH_TIMEOUT = 60
 
 
-def run_bench(port, *args):
+def run_bench(port, *args, timeout=BENCH_TIMEOUT):
     """Runs evkv-bench against port; returns (status, stdout, stderr)."""
     p = subprocess.run([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=BENCH_TIMEOUT)
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
@@ -210,6 +211,30 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual((row["requests"], row["errors"], row["hits"]), (100, 1, 99))
         self.assertIn("no answer within --timeout", err)
 
+    def test_timeout_bounds_the_whole_answer(self):
+        """--timeout counts from the last whole answer, not the last byte: a
+        server trickling an answer a byte every 0.25 s (for over a minute)
+        has its requests counted failed within seconds."""
+        answer = t.result_answer("x" * 250)
+
+        def handle(s):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.recv(65536)
+            for i in range(len(answer)):
+                s.sendall(answer[i:i + 1])
+                time.sleep(0.25)
+
+        port, _ = self.fake_server(handle)
+        t0 = time.monotonic()
+        try:
+            rc, out, err = run_bench(port, "-n", 1, "-c", 1, "--timeout", 1, timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("evkv-bench --timeout 1 still waiting after 15 s")
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual((table_row(out)["requests"], table_row(out)["errors"]), (1, 1))
+        self.assertIn("no answer within --timeout", err)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+
     def test_answers_checked_against_data(self):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
@@ -229,6 +254,28 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(rc, 1)
         self.assertEqual(row["errors"], 10)
         self.assertIn("'k7'", err)
+
+    def test_answers_over_1_mib(self):
+        """A 2,000,000-byte value comes through and is checked like any
+        other: --max-answer is 512 MiB unless told otherwise."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path, table = t.write_big_table(d.name)
+        srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        rc, out, err = run_bench(srv.port, "--data", path, "-n", 20, "-c", 2, "-P", 2,
+                                 "--key-pattern", "sequential")
+        self.assertEqual(rc, 0, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"]), (20, 0, 20))
+        # Under the limit: every answer for "big" is refused, unread.
+        content_len = len(t.json_encode({"result": table["big"]}))
+        rc, out, err = run_bench(srv.port, "--data", path, "-n", 20, "-c", 1, "--key-pattern", "sequential",
+                                 "--max-answer", content_len - 1)
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"]), (20, 10, 10))
+        self.assertIn(f"content-length {content_len} exceeds the limit of {content_len - 1} bytes "
+                      f"(--max-answer raises it)", err)
 
     def test_keys_file_with_data(self):
         d = tempfile.TemporaryDirectory()
@@ -370,8 +417,15 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(rc, 1, out + err)
         self.assertIn("refused", err.lower())
 
+    def test_help(self):
+        p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
+        self.assertEqual(p.returncode, 0)
+        for text in ("--max-answer BYTES", "(default 536870912: 512 MiB)", "--timeout SECS"):
+            self.assertIn(text, p.stdout.decode())
+
     def test_usage_errors(self):
-        for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"]):
+        for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"],
+                     ["--max-answer", 0], ["--max-answer", "1k"]):
             with self.subTest(args=args):
                 rc, out, err = run_bench(1, *args)
                 self.assertEqual(rc, 2, err)

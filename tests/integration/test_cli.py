@@ -59,6 +59,19 @@ class CliTestCase(t.ServerTestCase):
         """A listening socket that accepts and never answers."""
         return self.fake_server()
 
+    def trickling_server(self, answer_bytes=None, interval=0.25):
+        """A listening socket that, once a request has come on a connection,
+        sends answer_bytes (None: the bytes that came, as an echo server
+        would) one byte every interval seconds, until the client leaves."""
+        def handle(s):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            data = s.recv(65536)
+            for i in range(len(answer_bytes or data)):
+                s.sendall((answer_bytes or data)[i:i + 1])
+                time.sleep(interval)
+
+        return self.fake_server(handle)[0]
+
     def server_answering(self, answer_bytes):
         """A listening socket that answers each connection with answer_bytes
         once something arrives, then closes."""
@@ -134,6 +147,7 @@ class CliSearchTest(CliTestCase):
         out = p.stdout.decode()
         for opt in ("-h, --host", "-p, --port", "-u, --uri", "-s, --socket", "-t, --timeout", "-j, --json",
                     "--latency", "-i, --interval", "-n, --count", "-e, --echo", "--help", "-V, --version",
+                    "--max-answer BYTES", "(default 536870912: 512 MiB)",
                     "search KEY", "ping", "stats", "evkv://", "evkv+unix://", "unix://", "EVKV_HISTFILE",
                     ".evkv_history", "Interactive mode", "quit", "Exit status"):
             self.assertIn(opt, out)
@@ -174,6 +188,54 @@ class CliDataTest(CliTestCase):
                 self.assert_run(run_cli(hp + ["--json", "search", key]), 0,
                                 t.json_encode({"result": value}).decode() + "\n")
         self.assert_run(run_cli(hp + ["search", "morpheus"]), 1, "No match for 'morpheus'.\n")
+
+
+class CliBigAnswerTest(CliTestCase):
+    """An answer over 1 MiB (a 2,000,000-byte value from a data file) comes
+    through in every mode: the client's limit, --max-answer, is 512 MiB
+    unless told otherwise."""
+
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path, self.table = t.write_big_table(d.name)
+        self.srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        self.hp = ["-h", t.HOST, "-p", self.srv.port]
+        # The server does send it whole: a Python client reads it all.
+        self.assert_search(self.connect(self.srv), "big", self.table)
+
+    def test_search(self):
+        p = run_cli(self.hp + ["search", "big"])
+        self.assert_run(p, 0, self.table["big"] + "\n")
+        self.assertEqual(p.stderr, b"")
+        p = run_cli(self.hp + ["--json", "search", "big"])
+        self.assert_run(p, 0, t.json_encode({"result": self.table["big"]}) + b"\n")
+
+    def test_batch(self):
+        keys = ["big", "small", "big", "nope", "big"]
+        want = "".join((self.table[k] if k in self.table else f"No match for '{k}'.") + "\n" for k in keys)
+        p = run_cli(self.hp + ["search"], stdin="".join(k + "\n" for k in keys).encode())
+        self.assert_run(p, 1, want)
+        self.assertEqual(p.stderr, b"")
+
+    def test_max_answer(self):
+        # The answer's content is {"result": "<value>"}: 2,000,014 bytes.
+        content_len = len(t.json_encode({"result": self.table["big"]}))
+        p = run_cli(self.hp + ["--max-answer", content_len, "search", "big"])
+        self.assert_run(p, 0, self.table["big"] + "\n")
+        refused = (f"content-length {content_len} exceeds the limit of {content_len - 1} bytes "
+                   f"(--max-answer raises it)").encode()
+        for args, stdin in ((["search", "big"], None), (["search"], b"small\nbig\n")):
+            with self.subTest(args=args):
+                p = run_cli(self.hp + ["--max-answer", content_len - 1] + args, stdin=stdin)
+                self.assert_run(p, 2)
+                self.assertIn(refused, p.stderr)
+                self.assertNotIn(self.table["big"][:100].encode(), p.stdout)
+        for bad in ("0", "-1", "1k", "", "99999999999999999999999"):
+            with self.subTest(bad=bad):
+                p = run_cli(self.hp + ["--max-answer", bad, "search", "small"])
+                self.assert_run(p, 2, b"")
+                self.assertIn(b"--max-answer", p.stderr)
 
 
 class CliBatchTest(CliTestCase):
@@ -292,6 +354,30 @@ class CliErrorsTest(CliTestCase):
                 self.assertGreaterEqual(elapsed, 0.9)
                 self.assertLess(elapsed, 5)
         self.assertTrue(accepted)
+
+    def test_timeout_bounds_the_whole_answer(self):
+        """-t is a deadline for each whole answer, not for each byte of it:
+        a server that sends a byte every 0.25 s, for over a minute, does not
+        keep evkv-cli -t 1 waiting, in any mode."""
+        answer = t.result_answer("x" * 250)  # 338 bytes: 84 s at 4 bytes/s
+        echo = "y" * 300
+        bound = 30 if CLI_WRAPPER else 10  # seconds; well under the trickle's
+        for mode, args, stdin, port in (("one query", ["ping"], None, self.trickling_server(answer)),
+                                        ("one query", ["search", "morpheus"], None, self.trickling_server(answer)),
+                                        ("batch", ["search"], b"morpheus\nring\n", self.trickling_server(answer)),
+                                        ("latency", ["ping", "--latency", "-n", "2"], None,
+                                         self.trickling_server(answer)),
+                                        ("echo", ["--echo", echo], None, self.trickling_server())):
+            with self.subTest(mode=mode, command=args[0]):
+                t0 = time.monotonic()
+                try:
+                    p = run_cli(["-t", "1", "-h", t.HOST, "-p", port] + args, stdin=stdin, timeout=bound)
+                except subprocess.TimeoutExpired:
+                    self.fail(f"evkv-cli -t 1 ({mode}, {args[0]}) still waiting after {bound} s")
+                elapsed = time.monotonic() - t0
+                self.assert_run(p, 2)
+                self.assertIn(b"timed out after 1000 ms", p.stderr)
+                self.assertGreaterEqual(elapsed, 0.9)
 
     def test_protocol_errors_exit_2(self):
         for what, data in (("garbage", b"\x00\x03abc"),

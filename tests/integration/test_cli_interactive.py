@@ -343,6 +343,26 @@ class InteractiveTest(InteractiveTestCase):
         self.assert_quit(pty)
 
 
+class InteractiveBigAnswerTest(InteractiveTestCase):
+
+    def test_answer_over_1_mib(self):
+        """The prompt takes a 2,000,000-byte value as the other modes do,
+        within the same --max-answer limit."""
+        path, table = t.write_big_table(self.tmp)
+        srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        self.assert_command(pty, "search big", table["big"] + "\n")
+        self.assert_command(pty, "search small", "x\n")
+        self.assert_quit(pty)
+        content_len = len(t.json_encode({"result": table["big"]}))
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""}, extra_args=["--max-answer", content_len - 1])
+        self.assert_command(pty, "search big", f"evkv-cli: bad answer from the server: content-length {content_len} "
+                                               f"exceeds the limit of {content_len - 1} bytes (--max-answer raises "
+                                               f"it)\n")
+        self.assert_command(pty, "search small", "x\n")
+        self.assert_quit(pty)
+
+
 class InteractiveHistoryTest(InteractiveTestCase):
 
     def setUp(self):
@@ -500,6 +520,27 @@ class InteractiveReconnectTest(InteractiveTestCase):
                          prompt=f"evkv {t.HOST}:{port}> ")
         self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 500 ms waiting for an answer\n")
         self.assert_command(pty, "help", HELP)
+        self.assert_quit(pty)
+
+
+    def test_timeout_bounds_the_whole_answer(self):
+        """A server that trickles its answer a byte every 0.25 s (for over a
+        minute) gets -t 1 for the whole answer, not for each byte."""
+        answer = t.result_answer("x" * 250)
+
+        def handle(s):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while s.recv(65536):
+                for i in range(len(answer)):
+                    s.sendall(answer[i:i + 1])
+                    time.sleep(0.25)
+
+        port, _ = self.fake_server(handle)
+        pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{port}> ")
+        # assert_command waits STEP_TIMEOUT (10 s; 60 s under a wrapper) at most.
+        self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 1000 ms waiting for an answer\n")
+        self.assert_command(pty, "ping", "evkv-cli: timed out after 1000 ms waiting for an answer\n")
         self.assert_quit(pty)
 
 
