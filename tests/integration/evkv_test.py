@@ -126,13 +126,6 @@ def big_value():
     return (chars * (BIG_VALUE_LEN // len(chars) + 1))[:BIG_VALUE_LEN]
 
 
-# Options for a server of the big table whose connections ask more than
-# once. At the default --max-output (1 MiB) a big answer pauses reading the
-# connection, and when a single write sent the whole answer, reading never
-# resumes: the connection's next request is not answered (a server defect,
-# outside the clients these tests are about).
-BIG_TABLE_SERVER_ARGS = ["--max-output", str(64 << 20)]
-
 
 def write_big_table(directory):
     """Writes big.tsv into directory, with "big" -> big_value() and

@@ -261,7 +261,7 @@ class BenchTest(t.ServerTestCase):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
         path, table = t.write_big_table(d.name)
-        srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        srv = self.start_server("--data", path)
         rc, out, err = run_bench(srv.port, "--data", path, "-n", 20, "-c", 2, "-P", 2,
                                  "--key-pattern", "sequential")
         self.assertEqual(rc, 0, out + err)

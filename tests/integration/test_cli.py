@@ -199,7 +199,7 @@ class CliBigAnswerTest(CliTestCase):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
         path, self.table = t.write_big_table(d.name)
-        self.srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        self.srv = self.start_server("--data", path)
         self.hp = ["-h", t.HOST, "-p", self.srv.port]
         # The server does send it whole: a Python client reads it all.
         self.assert_search(self.connect(self.srv), "big", self.table)

@@ -349,7 +349,7 @@ class InteractiveBigAnswerTest(InteractiveTestCase):
         """The prompt takes a 2,000,000-byte value as the other modes do,
         within the same --max-answer limit."""
         path, table = t.write_big_table(self.tmp)
-        srv = self.start_server("--data", path, *t.BIG_TABLE_SERVER_ARGS)
+        srv = self.start_server("--data", path)
         pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
         self.assert_command(pty, "search big", table["big"] + "\n")
         self.assert_command(pty, "search small", "x\n")
