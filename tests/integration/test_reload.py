@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 
 import evkv_test as t
 from test_bench import BENCH, BENCH_TIMEOUT
@@ -135,6 +136,7 @@ class ReloadTest(t.ServerTestCase):
         st = self.stats(self.connect(srv))["table"]
         self.assertEqual((st["keys"], st["reloads"], st["reload_failures"]), (2000, 6, 0))
 
+    @unittest.skipIf(t.TSAN, "ThreadSanitizer's shadow memory of freed tables stays resident")
     def test_old_tables_are_freed(self):
         """Twenty reloads of a 200,000-key table leave the server's memory
         about where one reload leaves it."""
