@@ -22,9 +22,15 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const int level_priorities[] = {3, 4, 6, 7};
 
 /* The log file: its descriptor (-1: stderr) and name, for log_reopen. The
- * descriptor number never changes once set: a reopen dup3()s the new file
- * onto it, so a thread writing meanwhile writes to one or the other. */
+ * descriptor number never changes once set, and is not closed while the
+ * server runs: a reopen dup3()s the new file onto it, a move back to
+ * stderr dup3()s stderr onto it (and keeps it for the next log file), so a
+ * thread that read log_fd just before writes to one or the other, never
+ * to a closed descriptor, nor to one reused meanwhile for a client. A
+ * thread loads log_fd with acquire, which orders its write after the
+ * open() that made the descriptor. */
 static atomic_int log_fd = -1;
+static int log_spare_fd = -1; /* under log_lock: the old number, on stderr */
 static char *log_path;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int journal; /* stderr is journald's */
@@ -76,9 +82,12 @@ int log_set_file(const char *path, char *err, size_t errlen)
     int rc = 0;
     pthread_mutex_lock(&log_lock);
     if (path == NULL) {
-        if (log_fd >= 0)
-            close(log_fd);
-        log_fd = -1;
+        int fd = log_fd;
+        if (fd >= 0) {
+            dup3(STDERR_FILENO, fd, O_CLOEXEC);
+            log_fd = -1;
+            log_spare_fd = fd;
+        }
         free(log_path);
         log_path = NULL;
     } else {
@@ -92,6 +101,11 @@ int log_set_file(const char *path, char *err, size_t errlen)
         } else if (log_fd >= 0) {
             dup3(fd, log_fd, O_CLOEXEC);
             close(fd);
+        } else if (log_spare_fd >= 0) {
+            dup3(fd, log_spare_fd, O_CLOEXEC);
+            close(fd);
+            log_fd = log_spare_fd;
+            log_spare_fd = -1;
         } else {
             log_fd = fd;
         }
@@ -125,7 +139,7 @@ void log_write(log_level level, const char *fmt, ...)
 {
     char line[LOG_LINE_MAX + 96];
     size_t n = 0, room = LOG_LINE_MAX;
-    int fd = atomic_load_explicit(&log_fd, memory_order_relaxed), to_file = fd >= 0;
+    int fd = atomic_load_explicit(&log_fd, memory_order_acquire), to_file = fd >= 0;
     va_list ap;
 
     if (!log_enabled(level))

@@ -12,6 +12,8 @@ The binaries come from the environment (CTest sets them):
   EVKV_SERVER  path to evkv-server
   EVKV_CLI     path to evkv-cli
   EVKV_SERVER_WRAPPER  a command to run the server under (optional)
+  EVKV_TSAN    1 when the programs are built with ThreadSanitizer (scripts/test
+               sets it): the checks of the server's memory are skipped
 Run by hand, they default to ../../build/{server,client}/ from this file.
 """
 
@@ -33,6 +35,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 _BUILD = os.path.join(HERE, "..", "..", "build")
 SERVER = os.environ.get("EVKV_SERVER") or os.path.join(_BUILD, "server", "evkv-server")
 CLI = os.environ.get("EVKV_CLI") or os.path.join(_BUILD, "client", "evkv-cli")
+
+# ThreadSanitizer keeps shadow memory of several bytes for each byte the
+# program uses, and does not give it back when the program frees memory:
+# the server's resident size says nothing about its own use then.
+TSAN = os.environ.get("EVKV_TSAN") == "1"
 
 HOST = "127.0.0.1"
 IO_TIMEOUT = 10.0  # seconds any single socket operation may take

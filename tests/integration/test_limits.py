@@ -216,8 +216,10 @@ class LimitsTest(t.ServerTestCase):
                 time.sleep(0.05)
         grown = t.rss_kib(srv.proc.pid) - base
         # Each such client may hold about 1 MiB of answers, a read's worth
-        # of requests, and a batch of answers past the mark.
-        self.assertLess(grown, n * 2 * 1024 + 8 * 1024, f"server grew {grown} KiB")
+        # of requests, and a batch of answers past the mark (not measurable
+        # under ThreadSanitizer, whose shadow memory grows with the buffers).
+        if not t.TSAN:
+            self.assertLess(grown, n * 2 * 1024 + 8 * 1024, f"server grew {grown} KiB")
         self.assertLess(max(sent), len(payload), "the server never stopped reading")
         control.stop(self)
         for s in socks:

@@ -10,7 +10,9 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+import unittest
 
 import evkv_test as t
 from test_bench import BENCH, BENCH_TIMEOUT
@@ -135,6 +137,7 @@ class ReloadTest(t.ServerTestCase):
         st = self.stats(self.connect(srv))["table"]
         self.assertEqual((st["keys"], st["reloads"], st["reload_failures"]), (2000, 6, 0))
 
+    @unittest.skipIf(t.TSAN, "ThreadSanitizer's shadow memory of freed tables stays resident")
     def test_old_tables_are_freed(self):
         """Twenty reloads of a 200,000-key table leave the server's memory
         about where one reload leaves it."""
@@ -215,6 +218,54 @@ class ReloadTest(t.ServerTestCase):
         self.assertEqual(open(two).read().count("reloaded"), 1)
         self.assertRegex(srv.stderr(), t.STOP_RE)
         self.assertNotIn("listening on", srv.stderr())
+
+    def test_log_moved_while_the_workers_log(self):
+        """Reloads move the log from stderr to a file and back while both
+        workers log every request (-v): every answer stays right (a log
+        line written to a descriptor the log had let go of could land on a
+        client's connection), and every reload line is in one log or the
+        other."""
+        table = {"a": "x" * 40}
+        write_tsv(self.data, table)
+        conf = os.path.join(self.dir, "evkv.conf")
+        log = os.path.join(self.dir, "evkv.log")
+        with open(conf, "w") as f:
+            f.write("# the log on stderr\n")
+        srv = self.start_server("-c", conf, "--data", self.data, "--threads", "2", "-v")
+        stop = threading.Event()
+        errors = []
+
+        def client():
+            try:
+                with srv.connect() as c:
+                    while not stop.is_set():
+                        self.assertEqual(c.exchange(t.search_request("a")), t.search_answer("a", table))
+                        time.sleep(0.002)  # a log of a few thousand lines
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        clients = [threading.Thread(target=client, daemon=True) for _ in range(4)]
+        for th in clients:
+            th.start()
+        deadline = time.monotonic() + 60
+        for i in range(1, 5):
+            with open(conf, "w") as f:
+                f.write(f"log-file {log}\n" if i % 2 else "# the log on stderr\n")
+            srv.send_signal(signal.SIGHUP)
+            while True:
+                logged = srv.stderr()
+                if os.path.exists(log):
+                    with open(log) as f:
+                        logged += f.read()
+                if len(RELOADED_RE.findall(logged)) >= i:
+                    break
+                self.assertIsNone(srv.proc.poll(), srv.stderr())
+                self.assertLess(time.monotonic(), deadline, f"no reload line; stderr:\n{srv.stderr()}")
+                time.sleep(0.01)
+        stop.set()
+        for th in clients:
+            th.join(t.IO_TIMEOUT)
+        self.assertEqual(errors, [])
 
     def test_sighup_during_the_first_load(self):
         """A SIGHUP while the server loads its first table, before it
