@@ -15,7 +15,7 @@ import select
 import signal
 import socket
 import subprocess
-import threading
+import tempfile
 import time
 
 import evkv_test as t
@@ -24,12 +24,17 @@ PING = t.json_request({"action": "ping"})
 PONG = t.result_answer("pong")
 
 
-def big_table(tmp, size):
-    """A TSV file with the key "big" -> size x's."""
-    path = os.path.join(tmp, "big.tsv")
-    with open(path, "w") as f:
-        f.write("big\t" + "x" * size + "\n")
-    return path, {"big": "x" * size}
+class BigTableCase(t.ServerTestCase):
+
+    def big_server(self, size, *args):
+        """A server (one worker) of the table "big" -> size x's, with
+        args; returns it and the table."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "big.tsv")
+            with open(path, "w") as f:
+                f.write("big\t" + "x" * size + "\n")
+            srv = self.start_server("--data", path, "--threads", "1", *args)
+        return srv, {"big": "x" * size}
 
 
 def small_rcvbuf_conn(port, rcvbuf):
@@ -58,18 +63,11 @@ def wait_refused(port, timeout=t.STOP_TIMEOUT):
     raise AssertionError("the listener is still open")
 
 
-class BackpressureTest(t.ServerTestCase):
+class BackpressureTest(BigTableCase):
     """Finding 1: every complete request is answered, in order."""
 
-    def tmpdir(self):
-        import tempfile
-        d = tempfile.TemporaryDirectory()
-        self.addCleanup(d.cleanup)
-        return d.name
-
     def test_pipelined_big_values_default_limits(self):
-        path, table = big_table(self.tmpdir(), 100000)
-        srv = self.start_server("--data", path, "--threads", "1")
+        srv, table = self.big_server(100000)
         c = self.connect(srv)
         c.send(t.search_request("big") * 20)
         want = t.search_answer("big", table)
@@ -89,10 +87,9 @@ class BackpressureTest(t.ServerTestCase):
     def test_depths_sizes_and_marks(self):
         # Every combination answers everything, in order, read at once or
         # read slowly through a small receive buffer.
-        path, table = big_table(self.tmpdir(), 30000)
-        want_big = t.search_answer("big", table)
         for max_output in ("1000", "100000"):
-            srv = self.start_server("--data", path, "--max-output", max_output, "--threads", "1")
+            srv, table = self.big_server(30000, "--max-output", max_output)
+            want_big = t.search_answer("big", table)
             for depth in (1, 7, 64):
                 for rcvbuf in (4096, 1 << 20):
                     with self.subTest(max_output=max_output, depth=depth, rcvbuf=rcvbuf):
@@ -106,18 +103,14 @@ class BackpressureTest(t.ServerTestCase):
                         c.close()
 
 
-class TimeoutsTest(t.ServerTestCase):
+class TimeoutsTest(BigTableCase):
 
     def test_slow_steady_reader_is_not_cut_off(self):
         # Finding 2: 10 pipelined requests for 50 KB, read at about
         # 100 KB/s through a small receive buffer: the server stops reading
         # for backpressure, which is no incomplete message; every answer
         # arrives although it takes longer than --message-timeout.
-        import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
-            path, table = big_table(tmp, 50000)
-            srv = self.start_server("--data", path, "--message-timeout", "1", "--max-output", "20000",
-                                    "--threads", "1")
+        srv, table = self.big_server(50000, "--message-timeout", "1", "--max-output", "20000")
         c = small_rcvbuf_conn(srv.port, 4096)
         self.addCleanup(c.close)
         c.send(t.search_request("big") * 10)
@@ -138,11 +131,7 @@ class TimeoutsTest(t.ServerTestCase):
     def test_stalled_reader_closed_at_the_idle_timeout(self):
         # A connection paused for backpressure whose client takes nothing
         # is closed by --idle-timeout, not kept forever.
-        import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
-            path, _ = big_table(tmp, 200000)
-            srv = self.start_server("--data", path, "--idle-timeout", "2", "--max-output", "10000",
-                                    "--threads", "1")
+        srv, _ = self.big_server(200000, "--idle-timeout", "2", "--max-output", "10000")
         c = small_rcvbuf_conn(srv.port, 4096)
         self.addCleanup(c.close)
         c.send(t.search_request("big") * 50)
