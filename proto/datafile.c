@@ -69,10 +69,30 @@ typedef struct mapped {
     size_t len;
 } mapped;
 
+/* What a file that is not a regular one is, for an error message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "another kind of file";
+}
+
 static int map_file(const char *path, mapped *m, char *errbuf, size_t errlen)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading waits for a writer, which may
+     * never come (and would wedge a reload, or --check-config under
+     * systemctl reload). Opened without waiting, it is refused below. On a
+     * regular file the flag changes nothing. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
     m->data = NULL;
     m->len = 0;
@@ -83,7 +103,7 @@ static int map_file(const char *path, mapped *m, char *errbuf, size_t errlen)
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(errbuf, errlen, "%s: not a regular file", path);
+        snprintf(errbuf, errlen, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
         close(fd);
         return -1;
     }

@@ -1,0 +1,193 @@
+"""integration.files: the data, config and log files an operator may get
+wrong. A FIFO (or anything but a regular file) where a data or config file
+should be is refused with a clear error, at start, in --check-config and on
+a reload, without the server ever blocking on it; a FIFO log file with no
+reader is refused too."""
+
+import os
+import re
+import signal
+import tempfile
+import time
+
+import evkv_test as t
+
+FAILED_RE = re.compile(t.LOG_PREFIX + r"error: reload failed: (.*); still serving (.*)$", re.M)
+
+# Far more than anything here takes, even under valgrind: a wedged server
+# fails the test instead of hanging it.
+WAIT = 60.0
+
+
+def write_tsv(path, table):
+    """Writes table to path as TSV, atomically (a rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("".join(f"{k}\t{v}\n" for k, v in table.items()))
+    os.replace(tmp, path)
+
+
+class FilesTest(t.ServerTestCase):
+
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        self.dir = d.name
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def fifo(self, name):
+        path = self.path(name)
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.mkfifo(path)
+        return path
+
+    def run_server(self, *argv):
+        """Runs evkv-server (under EVKV_SERVER_WRAPPER, if set) with argv
+        as they are, until it exits; WAIT seconds at most. Returns (status,
+        stdout, stderr)."""
+        srv = t.Server(argv=list(argv))
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        rc = srv.wait_exit(WAIT)
+        return rc, srv.stdout(), srv.stderr()
+
+    def wait_log(self, srv, pattern, count=1):
+        """Waits until pattern (a regex or a string) is in the log count
+        times; the server must stay up meanwhile."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            text = srv.stderr()
+            n = len(pattern.findall(text)) if isinstance(pattern, re.Pattern) else text.count(pattern)
+            if n >= count:
+                return text
+            self.assertIsNone(srv.proc.poll(), f"the server died; stderr:\n{text}")
+            self.assertLess(time.monotonic(), deadline, f"waited for {pattern!r}; stderr:\n{text}")
+            time.sleep(0.01)
+
+    def stats(self, conn):
+        conn.send(t.json_request({"action": "stats"}))
+        return t.answer_result(conn.read_answer())["table"]
+
+    def stop_cleanly(self, srv):
+        self.assertEqual(srv.stop(timeout=WAIT), 0, srv.stderr())
+        self.assertRegex(srv.stderr(), t.STOP_RE)
+
+    # ---- a FIFO where a regular file belongs ----
+
+    def test_fifo_data_file_at_start_and_in_check_config(self):
+        for name in ("f.tsv", "f.json"):
+            fifo = self.fifo(name)
+            for argv in (["--check-config", "--data", fifo], ["--port", "0", "--data", fifo]):
+                with self.subTest(argv=argv):
+                    rc, out, err = self.run_server(*argv)
+                    self.assertEqual(rc, 2, err)
+                    self.assertIn(f"{fifo}: not a regular file (a FIFO)", err)
+                    self.assertNotIn("listening", err)
+
+    def test_fifo_config_file_at_start_and_in_check_config(self):
+        fifo = self.fifo("evkv.conf")
+        for argv in (["--check-config", "-c", fifo], ["-c", fifo, "--port", "0"]):
+            with self.subTest(argv=argv):
+                rc, out, err = self.run_server(*argv)
+                self.assertEqual(rc, 2, err)
+                self.assertIn(f"cannot read config file {fifo}: not a regular file (a FIFO)", err)
+
+    def test_fifo_log_file_with_no_reader(self):
+        fifo = self.fifo("evkv.log")
+        for argv in (["--check-config", "--log-file", fifo], ["--log-file", fifo, "--port", "0"]):
+            with self.subTest(argv=argv):
+                rc, out, err = self.run_server(*argv)
+                self.assertEqual(rc, 2, err)
+                self.assertIn(f"cannot open log file {fifo}: no process reads the FIFO", err)
+
+    def test_fifo_log_file_with_a_reader(self):
+        """A FIFO someone reads is a fine log file: the lines arrive."""
+        fifo = self.fifo("evkv.log")
+        rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self.addCleanup(os.close, rfd)
+        srv = t.Server("--log-file", fifo)
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        got, deadline = b"", time.monotonic() + WAIT
+        while b"listening on" not in got:
+            self.assertIsNone(srv.proc.poll(), srv.stderr())
+            self.assertLess(time.monotonic(), deadline, got)
+            try:
+                got += os.read(rfd, 4096)
+            except BlockingIOError:
+                time.sleep(0.01)
+        self.assertEqual(srv.stop(timeout=WAIT), 0, srv.stderr())
+
+    def test_reload_with_fifos_for_the_data_then_the_config_file(self):
+        """The data file, then the config file, replaced by a FIFO: each
+        reload fails, is logged and counted, and nothing blocks: the server
+        answers, reloads again when asked and stops on SIGTERM."""
+        data, conf = self.path("data.tsv"), self.path("evkv.conf")
+        table = {"a": "from the data file"}
+        write_tsv(data, table)
+        with open(conf, "w") as f:
+            f.write(f"data {data}\n")
+        srv = self.start_server("-c", conf)
+        conn = self.connect(srv)
+
+        self.fifo("data.tsv")
+        for n in (1, 2):  # the second: the first reload did not wedge the loader
+            srv.send_signal(signal.SIGHUP)
+            self.wait_log(srv, FAILED_RE, n)
+            self.assert_search(conn, "a", table)
+            self.assertEqual(self.stats(conn)["reload_failures"], n)
+        why, still = FAILED_RE.findall(srv.stderr())[-1]
+        self.assertEqual(why, f"{data}: not a regular file (a FIFO)")
+        self.assertTrue(still.startswith(f"1 key from {data}"), still)
+
+        write_tsv(data, table)
+        self.fifo("evkv.conf")
+        srv.send_signal(signal.SIGHUP)
+        self.wait_log(srv, f"error: reload: cannot read config file {conf}: not a regular file (a FIFO); "
+                           "nothing changed")
+        self.assert_search(conn, "a", table)
+        st = self.stats(conn)
+        self.assertEqual((st["reloads"], st["reload_failures"]), (0, 3))
+        self.stop_cleanly(srv)
+
+    def test_reload_with_a_fifo_log_file(self):
+        """A config file whose log-file becomes a FIFO with no reader: the
+        log stays where it was and the reload goes on."""
+        conf, log = self.path("evkv.conf"), self.path("first.log")
+        fifo = self.fifo("evkv.log")
+        with open(conf, "w") as f:
+            f.write(f"log-file {log}\n")
+        srv = t.Server("-c", conf)
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+
+        def log_text():
+            try:
+                with open(log) as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+
+        def wait_for(text):
+            deadline = time.monotonic() + WAIT
+            while text not in log_text():
+                self.assertIsNone(srv.proc.poll(), srv.stderr())
+                self.assertLess(time.monotonic(), deadline, f"waited for {text!r}; log:\n{log_text()}")
+                time.sleep(0.01)
+
+        wait_for("listening on")
+        with open(conf, "w") as f:
+            f.write(f"log-file {fifo}\n")
+        srv.send_signal(signal.SIGHUP)
+        wait_for("reloaded: 3 keys")
+        self.assertIn(f"error: reload: cannot open log file {fifo}: no process reads the FIFO; the log stays here",
+                      log_text())
+        self.assertEqual(srv.stop(timeout=WAIT), 0, log_text())
+        self.assertRegex(log_text(), t.STOP_RE)
+
+
+if __name__ == "__main__":
+    t.main()
