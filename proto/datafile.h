@@ -32,6 +32,11 @@ typedef struct datafile_sink {
      * the nvalue pieces. Everything is borrowed for the call. Returns 0, 1
      * if the key was already seen, or -1 (out of memory). */
     int (*entry)(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue);
+    /* Called as the file is read, before any entry, after each block:
+     * done bytes of size so far. Returns 0 to go on, or -1 to give up (the
+     * read fails: "load cancelled"). May be NULL. (The tests change the
+     * file from here, between two blocks.) */
+    int (*progress)(void *arg, size_t done, size_t size);
     void *arg;
 } datafile_sink;
 
@@ -43,7 +48,10 @@ int datafile_format_parse(const char *name, datafile_format *out);
 datafile_format datafile_format_of(const char *path, datafile_format format);
 
 /* Reads path into sink. Returns the number of entries, or -1 with a
- * message in errbuf. */
+ * message in errbuf. path must be a regular file (anything else is refused
+ * without waiting on it), and not change while it is read: a file
+ * truncated, grown or written to meanwhile is refused ("changed while it
+ * was read"). Safe to call from several threads at once. */
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen);
 
 #endif

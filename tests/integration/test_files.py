@@ -2,21 +2,30 @@
 wrong. A FIFO (or anything but a regular file) where a data or config file
 should be is refused with a clear error, at start, in --check-config and on
 a reload, without the server ever blocking on it; a FIFO log file with no
-reader is refused too."""
+reader is refused too. A data file truncated or rewritten while it loads
+fails that load (or, when the change came after the file was read, the load
+stands): the server never dies of it."""
 
 import os
 import re
+import shutil
 import signal
 import tempfile
 import time
 
 import evkv_test as t
 
+RELOADED_RE = re.compile(t.LOG_PREFIX + r"reloaded: (\d+) keys? from (\S+), loaded in", re.M)
 FAILED_RE = re.compile(t.LOG_PREFIX + r"error: reload failed: (.*); still serving (.*)$", re.M)
 
 # Far more than anything here takes, even under valgrind: a wedged server
 # fails the test instead of hanging it.
 WAIT = 60.0
+
+# The big file of the truncation tests: 2,000,000 lines, long enough to load
+# that a change made once the server has it open lands while it is read or
+# parsed.
+BIG_LINES = 2000000
 
 
 def write_tsv(path, table):
@@ -25,6 +34,17 @@ def write_tsv(path, table):
     with open(tmp, "w") as f:
         f.write("".join(f"{k}\t{v}\n" for k, v in table.items()))
     os.replace(tmp, path)
+
+
+def big_value(i):
+    return f"big value {i}"
+
+
+def write_big_tsv(path):
+    """BIG_LINES lines, key-0000000 to key-1999999."""
+    with open(path, "w") as f:
+        for start in range(0, BIG_LINES, 100000):
+            f.write("".join(f"key-{i:07d}\t{big_value(i)}\n" for i in range(start, start + 100000)))
 
 
 class FilesTest(t.ServerTestCase):
@@ -187,6 +207,96 @@ class FilesTest(t.ServerTestCase):
                       log_text())
         self.assertEqual(srv.stop(timeout=WAIT), 0, log_text())
         self.assertRegex(log_text(), t.STOP_RE)
+
+
+    # ---- a data file that changes while it loads ----
+
+    def big_file(self):
+        """The path of a fresh copy of the big file (made once per test)."""
+        master = self.path("big.master")
+        if not os.path.exists(master):
+            write_big_tsv(master)
+        path = self.path("big.tsv")
+        shutil.copyfile(master, path + ".tmp")
+        os.replace(path + ".tmp", path)
+        return path
+
+    def test_reload_of_a_file_changed_while_it_loads(self):
+        """A reload of a 2,000,000-line file truncated, or rewritten in
+        place as cp does, once the server has it open: the server survives;
+        either the load fails (logged and counted, the old table served) or
+        the change came after the file was read and the whole file loaded.
+        Never a part of it, never a crash."""
+        small = {"a": "the old table"}
+        data = self.path("data.tsv")
+        write_tsv(data, small)
+        srv = self.start_server("--data", data)
+        conn = self.connect(srv)
+        outcome_re = re.compile(t.LOG_PREFIX + r"(error: reload failed|reloaded): ", re.M)
+        outcomes = []
+        failures = reloads = 0
+        for change in ("truncate", "rewrite", "truncate", "rewrite"):
+            os.replace(self.big_file(), data)
+            seen = len(outcome_re.findall(srv.stderr()))
+            since = t.bytes_read(srv.proc.pid)
+            srv.send_signal(signal.SIGHUP)
+            t.wait_for_load(srv.proc.pid, data, since, lambda: len(outcome_re.findall(srv.stderr())) > seen)
+            if change == "truncate":
+                os.truncate(data, 0)
+            else:
+                with open(data, "w") as f:  # O_TRUNC, then the new bytes
+                    f.write(f"a\t{small['a']}\n")
+            text = self.wait_log(srv, outcome_re, seen + 1)
+            if len(FAILED_RE.findall(text)) > failures:
+                failures += 1
+                why = FAILED_RE.findall(text)[-1][0]
+                self.assertRegex(why, "^" + re.escape(data) + r": changed while it was read \(.+\)$")
+                outcomes.append(f"{change}: failed ({why})")
+                self.assert_search(conn, "a", small)
+                self.assert_search(conn, "key-1999999", small)
+            else:
+                reloads += 1
+                self.assertEqual(RELOADED_RE.findall(text)[-1], (str(BIG_LINES), data))
+                outcomes.append(f"{change}: loaded before the change")
+                self.assert_search(conn, "key-0000000", {"key-0000000": big_value(0)})
+                self.assert_search(conn, "key-1999999", {"key-1999999": big_value(1999999)})
+                # back to the small table for the next round
+                write_tsv(data, small)
+                srv.send_signal(signal.SIGHUP)
+                self.wait_log(srv, RELOADED_RE, reloads + 1)
+                reloads += 1
+                self.assert_search(conn, "a", small)
+            st = self.stats(conn)
+            self.assertEqual((st["reloads"], st["reload_failures"]), (reloads, failures), outcomes)
+        print("outcomes:", "; ".join(outcomes))
+        self.stop_cleanly(srv)
+
+    def test_start_with_a_file_truncated_while_it_loads(self):
+        """The first load, at start: the server exits 2 naming the file
+        (or, when the truncation came after the file was read, it serves
+        the whole file); it never dies of a signal."""
+        data = self.big_file()
+        srv = t.Server("--data", data)
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        t.wait_for_load(srv.proc.pid, data, done=lambda: srv.proc.poll() is not None or
+                        t.START_RE.search(srv.stderr()) is not None)
+        os.truncate(data, 0)
+        deadline = time.monotonic() + WAIT
+        while srv.proc.poll() is None and not t.START_RE.search(srv.stderr()):
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.01)
+        if srv.proc.poll() is not None:
+            self.assertEqual(srv.proc.returncode, 2, srv.stderr())
+            self.assertRegex(srv.stderr(), t.LOG_PREFIX + "error: " + re.escape(data) +
+                             r": changed while it was read \(.+\)$")
+            print("outcome: exit 2")
+        else:
+            srv.wait_started()
+            self.assertIn(f"{BIG_LINES} keys from {data}", srv.source)
+            self.assert_search(self.connect(srv), "key-1999999", {"key-1999999": big_value(1999999)})
+            self.stop_cleanly(srv)
+            print("outcome: loaded before the change")
 
 
 if __name__ == "__main__":
