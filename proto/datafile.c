@@ -537,15 +537,25 @@ long datafile_read(const char *path, datafile_format format, const datafile_sink
     }
     if (read_file(path, sink, &m, errbuf, errlen) != 0)
         return -1;
+    /* A UTF-8 byte-order mark, as Windows editors write, is not part of
+     * the first key (nor an error in JSON): skipped, as Python's utf-8-sig
+     * codec does, before any reader sees the bytes. It stands before the
+     * first line, so line numbers stay right (and jansson's columns count
+     * from after it, as Python's do). */
+    file_bytes body = m;
+    if (body.len >= 3 && memcmp(body.data, "\xef\xbb\xbf", 3) == 0) {
+        body.data += 3;
+        body.len -= 3;
+    }
     if (format == DATAFILE_TSV) {
-        n = read_tsv(path, &m, sink, errbuf, errlen);
+        n = read_tsv(path, &body, sink, errbuf, errlen);
     } else {
-        int rc = read_json_fast(&m, sink, &n);
+        int rc = read_json_fast(&body, sink, &n);
         if (rc == FAST_NOMEM) {
             snprintf(errbuf, errlen, "%s: out of memory", path);
             n = -1;
         } else if (rc == FAST_FALLBACK) {
-            n = read_json_full(path, &m, sink, errbuf, errlen); /* begins the sink again */
+            n = read_json_full(path, &body, sink, errbuf, errlen); /* begins the sink again */
         }
     }
     file_bytes_free(&m);

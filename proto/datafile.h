@@ -6,8 +6,9 @@
  * Two formats: a JSON object (key -> any JSON value), or TSV lines
  * "key<TAB>value" where the value is taken as a string. Each entry is handed
  * over with its value already encoded the way answers carry it (Python's
- * json.dumps, see proto_dump_json). Errors name the file and the line (and
- * the column, for JSON).
+ * json.dumps, see proto_dump_json). A UTF-8 byte-order mark at the start
+ * of either is skipped. Errors name the file and the line (and the column,
+ * for JSON).
  */
 #ifndef EVKV_DATAFILE_H
 #define EVKV_DATAFILE_H

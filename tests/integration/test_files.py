@@ -4,7 +4,8 @@ should be is refused with a clear error, at start, in --check-config and on
 a reload, without the server ever blocking on it; a FIFO log file with no
 reader is refused too. A data file truncated or rewritten while it loads
 fails that load (or, when the change came after the file was read, the load
-stands): the server never dies of it."""
+stands): the server never dies of it. A UTF-8 byte-order mark at the start
+of a data file is skipped."""
 
 import os
 import re
@@ -297,6 +298,39 @@ class FilesTest(t.ServerTestCase):
             self.assert_search(self.connect(srv), "key-1999999", {"key-1999999": big_value(1999999)})
             self.stop_cleanly(srv)
             print("outcome: loaded before the change")
+
+
+    # ---- a UTF-8 byte-order mark ----
+
+    def test_byte_order_mark_is_skipped(self):
+        """Files saved as Windows' Notepad saves them: the mark is not part
+        of the first key (TSV), nor an error (JSON)."""
+        table = {"alpha": "first", "beta": "second"}
+        tsv, js = self.path("bom.tsv"), self.path("bom.json")
+        with open(tsv, "w", encoding="utf-8-sig", newline="") as f:
+            f.write("alpha\tfirst\r\nbeta\tsecond\r\n")
+        with open(js, "w", encoding="utf-8-sig") as f:
+            f.write('{"alpha": "first",\n "beta": "second"}\n')
+        for path in (tsv, js):
+            with self.subTest(path=path):
+                rc, out, err = self.run_server("--check-config", "--data", path)
+                self.assertEqual((rc, err), (0, ""))
+                self.assertIn(f"2 keys from {path}", out)
+                srv = self.start_server("--data", path)
+                conn = self.connect(srv)
+                self.assert_search(conn, "alpha", table)
+                self.assert_search(conn, "beta", table)
+                self.assert_search(conn, "\ufeffalpha", table)  # a miss
+        # an error names the line and column it would without the mark
+        errors = []
+        for name, encoding in (("bad.json", "utf-8"), ("bad-bom.json", "utf-8-sig")):
+            with open(self.path(name), "w", encoding=encoding) as f:
+                f.write('{"alpha": "first",\n "beta" "second"}\n')
+            rc, out, err = self.run_server("--check-config", "--data", self.path(name))
+            self.assertEqual(rc, 2, err)
+            errors.append(err.replace(self.path(name), "FILE"))
+        self.assertIn("FILE: line 2, column ", errors[0])
+        self.assertEqual(errors[1], errors[0])
 
 
 if __name__ == "__main__":

@@ -452,6 +452,69 @@ static void test_json_reader_matches_jansson(void **state)
     }
 }
 
+/* ---- a UTF-8 byte-order mark ---- */
+
+#define BOM "\xef\xbb\xbf"
+
+/* A file saved by a Windows editor starts with a byte-order mark: it is
+ * skipped (Python's utf-8-sig), in TSV and in both JSON readers, and the
+ * errors name the lines and columns they would without it. */
+static void test_byte_order_mark(void **state)
+{
+    fixture *f = *state;
+    char err[512], err_bom[512];
+
+    const char *path = write_file(f, "bom.tsv", LIT(BOM "alpha\t1\r\n" BOM "beta\t2\r\n"));
+    table *t = load_ok(path, DATAFILE_AUTO);
+    assert_int_equal(table_size(t), 2);
+    expect_hit(t, LIT("alpha"), LIT("\"1\""));
+    expect_miss(t, LIT(BOM "alpha"));
+    expect_hit(t, LIT(BOM "beta"), LIT("\"2\"")); /* not at the start: a key's bytes, as utf-8-sig keeps it */
+    table_free(t);
+
+    path = write_file(f, "bomonly.tsv", LIT(BOM));
+    t = load_ok(path, DATAFILE_AUTO);
+    assert_int_equal(table_size(t), 0);
+    table_free(t);
+
+    path = write_file(f, "badbom.tsv", LIT(BOM "alpha\t1\nno tab\n"));
+    expect_error(path, DATAFILE_AUTO, path, "line 2", "no TAB", NULL);
+
+    /* JSON, taken by the small reader */
+    path = write_file(f, "bom.json", LIT(BOM "{\"alpha\": \"1\", \"beta\": [2]}\n"));
+    t = load_ok(path, DATAFILE_AUTO);
+    assert_int_equal(table_size(t), 2);
+    expect_hit(t, LIT("alpha"), LIT("\"1\""));
+    expect_hit(t, LIT("beta"), LIT("[2]"));
+    table_free(t);
+    counting_sink cs = {0};
+    datafile_sink sink = {.begin = count_begin, .entry = count_entry, .arg = &cs};
+    assert_int_equal(datafile_read(path, DATAFILE_AUTO, &sink, err, sizeof(err)), 2);
+    assert_int_equal(cs.begins, 1); /* jansson was not needed */
+
+    /* JSON handed to jansson: the same errors, lines and columns as
+     * without the mark */
+    static const char *const bad[] = {
+        "{\"a\": 1,\n \"a\": 2}\n",  /* a duplicate key: the small reader hands over */
+        "{\"a\" 1}\n",               /* line 1: the column counts from after the mark */
+        "{\"a\": 1,\n\n \"b\" 2}\n", /* line 3 */
+        "",                          /* the mark alone: an empty file */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char name[32], with_bom[64];
+        snprintf(name, sizeof(name), "bad%zu.json", i);
+        const char *plain = write_file(f, name, bad[i], strlen(bad[i]));
+        snprintf(name, sizeof(name), "bad%zu-bom.json", i);
+        snprintf(with_bom, sizeof(with_bom), BOM "%s", bad[i]);
+        const char *bom = write_file(f, name, with_bom, strlen(with_bom));
+        assert_null(load_file(plain, DATAFILE_AUTO, NULL, err, sizeof(err)));
+        assert_null(load_file(bom, DATAFILE_AUTO, NULL, err_bom, sizeof(err_bom)));
+        /* the same message after the path */
+        if (strcmp(err + strlen(plain), err_bom + strlen(bom)) != 0)
+            fail_msg("doc %zu: \"%s\" but with a BOM \"%s\"", i, err, err_bom);
+    }
+}
+
 /* ---- a file that changes while it is read ---- */
 
 /* How the progress hook changes the file, the first time it is called. */
@@ -608,6 +671,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_and_unknown, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_json_reader_matches_jansson, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_json_reader_hands_over, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_byte_order_mark, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_file_changed_while_read, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_file_changed_after_the_last_block, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_format_parse),
