@@ -1,7 +1,8 @@
 /*
  * datafile.c: JSON and TSV data files (see datafile.h).
  *
- * The file is mapped, not read. A TSV line's value is a string: when it
+ * The file is read into memory whole (read_file says why it is not
+ * mapped), then parsed there. A TSV line's value is a string: when it
  * holds nothing JSON must escape, its encoding is the bytes themselves
  * between quotes, handed over as three pieces without a copy.
  *
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,53 +66,151 @@ static int sink_entry1(const datafile_sink *sink, const char *key, size_t key_le
 
 /* ---- the file ---- */
 
-typedef struct mapped {
-    const char *data;
+/* The file's bytes, read into memory. Not mapped: a page of a mapping
+ * whose file is truncated meanwhile (an editor saving in place, cp over
+ * the file during a reload) faults with SIGBUS, which would end the
+ * server. A copy cannot fault; what the copy cannot tell by itself, that
+ * the file changed while it was being read, is checked by the reader. */
+typedef struct file_bytes {
+    char *data; /* NULL when the file is empty; else mapped, of len bytes */
     size_t len;
-} mapped;
+} file_bytes;
 
-static int map_file(const char *path, mapped *m, char *errbuf, size_t errlen)
+/* The buffer is an anonymous mapping of its own, not malloc's: glibc
+ * raises its mmap threshold to the size of the largest block freed (up to
+ * 32 MiB), after which a buffer that size comes from, and goes back to, the
+ * heap of the thread reading (each reload's loader thread is a new one)
+ * and stays resident. munmap gives it back to the system at once. */
+static char *file_bytes_alloc(size_t size)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
 
-    m->data = NULL;
-    m->len = 0;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
+static void file_bytes_free(file_bytes *fb)
+{
+    if (fb->data != NULL)
+        munmap(fb->data, fb->len);
+    fb->data = NULL;
+    fb->len = 0;
+}
+
+/* read() in blocks of this size, so that a load can be given up (the
+ * sink's progress callback) without waiting for a whole big file. */
+#define READ_BLOCK ((size_t)1 << 20)
+
+/* What a file that is not a regular one is, for an error message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "another kind of file";
+}
+
+/* read(), again on EINTR. */
+static ssize_t read_some(int fd, void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* Reads the file at path into fb (the caller frees it with
+ * file_bytes_free).
+ * The file must be a regular file, and the same from the first byte read
+ * to the last: a file that ends early (truncated), goes on past its size
+ * (grew) or whose size or modification time differ at the end is refused
+ * ("changed while it was read"), so that a load never takes half of one
+ * version and half of another. A change the clock cannot see (the same
+ * size, written within one tick of the file's last modification) goes
+ * unnoticed. Returns 0, or -1 with errbuf. */
+static int read_file(const char *path, const datafile_sink *sink, file_bytes *fb, char *errbuf, size_t errlen)
+{
+    struct stat st, after;
+    size_t size, done = 0;
+    char probe;
+    ssize_t n;
+    /* O_NONBLOCK: opening a FIFO for reading waits for a writer, which may
+     * never come (and would wedge a reload, or --check-config under
+     * systemctl reload). Opened without waiting, it is refused below. On a
+     * regular file the flag changes nothing. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    fb->data = NULL;
+    fb->len = 0;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        goto sys_error;
     if (!S_ISREG(st.st_mode)) {
-        snprintf(errbuf, errlen, "%s: not a regular file", path);
-        close(fd);
-        return -1;
+        snprintf(errbuf, errlen, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+        goto fail;
     }
-    if (st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (p == MAP_FAILED) {
-            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
+    if ((uintmax_t)st.st_size > SIZE_MAX / 2) {
+        snprintf(errbuf, errlen, "%s: too large", path);
+        goto fail;
+    }
+    size = (size_t)st.st_size;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (size > 0) {
+        if ((fb->data = file_bytes_alloc(size)) == NULL) {
+            snprintf(errbuf, errlen, "%s: out of memory", path);
+            goto fail;
         }
-        madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-        m->data = p;
-        m->len = (size_t)st.st_size;
+        fb->len = size;
+    }
+    while (done < size) {
+        n = read_some(fd, fb->data + done, size - done < READ_BLOCK ? size - done : READ_BLOCK);
+        if (n < 0)
+            goto sys_error;
+        if (n == 0) {
+            snprintf(errbuf, errlen, "%s: changed while it was read (it ended after %zu of its %zu bytes)", path, done,
+                     size);
+            goto fail;
+        }
+        done += (size_t)n;
+        if (sink->progress && sink->progress(sink->arg, done, size) != 0) {
+            snprintf(errbuf, errlen, "%s: load cancelled", path);
+            goto fail;
+        }
+    }
+    if ((n = read_some(fd, &probe, 1)) < 0 || fstat(fd, &after) != 0)
+        goto sys_error;
+    if (n > 0) {
+        snprintf(errbuf, errlen, "%s: changed while it was read (it grew past its %zu bytes)", path, size);
+        goto fail;
+    }
+    if (after.st_size != st.st_size) {
+        snprintf(errbuf, errlen, "%s: changed while it was read (its size went from %zu to %jd bytes)", path, size,
+                 (intmax_t)after.st_size);
+        goto fail;
+    }
+    if (after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+        snprintf(errbuf, errlen, "%s: changed while it was read (written to meanwhile)", path);
+        goto fail;
     }
     close(fd);
     return 0;
-}
-
-static void unmap_file(mapped *m)
-{
-    if (m->data)
-        munmap((void *)m->data, m->len);
+sys_error:
+    snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+fail:
+    if (fd >= 0)
+        close(fd);
+    file_bytes_free(fb);
+    return -1;
 }
 
 /* ---- TSV ---- */
 
-static long read_tsv(const char *path, const mapped *m, const datafile_sink *sink, char *errbuf, size_t errlen)
+static long read_tsv(const char *path, const file_bytes *m, const datafile_sink *sink, char *errbuf, size_t errlen)
 {
     const char *data = m->data, *end = data + m->len;
     size_t lines = 1, lineno = 0;
@@ -177,7 +277,8 @@ fail:
 
 /* ---- JSON, the whole file through jansson ---- */
 
-static long read_json_full(const char *path, const mapped *m, const datafile_sink *sink, char *errbuf, size_t errlen)
+static long read_json_full(const char *path, const file_bytes *m, const datafile_sink *sink, char *errbuf,
+                           size_t errlen)
 {
     json_error_t jerr;
     proto_buf enc = {0};
@@ -311,7 +412,7 @@ static size_t count_keys(const char *p, const char *end)
     return n;
 }
 
-static int read_json_fast(const mapped *m, const datafile_sink *sink, long *count)
+static int read_json_fast(const file_bytes *m, const datafile_sink *sink, long *count)
 {
     const char *p = m->data, *end = p + m->len;
     proto_buf enc = {0};
@@ -426,7 +527,7 @@ datafile_format datafile_format_of(const char *path, datafile_format format)
 
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen)
 {
-    mapped m;
+    file_bytes m;
     long n = -1;
 
     format = datafile_format_of(path, format);
@@ -434,19 +535,29 @@ long datafile_read(const char *path, datafile_format format, const datafile_sink
         snprintf(errbuf, errlen, "%s: cannot tell the format from the name: use --format json|tsv", path);
         return -1;
     }
-    if (map_file(path, &m, errbuf, errlen) != 0)
+    if (read_file(path, sink, &m, errbuf, errlen) != 0)
         return -1;
+    /* A UTF-8 byte-order mark, as Windows editors write, is not part of
+     * the first key (nor an error in JSON): skipped, as Python's utf-8-sig
+     * codec does, before any reader sees the bytes. It stands before the
+     * first line, so line numbers stay right (and jansson's columns count
+     * from after it, as Python's do). */
+    file_bytes body = m;
+    if (body.len >= 3 && memcmp(body.data, "\xef\xbb\xbf", 3) == 0) {
+        body.data += 3;
+        body.len -= 3;
+    }
     if (format == DATAFILE_TSV) {
-        n = read_tsv(path, &m, sink, errbuf, errlen);
+        n = read_tsv(path, &body, sink, errbuf, errlen);
     } else {
-        int rc = read_json_fast(&m, sink, &n);
+        int rc = read_json_fast(&body, sink, &n);
         if (rc == FAST_NOMEM) {
             snprintf(errbuf, errlen, "%s: out of memory", path);
             n = -1;
         } else if (rc == FAST_FALLBACK) {
-            n = read_json_full(path, &m, sink, errbuf, errlen); /* begins the sink again */
+            n = read_json_full(path, &body, sink, errbuf, errlen); /* begins the sink again */
         }
     }
-    unmap_file(&m);
+    file_bytes_free(&m);
     return n;
 }

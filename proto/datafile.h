@@ -6,8 +6,9 @@
  * Two formats: a JSON object (key -> any JSON value), or TSV lines
  * "key<TAB>value" where the value is taken as a string. Each entry is handed
  * over with its value already encoded the way answers carry it (Python's
- * json.dumps, see proto_dump_json). Errors name the file and the line (and
- * the column, for JSON).
+ * json.dumps, see proto_dump_json). A UTF-8 byte-order mark at the start
+ * of either is skipped. Errors name the file and the line (and the column,
+ * for JSON).
  */
 #ifndef EVKV_DATAFILE_H
 #define EVKV_DATAFILE_H
@@ -32,6 +33,11 @@ typedef struct datafile_sink {
      * the nvalue pieces. Everything is borrowed for the call. Returns 0, 1
      * if the key was already seen, or -1 (out of memory). */
     int (*entry)(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue);
+    /* Called as the file is read, before any entry, after each block:
+     * done bytes of size so far. Returns 0 to go on, or -1 to give up (the
+     * read fails: "load cancelled"). May be NULL. (The tests change the
+     * file from here, between two blocks.) */
+    int (*progress)(void *arg, size_t done, size_t size);
     void *arg;
 } datafile_sink;
 
@@ -43,7 +49,10 @@ int datafile_format_parse(const char *name, datafile_format *out);
 datafile_format datafile_format_of(const char *path, datafile_format format);
 
 /* Reads path into sink. Returns the number of entries, or -1 with a
- * message in errbuf. */
+ * message in errbuf. path must be a regular file (anything else is refused
+ * without waiting on it), and not change while it is read: a file
+ * truncated, grown or written to meanwhile is refused ("changed while it
+ * was read"). Safe to call from several threads at once. */
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen);
 
 #endif

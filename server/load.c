@@ -26,10 +26,19 @@ static int sink_entry(void *arg, const char *key, size_t key_len, const struct i
     return table_put_iov(l->t, key, key_len, value, nvalue);
 }
 
+/* A stop during the read of a big file gives up without reading the rest. */
+static int sink_progress(void *arg, size_t done, size_t size)
+{
+    loading *l = arg;
+    (void)done;
+    (void)size;
+    return l->cancel && atomic_load_explicit(l->cancel, memory_order_relaxed) ? -1 : 0;
+}
+
 table *load_file(const char *path, datafile_format format, const atomic_int *cancel, char *errbuf, size_t errlen)
 {
     loading l = {.t = NULL, .cancel = cancel};
-    datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .arg = &l};
+    datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .progress = sink_progress, .arg = &l};
     table *t;
 
     if (datafile_read(path, format, &sink, errbuf, errlen) < 0) {

@@ -69,12 +69,29 @@ static void check_journal(void)
         journal = (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
+/* O_NONBLOCK: opening a FIFO for writing waits for a reader, which may
+ * never come, and the opener is the main thread (at start, in
+ * --check-config, on a reload). Without a reader the open fails at once
+ * (ENXIO). The flag stays on the descriptor: a FIFO or terminal that cannot
+ * take a line at once loses that line rather than stall the thread writing
+ * it (a line, under PIPE_BUF, is written whole or not at all). On a regular
+ * file the flag changes nothing. */
 static int open_log(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
     if (fd < 0)
-        snprintf(err, errlen, "cannot open log file %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open log file %s: %s", path,
+                 errno == ENXIO ? "no process reads the FIFO" : strerror(errno));
     return fd;
+}
+
+int log_file_check(const char *path, char *err, size_t errlen)
+{
+    int fd = open_log(path, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
 }
 
 int log_set_file(const char *path, char *err, size_t errlen)

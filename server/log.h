@@ -5,8 +5,10 @@
  * and errors. On stderr it is preceded by an ISO-8601 UTC timestamp, except
  * when stderr is journald's (systemd's JOURNAL_STREAM names it): there the
  * line starts with a syslog priority "<N>" instead, and journald adds the
- * time itself. A --log-file always gets timestamps, is opened for append and
- * is reopened by log_reopen() (on SIGHUP, after logrotate moved it).
+ * time itself. A --log-file always gets timestamps, is opened for append
+ * without blocking (a FIFO with no reader is an error, and a line a full
+ * FIFO cannot take is dropped) and is reopened by log_reopen() (on SIGHUP,
+ * after logrotate moved it).
  *
  * Every line is written with one write(2), so lines from several threads
  * never interleave. Client bytes must go through log_escape() first.
@@ -36,6 +38,9 @@ void log_set_level(log_level level);
  * stderr when path is NULL. Returns 0, or -1 with the reason in err (the
  * log stays where it was). */
 int log_set_file(const char *path, char *err, size_t errlen);
+/* Opens path as log_set_file would, and closes it: whether it can be the
+ * log file (--check-config). Returns 0, or -1 with the reason in err. */
+int log_file_check(const char *path, char *err, size_t errlen);
 /* Reopens the log file under its name. Returns 0, or -1 with err. */
 int log_reopen(char *err, size_t errlen);
 

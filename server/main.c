@@ -384,14 +384,8 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 static int check_config(const server_options *o, char *err, size_t errlen)
 {
     struct addrinfo *res = NULL;
-    if (o->log_file) {
-        int fd = open(o->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        if (fd < 0) {
-            snprintf(err, errlen, "cannot open log file %s: %s", o->log_file, strerror(errno));
-            return -1;
-        }
-        close(fd);
-    }
+    if (o->log_file && log_file_check(o->log_file, err, errlen) != 0)
+        return -1;
     if (o->unix_path)
         return server_unix_path_check(o->unix_path, err, errlen);
     if (server_resolve(o->host, o->port, &res, err, errlen) != SERVER_LISTEN_OK)

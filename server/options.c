@@ -6,12 +6,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef EVKV_VERSION
 #define EVKV_VERSION "0.0.0"
@@ -276,19 +279,43 @@ static const char *keep(server_config *cfg, const char *s)
     return copy;
 }
 
+/* Opens the config file for reading. It must be a regular file: anything
+ * else could block the reader (a FIFO waits for a writer when opened, and
+ * then for its data), and the reader is the main thread on a reload, which
+ * must go on answering signals. Opened with O_NONBLOCK so that even the
+ * open of a FIFO returns at once. Returns the stream, or NULL with err. */
+static FILE *open_config(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    FILE *f = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "cannot read config file %s: not a regular file (%s)", path,
+                S_ISFIFO(st.st_mode)  ? "a FIFO"
+                : S_ISDIR(st.st_mode) ? "a directory"
+                                      : "a device or socket");
+    } else if ((f = fdopen(fd, "r")) == NULL) {
+        set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+    }
+    if (f == NULL && fd >= 0)
+        close(fd);
+    return f;
+}
+
 /* Reads the config file at path into cfg. Returns 0, or -1 with err. */
 static int read_config(server_config *cfg, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = open_config(path, err, errlen);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     int lineno = 0, rc = 0;
 
-    if (f == NULL) {
-        set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+    if (f == NULL)
         return -1;
-    }
     while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
         char where[PATH_MAX + 128], *name, *value, *hash;
         const struct option *opt;

@@ -170,6 +170,53 @@ def rss_kib(pid):
     raise AssertionError("no VmRSS")
 
 
+def file_in_use(pid, path):
+    """Whether process pid has path open or mapped now."""
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
+                    return True
+            except OSError:
+                pass
+        with open(f"/proc/{pid}/maps") as f:
+            return any(line.rstrip("\n").endswith(" " + path) for line in f)
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def bytes_read(pid):
+    """The bytes process pid has read with read(2) and the like so far
+    (rchar), or 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def wait_for_load(pid, path, since=0, done=lambda: False, timeout=60):
+    """Waits until process pid loads path: it has the file open or mapped,
+    or has read as many bytes as the file holds beyond the `since` bytes it
+    had read before (a server reads a data file into memory in a few
+    milliseconds: the poll may miss the moment it is open). Stops early when
+    done() is true (the load's outcome is already known). Returns True if
+    the file was seen open."""
+    size = os.path.getsize(path)
+    deadline = time.monotonic() + timeout
+    while True:
+        if file_in_use(pid, path):
+            return True
+        if bytes_read(pid) - since >= size or done():
+            return False
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process {pid} did not load {path} within {timeout} s")
+        time.sleep(0.0002)
+
+
 # ---- the server ----
 
 class Server:

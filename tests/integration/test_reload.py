@@ -30,15 +30,6 @@ def write_tsv(path, table):
     os.replace(tmp, path)
 
 
-def maps_file(pid, path):
-    """Whether process pid has path mapped now (a data file being loaded)."""
-    try:
-        with open(f"/proc/{pid}/maps") as f:
-            return any(line.rstrip("\n").endswith(" " + path) for line in f)
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
 class ReloadTest(t.ServerTestCase):
 
     def setUp(self):
@@ -276,13 +267,11 @@ class ReloadTest(t.ServerTestCase):
         self.addCleanup(srv.close_files)
         self.addCleanup(srv.kill)
         # main() holds SIGHUP back before it loads: wait until the data file
-        # is mapped (before main() runs, the default action would end any
-        # process, and a wrapper such as valgrind starts slowly).
+        # is being read (before main() runs, the default action would end
+        # any process, and a wrapper such as valgrind starts slowly).
+        t.wait_for_load(srv.proc.pid, self.data, done=lambda: srv.proc.poll() is not None)
+        self.assertIsNone(srv.proc.poll(), srv.stderr())
         deadline = time.monotonic() + 60
-        while not maps_file(srv.proc.pid, self.data):
-            self.assertIsNone(srv.proc.poll(), srv.stderr())
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.001)
         srv.send_signal(signal.SIGHUP)
         self.assertNotRegex(srv.stderr(), t.START_RE, "the table loaded before the SIGHUP was sent")
         srv.wait_started()

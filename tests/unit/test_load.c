@@ -5,6 +5,7 @@
  * loads it, and checks the table or the error message: errors must name the
  * file and the line.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -449,6 +452,194 @@ static void test_json_reader_matches_jansson(void **state)
     }
 }
 
+/* ---- a UTF-8 byte-order mark ---- */
+
+#define BOM "\xef\xbb\xbf"
+
+/* A file saved by a Windows editor starts with a byte-order mark: it is
+ * skipped (Python's utf-8-sig), in TSV and in both JSON readers, and the
+ * errors name the lines and columns they would without it. */
+static void test_byte_order_mark(void **state)
+{
+    fixture *f = *state;
+    char err[512], err_bom[512];
+
+    const char *path = write_file(f, "bom.tsv", LIT(BOM "alpha\t1\r\n" BOM "beta\t2\r\n"));
+    table *t = load_ok(path, DATAFILE_AUTO);
+    assert_int_equal(table_size(t), 2);
+    expect_hit(t, LIT("alpha"), LIT("\"1\""));
+    expect_miss(t, LIT(BOM "alpha"));
+    expect_hit(t, LIT(BOM "beta"), LIT("\"2\"")); /* not at the start: a key's bytes, as utf-8-sig keeps it */
+    table_free(t);
+
+    path = write_file(f, "bomonly.tsv", LIT(BOM));
+    t = load_ok(path, DATAFILE_AUTO);
+    assert_int_equal(table_size(t), 0);
+    table_free(t);
+
+    path = write_file(f, "badbom.tsv", LIT(BOM "alpha\t1\nno tab\n"));
+    expect_error(path, DATAFILE_AUTO, path, "line 2", "no TAB", NULL);
+
+    /* JSON, taken by the small reader */
+    path = write_file(f, "bom.json", LIT(BOM "{\"alpha\": \"1\", \"beta\": [2]}\n"));
+    t = load_ok(path, DATAFILE_AUTO);
+    assert_int_equal(table_size(t), 2);
+    expect_hit(t, LIT("alpha"), LIT("\"1\""));
+    expect_hit(t, LIT("beta"), LIT("[2]"));
+    table_free(t);
+    counting_sink cs = {0};
+    datafile_sink sink = {.begin = count_begin, .entry = count_entry, .arg = &cs};
+    assert_int_equal(datafile_read(path, DATAFILE_AUTO, &sink, err, sizeof(err)), 2);
+    assert_int_equal(cs.begins, 1); /* jansson was not needed */
+
+    /* JSON handed to jansson: the same errors, lines and columns as
+     * without the mark */
+    static const char *const bad[] = {
+        "{\"a\": 1,\n \"a\": 2}\n",  /* a duplicate key: the small reader hands over */
+        "{\"a\" 1}\n",               /* line 1: the column counts from after the mark */
+        "{\"a\": 1,\n\n \"b\" 2}\n", /* line 3 */
+        "",                          /* the mark alone: an empty file */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char name[32], with_bom[64];
+        snprintf(name, sizeof(name), "bad%zu.json", i);
+        const char *plain = write_file(f, name, bad[i], strlen(bad[i]));
+        snprintf(name, sizeof(name), "bad%zu-bom.json", i);
+        snprintf(with_bom, sizeof(with_bom), BOM "%s", bad[i]);
+        const char *bom = write_file(f, name, with_bom, strlen(with_bom));
+        assert_null(load_file(plain, DATAFILE_AUTO, NULL, err, sizeof(err)));
+        assert_null(load_file(bom, DATAFILE_AUTO, NULL, err_bom, sizeof(err_bom)));
+        /* the same message after the path */
+        if (strcmp(err + strlen(plain), err_bom + strlen(bom)) != 0)
+            fail_msg("doc %zu: \"%s\" but with a BOM \"%s\"", i, err, err_bom);
+    }
+}
+
+/* ---- a file that changes while it is read ---- */
+
+/* How the progress hook changes the file, the first time it is called. */
+typedef enum change {
+    CHANGE_NONE,     /* leaves it alone */
+    CHANGE_TRUNCATE, /* truncates it to truncate_to bytes, as ": > file" or cp would */
+    CHANGE_APPEND,   /* appends a line */
+    CHANGE_REWRITE,  /* writes other bytes over the first ones: the same size, a new mtime */
+    CHANGE_CANCEL,   /* changes nothing, but gives the load up */
+} change;
+
+typedef struct changing_sink {
+    counting_sink count;
+    const char *path;
+    change change;
+    off_t truncate_to;
+    int calls;
+} changing_sink;
+
+static int changing_begin(void *arg, size_t expected, size_t expected_bytes)
+{
+    return count_begin(&((changing_sink *)arg)->count, expected, expected_bytes);
+}
+
+static int changing_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
+{
+    return count_entry(&((changing_sink *)arg)->count, key, key_len, value, nvalue);
+}
+
+static int changing_progress(void *arg, size_t done, size_t size)
+{
+    changing_sink *cs = arg;
+    (void)done;
+    (void)size;
+    if (cs->calls++ > 0)
+        return 0;
+    switch (cs->change) {
+    case CHANGE_NONE: break;
+    case CHANGE_TRUNCATE: assert_int_equal(truncate(cs->path, cs->truncate_to), 0); break;
+    case CHANGE_APPEND: {
+        FILE *fp = fopen(cs->path, "ab");
+        assert_non_null(fp);
+        assert_true(fputs("appended\tline\n", fp) >= 0);
+        assert_int_equal(fclose(fp), 0);
+        break;
+    }
+    case CHANGE_REWRITE: {
+        /* An explicit mtime: the change must not depend on the clock having
+         * ticked since the file was written. */
+        struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+        int fd = open(cs->path, O_WRONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, "XXXX", 4, 0), 4);
+        assert_int_equal(futimens(fd, times), 0);
+        assert_int_equal(close(fd), 0);
+        break;
+    }
+    case CHANGE_CANCEL: return -1;
+    }
+    return 0;
+}
+
+/* datafile_read reads in blocks, calling the sink's progress hook after
+ * each: the hook changes the file under it at a known point, and the read
+ * must fail cleanly, before any entry is handed over. */
+static void test_file_changed_while_read(void **state)
+{
+    fixture *f = *state;
+    enum { N = 100000 }; /* about 3 MB: several blocks */
+    size_t cap = (size_t)N * 40, len = 0;
+    char *data = malloc(cap);
+    static const struct {
+        change change;
+        const char *error; /* NULL: it loads */
+    } cases[] = {
+        {CHANGE_NONE, NULL},
+        {CHANGE_TRUNCATE, "changed while it was read (it ended after 1048576 of its "},
+        {CHANGE_APPEND, "changed while it was read (it grew past its "},
+        {CHANGE_REWRITE, "changed while it was read (written to meanwhile)"},
+        {CHANGE_CANCEL, "load cancelled"},
+    };
+
+    assert_non_null(data);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(data + len, cap - len, "key%06d\tvalue %d\n", i, i);
+    assert_true(len > 2 * (1 << 20));
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        char name[32], err[512] = "";
+        snprintf(name, sizeof(name), "changing%zu.tsv", c);
+        const char *path = write_file(f, name, data, len);
+        changing_sink cs = {.path = path, .change = cases[c].change, .truncate_to = 100};
+        datafile_sink sink = {
+            .begin = changing_begin, .entry = changing_entry, .progress = changing_progress, .arg = &cs};
+        long n = datafile_read(path, DATAFILE_AUTO, &sink, err, sizeof(err));
+        if (cases[c].error == NULL) {
+            if (n != N)
+                fail_msg("case %zu: %ld entries (%s), want %d", c, n, err, N);
+            assert_true(cs.calls > 2);
+            continue;
+        }
+        if (n != -1 || strstr(err, path) != err || strstr(err, cases[c].error) == NULL)
+            fail_msg("case %zu: %ld entries, error \"%s\", want \"%s\"", c, n, err, cases[c].error);
+        assert_int_equal(cs.count.begins, 0); /* nothing was handed over */
+        assert_int_equal(cs.count.entries, 0);
+    }
+    free(data);
+}
+
+/* The hook is called once more when the last block is in: a file of one
+ * block, emptied then, is caught by the checks made after the read. */
+static void test_file_changed_after_the_last_block(void **state)
+{
+    fixture *f = *state;
+    const char *path = write_file(f, "small.tsv", LIT("a\t1\nb\t2\n"));
+    char err[512] = "";
+    changing_sink cs = {.path = path, .change = CHANGE_TRUNCATE, .truncate_to = 0};
+    datafile_sink sink = {.begin = changing_begin, .entry = changing_entry, .progress = changing_progress, .arg = &cs};
+
+    assert_int_equal(datafile_read(path, DATAFILE_AUTO, &sink, err, sizeof(err)), -1);
+    if (strstr(err, "changed while it was read (its size went from 8 to 0 bytes)") == NULL)
+        fail_msg("error \"%s\"", err);
+    assert_int_equal(cs.calls, 1);
+    assert_int_equal(cs.count.begins, 0);
+}
+
 static void test_format_parse(void **state)
 {
     (void)state;
@@ -480,6 +671,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_and_unknown, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_json_reader_matches_jansson, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_json_reader_hands_over, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_byte_order_mark, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_file_changed_while_read, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_file_changed_after_the_last_block, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_format_parse),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
