@@ -237,13 +237,19 @@ class Server:
         self.address = None  # as the start line gives it: 127.0.0.1, [::1], unix:PATH
         self.source = None
 
+    @staticmethod
+    def _contents(f):
+        # pread, not seek and read: the server writes through a descriptor
+        # that shares this file's offset, so a seek(0) here would make a
+        # line it writes at that moment overwrite the start of the file.
+        fd = f.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
+
     def stderr(self):
-        self.stderr_file.seek(0)
-        return self.stderr_file.read().decode("utf-8", "replace")
+        return self._contents(self.stderr_file)
 
     def stdout(self):
-        self.stdout_file.seek(0)
-        return self.stdout_file.read().decode("utf-8", "replace")
+        return self._contents(self.stdout_file)
 
     def wait_started(self, timeout=START_TIMEOUT):
         """Waits for the start line; returns the port."""
