@@ -10,9 +10,11 @@
  * SIGHUP reloads. The config file is read again and the data file loaded
  * into a new table by a loader thread, off to the side, while the workers
  * go on answering from the old one. Once loaded, the new table is made the
- * current one and each worker moves to it between two requests; the old
- * table is freed when the last worker has let go of it. If anything fails,
- * nothing changes but the log line saying why.
+ * current one and each worker moves to it between two requests; once the
+ * last worker has let go of the old table, the reload is announced (the
+ * log's "reloaded", READY=1 to systemd), so that a request sent after that
+ * is answered from the new table, and the old table is freed. If anything
+ * fails, nothing changes but the log line saying why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,6 +133,11 @@ typedef struct main_state {
     pthread_t loader;
     int loading;      /* the loader thread runs */
     int reload_again; /* a SIGHUP came during a reload */
+    /* A table swapped in, waiting for every worker to move to it before
+     * the reload is announced: the swapped-out one (in retiring) is then
+     * no worker's any more. */
+    dataset *settling;
+    char settled[600]; /* what "reloaded: ..." then says */
     reload_job job;
     int reload_pipe[2];
     char *log_file; /* the log file in use (NULL: stderr), as last applied */
@@ -247,6 +254,18 @@ static void reload_start(main_state *m)
 /* How often the main thread looks for swapped-out tables to free. */
 #define RETIRE_CHECK_USEC 20000
 
+static void reload_done(main_state *m);
+
+/* Every worker answers from the new table: the reload is done, and says
+ * so (the log line, and READY=1 to systemd, come after the last request
+ * answered from the old table). */
+static void reload_settled(main_state *m)
+{
+    m->settling = NULL;
+    log_info("reloaded: %s", m->settled);
+    reload_done(m);
+}
+
 /* Frees the swapped-out tables no worker answers from any more, here on
  * the main thread: freeing a big table takes milliseconds no worker should
  * spend. Checks again later while some are still in use. */
@@ -258,10 +277,13 @@ static void retire_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
 
     for (size_t i = 0; i < m->nretiring; i++) {
-        if (dataset_unshared(m->retiring[i]))
+        if (dataset_unshared(m->retiring[i])) {
+            if (m->retiring[i] == m->settling)
+                reload_settled(m);
             dataset_release(m->retiring[i]);
-        else
+        } else {
             m->retiring[kept++] = m->retiring[i];
+        }
     }
     m->nretiring = kept;
     if (kept > 0) {
@@ -275,6 +297,8 @@ static void retire(main_state *m, dataset *d)
 {
     dataset **grown = realloc(m->retiring, (m->nretiring + 1) * sizeof(*grown));
     if (grown == NULL) {
+        if (d == m->settling)
+            reload_settled(m); /* cannot tell when: say it now */
         dataset_release(d); /* freed by the last worker to let go, then */
         return;
     }
@@ -283,31 +307,10 @@ static void retire(main_state *m, dataset *d)
     retire_cb(-1, 0, m);
 }
 
-/* The loader thread is done: swap its table in, or keep the old one. */
-static void reload_finish(main_state *m)
+/* A reload is over (swapped in and settled, or failed): systemd hears
+ * READY=1, and a SIGHUP that came meanwhile starts the next one. */
+static void reload_done(main_state *m)
 {
-    char what[600];
-
-    pthread_join(m->loader, NULL);
-    m->loading = 0;
-    if (m->stopping) {
-        /* told to give up: whatever it loaded is dropped */
-        dataset_release(m->job.result);
-    } else if (m->job.result == NULL) {
-        dataset *cur = server_shared_current(&m->shared);
-        describe_dataset(cur, what, sizeof(what));
-        dataset_release(cur);
-        log_error("reload failed: %s; still serving %s", m->job.err, what);
-        atomic_fetch_add(&m->shared.reload_failures, 1);
-    } else {
-        describe_dataset(m->job.result, what, sizeof(what));
-        retire(m, server_shared_swap(&m->shared, m->job.result));
-        atomic_fetch_add(&m->shared.reloads, 1);
-        log_info("reloaded: %s", what);
-    }
-    free(m->job.data);
-    m->job.data = NULL;
-    m->job.result = NULL;
     if (m->stopping)
         return;
     systemd_notify("READY=1");
@@ -315,6 +318,37 @@ static void reload_finish(main_state *m)
         m->reload_again = 0;
         reload_start(m);
     }
+}
+
+/* The loader thread is done: swap its table in, or keep the old one. */
+static void reload_finish(main_state *m)
+{
+    char what[600];
+    dataset *result = m->job.result;
+
+    pthread_join(m->loader, NULL);
+    m->loading = 0;
+    free(m->job.data);
+    m->job.data = NULL;
+    m->job.result = NULL;
+    if (m->stopping) {
+        /* told to give up: whatever it loaded is dropped */
+        dataset_release(result);
+        return;
+    }
+    if (result == NULL) {
+        dataset *cur = server_shared_current(&m->shared);
+        describe_dataset(cur, what, sizeof(what));
+        dataset_release(cur);
+        log_error("reload failed: %s; still serving %s", m->job.err, what);
+        atomic_fetch_add(&m->shared.reload_failures, 1);
+        reload_done(m);
+        return;
+    }
+    describe_dataset(result, m->settled, sizeof(m->settled));
+    atomic_fetch_add(&m->shared.reloads, 1);
+    m->settling = server_shared_swap(&m->shared, result);
+    retire(m, m->settling); /* announced once no worker answers from it */
 }
 
 static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
@@ -337,7 +371,7 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
         return;
     if (log_reopen(err, sizeof(err)) != 0)
         log_error("SIGHUP: %s", err);
-    if (m->loading) {
+    if (m->loading || m->settling) {
         m->reload_again = 1; /* the file may have changed again meanwhile */
         return;
     }

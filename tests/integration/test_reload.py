@@ -52,6 +52,28 @@ class ReloadTest(t.ServerTestCase):
         conn.send(t.json_request({"action": "stats"}))
         return t.answer_result(conn.read_answer())
 
+    def test_reloaded_means_every_worker_moved(self):
+        # Once the log says "reloaded", every worker answers from the new
+        # table: each request sent after the line sees it, on whichever
+        # worker. The workers are kept busy, so that one may be late to
+        # move.
+        tables = [{"k": "even"}, {"k": "odd"}]
+        write_tsv(self.data, tables[0])
+        srv = self.start_server("--data", self.data, "--threads", "2")
+        other = os.path.join(self.dir, "other.tsv")
+        write_tsv(other, tables[1])
+        bench = subprocess.Popen([BENCH, "-p", str(srv.port), "--data", self.data, "--data", other, "-c", "8",
+                                  "-P", "32", "-d", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(bench.wait)
+        self.addCleanup(bench.kill)
+        for i in range(1, 101):
+            write_tsv(self.data, tables[i % 2])
+            self.hup_and_wait(srv, RELOADED_RE, i)
+            for _ in range(6):
+                with srv.connect() as c:
+                    self.assertEqual(c.exchange(t.search_request("k")), t.search_answer("k", tables[i % 2]),
+                                     f"reload {i}")
+
     def test_reload_swaps_the_table(self):
         old = {"a": "old a", "b": "old b"}
         new = {"a": "new a", "c": "new c", "d": "new d"}
