@@ -228,7 +228,7 @@ class OpsTest(t.ServerTestCase):
         port = int(line_re.search(open(log).read()).group(1))
         os.rename(log, log + ".1")  # as logrotate does
         srv.send_signal(signal.SIGHUP)
-        while not os.path.exists(log):
+        while not (os.path.exists(log) and "reloaded: " in open(log).read()):
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.01)
         # a value with a newline and 200 bytes: escaped and cut in the log
