@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <event2/buffer.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <linux/sockios.h>
@@ -115,7 +116,7 @@ void conn_close(struct conn *c)
     if (log_enabled(LOG_DEBUG)) {
         char what[96];
         if (proto_decoder_in_message(&c->dec) && !c->dec.err)
-            snprintf(what, sizeof(what), "closed mid-message (%zu bytes unanswered)", proto_decoder_buffered(&c->dec));
+            snprintf(what, sizeof(what), "closed with %zu bytes unanswered", proto_decoder_buffered(&c->dec));
         else
             snprintf(what, sizeof(what), "closed");
         conn_log(c, what);
@@ -156,9 +157,12 @@ static void conn_read_start(struct conn *c)
 }
 
 /* Stops reading; c lingers once its output is sent. Returns -1 if c was
- * closed now. */
+ * closed now. Does nothing to a connection already closing (a second call
+ * would stop its lingering's read event). */
 static int conn_close_after_flush(struct conn *c)
 {
+    if (c->closing)
+        return 0;
     c->closing = 1;
     conn_read_stop(c);
     return conn_flush(c);
@@ -509,6 +513,7 @@ void conn_sweep(server *srv)
             continue; /* bounded by CONN_LINGER_SECONDS */
         /* The clock ticks once a second: "more than N ticks ago" is at
          * least N seconds ago, at most N + 1. */
+        int unsent = evbuffer_get_length(c->out) > 0;
         int idle = o->idle_timeout > 0 && now - c->last_active > o->idle_timeout;
         if (c->msg_timed && o->message_timeout > 0 && now - c->msg_start > o->message_timeout && !c->closing) {
             char why[96];
@@ -521,7 +526,6 @@ void conn_sweep(server *srv)
             conn_close_after_flush(c);
             continue;
         }
-        int unsent = evbuffer_get_length(c->out) > 0;
         if (idle && (unsent || c->paused || !proto_decoder_in_message(&c->dec))) {
             /* Idle with nothing in flight, or its answers not taken (a
              * client that takes none for that long gets no more: its
@@ -558,7 +562,7 @@ void conn_stop_all(server *srv)
             if (proto_decoder_buffered(&c->dec) == before)
                 break;
         }
-        if (!closed && (srv->opt->echo || conn_process(c, -1) == 0))
+        if (!closed && (srv->opt->echo || conn_process(c, INT_MAX) == 0))
             conn_close_after_flush(c);
     }
 }

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import evkv_test as t
@@ -288,6 +289,48 @@ class LingeringCloseTest(t.ServerTestCase):
             self.assertEqual(c.read_answer().raw, want, f"answer {i}")
         self.assertTrue(c.at_eof())
         self.assertEqual(srv.wait_exit(), 0, srv.stderr())
+
+    def test_bad_frame_read_by_the_stop_lingers_and_closes(self):
+        # The stop reads what already arrived on every connection. When
+        # that is a bad frame, the error answer goes out and the connection
+        # lingers: it must close once its client has closed, not be left
+        # without an event until the stop's 5 s grace ends. The worker is
+        # kept busy with slow requests, so that the stop and the bad frame
+        # are both waiting when it next looks.
+        slow = t.message(('{"action": "search", "value": "ring", "pad": "' + "\\u0041" * 150000 + '"}').encode(),
+                         "text/json", "utf-8")
+        for trial in range(6):
+            srv = self.start_server("--threads", "1")
+            busy = srv.connect()
+            self.addCleanup(busy.close)
+            sender = busy.send_in_background(slow * 100)
+
+            def drain(sock=busy.sock):
+                try:
+                    while sock.recv(1 << 20):
+                        pass
+                except OSError:
+                    pass
+
+            reader = threading.Thread(target=drain, daemon=True)
+            reader.start()
+            bad = self.connect(srv)
+            time.sleep(0.5)
+            srv.send_signal(signal.SIGTERM)
+            time.sleep(0.03)
+            bad.send(b"\x00\x05{nope")
+            # Read by the stop: the error answer, then EOF. Come after it:
+            # EOF alone.
+            try:
+                self.assert_error_answer(bad.read_answer())
+                self.assertTrue(bad.at_eof())
+            except EOFError:
+                pass
+            bad.close()
+            self.assertEqual(srv.wait_exit(), 0, srv.stderr())
+            self.assertNotIn("still had answers unsent", srv.stderr(), f"trial {trial}")
+            sender.join(t.IO_TIMEOUT)
+            reader.join(t.IO_TIMEOUT)
 
     def test_error_answer_then_close_is_not_reset(self):
         # A frame whose framing is lost gets one error answer and a close;
