@@ -324,9 +324,9 @@ static void reload_done(main_state *m)
 static void reload_finish(main_state *m)
 {
     char what[600];
-    dataset *result = m->job.result;
 
-    pthread_join(m->loader, NULL);
+    pthread_join(m->loader, NULL); /* orders its writes to m->job before ours */
+    dataset *result = m->job.result;
     m->loading = 0;
     free(m->job.data);
     m->job.data = NULL;
