@@ -140,6 +140,17 @@ def write_blocks(path, blocks):
             f.write("\n\n")
 
 
+def finish(a, lines, plots):
+    """Writes the report's lines to DIR/report.md and stdout, then the
+    plots (unless --no-plots)."""
+    text = "\n".join(lines)
+    with open(os.path.join(a.dir, "report.md"), "w") as f:
+        f.write(text)
+    print(text)
+    if not a.no_plots:
+        plots()
+
+
 def connections(cfg):
     return cfg["threads"] * cfg["connections"]
 
@@ -228,8 +239,9 @@ def loadtest_report(a):
         cpu = float(r["server_cpu_s"])
         peak = int(r["server_rss_kib"] or 0)
         before = int(r["server_rss_before_kib"] or 0)
-        conns = connections(b["config"]) if not b["config"]["reconnect"] else 0
-        per_conn = "%.1f" % ((peak - before) / conns) if conns >= MANY_CONNECTIONS else ""
+        per_conn = ""
+        if many(r) and r is next(x for x in rows if many(x)):
+            per_conn = "%.1f" % ((peak - before) / connections(b["config"]))
         out.append("| %s | `%s` | %s | %s | %s | %s | %s | %.2f | %.1f | %s |" % (
             r["scenario"], r["args"], fmt_int(b["throughput"]), fmt_int(b["errors"]), fmt_ms(lat["p50"]),
             fmt_ms(lat["p99"]), fmt_ms(lat["max"]), cpu * 1e6 / reqs if reqs else 0, peak / 1024.0, per_conn))
@@ -241,15 +253,11 @@ def loadtest_report(a):
             "conns-10k, 10,000 requests are in flight at once, so each waits for the others (latency = "
             "connections / throughput). Both are plotted in a panel of their own.",
             "- Server CPU time and resident memory come from /proc; RSS per connection is (peak RSS "
-            "during the scenario - RSS before it) / connections, for 1,000 connections or more.",
+            "during the scenario - RSS before it) / connections, for the first scenario of 1,000 "
+            "connections or more (the later ones reuse the memory it freed).",
             "- The throughput plot shows the run's full seconds only (the last, partial one left out).",
             "", "![throughput over time](throughput.png)", "", "![latency by percentile](latency.png)", ""]
-    text = "\n".join(out)
-    with open(os.path.join(a.dir, "report.md"), "w") as f:
-        f.write(text)
-    print(text)
-    if not a.no_plots:
-        loadtest_plots(a.dir, rows)
+    finish(a, out, lambda: loadtest_plots(a.dir, rows))
 
 
 # ---- compare
@@ -396,12 +404,7 @@ def compare_report(a):
                     fmt_ms(b["latency_us"]["p50"]), fmt_ms(b["latency_us"]["p99"]), r["cpu_us"],
                     fmt_int(b["errors"])))
     out += ["", "![throughput](throughput.png)", "", "![latency by percentile](latency.png)", ""]
-    text = "\n".join(out)
-    with open(os.path.join(a.dir, "report.md"), "w") as f:
-        f.write(text)
-    print(text)
-    if not a.no_plots:
-        compare_plots(a.dir, runs)
+    finish(a, out, lambda: compare_plots(a.dir, runs))
 
 
 def main():
