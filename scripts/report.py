@@ -1,20 +1,164 @@
 #!/usr/bin/env python3
-"""Writes DIR/report.md and its plots from a scripts/loadtest run.
+"""Writes report.md and its plots from a scripts/loadtest or scripts/compare run.
 
-  scripts/report.py DIR [SERVER_START_LINE [COMMAND]]
+  scripts/report.py loadtest DIR --data FILE [--seed S] [--start LINE] [--command CMD] [--no-plots]
+  scripts/report.py compare DIR --data FILE [--seed S] [--command CMD] [--no-plots] [--evkv-rss KIB]
+                    [--redis-rss KIB] [--evkv-load S] [--redis-load S] [--evkv-threads N]
+                    [--redis-version V]
 
-Reads DIR/server.tsv (one row per scenario: server CPU and memory) and
-DIR/<scenario>.json (evkv-bench --json), writes DIR/report.md,
-DIR/throughput.png and DIR/latency.png (gnuplot).
+loadtest reads DIR/server.tsv (one row per scenario: the server's CPU time
+and memory) and DIR/SCENARIO.json (evkv-bench --json); compare reads
+DIR/runs.tsv (one row per run) and DIR/SCENARIO-SERVER-ROUND.json. Both
+write DIR/report.md, DIR/throughput.png and DIR/latency.png (gnuplot), and
+print the report's text on stdout. The key count and value size are read
+from the data file itself, so that the report states what was served.
 """
+import argparse
 import csv
 import json
 import os
+import platform
+import statistics
 import subprocess
-import sys
+
+# Okabe and Ito's colours, told apart by most colour-blind readers too;
+# each scenario keeps its colour in every panel and plot.
+COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+SERVER_COLOURS = {"evkv": "#0072B2", "redis": "#D55E00"}
+SERVER_NAMES = {"evkv": "evkv", "redis": "Redis"}
+
+# Scenarios of this many connections or more take their own panel: setting
+# their connections up dominates their first second and their latencies.
+MANY_CONNECTIONS = 1000
+
+# Percentile axis: x = 1 / (1 - p), labelled with p (gnuplot reads a tic
+# label as a format: %% is a percent sign).
+PERCENTILE_TICKS = ('set xtics ("0%%" 1, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000, '
+                    '"99.999%%" 100000)')
+
+GNUPLOT_HEAD = """set terminal pngcairo size 1100,{height} noenhanced font 'DejaVu Sans,10'
+set grid
+set key outside right top
+set format y '%.0s%c'
+"""
 
 
-def load(dirname):
+def margins(n, count, key_outside):
+    """gnuplot margins for panel n of count side by side (count 1: the
+    whole width), fixed so that panels stacked one above the other share
+    their x axis's place, whatever their tick and key labels."""
+    left, width = float(n) / count, 1.0 / count
+    right = left + width - (0.17 if key_outside else 0.035)
+    return "set lmargin at screen %.3f\nset rmargin at screen %.3f\n" % (left + 0.075, right)
+
+
+def fmt_ms(us):
+    """A latency in microseconds, written in milliseconds with three
+    significant digits (0.114, 4.62, 156)."""
+    ms = us / 1000.0
+    if ms >= 100:
+        return "%.0f" % ms
+    if ms >= 10:
+        return "%.1f" % ms
+    if ms >= 1:
+        return "%.2f" % ms
+    return "%.3f" % ms
+
+
+def si(x):
+    """A rate for a plot label: 652k, 1.30M."""
+    for div, suffix in ((1e6, "M"), (1e3, "k")):
+        if x >= div:
+            v = x / div
+            return ("%.0f" if v >= 100 else "%.1f" if v >= 10 else "%.2f") % v + suffix
+    return "%.0f" % x
+
+
+def fmt_int(x):
+    return "{:,.0f}".format(x)
+
+
+def data_facts(path, seed):
+    """Keys and value size of the data file as it is (TSV of scripts/gen-data)."""
+    keys, size = 0, None
+    with open(path, "rb") as f:
+        for line in f:
+            if size is None:
+                size = len(line.rstrip(b"\n").partition(b"\t")[2])
+            keys += 1
+    text = "%s keys of %s bytes (`scripts/gen-data` seed %s), `%s`" % (
+        fmt_int(keys), size if size is not None else 0, seed, os.path.basename(path))
+    return keys, size, text
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%d cores%s, Linux %s; client and server on the same machine (loopback)" % (
+        os.cpu_count() or 0, " (%s)" % model if model else "", platform.release())
+
+
+def full_seconds(bench):
+    """The per-second series without the partial last second and the zero
+    seconds that follow the run: only seconds that ended within it."""
+    end = bench.get("elapsed_s") or 0
+    return [(p["second"], p["requests"]) for p in bench.get("series", [])
+            if p["second"] <= end + 0.05]
+
+
+def distribution(bench):
+    """(1 / (1 - p), latency us) for the percentiles below 100."""
+    return [(1.0 / (1.0 - d["percentile"] / 100.0), max(d["latency_us"], 0.1))
+            for d in bench.get("distribution", []) if d["percentile"] < 100]
+
+
+def latency_unit(benches):
+    """ms (as in report.md) when the slowest latency to plot is 1 ms or
+    more, else us."""
+    top = max((lat for b in benches for _, lat in distribution(b)), default=0)
+    return ("ms", 1000.0) if top >= 1000 else ("us", 1.0)
+
+
+def gnuplot(script):
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+
+
+def write_blocks(path, blocks):
+    """A gnuplot data file: one block (index) per (title, points)."""
+    with open(path, "w") as f:
+        for title, points in blocks:
+            f.write('"%s"\n' % title)
+            for x, y in points:
+                f.write("%r %r\n" % (x, y))
+            f.write("\n\n")
+
+
+def finish(a, lines, plots):
+    """Writes the report's lines to DIR/report.md and stdout, then the
+    plots (unless --no-plots)."""
+    text = "\n".join(lines)
+    with open(os.path.join(a.dir, "report.md"), "w") as f:
+        f.write(text)
+    print(text)
+    if not a.no_plots:
+        plots()
+
+
+def connections(cfg):
+    return cfg["threads"] * cfg["connections"]
+
+
+# ---- loadtest
+
+
+def loadtest_rows(dirname):
     rows = []
     with open(os.path.join(dirname, "server.tsv"), newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
@@ -24,85 +168,262 @@ def load(dirname):
     return rows
 
 
-def connections(cfg):
-    return cfg["threads"] * cfg["connections"]
+def many(row):
+    b = row["bench"]
+    return b is not None and not b["config"]["reconnect"] and connections(b["config"]) >= MANY_CONNECTIONS
 
 
-def plots(dirname, rows):
-    tp = os.path.join(dirname, "throughput.dat")
-    lat = os.path.join(dirname, "latency.dat")
-    with open(tp, "w") as t, open(lat, "w") as l:
-        for r in rows:
-            b = r["bench"]
-            if not b:
-                continue
-            t.write('"%s"\n' % r["scenario"])
-            for p in b["series"]:
-                t.write("%d %d\n" % (p["second"], p["requests"]))
-            t.write("\n\n")
-            l.write('"%s"\n' % r["scenario"])
-            for d in b["distribution"]:
-                if d["percentile"] < 100:
-                    l.write("%.6f %.1f\n" % (1.0 / (1.0 - d["percentile"] / 100.0), max(d["latency_us"], 0.1)))
-            l.write("\n\n")
-    n = sum(1 for r in rows if r["bench"])
-    script = """
-set terminal pngcairo size 1000,600 noenhanced
-set key outside right
-set grid
-set output '{dir}/throughput.png'
-set title 'Throughput over time'
-set xlabel 'second'
-set ylabel 'requests per second'
-set logscale y
-plot for [i=0:{last}] '{tp}' index i using 1:2 with linespoints title columnheader(1)
-set output '{dir}/latency.png'
-set title 'Latency by percentile'
-set xlabel 'percentile'
-set ylabel 'latency (us)'
-set logscale xy
-set xtics ("0%%" 1, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000, "99.999%%" 100000)
-plot for [i=0:{last}] '{lat}' index i using 1:2 with linespoints title columnheader(1)
-""".format(dir=dirname, tp=tp, lat=lat, last=n - 1)
-    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+def loadtest_plots(dirname, rows):
+    measured = [r for r in rows if r["bench"]]
+    if not measured:
+        return
+    panels = [("fewer than 1,000 connections", [r for r in measured if not many(r)]),
+              ("10,000 connections (set up in the first second; 10,000 requests in flight wait their turn)",
+               [r for r in measured if many(r)])]
+    panels = [(title, rs) for title, rs in panels if rs]
+    # Colours by place in a panel: the lines that share a panel differ most.
+    colour = {r["scenario"]: COLOURS[i % len(COLOURS)] for _, rs in panels for i, r in enumerate(rs)}
+    height = 380 * len(panels) + 40
+
+    script = GNUPLOT_HEAD.format(height=height)
+    script += "set output '%s'\nset multiplot layout %d,1 title 'Throughput over time (full seconds only)'\n" % (
+        os.path.join(dirname, "throughput.png"), len(panels))
+    for n, (title, rs) in enumerate(panels):
+        path = os.path.join(dirname, "throughput-%d.dat" % n)
+        write_blocks(path, [(r["scenario"], full_seconds(r["bench"])) for r in rs])
+        last = max((s for r in rs for s, _ in full_seconds(r["bench"])), default=1)
+        script += margins(0, 1, True)
+        script += ("set title '%s'\nset xlabel 'second of the run'\nset ylabel 'requests per second'\n"
+                   "set logscale y\nset xrange [0.5:%g]\nset xtics %d\n" % (title, last + 0.5, max(1, last // 10)))
+        script += "plot " + ", ".join(
+            "'%s' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title columnheader(1)" % (
+                path, i, colour[r["scenario"]]) for i, r in enumerate(rs)) + "\n"
+    script += "unset multiplot\n"
+
+    script += "set output '%s'\nset multiplot layout %d,1 title 'Latency by percentile'\n" % (
+        os.path.join(dirname, "latency.png"), len(panels))
+    script += "set autoscale x\nset logscale xy\n" + PERCENTILE_TICKS + "\nset format y '%g'\n"
+    for n, (title, rs) in enumerate(panels):
+        unit, div = latency_unit([r["bench"] for r in rs])
+        path = os.path.join(dirname, "latency-%d.dat" % n)
+        write_blocks(path, [(r["scenario"], [(x, y / div) for x, y in distribution(r["bench"])]) for r in rs])
+        script += margins(0, 1, True)
+        script += "set title '%s'\nset xlabel 'percentile'\nset ylabel 'latency (%s)'\n" % (title, unit)
+        script += "plot " + ", ".join(
+            "'%s' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title columnheader(1)" % (
+                path, i, colour[r["scenario"]]) for i, r in enumerate(rs)) + "\n"
+    script += "unset multiplot\n"
+    gnuplot(script)
 
 
-def main():
-    dirname = sys.argv[1]
-    start = sys.argv[2] if len(sys.argv) > 2 else ""
-    rows = load(dirname)
+def loadtest_report(a):
+    rows = loadtest_rows(a.dir)
+    _, _, data = data_facts(a.data, a.seed)
     out = ["# evkv load test", ""]
-    if start:
-        out += ["Server: `%s`" % start, ""]
-    command = sys.argv[3] if len(sys.argv) > 3 else "scripts/loadtest"
-    out += ["Produced by `%s`. Latencies in microseconds (evkv-bench); server CPU time and resident memory "
-            "from /proc." % command, ""]
-    out.append("| scenario | evkv-bench | requests | errors | hits | misses | req/s | p50 | p90 | p99 | p99.9 | max "
-               "| server CPU us/req | server peak RSS MiB | RSS per connection KiB |")
-    out.append("|" + "---|" * 15)
+    out += ["Produced by `%s`." % (a.command or "scripts/loadtest"), "",
+            "- Data: %s" % data,
+            "- Machine: %s" % machine()]
+    if a.start:
+        out.append("- Server: `%s`" % a.start)
+    out += ["", "| scenario | evkv-bench | req/s | errors | p50 (ms) | p99 (ms) | max (ms) "
+            "| server CPU (µs/req) | server peak RSS (MiB) | RSS per connection (KiB) |",
+            "|" + "---|" * 2 + "---:|" * 8]
     for r in rows:
         b = r["bench"]
         if not b:
-            out.append("| %s | `%s` | bench failed (status %s) |%s" % (r["scenario"], r["args"], r["bench_status"],
-                                                                     " |" * 12))
+            out.append("| %s | `%s` | failed (evkv-bench exit status %s) |%s" % (
+                r["scenario"], r["args"], r["bench_status"], " |" * 7))
             continue
         lat = b["latency_us"]
         reqs = b["requests"]
         cpu = float(r["server_cpu_s"])
         peak = int(r["server_rss_kib"] or 0)
         before = int(r["server_rss_before_kib"] or 0)
-        conns = connections(b["config"]) if not b["config"]["reconnect"] else 0
-        per_conn = "%.1f" % ((peak - before) / conns) if conns >= 1000 else ""
-        out.append("| %s | `%s` | %d | %d | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f | %s |" % (
-            r["scenario"], r["args"], reqs, b["errors"], b["hits"], b["misses"], b["throughput"], lat["p50"],
-            lat["p90"], lat["p99"], lat["p99.9"], lat["max"], cpu * 1e6 / reqs if reqs else 0, peak / 1024.0,
-            per_conn))
-    out += ["", "RSS per connection: (peak RSS during the scenario - RSS before it) / connections, for scenarios "
-            "of 1000 connections or more.", "",
-            "![throughput over time](throughput.png)", "", "![latency by percentile](latency.png)", ""]
-    with open(os.path.join(dirname, "report.md"), "w") as f:
-        f.write("\n".join(out))
-    plots(dirname, rows)
+        per_conn = ""
+        if many(r) and r is next(x for x in rows if many(x)):
+            per_conn = "%.1f" % ((peak - before) / connections(b["config"]))
+        out.append("| %s | `%s` | %s | %s | %s | %s | %s | %.2f | %.1f | %s |" % (
+            r["scenario"], r["args"], fmt_int(b["throughput"]), fmt_int(b["errors"]), fmt_ms(lat["p50"]),
+            fmt_ms(lat["p99"]), fmt_ms(lat["max"]), cpu * 1e6 / reqs if reqs else 0, peak / 1024.0, per_conn))
+    out += ["",
+            "- Latencies from evkv-bench's histogram (within 0.8%), from when each request was sent "
+            "(open loop: when it was scheduled).",
+            "- The 10,000-connection scenarios (idle-10k, conns-10k) include setting up their 10,000 "
+            "connections, in their first second: that is in their high percentiles and their max. In "
+            "conns-10k, 10,000 requests are in flight at once, so each waits for the others (latency = "
+            "connections / throughput). Both are plotted in a panel of their own.",
+            "- Server CPU time and resident memory come from /proc; RSS per connection is (peak RSS "
+            "during the scenario - RSS before it) / connections, for the first scenario of 1,000 "
+            "connections or more (the later ones reuse the memory it freed).",
+            "- The throughput plot shows the run's full seconds only (the last, partial one left out).",
+            "", "![throughput over time](throughput.png)", "", "![latency by percentile](latency.png)", ""]
+    finish(a, out, lambda: loadtest_plots(a.dir, rows))
+
+
+# ---- compare
+
+
+def compare_runs(dirname):
+    """scenario -> server -> [run], a run being runs.tsv's row with its
+    bench results ("bench", None when the bench wrote none) and the server's
+    CPU time per request ("cpu_us")."""
+    runs = {}
+    with open(os.path.join(dirname, "runs.tsv"), newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            path = os.path.join(dirname, "%s-%s-%s.json" % (r["scenario"], r["server"], r["round"]))
+            b = json.load(open(path)) if os.path.exists(path) else None
+            r["bench"] = b
+            r["cpu_us"] = float(r["cpu_s"]) * 1e6 / b["requests"] if b and b["requests"] else float("nan")
+            runs.setdefault(r["scenario"], {}).setdefault(r["server"], []).append(r)
+    return runs
+
+
+def spread(values, fmt):
+    """'median (min-max)' of the values, or the median alone when the
+    values do not differ as written."""
+    med, lo, hi = fmt(statistics.median(values)), fmt(min(values)), fmt(max(values))
+    return med if lo == hi else "%s (%s-%s)" % (med, lo, hi)
+
+
+def median_run(runs):
+    """The run of median throughput (the lower of two middle ones)."""
+    ok = sorted((r for r in runs if r["bench"]), key=lambda r: r["bench"]["throughput"])
+    return ok[(len(ok) - 1) // 2] if ok else None
+
+
+def compare_plots(dirname, runs):
+    names = [n for n in runs if any(r["bench"] for s in runs[n].values() for r in s)]
+    if not names:
+        return
+    script = GNUPLOT_HEAD.format(height=480)
+    script += ("set output '%s'\nset multiplot layout 1,%d title 'Throughput: median of the rounds, "
+               "bars from the slowest to the fastest round'\n" % (os.path.join(dirname, "throughput.png"),
+                                                                 len(names)))
+    script += ("unset key\nset style fill solid 0.8 border -1\nset boxwidth 0.6\nset yrange [0:*]\n"
+               "set xrange [-0.6:1.6]\nset ylabel 'requests per second'\n")
+    for n, name in enumerate(names):
+        path = os.path.join(dirname, "compare-throughput-%d.dat" % n)
+        with open(path, "w") as f:
+            for i, server in enumerate(("evkv", "redis")):
+                tp = [r["bench"]["throughput"] for r in runs[name].get(server, []) if r["bench"]]
+                if tp:
+                    med = statistics.median(tp)
+                    f.write("%d %s %r %r %r %s\n" % (i, SERVER_NAMES[server], med, min(tp), max(tp), si(med)))
+        script += margins(n, len(names), False)
+        script += "set title '%s'\nset xtics ('evkv' 0, 'Redis' 1)\n" % name
+        script += ("plot '{p}' every ::0::0 using 1:3 with boxes lc rgb '{e}', "
+                   "'{p}' every ::1::1 using 1:3 with boxes lc rgb '{r}', "
+                   "'{p}' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 ps 0 lw 1.5, "
+                   "'{p}' using 1:($3 / 2):6 with labels tc rgb 'white' font ',12'\n").format(
+                       p=path, e=SERVER_COLOURS["evkv"], r=SERVER_COLOURS["redis"])
+    script += "unset multiplot\n"
+
+    script += "set output '%s'\nset multiplot layout 1,%d title 'Latency by percentile (the round of median " \
+              "throughput)'\n" % (os.path.join(dirname, "latency.png"), len(names))
+    script += ("set key inside left top\nset autoscale\nset logscale xy\n" + PERCENTILE_TICKS +
+               "\nset format y '%g'\nset xlabel 'percentile'\n")
+    for n, name in enumerate(names):
+        med = {s: median_run(rs) for s, rs in runs[name].items()}
+        med = {s: r for s, r in med.items() if r}
+        unit, div = latency_unit([r["bench"] for r in med.values()])
+        path = os.path.join(dirname, "compare-latency-%d.dat" % n)
+        order = [s for s in ("evkv", "redis") if s in med]
+        write_blocks(path, [(SERVER_NAMES[s], [(x, y / div) for x, y in distribution(med[s]["bench"])])
+                            for s in order])
+        script += margins(n, len(names), False)
+        script += "set title '%s'\nset ylabel 'latency (%s)'\n" % (name, unit)
+        script += "plot " + ", ".join(
+            "'%s' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title columnheader(1)" % (
+                path, i, SERVER_COLOURS[s]) for i, s in enumerate(order)) + "\n"
+    script += "unset multiplot\n"
+    gnuplot(script)
+
+
+def compare_report(a):
+    runs = compare_runs(a.dir)
+    keys, _, data = data_facts(a.data, a.seed)
+    rounds = max((int(r["round"]) for s in runs.values() for rs in s.values() for r in rs), default=0)
+    out = ["# evkv and Redis compared", ""]
+    out += ["Produced by `%s`." % (a.command or "scripts/compare"), "",
+            "- Data: %s, in both servers" % data,
+            "- Servers: evkv with %s worker thread%s; Redis %s, no persistence" % (
+                a.evkv_threads, "" if a.evkv_threads == "1" else "s", a.redis_version or ""),
+            "- Client: evkv-bench for both (`--protocol resp` for Redis), the runs alternating",
+            "- Machine: %s" % machine(), ""]
+    if rounds == 1:
+        out += ["**One round: no spread.** Each figure below is a single run, which can be off by "
+                "10% or more on a busy machine; `--rounds 3` or more shows how much the figures move.", ""]
+    out += ["## Each server", "",
+            "Median of %d round%s, (slowest-fastest round) beside it." % (rounds, "" if rounds == 1 else "s"), "",
+            "| scenario | server | req/s | p50 (ms) | p99 (ms) | server CPU (µs/req) | errors |",
+            "|---|---|---:|---:|---:|---:|---:|"]
+    medians = {}
+    for name, servers in runs.items():
+        for server in ("evkv", "redis"):
+            rs = servers.get(server, [])
+            ok = [r["bench"] for r in rs if r["bench"]]
+            failed = [r["status"] for r in rs if not r["bench"]]
+            if not ok:
+                out.append("| %s | %s | failed (evkv-bench exit status %s) | | | | |" % (
+                    name, SERVER_NAMES[server], ", ".join(failed)))
+                continue
+            tp = [b["throughput"] for b in ok]
+            p50 = [b["latency_us"]["p50"] for b in ok]
+            p99 = [b["latency_us"]["p99"] for b in ok]
+            cpu = [r["cpu_us"] for r in rs if r["bench"]]
+            medians[(name, server)] = (statistics.median(tp), statistics.median(p99), statistics.median(cpu))
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                name, SERVER_NAMES[server], spread(tp, fmt_int), spread(p50, fmt_ms), spread(p99, fmt_ms),
+                spread(cpu, lambda x: "%.2f" % x), fmt_int(sum(b["errors"] for b in ok))))
+    out += ["", "## evkv / Redis", "",
+            "Ratios of the medians: throughput above 1 and the others below 1 favour evkv.", "",
+            "| scenario | throughput | p99 | server CPU per request |", "|---|---:|---:|---:|"]
+    for name in runs:
+        e, r = medians.get((name, "evkv")), medians.get((name, "redis"))
+        if e and r:
+            out.append("| %s | %.2f | %.2f | %.2f |" % (name, e[0] / r[0], e[1] / r[1], e[2] / r[2]))
+    out += [""]
+    if a.evkv_rss and a.redis_rss:
+        out.append("- Memory with %s keys, resident after the runs: evkv %.1f MiB, Redis %.1f MiB (ratio %.2f)" % (
+            fmt_int(keys), int(a.evkv_rss) / 1024, int(a.redis_rss) / 1024, int(a.evkv_rss) / int(a.redis_rss)))
+    if a.evkv_load and a.redis_load:
+        out.append("- Load time: evkv %s s (from its start line), Redis %s s (`redis-cli --pipe`)" % (
+            a.evkv_load, a.redis_load))
+    out += ["", "## Runs", "", "| scenario | server | round | req/s | p50 (ms) | p99 (ms) | server CPU (µs/req) | errors |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, servers in runs.items():
+        for server, rs in servers.items():
+            for r in rs:
+                b = r["bench"]
+                if not b:
+                    out.append("| %s | %s | %s | failed (status %s) | | | | |" % (
+                        name, SERVER_NAMES[server], r["round"], r["status"]))
+                    continue
+                out.append("| %s | %s | %s | %s | %s | %s | %.2f | %s |" % (
+                    name, SERVER_NAMES[server], r["round"], fmt_int(b["throughput"]),
+                    fmt_ms(b["latency_us"]["p50"]), fmt_ms(b["latency_us"]["p99"]), r["cpu_us"],
+                    fmt_int(b["errors"])))
+    out += ["", "![throughput](throughput.png)", "", "![latency by percentile](latency.png)", ""]
+    finish(a, out, lambda: compare_plots(a.dir, runs))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="kind", required=True)
+    for kind in ("loadtest", "compare"):
+        p = sub.add_parser(kind)
+        p.add_argument("dir")
+        p.add_argument("--data", required=True, help="the data file the servers served")
+        p.add_argument("--seed", default="1", help="scripts/gen-data's seed for it")
+        p.add_argument("--command", default="", help="the command line of the run")
+        p.add_argument("--no-plots", action="store_true", help="write report.md only, without gnuplot")
+    sub.choices["loadtest"].add_argument("--start", default="", help="the server's start line")
+    c = sub.choices["compare"]
+    for opt in ("--evkv-rss", "--redis-rss", "--evkv-load", "--redis-load", "--redis-version"):
+        c.add_argument(opt, default="")
+    c.add_argument("--evkv-threads", default="1")
+    a = ap.parse_args()
+    (loadtest_report if a.kind == "loadtest" else compare_report)(a)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Installs the build tree with DESTDIR into a temporary directory, and again
 under a temporary --prefix, then checks the exact set of files installed,
 that the installed programs run, the systemd unit's commands and settings,
-the sample config against evkv-server --help, and the man pages. Nothing is
+the sample config against evkv-server --help, and the man pages (their
+sections: EXIT STATUS, ENVIRONMENT, FILES, EXAMPLES, SEE ALSO; -u's URI
+forms as a list; no backtick). Nothing is
 written outside the temporary directory: when the configured layout puts a
 file outside the prefix (the config in /etc, for the prefix /usr), the
 --prefix install is skipped.
@@ -297,6 +299,32 @@ class InstallTest(unittest.TestCase):
                 self.assertIn(".SH DESCRIPTION", lines)
                 self.assertTrue(any(line.startswith(r"\fB\-V\fR, \fB\-\-version\fR") for line in lines),
                                 "the options are laid out as options")
+                # The sections of the --include file and EXIT STATUS, in
+                # man-pages(7)'s order, each once.
+                sections = [line for line in lines if line.startswith(".SH ")]
+                want = ['.SH "EXIT STATUS"', ".SH ENVIRONMENT", ".SH FILES", ".SH EXAMPLES", '.SH "SEE ALSO"']
+                self.assertEqual([sec for sec in sections if sec in want], want)
+                self.assertLess(sections.index(".SH DESCRIPTION"), sections.index('.SH "EXIT STATUS"'))
+                self.assertNotIn('.SS "Exit status:"', lines, "exit status is a section, not a subsection")
+                text = "\n".join(lines)
+                self.assertNotIn("`", text, "no literal backtick")
+                self.assertNotRegex(text, r"@\w+@", "a placeholder was left unconfigured")
+                self.assertIn(".BR %s (1)" % [p for p in PROGRAMS if p != prog][0], text.split('.SH "SEE ALSO"')[1])
+                body = text.split(".SH EXAMPLES")[1]
+                self.assertIn(".B %s" % prog, body, "the examples run the program")
+        with open(self.stage + os.path.join(full(MANDIR), "man1", "evkv-cli.1")) as f:
+            cli = f.read()
+        self.assertIn(".B EVKV_HISTFILE", cli.split(".SH ENVIRONMENT")[1].split(".SH ")[0])
+        self.assertIn("~/.evkv_history", cli.split(".SH FILES")[1].split(".SH ")[0])
+        # -u's URI forms: one list item each, not filled into one paragraph.
+        uri = cli.split(r"\fB\-u\fR, \fB\-\-uri\fR")[1].split(".TP")[0]
+        items = re.findall(r"(?m)^\.IP \\\(bu 2\n(\S+)", uri)
+        self.assertTrue(any(i.startswith("evkv://") for i in items), uri)
+        self.assertTrue(any(i.startswith(("evkv+unix:", "unix:")) for i in items), uri)
+        with open(self.stage + os.path.join(full(MANDIR), "man1", "evkv-server.1")) as f:
+            server = f.read()
+        self.assertIn(".I " + os.path.join(FULL_SYSCONFDIR, "evkv", "evkv.conf"),
+                      server.split(".SH FILES")[1].split(".SH ")[0])
 
 
 if __name__ == "__main__":
