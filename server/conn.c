@@ -549,18 +549,23 @@ void conn_stop_all(server *srv)
         next = c->next;
         if (c->closing)
             continue;
-        /* Take in whatever the kernel already holds for this socket and
-         * answer every complete request, however many, so that a request
-         * that fully arrived before the stop is answered. */
-        int closed = 0;
-        while (!c->eof && !srv->opt->echo) {
-            size_t before = proto_decoder_buffered(&c->dec);
-            if (conn_read(c) != 0) {
-                closed = 1;
-                break;
+        /* Take in what the kernel already holds for this socket (FIONREAD:
+         * no more, so that a client still sending cannot make the stop read
+         * on and on) and answer every complete request in it, so that a
+         * request that fully arrived before the stop is answered. A FIN
+         * waiting behind it is seen by the lingering close. */
+        int closed = 0, pending = 0;
+        if (!c->eof && !srv->opt->echo && ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) {
+            size_t target = proto_decoder_buffered(&c->dec) + (size_t)pending;
+            while (!c->eof && proto_decoder_buffered(&c->dec) < target) {
+                size_t before = proto_decoder_buffered(&c->dec);
+                if (conn_read(c) != 0) {
+                    closed = 1;
+                    break;
+                }
+                if (proto_decoder_buffered(&c->dec) == before)
+                    break;
             }
-            if (proto_decoder_buffered(&c->dec) == before)
-                break;
         }
         if (!closed && (srv->opt->echo || conn_process(c, INT_MAX) == 0))
             conn_close_after_flush(c);
