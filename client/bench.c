@@ -72,7 +72,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    b.t_start = now_ns();
+    b.t_start = evkv_clock_ns();
     b.t_measure = b.t_start + (uint64_t)(b.opt.warmup * 1e9);
     if (b.opt.requests == 0)
         b.t_end = b.t_measure + (uint64_t)(b.opt.duration * 1e9);
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     int tty = isatty(STDERR_FILENO);
     for (size_t sec = 1; atomic_load(&b.threads_done) < b.opt.threads; sec++) {
         uint64_t wake = b.t_measure + sec * NS_PER_SEC + NS_PER_SEC / 20;
-        while (now_ns() < wake && atomic_load(&b.threads_done) < b.opt.threads) {
+        while (evkv_clock_ns() < wake && atomic_load(&b.threads_done) < b.opt.threads) {
             struct timespec ts = {0, 10 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }

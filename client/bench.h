@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "datafile.h"
 #include "histogram.h"
 #include "proto.h"
@@ -154,19 +155,13 @@ typedef struct bthread {
     int two_tables;                  /* b->ks.second != NULL: one load less per answer */
     uint64_t errors;                 /* warmup included: any error fails the run */
     uint64_t last_answer;
+    uint64_t t_read; /* when the read being checked returned */
     histogram hist, interval;
     uint64_t interval_requests, interval_errors;
     size_t tick_index;
     proto_buf scratch, text;
     char first_error[256];
 } bthread;
-
-static inline uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* splitmix64: small, fast, and good enough to pick keys. */
 static inline uint64_t rng_next(uint64_t *s)

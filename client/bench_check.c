@@ -106,12 +106,13 @@ static expect check_second(bconn *c, uint32_t k, expect first, int first_ok, int
     return e;
 }
 
-/* Takes the oldest request off c's FIFO and counts its answer. */
+/* Takes the oldest request off c's FIFO and counts its answer, as
+ * arrived when the read that brought it returned (th->t_read). */
 static void conn_answered(bconn *c, int ok, int hit)
 {
     bthread *th = c->th;
     inflight *f = &c->ring[c->head];
-    uint64_t now = now_ns();
+    uint64_t now = th->t_read;
 
     c->head = (c->head + 1) % (unsigned)th->b->opt.depth;
     c->count--;

@@ -2,7 +2,6 @@
  * bench_options.c: evkv-bench's command line: --help, the options, and the
  * server's address.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
@@ -12,6 +11,7 @@
 
 #include "bench.h"
 #include "evkv_client.h"
+#include "parse.h"
 
 #ifndef EVKV_VERSION
 #define EVKV_VERSION "0.0.0"
@@ -80,26 +80,43 @@ static void usage(FILE *out)
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
 }
 
-static int parse_double(const char *s, double min, double max, double *out)
+/* The option's number from optarg, by the shared parsers (parse.h): 0, or
+ * -1 with msg saying "NAME must be ..., not 'ARG'". */
+static int opt_count(const char *name, long long min, long long max, long long *out, char *msg, size_t len)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= min && v <= max))
-        return -1;
-    *out = v;
-    return 0;
+    char err[PARSE_ERR_LEN];
+    if (parse_count(optarg, min, max, out, err, sizeof(err)) == 0)
+        return 0;
+    snprintf(msg, len, "%s %s", name, err);
+    return -1;
 }
 
-static int parse_int(const char *s, long min, long max, long *out)
+static int opt_seconds(const char *name, double min, double max, double *out, char *msg, size_t len)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
+    char err[PARSE_ERR_LEN];
+    if (parse_seconds(optarg, min, max, out, err, sizeof(err)) == 0)
+        return 0;
+    snprintf(msg, len, "%s %s", name, err);
+    return -1;
+}
+
+static int opt_bytes(const char *name, size_t min, size_t max, size_t *out, char *msg, size_t len)
+{
+    char err[PARSE_ERR_LEN];
+    if (parse_bytes(optarg, min, max, out, err, sizeof(err)) == 0)
+        return 0;
+    snprintf(msg, len, "%s %s", name, err);
+    return -1;
+}
+
+/* A number that is not seconds (a rate, a ratio, an exponent): read as
+ * parse_seconds reads any decimal number, with what it is in the message. */
+static int opt_number(const char *name, double min, double max, const char *what, double *out, char *msg, size_t len)
+{
+    if (parse_seconds(optarg, min, max, out, NULL, 0) == 0)
+        return 0;
+    snprintf(msg, len, "%s must be %s, not '%.40s'", name, what, optarg);
+    return -1;
 }
 
 enum {
@@ -148,8 +165,9 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         {NULL, 0, NULL, 0},
     };
     int ch;
-    long l;
+    long long n;
     double d;
+    char msg[PARSE_ERR_LEN + 64];
 
     while ((ch = getopt_long(argc, argv, "h:p:t:c:P:d:n:R:V", longopts, NULL)) != -1) {
         const char *bad = NULL;
@@ -166,50 +184,51 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
             break;
         case OPT_RECONNECT: o->reconnect = 1; break;
         case OPT_TIMEOUT:
-            if (parse_double(optarg, 0.001, 3600, &d) == 0)
+            if (opt_seconds("--timeout", 0.001, 3600, &d, msg, sizeof(msg)) == 0)
                 o->timeout_ms = (int)(d * 1000);
             else
-                bad = "--timeout must be seconds above 0";
+                bad = msg;
             break;
         case OPT_MAX_ANSWER:
-            if (evkv_parse_max_answer(optarg, &o->max_answer) != 0)
-                bad = "--max-answer must be a whole number of bytes above 0";
+            if (opt_bytes("--max-answer", 1, SIZE_MAX, &o->max_answer, msg, sizeof(msg)) != 0)
+                bad = msg;
             break;
         case 't':
-            if (parse_int(optarg, 1, 256, &l) == 0)
-                o->threads = (int)l;
+            if (opt_count("-t", 1, 256, &n, msg, sizeof(msg)) == 0)
+                o->threads = (int)n;
             else
-                bad = "-t must be 1 to 256";
+                bad = msg;
             break;
         case 'c':
-            if (parse_int(optarg, 1, 100000, &l) == 0)
-                o->conns = (int)l;
+            if (opt_count("-c", 1, 100000, &n, msg, sizeof(msg)) == 0)
+                o->conns = (int)n;
             else
-                bad = "-c must be 1 to 100000";
+                bad = msg;
             break;
         case 'P':
-            if (parse_int(optarg, 1, 65536, &l) == 0)
-                o->depth = (int)l;
+            if (opt_count("-P", 1, 65536, &n, msg, sizeof(msg)) == 0)
+                o->depth = (int)n;
             else
-                bad = "-P must be 1 to 65536";
+                bad = msg;
             break;
         case 'd':
-            if (parse_double(optarg, 0.001, 86400, &o->duration) != 0)
-                bad = "-d must be seconds above 0";
+            if (opt_seconds("-d", 0.001, 86400, &o->duration, msg, sizeof(msg)) != 0)
+                bad = msg;
             break;
         case 'n':
-            if (parse_int(optarg, 1, LONG_MAX, &l) == 0)
-                o->requests = (uint64_t)l;
+            if (opt_count("-n", 1, LLONG_MAX, &n, msg, sizeof(msg)) == 0)
+                o->requests = (uint64_t)n;
             else
-                bad = "-n must be a count above 0";
+                bad = msg;
             break;
         case OPT_WARMUP:
-            if (parse_double(optarg, 0, 86400, &o->warmup) != 0)
-                bad = "--warmup must be seconds";
+            if (opt_seconds("--warmup", 0, 86400, &o->warmup, msg, sizeof(msg)) != 0)
+                bad = msg;
             break;
         case 'R':
-            if (parse_double(optarg, 0, 1e9, &o->rate) != 0)
-                bad = "-R must be a rate in requests per second (0: closed loop)";
+            if (opt_number("-R", 0, 1e9, "requests per second from 0 (closed loop) to 1e9", &o->rate, msg,
+                           sizeof(msg)) != 0)
+                bad = msg;
             break;
         case OPT_KEYS: o->keys_path = optarg; break;
         case OPT_DATA:
@@ -233,18 +252,18 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
                 bad = "--key-pattern must be uniform, zipf or sequential";
             break;
         case OPT_ZIPF:
-            if (parse_double(optarg, 0, 10, &o->zipf_exp) != 0)
-                bad = "--zipf-exp must be from 0 to 10";
+            if (opt_number("--zipf-exp", 0, 10, "a number from 0 to 10", &o->zipf_exp, msg, sizeof(msg)) != 0)
+                bad = msg;
             break;
         case OPT_MISS:
-            if (parse_double(optarg, 0, 1, &o->miss_ratio) != 0)
-                bad = "--miss-ratio must be from 0 to 1";
+            if (opt_number("--miss-ratio", 0, 1, "a share from 0 to 1", &o->miss_ratio, msg, sizeof(msg)) != 0)
+                bad = msg;
             break;
         case OPT_SEED:
-            if (parse_int(optarg, 0, LONG_MAX, &l) == 0)
-                o->seed = (uint64_t)l;
+            if (opt_count("--seed", 0, LLONG_MAX, &n, msg, sizeof(msg)) == 0)
+                o->seed = (uint64_t)n;
             else
-                bad = "--seed must be a number";
+                bad = msg;
             break;
         case OPT_JSON: o->json_path = optarg; break;
         case OPT_HELP: usage(stdout); exit(EXIT_OK);

@@ -430,6 +430,15 @@ class BenchTest(t.ServerTestCase):
                 rc, out, err = run_bench(1, *args)
                 self.assertEqual(rc, 2, err)
                 self.assertTrue(err.strip())
+        # The numbers are read, and their errors said, as evkv-cli's are.
+        for args, why in ((["-c", 0], "-c must be a whole number from 1 to 100000, not '0'"),
+                          (["-d", "1x"], "-d must be a number of seconds from 0.001 to 86400, not '1x'"),
+                          (["--max-answer", "1k"], "--max-answer must be a whole number of bytes from 1 to "),
+                          (["--miss-ratio", 2], "--miss-ratio must be a share from 0 to 1, not '2'")):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(1, *args)
+                self.assertEqual(rc, 2, err)
+                self.assertIn("evkv-bench: " + why, err)
 
 
 if __name__ == "__main__":
