@@ -25,6 +25,7 @@
 #include "datafile.h"
 #include "histogram.h"
 #include "proto.h"
+#include "uri.h"
 
 #define NS_PER_SEC    UINT64_C(1000000000)
 #define VALUE_UNKNOWN UINT32_MAX           /* bench_key: the answer is not known */
@@ -44,6 +45,7 @@ typedef enum bench_protocol { PROTOCOL_EVKV, PROTOCOL_RESP } bench_protocol;
 
 typedef struct bench_options {
     const char *host, *port;
+    const char *unix_path; /* -s, or a URI's socket path: instead of host and port */
     int threads, conns, depth;
     double duration, warmup, rate;
     uint64_t requests; /* -n; 0 when -d */
@@ -58,6 +60,7 @@ typedef struct bench_options {
     bench_protocol protocol;
     int timeout_ms;
     size_t max_answer; /* largest evkv answer content taken */
+    evkv_uri uri;      /* -u: host, port or unix_path point into it */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */

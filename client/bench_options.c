@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "bench.h"
 #include "evkv_client.h"
 #include "parse.h"
+#include "uri.h"
 
 #ifndef EVKV_VERSION
 #define EVKV_VERSION "0.0.0"
@@ -27,6 +29,12 @@ static void usage(FILE *out)
             "Connection:\n"
             "  -h, --host HOST        server address (default %s)\n"
             "  -p, --port PORT        server port (default %s)\n"
+            "  -s, --socket PATH      the Unix domain socket PATH instead of TCP\n"
+            "  -u, --uri URI          the server as a URI, instead of -h/-p/-s:\n"
+            "                           evkv://HOST[:PORT]  (default port %s)\n"
+            "                           evkv://[IPV6][:PORT]\n"
+            "                           evkv+unix:///PATH, unix:///PATH, unix:/PATH\n"
+            "                           (a Unix domain socket)\n"
             "      --protocol P       evkv (default) or resp (Redis GET)\n"
             "      --reconnect        a new connection for every request, as the guide's client\n"
             "      --timeout SECS     a connection with no whole answer for this long (bytes of\n"
@@ -77,7 +85,7 @@ static void usage(FILE *out)
             "     connection, or none by the end), a failed connection attempt (the\n"
             "     first one is described on stderr)\n"
             "  2  bad usage, an unreadable key or data file, an unknown host\n",
-            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
+            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
 }
 
 /* The option's number from optarg, by the shared parsers (parse.h): 0, or
@@ -141,6 +149,8 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
     static const struct option longopts[] = {
         {"host", required_argument, NULL, 'h'},
         {"port", required_argument, NULL, 'p'},
+        {"socket", required_argument, NULL, 's'},
+        {"uri", required_argument, NULL, 'u'},
         {"protocol", required_argument, NULL, OPT_PROTOCOL},
         {"reconnect", no_argument, NULL, OPT_RECONNECT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -164,16 +174,25 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int ch;
+    int ch, host_set = 0;
+    const char *uri = NULL;
     long long n;
     double d;
     char msg[PARSE_ERR_LEN + 64];
 
-    while ((ch = getopt_long(argc, argv, "h:p:t:c:P:d:n:R:V", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h:p:s:u:t:c:P:d:n:R:V", longopts, NULL)) != -1) {
         const char *bad = NULL;
         switch (ch) {
-        case 'h': o->host = optarg; break;
-        case 'p': o->port = optarg; break;
+        case 'h':
+            o->host = optarg;
+            host_set = 1;
+            break;
+        case 'p':
+            o->port = optarg;
+            host_set = 1;
+            break;
+        case 's': o->unix_path = optarg; break;
+        case 'u': uri = optarg; break;
         case OPT_PROTOCOL:
             if (strcmp(optarg, "evkv") == 0)
                 o->protocol = PROTOCOL_EVKV;
@@ -281,6 +300,29 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         fprintf(stderr, "evkv-bench: unexpected argument '%s'\nTry 'evkv-bench --help'.\n", argv[optind]);
         return -1;
     }
+    const char *conflict = NULL;
+    if (uri && (host_set || o->unix_path))
+        conflict = "--uri names the server: give it without --host, --port or --socket";
+    else if (o->unix_path && host_set)
+        conflict = "--socket cannot go with --host or --port";
+    else if (o->unix_path && o->unix_path[0] == '\0')
+        conflict = "--socket needs a path";
+    if (conflict) {
+        fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", conflict);
+        return -1;
+    }
+    if (uri) {
+        if (evkv_uri_parse(uri, &o->uri, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "evkv-bench: bad URI '%s': %s\n", uri, msg);
+            return -1;
+        }
+        if (o->uri.is_unix) {
+            o->unix_path = o->uri.path;
+        } else {
+            o->host = o->uri.host;
+            o->port = o->uri.port;
+        }
+    }
     if (o->reconnect)
         o->depth = 1;
     return 0;
@@ -289,6 +331,19 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
 int bench_resolve(bench *b)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
+
+    if (b->opt.unix_path) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)&b->addr;
+        if (strlen(b->opt.unix_path) >= sizeof(sun->sun_path)) {
+            fprintf(stderr, "evkv-bench: %s: a socket path is at most %zu bytes\n", b->opt.unix_path,
+                    sizeof(sun->sun_path) - 1);
+            return -1;
+        }
+        sun->sun_family = AF_UNIX;
+        memcpy(sun->sun_path, b->opt.unix_path, strlen(b->opt.unix_path) + 1);
+        b->addrlen = sizeof(*sun);
+        return 0;
+    }
     int rc = getaddrinfo(b->opt.host, b->opt.port, &hints, &res);
     if (rc != 0) {
         fprintf(stderr, "evkv-bench: cannot resolve %s port %s: %s\n", b->opt.host, b->opt.port, gai_strerror(rc));

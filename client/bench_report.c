@@ -51,6 +51,11 @@ int report_json(const bench *b, const char *path, uint64_t requests, uint64_t er
                   : o->pattern == PATTERN_SEQUENTIAL ? "sequential"
                                                      : "uniform",
                   "miss_ratio", o->miss_ratio);
+    if (o->unix_path) {
+        json_object_del(root, "host");
+        json_object_del(root, "port");
+        json_object_set_new(root, "socket", json_string(o->unix_path));
+    }
     json_t *res = json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}", "requests", (json_int_t)requests, "errors",
                             (json_int_t)errors, "hits", (json_int_t)hits, "misses", (json_int_t)misses, "elapsed_s",
                             elapsed, "throughput", elapsed > 0 ? (double)requests / elapsed : 0.0);

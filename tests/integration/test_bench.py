@@ -18,11 +18,16 @@ BENCH = os.environ.get("EVKV_BENCH") or os.path.join(t.HERE, "..", "..", "build"
 BENCH_TIMEOUT = 60
 
 
-def run_bench(port, *args, timeout=BENCH_TIMEOUT):
-    """Runs evkv-bench against port; returns (status, stdout, stderr)."""
-    p = subprocess.run([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+def bench(*args, timeout=BENCH_TIMEOUT, cwd=None):
+    """Runs evkv-bench with args; returns (status, stdout, stderr)."""
+    p = subprocess.run([BENCH] + [str(a) for a in args], stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout, cwd=cwd)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def run_bench(port, *args, timeout=BENCH_TIMEOUT, cwd=None):
+    """Runs evkv-bench against port; returns (status, stdout, stderr)."""
+    return bench("-h", t.HOST, "-p", port, *args, timeout=timeout, cwd=cwd)
 
 
 def table_row(stdout):
@@ -416,6 +421,31 @@ class BenchTest(t.ServerTestCase):
         rc, out, err = run_bench(t.free_port(), "-n", 10, "-c", 1, "--timeout", 2)
         self.assertEqual(rc, 1, out + err)
         self.assertIn("refused", err.lower())
+
+    def test_unix_socket_and_uri(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path = os.path.join(d.name, "evkv.sock")
+        srv = self.start_server(argv=["--unix", path])
+        tcp = self.start_server()
+        for args in (["-s", path], ["-u", "unix://" + path], ["-u", "evkv+unix://" + path],
+                     ["-u", f"evkv://{t.HOST}:{tcp.port}"]):
+            with self.subTest(args=args):
+                rc, out, err = bench(*args, "-n", 500, "-c", 3, "-P", 4)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(table_row(out)["hits"], 500)
+        report = os.path.join(d.name, "r.json")
+        rc, out, err = bench("-u", "unix://" + path, "-n", 10, "--json", report)
+        self.assertEqual(rc, 0, err)
+        with open(report) as f:
+            self.assertEqual(json.load(f)["config"]["socket"], path)
+        for args, why in ((["-u", "http://x"], "bad URI 'http://x'"),
+                          (["-s", path, "-p", 1], "--socket cannot go with --host or --port"),
+                          (["-u", "evkv://x", "-h", "x"], "--uri names the server")):
+            with self.subTest(args=args):
+                rc, out, err = bench(*args, "-n", 1)
+                self.assertEqual(rc, 2, err)
+                self.assertIn(why, err)
 
     def test_help(self):
         p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
