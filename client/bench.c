@@ -114,8 +114,13 @@ int main(int argc, char **argv)
             from[j] += th->from[j];
         if (th->last_answer > last)
             last = th->last_answer;
-        if (th->first_error[0])
+        if (th->first_error[0] && !atomic_load(&b.unreachable))
             fprintf(stderr, "evkv-bench: thread %d: %s\n", i, th->first_error);
+    }
+    if (atomic_load(&b.unreachable)) {
+        fprintf(stderr, "evkv-bench: %s\n", b.unreachable_why);
+        status = EXIT_USAGE;
+        goto out;
     }
     double elapsed = (double)(last - b.t_measure) / 1e9;
     if (b.t_end && elapsed < b.opt.duration)
@@ -131,7 +136,7 @@ int main(int argc, char **argv)
     }
     if (errors)
         status = EXIT_ERRORS;
-
+out:
     for (int i = 0; i < b.opt.threads; i++)
         thread_free(&threads[i]);
     free(threads);

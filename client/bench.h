@@ -37,7 +37,7 @@
 enum {
     EXIT_OK = 0,     /* every answer arrived and was right */
     EXIT_ERRORS = 1, /* at least one error: wrong answer, lost connection, no answer */
-    EXIT_USAGE = 2,  /* bad options, unreadable key or data file, cannot resolve */
+    EXIT_USAGE = 2,  /* bad options, unreadable key or data file, cannot resolve or connect */
 };
 
 typedef enum key_pattern { PATTERN_UNIFORM, PATTERN_ZIPF, PATTERN_SEQUENTIAL } key_pattern;
@@ -109,8 +109,14 @@ typedef struct bench {
     keyset ks;
     struct sockaddr_storage addr;
     socklen_t addrlen;
+    char target[160];                   /* the server's name in messages (evkv_server_name) */
     uint64_t t_start, t_measure, t_end; /* monotonic ns; t_end 0 with -n */
-    pthread_mutex_t lock;               /* guards what follows */
+    /* Set once any connection of the run is up; until then, a failed
+     * connect means nothing listens: unreachable is set, with why, by the
+     * first thread to see it, and the run stops. */
+    atomic_int connected_once, unreachable;
+    char unreachable_why[256];
+    pthread_mutex_t lock; /* guards what follows */
     series_point *series;
     size_t nseries;
     histogram sofar;

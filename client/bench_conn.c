@@ -150,6 +150,21 @@ void conn_drop(bconn *c, const char *why)
     }
 }
 
+/* A connect failed with errno err. Before any connection of the run was
+ * up, that means nothing listens there: the thread stops (main says why
+ * and exits 2) rather than counting failed connects as requests. */
+static void conn_connect_failed(bconn *c, int err)
+{
+    bench *b = c->th->b;
+    int no = 0;
+    if (atomic_load(&b->connected_once))
+        return;
+    if (atomic_compare_exchange_strong(&b->unreachable, &no, 1))
+        snprintf(b->unreachable_why, sizeof(b->unreachable_why), "cannot connect to %s: %s", b->target, strerror(err));
+    c->th->stopping = 1;
+    event_base_loopexit(c->th->base, NULL);
+}
+
 /* The connection failed or the server closed it. */
 static void conn_failed(bconn *c, const char *why)
 {
@@ -174,6 +189,8 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
+        if (n < 0 && !c->connected)
+            conn_connect_failed(c, errno);
         char why[160];
         snprintf(why, sizeof(why), "%s", n == 0 ? "the server closed the connection" : strerror(errno));
         conn_failed(c, why);
@@ -210,10 +227,13 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
         if (err != 0) {
             char why[160];
             snprintf(why, sizeof(why), "connection error: %s", strerror(err));
+            conn_connect_failed(c, err);
             conn_failed(c, why);
             return;
         }
         c->connected = 1;
+        if (!atomic_load_explicit(&c->th->b->connected_once, memory_order_relaxed))
+            atomic_store(&c->th->b->connected_once, 1);
     }
     conn_flush(c);
 }
@@ -275,7 +295,10 @@ static int conn_start(bconn *c)
     c->ev_write = event_new(th->base, c->fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
     if (c->ev_read == NULL || c->ev_write == NULL ||
         (connect(c->fd, sa, th->b->addrlen) != 0 && errno != EINPROGRESS)) {
-        bench_error(th, 1, "connect: %s", strerror(errno));
+        int err = errno;
+        bench_error(th, 1, "connect: %s", strerror(err));
+        if (c->ev_read && c->ev_write)
+            conn_connect_failed(c, err);
         if (c->ev_read == NULL || c->ev_write == NULL) {
             if (c->ev_read)
                 event_free(c->ev_read);
@@ -299,8 +322,12 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     bconn *c = arg;
     (void)fd;
     (void)what;
-    if (c->fd < 0 && !c->th->b->opt.reconnect && !c->th->stopping && conn_start(c) != 0)
+    if (c->fd < 0 && !c->th->b->opt.reconnect && !c->th->stopping && conn_start(c) != 0) {
+        struct timeval retry = {0, 100 * 1000};
+        if (!c->th->stopping)
+            evtimer_add(c->timer, &retry); /* and again, until the server is back */
         return;
+    }
     conn_issue(c);
 }
 

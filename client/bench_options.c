@@ -84,7 +84,8 @@ static void usage(FILE *out)
             "  1  errors: a wrong or malformed answer, a request left unanswered (lost\n"
             "     connection, or none by the end), a failed connection attempt (the\n"
             "     first one is described on stderr)\n"
-            "  2  bad usage, an unreadable key or data file, an unknown host\n",
+            "  2  bad usage, an unreadable key or data file, an unknown host, nothing\n"
+            "     listening (no connection could be made: nothing is measured)\n",
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
 }
 
@@ -342,8 +343,10 @@ int bench_resolve(bench *b)
         sun->sun_family = AF_UNIX;
         memcpy(sun->sun_path, b->opt.unix_path, strlen(b->opt.unix_path) + 1);
         b->addrlen = sizeof(*sun);
+        evkv_server_name(b->target, sizeof(b->target), NULL, NULL, b->opt.unix_path);
         return 0;
     }
+    evkv_server_name(b->target, sizeof(b->target), b->opt.host, b->opt.port, NULL);
     int rc = getaddrinfo(b->opt.host, b->opt.port, &hints, &res);
     if (rc != 0) {
         fprintf(stderr, "evkv-bench: cannot resolve %s port %s: %s\n", b->opt.host, b->opt.port, gai_strerror(rc));
