@@ -17,7 +17,14 @@
  * (--data, or the built-in table), its exact bytes. With two --data files
  * (a server reloading from one to the other while it is measured), an
  * answer is right if either file gives it, and the report counts which.
+ *
+ * This file runs the measurement and reports it; bench.h says
+ * where the rest is. The first SIGINT stops measuring and reports what ran,
+ * as wrk does; the handler is reset by it, so that a second one ends the
+ * program at once.
  */
+#define _GNU_SOURCE /* pipe2 */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,14 +37,141 @@
 #include "bench.h"
 #include "evkv_client.h"
 
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Prints a progress line for second sec of the measurement. */
+static void print_progress(bench *b, size_t sec)
+{
+    pthread_mutex_lock(&b->lock);
+    uint64_t reqs = sec - 1 < b->nseries ? b->series[sec - 1].requests : 0;
+    uint64_t errs = 0;
+    for (size_t i = 0; i < sec && i < b->nseries; i++)
+        errs += b->series[i].errors;
+    fprintf(stderr, "[%4zus] %10llu req/s   p99 so far %9.1f us   errors %llu\n", sec, (unsigned long long)reqs,
+            us(histogram_percentile(&b->sofar, 99)), (unsigned long long)errs);
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* Adds what the threads measured into r, and ends b's per-second series
+ * there. */
+static void run_sum(bench *b, bthread *threads, uint64_t t_stop, bench_result *r)
+{
+    uint64_t last = b->t_measure;
+
+    histogram_init(&r->hist);
+    for (int i = 0; i < b->opt.threads; i++) {
+        bthread *th = &threads[i];
+        histogram_add(&r->hist, &th->hist);
+        r->requests += th->requests;
+        r->errors += th->errors;
+        r->hits += th->hits;
+        r->misses += th->misses;
+        for (int j = 0; j < FROM_N; j++)
+            r->from[j] += th->from[j];
+        if (th->last_answer > last)
+            last = th->last_answer;
+        if (th->first_error[0] && !atomic_load(&b->unreachable))
+            fprintf(stderr, "evkv-bench: thread %d: %s\n", i, th->first_error);
+    }
+    /* A -d run measures its duration (or until SIGINT), and any answers
+     * after; a -n run, until its last answer. */
+    uint64_t end = last, planned = b->t_end;
+    if (t_stop && (planned == 0 || t_stop < planned))
+        planned = t_stop;
+    if (planned > end)
+        end = planned;
+    r->elapsed = end > b->t_measure ? (double)(end - b->t_measure) / 1e9 : 0;
+    r->interrupted = t_stop != 0;
+    r->series = b->series;
+    r->nseries = b->nseries;
+    b->series = NULL;
+    b->nseries = 0;
+}
+
+/* One measurement: starts the threads, prints progress once a second when
+ * stderr is a terminal, stops them at SIGINT or when nothing listens, and
+ * sums what they measured into r. Returns 0, or -1 (out of memory). */
+static int bench_run(bench *b, bench_result *r)
+{
+    int stop[2] = {-1, -1}, started = 0, rc = -1;
+    bthread *threads = calloc((size_t)b->opt.threads, sizeof(*threads));
+    sigset_t block, old;
+    uint64_t t_stop = 0;
+
+    memset(r, 0, sizeof(*r));
+    histogram_init(&b->sofar);
+    b->sofar_requests = 0;
+    atomic_store(&b->threads_done, 0);
+    if (threads == NULL || pipe2(stop, O_CLOEXEC) != 0)
+        goto done;
+    b->stop_fd = stop[0];
+    for (int i = 0; i < b->opt.threads; i++)
+        if (thread_setup(b, &threads[i], i) != 0)
+            goto done;
+    b->t_start = evkv_clock_ns();
+    b->t_measure = b->t_start + (uint64_t)(b->opt.warmup * 1e9);
+    b->t_end = b->opt.requests == 0 ? b->t_measure + (uint64_t)(b->opt.duration * 1e9) : 0;
+    /* SIGINT comes to this thread only: its sleeps are what it interrupts. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (; started < b->opt.threads; started++)
+        if (pthread_create(&threads[started].tid, NULL, thread_main, &threads[started]) != 0)
+            break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started < b->opt.threads)
+        interrupted = 1; /* stop those that started */
+
+    int tty = isatty(STDERR_FILENO);
+    for (size_t sec = 1; atomic_load(&b->threads_done) < started; sec++) {
+        uint64_t wake = b->t_measure + sec * NS_PER_SEC + NS_PER_SEC / 20;
+        while (evkv_clock_ns() < wake && atomic_load(&b->threads_done) < started) {
+            if (stop[1] >= 0 && (interrupted || atomic_load(&b->unreachable))) {
+                t_stop = evkv_clock_ns();
+                close(stop[1]); /* every thread's stop event fires */
+                stop[1] = -1;
+            }
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (tty && stop[1] >= 0 && atomic_load(&b->threads_done) < started)
+            print_progress(b, sec);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i].tid, NULL);
+    if (started == b->opt.threads) {
+        run_sum(b, threads, interrupted ? t_stop : 0, r);
+        rc = 0;
+    }
+done:
+    for (int i = 0; threads && i < b->opt.threads; i++)
+        if (threads[i].b)
+            thread_free(&threads[i]);
+    free(threads);
+    free(b->series);
+    b->series = NULL;
+    b->nseries = 0;
+    for (int i = 0; i < 2; i++)
+        if (stop[i] >= 0)
+            close(stop[i]);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     bench b;
-    bthread *threads;
+    bench_result r;
     char err[512];
     int status = EXIT_OK;
 
     memset(&b, 0, sizeof(b));
+    memset(&r, 0, sizeof(r));
     b.opt = (bench_options){.host = EVKV_DEFAULT_HOST,
                             .port = EVKV_DEFAULT_PORT,
                             .threads = 1,
@@ -55,92 +189,38 @@ int main(int argc, char **argv)
         fprintf(stderr, "evkv-bench: %s\n", err);
         return EXIT_USAGE;
     }
-    if (bench_resolve(&b) != 0)
+    if (bench_resolve(&b) != 0) {
+        keyset_free(&b.ks);
         return EXIT_USAGE;
+    }
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
     pthread_mutex_init(&b.lock, NULL);
-    histogram_init(&b.sofar);
 
-    threads = calloc((size_t)b.opt.threads, sizeof(*threads));
-    if (threads == NULL) {
+    if (bench_run(&b, &r) != 0) {
         fprintf(stderr, "evkv-bench: out of memory\n");
-        return EXIT_USAGE;
-    }
-    for (int i = 0; i < b.opt.threads; i++) {
-        if (thread_setup(&b, &threads[i], i) != 0) {
-            fprintf(stderr, "evkv-bench: out of memory\n");
-            return EXIT_USAGE;
-        }
-    }
-    b.t_start = evkv_clock_ns();
-    b.t_measure = b.t_start + (uint64_t)(b.opt.warmup * 1e9);
-    if (b.opt.requests == 0)
-        b.t_end = b.t_measure + (uint64_t)(b.opt.duration * 1e9);
-    for (int i = 0; i < b.opt.threads; i++)
-        pthread_create(&threads[i].tid, NULL, thread_main, &threads[i]);
-
-    /* Progress, once a second, when someone is watching. */
-    int tty = isatty(STDERR_FILENO);
-    for (size_t sec = 1; atomic_load(&b.threads_done) < b.opt.threads; sec++) {
-        uint64_t wake = b.t_measure + sec * NS_PER_SEC + NS_PER_SEC / 20;
-        while (evkv_clock_ns() < wake && atomic_load(&b.threads_done) < b.opt.threads) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (!tty || atomic_load(&b.threads_done) == b.opt.threads)
-            continue;
-        pthread_mutex_lock(&b.lock);
-        uint64_t reqs = sec - 1 < b.nseries ? b.series[sec - 1].requests : 0;
-        uint64_t errs = 0;
-        for (size_t i = 0; i < sec && i < b.nseries; i++)
-            errs += b.series[i].errors;
-        fprintf(stderr, "[%4zus] %10llu req/s   p99 so far %9.1f us   errors %llu\n", sec, (unsigned long long)reqs,
-                us(histogram_percentile(&b.sofar, 99)), (unsigned long long)errs);
-        pthread_mutex_unlock(&b.lock);
-    }
-
-    histogram total;
-    uint64_t requests = 0, errors = 0, hits = 0, misses = 0, from[FROM_N] = {0}, last = b.t_measure;
-    histogram_init(&total);
-    for (int i = 0; i < b.opt.threads; i++) {
-        bthread *th = &threads[i];
-        pthread_join(th->tid, NULL);
-        histogram_add(&total, &th->hist);
-        requests += th->requests;
-        errors += th->errors;
-        hits += th->hits;
-        misses += th->misses;
-        for (int j = 0; j < FROM_N; j++)
-            from[j] += th->from[j];
-        if (th->last_answer > last)
-            last = th->last_answer;
-        if (th->first_error[0] && !atomic_load(&b.unreachable))
-            fprintf(stderr, "evkv-bench: thread %d: %s\n", i, th->first_error);
+        status = EXIT_USAGE;
+        goto out;
     }
     if (atomic_load(&b.unreachable)) {
         fprintf(stderr, "evkv-bench: %s\n", b.unreachable_why);
         status = EXIT_USAGE;
         goto out;
     }
-    double elapsed = (double)(last - b.t_measure) / 1e9;
-    if (b.t_end && elapsed < b.opt.duration)
-        elapsed = b.opt.duration;
-    double rps = elapsed > 0 ? (double)requests / elapsed : 0;
     if (b.opt.ndata == 2)
-        report_from(stdout, &b.opt, from);
-    report_table(stdout, requests, errors, hits, misses, rps, &total);
-    if (b.opt.json_path &&
-        report_json(&b, b.opt.json_path, requests, errors, hits, misses, from, elapsed, &total) != 0) {
+        report_from(stdout, &b.opt, r.from);
+    report_table(stdout, r.requests, r.errors, r.hits, r.misses, r.elapsed > 0 ? (double)r.requests / r.elapsed : 0,
+                 &r.hist);
+    if (b.opt.json_path && report_json(&b, &r) != 0) {
         fprintf(stderr, "evkv-bench: cannot write %s\n", b.opt.json_path);
         status = EXIT_USAGE;
     }
-    if (errors)
+    if (r.errors)
         status = EXIT_ERRORS;
 out:
-    for (int i = 0; i < b.opt.threads; i++)
-        thread_free(&threads[i]);
-    free(threads);
-    free(b.series);
+    free(r.series);
     keyset_free(&b.ks);
     pthread_mutex_destroy(&b.lock);
     return status;

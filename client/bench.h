@@ -104,6 +104,17 @@ typedef struct series_point {
     histogram hist;
 } series_point;
 
+/* What one run measured, summed over its threads. */
+typedef struct bench_result {
+    uint64_t requests, errors, hits, misses; /* as bthread's */
+    uint64_t from[FROM_N];
+    double elapsed;  /* seconds measured */
+    int interrupted; /* cut short by SIGINT */
+    histogram hist;
+    series_point *series; /* one per second measured: owned, free()d with the result */
+    size_t nseries;
+} bench_result;
+
 typedef struct bench {
     bench_options opt;
     keyset ks;
@@ -111,6 +122,9 @@ typedef struct bench {
     socklen_t addrlen;
     char target[160];                   /* the server's name in messages (evkv_server_name) */
     uint64_t t_start, t_measure, t_end; /* monotonic ns; t_end 0 with -n */
+    /* Read end of a pipe whose write end main closes to stop every thread
+     * at once (SIGINT, or the server found unreachable). */
+    int stop_fd;
     /* Set once any connection of the run is up; until then, a failed
      * connect means nothing listens: unreachable is set, with why, by the
      * first thread to see it, and the run stops. */
@@ -153,7 +167,7 @@ typedef struct bthread {
     pthread_t tid;
     struct event_base *base;
     bconn *conns;
-    struct event *tick, *end_timer, *drain_timer;
+    struct event *tick, *end_timer, *drain_timer, *stop;
     uint64_t rng;
     uint64_t seq; /* sequential pattern position */
     uint64_t quota, measured_issued;
@@ -281,8 +295,8 @@ void report_table(FILE *out, uint64_t requests, uint64_t errors, uint64_t hits, 
                   const histogram *h);
 /* With two --data tables: which table the right answers came from. */
 void report_from(FILE *out, const bench_options *o, const uint64_t *from);
-/* Writes the results as JSON to path. Returns 0, or -1. */
-int report_json(const bench *b, const char *path, uint64_t requests, uint64_t errors, uint64_t hits, uint64_t misses,
-                const uint64_t *from, double elapsed, const histogram *h);
+/* Writes the results of run r as JSON to b->opt.json_path. Returns 0, or
+ * -1. */
+int report_json(const bench *b, const bench_result *r);
 
 #endif

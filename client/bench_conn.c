@@ -403,6 +403,21 @@ static void end_cb(evutil_socket_t fd, short what, void *arg)
     thread_check_done(th);
 }
 
+/* main closed the stop pipe: SIGINT (stop measuring, and end as at the
+ * end of a -d run: the answers in flight are waited for), or nothing
+ * listens (stop now). */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bthread *th = arg;
+    if (atomic_load(&th->b->unreachable)) {
+        th->stopping = 1;
+        event_base_loopexit(th->base, NULL);
+    } else if (!th->stopping) {
+        evtimer_del(th->end_timer);
+        end_cb(fd, what, arg);
+    }
+}
+
 static void drain_cb(evutil_socket_t fd, short what, void *arg)
 {
     bthread *th = arg;
@@ -433,6 +448,7 @@ void *thread_main(void *arg)
     }
     struct timeval tv = tv_until(b->t_measure + NS_PER_SEC);
     event_add(th->tick, &tv);
+    event_add(th->stop, NULL);
     if (b->t_end) {
         tv = tv_until(b->t_end);
         evtimer_add(th->end_timer, &tv);
@@ -472,7 +488,8 @@ int thread_setup(bench *b, bthread *th, int id)
     th->tick = evtimer_new(th->base, tick_cb, th);
     th->end_timer = evtimer_new(th->base, end_cb, th);
     th->drain_timer = evtimer_new(th->base, drain_cb, th);
-    if (!th->tick || !th->end_timer || !th->drain_timer)
+    th->stop = event_new(th->base, b->stop_fd, EV_READ, stop_cb, th);
+    if (!th->tick || !th->end_timer || !th->drain_timer || !th->stop)
         return -1;
     for (int i = 0; i < o->conns; i++) {
         bconn *c = &th->conns[i];
@@ -512,6 +529,8 @@ void thread_free(bthread *th)
         event_free(th->end_timer);
     if (th->drain_timer)
         event_free(th->drain_timer);
+    if (th->stop)
+        event_free(th->stop);
     if (th->base)
         event_base_free(th->base);
     proto_buf_free(&th->scratch);

@@ -36,8 +36,7 @@ void report_from(FILE *out, const bench_options *o, const uint64_t *from)
             (unsigned long long)from[FROM_BOTH]);
 }
 
-int report_json(const bench *b, const char *path, uint64_t requests, uint64_t errors, uint64_t hits, uint64_t misses,
-                const uint64_t *from, double elapsed, const histogram *h)
+int report_json(const bench *b, const bench_result *r)
 {
     static const double dist[] = {0,  10,   20, 30,   40,    50,   60,    70,    75,     80,     85, 90,
                                   95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 99.995, 99.999, 100};
@@ -56,9 +55,13 @@ int report_json(const bench *b, const char *path, uint64_t requests, uint64_t er
         json_object_del(root, "port");
         json_object_set_new(root, "socket", json_string(o->unix_path));
     }
-    json_t *res = json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}", "requests", (json_int_t)requests, "errors",
-                            (json_int_t)errors, "hits", (json_int_t)hits, "misses", (json_int_t)misses, "elapsed_s",
-                            elapsed, "throughput", elapsed > 0 ? (double)requests / elapsed : 0.0);
+    const histogram *h = &r->hist;
+    json_t *res =
+        json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}", "requests", (json_int_t)r->requests, "errors",
+                  (json_int_t)r->errors, "hits", (json_int_t)r->hits, "misses", (json_int_t)r->misses, "elapsed_s",
+                  r->elapsed, "throughput", r->elapsed > 0 ? (double)r->requests / r->elapsed : 0.0);
+    if (r->interrupted)
+        json_object_set_new(res, "interrupted", json_true());
     if (o->ndata > 0) {
         json_t *data = json_array();
         for (int i = 0; i < o->ndata; i++)
@@ -67,8 +70,8 @@ int report_json(const bench *b, const char *path, uint64_t requests, uint64_t er
     }
     if (o->ndata == 2)
         json_object_set_new(res, "answers_from",
-                            json_pack("{s:I, s:I, s:I}", "data1_only", (json_int_t)from[FROM_FIRST], "data2_only",
-                                      (json_int_t)from[FROM_SECOND], "both", (json_int_t)from[FROM_BOTH]));
+                            json_pack("{s:I, s:I, s:I}", "data1_only", (json_int_t)r->from[FROM_FIRST], "data2_only",
+                                      (json_int_t)r->from[FROM_SECOND], "both", (json_int_t)r->from[FROM_BOTH]));
     json_t *lat = json_pack("{s:f, s:f}", "min", us(h->count ? h->min : 0), "max", us(h->max));
     for (size_t i = 0; i < sizeof(report_pcts) / sizeof(report_pcts[0]); i++) {
         char name[16];
@@ -80,9 +83,9 @@ int report_json(const bench *b, const char *path, uint64_t requests, uint64_t er
         json_array_append_new(
             d, json_pack("{s:f, s:f}", "percentile", dist[i], "latency_us", us(histogram_percentile(h, dist[i]))));
     json_t *series = json_array();
-    for (size_t i = 0; i < b->nseries; i++) {
-        const series_point *p = &b->series[i];
-        if (p->requests == 0 && p->errors == 0 && i + 1 >= b->nseries)
+    for (size_t i = 0; i < r->nseries; i++) {
+        const series_point *p = &r->series[i];
+        if (p->requests == 0 && p->errors == 0 && i + 1 >= r->nseries)
             continue;
         json_array_append_new(series, json_pack("{s:I, s:I, s:I, s:f, s:f, s:f}", "second", (json_int_t)i + 1,
                                                 "requests", (json_int_t)p->requests, "errors", (json_int_t)p->errors,
@@ -93,7 +96,7 @@ int report_json(const bench *b, const char *path, uint64_t requests, uint64_t er
     json_object_set_new(res, "distribution", d);
     json_object_set_new(res, "series", series);
     json_object_set_new(res, "config", root);
-    int rc = json_dump_file(res, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = json_dump_file(res, o->json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(res);
     return rc;
 }

@@ -6,6 +6,7 @@ against --data. No timing is asserted."""
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import tempfile
@@ -28,6 +29,12 @@ def bench(*args, timeout=BENCH_TIMEOUT, cwd=None):
 def run_bench(port, *args, timeout=BENCH_TIMEOUT, cwd=None):
     """Runs evkv-bench against port; returns (status, stdout, stderr)."""
     return bench("-h", t.HOST, "-p", port, *args, timeout=timeout, cwd=cwd)
+
+
+def start_bench(port, *args):
+    """Starts evkv-bench against port in the background."""
+    return subprocess.Popen([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def table_row(stdout):
@@ -435,6 +442,53 @@ class BenchTest(t.ServerTestCase):
                 self.assertEqual(out, "")
                 self.assertRegex(err, r"^evkv-bench: cannot connect to \S+: (Connection refused|No such file or "
                                       r"directory)\n$")
+
+    def test_first_sigint_prints_what_ran(self):
+        """As wrk: the first Ctrl-C stops measuring and prints the results of
+        what ran."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        report = os.path.join(d.name, "r.json")
+        srv = self.start_server()
+        p = start_bench(srv.port, "-d", 30, "-c", 2, "--json", report)
+        self.addCleanup(p.kill)
+        time.sleep(1)
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("evkv-bench still running 15 s after SIGINT")
+        self.assertEqual(p.returncode, 0, err)
+        row = table_row(out.decode())
+        self.assertGreater(row["requests"], 0)
+        self.assertEqual(row["errors"], 0)
+        self.assertEqual(row["hits"], row["requests"])
+        with open(report) as f:
+            r = json.load(f)
+        self.assertTrue(r["interrupted"])
+        self.assertEqual(r["requests"], row["requests"])
+        self.assertLess(r["elapsed_s"], 30)
+
+    def test_second_sigint_ends_at_once(self):
+        """The first SIGINT waits for the answers in flight (up to
+        --timeout); a second ends evkv-bench at once."""
+        port, accepted = self.fake_server(lambda s: s.recv(65536) and time.sleep(60))
+        p = start_bench(port, "-d", 30, "-c", 1, "--timeout", 60)
+        self.addCleanup(p.kill)
+        deadline = time.monotonic() + 10
+        while not accepted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        self.assertIsNone(p.poll(), "evkv-bench ended at the first SIGINT with an answer in flight")
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("evkv-bench still running 15 s after a second SIGINT")
+        self.assertEqual(p.returncode, -signal.SIGINT, err)
+        self.assertEqual(out, b"")
 
     def test_unix_socket_and_uri(self):
         d = tempfile.TemporaryDirectory()
