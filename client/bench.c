@@ -72,6 +72,8 @@ static void run_sum(bench *b, bthread *threads, uint64_t t_stop, bench_result *r
         r->errors += th->errors;
         r->hits += th->hits;
         r->misses += th->misses;
+        r->bytes_in += th->bytes_in;
+        r->latency_sum += th->latency_sum;
         for (int j = 0; j < FROM_N; j++)
             r->from[j] += th->from[j];
         if (th->last_answer > last)
@@ -89,9 +91,9 @@ static void run_sum(bench *b, bthread *threads, uint64_t t_stop, bench_result *r
     r->elapsed = end > b->t_measure ? (double)(end - b->t_measure) / 1e9 : 0;
     r->interrupted = t_stop != 0;
     r->series = b->series;
-    r->nseries = b->nseries;
+    r->nseries = b->series_used;
     b->series = NULL;
-    b->nseries = 0;
+    b->nseries = b->series_used = 0;
 }
 
 /* One measurement: starts the threads, prints progress once a second when
@@ -156,7 +158,7 @@ done:
     free(threads);
     free(b->series);
     b->series = NULL;
-    b->nseries = 0;
+    b->nseries = b->series_used = 0;
     for (int i = 0; i < 2; i++)
         if (stop[i] >= 0)
             close(stop[i]);
@@ -180,7 +182,8 @@ int main(int argc, char **argv)
                             .zipf_exp = 0.99,
                             .seed = 1,
                             .timeout_ms = 5000,
-                            .max_answer = EVKV_DEFAULT_MAX_ANSWER};
+                            .max_answer = EVKV_DEFAULT_MAX_ANSWER,
+                            .histogram = -1};
     if (bench_options_parse(argc, argv, &b.opt) != 0)
         return EXIT_USAGE;
     if (b.opt.requests == 0 && b.opt.duration == 0)
@@ -209,10 +212,7 @@ int main(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if (b.opt.ndata == 2)
-        report_from(stdout, &b.opt, r.from);
-    report_table(stdout, r.requests, r.errors, r.hits, r.misses, r.elapsed > 0 ? (double)r.requests / r.elapsed : 0,
-                 &r.hist);
+    report_run(stdout, &b.opt, &r);
     if (b.opt.json_path && report_json(&b, &r) != 0) {
         fprintf(stderr, "evkv-bench: cannot write %s\n", b.opt.json_path);
         status = EXIT_USAGE;

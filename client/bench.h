@@ -60,6 +60,7 @@ typedef struct bench_options {
     bench_protocol protocol;
     int timeout_ms;
     size_t max_answer; /* largest evkv answer content taken */
+    int histogram;     /* the latency spectrum: 1 shown, 0 hidden, -1 for long runs */
     evkv_uri uri;      /* -u: host, port or unix_path point into it */
 } bench_options;
 
@@ -108,8 +109,10 @@ typedef struct series_point {
 typedef struct bench_result {
     uint64_t requests, errors, hits, misses; /* as bthread's */
     uint64_t from[FROM_N];
-    double elapsed;  /* seconds measured */
-    int interrupted; /* cut short by SIGINT */
+    uint64_t bytes_in;    /* answer bytes received */
+    uint64_t latency_sum; /* ns, for the mean */
+    double elapsed;       /* seconds measured */
+    int interrupted;      /* cut short by SIGINT */
     histogram hist;
     series_point *series; /* one per second measured: owned, free()d with the result */
     size_t nseries;
@@ -132,7 +135,8 @@ typedef struct bench {
     char unreachable_why[256];
     pthread_mutex_t lock; /* guards what follows */
     series_point *series;
-    size_t nseries;
+    size_t nseries;     /* allocated */
+    size_t series_used; /* up to the last second with requests or errors */
     histogram sofar;
     uint64_t sofar_requests;
     atomic_int threads_done;
@@ -178,7 +182,8 @@ typedef struct bthread {
     int two_tables;                  /* b->ks.second != NULL: one load less per answer */
     uint64_t errors;                 /* warmup included: any error fails the run */
     uint64_t last_answer;
-    uint64_t t_read; /* when the read being checked returned */
+    uint64_t t_read;                /* when the read being checked returned */
+    uint64_t bytes_in, latency_sum; /* measured */
     histogram hist, interval;
     uint64_t interval_requests, interval_errors;
     size_t tick_index;
@@ -290,13 +295,11 @@ void read_resp(bconn *c, struct evbuffer *in);
 
 /* Nanoseconds as microseconds. */
 double us(uint64_t ns);
-/* The results table: a header line and one line of figures. */
-void report_table(FILE *out, uint64_t requests, uint64_t errors, uint64_t hits, uint64_t misses, double rps,
-                  const histogram *h);
-/* With two --data tables: which table the right answers came from. */
-void report_from(FILE *out, const bench_options *o, const uint64_t *from);
-/* Writes the results of run r as JSON to b->opt.json_path. Returns 0, or
- * -1. */
+/* Prints run r, as the options ask: the table (with the latency spectrum
+ * for a long run), or nothing with the JSON on stdout. */
+void report_run(FILE *out, const bench_options *o, const bench_result *r);
+/* Writes the results of run r as JSON to o->json_path ("-": stdout).
+ * Returns 0, or -1. */
 int report_json(const bench *b, const bench_result *r);
 
 #endif

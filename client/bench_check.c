@@ -123,6 +123,7 @@ static void conn_answered(bconn *c, int ok, int hit)
         th->requests++;
         th->interval_requests++;
         th->last_answer = now;
+        th->latency_sum += lat;
         histogram_record(&th->hist, lat);
         histogram_record(&th->interval, lat);
         if (ok && hit)

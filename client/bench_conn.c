@@ -196,6 +196,8 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         conn_failed(c, why);
         return;
     }
+    if (c->count && c->ring[c->head].t_sched >= th->b->t_measure)
+        th->bytes_in += (uint64_t)n;
     if (th->b->opt.protocol == PROTOCOL_RESP) {
         evbuffer_add(c->in, buf, (size_t)n);
         read_resp(c, c->in);
@@ -356,6 +358,8 @@ static void thread_flush_interval(bthread *th)
         histogram_add(&p->hist, &th->interval);
         histogram_add(&b->sofar, &th->interval);
         b->sofar_requests += th->interval_requests;
+        if ((th->interval_requests || th->interval_errors) && th->tick_index + 1 > b->series_used)
+            b->series_used = th->tick_index + 1;
     }
     pthread_mutex_unlock(&b->lock);
     th->tick_index++;

@@ -70,15 +70,20 @@ static void usage(FILE *out)
             "      --miss-ratio X     share of requests for keys not in the table (default 0)\n"
             "      --seed N           random seed (default 1)\n"
             "Output:\n"
-            "      --json FILE        write the results, percentiles and a per-second series\n"
+            "      --json FILE        also write the results, percentiles and a per-second\n"
+            "                         series as JSON to FILE (-: to stdout, instead of the\n"
+            "                         table)\n"
+            "      --hide-histogram   leave out the latency spectrum (50%% to 99.999%%), shown\n"
+            "                         for runs of 5 s or more\n"
             "      --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n"
             "\n"
             "Without --keys or --data, the keys are the server's built-in three.\n"
             "Latencies go into a log-linear histogram: percentiles are within 0.8%% of\n"
-            "the true value. A progress line is printed each second when stderr is a\n"
-            "terminal. The first Ctrl-C (SIGINT) stops measuring and prints the results\n"
-            "of what ran; a second one ends evkv-bench at once.\n"
+            "the true value. KB/s counts the answers' bytes (1 KB: 1024 bytes). A progress\n"
+            "line is printed each second when stderr is a terminal. The first Ctrl-C\n"
+            "(SIGINT) stops measuring and prints the results of what ran; a second one\n"
+            "ends evkv-bench at once.\n"
             "\n"
             "Exit status:\n"
             "  0  every request was answered, and answered right\n"
@@ -143,6 +148,7 @@ enum {
     OPT_MISS,
     OPT_SEED,
     OPT_JSON,
+    OPT_HIDE_HISTOGRAM,
     OPT_HELP,
 };
 
@@ -172,6 +178,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         {"miss-ratio", required_argument, NULL, OPT_MISS},
         {"seed", required_argument, NULL, OPT_SEED},
         {"json", required_argument, NULL, OPT_JSON},
+        {"hide-histogram", no_argument, NULL, OPT_HIDE_HISTOGRAM},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -287,6 +294,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
                 bad = msg;
             break;
         case OPT_JSON: o->json_path = optarg; break;
+        case OPT_HIDE_HISTOGRAM: o->histogram = 0; break;
         case OPT_HELP: usage(stdout); exit(EXIT_OK);
         case 'V': printf("evkv-bench %s\n", EVKV_VERSION); exit(EXIT_OK);
         default: bad = "";

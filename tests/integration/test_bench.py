@@ -38,10 +38,14 @@ def start_bench(port, *args):
 
 
 def table_row(stdout):
-    """The final table as a dict: requests, errors, hits, misses, ..."""
+    """The final table as a dict: requests, errors, hits, misses, req/s,
+    KB/s, then the latencies: min(us), mean(us), p50(us)... The table is
+    the last four lines: two header lines, each over a line of figures."""
     lines = [l for l in stdout.splitlines() if l.strip()]
-    head, values = lines[-2].split(), lines[-1].split()
-    return dict(zip(head, (float(v) for v in values)))
+    row = {}
+    for head, values in ((lines[-4], lines[-3]), (lines[-2], lines[-1])):
+        row.update(zip(head.split(), (float(v) for v in values.split())))
+    return row
 
 
 class CorruptingProxy:
@@ -490,6 +494,48 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(p.returncode, -signal.SIGINT, err)
         self.assertEqual(out, b"")
 
+    def test_table_fits_80_columns(self):
+        """Every line of a run's output (with the spectrum of a run of 5 s
+        or more) fits 80 columns; latencies carry their unit in every
+        header; a mean and KB/s are there."""
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-d", 5, "-c", 2)
+        self.assertEqual(rc, 0, err)
+        for line in out.splitlines():
+            self.assertLessEqual(len(line), 80, line)
+        # The spectrum, as wrk2's --latency prints it.
+        self.assertEqual(out.count("Latency Distribution"), 1)
+        self.assertEqual(re.findall(r"^ *(\d+\.\d{3})% +\d+\.\d\d(?:us|ms|s)$", out, re.M),
+                         ["50.000", "75.000", "90.000", "99.000", "99.900", "99.990", "99.999", "100.000"])
+        row = table_row(out)
+        for name in ("min", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max"):
+            self.assertIn(name + "(us)", row)
+        self.assertTrue(row["min(us)"] <= row["mean(us)"] <= row["max(us)"])
+        self.assertGreater(row["KB/s"], 0)
+        # Hidden on request; not shown for a short run.
+        for args in (["-d", 5, "--hide-histogram"], ["-n", 1000]):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(srv.port, *args)
+                self.assertEqual(rc, 0, err)
+                self.assertNotIn("Latency Distribution", out)
+                self.assertEqual(len(out.splitlines()), 4)
+
+    def test_json_to_stdout(self):
+        """--json - writes the report to stdout (no file named -, no
+        table), its numbers rounded, the port a number."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 300, "--json", "-", cwd=d.name)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(os.listdir(d.name), [])
+        r = json.loads(out)
+        self.assertEqual((r["requests"], r["errors"], r["hits"]), (300, 0, 300))
+        self.assertEqual(r["config"]["port"], srv.port)
+        self.assertEqual(r["config"]["host"], t.HOST)
+        for v in list(r["latency_us"].values()) + [p["latency_us"] for p in r["distribution"]] + [r["throughput"]]:
+            self.assertEqual(round(v, 1), v)
+        self.assertEqual(round(r["elapsed_s"], 3), r["elapsed_s"])
     def test_unix_socket_and_uri(self):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
