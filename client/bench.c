@@ -18,7 +18,7 @@
  * (a server reloading from one to the other while it is measured), an
  * answer is right if either file gives it, and the report counts which.
  *
- * This file runs the measurement and reports it; bench.h says
+ * This file runs the measurement (-x times) and reports it; bench.h says
  * where the rest is. The first SIGINT stops measuring and reports what ran,
  * as wrk does; the handler is reset by it, so that a second one ends the
  * program at once.
@@ -168,12 +168,11 @@ done:
 int main(int argc, char **argv)
 {
     bench b;
-    bench_result r;
+    bench_result *results = NULL;
     char err[512];
-    int status = EXIT_OK;
+    int status = EXIT_OK, nrun = 0;
 
     memset(&b, 0, sizeof(b));
-    memset(&r, 0, sizeof(r));
     b.opt = (bench_options){.host = EVKV_DEFAULT_HOST,
                             .port = EVKV_DEFAULT_PORT,
                             .threads = 1,
@@ -183,6 +182,7 @@ int main(int argc, char **argv)
                             .seed = 1,
                             .timeout_ms = 5000,
                             .max_answer = EVKV_DEFAULT_MAX_ANSWER,
+                            .runs = 1,
                             .histogram = -1};
     if (bench_options_parse(argc, argv, &b.opt) != 0)
         return EXIT_USAGE;
@@ -202,25 +202,38 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     pthread_mutex_init(&b.lock, NULL);
 
-    if (bench_run(&b, &r) != 0) {
+    results = calloc((size_t)b.opt.runs, sizeof(*results));
+    if (results == NULL) {
         fprintf(stderr, "evkv-bench: out of memory\n");
         status = EXIT_USAGE;
         goto out;
     }
-    if (atomic_load(&b.unreachable)) {
-        fprintf(stderr, "evkv-bench: %s\n", b.unreachable_why);
-        status = EXIT_USAGE;
-        goto out;
+    for (; nrun < b.opt.runs && !interrupted; nrun++) {
+        if (bench_run(&b, &results[nrun]) != 0) {
+            fprintf(stderr, "evkv-bench: out of memory\n");
+            status = EXIT_USAGE;
+            goto out;
+        }
+        if (atomic_load(&b.unreachable)) {
+            fprintf(stderr, "evkv-bench: %s\n", b.unreachable_why);
+            status = EXIT_USAGE;
+            nrun++;
+            goto out;
+        }
+        report_run(stdout, &b.opt, nrun, &results[nrun]);
+        fflush(stdout);
+        if (results[nrun].errors)
+            status = EXIT_ERRORS;
     }
-    report_run(stdout, &b.opt, &r);
-    if (b.opt.json_path && report_json(&b, &r) != 0) {
+    report_aggregate(stdout, &b.opt, results, nrun);
+    if (b.opt.json_path && report_json(&b, results, nrun) != 0) {
         fprintf(stderr, "evkv-bench: cannot write %s\n", b.opt.json_path);
         status = EXIT_USAGE;
     }
-    if (r.errors)
-        status = EXIT_ERRORS;
 out:
-    free(r.series);
+    for (int i = 0; results && i < nrun; i++)
+        free(results[i].series);
+    free(results);
     keyset_free(&b.ks);
     pthread_mutex_destroy(&b.lock);
     return status;

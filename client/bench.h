@@ -60,6 +60,9 @@ typedef struct bench_options {
     bench_protocol protocol;
     int timeout_ms;
     size_t max_answer; /* largest evkv answer content taken */
+    int runs;          /* -x: how many times to run */
+    int csv;           /* --csv: one line per run on stdout instead of the table */
+    int quiet;         /* -q: one summary line */
     int histogram;     /* the latency spectrum: 1 shown, 0 hidden, -1 for long runs */
     evkv_uri uri;      /* -u: host, port or unix_path point into it */
 } bench_options;
@@ -295,11 +298,16 @@ void read_resp(bconn *c, struct evbuffer *in);
 
 /* Nanoseconds as microseconds. */
 double us(uint64_t ns);
-/* Prints run r, as the options ask: the table (with the latency spectrum
- * for a long run), or nothing with the JSON on stdout. */
-void report_run(FILE *out, const bench_options *o, const bench_result *r);
-/* Writes the results of run r as JSON to o->json_path ("-": stdout).
+/* Prints run (0-based) of the -x runs, as the options ask: the table (with
+ * the latency spectrum for a long run), a --csv line (the header before
+ * the first), or nothing for -q (report_aggregate prints its line) or with
+ * the JSON on stdout. */
+void report_run(FILE *out, const bench_options *o, int run, const bench_result *r);
+/* After the runs: with -x, the median, min and max of each figure; -q's
+ * one line. */
+void report_aggregate(FILE *out, const bench_options *o, const bench_result *r, int n);
+/* Writes the results of the n runs as JSON to o->json_path ("-": stdout).
  * Returns 0, or -1. */
-int report_json(const bench *b, const bench_result *r);
+int report_json(const bench *b, const bench_result *r, int n);
 
 #endif

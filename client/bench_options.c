@@ -69,10 +69,15 @@ static void usage(FILE *out)
             "      --zipf-exp X       zipf exponent (default 0.99)\n"
             "      --miss-ratio X     share of requests for keys not in the table (default 0)\n"
             "      --seed N           random seed (default 1)\n"
-            "Output:\n"
+            "Runs and output:\n"
+            "  -x, --runs N           run N times, print each run and the median, min and\n"
+            "                         max of each figure (default 1)\n"
             "      --json FILE        also write the results, percentiles and a per-second\n"
             "                         series as JSON to FILE (-: to stdout, instead of the\n"
             "                         table)\n"
+            "      --csv              one line per run, after a header line, instead of the\n"
+            "                         table\n"
+            "  -q, --quiet            one summary line\n"
             "      --hide-histogram   leave out the latency spectrum (50%% to 99.999%%), shown\n"
             "                         for runs of 5 s or more\n"
             "      --help             show this help and exit\n"
@@ -148,6 +153,7 @@ enum {
     OPT_MISS,
     OPT_SEED,
     OPT_JSON,
+    OPT_CSV,
     OPT_HIDE_HISTOGRAM,
     OPT_HELP,
 };
@@ -178,7 +184,10 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         {"miss-ratio", required_argument, NULL, OPT_MISS},
         {"seed", required_argument, NULL, OPT_SEED},
         {"json", required_argument, NULL, OPT_JSON},
+        {"csv", no_argument, NULL, OPT_CSV},
+        {"quiet", no_argument, NULL, 'q'},
         {"hide-histogram", no_argument, NULL, OPT_HIDE_HISTOGRAM},
+        {"runs", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -189,7 +198,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
     double d;
     char msg[PARSE_ERR_LEN + 64];
 
-    while ((ch = getopt_long(argc, argv, "h:p:s:u:t:c:P:d:n:R:V", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h:p:s:u:t:c:P:d:n:R:x:qV", longopts, NULL)) != -1) {
         const char *bad = NULL;
         switch (ch) {
         case 'h':
@@ -294,7 +303,15 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
                 bad = msg;
             break;
         case OPT_JSON: o->json_path = optarg; break;
+        case OPT_CSV: o->csv = 1; break;
+        case 'q': o->quiet = 1; break;
         case OPT_HIDE_HISTOGRAM: o->histogram = 0; break;
+        case 'x':
+            if (opt_count("-x", 1, 1000, &n, msg, sizeof(msg)) == 0)
+                o->runs = (int)n;
+            else
+                bad = msg;
+            break;
         case OPT_HELP: usage(stdout); exit(EXIT_OK);
         case 'V': printf("evkv-bench %s\n", EVKV_VERSION); exit(EXIT_OK);
         default: bad = "";
@@ -317,6 +334,8 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         conflict = "--socket cannot go with --host or --port";
     else if (o->unix_path && o->unix_path[0] == '\0')
         conflict = "--socket needs a path";
+    else if (o->csv && o->json_path && strcmp(o->json_path, "-") == 0)
+        conflict = "--csv and --json - cannot both write to stdout";
     if (conflict) {
         fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", conflict);
         return -1;

@@ -495,19 +495,19 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(out, b"")
 
     def test_table_fits_80_columns(self):
-        """Every line of a run's output (with the spectrum of a run of 5 s
-        or more) fits 80 columns; latencies carry their unit in every
-        header; a mean and KB/s are there."""
+        """Every line of a run's output (the spectrum of a run of 5 s or
+        more, each run of -x, the aggregate) fits 80 columns; latencies
+        carry their unit in every header; a mean and KB/s are there."""
         srv = self.start_server()
-        rc, out, err = run_bench(srv.port, "-d", 5, "-c", 2)
+        rc, out, err = run_bench(srv.port, "-d", 5, "-c", 2, "-x", 2)
         self.assertEqual(rc, 0, err)
         for line in out.splitlines():
             self.assertLessEqual(len(line), 80, line)
-        # The spectrum, as wrk2's --latency prints it.
-        self.assertEqual(out.count("Latency Distribution"), 1)
+        # The spectrum, as wrk2's --latency prints it, once per run.
+        self.assertEqual(out.count("Latency Distribution"), 2)
         self.assertEqual(re.findall(r"^ *(\d+\.\d{3})% +\d+\.\d\d(?:us|ms|s)$", out, re.M),
-                         ["50.000", "75.000", "90.000", "99.000", "99.900", "99.990", "99.999", "100.000"])
-        row = table_row(out)
+                         ["50.000", "75.000", "90.000", "99.000", "99.900", "99.990", "99.999", "100.000"] * 2)
+        row = table_row(out[:out.index("\naggregate of 2 runs")])
         for name in ("min", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max"):
             self.assertIn(name + "(us)", row)
         self.assertTrue(row["min(us)"] <= row["mean(us)"] <= row["max(us)"])
@@ -536,6 +536,59 @@ class BenchTest(t.ServerTestCase):
         for v in list(r["latency_us"].values()) + [p["latency_us"] for p in r["distribution"]] + [r["throughput"]]:
             self.assertEqual(round(v, 1), v)
         self.assertEqual(round(r["elapsed_s"], 3), r["elapsed_s"])
+        # With -x, each run and the aggregate too.
+        rc, out, err = run_bench(srv.port, "-n", 100, "-x", 2, "--json", "-")
+        self.assertEqual(rc, 0, err)
+        r = json.loads(out)
+        self.assertEqual([run["requests"] for run in r["runs"]], [100, 100])
+        self.assertEqual(r["requests"], 200)
+        agg = r["aggregate"]["throughput"]
+        self.assertTrue(agg["min"] <= agg["median"] <= agg["max"])
+
+    def test_runs_and_aggregate(self):
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 300, "-c", 2, "-x", 3)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(re.findall(r"^run (\d) of 3$", out, re.M), ["1", "2", "3"])
+        runs = out[:out.index("\naggregate")].split("\n\n")
+        self.assertEqual(len(runs), 3)
+        for run in runs:
+            row = table_row(run)
+            self.assertEqual((row["requests"], row["errors"], row["hits"]), (300, 0, 300))
+        agg = out[out.index("aggregate of 3 runs"):].splitlines()
+        self.assertEqual(agg[1].split(), ["req/s", "KB/s", "mean(us)", "p50(us)", "p99(us)", "p99.9(us)", "max(us)"])
+        self.assertEqual([line.split()[0] for line in agg[2:]], ["median", "min", "max"])
+        for i in range(7):
+            low, mid, high = (float(agg[j].split()[i + 1]) for j in (3, 2, 4))
+            self.assertTrue(low <= mid <= high, agg)
+        self.assertEqual(srv.stop(), 0)
+        self.assertEqual(int(t.STOP_RE.search(srv.stderr()).group(2)), 900)
+
+    def test_csv(self):
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 200, "--csv", "-x", 2)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 3, out)
+        head = lines[0].split(",")
+        self.assertEqual(head[:6], ["run", "requests", "errors", "hits", "misses", "elapsed_s"])
+        for i, line in enumerate(lines[1:]):
+            row = dict(zip(head, line.split(",")))
+            self.assertEqual(len(row), len(head))
+            self.assertEqual((row["run"], row["requests"], row["errors"], row["hits"]), (str(i + 1), "200", "0", "200"))
+            self.assertTrue(float(row["min_us"]) <= float(row["p50_us"]) <= float(row["max_us"]))
+        rc, out, err = run_bench(srv.port, "-n", 10, "--csv", "--json", "-")
+        self.assertEqual(rc, 2, out + err)
+
+    def test_quiet(self):
+        srv = self.start_server()
+        for args, tail in ((["-n", 200], "200 requests, 0 errors"), (["-n", 100, "-x", 3], "median of 3 runs, 0 errors")):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(srv.port, "-q", *args)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(len(out.splitlines()), 1, out)
+                self.assertRegex(out, r"^\d+\.\d req/s.*, p50 \d+\.\d us, p99 \d+\.\d us, " + tail + "\n$")
+
     def test_unix_socket_and_uri(self):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
