@@ -37,6 +37,17 @@ def start_bench(port, *args):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def readme_option(name):
+    """The meaning of option name in the README's evkv-bench options table,
+    its spaces collapsed."""
+    with open(os.path.join(t.HERE, "..", "..", "README.md")) as f:
+        readme = f.read()
+    section = readme[readme.index("### evkv-bench"):readme.index("### Scripts")]
+    m = re.search(r"^\| `" + re.escape(name) + r"[^|]*\| (.*) \|$", section, re.M)
+    assert m, name
+    return " ".join(m.group(1).split())
+
+
 def table_row(stdout):
     """The final table as a dict: requests, errors, hits, misses, req/s,
     KB/s, then the latencies: min(us), mean(us), p50(us)... The table is
@@ -617,8 +628,13 @@ class BenchTest(t.ServerTestCase):
     def test_help(self):
         p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
         self.assertEqual(p.returncode, 0)
-        for text in ("--max-answer BYTES", "(default 536870912: 512 MiB)", "--timeout SECS"):
+        for text in ("--max-answer BYTES", "(default 536870912:\n                         512 MiB)", "--timeout SECS"):
             self.assertIn(text, p.stdout.decode())
+        # --timeout's help says what the README says.
+        m = re.search(r"^      --timeout SECS +(.*?)\n(?=  -|      --)", p.stdout.decode(), re.M | re.S)
+        self.assertEqual(" ".join(m.group(1).split()), readme_option("--timeout SECS"))
+        for line in p.stdout.decode().splitlines():
+            self.assertLessEqual(len(line), 80, line)
 
     def test_usage_errors(self):
         for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"],
