@@ -515,11 +515,11 @@ void thread_free(bthread *th)
     if (th->conns) {
         for (int i = 0; i < th->b->opt.conns; i++) {
             bconn *c = &th->conns[i];
+            struct evbuffer *bufs[] = {c->in, c->out};
             conn_close_socket(c);
-            if (c->in)
-                evbuffer_free(c->in);
-            if (c->out)
-                evbuffer_free(c->out);
+            for (size_t j = 0; j < 2; j++)
+                if (bufs[j])
+                    evbuffer_free(bufs[j]);
             if (c->timer)
                 event_free(c->timer);
             proto_decoder_free(&c->dec);
@@ -527,14 +527,10 @@ void thread_free(bthread *th)
         }
         free(th->conns);
     }
-    if (th->tick)
-        event_free(th->tick);
-    if (th->end_timer)
-        event_free(th->end_timer);
-    if (th->drain_timer)
-        event_free(th->drain_timer);
-    if (th->stop)
-        event_free(th->stop);
+    struct event *evs[] = {th->tick, th->end_timer, th->drain_timer, th->stop};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (evs[i])
+            event_free(evs[i]);
     if (th->base)
         event_base_free(th->base);
     proto_buf_free(&th->scratch);

@@ -13,19 +13,27 @@
 
 #include "bench.h"
 
+/* Makes room in *keys (*cap entries) for entry n. Returns 0, or -1. */
+static int keys_reserve(bench_key **keys, size_t *cap, size_t n)
+{
+    if (n < *cap)
+        return 0;
+    size_t want = *cap ? *cap * 2 : 1024;
+    bench_key *k = realloc(*keys, want * sizeof(*k));
+    if (k == NULL)
+        return -1;
+    *keys = k;
+    *cap = want;
+    return 0;
+}
+
 /* Adds a key; value_len VALUE_UNKNOWN or VALUE_MISS when there is no value. */
 static int keyset_add(keyset *ks, const char *key, size_t key_len, const char *value, size_t value_len)
 {
     if (key_len >= MISS_FLAG || (value && value_len >= VALUE_MISS))
         return -1;
-    if (ks->n == ks->cap) {
-        size_t cap = ks->cap ? ks->cap * 2 : 1024;
-        bench_key *k = realloc(ks->keys, cap * sizeof(*k));
-        if (k == NULL)
-            return -1;
-        ks->keys = k;
-        ks->cap = cap;
-    }
+    if (keys_reserve(&ks->keys, &ks->cap, ks->n) != 0)
+        return -1;
     bench_key *k = &ks->keys[ks->n++];
     k->key_off = ks->arena.len;
     k->key_len = (uint32_t)key_len;
@@ -132,14 +140,8 @@ static int keyset_add_both(keyset *ks, const keyset *tables, const char *key, si
     const char *d1 = v1 ? tables[0].arena.data + v1->value_off : NULL;
     const char *d2 = v2 ? tables[1].arena.data + v2->value_off : NULL;
 
-    if (ks->n == ks->second_cap) {
-        size_t cap = ks->second_cap ? ks->second_cap * 2 : 1024;
-        bench_key *s = realloc(ks->second, cap * sizeof(*s));
-        if (s == NULL)
-            return -1;
-        ks->second = s;
-        ks->second_cap = cap;
-    }
+    if (keys_reserve(&ks->second, &ks->second_cap, ks->n) != 0)
+        return -1;
     if (keyset_add(ks, key, len, d1, v1 ? v1->value_len : VALUE_MISS) != 0)
         return -1;
     const bench_key *first = &ks->keys[ks->n - 1];

@@ -102,43 +102,67 @@ static void usage(FILE *out)
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
 }
 
-/* The option's number from optarg, by the shared parsers (parse.h): 0, or
- * -1 with msg saying "NAME must be ..., not 'ARG'". */
-static int opt_count(const char *name, long long min, long long max, long long *out, char *msg, size_t len)
+/* The option's number from optarg, by the shared parsers (parse.h). Each
+ * returns NULL, or msg saying "NAME must be ..., not 'ARG'" (opt_fail
+ * puts the name before the parser's err). */
+static const char *opt_fail(const char *name, const char *err, char *msg, size_t len)
 {
-    char err[PARSE_ERR_LEN];
-    if (parse_count(optarg, min, max, out, err, sizeof(err)) == 0)
-        return 0;
     snprintf(msg, len, "%s %s", name, err);
-    return -1;
+    return msg;
 }
 
-static int opt_seconds(const char *name, double min, double max, double *out, char *msg, size_t len)
+static const char *opt_int(const char *name, int min, int max, int *out, char *msg, size_t len)
 {
     char err[PARSE_ERR_LEN];
-    if (parse_seconds(optarg, min, max, out, err, sizeof(err)) == 0)
-        return 0;
-    snprintf(msg, len, "%s %s", name, err);
-    return -1;
+    long long n;
+    if (parse_count(optarg, min, max, &n, err, sizeof(err)) != 0)
+        return opt_fail(name, err, msg, len);
+    *out = (int)n;
+    return NULL;
 }
 
-static int opt_bytes(const char *name, size_t min, size_t max, size_t *out, char *msg, size_t len)
+static const char *opt_u64(const char *name, long long min, uint64_t *out, char *msg, size_t len)
 {
     char err[PARSE_ERR_LEN];
-    if (parse_bytes(optarg, min, max, out, err, sizeof(err)) == 0)
-        return 0;
-    snprintf(msg, len, "%s %s", name, err);
-    return -1;
+    long long n;
+    if (parse_count(optarg, min, LLONG_MAX, &n, err, sizeof(err)) != 0)
+        return opt_fail(name, err, msg, len);
+    *out = (uint64_t)n;
+    return NULL;
+}
+
+static const char *opt_seconds(const char *name, double min, double max, double *out, char *msg, size_t len)
+{
+    char err[PARSE_ERR_LEN];
+    return parse_seconds(optarg, min, max, out, err, sizeof(err)) == 0 ? NULL : opt_fail(name, err, msg, len);
+}
+
+static const char *opt_bytes(const char *name, size_t min, size_t max, size_t *out, char *msg, size_t len)
+{
+    char err[PARSE_ERR_LEN];
+    return parse_bytes(optarg, min, max, out, err, sizeof(err)) == 0 ? NULL : opt_fail(name, err, msg, len);
+}
+
+/* The index of optarg among the n words; if it is none of them, *bad =
+ * why and the index was is returned. */
+static int opt_choice(const char *const *words, int n, int was, const char *why, const char **bad)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(optarg, words[i]) == 0)
+            return i;
+    *bad = why;
+    return was;
 }
 
 /* A number that is not seconds (a rate, a ratio, an exponent): read as
  * parse_seconds reads any decimal number, with what it is in the message. */
-static int opt_number(const char *name, double min, double max, const char *what, double *out, char *msg, size_t len)
+static const char *opt_number(const char *name, double min, double max, const char *what, double *out, char *msg,
+                              size_t len)
 {
     if (parse_seconds(optarg, min, max, out, NULL, 0) == 0)
-        return 0;
+        return NULL;
     snprintf(msg, len, "%s must be %s, not '%.40s'", name, what, optarg);
-    return -1;
+    return msg;
 }
 
 enum {
@@ -196,8 +220,10 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
     };
     int ch, host_set = 0;
     const char *uri = NULL;
-    long long n;
     double d;
+    /* In the order of their enums. */
+    static const char *const protocols[] = {"evkv", "resp"};
+    static const char *const patterns[] = {"uniform", "zipf", "sequential"};
     char msg[PARSE_ERR_LEN + 64];
 
     while ((ch = getopt_long(argc, argv, "h:p:s:u:t:c:P:d:n:R:x:qV", longopts, NULL)) != -1) {
@@ -214,60 +240,24 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         case 's': o->unix_path = optarg; break;
         case 'u': uri = optarg; break;
         case OPT_PROTOCOL:
-            if (strcmp(optarg, "evkv") == 0)
-                o->protocol = PROTOCOL_EVKV;
-            else if (strcmp(optarg, "resp") == 0)
-                o->protocol = PROTOCOL_RESP;
-            else
-                bad = "--protocol must be evkv or resp";
+            o->protocol =
+                (bench_protocol)opt_choice(protocols, 2, (int)o->protocol, "--protocol must be evkv or resp", &bad);
             break;
         case OPT_RECONNECT: o->reconnect = 1; break;
         case OPT_TIMEOUT:
-            if (opt_seconds("--timeout", 0.001, 3600, &d, msg, sizeof(msg)) == 0)
+            if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, sizeof(msg))) == NULL)
                 o->timeout_ms = (int)(d * 1000);
-            else
-                bad = msg;
             break;
-        case OPT_MAX_ANSWER:
-            if (opt_bytes("--max-answer", 1, SIZE_MAX, &o->max_answer, msg, sizeof(msg)) != 0)
-                bad = msg;
-            break;
-        case 't':
-            if (opt_count("-t", 1, 256, &n, msg, sizeof(msg)) == 0)
-                o->threads = (int)n;
-            else
-                bad = msg;
-            break;
-        case 'c':
-            if (opt_count("-c", 1, 100000, &n, msg, sizeof(msg)) == 0)
-                o->conns = (int)n;
-            else
-                bad = msg;
-            break;
-        case 'P':
-            if (opt_count("-P", 1, 65536, &n, msg, sizeof(msg)) == 0)
-                o->depth = (int)n;
-            else
-                bad = msg;
-            break;
-        case 'd':
-            if (opt_seconds("-d", 0.001, 86400, &o->duration, msg, sizeof(msg)) != 0)
-                bad = msg;
-            break;
-        case 'n':
-            if (opt_count("-n", 1, LLONG_MAX, &n, msg, sizeof(msg)) == 0)
-                o->requests = (uint64_t)n;
-            else
-                bad = msg;
-            break;
-        case OPT_WARMUP:
-            if (opt_seconds("--warmup", 0, 86400, &o->warmup, msg, sizeof(msg)) != 0)
-                bad = msg;
-            break;
+        case OPT_MAX_ANSWER: bad = opt_bytes("--max-answer", 1, SIZE_MAX, &o->max_answer, msg, sizeof(msg)); break;
+        case 't': bad = opt_int("-t", 1, 256, &o->threads, msg, sizeof(msg)); break;
+        case 'c': bad = opt_int("-c", 1, 100000, &o->conns, msg, sizeof(msg)); break;
+        case 'P': bad = opt_int("-P", 1, 65536, &o->depth, msg, sizeof(msg)); break;
+        case 'd': bad = opt_seconds("-d", 0.001, 86400, &o->duration, msg, sizeof(msg)); break;
+        case 'n': bad = opt_u64("-n", 1, &o->requests, msg, sizeof(msg)); break;
+        case OPT_WARMUP: bad = opt_seconds("--warmup", 0, 86400, &o->warmup, msg, sizeof(msg)); break;
         case 'R':
-            if (opt_number("-R", 0, 1e9, "requests per second from 0 (closed loop) to 1e9", &o->rate, msg,
-                           sizeof(msg)) != 0)
-                bad = msg;
+            bad =
+                opt_number("-R", 0, 1e9, "requests per second from 0 (closed loop) to 1e9", &o->rate, msg, sizeof(msg));
             break;
         case OPT_KEYS: o->keys_path = optarg; break;
         case OPT_DATA:
@@ -281,39 +271,21 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
                 bad = "--format must be json or tsv";
             break;
         case OPT_PATTERN:
-            if (strcmp(optarg, "uniform") == 0)
-                o->pattern = PATTERN_UNIFORM;
-            else if (strcmp(optarg, "zipf") == 0)
-                o->pattern = PATTERN_ZIPF;
-            else if (strcmp(optarg, "sequential") == 0)
-                o->pattern = PATTERN_SEQUENTIAL;
-            else
-                bad = "--key-pattern must be uniform, zipf or sequential";
+            o->pattern = (key_pattern)opt_choice(patterns, 3, (int)o->pattern,
+                                                 "--key-pattern must be uniform, zipf or sequential", &bad);
             break;
         case OPT_ZIPF:
-            if (opt_number("--zipf-exp", 0, 10, "a number from 0 to 10", &o->zipf_exp, msg, sizeof(msg)) != 0)
-                bad = msg;
+            bad = opt_number("--zipf-exp", 0, 10, "a number from 0 to 10", &o->zipf_exp, msg, sizeof(msg));
             break;
         case OPT_MISS:
-            if (opt_number("--miss-ratio", 0, 1, "a share from 0 to 1", &o->miss_ratio, msg, sizeof(msg)) != 0)
-                bad = msg;
+            bad = opt_number("--miss-ratio", 0, 1, "a share from 0 to 1", &o->miss_ratio, msg, sizeof(msg));
             break;
-        case OPT_SEED:
-            if (opt_count("--seed", 0, LLONG_MAX, &n, msg, sizeof(msg)) == 0)
-                o->seed = (uint64_t)n;
-            else
-                bad = msg;
-            break;
+        case OPT_SEED: bad = opt_u64("--seed", 0, &o->seed, msg, sizeof(msg)); break;
         case OPT_JSON: o->json_path = optarg; break;
         case OPT_CSV: o->csv = 1; break;
         case 'q': o->quiet = 1; break;
         case OPT_HIDE_HISTOGRAM: o->histogram = 0; break;
-        case 'x':
-            if (opt_count("-x", 1, 1000, &n, msg, sizeof(msg)) == 0)
-                o->runs = (int)n;
-            else
-                bad = msg;
-            break;
+        case 'x': bad = opt_int("-x", 1, 1000, &o->runs, msg, sizeof(msg)); break;
         case OPT_HELP: usage(stdout); exit(EXIT_OK);
         case 'V': printf("evkv-bench %s\n", EVKV_VERSION); exit(EXIT_OK);
         default: bad = "";
