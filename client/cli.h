@@ -1,16 +1,21 @@
 /*
- * cli.h: what evkv-cli's files share. cli.c reads the command line and
- * runs the one-shot commands, the batch from stdin and the latency probe;
- * cli_repl.c is the interactive prompt. Both talk to the server named by
- * one cli_options and print answers the same way.
+ * cli.h: what evkv-cli's modes share (cli_common.c): the server they talk
+ * to (one cli_options), connecting to it, encoding the requests and
+ * printing the answers the same way in every mode.
+ *
+ * The modes are each a file of their own, declared in cli_modes.h: the
+ * command line and its one-shot commands (cli.c, which runs the others),
+ * the batch from stdin (cli_batch.c), ping --latency (cli_latency.c) and
+ * the interactive prompt (cli_repl.c). Every mode uses this file; none
+ * calls another.
  */
 #ifndef EVKV_CLI_H
 #define EVKV_CLI_H
 
 #include <stddef.h>
-#include <sys/un.h>
 
 #include "evkv_client.h"
+#include "uri.h"
 
 /* Exit statuses, as --help documents them. */
 enum {
@@ -28,14 +33,13 @@ typedef enum cli_kind {
 } cli_kind;
 
 typedef struct cli_options {
-    const char *host, *port; /* the TCP server, when unix_path is NULL */
+    const char *host, *port; /* the TCP server, when unix_path is NULL (borrowed: argv or uri) */
     const char *unix_path;   /* a Unix domain socket, or NULL */
     int timeout_ms;          /* longest wait to connect and for each whole answer */
     size_t max_answer;       /* largest answer content taken (--max-answer) */
     int json;                /* print each answer's content as received */
     char where[160];         /* the server as messages and the prompt name it */
-    /* Where a -u URI's parts are kept. */
-    char uri_host[128], uri_port[8], uri_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    evkv_uri uri;            /* where a -u URI's parts are kept */
 } cli_options;
 
 /* Connects c to the server of o; on failure prints why on stderr and
@@ -51,8 +55,18 @@ void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len);
  * that answer deserves. */
 int cli_print_answer(const cli_options *o, cli_kind kind, const proto_message *msg, const char *key, size_t key_len);
 
-/* Runs the interactive prompt until quit, exit or end of input. stdin is
- * a terminal. Returns the exit status (0). */
-int cli_repl_run(const cli_options *o);
+/* Whether msg is the answer to a ping: {"result": "pong"}. */
+int cli_answer_is_pong(const proto_message *msg);
+
+/* Prints the start of an answer that is not what was expected on stderr,
+ * "evkv-cli: unexpected answer<what>: ...". */
+void cli_print_unexpected(const proto_message *msg, const char *what);
+
+/* Writes n bytes a server sent to f: as they are into a pipe or a file;
+ * on a terminal, control characters as \xNN (tab and newline as they are). */
+void cli_write_text(FILE *f, const char *s, size_t n);
+
+/* Prints "evkv-cli: " and the message on stderr, after what is on stdout. */
+__attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 
 #endif

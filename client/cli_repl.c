@@ -17,7 +17,6 @@
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "cli.h"
+#include "cli_modes.h"
 
 #define REPL_HISTORY_SIZE 1000            /* commands kept */
 #define REPL_HISTORY_NAME ".evkv_history" /* in $HOME */
@@ -258,18 +257,6 @@ static int is_command(const char *word, size_t len, const char *name)
     return len == strlen(name) && strncasecmp(word, name, len) == 0;
 }
 
-/* Prints "evkv-cli: " and the message on stderr, after what is on stdout. */
-__attribute__((format(printf, 1, 2))) static void repl_error(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fputs("evkv-cli: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 /* Runs one line (no newline). Returns 1 when it asks to leave. */
 static int repl_run_line(repl *r, const char *line)
 {
@@ -281,9 +268,9 @@ static int repl_run_line(repl *r, const char *line)
         return 0;
     if (is_command(word, word_len, "search")) {
         if (*rest == '\0')
-            repl_error("search needs a KEY: search KEY");
+            cli_error("search needs a KEY: search KEY");
         else if (!proto_utf8_valid(rest, strlen(rest)))
-            repl_error("the key must be valid UTF-8");
+            cli_error("the key must be valid UTF-8");
         else
             repl_request(r, CLI_SEARCH, rest, strlen(rest));
         return 0;
@@ -292,11 +279,11 @@ static int repl_run_line(repl *r, const char *line)
     int is_help = is_command(word, word_len, "help");
     int is_quit = is_command(word, word_len, "quit") || is_command(word, word_len, "exit");
     if (!is_ping && !is_stats && !is_help && !is_quit) {
-        repl_error("unknown command '%.*s': type help for the commands", (int)word_len, word);
+        cli_error("unknown command '%.*s': type help for the commands", (int)word_len, word);
         return 0;
     }
     if (*rest != '\0') {
-        repl_error("%.*s takes no argument", (int)word_len, word);
+        cli_error("%.*s takes no argument", (int)word_len, word);
         return 0;
     }
     if (is_quit)

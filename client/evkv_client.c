@@ -3,10 +3,10 @@
  * over TCP (IPv4 or IPv6) or a Unix domain socket.
  */
 #include "evkv_client.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,21 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
-
-int64_t evkv_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int evkv_ms_until(int64_t deadline)
-{
-    int64_t left = deadline - evkv_clock_ms();
-    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-}
 
 /* The deadline of a wait that starts now. */
 static int64_t client_deadline(const evkv_client *c)
@@ -287,17 +273,7 @@ const char *evkv_decoder_hint(const proto_decoder *d)
 
 int evkv_parse_max_answer(const char *s, size_t *bytes)
 {
-    char *end;
-    unsigned long long v;
-
-    if (*s < '0' || *s > '9') /* strtoull would take "-1" and " 1" */
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end != '\0' || v == 0 || v > SIZE_MAX)
-        return -1;
-    *bytes = (size_t)v;
-    return 0;
+    return parse_bytes(s, 1, SIZE_MAX, bytes, NULL, 0);
 }
 
 evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, json_t **result)

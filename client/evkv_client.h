@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h" /* the deadlines are kept on evkv_clock_ms() */
 #include "proto.h"
 
 #define EVKV_DEFAULT_HOST "127.0.0.1"
@@ -70,19 +71,13 @@ long evkv_client_read_some(evkv_client *c);
 long evkv_client_write_some(evkv_client *c, const void *buf, size_t len);
 void evkv_client_close(evkv_client *c);
 
-/* Now on the monotonic clock, in milliseconds: the clients' deadlines are
- * kept on it, so that a change of the wall clock moves none. */
-int64_t evkv_clock_ms(void);
-/* Milliseconds from now to deadline (an evkv_clock_ms() value), 0 if it
- * has passed: a poll() timeout. */
-int evkv_ms_until(int64_t deadline);
-
 /* What to add after a failed decoder's errstr so that the user knows what
  * to do: " (--max-answer raises it)" for an answer over the limit, else "".
  * A static string. */
 const char *evkv_decoder_hint(const proto_decoder *d);
-/* Reads a --max-answer value: a whole number of bytes above 0. Returns 0
- * with *bytes, or -1. */
+/* Reads a --max-answer value: a whole number of bytes above 0 (as
+ * parse_bytes does, in parse.h, which says why). Returns 0 with *bytes, or
+ * -1. */
 int evkv_parse_max_answer(const char *s, size_t *bytes);
 
 /* Classifies msg as the answer to a search for key. *result is the

@@ -6,6 +6,7 @@ against --data. No timing is asserted."""
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import tempfile
@@ -18,18 +19,44 @@ BENCH = os.environ.get("EVKV_BENCH") or os.path.join(t.HERE, "..", "..", "build"
 BENCH_TIMEOUT = 60
 
 
-def run_bench(port, *args, timeout=BENCH_TIMEOUT):
-    """Runs evkv-bench against port; returns (status, stdout, stderr)."""
-    p = subprocess.run([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+def bench(*args, timeout=BENCH_TIMEOUT, cwd=None):
+    """Runs evkv-bench with args; returns (status, stdout, stderr)."""
+    p = subprocess.run([BENCH] + [str(a) for a in args], stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout, cwd=cwd)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
+def run_bench(port, *args, timeout=BENCH_TIMEOUT, cwd=None):
+    """Runs evkv-bench against port; returns (status, stdout, stderr)."""
+    return bench("-h", t.HOST, "-p", port, *args, timeout=timeout, cwd=cwd)
+
+
+def start_bench(port, *args):
+    """Starts evkv-bench against port in the background."""
+    return subprocess.Popen([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def readme_option(name):
+    """The meaning of option name in the README's evkv-bench options table,
+    its spaces collapsed."""
+    with open(os.path.join(t.HERE, "..", "..", "README.md")) as f:
+        readme = f.read()
+    section = readme[readme.index("### evkv-bench"):readme.index("### Scripts")]
+    m = re.search(r"^\| `" + re.escape(name) + r"[^|]*\| (.*) \|$", section, re.M)
+    assert m, name
+    return " ".join(m.group(1).split())
+
+
 def table_row(stdout):
-    """The final table as a dict: requests, errors, hits, misses, ..."""
+    """The final table as a dict: requests, errors, hits, misses, req/s,
+    KB/s, then the latencies: min(us), mean(us), p50(us)... The table is
+    the last four lines: two header lines, each over a line of figures."""
     lines = [l for l in stdout.splitlines() if l.strip()]
-    head, values = lines[-2].split(), lines[-1].split()
-    return dict(zip(head, (float(v) for v in values)))
+    row = {}
+    for head, values in ((lines[-4], lines[-3]), (lines[-2], lines[-1])):
+        row.update(zip(head.split(), (float(v) for v in values.split())))
+    return row
 
 
 class CorruptingProxy:
@@ -412,16 +439,202 @@ class BenchTest(t.ServerTestCase):
         pcts = [p["percentile"] for p in r["distribution"]]
         self.assertEqual(pcts, sorted(pcts))
 
-    def test_no_server_is_an_error(self):
-        rc, out, err = run_bench(t.free_port(), "-n", 10, "-c", 1, "--timeout", 2)
-        self.assertEqual(rc, 1, out + err)
-        self.assertIn("refused", err.lower())
+    def test_nothing_listening_exits_2_at_once(self):
+        """No results table of failed connects counted as requests: the
+        reason, status 2, long before the 30 s asked for."""
+        port = t.free_port()
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        for args in (["-h", t.HOST, "-p", port], ["-u", f"evkv://{t.HOST}:{port}"],
+                     ["-h", t.HOST, "-p", port, "--reconnect", "-t", 2],
+                     ["-s", os.path.join(d.name, "nothing.sock")]):
+            with self.subTest(args=args):
+                try:
+                    rc, out, err = bench(*args, "-d", 30, "--timeout", 30, timeout=15)
+                except subprocess.TimeoutExpired:
+                    self.fail("evkv-bench still running 15 s after its connects were refused")
+                self.assertEqual(rc, 2, out + err)
+                self.assertEqual(out, "")
+                self.assertRegex(err, r"^evkv-bench: cannot connect to \S+: (Connection refused|No such file or "
+                                      r"directory)\n$")
+
+    def test_first_sigint_prints_what_ran(self):
+        """As wrk: the first Ctrl-C stops measuring and prints the results of
+        what ran."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        report = os.path.join(d.name, "r.json")
+        srv = self.start_server()
+        p = start_bench(srv.port, "-d", 30, "-c", 2, "--json", report)
+        self.addCleanup(p.kill)
+        time.sleep(1)
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("evkv-bench still running 15 s after SIGINT")
+        self.assertEqual(p.returncode, 0, err)
+        row = table_row(out.decode())
+        self.assertGreater(row["requests"], 0)
+        self.assertEqual(row["errors"], 0)
+        self.assertEqual(row["hits"], row["requests"])
+        with open(report) as f:
+            r = json.load(f)
+        self.assertTrue(r["interrupted"])
+        self.assertEqual(r["requests"], row["requests"])
+        self.assertLess(r["elapsed_s"], 30)
+
+    def test_second_sigint_ends_at_once(self):
+        """The first SIGINT waits for the answers in flight (up to
+        --timeout); a second ends evkv-bench at once."""
+        port, accepted = self.fake_server(lambda s: s.recv(65536) and time.sleep(60))
+        p = start_bench(port, "-d", 30, "-c", 1, "--timeout", 60)
+        self.addCleanup(p.kill)
+        deadline = time.monotonic() + 10
+        while not accepted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        self.assertIsNone(p.poll(), "evkv-bench ended at the first SIGINT with an answer in flight")
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.fail("evkv-bench still running 15 s after a second SIGINT")
+        self.assertEqual(p.returncode, -signal.SIGINT, err)
+        self.assertEqual(out, b"")
+
+    def test_table_fits_80_columns(self):
+        """Every line of a run's output (the spectrum of a run of 5 s or
+        more, each run of -x, the aggregate) fits 80 columns; latencies
+        carry their unit in every header; a mean and KB/s are there."""
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-d", 5, "-c", 2, "-x", 2)
+        self.assertEqual(rc, 0, err)
+        for line in out.splitlines():
+            self.assertLessEqual(len(line), 80, line)
+        # The spectrum, as wrk2's --latency prints it, once per run.
+        self.assertEqual(out.count("Latency Distribution"), 2)
+        self.assertEqual(re.findall(r"^ *(\d+\.\d{3})% +\d+\.\d\d(?:us|ms|s)$", out, re.M),
+                         ["50.000", "75.000", "90.000", "99.000", "99.900", "99.990", "99.999", "100.000"] * 2)
+        row = table_row(out[:out.index("\naggregate of 2 runs")])
+        for name in ("min", "mean", "p50", "p90", "p99", "p99.9", "p99.99", "max"):
+            self.assertIn(name + "(us)", row)
+        self.assertTrue(row["min(us)"] <= row["mean(us)"] <= row["max(us)"])
+        self.assertGreater(row["KB/s"], 0)
+        # Hidden on request; not shown for a short run.
+        for args in (["-d", 5, "--hide-histogram"], ["-n", 1000]):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(srv.port, *args)
+                self.assertEqual(rc, 0, err)
+                self.assertNotIn("Latency Distribution", out)
+                self.assertEqual(len(out.splitlines()), 4)
+
+    def test_json_to_stdout(self):
+        """--json - writes the report to stdout (no file named -, no
+        table), its numbers rounded, the port a number."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 300, "--json", "-", cwd=d.name)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(os.listdir(d.name), [])
+        r = json.loads(out)
+        self.assertEqual((r["requests"], r["errors"], r["hits"]), (300, 0, 300))
+        self.assertEqual(r["config"]["port"], srv.port)
+        self.assertEqual(r["config"]["host"], t.HOST)
+        for v in list(r["latency_us"].values()) + [p["latency_us"] for p in r["distribution"]] + [r["throughput"]]:
+            self.assertEqual(round(v, 1), v)
+        self.assertEqual(round(r["elapsed_s"], 3), r["elapsed_s"])
+        # With -x, each run and the aggregate too.
+        rc, out, err = run_bench(srv.port, "-n", 100, "-x", 2, "--json", "-")
+        self.assertEqual(rc, 0, err)
+        r = json.loads(out)
+        self.assertEqual([run["requests"] for run in r["runs"]], [100, 100])
+        self.assertEqual(r["requests"], 200)
+        agg = r["aggregate"]["throughput"]
+        self.assertTrue(agg["min"] <= agg["median"] <= agg["max"])
+
+    def test_runs_and_aggregate(self):
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 300, "-c", 2, "-x", 3)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(re.findall(r"^run (\d) of 3$", out, re.M), ["1", "2", "3"])
+        runs = out[:out.index("\naggregate")].split("\n\n")
+        self.assertEqual(len(runs), 3)
+        for run in runs:
+            row = table_row(run)
+            self.assertEqual((row["requests"], row["errors"], row["hits"]), (300, 0, 300))
+        agg = out[out.index("aggregate of 3 runs"):].splitlines()
+        self.assertEqual(agg[1].split(), ["req/s", "KB/s", "mean(us)", "p50(us)", "p99(us)", "p99.9(us)", "max(us)"])
+        self.assertEqual([line.split()[0] for line in agg[2:]], ["median", "min", "max"])
+        for i in range(7):
+            low, mid, high = (float(agg[j].split()[i + 1]) for j in (3, 2, 4))
+            self.assertTrue(low <= mid <= high, agg)
+        self.assertEqual(srv.stop(), 0)
+        self.assertEqual(int(t.STOP_RE.search(srv.stderr()).group(2)), 900)
+
+    def test_csv(self):
+        srv = self.start_server()
+        rc, out, err = run_bench(srv.port, "-n", 200, "--csv", "-x", 2)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 3, out)
+        head = lines[0].split(",")
+        self.assertEqual(head[:6], ["run", "requests", "errors", "hits", "misses", "elapsed_s"])
+        for i, line in enumerate(lines[1:]):
+            row = dict(zip(head, line.split(",")))
+            self.assertEqual(len(row), len(head))
+            self.assertEqual((row["run"], row["requests"], row["errors"], row["hits"]), (str(i + 1), "200", "0", "200"))
+            self.assertTrue(float(row["min_us"]) <= float(row["p50_us"]) <= float(row["max_us"]))
+        rc, out, err = run_bench(srv.port, "-n", 10, "--csv", "--json", "-")
+        self.assertEqual(rc, 2, out + err)
+
+    def test_quiet(self):
+        srv = self.start_server()
+        for args, tail in ((["-n", 200], "200 requests, 0 errors"), (["-n", 100, "-x", 3], "median of 3 runs, 0 errors")):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(srv.port, "-q", *args)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(len(out.splitlines()), 1, out)
+                self.assertRegex(out, r"^\d+\.\d req/s.*, p50 \d+\.\d us, p99 \d+\.\d us, " + tail + "\n$")
+
+    def test_unix_socket_and_uri(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path = os.path.join(d.name, "evkv.sock")
+        srv = self.start_server(argv=["--unix", path])
+        tcp = self.start_server()
+        for args in (["-s", path], ["-u", "unix://" + path], ["-u", "evkv+unix://" + path],
+                     ["-u", f"evkv://{t.HOST}:{tcp.port}"]):
+            with self.subTest(args=args):
+                rc, out, err = bench(*args, "-n", 500, "-c", 3, "-P", 4)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(table_row(out)["hits"], 500)
+        report = os.path.join(d.name, "r.json")
+        rc, out, err = bench("-u", "unix://" + path, "-n", 10, "--json", report)
+        self.assertEqual(rc, 0, err)
+        with open(report) as f:
+            self.assertEqual(json.load(f)["config"]["socket"], path)
+        for args, why in ((["-u", "http://x"], "bad URI 'http://x'"),
+                          (["-s", path, "-p", 1], "--socket cannot go with --host or --port"),
+                          (["-u", "evkv://x", "-h", "x"], "--uri names the server")):
+            with self.subTest(args=args):
+                rc, out, err = bench(*args, "-n", 1)
+                self.assertEqual(rc, 2, err)
+                self.assertIn(why, err)
 
     def test_help(self):
         p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
         self.assertEqual(p.returncode, 0)
-        for text in ("--max-answer BYTES", "(default 536870912: 512 MiB)", "--timeout SECS"):
+        for text in ("--max-answer BYTES", "(default 536870912:\n                         512 MiB)", "--timeout SECS"):
             self.assertIn(text, p.stdout.decode())
+        # --timeout's help says what the README says.
+        m = re.search(r"^      --timeout SECS +(.*?)\n(?=  -|      --)", p.stdout.decode(), re.M | re.S)
+        self.assertEqual(" ".join(m.group(1).split()), readme_option("--timeout SECS"))
+        for line in p.stdout.decode().splitlines():
+            self.assertLessEqual(len(line), 80, line)
 
     def test_usage_errors(self):
         for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"],
@@ -430,6 +643,15 @@ class BenchTest(t.ServerTestCase):
                 rc, out, err = run_bench(1, *args)
                 self.assertEqual(rc, 2, err)
                 self.assertTrue(err.strip())
+        # The numbers are read, and their errors said, as evkv-cli's are.
+        for args, why in ((["-c", 0], "-c must be a whole number from 1 to 100000, not '0'"),
+                          (["-d", "1x"], "-d must be a number of seconds from 0.001 to 86400, not '1x'"),
+                          (["--max-answer", "1k"], "--max-answer must be a whole number of bytes from 1 to "),
+                          (["--miss-ratio", 2], "--miss-ratio must be a share from 0 to 1, not '2'")):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(1, *args)
+                self.assertEqual(rc, 2, err)
+                self.assertIn("evkv-bench: " + why, err)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,313 @@
+/*
+ * bench.h: what the parts of evkv-bench share, and nothing else includes.
+ *
+ * evkv-bench is split along its concerns: bench.c runs a measurement and
+ * prints what it found (main), bench_options.c reads the command line,
+ * bench_keys.c makes the keys to ask for and their expected answers,
+ * bench_conn.c is the connection engine (one event loop per thread),
+ * bench_check.c reads and checks answers, and bench_report.c prints the
+ * results. The types below are the state they pass to each other; the
+ * threads own their bthread and bconns, and the keyset is read-only once
+ * the threads start.
+ */
+#ifndef EVKV_BENCH_H
+#define EVKV_BENCH_H
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "clock.h"
+#include "datafile.h"
+#include "histogram.h"
+#include "proto.h"
+#include "uri.h"
+
+#define NS_PER_SEC    UINT64_C(1000000000)
+#define VALUE_UNKNOWN UINT32_MAX           /* bench_key: the answer is not known */
+#define VALUE_MISS    (UINT32_MAX - 1)     /* bench_key: known not to be in the table */
+#define MISS_FLAG     UINT32_C(0x80000000) /* inflight.key: a generated miss key */
+#define MISS_PREFIX   "evkv-bench-miss-"
+
+/* Exit statuses, as --help documents them. */
+enum {
+    EXIT_OK = 0,     /* every answer arrived and was right */
+    EXIT_ERRORS = 1, /* at least one error: wrong answer, lost connection, no answer */
+    EXIT_USAGE = 2,  /* bad options, unreadable key or data file, cannot resolve or connect */
+};
+
+typedef enum key_pattern { PATTERN_UNIFORM, PATTERN_ZIPF, PATTERN_SEQUENTIAL } key_pattern;
+typedef enum bench_protocol { PROTOCOL_EVKV, PROTOCOL_RESP } bench_protocol;
+
+typedef struct bench_options {
+    const char *host, *port;
+    const char *unix_path; /* -s, or a URI's socket path: instead of host and port */
+    int threads, conns, depth;
+    double duration, warmup, rate;
+    uint64_t requests; /* -n; 0 when -d */
+    const char *keys_path, *json_path;
+    const char *data_path[2]; /* --data, given once or twice */
+    int ndata;
+    datafile_format format;
+    key_pattern pattern;
+    double zipf_exp, miss_ratio;
+    uint64_t seed;
+    int reconnect;
+    bench_protocol protocol;
+    int timeout_ms;
+    size_t max_answer; /* largest evkv answer content taken */
+    int runs;          /* -x: how many times to run */
+    int csv;           /* --csv: one line per run on stdout instead of the table */
+    int quiet;         /* -q: one summary line */
+    int histogram;     /* the latency spectrum: 1 shown, 0 hidden, -1 for long runs */
+    evkv_uri uri;      /* -u: host, port or unix_path point into it */
+} bench_options;
+
+/* A key, and what its answer must be. Offsets are into keyset.arena. */
+typedef struct bench_key {
+    size_t key_off, value_off;
+    uint32_t key_len, value_len; /* or VALUE_UNKNOWN, VALUE_MISS */
+} bench_key;
+
+/* Which table a right answer came from, with two --data tables. */
+enum answer_from {
+    FROM_FIRST,  /* the first table's answer, not the second's */
+    FROM_SECOND, /* the second table's answer, not the first's */
+    FROM_BOTH,   /* both tables give this answer */
+    FROM_N,
+};
+
+/* What the answer to a request must be. */
+typedef enum expect {
+    EXPECT_UNKNOWN = 0, /* not known: classified from the answer */
+    EXPECT_HIT,         /* this exact value */
+    EXPECT_MISS,        /* no match */
+} expect;
+
+typedef struct keyset {
+    proto_buf arena;
+    bench_key *keys;
+    size_t n, cap;
+    /* With two --data tables, keys[i] in the second table (value VALUE_MISS
+     * if not in it); where both give the same answer, the value is keys[i]'s
+     * own (same offset and length). NULL with one table. */
+    bench_key *second;
+    size_t second_cap;
+    int table_known; /* every key not in the table is a miss */
+    int raw_strings; /* store string values as their text (RESP), not JSON */
+    double *zipf_cdf;
+} keyset;
+
+/* One second of the measurement, summed over the threads. */
+typedef struct series_point {
+    uint64_t requests, errors;
+    histogram hist;
+} series_point;
+
+/* What one run measured, summed over its threads. */
+typedef struct bench_result {
+    uint64_t requests, errors, hits, misses; /* as bthread's */
+    uint64_t from[FROM_N];
+    uint64_t bytes_in;    /* answer bytes received */
+    uint64_t latency_sum; /* ns, for the mean */
+    double elapsed;       /* seconds measured */
+    int interrupted;      /* cut short by SIGINT */
+    histogram hist;
+    series_point *series; /* one per second measured: owned, free()d with the result */
+    size_t nseries;
+} bench_result;
+
+typedef struct bench {
+    bench_options opt;
+    keyset ks;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char target[160];                   /* the server's name in messages (evkv_server_name) */
+    uint64_t t_start, t_measure, t_end; /* monotonic ns; t_end 0 with -n */
+    /* Read end of a pipe whose write end main closes to stop every thread
+     * at once (SIGINT, or the server found unreachable). */
+    int stop_fd;
+    /* Set once any connection of the run is up; until then, a failed
+     * connect means nothing listens: unreachable is set, with why, by the
+     * first thread to see it, and the run stops. */
+    atomic_int connected_once, unreachable;
+    char unreachable_why[256];
+    pthread_mutex_t lock; /* guards what follows */
+    series_point *series;
+    size_t nseries;     /* allocated */
+    size_t series_used; /* up to the last second with requests or errors */
+    histogram sofar;
+    uint64_t sofar_requests;
+    atomic_int threads_done;
+} bench;
+
+typedef struct inflight {
+    uint64_t t_sched;
+    uint32_t key; /* index into the keyset, or MISS_FLAG | n for a miss key */
+} inflight;
+
+struct bthread;
+
+typedef struct bconn {
+    struct bthread *th;
+    evutil_socket_t fd; /* -1 when not connected */
+    struct event *ev_read, *ev_write;
+    struct evbuffer *in;  /* RESP replies not yet parsed */
+    struct evbuffer *out; /* requests not yet taken by the socket */
+    struct event *timer;  /* open loop: next send; reconnect: retry */
+    proto_decoder dec;
+    inflight *ring; /* -P slots, a FIFO */
+    unsigned head, count;
+    uint64_t next_sched;    /* open loop */
+    uint64_t last_progress; /* last answer, or the send that ended idleness */
+    int connected;
+    int writing; /* ev_write is added */
+} bconn;
+
+typedef struct bthread {
+    bench *b;
+    int id;
+    pthread_t tid;
+    struct event_base *base;
+    bconn *conns;
+    struct event *tick, *end_timer, *drain_timer, *stop;
+    uint64_t rng;
+    uint64_t seq; /* sequential pattern position */
+    uint64_t quota, measured_issued;
+    uint64_t inflight;
+    int stopping;
+    uint64_t requests, hits, misses; /* measured */
+    uint64_t from[FROM_N];           /* measured, with two --data tables */
+    int two_tables;                  /* b->ks.second != NULL: one load less per answer */
+    uint64_t errors;                 /* warmup included: any error fails the run */
+    uint64_t last_answer;
+    uint64_t t_read;                /* when the read being checked returned */
+    uint64_t bytes_in, latency_sum; /* measured */
+    histogram hist, interval;
+    uint64_t interval_requests, interval_errors;
+    size_t tick_index;
+    proto_buf scratch, text;
+    char first_error[256];
+} bthread;
+
+/* splitmix64: small, fast, and good enough to pick keys. */
+static inline uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static inline double rng_unit(uint64_t *s)
+{
+    return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Reads a --data key's text: borrowed from ks's arena. */
+static inline const char *key_text(const keyset *ks, const bench_key *k)
+{
+    return ks->arena.data + k->key_off;
+}
+
+/* ---- bench_options.c ---- */
+
+/* Reads the command line into o (which holds the defaults). Prints --help
+ * or --version and exits 0 for those. Returns 0, or -1 after saying why on
+ * stderr. */
+int bench_options_parse(int argc, char **argv, bench_options *o);
+/* Resolves the server's address into b->addr. Returns 0, or -1 after
+ * saying why on stderr. */
+int bench_resolve(bench *b);
+
+/* ---- bench_keys.c ---- */
+
+/* Makes b->ks: the keys to ask for and, where known, their answers. On
+ * error, b->ks is empty and err says why. */
+int keyset_load(bench *b, char *err, size_t errlen);
+void keyset_free(keyset *ks);
+
+/* key_pick and key_get run for every request: inline, as they were when
+ * evkv-bench was one file (a call each costs the bench ~15 instructions a
+ * request, 1% of its own cost). */
+
+/* Picks the next key: an index, or MISS_FLAG | n for a generated miss. */
+static inline uint32_t key_pick(bthread *th)
+{
+    const bench *b = th->b;
+    const keyset *ks = &b->ks;
+
+    if (b->opt.miss_ratio > 0 && rng_unit(&th->rng) < b->opt.miss_ratio)
+        return MISS_FLAG | (uint32_t)(rng_next(&th->rng) & ~MISS_FLAG);
+    switch (b->opt.pattern) {
+    case PATTERN_SEQUENTIAL: return (uint32_t)((th->seq++ * (uint64_t)b->opt.threads + (uint64_t)th->id) % ks->n);
+    case PATTERN_ZIPF: {
+        double u = rng_unit(&th->rng);
+        size_t lo = 0, hi = ks->n - 1;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ks->zipf_cdf[mid] < u)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return (uint32_t)lo;
+    }
+    default: return (uint32_t)(rng_next(&th->rng) % ks->n);
+    }
+}
+
+/* The text of key k: borrowed from the keyset, or generated into buf for a
+ * miss key. */
+static inline const char *key_get(bthread *th, uint32_t k, char *buf, size_t buflen, size_t *len)
+{
+    if (k & MISS_FLAG) {
+        *len = (size_t)snprintf(buf, buflen, MISS_PREFIX "%u", k & ~MISS_FLAG);
+        return buf;
+    }
+    const bench_key *bk = &th->b->ks.keys[k];
+    *len = bk->key_len;
+    return key_text(&th->b->ks, bk);
+}
+
+/* ---- bench_conn.c ---- */
+
+/* Counts n errors on th, and keeps the first one's description. */
+void bench_error(bthread *th, uint64_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Closes c's connection; its requests in flight are counted failed. */
+void conn_drop(bconn *c, const char *why);
+/* Sets up th (thread id of b's) with its event loop and connections.
+ * Returns 0, or -1 (out of memory); thread_free frees what was made. */
+int thread_setup(bench *b, bthread *th, int id);
+/* A thread's body: runs th's event loop until its part is done. */
+void *thread_main(void *arg);
+void thread_free(bthread *th);
+
+/* ---- bench_check.c ---- */
+
+/* Feeds n bytes of evkv answers read on c, and checks each answer. */
+void read_evkv(bconn *c, const char *data, size_t n);
+/* Checks the RESP replies in in, draining those taken. */
+void read_resp(bconn *c, struct evbuffer *in);
+
+/* ---- bench_report.c ---- */
+
+/* Nanoseconds as microseconds. */
+double us(uint64_t ns);
+/* Prints run (0-based) of the -x runs, as the options ask: the table (with
+ * the latency spectrum for a long run), a --csv line (the header before
+ * the first), or nothing for -q (report_aggregate prints its line) or with
+ * the JSON on stdout. */
+void report_run(FILE *out, const bench_options *o, int run, const bench_result *r);
+/* After the runs: with -x, the median, min and max of each figure; -q's
+ * one line. */
+void report_aggregate(FILE *out, const bench_options *o, const bench_result *r, int n);
+/* Writes the results of the n runs as JSON to o->json_path ("-": stdout).
+ * Returns 0, or -1. */
+int report_json(const bench *b, const bench_result *r, int n);
+
+#endif

@@ -1,0 +1,268 @@
+/*
+ * bench_check.c: evkv-bench's answer checks. Every answer is checked: its
+ * framing (evkv's decoder, or a RESP reply), and where the table is known,
+ * its exact bytes against the answer the key must get, from one --data
+ * table or either of two. A checked answer is counted (hit, miss or
+ * error) with its latency.
+ */
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "evkv_client.h"
+
+/* What the answer for key k must be, by a table: keys is ks.keys, or
+ * ks.second for the second --data table. For EXPECT_HIT and, over evkv,
+ * for EXPECT_MISS, data and len give its exact content (in th->scratch).
+ * Inlined into its two callers, so that the first table's stays as it was
+ * before there could be a second. */
+static inline __attribute__((always_inline)) expect expected_answer_in(bthread *th, const bench_key *keys, uint32_t k,
+                                                                       const char **data, size_t *len)
+{
+    const bench *b = th->b;
+    proto_buf *t = &th->text, *s = &th->scratch;
+    const bench_key *bk = (k & MISS_FLAG) ? NULL : &keys[k];
+    int resp = b->opt.protocol == PROTOCOL_RESP;
+    expect e;
+
+    if (bk && bk->value_len == VALUE_UNKNOWN)
+        return EXPECT_UNKNOWN;
+    if (bk == NULL && !b->ks.table_known)
+        return EXPECT_UNKNOWN;
+    e = bk && bk->value_len != VALUE_MISS ? EXPECT_HIT : EXPECT_MISS;
+    proto_buf_reset(s);
+    if (e == EXPECT_HIT) {
+        if (!resp)
+            proto_buf_append(s, "{\"result\": ", 11);
+        proto_buf_append(s, b->ks.arena.data + bk->value_off, bk->value_len);
+        if (!resp)
+            proto_buf_append(s, "}", 1);
+    } else if (!resp) {
+        char buf[40];
+        size_t klen;
+        const char *key = key_get(th, k, buf, sizeof(buf), &klen);
+        proto_buf_reset(t);
+        proto_buf_append(t, "No match for '", 14);
+        proto_buf_append(t, key, klen);
+        proto_buf_append(t, "'.", 2);
+        proto_buf_append(s, "{\"result\": ", 11);
+        proto_dump_string(s, t->data, t->len);
+        proto_buf_append(s, "}", 1);
+    }
+    if (s->failed)
+        return EXPECT_UNKNOWN;
+    *data = s->data;
+    *len = s->len;
+    return e;
+}
+
+/* What the answer for key k must be, by the (first) table. */
+static expect expected_answer(bthread *th, uint32_t k, const char **data, size_t *len)
+{
+    return expected_answer_in(th, th->b->ks.keys, k, data, len);
+}
+
+/* With two --data tables (ks.second), decides an answer for key k, the
+ * request at the head of c's FIFO: right if it is either table's answer.
+ * first is what the first table expects, first_ok whether the answer is
+ * that; content and len are the answer's (nil: a RESP nil reply). Counts
+ * which table the answer came from. Returns what the matching table
+ * expects (EXPECT_HIT or EXPECT_MISS), or EXPECT_UNKNOWN if neither gives
+ * this answer. */
+static expect check_second(bconn *c, uint32_t k, expect first, int first_ok, int nil, const char *content, size_t len)
+{
+    bthread *th = c->th;
+    const bench *b = th->b;
+    const bench_key *k1 = (k & MISS_FLAG) ? NULL : &b->ks.keys[k];
+    const bench_key *k2 = (k & MISS_FLAG) ? NULL : &b->ks.second[k];
+    enum answer_from from;
+    expect e = first;
+
+    if (k1 == NULL || (k1->value_off == k2->value_off && k1->value_len == k2->value_len)) {
+        if (!first_ok)
+            return EXPECT_UNKNOWN;
+        from = FROM_BOTH;
+    } else if (first_ok) {
+        from = FROM_FIRST;
+    } else {
+        const char *edata = NULL;
+        size_t elen = 0;
+        int match;
+        e = expected_answer_in(th, b->ks.second, k, &edata, &elen);
+        if (nil)
+            match = e == EXPECT_MISS; /* RESP's miss answer */
+        else if (e == EXPECT_MISS && b->opt.protocol == PROTOCOL_RESP)
+            match = 0; /* a value where the table has none */
+        else
+            match = e != EXPECT_UNKNOWN && len == elen && memcmp(content, edata, elen) == 0;
+        if (!match)
+            return EXPECT_UNKNOWN;
+        from = FROM_SECOND;
+    }
+    if (c->ring[c->head].t_sched >= b->t_measure)
+        th->from[from]++;
+    return e;
+}
+
+/* Takes the oldest request off c's FIFO and counts its answer, as
+ * arrived when the read that brought it returned (th->t_read). */
+static void conn_answered(bconn *c, int ok, int hit)
+{
+    bthread *th = c->th;
+    inflight *f = &c->ring[c->head];
+    uint64_t now = th->t_read;
+
+    c->head = (c->head + 1) % (unsigned)th->b->opt.depth;
+    c->count--;
+    th->inflight--;
+    c->last_progress = now;
+    if (f->t_sched >= th->b->t_measure) {
+        uint64_t lat = now > f->t_sched ? now - f->t_sched : 0;
+        th->requests++;
+        th->interval_requests++;
+        th->last_answer = now;
+        th->latency_sum += lat;
+        histogram_record(&th->hist, lat);
+        histogram_record(&th->interval, lat);
+        if (ok && hit)
+            th->hits++;
+        else if (ok)
+            th->misses++;
+    }
+}
+
+/* Checks one evkv answer to the request at the head of the FIFO. */
+static void check_evkv(bconn *c, const proto_message *msg)
+{
+    bthread *th = c->th;
+    uint32_t k = c->ring[c->head].key;
+    size_t elen = 0;
+    const char *edata = NULL;
+    expect e = expected_answer(th, k, &edata, &elen);
+    char buf[40];
+    size_t klen;
+    const char *key = key_get(th, k, buf, sizeof(buf), &klen);
+
+    if (!msg->is_json) {
+        bench_error(th, 1, "answer for '%.*s' is not text/json", (int)klen, key);
+        conn_answered(c, 0, 0);
+        return;
+    }
+    if (e != EXPECT_UNKNOWN) {
+        int ok = msg->content_len == elen && memcmp(msg->content, edata, elen) == 0;
+        if (th->two_tables) {
+            e = check_second(c, k, e, ok, 0, (const char *)msg->content, msg->content_len);
+            ok = e != EXPECT_UNKNOWN;
+        }
+        if (!ok)
+            bench_error(th, 1, "wrong answer for '%.*s': %.*s", (int)(klen > 40 ? 40 : klen), key,
+                        (int)(msg->content_len > 80 ? 80 : msg->content_len), (const char *)msg->content);
+        conn_answered(c, ok, e == EXPECT_HIT);
+        return;
+    }
+    /* Not known: classify from the JSON. */
+    json_t *result;
+    evkv_answer a = evkv_answer_classify(msg, key, klen, &result);
+    if (a == EVKV_ANSWER_ERROR)
+        bench_error(th, 1, "error answer for '%.*s': %.*s", (int)(klen > 40 ? 40 : klen), key,
+                    (int)(msg->content_len > 80 ? 80 : msg->content_len), (const char *)msg->content);
+    conn_answered(c, a != EVKV_ANSWER_ERROR, a == EVKV_ANSWER_HIT);
+    json_decref(result);
+}
+
+void read_evkv(bconn *c, const char *data, size_t n)
+{
+    proto_message msg;
+
+    proto_decoder_feed(&c->dec, data, n);
+    for (;;) {
+        proto_status st = proto_decoder_next(&c->dec, &msg);
+        if (st == PROTO_NEED_MORE)
+            return;
+        if (st == PROTO_ERROR || c->count == 0) {
+            char why[200];
+            snprintf(why, sizeof(why), "bad answer framing: %s%s",
+                     st == PROTO_ERROR ? c->dec.errstr : "an answer nobody asked for",
+                     st == PROTO_ERROR ? evkv_decoder_hint(&c->dec) : "");
+            if (c->count == 0)
+                bench_error(c->th, 1, "%s", why);
+            conn_drop(c, why);
+            return;
+        }
+        check_evkv(c, &msg);
+    }
+}
+
+/* Parses one RESP reply at the front of in. Returns 1 and drains it, 0 if
+ * incomplete, -1 on a protocol error. */
+static int read_resp_one(bconn *c, struct evbuffer *in)
+{
+    bthread *th = c->th;
+    size_t avail = evbuffer_get_length(in);
+    struct evbuffer_ptr eol = evbuffer_search(in, "\r\n", 2, NULL);
+
+    if (eol.pos < 0)
+        return avail > 1024 ? -1 : 0;
+    size_t linelen = (size_t)eol.pos;
+    unsigned char *p = evbuffer_pullup(in, (ssize_t)linelen + 2);
+    uint32_t k = c->ring[c->head].key;
+    size_t elen = 0;
+    const char *edata = NULL;
+    expect e = expected_answer(th, k, &edata, &elen);
+
+    if (p[0] == '$') {
+        long n = strtol((const char *)p + 1, NULL, 10);
+        if (n == -1) {
+            int ok = e != EXPECT_HIT;
+            if (th->two_tables)
+                ok = check_second(c, k, e, ok, 1, NULL, 0) != EXPECT_UNKNOWN;
+            if (!ok)
+                bench_error(th, 1, "nil answer for a key in the table");
+            conn_answered(c, ok, 0);
+            evbuffer_drain(in, linelen + 2);
+            return 1;
+        }
+        if (n < 0 || n > (1 << 30))
+            return -1;
+        size_t total = linelen + 2 + (size_t)n + 2;
+        if (avail < total)
+            return 0;
+        p = evbuffer_pullup(in, (ssize_t)total);
+        const char *data = (const char *)p + linelen + 2;
+        int ok = !(e == EXPECT_MISS || (e == EXPECT_HIT && ((size_t)n != elen || memcmp(data, edata, elen) != 0)));
+        if (th->two_tables)
+            ok = check_second(c, k, e, ok, 0, data, (size_t)n) != EXPECT_UNKNOWN;
+        if (!ok)
+            bench_error(th, 1, "wrong answer: %.*s", (int)(n > 80 ? 80 : n), data);
+        conn_answered(c, ok, 1);
+        evbuffer_drain(in, total);
+        return 1;
+    }
+    if (p[0] == '-' || p[0] == '+' || p[0] == ':') {
+        bench_error(th, 1, "unexpected reply: %.*s", (int)(linelen > 80 ? 80 : linelen), (const char *)p);
+        conn_answered(c, 0, 0);
+        evbuffer_drain(in, linelen + 2);
+        return 1;
+    }
+    return -1;
+}
+
+void read_resp(bconn *c, struct evbuffer *in)
+{
+    while (evbuffer_get_length(in) > 0) {
+        if (c->count == 0) {
+            conn_drop(c, "a reply nobody asked for");
+            bench_error(c->th, 1, "a reply nobody asked for");
+            return;
+        }
+        int rc = read_resp_one(c, in);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            conn_drop(c, "bad RESP reply");
+            return;
+        }
+    }
+}

@@ -1,0 +1,538 @@
+/*
+ * bench_conn.c: evkv-bench's connection engine. Each thread runs its own
+ * event loop over its own connections, driven with two plain events each
+ * (no bufferevents: they would cost an ioctl and epoll_ctl calls per
+ * answer); a connection keeps up to -P requests in flight in a FIFO, sends
+ * them as the loop (closed, or open at -R) allows, hands what it reads to
+ * bench_check.c, and is reconnected when it fails. Once a second a thread
+ * adds what it measured to the shared per-second series.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+void bench_error(bthread *th, uint64_t n, const char *fmt, ...)
+{
+    th->errors += n;
+    th->interval_errors += n;
+    if (th->first_error[0] == '\0') {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(th->first_error, sizeof(th->first_error), fmt, ap);
+        va_end(ap);
+    }
+}
+
+static void conn_issue(bconn *c);
+static int conn_start(bconn *c);
+static void conn_flush(bconn *c);
+static void conn_close_socket(bconn *c);
+
+static int may_issue(bthread *th, uint64_t t_sched)
+{
+    const bench *b = th->b;
+    if (th->stopping)
+        return 0;
+    if (t_sched < b->t_measure)
+        return 1; /* warmup: not counted */
+    if (b->opt.requests)
+        return th->measured_issued < th->quota;
+    return 1;
+}
+
+static void thread_check_done(bthread *th)
+{
+    const bench *b = th->b;
+    if (th->inflight != 0)
+        return;
+    if (th->stopping || (b->opt.requests && th->measured_issued >= th->quota))
+        event_base_loopexit(th->base, NULL);
+}
+
+static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
+{
+    bthread *th = c->th;
+    char buf[40];
+    size_t len;
+    const char *key = key_get(th, k, buf, sizeof(buf), &len);
+    proto_buf *s = &th->scratch;
+
+    proto_buf_reset(s);
+    if (th->b->opt.protocol == PROTOCOL_RESP) {
+        char head[48];
+        proto_buf_append(s, head, (size_t)snprintf(head, sizeof(head), "*2\r\n$3\r\nGET\r\n$%zu\r\n", len));
+        proto_buf_append(s, key, len);
+        proto_buf_append(s, "\r\n", 2);
+    } else {
+        proto_encode_request(s, "search", 6, key, len);
+    }
+    evbuffer_add(c->out, s->data, s->len);
+    if (c->count == 0)
+        c->last_progress = t_sched;
+    inflight *f = &c->ring[(c->head + c->count) % (unsigned)th->b->opt.depth];
+    f->t_sched = t_sched;
+    f->key = k;
+    c->count++;
+    th->inflight++;
+    if (t_sched >= th->b->t_measure)
+        th->measured_issued++;
+}
+
+/* Sends what is due: in a closed loop, until -P are in flight; in an open
+ * loop, every request whose time has come (while fewer than -P are in
+ * flight), then arms the timer for the next one. Requests written before
+ * the connection is up wait in c->out until it is. With
+ * --reconnect, a connection is opened for each request when it is due, so
+ * its latency includes the connect. */
+static void conn_issue(bconn *c)
+{
+    bthread *th = c->th;
+    const bench *b = th->b;
+    unsigned depth = (unsigned)b->opt.depth;
+    int open_loop = b->opt.rate > 0;
+    uint64_t now = evkv_clock_ns();
+
+    if (c->fd < 0 && !b->opt.reconnect)
+        return; /* persistent and down: the retry timer brings it back */
+    while (c->count < depth) {
+        uint64_t t = open_loop ? c->next_sched : now;
+        if (t > now || !may_issue(th, t))
+            break;
+        if (c->fd < 0 && conn_start(c) != 0)
+            return;
+        conn_send(c, key_pick(th), t);
+        if (open_loop)
+            c->next_sched += (uint64_t)(1e9 * b->opt.threads * b->opt.conns / b->opt.rate);
+    }
+    if (open_loop && c->count < depth && c->next_sched > now && !th->stopping) {
+        uint64_t wait = c->next_sched - now;
+        struct timeval tv = {(time_t)(wait / NS_PER_SEC), (suseconds_t)(wait % NS_PER_SEC / 1000)};
+        evtimer_add(c->timer, &tv);
+    }
+    conn_flush(c);
+}
+
+/* Sets up c's decoder for a new connection, with the --max-answer limit. */
+static void conn_decoder_init(bconn *c)
+{
+    proto_limits limits = {.max_header = PROTO_DEFAULT_MAX_HEADER, .max_content = c->th->b->opt.max_answer};
+    proto_decoder_init(&c->dec, &limits);
+}
+
+void conn_drop(bconn *c, const char *why)
+{
+    bthread *th = c->th;
+    if (c->count)
+        bench_error(th, c->count, "%s (%u requests unanswered)", why, c->count);
+    for (unsigned i = 0; i < c->count; i++) {
+        if (c->ring[(c->head + i) % (unsigned)th->b->opt.depth].t_sched >= th->b->t_measure) {
+            th->requests++;
+            th->interval_requests++;
+        }
+    }
+    th->inflight -= c->count;
+    c->count = 0;
+    conn_close_socket(c);
+    proto_decoder_free(&c->dec);
+    conn_decoder_init(c);
+    if (!th->stopping && !th->b->opt.reconnect) {
+        /* A persistent connection comes back shortly (conn_timer_cb). */
+        struct timeval retry = {0, 100 * 1000};
+        evtimer_add(c->timer, &retry);
+    }
+}
+
+/* A connect failed with errno err. Before any connection of the run was
+ * up, that means nothing listens there: the thread stops (main says why
+ * and exits 2) rather than counting failed connects as requests. */
+static void conn_connect_failed(bconn *c, int err)
+{
+    bench *b = c->th->b;
+    int no = 0;
+    if (atomic_load(&b->connected_once))
+        return;
+    if (atomic_compare_exchange_strong(&b->unreachable, &no, 1))
+        snprintf(b->unreachable_why, sizeof(b->unreachable_why), "cannot connect to %s: %s", b->target, strerror(err));
+    c->th->stopping = 1;
+    event_base_loopexit(c->th->base, NULL);
+}
+
+/* The connection failed or the server closed it. */
+static void conn_failed(bconn *c, const char *why)
+{
+    if (c->count == 0 && !c->connected)
+        bench_error(c->th, 1, "%s", why); /* a failed connect counts once */
+    conn_drop(c, why);
+    conn_issue(c);
+    thread_check_done(c->th);
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bconn *c = arg;
+    bthread *th = c->th;
+    char buf[65536];
+    (void)what;
+
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    /* One time for every answer the read brought: they arrived together,
+     * and the checks of the first ones do not delay the later ones'. */
+    th->t_read = evkv_clock_ns();
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (n < 0 && !c->connected)
+            conn_connect_failed(c, errno);
+        char why[160];
+        snprintf(why, sizeof(why), "%s", n == 0 ? "the server closed the connection" : strerror(errno));
+        conn_failed(c, why);
+        return;
+    }
+    if (c->count && c->ring[c->head].t_sched >= th->b->t_measure)
+        th->bytes_in += (uint64_t)n;
+    if (th->b->opt.protocol == PROTOCOL_RESP) {
+        evbuffer_add(c->in, buf, (size_t)n);
+        read_resp(c, c->in);
+    } else {
+        read_evkv(c, buf, (size_t)n);
+    }
+    if (th->b->opt.reconnect && c->fd >= 0 && c->count == 0) {
+        /* One request per connection: close without TIME_WAIT (RST), or a
+         * long run would use up the ephemeral ports. */
+        struct linger lg = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        conn_drop(c, "");
+    }
+    conn_issue(c);
+    thread_check_done(th);
+}
+
+/* Writable: the connection is up (or failed), or the socket takes more of
+ * the requests. */
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bconn *c = arg;
+    (void)what;
+
+    if (!c->connected) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+            char why[160];
+            snprintf(why, sizeof(why), "connection error: %s", strerror(err));
+            conn_connect_failed(c, err);
+            conn_failed(c, why);
+            return;
+        }
+        c->connected = 1;
+        if (!atomic_load_explicit(&c->th->b->connected_once, memory_order_relaxed))
+            atomic_store(&c->th->b->connected_once, 1);
+    }
+    conn_flush(c);
+}
+
+/* Writes what the socket takes now; keeps the write event for the rest (or
+ * for the connect). */
+static void conn_flush(bconn *c)
+{
+    if (c->fd < 0)
+        return;
+    if (c->connected && evbuffer_get_length(c->out) > 0) {
+        if (evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            char why[160];
+            snprintf(why, sizeof(why), "send: %s", strerror(errno));
+            conn_failed(c, why);
+            return;
+        }
+    }
+    int want = !c->connected || evbuffer_get_length(c->out) > 0;
+    if (want && !c->writing)
+        event_add(c->ev_write, NULL);
+    else if (!want && c->writing)
+        event_del(c->ev_write);
+    c->writing = want;
+}
+
+static void conn_close_socket(bconn *c)
+{
+    if (c->fd < 0)
+        return;
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    c->ev_read = c->ev_write = NULL;
+    evutil_closesocket(c->fd);
+    c->fd = -1;
+    c->connected = 0;
+    c->writing = 0;
+    evbuffer_drain(c->in, evbuffer_get_length(c->in));
+    evbuffer_drain(c->out, evbuffer_get_length(c->out));
+}
+
+/* Opens c's connection (the connect completes in the background; requests
+ * queue in c->out meanwhile). Returns 0, or -1 (counted as an error). */
+static int conn_start(bconn *c)
+{
+    bthread *th = c->th;
+    const struct sockaddr *sa = (const struct sockaddr *)&th->b->addr;
+    int one = 1;
+
+    c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        bench_error(th, 1, "socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->connected = 0;
+    c->writing = 0;
+    c->ev_read = event_new(th->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+    c->ev_write = event_new(th->base, c->fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+    if (c->ev_read == NULL || c->ev_write == NULL ||
+        (connect(c->fd, sa, th->b->addrlen) != 0 && errno != EINPROGRESS)) {
+        int err = errno;
+        bench_error(th, 1, "connect: %s", strerror(err));
+        if (c->ev_read && c->ev_write)
+            conn_connect_failed(c, err);
+        if (c->ev_read == NULL || c->ev_write == NULL) {
+            if (c->ev_read)
+                event_free(c->ev_read);
+            if (c->ev_write)
+                event_free(c->ev_write);
+            evutil_closesocket(c->fd);
+            c->fd = -1;
+        } else {
+            conn_close_socket(c);
+        }
+        return -1;
+    }
+    event_add(c->ev_read, NULL);
+    event_add(c->ev_write, NULL); /* writable once connected */
+    c->writing = 1;
+    return 0;
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bconn *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->fd < 0 && !c->th->b->opt.reconnect && !c->th->stopping && conn_start(c) != 0) {
+        struct timeval retry = {0, 100 * 1000};
+        if (!c->th->stopping)
+            evtimer_add(c->timer, &retry); /* and again, until the server is back */
+        return;
+    }
+    conn_issue(c);
+}
+
+/* ---- threads ---- */
+
+static void thread_flush_interval(bthread *th)
+{
+    bench *b = th->b;
+    pthread_mutex_lock(&b->lock);
+    if (th->tick_index >= b->nseries) {
+        size_t n = th->tick_index + 16;
+        series_point *s = realloc(b->series, n * sizeof(*s));
+        if (s != NULL) {
+            for (size_t i = b->nseries; i < n; i++) {
+                memset(&s[i], 0, sizeof(s[i]));
+                histogram_init(&s[i].hist);
+            }
+            b->series = s;
+            b->nseries = n;
+        }
+    }
+    if (th->tick_index < b->nseries) {
+        series_point *p = &b->series[th->tick_index];
+        p->requests += th->interval_requests;
+        p->errors += th->interval_errors;
+        histogram_add(&p->hist, &th->interval);
+        histogram_add(&b->sofar, &th->interval);
+        b->sofar_requests += th->interval_requests;
+        if ((th->interval_requests || th->interval_errors) && th->tick_index + 1 > b->series_used)
+            b->series_used = th->tick_index + 1;
+    }
+    pthread_mutex_unlock(&b->lock);
+    th->tick_index++;
+    th->interval_requests = th->interval_errors = 0;
+    histogram_init(&th->interval);
+}
+
+static struct timeval tv_until(uint64_t t)
+{
+    uint64_t now = evkv_clock_ns(), d = t > now ? t - now : 0;
+    struct timeval tv = {(time_t)(d / NS_PER_SEC), (suseconds_t)(d % NS_PER_SEC / 1000)};
+    return tv;
+}
+
+/* Once a second of the measurement: publish the interval, and give up on
+ * a connection whose requests have had no answer for --timeout (it is
+ * counted as failed and comes back). */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bthread *th = arg;
+    uint64_t now = evkv_clock_ns(), limit = (uint64_t)th->b->opt.timeout_ms * 1000000;
+    (void)fd;
+    (void)what;
+    thread_flush_interval(th);
+    for (int i = 0; i < th->b->opt.conns; i++) {
+        bconn *c = &th->conns[i];
+        if (c->count && now > c->last_progress + limit) {
+            conn_drop(c, "no answer within --timeout");
+            conn_issue(c);
+        }
+    }
+    thread_check_done(th);
+    struct timeval tv = tv_until(th->b->t_measure + (th->tick_index + 1) * NS_PER_SEC);
+    evtimer_add(th->tick, &tv);
+}
+
+static void end_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bthread *th = arg;
+    (void)fd;
+    (void)what;
+    th->stopping = 1;
+    struct timeval tv = {th->b->opt.timeout_ms / 1000, (th->b->opt.timeout_ms % 1000) * 1000};
+    evtimer_add(th->drain_timer, &tv);
+    thread_check_done(th);
+}
+
+/* main closed the stop pipe: SIGINT (stop measuring, and end as at the
+ * end of a -d run: the answers in flight are waited for), or nothing
+ * listens (stop now). */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bthread *th = arg;
+    if (atomic_load(&th->b->unreachable)) {
+        th->stopping = 1;
+        event_base_loopexit(th->base, NULL);
+    } else if (!th->stopping) {
+        evtimer_del(th->end_timer);
+        end_cb(fd, what, arg);
+    }
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bthread *th = arg;
+    (void)fd;
+    (void)what;
+    for (int i = 0; i < th->b->opt.conns; i++)
+        if (th->conns[i].count)
+            conn_drop(&th->conns[i], "no answer before the timeout");
+    event_base_loopexit(th->base, NULL);
+}
+
+void *thread_main(void *arg)
+{
+    bthread *th = arg;
+    bench *b = th->b;
+    const bench_options *o = &b->opt;
+
+    for (int i = 0; i < o->conns; i++) {
+        bconn *c = &th->conns[i];
+        int global = th->id * o->conns + i;
+        if (o->rate > 0) {
+            uint64_t interval = (uint64_t)(1e9 * o->threads * o->conns / o->rate);
+            c->next_sched = b->t_start + interval * (uint64_t)global / (uint64_t)(o->threads * o->conns);
+        }
+        if (!o->reconnect)
+            conn_start(c);
+        conn_issue(c);
+    }
+    struct timeval tv = tv_until(b->t_measure + NS_PER_SEC);
+    event_add(th->tick, &tv);
+    event_add(th->stop, NULL);
+    if (b->t_end) {
+        tv = tv_until(b->t_end);
+        evtimer_add(th->end_timer, &tv);
+    }
+    event_base_dispatch(th->base);
+    for (int i = 0; i < o->conns; i++)
+        conn_drop(&th->conns[i], "stopped");
+    thread_flush_interval(th);
+    atomic_fetch_add(&b->threads_done, 1);
+    return NULL;
+}
+
+int thread_setup(bench *b, bthread *th, int id)
+{
+    const bench_options *o = &b->opt;
+    struct event_config *cfg = event_config_new();
+
+    memset(th, 0, sizeof(*th));
+    th->b = b;
+    th->id = id;
+    th->two_tables = b->ks.second != NULL;
+    th->rng = o->seed * UINT64_C(0x9e3779b97f4a7c15) + (uint64_t)id + 1;
+    histogram_init(&th->hist);
+    histogram_init(&th->interval);
+    if (o->requests)
+        th->quota = o->requests / (uint64_t)o->threads + ((uint64_t)id < o->requests % (uint64_t)o->threads);
+    /* Precise timers: an open loop's schedule is sub-millisecond. */
+    if (cfg)
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    th->base = cfg ? event_base_new_with_config(cfg) : NULL;
+    event_config_free(cfg);
+    th->conns = calloc((size_t)o->conns, sizeof(*th->conns));
+    for (int i = 0; th->conns && i < o->conns; i++)
+        th->conns[i].fd = -1;
+    if (th->base == NULL || th->conns == NULL)
+        return -1;
+    th->tick = evtimer_new(th->base, tick_cb, th);
+    th->end_timer = evtimer_new(th->base, end_cb, th);
+    th->drain_timer = evtimer_new(th->base, drain_cb, th);
+    th->stop = event_new(th->base, b->stop_fd, EV_READ, stop_cb, th);
+    if (!th->tick || !th->end_timer || !th->drain_timer || !th->stop)
+        return -1;
+    for (int i = 0; i < o->conns; i++) {
+        bconn *c = &th->conns[i];
+        c->th = th;
+        c->ring = calloc((size_t)o->depth, sizeof(*c->ring));
+        c->timer = evtimer_new(th->base, conn_timer_cb, c);
+        c->fd = -1;
+        c->in = evbuffer_new();
+        c->out = evbuffer_new();
+        conn_decoder_init(c);
+        if (c->ring == NULL || c->timer == NULL || c->in == NULL || c->out == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+void thread_free(bthread *th)
+{
+    if (th->conns) {
+        for (int i = 0; i < th->b->opt.conns; i++) {
+            bconn *c = &th->conns[i];
+            struct evbuffer *bufs[] = {c->in, c->out};
+            conn_close_socket(c);
+            for (size_t j = 0; j < 2; j++)
+                if (bufs[j])
+                    evbuffer_free(bufs[j]);
+            if (c->timer)
+                event_free(c->timer);
+            proto_decoder_free(&c->dec);
+            free(c->ring);
+        }
+        free(th->conns);
+    }
+    struct event *evs[] = {th->tick, th->end_timer, th->drain_timer, th->stop};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (evs[i])
+            event_free(evs[i]);
+    if (th->base)
+        event_base_free(th->base);
+    proto_buf_free(&th->scratch);
+    proto_buf_free(&th->text);
+}

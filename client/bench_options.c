@@ -1,0 +1,361 @@
+/*
+ * bench_options.c: evkv-bench's command line: --help, the options, and the
+ * server's address.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "bench.h"
+#include "evkv_client.h"
+#include "parse.h"
+#include "uri.h"
+
+#ifndef EVKV_VERSION
+#define EVKV_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: evkv-bench [OPTIONS]\n"
+            "Loads an evkv server (or Redis, with --protocol resp) with search requests and\n"
+            "reports throughput and latency. Every answer is checked.\n"
+            "\n"
+            "Connection:\n"
+            "  -h, --host HOST        server address (default %s)\n"
+            "  -p, --port PORT        server port (default %s)\n"
+            "  -s, --socket PATH      the Unix domain socket PATH instead of TCP\n"
+            "  -u, --uri URI          the server as a URI, instead of -h/-p/-s:\n"
+            "                           evkv://HOST[:PORT]  (default port %s)\n"
+            "                           evkv://[IPV6][:PORT]\n"
+            "                           evkv+unix:///PATH, unix:///PATH, unix:/PATH\n"
+            "                           (a Unix domain socket)\n"
+            "      --protocol P       evkv (default) or resp (Redis GET)\n"
+            "      --reconnect        a new connection for every request, as the guide's\n"
+            "                         client makes\n"
+            "      --timeout SECS     a connection whose requests get no whole answer for\n"
+            "                         this long (bytes of one trickling in do not count)\n"
+            "                         has them counted failed and is reconnected; also how\n"
+            "                         long the end waits for the last answers (default 5)\n"
+            "      --max-answer BYTES\n"
+            "                         largest answer content taken (default %zu:\n"
+            "                         512 MiB); an answer announcing more is an error,\n"
+            "                         refused unread\n"
+            "Load shape:\n"
+            "  -t, --threads N        threads, each with its own event loop (default 1)\n"
+            "  -c, --connections N    connections per thread (default 50)\n"
+            "  -P, --pipeline N       requests in flight per connection (default 1)\n"
+            "  -d, --duration SECS    how long to measure (default 10)\n"
+            "  -n, --requests N       measure exactly N requests instead\n"
+            "      --warmup SECS      run this long first without counting (default 0)\n"
+            "  -R, --rate N           open loop: N requests/s in all, latency counted from\n"
+            "                         each request's scheduled time (default 0: closed loop)\n"
+            "Keys:\n"
+            "      --keys FILE        keys to ask for, one per line\n"
+            "      --data FILE        the server's data file (JSON or TSV): its keys are\n"
+            "                         asked for (unless --keys) and every answer is checked\n"
+            "                         against its values. Given twice, for a server that\n"
+            "                         reloads from one file to the other while measured:\n"
+            "                         an answer is right if either file gives it (its value,\n"
+            "                         or the miss answer for a key the file lacks), the keys\n"
+            "                         of both files are asked for (unless --keys), and the\n"
+            "                         report counts the answers matching only the first,\n"
+            "                         only the second, or both\n"
+            "      --format json|tsv  how to read --data (default: from its extension)\n"
+            "      --key-pattern P    uniform (default), zipf or sequential\n"
+            "      --zipf-exp X       zipf exponent (default 0.99)\n"
+            "      --miss-ratio X     share of requests for keys not in the table (default 0)\n"
+            "      --seed N           random seed (default 1)\n"
+            "Runs and output:\n"
+            "  -x, --runs N           run N times, print each run and the median, min and\n"
+            "                         max of each figure (default 1)\n"
+            "      --json FILE        also write the results, percentiles and a per-second\n"
+            "                         series as JSON to FILE (-: to stdout, instead of the\n"
+            "                         table)\n"
+            "      --csv              one line per run, after a header line, instead of the\n"
+            "                         table\n"
+            "  -q, --quiet            one summary line\n"
+            "      --hide-histogram   leave out the latency spectrum (50%% to 99.999%%), shown\n"
+            "                         for runs of 5 s or more\n"
+            "      --help             show this help and exit\n"
+            "  -V, --version          show the version and exit\n"
+            "\n"
+            "Without --keys or --data, the keys are the server's built-in three.\n"
+            "Latencies go into a log-linear histogram: percentiles are within 0.8%% of\n"
+            "the true value. KB/s counts the answers' bytes (1 KB: 1024 bytes). A progress\n"
+            "line is printed each second when stderr is a terminal. The first Ctrl-C\n"
+            "(SIGINT) stops measuring and prints the results of what ran; a second one\n"
+            "ends evkv-bench at once.\n"
+            "\n"
+            "Exit status:\n"
+            "  0  every request was answered, and answered right\n"
+            "  1  errors: a wrong or malformed answer, a request left unanswered (lost\n"
+            "     connection, or none by the end), a failed connection attempt (the\n"
+            "     first one is described on stderr)\n"
+            "  2  bad usage, an unreadable key or data file, an unknown host, nothing\n"
+            "     listening (no connection could be made: nothing is measured)\n",
+            EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
+}
+
+/* The option's number from optarg, by the shared parsers (parse.h). Each
+ * returns NULL, or msg saying "NAME must be ..., not 'ARG'" (opt_fail
+ * puts the name before the parser's err). */
+static const char *opt_fail(const char *name, const char *err, char *msg, size_t len)
+{
+    snprintf(msg, len, "%s %s", name, err);
+    return msg;
+}
+
+static const char *opt_int(const char *name, int min, int max, int *out, char *msg, size_t len)
+{
+    char err[PARSE_ERR_LEN];
+    long long n;
+    if (parse_count(optarg, min, max, &n, err, sizeof(err)) != 0)
+        return opt_fail(name, err, msg, len);
+    *out = (int)n;
+    return NULL;
+}
+
+static const char *opt_u64(const char *name, long long min, uint64_t *out, char *msg, size_t len)
+{
+    char err[PARSE_ERR_LEN];
+    long long n;
+    if (parse_count(optarg, min, LLONG_MAX, &n, err, sizeof(err)) != 0)
+        return opt_fail(name, err, msg, len);
+    *out = (uint64_t)n;
+    return NULL;
+}
+
+static const char *opt_seconds(const char *name, double min, double max, double *out, char *msg, size_t len)
+{
+    char err[PARSE_ERR_LEN];
+    return parse_seconds(optarg, min, max, out, err, sizeof(err)) == 0 ? NULL : opt_fail(name, err, msg, len);
+}
+
+static const char *opt_bytes(const char *name, size_t min, size_t max, size_t *out, char *msg, size_t len)
+{
+    char err[PARSE_ERR_LEN];
+    return parse_bytes(optarg, min, max, out, err, sizeof(err)) == 0 ? NULL : opt_fail(name, err, msg, len);
+}
+
+/* The index of optarg among the n words; if it is none of them, *bad =
+ * why and the index was is returned. */
+static int opt_choice(const char *const *words, int n, int was, const char *why, const char **bad)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(optarg, words[i]) == 0)
+            return i;
+    *bad = why;
+    return was;
+}
+
+/* A number that is not seconds (a rate, a ratio, an exponent): read as
+ * parse_seconds reads any decimal number, with what it is in the message. */
+static const char *opt_number(const char *name, double min, double max, const char *what, double *out, char *msg,
+                              size_t len)
+{
+    if (parse_seconds(optarg, min, max, out, NULL, 0) == 0)
+        return NULL;
+    snprintf(msg, len, "%s must be %s, not '%.40s'", name, what, optarg);
+    return msg;
+}
+
+enum {
+    OPT_PROTOCOL = 256,
+    OPT_RECONNECT,
+    OPT_TIMEOUT,
+    OPT_MAX_ANSWER,
+    OPT_WARMUP,
+    OPT_KEYS,
+    OPT_DATA,
+    OPT_FORMAT,
+    OPT_PATTERN,
+    OPT_ZIPF,
+    OPT_MISS,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_CSV,
+    OPT_HIDE_HISTOGRAM,
+    OPT_HELP,
+};
+
+int bench_options_parse(int argc, char **argv, bench_options *o)
+{
+    static const struct option longopts[] = {
+        {"host", required_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"socket", required_argument, NULL, 's'},
+        {"uri", required_argument, NULL, 'u'},
+        {"protocol", required_argument, NULL, OPT_PROTOCOL},
+        {"reconnect", no_argument, NULL, OPT_RECONNECT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
+        {"threads", required_argument, NULL, 't'},
+        {"connections", required_argument, NULL, 'c'},
+        {"pipeline", required_argument, NULL, 'P'},
+        {"duration", required_argument, NULL, 'd'},
+        {"requests", required_argument, NULL, 'n'},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"rate", required_argument, NULL, 'R'},
+        {"keys", required_argument, NULL, OPT_KEYS},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"key-pattern", required_argument, NULL, OPT_PATTERN},
+        {"zipf-exp", required_argument, NULL, OPT_ZIPF},
+        {"miss-ratio", required_argument, NULL, OPT_MISS},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"csv", no_argument, NULL, OPT_CSV},
+        {"quiet", no_argument, NULL, 'q'},
+        {"hide-histogram", no_argument, NULL, OPT_HIDE_HISTOGRAM},
+        {"runs", required_argument, NULL, 'x'},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch, host_set = 0;
+    const char *uri = NULL;
+    double d;
+    /* In the order of their enums. */
+    static const char *const protocols[] = {"evkv", "resp"};
+    static const char *const patterns[] = {"uniform", "zipf", "sequential"};
+    char msg[PARSE_ERR_LEN + 64];
+
+    while ((ch = getopt_long(argc, argv, "h:p:s:u:t:c:P:d:n:R:x:qV", longopts, NULL)) != -1) {
+        const char *bad = NULL;
+        switch (ch) {
+        case 'h':
+            o->host = optarg;
+            host_set = 1;
+            break;
+        case 'p':
+            o->port = optarg;
+            host_set = 1;
+            break;
+        case 's': o->unix_path = optarg; break;
+        case 'u': uri = optarg; break;
+        case OPT_PROTOCOL:
+            o->protocol =
+                (bench_protocol)opt_choice(protocols, 2, (int)o->protocol, "--protocol must be evkv or resp", &bad);
+            break;
+        case OPT_RECONNECT: o->reconnect = 1; break;
+        case OPT_TIMEOUT:
+            if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, sizeof(msg))) == NULL)
+                o->timeout_ms = (int)(d * 1000);
+            break;
+        case OPT_MAX_ANSWER: bad = opt_bytes("--max-answer", 1, SIZE_MAX, &o->max_answer, msg, sizeof(msg)); break;
+        case 't': bad = opt_int("-t", 1, 256, &o->threads, msg, sizeof(msg)); break;
+        case 'c': bad = opt_int("-c", 1, 100000, &o->conns, msg, sizeof(msg)); break;
+        case 'P': bad = opt_int("-P", 1, 65536, &o->depth, msg, sizeof(msg)); break;
+        case 'd': bad = opt_seconds("-d", 0.001, 86400, &o->duration, msg, sizeof(msg)); break;
+        case 'n': bad = opt_u64("-n", 1, &o->requests, msg, sizeof(msg)); break;
+        case OPT_WARMUP: bad = opt_seconds("--warmup", 0, 86400, &o->warmup, msg, sizeof(msg)); break;
+        case 'R':
+            bad =
+                opt_number("-R", 0, 1e9, "requests per second from 0 (closed loop) to 1e9", &o->rate, msg, sizeof(msg));
+            break;
+        case OPT_KEYS: o->keys_path = optarg; break;
+        case OPT_DATA:
+            if (o->ndata < 2)
+                o->data_path[o->ndata++] = optarg;
+            else
+                bad = "--data may be given at most twice";
+            break;
+        case OPT_FORMAT:
+            if (datafile_format_parse(optarg, &o->format) != 0)
+                bad = "--format must be json or tsv";
+            break;
+        case OPT_PATTERN:
+            o->pattern = (key_pattern)opt_choice(patterns, 3, (int)o->pattern,
+                                                 "--key-pattern must be uniform, zipf or sequential", &bad);
+            break;
+        case OPT_ZIPF:
+            bad = opt_number("--zipf-exp", 0, 10, "a number from 0 to 10", &o->zipf_exp, msg, sizeof(msg));
+            break;
+        case OPT_MISS:
+            bad = opt_number("--miss-ratio", 0, 1, "a share from 0 to 1", &o->miss_ratio, msg, sizeof(msg));
+            break;
+        case OPT_SEED: bad = opt_u64("--seed", 0, &o->seed, msg, sizeof(msg)); break;
+        case OPT_JSON: o->json_path = optarg; break;
+        case OPT_CSV: o->csv = 1; break;
+        case 'q': o->quiet = 1; break;
+        case OPT_HIDE_HISTOGRAM: o->histogram = 0; break;
+        case 'x': bad = opt_int("-x", 1, 1000, &o->runs, msg, sizeof(msg)); break;
+        case OPT_HELP: usage(stdout); exit(EXIT_OK);
+        case 'V': printf("evkv-bench %s\n", EVKV_VERSION); exit(EXIT_OK);
+        default: bad = "";
+        }
+        if (bad) {
+            if (*bad)
+                fprintf(stderr, "evkv-bench: %s\n", bad);
+            fprintf(stderr, "Try 'evkv-bench --help'.\n");
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "evkv-bench: unexpected argument '%s'\nTry 'evkv-bench --help'.\n", argv[optind]);
+        return -1;
+    }
+    const char *conflict = NULL;
+    if (uri && (host_set || o->unix_path))
+        conflict = "--uri names the server: give it without --host, --port or --socket";
+    else if (o->unix_path && host_set)
+        conflict = "--socket cannot go with --host or --port";
+    else if (o->unix_path && o->unix_path[0] == '\0')
+        conflict = "--socket needs a path";
+    else if (o->csv && o->json_path && strcmp(o->json_path, "-") == 0)
+        conflict = "--csv and --json - cannot both write to stdout";
+    if (conflict) {
+        fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", conflict);
+        return -1;
+    }
+    if (uri) {
+        if (evkv_uri_parse(uri, &o->uri, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "evkv-bench: bad URI '%s': %s\n", uri, msg);
+            return -1;
+        }
+        if (o->uri.is_unix) {
+            o->unix_path = o->uri.path;
+        } else {
+            o->host = o->uri.host;
+            o->port = o->uri.port;
+        }
+    }
+    if (o->reconnect)
+        o->depth = 1;
+    return 0;
+}
+
+int bench_resolve(bench *b)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
+
+    if (b->opt.unix_path) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)&b->addr;
+        if (strlen(b->opt.unix_path) >= sizeof(sun->sun_path)) {
+            fprintf(stderr, "evkv-bench: %s: a socket path is at most %zu bytes\n", b->opt.unix_path,
+                    sizeof(sun->sun_path) - 1);
+            return -1;
+        }
+        sun->sun_family = AF_UNIX;
+        memcpy(sun->sun_path, b->opt.unix_path, strlen(b->opt.unix_path) + 1);
+        b->addrlen = sizeof(*sun);
+        evkv_server_name(b->target, sizeof(b->target), NULL, NULL, b->opt.unix_path);
+        return 0;
+    }
+    evkv_server_name(b->target, sizeof(b->target), b->opt.host, b->opt.port, NULL);
+    int rc = getaddrinfo(b->opt.host, b->opt.port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "evkv-bench: cannot resolve %s port %s: %s\n", b->opt.host, b->opt.port, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&b->addr, res->ai_addr, res->ai_addrlen);
+    b->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}

@@ -1,0 +1,174 @@
+/*
+ * cli_common.c: what evkv-cli's modes share (see cli.h): connecting,
+ * requests, and printing answers.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_connect(evkv_client *c, const cli_options *o)
+{
+    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, o->max_answer)
+                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms, o->max_answer);
+    if (rc == 0)
+        return 0;
+    fflush(stdout);
+    fprintf(stderr, "evkv-cli: %s\n", c->err);
+    return -1;
+}
+
+void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len)
+{
+    /* ping and stats need no value; "" keeps the request in the guide's
+     * exact layout, which the server reads without jansson. */
+    switch (kind) {
+    case CLI_SEARCH: proto_encode_request(req, "search", 6, key, key_len); break;
+    case CLI_PING: proto_encode_request(req, "ping", 4, "", 0); break;
+    case CLI_STATS: proto_encode_request(req, "stats", 5, "", 0); break;
+    case CLI_BINARY: break;
+    }
+}
+
+/* On a terminal, control characters (C0 but for tab and newline, DEL, and
+ * C1 as UTF-8 writes them) go out as \xNN, so that no answer can move the
+ * cursor, retitle the window or clear the screen; into a pipe or a file,
+ * every byte goes as it came. */
+void cli_write_text(FILE *f, const char *s, size_t n)
+{
+    if (!isatty(fileno(f))) {
+        fwrite(s, 1, n, f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+            fprintf(f, "\\x%02x", ch);
+        } else if (ch == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+            fprintf(f, "\\xc2\\x%02x", (unsigned char)s[i + 1]);
+            i++;
+        } else {
+            putc(ch, f);
+        }
+    }
+}
+
+/* Prints a server's error text on stderr. */
+static void print_error_text(const char *s, size_t n)
+{
+    fputs("evkv-cli: ", stderr);
+    cli_write_text(stderr, s, n);
+    fputc('\n', stderr);
+}
+
+void cli_print_unexpected(const proto_message *msg, const char *what)
+{
+    fprintf(stderr, "evkv-cli: unexpected answer%s: ", what);
+    cli_write_text(stderr, (const char *)msg->content, msg->content_len > 200 ? 200 : msg->content_len);
+    fputc('\n', stderr);
+}
+
+/* The answer to a search (or a binary request). */
+static int print_search(const cli_options *o, const proto_message *msg, const char *key, size_t key_len)
+{
+    json_t *result;
+    evkv_answer a = evkv_answer_classify(msg, key, key_len, &result);
+
+    if (a == EVKV_ANSWER_ERROR) {
+        fflush(stdout);
+        if (result && json_is_string(result))
+            print_error_text(json_string_value(result), json_string_length(result));
+        else
+            cli_print_unexpected(msg, "");
+        if (!o->json) {
+            putchar('\n');
+            json_decref(result);
+            return EXIT_ERROR;
+        }
+    }
+    if (o->json || a == EVKV_ANSWER_BINARY) {
+        cli_write_text(stdout, (const char *)msg->content, msg->content_len);
+    } else if (json_is_string(result)) {
+        cli_write_text(stdout, json_string_value(result), json_string_length(result));
+    } else {
+        proto_buf b = {0};
+        proto_dump_json(&b, result);
+        cli_write_text(stdout, b.data, b.len);
+        proto_buf_free(&b);
+    }
+    putchar('\n');
+    json_decref(result);
+    return a == EVKV_ANSWER_ERROR ? EXIT_ERROR : a == EVKV_ANSWER_MISS ? EXIT_NO_MATCH : EXIT_FOUND;
+}
+
+int cli_answer_is_pong(const proto_message *msg)
+{
+    json_t *result;
+    evkv_answer a = evkv_answer_classify(msg, "", 0, &result);
+    int ok = a == EVKV_ANSWER_HIT && json_is_string(result) && strcmp(json_string_value(result), "pong") == 0;
+    json_decref(result);
+    return ok;
+}
+
+/* The answer to ping ("pong") or stats (an object, printed indented). */
+static int print_info(const cli_options *o, cli_kind kind, const proto_message *msg)
+{
+    json_t *result;
+    evkv_answer a = evkv_answer_classify(msg, "", 0, &result);
+    const char *what = kind == CLI_PING ? " to ping" : " to stats";
+    char *text = NULL;
+    int ok = a == EVKV_ANSWER_HIT &&
+             (kind == CLI_PING ? json_is_string(result) && strcmp(json_string_value(result), "pong") == 0
+                               : json_is_object(result));
+
+    if (!ok) {
+        fflush(stdout);
+        if (a == EVKV_ANSWER_ERROR && json_is_string(result))
+            print_error_text(json_string_value(result), json_string_length(result));
+        else
+            cli_print_unexpected(msg, what);
+    }
+    if (o->json) {
+        cli_write_text(stdout, (const char *)msg->content, msg->content_len);
+        putchar('\n');
+    } else if (ok && kind == CLI_PING) {
+        puts("pong");
+    } else if (ok) {
+        /* Objects keep their keys in the order received. Reals get 15
+         * significant digits, which any decimal of up to 15 digits (as
+         * the server writes them) survives: jansson's default 17 would
+         * print 0.43 as 0.42999999999999999. --json shows the bytes. */
+        text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        if (text == NULL) {
+            fprintf(stderr, "evkv-cli: out of memory\n");
+            ok = 0;
+        } else {
+            cli_write_text(stdout, text, strlen(text));
+            putchar('\n');
+        }
+    }
+    free(text);
+    json_decref(result);
+    return ok ? EXIT_FOUND : EXIT_ERROR;
+}
+
+int cli_print_answer(const cli_options *o, cli_kind kind, const proto_message *msg, const char *key, size_t key_len)
+{
+    if (kind == CLI_PING || kind == CLI_STATS)
+        return print_info(o, kind, msg);
+    return print_search(o, msg, key, key_len);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("evkv-cli: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
