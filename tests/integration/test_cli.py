@@ -397,8 +397,8 @@ class CliErrorsTest(CliTestCase):
 
 # The stats object's keys, in the order the server writes them (ops-spec).
 STATS_KEYS = {
-    None: ["version", "pid", "uptime_seconds", "threads", "connections", "requests", "hits", "misses", "errors",
-           "bytes", "table"],
+    None: ["version", "pid", "uptime_seconds", "threads", "rss_bytes", "connections", "requests",
+           "requests_per_second", "hits", "misses", "errors", "bytes", "table"],
     "connections": ["current", "total", "refused"],
     "requests": ["total", "search", "ping", "stats", "invalid_action", "binary", "bad_request", "bad_frame"],
     "errors": ["invalid_action", "bad_request", "bad_frame", "timeout", "nomem"],
