@@ -2,10 +2,12 @@
  * cli_common.c: what evkv-cli's modes share (see cli.h): connecting,
  * requests, and printing answers.
  */
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,6 +21,51 @@ int cli_connect(evkv_client *c, const cli_options *o)
     fflush(stdout);
     fprintf(stderr, "evkv-cli: %s\n", c->err);
     return -1;
+}
+
+int cli_session_connect(cli_session *s)
+{
+    if (cli_connect(&s->c, s->o) != 0)
+        return -1;
+    s->connected = 1;
+    return 0;
+}
+
+void cli_session_close(cli_session *s)
+{
+    if (s->connected)
+        evkv_client_close(&s->c);
+    s->connected = 0;
+}
+
+int cli_session_alive(cli_session *s)
+{
+    struct pollfd p = {.fd = s->c.fd, .events = POLLIN};
+    if (s->connected && poll(&p, 1, 0) != 0)
+        cli_session_close(s);
+    return s->connected;
+}
+
+int cli_session_exchange(cli_session *s, const proto_buf *req, proto_message *msg)
+{
+    cli_session_alive(s);
+    for (;;) {
+        int fresh = !s->connected;
+        if (fresh && cli_session_connect(s) != 0)
+            return -1;
+        if (evkv_client_exchange(&s->c, req->data, req->len, msg) == 0)
+            return 0;
+        if (s->c.interrupted) {
+            cli_session_close(s);
+            return -1;
+        }
+        if (fresh || !s->c.gone) {
+            cli_error("%s", s->c.err);
+            cli_session_close(s);
+            return -1;
+        }
+        cli_session_close(s);
+    }
 }
 
 void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len)
@@ -171,4 +218,12 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void cli_sleep_ms(double ms)
+{
+    long long ns = (long long)(ms * 1e6);
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+    if (ns > 0)
+        nanosleep(&ts, NULL);
 }

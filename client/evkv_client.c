@@ -2,6 +2,7 @@
  * evkv_client.c: non-blocking socket + poll() client (see evkv_client.h),
  * over TCP (IPv4 or IPv6) or a Unix domain socket.
  */
+#define _GNU_SOURCE /* ppoll */
 #include "evkv_client.h"
 #include "parse.h"
 
@@ -17,7 +18,18 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+/* What ends every wait early (evkv_client_set_interrupt), or NULL. */
+static const volatile sig_atomic_t *interrupt_flag;
+static const sigset_t *interrupt_mask;
+
+void evkv_client_set_interrupt(const volatile sig_atomic_t *flag, const sigset_t *wait_mask)
+{
+    interrupt_flag = flag;
+    interrupt_mask = flag ? wait_mask : NULL;
+}
 
 /* The deadline of a wait that starts now. */
 static int64_t client_deadline(const evkv_client *c)
@@ -35,8 +47,20 @@ static int client_wait(evkv_client *c, short events, int64_t deadline, const cha
     struct pollfd p = {.fd = c->fd, .events = events};
     int rc, left;
     do {
+        if (interrupt_flag && *interrupt_flag) {
+            c->interrupted = 1;
+            snprintf(c->err, sizeof(c->err), "interrupted");
+            return -1;
+        }
         left = evkv_ms_until(deadline);
-        rc = left > 0 ? poll(&p, 1, left) : 0;
+        if (left <= 0) {
+            rc = 0;
+        } else if (interrupt_mask) {
+            struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (long)(left % 1000) * 1000000};
+            rc = ppoll(&p, 1, &ts, interrupt_mask);
+        } else {
+            rc = poll(&p, 1, left);
+        }
     } while (rc < 0 && errno == EINTR);
     if (rc < 0) {
         snprintf(c->err, sizeof(c->err), "poll: %s", strerror(errno));
