@@ -91,6 +91,10 @@ void cli_print_unexpected(const proto_message *msg, const char *what);
  * on a terminal, control characters as \xNN (tab and newline as they are). */
 void cli_write_text(FILE *f, const char *s, size_t n);
 
+/* Writes n bytes into buf (len bytes) as a person reads a size: "512B",
+ * "1.5K", "140.2M" (powers of 1024, one decimal), as redis-cli does. */
+void cli_human_bytes(unsigned long long n, char *buf, size_t len);
+
 /* Sleeps ms milliseconds, or less when a signal with a handler comes. */
 void cli_sleep_ms(double ms);
 

@@ -161,6 +161,53 @@ int cli_answer_is_pong(const proto_message *msg)
 }
 
 /* The answer to ping ("pong") or stats (an object, printed indented). */
+void cli_human_bytes(unsigned long long n, char *buf, size_t len)
+{
+    static const char units[] = "KMGTPE";
+    double v = (double)n;
+    int u = -1;
+
+    if (n < 1024) {
+        snprintf(buf, len, "%lluB", n);
+        return;
+    }
+    while (v >= 1024 && u < (int)sizeof(units) - 2) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.1f%c", v, units[u]);
+}
+
+/* A copy of the stats object obj in which each "X_bytes" number is
+ * followed by "X_human", the same in K, M, G..., as Redis's INFO gives
+ * used_memory_human; nested objects alike. New reference, or NULL. */
+static json_t *stats_with_human(json_t *obj)
+{
+    json_t *copy = json_object(), *value;
+    const char *key;
+
+    if (copy == NULL)
+        return NULL;
+    json_object_foreach(obj, key, value) {
+        size_t klen = strlen(key);
+        json_t *v = json_is_object(value) ? stats_with_human(value) : json_incref(value);
+        if (json_object_set_new(copy, key, v) != 0)
+            goto fail;
+        if (klen > 6 && strcmp(key + klen - 6, "_bytes") == 0 && json_is_integer(value) &&
+            json_integer_value(value) >= 0) {
+            char name[128], human[32];
+            snprintf(name, sizeof(name), "%.*s_human", (int)(klen - 6), key);
+            cli_human_bytes((unsigned long long)json_integer_value(value), human, sizeof(human));
+            if (json_object_set_new(copy, name, json_string(human)) != 0)
+                goto fail;
+        }
+    }
+    return copy;
+fail:
+    json_decref(copy);
+    return NULL;
+}
+
 static int print_info(const cli_options *o, cli_kind kind, const proto_message *msg)
 {
     json_t *result;
@@ -184,11 +231,14 @@ static int print_info(const cli_options *o, cli_kind kind, const proto_message *
     } else if (ok && kind == CLI_PING) {
         puts("pong");
     } else if (ok) {
-        /* Objects keep their keys in the order received. Reals get 15
+        /* Objects keep their keys in the order received, each size in
+         * bytes followed by the same in K, M or G. Reals get 15
          * significant digits, which any decimal of up to 15 digits (as
          * the server writes them) survives: jansson's default 17 would
          * print 0.43 as 0.42999999999999999. --json shows the bytes. */
-        text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        json_t *shown = stats_with_human(result);
+        text = shown ? json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
+        json_decref(shown);
         if (text == NULL) {
             fprintf(stderr, "evkv-cli: out of memory\n");
             ok = 0;

@@ -434,6 +434,47 @@ FIXED_STATS_PRINTED = """{
 """
 
 
+# A stats answer with sizes in bytes: evkv-cli stats prints each with the
+# same in K, M or G after it, as Redis's INFO has used_memory_human.
+SIZED_STATS = {"rss_bytes": 147010355, "table": {"memory_bytes": 1023, "disk_bytes": 1536}, "x_bytes": "text",
+               "big_bytes": 5 * 1024 ** 3, "bytes": 7}
+SIZED_STATS_PRINTED = """{
+  "rss_bytes": 147010355,
+  "rss_human": "140.2M",
+  "table": {
+    "memory_bytes": 1023,
+    "memory_human": "1023B",
+    "disk_bytes": 1536,
+    "disk_human": "1.5K"
+  },
+  "x_bytes": "text",
+  "big_bytes": 5368709120,
+  "big_human": "5.0G",
+  "bytes": 7
+}
+"""
+
+
+def with_human(keys):
+    """keys, each X_bytes followed by X_human, as evkv-cli stats prints them."""
+    out = []
+    for k in keys:
+        out.append(k)
+        if k.endswith("_bytes"):
+            out.append(k[:-len("_bytes")] + "_human")
+    return out
+
+
+def human(n):
+    """n bytes as evkv-cli writes them: 512B, 1.5K, 140.2M."""
+    if n < 1024:
+        return f"{n}B"
+    for unit in "KMGTPE":
+        n /= 1024
+        if n < 1024 or unit == "E":
+            return f"{n:.1f}{unit}"
+
+
 def parse_stats(text):
     """The stats object in text, as a dict in the order received."""
     return json.loads(text)
@@ -473,10 +514,12 @@ class CliPingStatsTest(CliTestCase):
         # Indented by 2, keys in the order received: the same text Python
         # writes for the same object with indent=2.
         self.assertEqual(text, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
-        self.assertEqual(list(stats), STATS_KEYS[None])
+        self.assertEqual(list(stats), with_human(STATS_KEYS[None]))
         for key, keys in STATS_KEYS.items():
             if key is not None:
-                self.assertEqual(list(stats[key]), keys, key)
+                self.assertEqual(list(stats[key]), with_human(keys), key)
+        self.assertEqual(stats["table"]["memory_human"], human(stats["table"]["memory_bytes"]))
+        self.assertEqual(stats["rss_human"], human(stats["rss_bytes"]))
         self.assertEqual(stats["version"], "0.1.0")
         self.assertEqual(stats["pid"], self.srv.proc.pid)
         self.assertEqual(stats["table"]["keys"], 3)
@@ -507,6 +550,13 @@ class CliPingStatsTest(CliTestCase):
         self.assert_run(p, 0, FIXED_STATS_PRINTED)
         p = run_cli(["-h", t.HOST, "-p", port, "--json", "stats"])
         self.assert_run(p, 0, t.json_encode({"result": FIXED_STATS}) + b"\n")
+
+    def test_stats_sizes_in_human_units(self):
+        port = self.server_answering(t.result_answer(SIZED_STATS))
+        self.assert_run(run_cli(["-h", t.HOST, "-p", port, "stats"]), 0, SIZED_STATS_PRINTED)
+        # --json: the answer as received, without them
+        p = run_cli(["-h", t.HOST, "-p", port, "--json", "stats"])
+        self.assert_run(p, 0, t.json_encode({"result": SIZED_STATS}) + b"\n")
 
     def test_ping_and_stats_error_answers(self):
         port = self.server_answering(t.result_answer("Error: invalid action 'ping'."))
