@@ -67,6 +67,7 @@ static void usage(FILE *out)
             "                       is a terminal, else after %d)\n"
             "Other:\n"
             "  -e, --echo TEXT      send TEXT raw to a server in --echo mode, print what comes back\n"
+            "                       (a server not in --echo mode is said to be so)\n"
             "      --help           show this help and exit\n"
             "  -V, --version        show the version and exit\n"
             "\n"
@@ -169,28 +170,63 @@ static int run_command(const cli_options *o, cli_kind kind)
     return status;
 }
 
+/* What came back from a server that does not echo text: an answer of the
+ * evkv protocol (to a frame it could not read) is said to be that, rather
+ * than shown as raw bytes. got[0..n) is what came; more of the answer may
+ * be on its way. Returns 1 when that was an answer (said), else 0. */
+static int echo_was_answer(evkv_client *c, const char *got, size_t n)
+{
+    proto_message msg;
+    json_t *result;
+
+    /* An answer's header is a hundred bytes of JSON: "\0", its length,
+     * "{". */
+    if (n < 2 || got[0] != '\0' || (n >= 3 && got[2] != '{') || proto_decoder_feed(&c->dec, got, n) != 0)
+        return 0;
+    /* The rest of the answer, within the timeout (a request of 0 bytes). */
+    if (evkv_client_exchange(c, "", 0, &msg) != 0)
+        return 0;
+    evkv_answer_classify(&msg, "", 0, &result);
+    if (json_is_string(result))
+        cli_error("the server does not echo (start it with --echo): it answered \"%s\"",
+                  json_string_value(result));
+    else
+        cli_error("the server does not echo (start it with --echo): it answered in the evkv protocol");
+    json_decref(result);
+    return 1;
+}
+
 static int run_echo(const cli_options *o, const char *text)
 {
     evkv_client c;
-    size_t len = strlen(text);
+    size_t len = strlen(text), got = 0;
     char *back = malloc(len + 1);
     int status = EXIT_ERROR;
 
     if (back == NULL)
         return EXIT_ERROR;
-    if (cli_connect(&c, o) == 0) {
-        if (evkv_client_send(&c, text, len) != 0 || evkv_client_recv_raw(&c, back, len) != 0) {
-            fprintf(stderr, "evkv-cli: %s\n", c.err);
-        } else {
-            cli_write_text(stdout, back, len);
-            putchar('\n');
-            if (memcmp(back, text, len) == 0)
-                status = EXIT_FOUND;
-            else
-                fprintf(stderr, "evkv-cli: the echo differs from what was sent\n");
-        }
-        evkv_client_close(&c);
+    if (cli_connect(&c, o) != 0) {
+        free(back);
+        return EXIT_ERROR;
     }
+    if (evkv_client_send(&c, text, len) != 0) {
+        cli_error("%s", c.err);
+    } else if (evkv_client_recv_raw(&c, back, len, &got) == 0 && memcmp(back, text, len) == 0) {
+        cli_write_text(stdout, back, len);
+        putchar('\n');
+        status = EXIT_FOUND;
+    } else if (echo_was_answer(&c, back, got)) {
+        /* said */
+    } else if (got == len) {
+        cli_write_text(stdout, back, len);
+        putchar('\n');
+        cli_error("the echo differs from what was sent");
+    } else if (strncmp(c.err, "timed out", 9) == 0) {
+        cli_error("%s (is the server in --echo mode?)", c.err);
+    } else {
+        cli_error("%s", c.err);
+    }
+    evkv_client_close(&c);
     free(back);
     return status;
 }

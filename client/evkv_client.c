@@ -257,29 +257,34 @@ int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_mess
     return client_recv_until(c, msg, deadline);
 }
 
-int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len)
+int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len, size_t *got)
 {
     int64_t deadline = client_deadline(c);
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = recv(c->fd, p, len, 0);
+    size_t n_got = 0;
+    int rc = -1;
+    while (n_got < len) {
+        ssize_t n = recv(c->fd, (char *)buf + n_got, len - n_got, 0);
         if (n > 0) {
-            p += n;
-            len -= (size_t)n;
+            n_got += (size_t)n;
             continue;
         }
         if (n == 0) {
+            c->gone = 1;
             snprintf(c->err, sizeof(c->err), "the server closed the connection");
-            return -1;
+            goto done;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
-            return -1;
+            goto done;
         }
         if (client_wait(c, POLLIN, deadline, "for the echo") < 0)
-            return -1;
+            goto done;
     }
-    return 0;
+    rc = 0;
+done:
+    if (got)
+        *got = n_got;
+    return rc;
 }
 
 void evkv_client_close(evkv_client *c)

@@ -63,8 +63,10 @@ int evkv_client_send(evkv_client *c, const void *buf, size_t len);
  * framing). */
 int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_message *msg);
 /* Reads exactly len raw bytes (echo mode) within the timeout. Returns 0, or
- * -1 with c->err. */
-int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len);
+ * -1 with c->err. Either way *got (if got is not NULL) is the number of
+ * bytes that came (fewer than len when the server closed the connection or
+ * the time ran out). */
+int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len, size_t *got);
 /* Reads what has arrived without waiting and feeds it to the decoder.
  * Returns bytes read (0 if none yet), or -1 with c->err (closed, error). */
 long evkv_client_read_some(evkv_client *c);

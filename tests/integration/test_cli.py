@@ -323,6 +323,23 @@ class CliEchoTest(CliTestCase):
                 self.assert_run(p, 0, text + "\n")
 
 
+    def test_echo_to_a_server_not_in_echo_mode(self):
+        """The server's error answer is said to be one, not printed as raw
+        frame bytes."""
+        srv = self.start_server()
+        for text in ("hello", "hi", "hello world, a longer text than the answer's header"):
+            with self.subTest(text=text):
+                p = run_cli(["-h", t.HOST, "-p", srv.port, "--echo", text])
+                self.assert_run(p, 2, b"")
+                self.assertRegex(p.stderr.decode(), r"^evkv-cli: the server does not echo \(start it with --echo\): "
+                                                    r"it answered \"Error: [^\n]*\"\n$")
+        # One byte: a server not in echo mode waits for the second.
+        p = run_cli(["-h", t.HOST, "-p", srv.port, "-t", "0.5", "--echo", "a"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr, b"evkv-cli: timed out after 500 ms waiting for the echo "
+                                   b"(is the server in --echo mode?)\n")
+
+
 class CliErrorsTest(CliTestCase):
 
     def test_connection_refused(self):
