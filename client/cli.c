@@ -84,6 +84,8 @@ static void usage(FILE *out)
             "  ACTION VALUE         any other action, and ping or stats followed by a VALUE, is sent\n"
             "                       as binary content ACTION+VALUE, as the guide's app-client does;\n"
             "                       the answer's content is printed\n"
+            "Command names are read in any case (SEARCH, Ping), but in HOST PORT ACTION VALUE,\n"
+            "which is app-client's form. A KEY with spaces is quoted: search 'two words'.\n"
             "With no command and stdin not a terminal, each line of stdin is one key and each\n"
             "answer one line of stdout, in order (use --json when values may hold newlines).\n"
             "\n"
@@ -131,9 +133,10 @@ static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req
     return status;
 }
 
-/* ACTION VALUE, as the guide's client builds it: search as JSON, anything
- * else as binary content ACTION+VALUE. */
-static int run_one(const cli_options *o, const char *action, const char *value)
+/* ACTION VALUE, as the guide's client builds it: search as JSON (the name
+ * in any case, unless exact_search), anything else as binary content
+ * ACTION+VALUE. */
+static int run_one(const cli_options *o, const char *action, const char *value, int exact_search)
 {
     proto_buf req = {0};
     int status;
@@ -142,7 +145,7 @@ static int run_one(const cli_options *o, const char *action, const char *value)
         fprintf(stderr, "evkv-cli: the action and the key must be valid UTF-8\n");
         return EXIT_ERROR;
     }
-    if (strcmp(action, "search") == 0) {
+    if (exact_search ? strcmp(action, "search") == 0 : strcasecmp(action, "search") == 0) {
         cli_encode(&req, CLI_SEARCH, value, strlen(value));
         status = run_request(o, CLI_SEARCH, &req, value);
     } else {
@@ -248,6 +251,12 @@ static int usage_error_in(const char *option, const char *err)
 
 enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER };
 
+/* Whether word is the command name, in any case. */
+static int is_command(const char *word, const char *name)
+{
+    return strcasecmp(word, name) == 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -321,6 +330,8 @@ int main(int argc, char **argv)
     int nargs = argc - optind;
     char **args = argv + optind;
 
+    if (nargs >= 3 && is_command(args[0], "search"))
+        return usage_error("search takes one KEY: quote a key with spaces (evkv-cli search 'two words')");
     if (uri && (host_set || o.unix_path))
         return usage_error("--uri names the server: give it without --host, --port or --socket");
     if (o.unix_path && host_set)
@@ -343,7 +354,11 @@ int main(int argc, char **argv)
     }
     if (o.unix_path && o.unix_path[0] == '\0')
         return usage_error("--socket needs a path");
-    int is_ping = nargs == 1 && strcmp(args[0], "ping") == 0;
+    /* The commands, in any case, as at the prompt; the guide's form
+     * HOST PORT ACTION VALUE keeps app-client's exact "search". */
+    int is_ping = nargs == 1 && is_command(args[0], "ping");
+    int is_stats = nargs == 1 && is_command(args[0], "stats");
+    int is_search = nargs == 1 && is_command(args[0], "search");
     if (latency && !is_ping)
         return usage_error("--latency goes with the ping command: evkv-cli ping --latency");
     if (latency_opts && !latency)
@@ -360,19 +375,19 @@ int main(int argc, char **argv)
     if (echo)
         return run_echo(&o, echo);
     if (nargs == 4)
-        return run_one(&o, args[2], args[3]);
+        return run_one(&o, args[2], args[3], 1);
     if (nargs == 2)
-        return run_one(&o, args[0], args[1]);
+        return run_one(&o, args[0], args[1], 0);
     if (is_ping)
         return latency ? cli_latency_run(&o, count, interval_ms) : run_command(&o, CLI_PING);
-    if (nargs == 1 && strcmp(args[0], "stats") == 0)
+    if (is_stats)
         return run_command(&o, CLI_STATS);
-    if ((nargs == 0 || (nargs == 1 && strcmp(args[0], "search") == 0)) && !isatty(STDIN_FILENO))
+    if ((nargs == 0 || is_search) && !isatty(STDIN_FILENO))
         return cli_batch_run(&o);
     if (nargs == 0) /* stdin is a terminal */
         return cli_repl_run(&o);
     if (nargs == 1)
-        return usage_error(strcmp(args[0], "search") == 0 ? "give a key (search KEY), or keys on stdin"
-                                                          : "expected search KEY, ping, stats or ACTION VALUE");
+        return usage_error(is_search ? "give a key (search KEY), or keys on stdin"
+                                     : "expected search KEY, ping, stats or ACTION VALUE");
     return usage_error("expected search KEY, ping, stats, ACTION VALUE or HOST PORT ACTION VALUE");
 }

@@ -171,6 +171,43 @@ class CliSearchTest(CliTestCase):
                     "--socket\nTry 'evkv-cli --help'.\n").encode()))
 
 
+class CliCommandLineTest(CliTestCase):
+    """Command names in any case."""
+
+    def setUp(self):
+        self.srv = self.start_server()
+        self.hp = ["-h", t.HOST, "-p", self.srv.port]
+
+    def stats(self):
+        p = run_cli(self.hp + ["--json", "stats"])
+        self.assert_run(p, 0)
+        return json.loads(p.stdout)["result"]
+
+    def test_command_names_in_any_case(self):
+        self.assert_run(run_cli(self.hp + ["SEARCH", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
+        self.assert_run(run_cli(self.hp + ["Search", "nope"]), 1, "No match for 'nope'.\n")
+        self.assert_run(run_cli(self.hp + ["PING"]), 0, "pong\n")
+        p = run_cli(self.hp + ["Stats"])
+        self.assert_run(p, 0)
+        self.assertEqual(json.loads(p.stdout)["version"], "0.1.0")
+        self.assert_run(run_cli(self.hp + ["PING", "--latency", "-n", "2", "-i", "0"]), 0)
+        self.assert_run(run_cli(self.hp + ["SEARCH"], stdin=b"ring\n"), 0, t.TABLE["ring"] + "\n")
+        # Other actions are the guide's binary requests, as before; and the
+        # guide's own form keeps app-client's exact "search".
+        self.assert_run(run_cli(self.hp + ["double", "x"]), 0, "First 10 bytes of request: doublex\n")
+        self.assert_run(run_cli([t.HOST, self.srv.port, "SEARCH", "x"]), 0, "First 10 bytes of request: SEARCHx\n")
+        self.assertEqual(self.stats()["requests"]["binary"], 2)
+
+    def test_search_with_more_words_says_to_quote(self):
+        for args in (["search", "two", "words"], ["SEARCH", "a", "b", "c"], ["search", "a", "b", "c", "d"]):
+            with self.subTest(args=args):
+                p = run_cli(self.hp + args)
+                self.assertEqual((p.returncode, p.stdout, p.stderr), (2, b"", (
+                    "evkv-cli: search takes one KEY: quote a key with spaces (evkv-cli search 'two words')\n"
+                    "Try 'evkv-cli --help'.\n").encode()))
+        self.assertEqual(self.stats()["requests"]["total"], 0)
+
+
 class CliDataTest(CliTestCase):
 
     def test_non_string_values_print_as_json(self):
