@@ -13,6 +13,7 @@ import re
 import shlex
 import socket
 import subprocess
+import signal
 import tempfile
 import threading
 import time
@@ -172,7 +173,7 @@ class CliSearchTest(CliTestCase):
 
 
 class CliCommandLineTest(CliTestCase):
-    """Command names in any case."""
+    """Command names in any case, -r/-i, --stat, Ctrl-C."""
 
     def setUp(self):
         self.srv = self.start_server()
@@ -205,6 +206,115 @@ class CliCommandLineTest(CliTestCase):
                 self.assertEqual((p.returncode, p.stdout, p.stderr), (2, b"", (
                     "evkv-cli: search takes one KEY: quote a key with spaces (evkv-cli search 'two words')\n"
                     "Try 'evkv-cli --help'.\n").encode()))
+        self.assertEqual(self.stats()["requests"]["total"], 0)
+
+    def test_repeat(self):
+        p = run_cli(self.hp + ["-r", "3", "search", "morpheus"])
+        self.assert_run(p, 0, (t.TABLE["morpheus"] + "\n") * 3)
+        self.assert_run(run_cli(self.hp + ["--repeat", "2", "ping"]), 0, "pong\npong\n")
+        self.assert_run(run_cli(self.hp + ["-r", "2", "search", "nope"]), 1, "No match for 'nope'.\n" * 2)
+        self.assert_run(run_cli(self.hp + ["-r", "2", "x", "y"]), 0, "First 10 bytes of request: xy\n" * 2)
+        # One connection for them all.
+        before = self.stats()["connections"]["total"]
+        self.assert_run(run_cli(self.hp + ["-r", "5", "ping"]), 0, "pong\n" * 5)
+        self.assertEqual(self.stats()["connections"]["total"], before + 2)  # -r 5, and this stats
+        # -i: the pause between two (4 pauses of 0.25 s: at least 1 s).
+        start = time.monotonic()
+        self.assert_run(run_cli(self.hp + ["-r", "5", "-i", "0.25", "ping"]), 0, "pong\n" * 5)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+
+    def test_repeat_forever_until_sigint(self):
+        """-r -1 repeats until Ctrl-C, which ends evkv-cli at once (by the
+        signal, as redis-cli: a shell shows status 130)."""
+        proc = subprocess.Popen(CLI_WRAPPER + [t.CLI] + [str(a) for a in self.hp] + ["-r", "-1", "-i", "0.05", "ping"],
+                                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.addCleanup(proc.stdout.close)
+        for _ in range(3):
+            self.assertEqual(proc.stdout.readline(), b"pong\n")
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(proc.wait(CLI_TIMEOUT), -signal.SIGINT)
+
+    def test_sigint_while_waiting_for_an_answer(self):
+        """Ctrl-C while a request waits (-t 300) ends evkv-cli at once, in
+        every mode; ping --latency prints what it measured."""
+        came = threading.Event()
+
+        def handle(s):
+            while s.recv(65536):
+                came.set()
+
+        port, _ = self.fake_server(handle)
+        hp = ["-t", "300", "-h", t.HOST, "-p", str(port)]
+        for args, stdin in ((["search", "k"], None), (["-r", "3", "ping"], None), ([], b"a\nb\n"),
+                            (["stats"], None)):
+            with self.subTest(args=args):
+                came.clear()
+                keys = tempfile.TemporaryFile()
+                self.addCleanup(keys.close)
+                keys.write(stdin or b"")
+                keys.seek(0)
+                proc = subprocess.Popen(CLI_WRAPPER + [t.CLI] + hp + args, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, stdin=keys if stdin else subprocess.DEVNULL)
+                self.assertTrue(came.wait(CLI_TIMEOUT))
+                proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(timeout=CLI_TIMEOUT)  # far below -t 300
+                self.assertEqual((proc.returncode, out), (-signal.SIGINT, b""), err)
+        came.clear()
+        proc = subprocess.Popen(CLI_WRAPPER + [t.CLI] + hp + ["ping", "--latency", "-n", "5"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.assertTrue(came.wait(CLI_TIMEOUT))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=CLI_TIMEOUT)
+        self.assertEqual((proc.returncode, out, err), (0, b"no samples\n", b""))
+
+    def test_stat(self):
+        self.assert_run(run_cli(self.hp + ["search", "morpheus"]), 0)
+        self.assert_run(run_cli(self.hp + ["search", "nope"]), 1)
+        p = run_cli(self.hp + ["--stat", "-r", "3", "-i", "0.1"])
+        self.assert_run(p, 0)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertEqual(lines[0].split(), ["keys", "mem", "rss", "conns", "requests", "req/s", "hits", "misses"])
+        rows = [line.split() for line in lines[1:]]
+        for row in rows:
+            self.assertEqual(len(row), 8, row)
+            self.assertEqual(row[0], "3")                        # keys
+            self.assertRegex(row[1], r"^\d+(\.\d)?[BKMG]$")      # the table's memory
+            self.assertRegex(row[2], r"^\d+\.\d[KMG]$")           # resident memory
+            self.assertEqual(row[3], "1")                        # this connection
+            self.assertRegex(row[5], r"^\d+$")                   # requests per second
+            self.assertEqual(row[6:], ["1", "1"])               # hits, misses
+        # requests: the two searches, then each stats request once answered
+        self.assertEqual([int(r[4]) for r in rows], [2, 3, 4])
+        self.assertLessEqual(len(lines[0]), 80)
+
+    def test_stat_header_every_20_lines(self):
+        p = run_cli(self.hp + ["--stat", "-r", "41", "-i", "0"])
+        self.assert_run(p, 0)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 41 + 3)
+        self.assertEqual([i for i, line in enumerate(lines) if line.startswith("keys")], [0, 21, 42])
+
+    def test_stat_server_down(self):
+        p = run_cli(["-h", t.HOST, "-p", t.free_port(), "--stat"])
+        self.assert_run(p, 2, b"")
+        self.assertIn(b"Connection refused", p.stderr)
+
+    def test_stat_interval_default_one_second(self):
+        start = time.monotonic()
+        self.assert_run(run_cli(self.hp + ["--stat", "-r", "2"]), 0)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+
+    def test_usage_errors(self):
+        for args in (["-r", "0", "ping"], ["-r", "x", "ping"], ["-r", "-2", "ping"], ["-r", "2"],
+                     ["-r", "2", "search"], ["-r", "2", "ping", "--latency"], ["-r", "2", "--echo", "x"],
+                     ["-i", "1", "ping"], ["-i", "1", "search", "k"], ["-i", "-1", "-r", "2", "ping"],
+                     ["--stat", "ping"], ["--stat", "search", "k"], ["--stat", "--echo", "x"],
+                     ["--stat", "--latency"], ["--stat", "-n", "3"]):
+            with self.subTest(args=args):
+                p = run_cli(self.hp + args)
+                self.assert_run(p, 2, b"")
+                self.assertIn(b"Try 'evkv-cli --help'.", p.stderr)
         self.assertEqual(self.stats()["requests"]["total"], 0)
 
 
