@@ -134,8 +134,7 @@ typedef struct repeat {
 
 /* Sends one request, count times on one connection, and prints each
  * answer. Returns the worst exit status of the answers. */
-static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req, const char *key,
-                       const repeat *rep)
+static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req, const char *key, const repeat *rep)
 {
     cli_session s = {.o = o};
     proto_message msg;
@@ -220,8 +219,7 @@ static int echo_was_answer(evkv_client *c, const char *got, size_t n)
         return 0;
     evkv_answer_classify(&msg, "", 0, &result);
     if (json_is_string(result))
-        cli_error("the server does not echo (start it with --echo): it answered \"%s\"",
-                  json_string_value(result));
+        cli_error("the server does not echo (start it with --echo): it answered \"%s\"", json_string_value(result));
     else
         cli_error("the server does not echo (start it with --echo): it answered in the evkv protocol");
     json_decref(result);

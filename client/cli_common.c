@@ -183,12 +183,13 @@ void cli_human_bytes(unsigned long long n, char *buf, size_t len)
  * used_memory_human; nested objects alike. New reference, or NULL. */
 static json_t *stats_with_human(json_t *obj)
 {
-    json_t *copy = json_object(), *value;
-    const char *key;
+    json_t *copy = json_object();
 
     if (copy == NULL)
         return NULL;
-    json_object_foreach(obj, key, value) {
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        const char *key = json_object_iter_key(it);
+        json_t *value = json_object_iter_value(it);
         size_t klen = strlen(key);
         json_t *v = json_is_object(value) ? stats_with_human(value) : json_incref(value);
         if (json_object_set_new(copy, key, v) != 0)

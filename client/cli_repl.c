@@ -36,9 +36,9 @@ static volatile sig_atomic_t repl_signal;
 
 typedef struct repl {
     const cli_options *o;
-    cli_session s; /* the connection, kept from command to command */
+    cli_session s;                                      /* the connection, kept from command to command */
     char prompt[sizeof(((cli_options *)0)->where) + 8]; /* "evkv WHERE> " */
-    char *histfile; /* where history is kept (owned), or NULL */
+    char *histfile;                                     /* where history is kept (owned), or NULL */
     History *hist;
     EditLine *el;
 } repl;
@@ -278,7 +278,6 @@ static int repl_run_line(repl *r, const char *line)
         repl_request(r, is_ping ? CLI_PING : CLI_STATS, NULL, 0);
     return 0;
 }
-
 
 static void repl_on_signal(int sig)
 {

@@ -84,11 +84,20 @@ class CliTestCase(t.ServerTestCase):
         return self.fake_server(handle)[0]
 
 
-class CliSearchTest(CliTestCase):
+class CliServerTestCase(CliTestCase):
+    """A server of the built-in table for each test; self.hp names it."""
 
     def setUp(self):
         self.srv = self.start_server()
         self.hp = ["-h", t.HOST, "-p", self.srv.port]
+
+    def stats(self):
+        p = run_cli(self.hp + ["--json", "stats"])
+        self.assert_run(p, 0)
+        return json.loads(p.stdout)["result"]
+
+
+class CliSearchTest(CliServerTestCase):
 
     def test_search_found(self):
         p = run_cli(self.hp + ["search", "morpheus"])
@@ -172,17 +181,8 @@ class CliSearchTest(CliTestCase):
                     "--socket\nTry 'evkv-cli --help'.\n").encode()))
 
 
-class CliCommandLineTest(CliTestCase):
+class CliCommandLineTest(CliServerTestCase):
     """Command names in any case, -r/-i, --stat, Ctrl-C."""
-
-    def setUp(self):
-        self.srv = self.start_server()
-        self.hp = ["-h", t.HOST, "-p", self.srv.port]
-
-    def stats(self):
-        p = run_cli(self.hp + ["--json", "stats"])
-        self.assert_run(p, 0)
-        return json.loads(p.stdout)["result"]
 
     def test_command_names_in_any_case(self):
         self.assert_run(run_cli(self.hp + ["SEARCH", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
@@ -644,16 +644,7 @@ def parse_stats(text):
     return json.loads(text)
 
 
-class CliPingStatsTest(CliTestCase):
-
-    def setUp(self):
-        self.srv = self.start_server()
-        self.hp = ["-h", t.HOST, "-p", self.srv.port]
-
-    def stats(self):
-        p = run_cli(self.hp + ["--json", "stats"])
-        self.assert_run(p, 0)
-        return json.loads(p.stdout)["result"]
+class CliPingStatsTest(CliServerTestCase):
 
     def test_ping(self):
         p = run_cli(self.hp + ["ping"])
