@@ -5,9 +5,9 @@
  *
  * The modes are each a file of their own, declared in cli_modes.h: the
  * command line and its one-shot commands (cli.c, which runs the others),
- * the batch from stdin (cli_batch.c), ping --latency (cli_latency.c) and
- * the interactive prompt (cli_repl.c). Every mode uses this file; none
- * calls another.
+ * the batch from stdin (cli_batch.c), ping --latency (cli_latency.c),
+ * --stat (cli_stat.c) and the interactive prompt (cli_repl.c). Every mode
+ * uses this file; none calls another.
  */
 #ifndef EVKV_CLI_H
 #define EVKV_CLI_H

@@ -4,7 +4,8 @@
  * native interface (histedit.h), which frees everything it made. One
  * connection is kept open from command to command; one the server closed
  * in the meantime is reopened, and when the server is down the error is
- * printed and the prompt stays.
+ * printed and the prompt stays, saying "not connected> ". Ctrl-C during a
+ * command abandons it and its connection; at the prompt, it leaves.
  *
  * The history file holds one command a line, oldest first (not libedit's
  * own vis(3)-encoded format, so that it reads as typed), and is rewritten
