@@ -36,6 +36,8 @@ static void usage(FILE *out)
             "  or:  evkv-cli [OPTIONS] ping\n"
             "  or:  evkv-cli [OPTIONS] ping --latency [-i SECS] [-n N]\n"
             "  or:  evkv-cli [OPTIONS] stats\n"
+            "  or:  evkv-cli [OPTIONS] -r COUNT [-i SECS] COMMAND\n"
+            "  or:  evkv-cli [OPTIONS] --stat [-i SECS] [-r COUNT]\n"
             "  or:  evkv-cli [OPTIONS] ACTION VALUE\n"
             "  or:  evkv-cli [OPTIONS] HOST PORT ACTION VALUE\n"
             "  or:  evkv-cli [OPTIONS] < KEYS\n"
@@ -49,8 +51,10 @@ static void usage(FILE *out)
             "  -h, --host HOST      server name or address, IPv4 or IPv6 (default %s)\n"
             "  -p, --port PORT      server port (default %s)\n"
             "  -u, --uri URI        the server as a URI, instead of -h/-p/-s:\n"
-            "                         evkv://HOST[:PORT]  evkv://[IPV6][:PORT]  (default port %s)\n"
-            "                         evkv+unix:///PATH  unix:///PATH  (a Unix domain socket)\n"
+            "                         evkv://HOST[:PORT]  evkv://[IPV6][:PORT]  (default port %s;\n"
+            "                         an IPv6 zone is written %%25: evkv://[fe80::1%%25eth0])\n"
+            "                         evkv+unix:///PATH  unix:///PATH  unix:/PATH  (a Unix domain\n"
+            "                         socket; %%XX escapes decoded)\n"
             "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
             "Requests and answers:\n"
             "  -t, --timeout SECS   longest wait to connect, and for each whole answer from when\n"
@@ -60,13 +64,21 @@ static void usage(FILE *out)
             "      --max-answer BYTES\n"
             "                       largest answer content taken (default %zu: 512 MiB);\n"
             "                       an answer announcing more is refused before it is read\n"
-            "Latency:\n"
+            "Repeating and watching:\n"
+            "  -r, --repeat COUNT   send the command COUNT times on one connection (-1: until\n"
+            "                       Ctrl-C); with --stat, print COUNT lines\n"
+            "  -i, --interval SECS  the pause between two: with -r (default 0), with --stat\n"
+            "                       (default 1) and with ping --latency (default 0.01); 0 for none\n"
+            "      --stat           print a line of the server's figures every second (-i), as\n"
+            "                       redis-cli --stat does: keys, the table's memory, the server's\n"
+            "                       resident memory, connections, requests, requests per second,\n"
+            "                       hits and misses; the column names every 20 lines\n"
             "      --latency        time ping round trips, one after another on one connection\n"
-            "  -i, --interval SECS  pause between round trips (default 0.01; 0 for none)\n"
             "  -n, --count N        stop after N round trips (default: at Ctrl-C when stdout\n"
             "                       is a terminal, else after %d)\n"
             "Other:\n"
             "  -e, --echo TEXT      send TEXT raw to a server in --echo mode, print what comes back\n"
+            "                       (a server not in --echo mode is said to be so)\n"
             "      --help           show this help and exit\n"
             "  -V, --version        show the version and exit\n"
             "\n"
@@ -74,71 +86,96 @@ static void usage(FILE *out)
             "  search KEY           print KEY's value: a string as is, anything else as JSON;\n"
             "                       for a key with no match, the server's \"No match for 'KEY'.\"\n"
             "  ping                 print pong when the server answers\n"
-            "  stats                print the server's counters as indented JSON (--json: as received)\n"
+            "  stats                print the server's counters as indented JSON, each size in bytes\n"
+            "                       (X_bytes) followed by the same in K, M or G (X_human); --json:\n"
+            "                       the answer as received\n"
             "  ping --latency       print min, avg, p50, p99 and max round trip in milliseconds and\n"
             "                       the number of samples; on a terminal, a line with min, max and\n"
             "                       avg so far is refreshed meanwhile\n"
             "  ACTION VALUE         any other action, and ping or stats followed by a VALUE, is sent\n"
             "                       as binary content ACTION+VALUE, as the guide's app-client does;\n"
             "                       the answer's content is printed\n"
+            "Command names are read in any case (SEARCH, Ping), but in HOST PORT ACTION VALUE,\n"
+            "which is app-client's form. A KEY with spaces is quoted: search 'two words'.\n"
             "With no command and stdin not a terminal, each line of stdin is one key and each\n"
             "answer one line of stdout, in order (use --json when values may hold newlines).\n"
             "\n"
             "Interactive mode:\n"
             "  With no command and stdin a terminal, a prompt reads commands, with line editing\n"
-            "  and history (Tab completes a command name). The history is kept in\n"
+            "  and history (Tab completes a command name, or lists the names that start as\n"
+            "  typed). The history is kept in\n"
             "  $HOME/.evkv_history, or in $EVKV_HISTFILE (set it empty for none). The commands:\n"
             "  search KEY (KEY is the rest of the line, spaces included), ping, stats, help,\n"
             "  quit or exit (Ctrl-D too). When the server has closed the connection, the next\n"
             "  command reconnects; when the server is down, the error is printed and the prompt\n"
-            "  stays.\n"
+            "  stays. The prompt is \"not connected> \" while no connection is open. Ctrl-C\n"
+            "  while a command waits for its answer abandons it and its connection, and the\n"
+            "  prompt comes back; at the prompt, Ctrl-C leaves.\n"
             "\n"
             "Exit status:\n"
             "  0  found (in a batch: every key found), or answered; the end of interactive mode\n"
             "     or of ping --latency\n"
             "  1  no match (in a batch: at least one key had none)\n"
             "  2  usage error, bad URI, connection or protocol error (a message says which on\n"
-            "     stderr)\n",
+            "     stderr)\n"
+            "Ctrl-C ends the other modes at once, even while waiting for an answer: evkv-cli\n"
+            "ends by the signal, as redis-cli does (a shell shows status 130); ping --latency\n"
+            "prints what it measured and exits 0.\n",
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER, LATENCY_DEFAULT_COUNT);
 }
 
 /* ---- one-shot commands ---- */
 
-/* Sends one request and prints its answer. */
-static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req, const char *key)
+/* How a one-shot command is repeated (-r, -i). */
+typedef struct repeat {
+    long count;         /* times to send it; -1: until Ctrl-C */
+    double interval_ms; /* pause between two */
+} repeat;
+
+/* Sends one request, count times on one connection, and prints each
+ * answer. Returns the worst exit status of the answers. */
+static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req, const char *key, const repeat *rep)
 {
-    evkv_client c;
+    cli_session s = {.o = o};
     proto_message msg;
-    int status = EXIT_ERROR;
+    int status = EXIT_FOUND;
 
     if (req->failed) {
-        fprintf(stderr, "evkv-cli: out of memory\n");
+        cli_error("out of memory");
         return EXIT_ERROR;
     }
-    if (cli_connect(&c, o) != 0)
+    if (cli_session_connect(&s) != 0)
         return EXIT_ERROR;
-    if (evkv_client_exchange(&c, req->data, req->len, &msg) != 0)
-        fprintf(stderr, "evkv-cli: %s\n", c.err);
-    else
-        status = cli_print_answer(o, kind, &msg, key, strlen(key));
-    evkv_client_close(&c);
+    for (long i = 0; rep->count < 0 || i < rep->count; i++) {
+        if (i > 0)
+            cli_sleep_ms(rep->interval_ms);
+        if (cli_session_exchange(&s, req, &msg) != 0) {
+            status = EXIT_ERROR;
+            break;
+        }
+        int st = cli_print_answer(o, kind, &msg, key, strlen(key));
+        status = st > status ? st : status;
+        fflush(stdout);
+    }
+    cli_session_close(&s);
     return status;
 }
 
-/* ACTION VALUE, as the guide's client builds it: search as JSON, anything
- * else as binary content ACTION+VALUE. */
-static int run_one(const cli_options *o, const char *action, const char *value)
+/* ACTION VALUE, as the guide's client builds it: search as JSON (the name
+ * in any case, unless exact_search), anything else as binary content
+ * ACTION+VALUE. */
+static int run_one(const cli_options *o, const char *action, const char *value, int exact_search, const repeat *rep)
 {
     proto_buf req = {0};
     int status;
 
     if (!proto_utf8_valid(action, strlen(action)) || !proto_utf8_valid(value, strlen(value))) {
-        fprintf(stderr, "evkv-cli: the action and the key must be valid UTF-8\n");
+        cli_error("the action and the key must be valid UTF-8");
         return EXIT_ERROR;
     }
-    if (strcmp(action, "search") == 0) {
+    if (exact_search ? strcmp(action, "search") == 0 : strcasecmp(action, "search") == 0) {
         cli_encode(&req, CLI_SEARCH, value, strlen(value));
-        status = run_request(o, CLI_SEARCH, &req, value);
+        status = run_request(o, CLI_SEARCH, &req, value, rep);
     } else {
         proto_buf content = {0};
         proto_buf_append(&content, action, strlen(action));
@@ -148,44 +185,78 @@ static int run_one(const cli_options *o, const char *action, const char *value)
         else
             proto_encode_message(&req, "binary/custom-client-binary-type", "binary", content.data, content.len);
         proto_buf_free(&content);
-        status = run_request(o, CLI_BINARY, &req, value);
+        status = run_request(o, CLI_BINARY, &req, value, rep);
     }
     proto_buf_free(&req);
     return status;
 }
 
 /* ping or stats with no value: the commands. */
-static int run_command(const cli_options *o, cli_kind kind)
+static int run_command(const cli_options *o, cli_kind kind, const repeat *rep)
 {
     proto_buf req = {0};
     cli_encode(&req, kind, NULL, 0);
-    int status = run_request(o, kind, &req, "");
+    int status = run_request(o, kind, &req, "", rep);
     proto_buf_free(&req);
     return status;
+}
+
+/* What came back from a server that does not echo text: an answer of the
+ * evkv protocol (to a frame it could not read) is said to be that, rather
+ * than shown as raw bytes. got[0..n) is what came; more of the answer may
+ * be on its way. Returns 1 when that was an answer (said), else 0. */
+static int echo_was_answer(evkv_client *c, const char *got, size_t n)
+{
+    proto_message msg;
+    json_t *result;
+
+    /* An answer's header is a hundred bytes of JSON: "\0", its length,
+     * "{". */
+    if (n < 2 || got[0] != '\0' || (n >= 3 && got[2] != '{') || proto_decoder_feed(&c->dec, got, n) != 0)
+        return 0;
+    /* The rest of the answer, within the timeout (a request of 0 bytes). */
+    if (evkv_client_exchange(c, "", 0, &msg) != 0)
+        return 0;
+    evkv_answer_classify(&msg, "", 0, &result);
+    if (json_is_string(result))
+        cli_error("the server does not echo (start it with --echo): it answered \"%s\"", json_string_value(result));
+    else
+        cli_error("the server does not echo (start it with --echo): it answered in the evkv protocol");
+    json_decref(result);
+    return 1;
 }
 
 static int run_echo(const cli_options *o, const char *text)
 {
     evkv_client c;
-    size_t len = strlen(text);
+    size_t len = strlen(text), got = 0;
     char *back = malloc(len + 1);
     int status = EXIT_ERROR;
 
     if (back == NULL)
         return EXIT_ERROR;
-    if (cli_connect(&c, o) == 0) {
-        if (evkv_client_send(&c, text, len) != 0 || evkv_client_recv_raw(&c, back, len) != 0) {
-            fprintf(stderr, "evkv-cli: %s\n", c.err);
-        } else {
-            cli_write_text(stdout, back, len);
-            putchar('\n');
-            if (memcmp(back, text, len) == 0)
-                status = EXIT_FOUND;
-            else
-                fprintf(stderr, "evkv-cli: the echo differs from what was sent\n");
-        }
-        evkv_client_close(&c);
+    if (cli_connect(&c, o) != 0) {
+        free(back);
+        return EXIT_ERROR;
     }
+    if (evkv_client_send(&c, text, len) != 0) {
+        cli_error("%s", c.err);
+    } else if (evkv_client_recv_raw(&c, back, len, &got) == 0 && memcmp(back, text, len) == 0) {
+        cli_write_text(stdout, back, len);
+        putchar('\n');
+        status = EXIT_FOUND;
+    } else if (echo_was_answer(&c, back, got)) {
+        /* said */
+    } else if (got == len) {
+        cli_write_text(stdout, back, len);
+        putchar('\n');
+        cli_error("the echo differs from what was sent");
+    } else if (strncmp(c.err, "timed out", 9) == 0) {
+        cli_error("%s (is the server in --echo mode?)", c.err);
+    } else {
+        cli_error("%s", c.err);
+    }
+    evkv_client_close(&c);
     free(back);
     return status;
 }
@@ -205,7 +276,13 @@ static int usage_error_in(const char *option, const char *err)
     return EXIT_ERROR;
 }
 
-enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER };
+enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER, OPT_STAT };
+
+/* Whether word is the command name, in any case. */
+static int is_command(const char *word, const char *name)
+{
+    return strcasecmp(word, name) == 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -219,6 +296,8 @@ int main(int argc, char **argv)
         {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
         {"echo", required_argument, NULL, 'e'},
         {"latency", no_argument, NULL, OPT_LATENCY},
+        {"stat", no_argument, NULL, OPT_STAT},
+        {"repeat", required_argument, NULL, 'r'},
         {"interval", required_argument, NULL, 'i'},
         {"count", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, OPT_HELP},
@@ -230,13 +309,14 @@ int main(int argc, char **argv)
                      .timeout_ms = 5000,
                      .max_answer = EVKV_DEFAULT_MAX_ANSWER};
     const char *echo = NULL, *uri = NULL;
-    int ch, host_set = 0, latency = 0, latency_opts = 0;
+    int ch, host_set = 0, latency = 0, stat = 0, repeat_set = 0;
     long count = -1;
     long long n;
-    double interval_ms = 10, secs;
+    double interval_ms = -1, secs; /* -1: the mode's default */
+    repeat rep = {.count = 1, .interval_ms = 0};
     char err[PARSE_ERR_LEN];
 
-    while ((ch = getopt_long(argc, argv, "h:p:u:s:t:je:i:n:V", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h:p:u:s:t:je:r:i:n:V", longopts, NULL)) != -1) {
         switch (ch) {
         case 'h':
             o.host = optarg;
@@ -260,17 +340,22 @@ int main(int argc, char **argv)
             break;
         case 'e': echo = optarg; break;
         case OPT_LATENCY: latency = 1; break;
+        case OPT_STAT: stat = 1; break;
+        case 'r':
+            if (parse_count(optarg, -1, 1000000000000LL, &n, err, sizeof(err)) != 0 || n == 0)
+                return usage_error("--repeat must be a whole number above 0, or -1 for ever");
+            rep.count = (long)n;
+            repeat_set = 1;
+            break;
         case 'i':
             if (parse_seconds(optarg, 0, 3600, &secs, err, sizeof(err)) != 0)
                 return usage_error_in("--interval", err);
             interval_ms = secs * 1000;
-            latency_opts = 1;
             break;
         case 'n':
             if (parse_count(optarg, 1, 1000000000, &n, err, sizeof(err)) != 0)
                 return usage_error_in("--count", err);
             count = (long)n;
-            latency_opts = 1;
             break;
         case OPT_HELP: usage(stdout); return EXIT_FOUND;
         case 'V': printf("evkv-cli %s\n", EVKV_VERSION); return EXIT_FOUND;
@@ -280,6 +365,8 @@ int main(int argc, char **argv)
     int nargs = argc - optind;
     char **args = argv + optind;
 
+    if (nargs >= 3 && is_command(args[0], "search"))
+        return usage_error("search takes one KEY: quote a key with spaces (evkv-cli search 'two words')");
     if (uri && (host_set || o.unix_path))
         return usage_error("--uri names the server: give it without --host, --port or --socket");
     if (o.unix_path && host_set)
@@ -302,11 +389,21 @@ int main(int argc, char **argv)
     }
     if (o.unix_path && o.unix_path[0] == '\0')
         return usage_error("--socket needs a path");
-    int is_ping = nargs == 1 && strcmp(args[0], "ping") == 0;
+    /* The commands, in any case, as at the prompt; the guide's form
+     * HOST PORT ACTION VALUE keeps app-client's exact "search". */
+    int is_ping = nargs == 1 && is_command(args[0], "ping");
+    int is_stats = nargs == 1 && is_command(args[0], "stats");
+    int is_search = nargs == 1 && is_command(args[0], "search");
     if (latency && !is_ping)
         return usage_error("--latency goes with the ping command: evkv-cli ping --latency");
-    if (latency_opts && !latency)
-        return usage_error("--interval and --count go with ping --latency");
+    if (count >= 0 && !latency)
+        return usage_error("--count goes with ping --latency");
+    if (stat && (nargs != 0 || echo || latency))
+        return usage_error("--stat takes no command");
+    if (repeat_set && (latency || echo || (!stat && (nargs == 0 || is_search))))
+        return usage_error("--repeat goes with one command (search KEY, ping, stats, ACTION VALUE) or --stat");
+    if (interval_ms >= 0 && !latency && !stat && !repeat_set)
+        return usage_error("--interval goes with --repeat, --stat or ping --latency");
     if (echo && nargs != 0)
         return usage_error("--echo takes no other arguments");
 
@@ -316,22 +413,26 @@ int main(int argc, char **argv)
         o.port = args[1];
     }
     evkv_server_name(o.where, sizeof(o.where), o.host, o.port, o.unix_path);
+    if (interval_ms >= 0)
+        rep.interval_ms = interval_ms;
     if (echo)
         return run_echo(&o, echo);
+    if (stat)
+        return cli_stat_run(&o, repeat_set ? rep.count : -1, interval_ms >= 0 ? interval_ms : 1000);
     if (nargs == 4)
-        return run_one(&o, args[2], args[3]);
+        return run_one(&o, args[2], args[3], 1, &rep);
     if (nargs == 2)
-        return run_one(&o, args[0], args[1]);
-    if (is_ping)
-        return latency ? cli_latency_run(&o, count, interval_ms) : run_command(&o, CLI_PING);
-    if (nargs == 1 && strcmp(args[0], "stats") == 0)
-        return run_command(&o, CLI_STATS);
-    if ((nargs == 0 || (nargs == 1 && strcmp(args[0], "search") == 0)) && !isatty(STDIN_FILENO))
+        return run_one(&o, args[0], args[1], 0, &rep);
+    if (is_ping && latency)
+        return cli_latency_run(&o, count, interval_ms >= 0 ? interval_ms : LATENCY_DEFAULT_INTERVAL_MS);
+    if (is_ping || is_stats)
+        return run_command(&o, is_ping ? CLI_PING : CLI_STATS, &rep);
+    if ((nargs == 0 || is_search) && !isatty(STDIN_FILENO))
         return cli_batch_run(&o);
     if (nargs == 0) /* stdin is a terminal */
         return cli_repl_run(&o);
     if (nargs == 1)
-        return usage_error(strcmp(args[0], "search") == 0 ? "give a key (search KEY), or keys on stdin"
-                                                          : "expected search KEY, ping, stats or ACTION VALUE");
+        return usage_error(is_search ? "give a key (search KEY), or keys on stdin"
+                                     : "expected search KEY, ping, stats or ACTION VALUE");
     return usage_error("expected search KEY, ping, stats, ACTION VALUE or HOST PORT ACTION VALUE");
 }

@@ -5,9 +5,9 @@
  *
  * The modes are each a file of their own, declared in cli_modes.h: the
  * command line and its one-shot commands (cli.c, which runs the others),
- * the batch from stdin (cli_batch.c), ping --latency (cli_latency.c) and
- * the interactive prompt (cli_repl.c). Every mode uses this file; none
- * calls another.
+ * the batch from stdin (cli_batch.c), ping --latency (cli_latency.c),
+ * --stat (cli_stat.c) and the interactive prompt (cli_repl.c). Every mode
+ * uses this file; none calls another.
  */
 #ifndef EVKV_CLI_H
 #define EVKV_CLI_H
@@ -46,6 +46,31 @@ typedef struct cli_options {
  * returns -1 (c then holds nothing to free). */
 int cli_connect(evkv_client *c, const cli_options *o);
 
+/* One connection kept from request to request (the prompt, -r, --stat),
+ * opened when needed. Zero it but for o to start; cli_session_close it. */
+typedef struct cli_session {
+    const cli_options *o; /* borrowed */
+    evkv_client c;
+    int connected; /* c holds an open connection */
+} cli_session;
+
+/* Opens s's connection; on failure prints why and returns -1. */
+int cli_session_connect(cli_session *s);
+/* Whether s holds a connection still of use: one the server has closed
+ * meanwhile (an idle timeout, a restart), or on which something nobody
+ * asked for came, is closed first. */
+int cli_session_alive(cli_session *s);
+/* Sends req and waits for its answer, on s's connection or a new one. A
+ * connection the server has closed or reset is replaced once without a
+ * word, so that a restart or an idle timeout between two requests goes
+ * unnoticed. Returns 0 with *msg (borrowed from s->c until the next call),
+ * or -1 once the error is printed; the connection is then closed (after a
+ * timeout or a bad answer it is out of step). When a signal cut the wait
+ * short (evkv_client_set_interrupt), s->c.interrupted is set and nothing
+ * is printed but a failed connect. */
+int cli_session_exchange(cli_session *s, const proto_buf *req, proto_message *msg);
+void cli_session_close(cli_session *s);
+
 /* Appends a request of the given kind to req (key is used by CLI_SEARCH
  * only; CLI_BINARY is built by the caller). */
 void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len);
@@ -65,6 +90,13 @@ void cli_print_unexpected(const proto_message *msg, const char *what);
 /* Writes n bytes a server sent to f: as they are into a pipe or a file;
  * on a terminal, control characters as \xNN (tab and newline as they are). */
 void cli_write_text(FILE *f, const char *s, size_t n);
+
+/* Writes n bytes into buf (len bytes) as a person reads a size: "512B",
+ * "1.5K", "140.2M" (powers of 1024, one decimal), as redis-cli does. */
+void cli_human_bytes(unsigned long long n, char *buf, size_t len);
+
+/* Sleeps ms milliseconds, or less when a signal with a handler comes. */
+void cli_sleep_ms(double ms);
 
 /* Prints "evkv-cli: " and the message on stderr, after what is on stdout. */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);

@@ -2,10 +2,12 @@
  * cli_common.c: what evkv-cli's modes share (see cli.h): connecting,
  * requests, and printing answers.
  */
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,6 +21,51 @@ int cli_connect(evkv_client *c, const cli_options *o)
     fflush(stdout);
     fprintf(stderr, "evkv-cli: %s\n", c->err);
     return -1;
+}
+
+int cli_session_connect(cli_session *s)
+{
+    if (cli_connect(&s->c, s->o) != 0)
+        return -1;
+    s->connected = 1;
+    return 0;
+}
+
+void cli_session_close(cli_session *s)
+{
+    if (s->connected)
+        evkv_client_close(&s->c);
+    s->connected = 0;
+}
+
+int cli_session_alive(cli_session *s)
+{
+    struct pollfd p = {.fd = s->c.fd, .events = POLLIN};
+    if (s->connected && poll(&p, 1, 0) != 0)
+        cli_session_close(s);
+    return s->connected;
+}
+
+int cli_session_exchange(cli_session *s, const proto_buf *req, proto_message *msg)
+{
+    cli_session_alive(s);
+    for (;;) {
+        int fresh = !s->connected;
+        if (fresh && cli_session_connect(s) != 0)
+            return -1;
+        if (evkv_client_exchange(&s->c, req->data, req->len, msg) == 0)
+            return 0;
+        if (s->c.interrupted) {
+            cli_session_close(s);
+            return -1;
+        }
+        if (fresh || !s->c.gone) {
+            cli_error("%s", s->c.err);
+            cli_session_close(s);
+            return -1;
+        }
+        cli_session_close(s);
+    }
 }
 
 void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len)
@@ -114,6 +161,54 @@ int cli_answer_is_pong(const proto_message *msg)
 }
 
 /* The answer to ping ("pong") or stats (an object, printed indented). */
+void cli_human_bytes(unsigned long long n, char *buf, size_t len)
+{
+    static const char units[] = "KMGTPE";
+    double v = (double)n;
+    int u = -1;
+
+    if (n < 1024) {
+        snprintf(buf, len, "%lluB", n);
+        return;
+    }
+    while (v >= 1024 && u < (int)sizeof(units) - 2) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.1f%c", v, units[u]);
+}
+
+/* A copy of the stats object obj in which each "X_bytes" number is
+ * followed by "X_human", the same in K, M, G..., as Redis's INFO gives
+ * used_memory_human; nested objects alike. New reference, or NULL. */
+static json_t *stats_with_human(json_t *obj)
+{
+    json_t *copy = json_object();
+
+    if (copy == NULL)
+        return NULL;
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        const char *key = json_object_iter_key(it);
+        json_t *value = json_object_iter_value(it);
+        size_t klen = strlen(key);
+        json_t *v = json_is_object(value) ? stats_with_human(value) : json_incref(value);
+        if (json_object_set_new(copy, key, v) != 0)
+            goto fail;
+        if (klen > 6 && strcmp(key + klen - 6, "_bytes") == 0 && json_is_integer(value) &&
+            json_integer_value(value) >= 0) {
+            char name[128], human[32];
+            snprintf(name, sizeof(name), "%.*s_human", (int)(klen - 6), key);
+            cli_human_bytes((unsigned long long)json_integer_value(value), human, sizeof(human));
+            if (json_object_set_new(copy, name, json_string(human)) != 0)
+                goto fail;
+        }
+    }
+    return copy;
+fail:
+    json_decref(copy);
+    return NULL;
+}
+
 static int print_info(const cli_options *o, cli_kind kind, const proto_message *msg)
 {
     json_t *result;
@@ -137,11 +232,14 @@ static int print_info(const cli_options *o, cli_kind kind, const proto_message *
     } else if (ok && kind == CLI_PING) {
         puts("pong");
     } else if (ok) {
-        /* Objects keep their keys in the order received. Reals get 15
+        /* Objects keep their keys in the order received, each size in
+         * bytes followed by the same in K, M or G. Reals get 15
          * significant digits, which any decimal of up to 15 digits (as
          * the server writes them) survives: jansson's default 17 would
          * print 0.43 as 0.42999999999999999. --json shows the bytes. */
-        text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        json_t *shown = stats_with_human(result);
+        text = shown ? json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
+        json_decref(shown);
         if (text == NULL) {
             fprintf(stderr, "evkv-cli: out of memory\n");
             ok = 0;
@@ -171,4 +269,12 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void cli_sleep_ms(double ms)
+{
+    long long ns = (long long)(ms * 1e6);
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+    if (ns > 0)
+        nanosleep(&ts, NULL);
 }

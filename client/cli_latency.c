@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli_modes.h"
@@ -60,17 +59,22 @@ int cli_latency_run(const cli_options *o, long count, double interval_ms)
         return EXIT_ERROR;
     }
     /* SIGINT ends the run and prints what was measured. No SA_RESTART, so
-     * that it cuts the pause short; a round trip in progress completes
-     * (within --timeout). A second SIGINT ends the program at once. */
+     * that it cuts the pause short, and a round trip in progress too
+     * (evkv_client_set_interrupt; one that comes just before its wait
+     * begins is let finish, within --timeout). A second SIGINT ends the
+     * program at once. */
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = latency_on_sigint;
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_sa);
+    evkv_client_set_interrupt(&latency_interrupted, NULL);
 
     while (!latency_interrupted && (count == 0 || n < (size_t)count)) {
         double t0 = now_ms();
         if (evkv_client_exchange(&c, req.data, req.len, &msg) != 0) {
+            if (c.interrupted)
+                break; /* Ctrl-C in the middle of a round trip: not counted */
             fprintf(stderr, "%sevkv-cli: %s\n", tty && n ? "\n" : "", c.err);
             status = EXIT_ERROR;
             break;
@@ -94,12 +98,10 @@ int cli_latency_run(const cli_options *o, long count, double interval_ms)
             fflush(stdout);
             last_draw = t1;
         }
-        if (interval_ms > 0 && !latency_interrupted && (count == 0 || n < (size_t)count)) {
-            long long ns = (long long)(interval_ms * 1e6);
-            struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
-            nanosleep(&ts, NULL); /* cut short by SIGINT */
-        }
+        if (interval_ms > 0 && !latency_interrupted && (count == 0 || n < (size_t)count))
+            cli_sleep_ms(interval_ms); /* cut short by SIGINT */
     }
+    evkv_client_set_interrupt(NULL, NULL);
     sigaction(SIGINT, &old_sa, NULL);
     evkv_client_close(&c);
     proto_buf_free(&req);

@@ -4,7 +4,8 @@
  * native interface (histedit.h), which frees everything it made. One
  * connection is kept open from command to command; one the server closed
  * in the meantime is reopened, and when the server is down the error is
- * printed and the prompt stays.
+ * printed and the prompt stays, saying "not connected> ". Ctrl-C during a
+ * command abandons it and its connection; at the prompt, it leaves.
  *
  * The history file holds one command a line, oldest first (not libedit's
  * own vis(3)-encoded format, so that it reads as typed), and is rewritten
@@ -30,12 +31,15 @@
 #define REPL_HISTORY_SIZE 1000            /* commands kept */
 #define REPL_HISTORY_NAME ".evkv_history" /* in $HOME */
 
+/* The signal that came (SIGINT, SIGTERM, SIGHUP), or 0: at the
+ * prompt, each ends it; during a command, SIGINT abandons the command. */
+static volatile sig_atomic_t repl_signal;
+
 typedef struct repl {
     const cli_options *o;
-    evkv_client c;
-    int connected; /* c holds an open connection */
-    char prompt[sizeof(((cli_options *)0)->where) + 8];
-    char *histfile; /* where history is kept (owned), or NULL */
+    cli_session s;                                      /* the connection, kept from command to command */
+    char prompt[sizeof(((cli_options *)0)->where) + 8]; /* "evkv WHERE> " */
+    char *histfile;                                     /* where history is kept (owned), or NULL */
     History *hist;
     EditLine *el;
 } repl;
@@ -51,12 +55,13 @@ static const char repl_help[] = "Commands:\n"
 static const char *const repl_commands[] = {"search", "ping", "stats", "help", "quit", "exit"};
 
 /* Tab: completes a command name being typed as the line's first word (in
- * any case) when one command starts that way; otherwise rings the bell. */
+ * any case) when one command starts that way; when several do, lists them
+ * under the line and redraws it; when none does, rings the bell. */
 static unsigned char repl_complete(EditLine *el, int ch)
 {
     const LineInfo *li = el_line(el);
-    const char *word = li->buffer, *match = NULL;
-    size_t len;
+    const char *word = li->buffer, *match[sizeof(repl_commands) / sizeof(repl_commands[0])];
+    size_t len, nmatch = 0;
 
     (void)ch;
     while (word < li->cursor && (*word == ' ' || *word == '\t'))
@@ -64,27 +69,25 @@ static unsigned char repl_complete(EditLine *el, int ch)
     len = (size_t)(li->cursor - word);
     if (memchr(word, ' ', len) || memchr(word, '\t', len) || li->cursor != li->lastchar)
         return CC_ERROR;
-    for (size_t i = 0; i < sizeof(repl_commands) / sizeof(repl_commands[0]); i++) {
-        if (strncasecmp(word, repl_commands[i], len) != 0)
-            continue;
-        if (match)
-            return CC_ERROR; /* more than one */
-        match = repl_commands[i];
-    }
-    if (match == NULL)
+    for (size_t i = 0; i < sizeof(repl_commands) / sizeof(repl_commands[0]); i++)
+        if (strncasecmp(word, repl_commands[i], len) == 0)
+            match[nmatch++] = repl_commands[i];
+    if (nmatch == 0)
         return CC_ERROR;
+    if (nmatch > 1) {
+        FILE *out;
+        el_get(el, EL_GETFP, 1, &out);
+        fputc('\n', out);
+        for (size_t i = 0; i < nmatch; i++)
+            fprintf(out, "%s%s", i ? "  " : "", match[i]);
+        fflush(out); /* CC_REDISPLAY starts a new line for the prompt */
+        return CC_REDISPLAY;
+    }
     /* The whole name, as the list writes it, in place of what was typed. */
     char name[16];
-    snprintf(name, sizeof(name), "%s ", match);
+    snprintf(name, sizeof(name), "%s ", match[0]);
     el_deletestr(el, (int)len);
     return el_insertstr(el, name) == 0 ? CC_REFRESH : CC_ERROR;
-}
-
-static char *repl_prompt(EditLine *el)
-{
-    repl *r;
-    el_get(el, EL_CLIENTDATA, &r);
-    return r->prompt;
 }
 
 /* The history file's path: $EVKV_HISTFILE if set (empty: none), else
@@ -187,54 +190,36 @@ static void repl_history_save(const repl *r)
     free(tmp);
 }
 
-static void repl_disconnect(repl *r)
+/* The prompt: "evkv WHERE> " with a connection, else "not connected> ", as
+ * redis-cli shows it. A connection the server has closed meanwhile is let
+ * go here, so that the prompt tells. */
+static char *repl_prompt(EditLine *el)
 {
-    if (r->connected)
-        evkv_client_close(&r->c);
-    r->connected = 0;
+    repl *r;
+    el_get(el, EL_CLIENTDATA, &r);
+    return cli_session_alive(&r->s) ? r->prompt : (char *)"not connected> ";
 }
 
-static int repl_connect(repl *r)
-{
-    if (cli_connect(&r->c, r->o) != 0)
-        return -1;
-    r->connected = 1;
-    return 0;
-}
-
-/* Whether the idle connection has become useless: the server closed it
- * (an idle timeout, a restart) or sent something nobody asked for. */
-static int repl_connection_stale(const repl *r)
-{
-    struct pollfd p = {.fd = r->c.fd, .events = POLLIN};
-    return poll(&p, 1, 0) != 0;
-}
-
-/* Sends req and waits for its answer, on the open connection or a new one.
- * A connection the server has closed or reset is replaced once, so that a
- * restart or an idle timeout between two commands goes unnoticed. Returns
- * 0 with *msg (borrowed from r->c until the next exchange), or -1 once the
- * error is printed. */
+/* Sends req and waits for its answer (cli_session_exchange). After Ctrl-C
+ * during the wait, the request is abandoned, and with it the connection,
+ * whose next bytes may be its answer: the prompt comes back, as in
+ * redis-cli. SIGTERM and SIGHUP stay in repl_signal, to end the prompt.
+ * Returns 0 with *msg, or -1. */
 static int repl_exchange(repl *r, const proto_buf *req, proto_message *msg)
 {
-    if (r->connected && repl_connection_stale(r))
-        repl_disconnect(r);
-    for (;;) {
-        int fresh = !r->connected;
-        if (fresh && repl_connect(r) != 0)
-            return -1;
-        if (evkv_client_exchange(&r->c, req->data, req->len, msg) == 0)
-            return 0;
-        if (fresh || !r->c.gone) {
-            /* After a timeout or a bad answer the connection is out of
-             * step: the next command opens a new one. */
-            fflush(stdout);
-            fprintf(stderr, "evkv-cli: %s\n", r->c.err);
-            repl_disconnect(r);
-            return -1;
+    if (cli_session_exchange(&r->s, req, msg) == 0)
+        return 0;
+    if (r->s.c.interrupted && repl_signal == SIGINT) {
+        repl_signal = 0;
+        /* A connect cut short has said so; a wait for an answer has not.
+         * After the terminal's "^C", on a line of its own. */
+        if (strcmp(r->s.c.err, "interrupted") == 0) {
+            if (isatty(STDOUT_FILENO))
+                putchar('\n');
+            cli_error("interrupted");
         }
-        repl_disconnect(r);
     }
+    return -1;
 }
 
 static void repl_request(repl *r, cli_kind kind, const char *key, size_t key_len)
@@ -295,9 +280,6 @@ static int repl_run_line(repl *r, const char *line)
     return 0;
 }
 
-/* The signal that ends the prompt (SIGINT, SIGTERM, SIGHUP), or 0. */
-static volatile sig_atomic_t repl_signal;
-
 static void repl_on_signal(int sig)
 {
     repl_signal = sig;
@@ -315,8 +297,10 @@ static sigset_t repl_wait_mask;
  * between a check and the wait); the handler sets repl_signal and
  * repl_getc returns an error, which ends el_gets(). libedit's own
  * EL_SIGNAL is not used: it passes a signal on with kill(0, sig), to the
- * whole process group. A signal during a command takes effect when the
- * command is done (within --timeout). */
+ * whole process group. A signal during a command cuts its waits short
+ * (evkv_client_set_interrupt, waiting with the same mask): SIGINT then
+ * abandons the command and its connection (repl_interrupted), and the
+ * prompt comes back, as in redis-cli; SIGTERM and SIGHUP end the prompt. */
 static void repl_catch_signals(struct sigaction *old, sigset_t *old_mask)
 {
     struct sigaction sa;
@@ -385,12 +369,12 @@ static int repl_getc(EditLine *el, wchar_t *wc)
 
 int cli_repl_run(const cli_options *o)
 {
-    repl r = {.o = o};
+    repl r = {.o = o, .s = {.o = o}};
     HistEvent ev;
     const char *line;
     struct sigaction old_sa[REPL_NSIGNALS];
     sigset_t old_mask;
-    int len, status = EXIT_FOUND;
+    int len, status = EXIT_FOUND, caught = 0;
 
     /* libedit reads multibyte characters by the locale's rules: without
      * this, a key such as U+1F436 could not be typed. */
@@ -419,10 +403,12 @@ int cli_repl_run(const cli_options *o)
     el_set(r.el, EL_GETCFN, repl_getc);
     el_source(r.el, NULL); /* ~/.editrc, as other libedit programs read it */
     repl_catch_signals(old_sa, &old_mask);
+    evkv_client_set_interrupt(&repl_signal, &repl_wait_mask);
+    caught = 1;
 
     /* Connect now, so that a server that is down is reported at once;
      * the first command tries again. */
-    repl_connect(&r);
+    cli_session_connect(&r.s);
     while (!repl_signal && (line = el_gets(r.el, &len)) != NULL && len > 0) {
         char *copy = strdup(line);
         if (copy == NULL) {
@@ -441,10 +427,13 @@ int cli_repl_run(const cli_options *o)
     }
     /* End of input (Ctrl-D): end the prompt's line. */
     putchar('\n');
-    repl_restore_signals(old_sa, &old_mask);
 done:
+    if (caught) {
+        evkv_client_set_interrupt(NULL, NULL);
+        repl_restore_signals(old_sa, &old_mask);
+    }
     fflush(stdout);
-    repl_disconnect(&r);
+    cli_session_close(&r.s);
     if (r.el)
         el_end(r.el);
     if (r.hist)

@@ -2,6 +2,7 @@
  * evkv_client.c: non-blocking socket + poll() client (see evkv_client.h),
  * over TCP (IPv4 or IPv6) or a Unix domain socket.
  */
+#define _GNU_SOURCE /* ppoll */
 #include "evkv_client.h"
 #include "parse.h"
 
@@ -17,7 +18,18 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+/* What ends every wait early (evkv_client_set_interrupt), or NULL. */
+static const volatile sig_atomic_t *interrupt_flag;
+static const sigset_t *interrupt_mask;
+
+void evkv_client_set_interrupt(const volatile sig_atomic_t *flag, const sigset_t *wait_mask)
+{
+    interrupt_flag = flag;
+    interrupt_mask = flag ? wait_mask : NULL;
+}
 
 /* The deadline of a wait that starts now. */
 static int64_t client_deadline(const evkv_client *c)
@@ -35,8 +47,20 @@ static int client_wait(evkv_client *c, short events, int64_t deadline, const cha
     struct pollfd p = {.fd = c->fd, .events = events};
     int rc, left;
     do {
+        if (interrupt_flag && *interrupt_flag) {
+            c->interrupted = 1;
+            snprintf(c->err, sizeof(c->err), "interrupted");
+            return -1;
+        }
         left = evkv_ms_until(deadline);
-        rc = left > 0 ? poll(&p, 1, left) : 0;
+        if (left <= 0) {
+            rc = 0;
+        } else if (interrupt_mask) {
+            struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (long)(left % 1000) * 1000000};
+            rc = ppoll(&p, 1, &ts, interrupt_mask);
+        } else {
+            rc = poll(&p, 1, left);
+        }
     } while (rc < 0 && errno == EINTR);
     if (rc < 0) {
         snprintf(c->err, sizeof(c->err), "poll: %s", strerror(errno));
@@ -233,29 +257,34 @@ int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_mess
     return client_recv_until(c, msg, deadline);
 }
 
-int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len)
+int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len, size_t *got)
 {
     int64_t deadline = client_deadline(c);
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = recv(c->fd, p, len, 0);
+    size_t n_got = 0;
+    int rc = -1;
+    while (n_got < len) {
+        ssize_t n = recv(c->fd, (char *)buf + n_got, len - n_got, 0);
         if (n > 0) {
-            p += n;
-            len -= (size_t)n;
+            n_got += (size_t)n;
             continue;
         }
         if (n == 0) {
+            c->gone = 1;
             snprintf(c->err, sizeof(c->err), "the server closed the connection");
-            return -1;
+            goto done;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
-            return -1;
+            goto done;
         }
         if (client_wait(c, POLLIN, deadline, "for the echo") < 0)
-            return -1;
+            goto done;
     }
-    return 0;
+    rc = 0;
+done:
+    if (got)
+        *got = n_got;
+    return rc;
 }
 
 void evkv_client_close(evkv_client *c)

@@ -14,6 +14,7 @@
 #ifndef EVKV_CLIENT_H
 #define EVKV_CLIENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +34,9 @@ typedef struct evkv_client {
     int fd;         /* -1 when not connected */
     int timeout_ms; /* longest wait to connect, or for a whole send or answer */
     proto_decoder dec;
-    int gone;      /* the last call failed because the server closed or reset the connection */
-    char err[256]; /* why the last call failed */
+    int gone;        /* the last call failed because the server closed or reset the connection */
+    int interrupted; /* the last call was cut short by evkv_client_set_interrupt's flag */
+    char err[256];   /* why the last call failed */
 } evkv_client;
 
 /* What an answer to a search says. */
@@ -61,8 +63,10 @@ int evkv_client_send(evkv_client *c, const void *buf, size_t len);
  * framing). */
 int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_message *msg);
 /* Reads exactly len raw bytes (echo mode) within the timeout. Returns 0, or
- * -1 with c->err. */
-int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len);
+ * -1 with c->err. Either way *got (if got is not NULL) is the number of
+ * bytes that came (fewer than len when the server closed the connection or
+ * the time ran out). */
+int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len, size_t *got);
 /* Reads what has arrived without waiting and feeds it to the decoder.
  * Returns bytes read (0 if none yet), or -1 with c->err (closed, error). */
 long evkv_client_read_some(evkv_client *c);
@@ -70,6 +74,20 @@ long evkv_client_read_some(evkv_client *c);
  * (possibly 0), or -1 with c->err. */
 long evkv_client_write_some(evkv_client *c, const void *buf, size_t len);
 void evkv_client_close(evkv_client *c);
+
+/* Lets a signal cut short every wait of every client of the process (to
+ * connect, to send, for an answer): once *flag (set by the caller's signal
+ * handler) is non-zero, the call fails at once with c->interrupted set and
+ * c->err "interrupted"; the connection is then out of step (a request may
+ * be half sent or its answer half read): close it. The flag is checked
+ * before each wait, and a wait ends when a signal arrives (EINTR): set the
+ * handler without SA_RESTART. wait_mask, if not NULL, is the signal mask
+ * to wait with (ppoll), for a caller that blocks its signals but while it
+ * waits, so that none slips in between the check and the wait; NULL waits
+ * with the mask in force. flag and wait_mask are borrowed: they must stay
+ * valid until a call with flag NULL, which turns this off. Not for a
+ * program whose threads are already running clients. */
+void evkv_client_set_interrupt(const volatile sig_atomic_t *flag, const sigset_t *wait_mask);
 
 /* What to add after a failed decoder's errstr so that the user knows what
  * to do: " (--max-answer raises it)" for an answer over the limit, else "".

@@ -107,6 +107,7 @@ typedef struct server_counters {
     atomic_ullong conns_refused;           /* connections refused past --max-conns */
     atomic_ullong timeouts;                /* connections closed by --idle/--message-timeout */
     atomic_ullong bytes_in, bytes_out;
+    atomic_ullong last_second; /* requests answered in the last whole second (server_stats_tick) */
 } server_counters;
 
 #define COUNTER_ADD(c, n)                                                                                              \
@@ -134,7 +135,8 @@ typedef struct server {
     int forced_stop; /* a second stop cut it short */
     uint64_t next_conn_id;
     server_counters counters;
-    long clock; /* seconds since start, advanced by the sweep */
+    long clock;                 /* seconds since start, advanced by the sweep */
+    uint64_t requests_at_sweep; /* server_requests(w) at the last sweep (server_stats_tick) */
 } server;
 
 /* Commands from the main thread to a worker (server_notify). */
@@ -179,6 +181,9 @@ uint64_t server_requests(const server *w);
 /* Writes the stats action's JSON object (see the README) for the server w
  * is part of. Returns 0 or -1. */
 int server_stats_json(void *w, proto_buf *out);
+/* Once a second, from w's sweep: counts the requests w answered in the
+ * second just ended, for stats' requests_per_second. */
+void server_stats_tick(server *w);
 /* Starts w's thread. Returns 0 or -1. */
 int server_start(server *w);
 /* Sends w a command (SERVER_CMD_*); safe from any thread. */

@@ -4,10 +4,14 @@
  * Each worker counts in its own server_counters; a stats request reads all
  * of them (relaxed atomics: each figure is exact on its own, the figures
  * together are as of "about now"). The table part describes the table the
- * answering worker serves.
+ * answering worker serves. requests_per_second is what the workers
+ * answered in their last whole second, each counted by its once-a-second
+ * sweep (server_stats_tick), off the request path; rss_bytes is read from
+ * /proc/self/statm at each stats request.
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +30,29 @@ static unsigned long long sum(const server_shared *sh, size_t offset)
 }
 
 #define SUM(sh, field) sum(sh, offsetof(server_counters, field))
+
+void server_stats_tick(server *w)
+{
+    uint64_t total = server_requests(w);
+    atomic_store_explicit(&w->counters.last_second, total - w->requests_at_sweep, memory_order_relaxed);
+    w->requests_at_sweep = total;
+}
+
+/* The process's resident memory in bytes (the second figure of
+ * /proc/self/statm, in pages), or 0 when it cannot be read. */
+static unsigned long long rss_bytes(void)
+{
+    unsigned long long size, resident = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/self/statm", "re");
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * (unsigned long long)(page > 0 ? page : 4096);
+}
 
 static json_t *count(unsigned long long n)
 {
@@ -52,15 +79,15 @@ int server_stats_json(void *arg, proto_buf *out)
     gmtime_r(&t, &tm);
     strftime(loaded_at, sizeof(loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
-    json_t *stats = json_pack("{s:s, s:I, s:I, s:i,"
+    json_t *stats = json_pack("{s:s, s:I, s:I, s:i, s:o,"
                               " s:{s:o, s:o, s:o},"
-                              " s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o},"
+                              " s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o,"
                               " s:o, s:o,"
                               " s:{s:o, s:o, s:o, s:o, s:o},"
                               " s:{s:o, s:o},"
                               " s:{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o}}",
                               "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds",
-                              (json_int_t)uptime, "threads", sh->nworkers,
+                              (json_int_t)uptime, "threads", sh->nworkers, "rss_bytes", count(rss_bytes()),
                               /* connections */
                               "connections", "current", count(atomic_load_explicit(&sh->conns, memory_order_relaxed)),
                               "total", count(SUM(sh, conns_total)), "refused", count(SUM(sh, conns_refused)),
@@ -69,6 +96,7 @@ int server_stats_json(void *arg, proto_buf *out)
                               "ping", count(by[OUTCOME_PING]), "stats", count(by[OUTCOME_STATS]), "invalid_action",
                               count(by[OUTCOME_BAD_ACTION]), "binary", count(by[OUTCOME_BINARY]), "bad_request",
                               count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]),
+                              "requests_per_second", count(SUM(sh, last_second)),
                               /* search outcomes */
                               "hits", count(by[OUTCOME_HIT]), "misses", count(by[OUTCOME_MISS]),
                               /* errors */

@@ -198,13 +198,15 @@ void server_notify(server *w, char cmd)
     (void)n;
 }
 
-/* Once a second: the worker's clock, and the connection deadlines. */
+/* Once a second: the worker's clock, its requests per second, and the
+ * connection deadlines. */
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
     server *w = arg;
     (void)fd;
     (void)what;
     w->clock++;
+    server_stats_tick(w);
     conn_sweep(w);
 }
 

@@ -13,6 +13,7 @@ import re
 import shlex
 import socket
 import subprocess
+import signal
 import tempfile
 import threading
 import time
@@ -83,11 +84,20 @@ class CliTestCase(t.ServerTestCase):
         return self.fake_server(handle)[0]
 
 
-class CliSearchTest(CliTestCase):
+class CliServerTestCase(CliTestCase):
+    """A server of the built-in table for each test; self.hp names it."""
 
     def setUp(self):
         self.srv = self.start_server()
         self.hp = ["-h", t.HOST, "-p", self.srv.port]
+
+    def stats(self):
+        p = run_cli(self.hp + ["--json", "stats"])
+        self.assert_run(p, 0)
+        return json.loads(p.stdout)["result"]
+
+
+class CliSearchTest(CliServerTestCase):
 
     def test_search_found(self):
         p = run_cli(self.hp + ["search", "morpheus"])
@@ -169,6 +179,143 @@ class CliSearchTest(CliTestCase):
                 self.assertEqual((p.returncode, p.stdout, p.stderr), (2, b"", (
                     "evkv-cli: HOST PORT ACTION VALUE names the server: give it without --host, --port, --uri or "
                     "--socket\nTry 'evkv-cli --help'.\n").encode()))
+
+
+class CliCommandLineTest(CliServerTestCase):
+    """Command names in any case, -r/-i, --stat, Ctrl-C."""
+
+    def test_command_names_in_any_case(self):
+        self.assert_run(run_cli(self.hp + ["SEARCH", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
+        self.assert_run(run_cli(self.hp + ["Search", "nope"]), 1, "No match for 'nope'.\n")
+        self.assert_run(run_cli(self.hp + ["PING"]), 0, "pong\n")
+        p = run_cli(self.hp + ["Stats"])
+        self.assert_run(p, 0)
+        self.assertEqual(json.loads(p.stdout)["version"], "0.1.0")
+        self.assert_run(run_cli(self.hp + ["PING", "--latency", "-n", "2", "-i", "0"]), 0)
+        self.assert_run(run_cli(self.hp + ["SEARCH"], stdin=b"ring\n"), 0, t.TABLE["ring"] + "\n")
+        # Other actions are the guide's binary requests, as before; and the
+        # guide's own form keeps app-client's exact "search".
+        self.assert_run(run_cli(self.hp + ["double", "x"]), 0, "First 10 bytes of request: doublex\n")
+        self.assert_run(run_cli([t.HOST, self.srv.port, "SEARCH", "x"]), 0, "First 10 bytes of request: SEARCHx\n")
+        self.assertEqual(self.stats()["requests"]["binary"], 2)
+
+    def test_search_with_more_words_says_to_quote(self):
+        for args in (["search", "two", "words"], ["SEARCH", "a", "b", "c"], ["search", "a", "b", "c", "d"]):
+            with self.subTest(args=args):
+                p = run_cli(self.hp + args)
+                self.assertEqual((p.returncode, p.stdout, p.stderr), (2, b"", (
+                    "evkv-cli: search takes one KEY: quote a key with spaces (evkv-cli search 'two words')\n"
+                    "Try 'evkv-cli --help'.\n").encode()))
+        self.assertEqual(self.stats()["requests"]["total"], 0)
+
+    def test_repeat(self):
+        p = run_cli(self.hp + ["-r", "3", "search", "morpheus"])
+        self.assert_run(p, 0, (t.TABLE["morpheus"] + "\n") * 3)
+        self.assert_run(run_cli(self.hp + ["--repeat", "2", "ping"]), 0, "pong\npong\n")
+        self.assert_run(run_cli(self.hp + ["-r", "2", "search", "nope"]), 1, "No match for 'nope'.\n" * 2)
+        self.assert_run(run_cli(self.hp + ["-r", "2", "x", "y"]), 0, "First 10 bytes of request: xy\n" * 2)
+        # One connection for them all.
+        before = self.stats()["connections"]["total"]
+        self.assert_run(run_cli(self.hp + ["-r", "5", "ping"]), 0, "pong\n" * 5)
+        self.assertEqual(self.stats()["connections"]["total"], before + 2)  # -r 5, and this stats
+        # -i: the pause between two (4 pauses of 0.25 s: at least 1 s).
+        start = time.monotonic()
+        self.assert_run(run_cli(self.hp + ["-r", "5", "-i", "0.25", "ping"]), 0, "pong\n" * 5)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+
+    def test_repeat_forever_until_sigint(self):
+        """-r -1 repeats until Ctrl-C, which ends evkv-cli at once (by the
+        signal, as redis-cli: a shell shows status 130)."""
+        proc = subprocess.Popen(CLI_WRAPPER + [t.CLI] + [str(a) for a in self.hp] + ["-r", "-1", "-i", "0.05", "ping"],
+                                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.addCleanup(proc.stdout.close)
+        for _ in range(3):
+            self.assertEqual(proc.stdout.readline(), b"pong\n")
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(proc.wait(CLI_TIMEOUT), -signal.SIGINT)
+
+    def test_sigint_while_waiting_for_an_answer(self):
+        """Ctrl-C while a request waits (-t 300) ends evkv-cli at once, in
+        every mode; ping --latency prints what it measured."""
+        came = threading.Event()
+
+        def handle(s):
+            while s.recv(65536):
+                came.set()
+
+        port, _ = self.fake_server(handle)
+        hp = ["-t", "300", "-h", t.HOST, "-p", str(port)]
+        for args, stdin in ((["search", "k"], None), (["-r", "3", "ping"], None), ([], b"a\nb\n"),
+                            (["stats"], None)):
+            with self.subTest(args=args):
+                came.clear()
+                keys = tempfile.TemporaryFile()
+                self.addCleanup(keys.close)
+                keys.write(stdin or b"")
+                keys.seek(0)
+                proc = subprocess.Popen(CLI_WRAPPER + [t.CLI] + hp + args, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, stdin=keys if stdin else subprocess.DEVNULL)
+                self.assertTrue(came.wait(CLI_TIMEOUT))
+                proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(timeout=CLI_TIMEOUT)  # far below -t 300
+                self.assertEqual((proc.returncode, out), (-signal.SIGINT, b""), err)
+        came.clear()
+        proc = subprocess.Popen(CLI_WRAPPER + [t.CLI] + hp + ["ping", "--latency", "-n", "5"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.assertTrue(came.wait(CLI_TIMEOUT))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=CLI_TIMEOUT)
+        self.assertEqual((proc.returncode, out, err), (0, b"no samples\n", b""))
+
+    def test_stat(self):
+        self.assert_run(run_cli(self.hp + ["search", "morpheus"]), 0)
+        self.assert_run(run_cli(self.hp + ["search", "nope"]), 1)
+        p = run_cli(self.hp + ["--stat", "-r", "3", "-i", "0.1"])
+        self.assert_run(p, 0)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertEqual(lines[0].split(), ["keys", "mem", "rss", "conns", "requests", "req/s", "hits", "misses"])
+        rows = [line.split() for line in lines[1:]]
+        for row in rows:
+            self.assertEqual(len(row), 8, row)
+            self.assertEqual(row[0], "3")                        # keys
+            self.assertRegex(row[1], r"^\d+(\.\d)?[BKMG]$")      # the table's memory
+            self.assertRegex(row[2], r"^\d+\.\d[KMG]$")           # resident memory
+            self.assertEqual(row[3], "1")                        # this connection
+            self.assertRegex(row[5], r"^\d+$")                   # requests per second
+            self.assertEqual(row[6:], ["1", "1"])               # hits, misses
+        # requests: the two searches, then each stats request once answered
+        self.assertEqual([int(r[4]) for r in rows], [2, 3, 4])
+        self.assertLessEqual(len(lines[0]), 80)
+
+    def test_stat_header_every_20_lines(self):
+        p = run_cli(self.hp + ["--stat", "-r", "41", "-i", "0"])
+        self.assert_run(p, 0)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 41 + 3)
+        self.assertEqual([i for i, line in enumerate(lines) if line.startswith("keys")], [0, 21, 42])
+
+    def test_stat_server_down(self):
+        p = run_cli(["-h", t.HOST, "-p", t.free_port(), "--stat"])
+        self.assert_run(p, 2, b"")
+        self.assertIn(b"Connection refused", p.stderr)
+
+    def test_stat_interval_default_one_second(self):
+        start = time.monotonic()
+        self.assert_run(run_cli(self.hp + ["--stat", "-r", "2"]), 0)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+
+    def test_usage_errors(self):
+        for args in (["-r", "0", "ping"], ["-r", "x", "ping"], ["-r", "-2", "ping"], ["-r", "2"],
+                     ["-r", "2", "search"], ["-r", "2", "ping", "--latency"], ["-r", "2", "--echo", "x"],
+                     ["-i", "1", "ping"], ["-i", "1", "search", "k"], ["-i", "-1", "-r", "2", "ping"],
+                     ["--stat", "ping"], ["--stat", "search", "k"], ["--stat", "--echo", "x"],
+                     ["--stat", "--latency"], ["--stat", "-n", "3"]):
+            with self.subTest(args=args):
+                p = run_cli(self.hp + args)
+                self.assert_run(p, 2, b"")
+                self.assertIn(b"Try 'evkv-cli --help'.", p.stderr)
+        self.assertEqual(self.stats()["requests"]["total"], 0)
 
 
 class CliDataTest(CliTestCase):
@@ -323,6 +470,23 @@ class CliEchoTest(CliTestCase):
                 self.assert_run(p, 0, text + "\n")
 
 
+    def test_echo_to_a_server_not_in_echo_mode(self):
+        """The server's error answer is said to be one, not printed as raw
+        frame bytes."""
+        srv = self.start_server()
+        for text in ("hello", "hi", "hello world, a longer text than the answer's header"):
+            with self.subTest(text=text):
+                p = run_cli(["-h", t.HOST, "-p", srv.port, "--echo", text])
+                self.assert_run(p, 2, b"")
+                self.assertRegex(p.stderr.decode(), r"^evkv-cli: the server does not echo \(start it with --echo\): "
+                                                    r"it answered \"Error: [^\n]*\"\n$")
+        # One byte: a server not in echo mode waits for the second.
+        p = run_cli(["-h", t.HOST, "-p", srv.port, "-t", "0.5", "--echo", "a"])
+        self.assert_run(p, 2, b"")
+        self.assertEqual(p.stderr, b"evkv-cli: timed out after 500 ms waiting for the echo "
+                                   b"(is the server in --echo mode?)\n")
+
+
 class CliErrorsTest(CliTestCase):
 
     def test_connection_refused(self):
@@ -397,8 +561,8 @@ class CliErrorsTest(CliTestCase):
 
 # The stats object's keys, in the order the server writes them (ops-spec).
 STATS_KEYS = {
-    None: ["version", "pid", "uptime_seconds", "threads", "connections", "requests", "hits", "misses", "errors",
-           "bytes", "table"],
+    None: ["version", "pid", "uptime_seconds", "threads", "rss_bytes", "connections", "requests",
+           "requests_per_second", "hits", "misses", "errors", "bytes", "table"],
     "connections": ["current", "total", "refused"],
     "requests": ["total", "search", "ping", "stats", "invalid_action", "binary", "bad_request", "bad_frame"],
     "errors": ["invalid_action", "bad_request", "bad_frame", "timeout", "nomem"],
@@ -434,21 +598,53 @@ FIXED_STATS_PRINTED = """{
 """
 
 
+# A stats answer with sizes in bytes: evkv-cli stats prints each with the
+# same in K, M or G after it, as Redis's INFO has used_memory_human.
+SIZED_STATS = {"rss_bytes": 147010355, "table": {"memory_bytes": 1023, "disk_bytes": 1536}, "x_bytes": "text",
+               "big_bytes": 5 * 1024 ** 3, "bytes": 7}
+SIZED_STATS_PRINTED = """{
+  "rss_bytes": 147010355,
+  "rss_human": "140.2M",
+  "table": {
+    "memory_bytes": 1023,
+    "memory_human": "1023B",
+    "disk_bytes": 1536,
+    "disk_human": "1.5K"
+  },
+  "x_bytes": "text",
+  "big_bytes": 5368709120,
+  "big_human": "5.0G",
+  "bytes": 7
+}
+"""
+
+
+def with_human(keys):
+    """keys, each X_bytes followed by X_human, as evkv-cli stats prints them."""
+    out = []
+    for k in keys:
+        out.append(k)
+        if k.endswith("_bytes"):
+            out.append(k[:-len("_bytes")] + "_human")
+    return out
+
+
+def human(n):
+    """n bytes as evkv-cli writes them: 512B, 1.5K, 140.2M."""
+    if n < 1024:
+        return f"{n}B"
+    for unit in "KMGTPE":
+        n /= 1024
+        if n < 1024 or unit == "E":
+            return f"{n:.1f}{unit}"
+
+
 def parse_stats(text):
     """The stats object in text, as a dict in the order received."""
     return json.loads(text)
 
 
-class CliPingStatsTest(CliTestCase):
-
-    def setUp(self):
-        self.srv = self.start_server()
-        self.hp = ["-h", t.HOST, "-p", self.srv.port]
-
-    def stats(self):
-        p = run_cli(self.hp + ["--json", "stats"])
-        self.assert_run(p, 0)
-        return json.loads(p.stdout)["result"]
+class CliPingStatsTest(CliServerTestCase):
 
     def test_ping(self):
         p = run_cli(self.hp + ["ping"])
@@ -473,10 +669,12 @@ class CliPingStatsTest(CliTestCase):
         # Indented by 2, keys in the order received: the same text Python
         # writes for the same object with indent=2.
         self.assertEqual(text, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
-        self.assertEqual(list(stats), STATS_KEYS[None])
+        self.assertEqual(list(stats), with_human(STATS_KEYS[None]))
         for key, keys in STATS_KEYS.items():
             if key is not None:
-                self.assertEqual(list(stats[key]), keys, key)
+                self.assertEqual(list(stats[key]), with_human(keys), key)
+        self.assertEqual(stats["table"]["memory_human"], human(stats["table"]["memory_bytes"]))
+        self.assertEqual(stats["rss_human"], human(stats["rss_bytes"]))
         self.assertEqual(stats["version"], "0.1.0")
         self.assertEqual(stats["pid"], self.srv.proc.pid)
         self.assertEqual(stats["table"]["keys"], 3)
@@ -507,6 +705,13 @@ class CliPingStatsTest(CliTestCase):
         self.assert_run(p, 0, FIXED_STATS_PRINTED)
         p = run_cli(["-h", t.HOST, "-p", port, "--json", "stats"])
         self.assert_run(p, 0, t.json_encode({"result": FIXED_STATS}) + b"\n")
+
+    def test_stats_sizes_in_human_units(self):
+        port = self.server_answering(t.result_answer(SIZED_STATS))
+        self.assert_run(run_cli(["-h", t.HOST, "-p", port, "stats"]), 0, SIZED_STATS_PRINTED)
+        # --json: the answer as received, without them
+        p = run_cli(["-h", t.HOST, "-p", port, "--json", "stats"])
+        self.assert_run(p, 0, t.json_encode({"result": SIZED_STATS}) + b"\n")
 
     def test_ping_and_stats_error_answers(self):
         port = self.server_answering(t.result_answer("Error: invalid action 'ping'."))

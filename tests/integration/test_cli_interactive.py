@@ -44,6 +44,10 @@ HELP = ("Commands:\n"
         "  quit, exit   leave (Ctrl-D too)\n")
 
 
+# The prompt while evkv-cli holds no connection, as redis-cli shows it.
+NOT_CONNECTED = b"not connected> "
+
+
 def crlf(text):
     """text as the terminal shows it: UTF-8, each newline as CR LF."""
     return text.replace("\n", "\r\n").encode("utf-8")
@@ -176,17 +180,19 @@ class InteractiveTestCase(t.ServerTestCase):
         return self.spawn(["-h", t.HOST, "-p", srv.port] + list(extra_args), env,
                           prompt=f"evkv {t.HOST}:{srv.port}> ", **kw)
 
-    def command(self, pty, line):
+    def command(self, pty, line, connected=True):
         """Types line and Enter; returns what came back before the next prompt,
-        after the echo of the line."""
+        after the echo of the line. That prompt is pty.prompt, or with
+        connected=False, NOT_CONNECTED (the connection was let go)."""
         pty.type(line.encode("utf-8") + b"\r")
-        out = pty.read_until(pty.prompt)
+        prompt = pty.prompt if connected else NOT_CONNECTED
+        out = pty.read_until(prompt)
         echo = line.encode("utf-8") + b"\r\n"
         self.assertTrue(out.startswith(echo), out)
-        return out[len(echo):-len(pty.prompt)]
+        return out[len(echo):-len(prompt)]
 
-    def assert_command(self, pty, line, output):
-        self.assertEqual(self.command(pty, line), crlf(output), line)
+    def assert_command(self, pty, line, output, connected=True):
+        self.assertEqual(self.command(pty, line, connected), crlf(output), line)
 
     def assert_quit(self, pty, how="quit"):
         if how == "eof":
@@ -256,12 +262,30 @@ class InteractiveTest(InteractiveTestCase):
                 pty.type(typed + b"\r")
                 out = pty.read_until(b"\r\n" + crlf(output) + pty.prompt)
                 self.assertEqual(out, typed.split(b"\t")[0] + redraw + line + b"\r\n" + crlf(output) + pty.prompt)
-        # Nothing, or more than one command, starts so: the bell, no change.
-        for typed in (b"x", b"s", b"search s"):
+        # Nothing starts so, or not the first word: the bell, no change.
+        for typed in (b"x", b"search s"):
             with self.subTest(typed=typed):
                 pty.type(typed + b"\t\r")
                 out = pty.read_until(pty.prompt)
                 self.assertTrue(out.startswith(typed + b"\x07\r\n"), out)
+        self.assert_quit(pty)
+
+    def test_tab_lists_the_candidates(self):
+        """Tab after a prefix more than one command starts with lists them
+        under the line, then redraws the prompt and the line as typed,
+        which can still be finished."""
+        srv = self.start_server()
+        pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
+        for typed, listed, rest, output in (
+                (b"s", b"search  stats", b"earch morpheus", t.TABLE["morpheus"] + "\n"),
+                (b"  S", b"search  stats", b"EARCH ring", t.TABLE["ring"] + "\n"),
+                (b"", b"search  ping  stats  help  quit  exit", b"ping", "pong\n")):
+            with self.subTest(typed=typed):
+                pty.type(typed + b"\t")
+                out = pty.read_until(pty.prompt + typed)
+                self.assertEqual(out, typed + b"\r\n" + listed + b"\r\r\n" + pty.prompt + typed)
+                pty.type(rest + b"\r")
+                self.assertEqual(pty.read_until(pty.prompt), rest + b"\r\n" + crlf(output) + pty.prompt)
         self.assert_quit(pty)
 
     def test_ctrl_c_ends_the_session(self):
@@ -358,7 +382,7 @@ class InteractiveBigAnswerTest(InteractiveTestCase):
         pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""}, extra_args=["--max-answer", content_len - 1])
         self.assert_command(pty, "search big", f"evkv-cli: bad answer from the server: content-length {content_len} "
                                                f"exceeds the limit of {content_len - 1} bytes (--max-answer raises "
-                                               f"it)\n")
+                                               f"it)\n", connected=False)
         self.assert_command(pty, "search small", "x\n")
         self.assert_quit(pty)
 
@@ -435,8 +459,8 @@ class InteractiveReconnectTest(InteractiveTestCase):
         # Down: the error, and the prompt again.
         self.assertEqual(srv2.stop(), 0)
         refused = f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\n"
-        self.assert_command(pty, "ping", refused)
-        self.assert_command(pty, "search morpheus", refused)
+        self.assert_command(pty, "ping", refused, connected=False)
+        self.assert_command(pty, "search morpheus", refused, connected=False)
         self.start_server(argv=["--host", t.HOST, "--port", str(port)])
         self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
         self.assert_quit(pty)
@@ -452,10 +476,11 @@ class InteractiveReconnectTest(InteractiveTestCase):
     def test_server_down_at_start(self):
         port = t.free_port()
         refused = f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\n"
-        pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ",
+        pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt="not connected> ",
                          first=crlf(refused))
-        self.assert_command(pty, "ping", refused)
-        self.assert_command(pty, "help", HELP)
+        pty.prompt = f"evkv {t.HOST}:{port}> ".encode()
+        self.assert_command(pty, "ping", refused, connected=False)
+        self.assert_command(pty, "help", HELP, connected=False)
         self.start_server(argv=["--host", t.HOST, "--port", str(port)])
         self.assert_command(pty, "ping", "pong\n")
         self.assert_quit(pty)
@@ -503,10 +528,10 @@ class InteractiveReconnectTest(InteractiveTestCase):
         pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ")
         # The connection made at the start is closed: asked again once, on
         # a new connection, which is closed too: the error.
-        self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n")
+        self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n", connected=False)
         self.assertEqual(len(accepted), 2)
         # A new connection that fails is not tried again.
-        self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n")
+        self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n", connected=False)
         self.assertEqual(len(accepted), 3)
         self.assert_quit(pty)
 
@@ -518,10 +543,54 @@ class InteractiveReconnectTest(InteractiveTestCase):
         port = lsock.getsockname()[1]
         pty = self.spawn(["-t", "0.5", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
                          prompt=f"evkv {t.HOST}:{port}> ")
-        self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 500 ms waiting for an answer\n")
-        self.assert_command(pty, "help", HELP)
+        self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 500 ms waiting for an answer\n",
+                            connected=False)
+        self.assert_command(pty, "help", HELP, connected=False)
         self.assert_quit(pty)
 
+
+    def silent_server(self):
+        """A server that reads requests and never answers. Returns its port,
+        the connections accepted, and an Event set when a request has
+        come."""
+        came = threading.Event()
+
+        def handle(s):
+            while s.recv(65536):
+                came.set()
+
+        port, accepted = self.fake_server(handle)
+        return port, accepted, came
+
+    def test_ctrl_c_abandons_a_request(self):
+        """Ctrl-C while a request waits for its answer abandons it at once
+        (not after --timeout), and its connection, and the prompt comes
+        back; a line typed ahead meanwhile is dropped with it, as the
+        terminal drops it. The next command goes out on a new connection."""
+        port, accepted, came = self.silent_server()
+        pty = self.spawn(["-t", "300", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{port}> ")
+        pty.type(b"search morpheus\r")
+        self.assertTrue(came.wait(STEP_TIMEOUT))
+        pty.send(b"ping\r")  # typed ahead, echoed by the terminal
+        time.sleep(0.2)
+        pty.send(b"\x03")
+        out = pty.read_until(NOT_CONNECTED)  # within STEP_TIMEOUT, far below -t 300
+        self.assertEqual(out, b"search morpheus\r\nping\r\n^C\r\nevkv-cli: interrupted\r\n" + NOT_CONNECTED)
+        self.assertEqual(len(accepted), 1)
+        # SIGINT from elsewhere does the same (no "^C" from the terminal).
+        came.clear()
+        pty.type(b"ping\r")
+        self.assertTrue(came.wait(STEP_TIMEOUT))
+        self.assertEqual(len(accepted), 2)
+        pty.proc.send_signal(signal.SIGINT)
+        out = pty.read_until(NOT_CONNECTED)
+        self.assertEqual(out, b"ping\r\n\r\nevkv-cli: interrupted\r\n" + NOT_CONNECTED)
+        # Nothing was run of the line typed ahead.
+        self.assertEqual(len(accepted), 2)
+        pty.prompt = NOT_CONNECTED
+        self.assert_command(pty, "help", HELP, connected=False)
+        self.assert_quit(pty)
 
     def test_timeout_bounds_the_whole_answer(self):
         """A server that trickles its answer a byte every 0.25 s (for over a
@@ -539,8 +608,10 @@ class InteractiveReconnectTest(InteractiveTestCase):
         pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
                          prompt=f"evkv {t.HOST}:{port}> ")
         # assert_command waits STEP_TIMEOUT (10 s; 60 s under a wrapper) at most.
-        self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 1000 ms waiting for an answer\n")
-        self.assert_command(pty, "ping", "evkv-cli: timed out after 1000 ms waiting for an answer\n")
+        self.assert_command(pty, "search morpheus", "evkv-cli: timed out after 1000 ms waiting for an answer\n",
+                            connected=False)
+        self.assert_command(pty, "ping", "evkv-cli: timed out after 1000 ms waiting for an answer\n",
+                            connected=False)
         self.assert_quit(pty)
 
 

@@ -13,8 +13,8 @@ import time
 
 import evkv_test as t
 
-STATS_KEYS = ["version", "pid", "uptime_seconds", "threads", "connections", "requests", "hits", "misses", "errors",
-              "bytes", "table"]
+STATS_KEYS = ["version", "pid", "uptime_seconds", "threads", "rss_bytes", "connections", "requests",
+              "requests_per_second", "hits", "misses", "errors", "bytes", "table"]
 
 
 def run_server(*args, timeout=30):
@@ -97,6 +97,39 @@ class OpsTest(t.ServerTestCase):
         self.assertRegex(table["loaded_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         # the stats request itself is counted once answered
         self.assertEqual(self.stats(conn)["requests"]["stats"], 1)
+
+    def test_stats_resident_memory(self):
+        srv = self.start_server()
+        s = self.stats(self.connect(srv))
+        # The process's own figure (from /proc/self/statm): the same as the
+        # kernel shows for it from outside, give or take what moved between
+        # the two readings.
+        rss = t.rss_kib(srv.proc.pid) * 1024
+        self.assertGreater(s["rss_bytes"], rss // 2)
+        self.assertLess(s["rss_bytes"], rss * 2)
+
+    def test_stats_requests_per_second(self):
+        """The requests the workers answered in their last whole second
+        (each worker's sweep counts them once a second)."""
+        srv = self.start_server("--threads", "2")
+        conn = self.connect(srv)
+        self.assertEqual(self.stats(conn)["requests_per_second"], 0)
+        burst = 300
+        conn.send(t.search_request("morpheus") * burst)
+        conn.read_answers(burst)
+        # Within a few seconds the burst shows: at most the burst and the
+        # stats requests; it may straddle two seconds, so at least half of
+        # it in one of them.
+        seen = [0]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and max(seen) < burst // 2:
+            seen.append(self.stats(conn)["requests_per_second"])
+            time.sleep(0.25)
+        self.assertGreaterEqual(max(seen), burst // 2, seen)
+        self.assertLessEqual(max(seen), burst + len(seen), seen)
+        # Quiet for over two seconds: back to 0.
+        time.sleep(2.5)
+        self.assertEqual(self.stats(conn)["requests_per_second"], 0)
 
     def test_stats_of_a_data_file(self):
         data = self.write("d.json", '{"a": 1, "b": [true]}')
