@@ -238,11 +238,24 @@ class OpsTest(t.ServerTestCase):
     # ---- logging ----
 
     def test_log_level_warn_hides_info(self):
-        srv = t.Server("--log-level", "warn", "--idle-timeout", "1")
+        # No start line to wait for: wait until it answers on a port of
+        # our choosing (a SIGTERM before its signal handling is set up
+        # would end it by the signal).
+        port = t.free_port()
+        srv = t.Server(argv=["--host", t.HOST, "--port", str(port), "--log-level", "warn", "--idle-timeout", "1"])
         self.addCleanup(srv.close_files)
         self.addCleanup(srv.kill)
-        time.sleep(1)
-        self.assertIsNone(srv.proc.poll())
+        deadline = time.monotonic() + t.START_TIMEOUT
+        while True:
+            self.assertIsNone(srv.proc.poll(), srv.stderr())
+            try:
+                with t.Conn(port) as c:
+                    self.assertEqual(c.exchange(t.search_request("ring")), t.search_answer("ring"))
+                break
+            except ConnectionRefusedError:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+        time.sleep(1.5)  # an idle timeout passes: nothing logged at warn
         self.assertEqual(srv.stderr(), "")
         self.assertEqual(srv.stop(), 0)
         self.assertEqual(srv.stderr(), "")
