@@ -4,7 +4,6 @@
  */
 #define _GNU_SOURCE /* ppoll */
 #include "evkv_client.h"
-#include "parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -298,11 +297,6 @@ void evkv_client_close(evkv_client *c)
 const char *evkv_decoder_hint(const proto_decoder *d)
 {
     return d->err == PROTO_ERR_CONTENT_TOO_LONG ? " (--max-answer raises it)" : "";
-}
-
-int evkv_parse_max_answer(const char *s, size_t *bytes)
-{
-    return parse_bytes(s, 1, SIZE_MAX, bytes, NULL, 0);
 }
 
 evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, json_t **result)

@@ -93,10 +93,6 @@ void evkv_client_set_interrupt(const volatile sig_atomic_t *flag, const sigset_t
  * to do: " (--max-answer raises it)" for an answer over the limit, else "".
  * A static string. */
 const char *evkv_decoder_hint(const proto_decoder *d);
-/* Reads a --max-answer value: a whole number of bytes above 0 (as
- * parse_bytes does, in parse.h, which says why). Returns 0 with *bytes, or
- * -1. */
-int evkv_parse_max_answer(const char *s, size_t *bytes);
 
 /* Classifies msg as the answer to a search for key. *result is the
  * answer's "result" (a new reference: json_decref it), or NULL when the
