@@ -520,6 +520,19 @@ class ServerTestCase(unittest.TestCase):
         return result
 
 
+class TempDirTestCase(ServerTestCase):
+    """A ServerTestCase with a temporary directory, self.dir, removed at
+    cleanup; self.path(name) names a file in it."""
+
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        self.dir = d.name
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+
 def main():
     if not os.access(SERVER, os.X_OK):
         sys.exit(f"evkv-server not found at {SERVER} (set EVKV_SERVER)")

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import tempfile
 import time
 
 import evkv_test as t
@@ -48,15 +47,7 @@ def write_big_tsv(path):
             f.write("".join(f"key-{i:07d}\t{big_value(i)}\n" for i in range(start, start + 100000)))
 
 
-class FilesTest(t.ServerTestCase):
-
-    def setUp(self):
-        d = tempfile.TemporaryDirectory()
-        self.addCleanup(d.cleanup)
-        self.dir = d.name
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
+class FilesTest(t.TempDirTestCase):
 
     def fifo(self, name):
         path = self.path(name)

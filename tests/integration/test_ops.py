@@ -8,7 +8,6 @@ import re
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import evkv_test as t
@@ -22,15 +21,7 @@ def run_server(*args, timeout=30):
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
-class OpsTest(t.ServerTestCase):
-
-    def setUp(self):
-        d = tempfile.TemporaryDirectory()
-        self.addCleanup(d.cleanup)
-        self.dir = d.name
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
+class OpsTest(t.TempDirTestCase):
 
     def write(self, name, text):
         with open(self.path(name), "w") as f:
