@@ -50,6 +50,10 @@ def uri_lists(lines):
             out.append(lines[i])
             i += 1
             continue
+        # help2man may start a new tagged paragraph (.TP, with no tag) at
+        # the indented lines: they belong to the option above.
+        if out and out[-1] == ".TP":
+            out.pop()
         out += [".RS", ".PD 0"]
         while i < len(lines) and URI_LINE.match(lines[i]):
             out += [r".IP \(bu 2", lines[i]]
