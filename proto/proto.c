@@ -157,6 +157,18 @@ unsigned char *proto_inbuf_reserve(proto_inbuf *in, size_t len)
     return in->buf + in->len;
 }
 
+int proto_inbuf_append(proto_inbuf *in, const void *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    unsigned char *space = proto_inbuf_reserve(in, len);
+    if (space == NULL)
+        return -1;
+    memcpy(space, buf, len);
+    in->len += len;
+    return 0;
+}
+
 void proto_inbuf_release(proto_inbuf *in)
 {
     if (in->len == in->pos) {
@@ -194,13 +206,10 @@ int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len)
 {
     if (d->err)
         return 0; /* a failed decoder ignores further input */
-    if (len == 0)
-        return 0;
-    void *space = proto_decoder_reserve(d, len);
-    if (space == NULL)
+    if (proto_inbuf_append(&d->in, buf, len) != 0) {
+        decoder_fail(d, PROTO_ERR_NOMEM, "out of memory");
         return -1;
-    memcpy(space, buf, len);
-    proto_decoder_commit(d, len);
+    }
     return 0;
 }
 
@@ -627,6 +636,17 @@ int proto_json_safe(const char *s, size_t len)
         i += k;
     }
     return 1;
+}
+
+int proto_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 int proto_utf8_valid(const char *s, size_t len)

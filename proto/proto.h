@@ -80,6 +80,8 @@ typedef struct proto_inbuf {
  * first (the unread ones move to buf[0]). Returns where the new bytes go, or
  * NULL when out of memory (the buffer is unchanged but for the move). */
 unsigned char *proto_inbuf_reserve(proto_inbuf *in, size_t len);
+/* Appends len bytes. Returns 0 or -1 (out of memory). */
+int proto_inbuf_append(proto_inbuf *in, const void *buf, size_t len);
 /* Frees the buffer if it holds no unread byte. */
 void proto_inbuf_release(proto_inbuf *in);
 
@@ -194,6 +196,8 @@ int proto_encode_request(proto_buf *b, const char *action, size_t action_len, co
  * PROTO_PARSE_MEMORY(n) is refused without being parsed. */
 size_t proto_json_parse_cost(const void *data, size_t n);
 
+/* The value of the hexadecimal digit c (either case), or -1. */
+int proto_hex_digit(int c);
 /* Whether s[0..len) is valid UTF-8 (no surrogates, no overlongs). */
 int proto_utf8_valid(const char *s, size_t len);
 /* Length of the longest prefix of s made of printable ASCII other than
