@@ -141,7 +141,7 @@ unsigned char *proto_inbuf_reserve(proto_inbuf *in, size_t len)
         in->len -= in->pos;
         in->pos = 0;
     }
-    if (in->cap - in->len < len) {
+    if (in->buf == NULL || in->cap - in->len < len) { /* reserve(0) gets a buffer too */
         size_t want = in->cap ? in->cap : 4096;
         while (want - in->len < len) {
             if (want > SIZE_MAX / 2)
