@@ -6,7 +6,8 @@
  *
  * Input goes in pieces of PIECE bytes (default: all at once). Each request
  * is written as an array of bulks, or with --eval as Redis answers it when
- * it is EVAL "return ARGV" 0 ARGS... (the array of ARGS) or PING (+PONG);
+ * it is EVAL "return ARGV" 0 ARGS... (the array of ARGS) or PING (+PONG),
+ * and any other request as "!other\r\n" (the script does not predict it);
  * a broken stream ends with "-ERR <errstr>\r\n", as Redis's answer does.
  */
 #include <stdio.h>
@@ -24,7 +25,11 @@ static void write_request(proto_buf *out, const resp_request *req, int eval)
             resp_encode_simple(out, "PONG", 4);
             return;
         }
-        first = req->argc >= 3 ? 3 : req->argc;
+        if (req->argc < 3 || req->argv_len[0] != 4 || strncasecmp(req->argv[0], "EVAL", 4) != 0) {
+            proto_buf_append(out, "!other\r\n", 8); /* Redis's answer is not predicted */
+            return;
+        }
+        first = 3;
     }
     resp_encode_array(out, req->argc - first);
     for (size_t i = first; i < req->argc; i++)
