@@ -83,7 +83,19 @@ size_t resp_reader_space(const resp_reader *r)
 
 void resp_reader_release(resp_reader *r)
 {
+    if (r->state != ST_START || r->in.len != r->in.pos)
+        return;
     proto_inbuf_release(&r->in);
+    /* One request of a million arguments must not keep 24 MB per idle
+     * connection: the argument arrays and the scratch buffer go too. */
+    free(r->argv);
+    free(r->argv_len);
+    free(r->arg_off);
+    free(r->scratch);
+    r->argv = NULL;
+    r->argv_len = r->arg_off = NULL;
+    r->scratch = NULL;
+    r->argcap = r->scratch_cap = 0;
 }
 
 int resp_reader_feed(resp_reader *r, const void *buf, size_t len)

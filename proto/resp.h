@@ -121,7 +121,9 @@ void *resp_reader_reserve(resp_reader *r, size_t len);
 void resp_reader_commit(resp_reader *r, size_t len);
 /* Free bytes at the end of the buffer, without moving anything. */
 size_t resp_reader_space(const resp_reader *r);
-/* Frees the input buffer if it holds no unread byte. */
+/* Frees the input buffer, the argument arrays and the scratch buffer if no
+ * unread byte is buffered (an idle connection then costs no buffer); this
+ * ends the validity of the last request. */
 void resp_reader_release(resp_reader *r);
 /* Reads the next buffered request into *req, skipping empty ones. On
  * RESP_ERROR, errstr holds Redis's text; the reader stays failed. */

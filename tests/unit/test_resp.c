@@ -343,6 +343,8 @@ static void test_state(void **state)
     assert_int_equal(resp_reader_buffered(&r), 0);
     resp_reader_release(&r);
     assert_null(r.in.buf);
+    assert_null(r.argv);
+    assert_int_equal(r.argcap, 0);
     /* an error is sticky and ignores what comes after */
     assert_int_equal(resp_reader_feed(&r, LIT("*1\r\n$-2\r\n")), 0);
     assert_int_equal(resp_reader_next(&r, &req), RESP_ERROR);
