@@ -25,17 +25,6 @@ static int has_prefix_nocase(const char *s, const char *prefix)
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Copies s[0..len) to out (outlen bytes), decoding %XX escapes. Returns 0,
  * or -1 with why (a bad escape, an escaped NUL, too long). */
 static int uri_unescape(const char *s, size_t len, char *out, size_t outlen, const char **why)
@@ -44,7 +33,8 @@ static int uri_unescape(const char *s, size_t len, char *out, size_t outlen, con
     for (size_t i = 0; i < len; i++) {
         char ch = s[i];
         if (ch == '%') {
-            int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1, lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+            int hi = i + 2 < len ? proto_hex_digit((unsigned char)s[i + 1]) : -1,
+                lo = i + 2 < len ? proto_hex_digit((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 *why = "a '%' must start an escape %XX of a byte other than 0";
                 return -1;

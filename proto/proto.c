@@ -129,81 +129,98 @@ void proto_decoder_init(proto_decoder *d, const proto_limits *limits)
 
 void proto_decoder_free(proto_decoder *d)
 {
-    free(d->buf);
+    free(d->in.buf);
     json_decref(d->header);
     memset(d, 0, sizeof(*d));
 }
 
-void *proto_decoder_reserve(proto_decoder *d, size_t len)
+unsigned char *proto_inbuf_reserve(proto_inbuf *in, size_t len)
 {
-    /* Drop consumed bytes first; the last message's content goes with them,
-     * as proto.h warns. */
-    if (d->pos > 0) {
-        memmove(d->buf, d->buf + d->pos, d->len - d->pos);
-        d->len -= d->pos;
-        d->pos = 0;
+    if (in->pos > 0) {
+        memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+        in->len -= in->pos;
+        in->pos = 0;
     }
-    if (d->cap - d->len < len) {
-        size_t want = d->cap ? d->cap : 4096;
-        while (want - d->len < len) {
-            if (want > SIZE_MAX / 2) {
-                decoder_fail(d, PROTO_ERR_NOMEM, "out of memory");
+    if (in->buf == NULL || in->cap - in->len < len) { /* reserve(0) gets a buffer too */
+        size_t want = in->cap ? in->cap : 4096;
+        while (want - in->len < len) {
+            if (want > SIZE_MAX / 2)
                 return NULL;
-            }
             want *= 2;
         }
-        unsigned char *nb = realloc(d->buf, want);
-        if (nb == NULL) {
-            decoder_fail(d, PROTO_ERR_NOMEM, "out of memory");
+        unsigned char *nb = realloc(in->buf, want);
+        if (nb == NULL)
             return NULL;
-        }
-        d->buf = nb;
-        d->cap = want;
+        in->buf = nb;
+        in->cap = want;
     }
-    return d->buf + d->len;
+    return in->buf + in->len;
+}
+
+int proto_inbuf_append(proto_inbuf *in, const void *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    unsigned char *space = proto_inbuf_reserve(in, len);
+    if (space == NULL)
+        return -1;
+    memcpy(space, buf, len);
+    in->len += len;
+    return 0;
+}
+
+void proto_inbuf_release(proto_inbuf *in)
+{
+    if (in->len == in->pos) {
+        free(in->buf);
+        memset(in, 0, sizeof(*in));
+    }
+}
+
+void *proto_decoder_reserve(proto_decoder *d, size_t len)
+{
+    /* Consumed bytes are dropped first; the last message's content goes
+     * with them, as proto.h warns. */
+    unsigned char *p = proto_inbuf_reserve(&d->in, len);
+    if (p == NULL)
+        decoder_fail(d, PROTO_ERR_NOMEM, "out of memory");
+    return p;
 }
 
 void proto_decoder_commit(proto_decoder *d, size_t len)
 {
-    d->len += len;
+    d->in.len += len;
 }
 
 size_t proto_decoder_space(const proto_decoder *d)
 {
-    return d->cap - d->len;
+    return d->in.cap - d->in.len;
 }
 
 void proto_decoder_release(proto_decoder *d)
 {
-    if (d->len == d->pos) {
-        free(d->buf);
-        d->buf = NULL;
-        d->len = d->pos = d->cap = 0;
-    }
+    proto_inbuf_release(&d->in);
 }
 
 int proto_decoder_feed(proto_decoder *d, const void *buf, size_t len)
 {
     if (d->err)
         return 0; /* a failed decoder ignores further input */
-    if (len == 0)
-        return 0;
-    void *space = proto_decoder_reserve(d, len);
-    if (space == NULL)
+    if (proto_inbuf_append(&d->in, buf, len) != 0) {
+        decoder_fail(d, PROTO_ERR_NOMEM, "out of memory");
         return -1;
-    memcpy(space, buf, len);
-    proto_decoder_commit(d, len);
+    }
     return 0;
 }
 
 size_t proto_decoder_buffered(const proto_decoder *d)
 {
-    return d->len - d->pos;
+    return d->in.len - d->in.pos;
 }
 
 int proto_decoder_in_message(const proto_decoder *d)
 {
-    return d->state != ST_PROTOHEADER || d->len > d->pos;
+    return d->state != ST_PROTOHEADER || d->in.len > d->in.pos;
 }
 
 /* Reads a required string key from the parsed header into *out. */
@@ -345,14 +362,14 @@ static int header_parse_fast(proto_decoder *d, const unsigned char *p, size_t n,
 #undef FAST_LIT
 }
 
-/* Fills msg from the current header and the content at d->buf + d->pos. */
+/* Fills msg from the current header and the content at d->in.buf + d->in.pos. */
 static void message_fill(proto_decoder *d, proto_message *msg)
 {
     msg->byteorder = d->byteorder;
     msg->content_type = d->content_type;
     msg->content_encoding = d->content_encoding;
     msg->is_json = d->content_type_len == 9 && memcmp(d->content_type, "text/json", 9) == 0;
-    msg->content = d->buf + d->pos;
+    msg->content = d->in.buf + d->in.pos;
     msg->content_len = d->body_len;
 }
 
@@ -367,24 +384,24 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
     }
 
     for (;;) {
-        size_t avail = d->len - d->pos;
+        size_t avail = d->in.len - d->in.pos;
         switch (d->state) {
         case ST_PROTOHEADER:
             if (avail < PROTO_PROTOHEADER_LEN)
                 return PROTO_NEED_MORE;
-            d->hdr_len = ((size_t)d->buf[d->pos] << 8) | d->buf[d->pos + 1];
+            d->hdr_len = ((size_t)d->in.buf[d->in.pos] << 8) | d->in.buf[d->in.pos + 1];
             if (d->hdr_len > d->limits.max_header)
                 return decoder_fail(d, PROTO_ERR_HEADER_TOO_LONG, "header length %zu exceeds the limit of %zu bytes",
                                     d->hdr_len, d->limits.max_header);
             if (d->hdr_len == 0)
                 return decoder_fail(d, PROTO_ERR_HEADER_JSON, "header is empty (length 0)");
-            d->pos += PROTO_PROTOHEADER_LEN;
+            d->in.pos += PROTO_PROTOHEADER_LEN;
             d->state = ST_HEADER;
             break;
         case ST_HEADER: {
             if (avail < d->hdr_len)
                 return PROTO_NEED_MORE;
-            const unsigned char *p = d->buf + d->pos;
+            const unsigned char *p = d->in.buf + d->in.pos;
             json_int_t cl;
             size_t enc_len;
             proto_status st = !d->full_parser_only && header_parse_fast(d, p, d->hdr_len, &cl, &enc_len)
@@ -392,7 +409,7 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
                                   : header_parse_full(d, p, d->hdr_len);
             if (st != PROTO_OK)
                 return PROTO_ERROR;
-            d->pos += d->hdr_len;
+            d->in.pos += d->hdr_len;
             d->state = ST_CONTENT;
             break;
         }
@@ -400,7 +417,7 @@ proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
             if (avail < d->body_len)
                 return PROTO_NEED_MORE;
             message_fill(d, msg);
-            d->pos += d->body_len;
+            d->in.pos += d->body_len;
             d->state = ST_PROTOHEADER;
             return PROTO_OK;
         }
@@ -619,6 +636,17 @@ int proto_json_safe(const char *s, size_t len)
         i += k;
     }
     return 1;
+}
+
+int proto_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 int proto_utf8_valid(const char *s, size_t len)

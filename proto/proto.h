@@ -69,14 +69,29 @@ typedef struct proto_message {
 /* Longest content-type or content-encoding the header fast path copies. */
 #define PROTO_FAST_STRING_MAX 63
 
+/* The input buffer a decoder of proto/ reads into: buf[pos..len) is
+ * unread, cap bytes are allocated. */
+typedef struct proto_inbuf {
+    unsigned char *buf;
+    size_t len, pos, cap;
+} proto_inbuf;
+
+/* Makes room for len more bytes after buf[len), dropping the consumed bytes
+ * first (the unread ones move to buf[0]). Returns where the new bytes go, or
+ * NULL when out of memory (the buffer is unchanged but for the move). */
+unsigned char *proto_inbuf_reserve(proto_inbuf *in, size_t len);
+/* Appends len bytes. Returns 0 or -1 (out of memory). */
+int proto_inbuf_append(proto_inbuf *in, const void *buf, size_t len);
+/* Frees the buffer if it holds no unread byte. */
+void proto_inbuf_release(proto_inbuf *in);
+
 typedef struct proto_decoder {
     proto_limits limits;
     int full_parser_only; /* set to 1 to parse every header with jansson */
-    unsigned char *buf;   /* buffered input: buf[pos..len) is unread */
-    size_t len, pos, cap;
-    size_t hdr_len;  /* JSON header length, once the protoheader is in */
-    size_t body_len; /* content-length, once the header is parsed */
-    int state;       /* private: which part is being read */
+    proto_inbuf in;       /* buffered input: in.buf[in.pos..in.len) is unread */
+    size_t hdr_len;       /* JSON header length, once the protoheader is in */
+    size_t body_len;      /* content-length, once the header is parsed */
+    int state;            /* private: which part is being read */
     /* The current message's header fields: pointers into `header` (parsed
      * by jansson, owned) or, for the fast path, into the arrays below. */
     json_t *header;
@@ -181,6 +196,8 @@ int proto_encode_request(proto_buf *b, const char *action, size_t action_len, co
  * PROTO_PARSE_MEMORY(n) is refused without being parsed. */
 size_t proto_json_parse_cost(const void *data, size_t n);
 
+/* The value of the hexadecimal digit c (either case), or -1. */
+int proto_hex_digit(int c);
 /* Whether s[0..len) is valid UTF-8 (no surrogates, no overlongs). */
 int proto_utf8_valid(const char *s, size_t len);
 /* Length of the longest prefix of s made of printable ASCII other than

@@ -92,7 +92,7 @@ static void check_message(const proto_decoder *d, const proto_message *m, const 
         fuzz_fail("protoheader does not say %zu", hl);
     /* the content lies in the decoder's buffer and is the stream's bytes */
     if (m->content_len > 0) {
-        if (m->content < d->buf || m->content + m->content_len > d->buf + d->len)
+        if (m->content < d->in.buf || m->content + m->content_len > d->in.buf + d->in.len)
             fuzz_fail("content outside the decoder's buffer");
         if (memcmp(m->content, stream + consumed - m->content_len, m->content_len) != 0)
             fuzz_fail("content is not the bytes fed");

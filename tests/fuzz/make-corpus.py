@@ -155,6 +155,32 @@ FRAMED = bytes([16 << 3])  # FUZZ_FLAG_FRAMED: protoheaders computed
 TEXT_JSON, BINARY, FULL_PARSER, ERROR_TOO = 0, 1, 8, 16
 
 
+# fuzz_resp's seeds: RESP streams, Redis's multibulk and inline requests
+# and its protocol errors. Flag bit 2 (RESERVE) feeds through reserve/commit.
+RESERVE = bytes([4 << 3])
+RESP_STREAMS = {
+    "resp-get": b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n",
+    "resp-mget-binary": b"*4\r\n$4\r\nMGET\r\n$3\r\na\x00b\r\n$0\r\n\r\n$2\r\n\r\n\r\n",
+    "resp-skipped-counts": b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n",
+    "resp-inline": b"GET a\r\nPING\n\r\n  \r\nECHO \"a b\\x41\\n\" 'it\\'s'\r\n",
+    "resp-inline-unbalanced": b"GET \"a\"b\r\n",
+    "resp-bad-count": b"*-0\r\n",
+    "resp-bad-dollar": b"*1\r\n:1\r\n",
+    "resp-bad-bulk-length": b"*1\r\n$-1\r\n",
+    "resp-nul": b"PING\r\nGET a\x00b\r\n",
+}
+
+
+def resp_seeds():
+    for name, stream in RESP_STREAMS.items():
+        write("fuzz_resp", name, WHOLE + stream)
+    everything = b"".join(v for k, v in RESP_STREAMS.items() if k in ("resp-get", "resp-mget-binary", "resp-inline"))
+    write("fuzz_resp", "resp-pipelined-byte-at-a-time", BYTE_AT_A_TIME + everything)
+    write("fuzz_resp", "resp-pipelined-split-7-17", SPLIT_7_17 + everything)
+    write("fuzz_resp", "resp-pipelined-small-limits", SMALL_LIMITS + everything)
+    write("fuzz_resp", "resp-pipelined-reserve", bytes([RESERVE[0] | 2, 6, 16]) + everything)
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else find_protocol()
     examples = protocol_examples(path)
@@ -200,6 +226,7 @@ def main():
     write("fuzz_handler", "no-value", bytes([TEXT_JSON]) + b'{"action": "search"}')
     write("fuzz_handler", "not-an-object", bytes([TEXT_JSON]) + b'["search", "ring"]')
     write("fuzz_handler", "error-answer", bytes([BINARY | ERROR_TOO]) + b"request lacks 'action'")
+    resp_seeds()
 
 
 if __name__ == "__main__":
