@@ -176,17 +176,12 @@ static int conn_linger_check(struct conn *c)
     char scratch[16384];
     size_t taken = 0;
 
-    for (;;) {
+    while (taken < CONN_LINGER_READ_MAX) {
         ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
         if (n > 0) {
             COUNTER_ADD(c->srv->counters.bytes_in, (unsigned long long)n);
             taken += (size_t)n;
-            if (taken < CONN_LINGER_READ_MAX)
-                continue;
-            /* More may come: the next turn, after the others. */
-            if (c->srv->clock <= c->linger_until)
-                return 0;
-            break;
+            continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
@@ -195,9 +190,12 @@ static int conn_linger_check(struct conn *c)
         conn_close(c); /* the client closed (or reset): done */
         return -1;
     }
-    /* Nothing unread now, so a close sends no reset. SIOCOUTQ counts the
-     * bytes the client has not acknowledged (TCP, including the FIN) or
-     * not read (Unix sockets). */
+    /* SIOCOUTQ counts the bytes the client has not acknowledged (TCP,
+     * including the FIN) or not read (Unix sockets). At 0 the client has
+     * every answer: a close loses nothing, even if input still arriving
+     * makes it a reset. Before that, the input read above keeps the
+     * receive queue empty, so that a close at the deadline sends no reset
+     * either, unless the client is sending at that very moment. */
     int unsent = 0;
     if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0 || unsent == 0 || c->srv->clock > c->linger_until) {
         conn_close(c);
