@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "protocol.h"
 #include "server.h"
 
 /* Requests answered in one callback before the others get a turn. */
@@ -61,12 +62,13 @@ struct conn {
     server *srv;
     evutil_socket_t fd;
     struct event *ev_read, *ev_write;
-    struct evbuffer *out; /* answers not yet taken by the socket */
-    proto_decoder dec;
+    struct evbuffer *out;       /* answers not yet taken by the socket */
+    const conn_protocol *proto; /* what the listener speaks */
+    conn_proto_state st;        /* the protocol's own state */
     struct conn *prev, *next;
     uint64_t id;
-    unsigned reading : 1; /* ev_read is added */
-    unsigned writing : 1; /* ev_write is added */
+    unsigned reading : 1;   /* ev_read is added */
+    unsigned writing : 1;   /* ev_write is added */
     unsigned paused : 1;    /* not reading: the output is over --max-output */
     unsigned eof : 1;       /* the client sent its last byte */
     unsigned closing : 1;   /* not reading: linger once the output is sent */
@@ -86,37 +88,14 @@ static void conn_log(const struct conn *c, const char *what)
     log_debug("conn %llu %s: %s", (unsigned long long)c->id, c->peer, what);
 }
 
-static void conn_log_request(struct conn *c, const proto_message *msg, handler_outcome outcome)
-{
-    char what[512];
-    if (msg == NULL) {
-        snprintf(what, sizeof(what), "bad frame: %s", c->dec.errstr);
-    } else if (msg->is_json) {
-        proto_request req;
-        char action[200] = "?", value[200] = "?";
-        if (proto_request_parse(msg->content, msg->content_len, &req) == 0) {
-            log_escape(action, sizeof(action), req.action, req.action_len, 48);
-            if (req.value_state == PROTO_VALUE_STRING)
-                log_escape(value, sizeof(value), req.value, req.value_len, 48);
-            snprintf(what, sizeof(what), "%s '%s'", action, value);
-        } else {
-            snprintf(what, sizeof(what), "text/json, %zu bytes", msg->content_len);
-        }
-        proto_request_free(&req);
-    } else {
-        snprintf(what, sizeof(what), "binary, %zu bytes", msg->content_len);
-    }
-    log_debug("conn %llu %s: %s -> %s", (unsigned long long)c->id, c->peer, what, handler_outcome_name(outcome));
-}
-
 void conn_close(struct conn *c)
 {
     server *srv = c->srv;
 
     if (log_enabled(LOG_DEBUG)) {
         char what[96];
-        if (proto_decoder_in_message(&c->dec) && !c->dec.err)
-            snprintf(what, sizeof(what), "closed with %zu bytes unanswered", proto_decoder_buffered(&c->dec));
+        if (c->proto->in_message(&c->st))
+            snprintf(what, sizeof(what), "closed with %zu bytes unanswered", c->proto->buffered(&c->st));
         else
             snprintf(what, sizeof(what), "closed");
         conn_log(c, what);
@@ -134,7 +113,7 @@ void conn_close(struct conn *c)
     event_free(c->ev_write);
     evbuffer_free(c->out);
     evutil_closesocket(c->fd);
-    proto_decoder_free(&c->dec);
+    c->proto->free(&c->st);
     free(c);
     if (srv->stopping && srv->nconns == 0)
         server_conns_drained(srv);
@@ -244,8 +223,7 @@ static void conn_resume(struct conn *c)
         return;
     c->paused = 0;
     conn_read_start(c);
-    if (!c->srv->opt->echo)
-        event_active(c->ev_read, EV_TIMEOUT, 1);
+    event_active(c->ev_read, EV_TIMEOUT, 1);
 }
 
 /* Sends what the socket takes now; adds the write event for the rest;
@@ -302,8 +280,8 @@ static int conn_pause_if_full(struct conn *c)
 static int conn_process(struct conn *c, int budget)
 {
     server *srv = c->srv;
-    proto_message msg;
-    int answered = 0, waiting = 0;
+    int answered = 0, waiting = 0, debug = log_enabled(LOG_DEBUG);
+    char what[512];
 
     while (!c->closing) {
         /* Backpressure: no more reading (and answering) until the client
@@ -315,26 +293,21 @@ static int conn_process(struct conn *c, int budget)
             event_active(c->ev_read, EV_TIMEOUT, 1);
             break;
         }
-        proto_status st = proto_decoder_next(&c->dec, &msg);
-        if (st == PROTO_NEED_MORE) {
+        handler_outcome oc = OUTCOME_NOMEM;
+        conn_answer a = c->proto->answer(&c->st, &srv->handler, c->out, &oc, debug ? what : NULL, sizeof(what));
+        if (a == CONN_NEED_MORE) {
             if (c->eof)
                 return conn_close_after_flush(c);
             waiting = 1;
             break;
         }
-        if (st == PROTO_ERROR) {
-            handler_answer_error(&srv->handler, c->dec.errstr, c->out);
-            COUNTER_ADD(srv->counters.outcomes[OUTCOME_BAD_FRAME], 1);
-            if (log_enabled(LOG_DEBUG))
-                conn_log_request(c, NULL, OUTCOME_BAD_FRAME);
-            return conn_close_after_flush(c);
-        }
-        handler_outcome oc = handler_answer(&srv->handler, &msg, c->out);
         COUNTER_ADD(srv->counters.outcomes[oc], 1);
         answered++;
-        if (log_enabled(LOG_DEBUG))
-            conn_log_request(c, &msg, oc);
-        if (oc == OUTCOME_NOMEM) {
+        if (debug)
+            log_debug("conn %llu %s: %s -> %s", (unsigned long long)c->id, c->peer, what, handler_outcome_name(oc));
+        if (a == CONN_BROKEN)
+            return conn_close_after_flush(c);
+        if (a == CONN_NOMEM) {
             conn_close(c);
             return -1;
         }
@@ -349,9 +322,9 @@ static int conn_process(struct conn *c, int budget)
      * connection waiting for its next request holds none: malloc hands the
      * same block to the next read at once, and 10,000 idle connections
      * cost well under a kilobyte each. */
-    if (!proto_decoder_in_message(&c->dec)) {
+    if (!c->proto->in_message(&c->st)) {
         c->msg_timed = 0;
-        proto_decoder_release(&c->dec);
+        c->proto->release(&c->st);
     } else if (!waiting) {
         c->msg_timed = 0;
     } else if (!c->msg_timed || answered > 0) {
@@ -364,19 +337,21 @@ static int conn_process(struct conn *c, int budget)
 /* Reads what the socket has into the decoder. Returns -1 if c was closed. */
 static int conn_read(struct conn *c)
 {
-    void *p = proto_decoder_reserve(&c->dec, CONN_READ_MIN);
+    size_t space = 0;
+    void *p = c->proto->reserve(&c->st, CONN_READ_MIN, &space);
     if (p == NULL) {
         conn_close(c);
         return -1;
     }
-    ssize_t n = recv(c->fd, p, proto_decoder_space(&c->dec), 0);
+    ssize_t n = recv(c->fd, p, space, 0);
     if (n > 0) {
         c->last_active = c->srv->clock;
         COUNTER_ADD(c->srv->counters.bytes_in, (unsigned long long)n);
-        if (c->srv->opt->echo) /* raw echo: the bytes go straight back */
-            evbuffer_add(c->out, p, (size_t)n);
-        else if (!c->closing)
-            proto_decoder_commit(&c->dec, (size_t)n);
+        /* A closing connection reads only to throw away. */
+        if (!c->closing && c->proto->commit(&c->st, (size_t)n, c->out) != 0) {
+            conn_close(c);
+            return -1;
+        }
         return 0;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -407,13 +382,6 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     if ((what & EV_READ) && conn_read(c) != 0)
         return;
-    if (c->srv->opt->echo) {
-        if (c->eof && !c->closing)
-            c->closing = 1;
-        if (conn_flush(c) == 0 && !c->closing)
-            conn_pause_if_full(c);
-        return;
-    }
     if (conn_process(c, CONN_REQUESTS_PER_EVENT) != 0)
         return;
     conn_flush(c);
@@ -448,7 +416,8 @@ static struct conn *conn_create(server *srv, evutil_socket_t fd, const struct so
     c->id = ++srv->next_conn_id * (uint64_t)srv->shared->nworkers + (uint64_t)srv->index;
     c->last_active = srv->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
-    proto_decoder_init(&c->dec, &srv->opt->limits);
+    c->proto = srv->proto;
+    c->proto->init(&c->st, &srv->opt->limits);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -495,7 +464,7 @@ void conn_refuse(server *srv, evutil_socket_t fd, const struct sockaddr *addr, c
         return;
     if (log_enabled(LOG_DEBUG))
         conn_log(c, why);
-    handler_answer_error(&srv->handler, why, c->out);
+    c->proto->error(&srv->handler, why, c->out);
     conn_close_after_flush(c);
 }
 
@@ -520,11 +489,11 @@ void conn_sweep(server *srv)
                 conn_log(c, why);
             c->msg_timed = 0;
             COUNTER_ADD(srv->counters.timeouts, 1);
-            handler_answer_error(&srv->handler, why, c->out);
+            c->proto->error(&srv->handler, why, c->out);
             conn_close_after_flush(c);
             continue;
         }
-        if (idle && (unsent || c->paused || !proto_decoder_in_message(&c->dec))) {
+        if (idle && (unsent || c->paused || !c->proto->in_message(&c->st))) {
             /* Idle with nothing in flight, or its answers not taken (a
              * client that takes none for that long gets no more: its
              * connection closes at once, unsent answers and all). */
@@ -553,19 +522,19 @@ void conn_stop_all(server *srv)
          * request that fully arrived before the stop is answered. A FIN
          * waiting behind it is seen by the lingering close. */
         int closed = 0, pending = 0;
-        if (!c->eof && !srv->opt->echo && ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) {
-            size_t target = proto_decoder_buffered(&c->dec) + (size_t)pending;
-            while (!c->eof && proto_decoder_buffered(&c->dec) < target) {
-                size_t before = proto_decoder_buffered(&c->dec);
+        if (!c->eof && ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) {
+            unsigned long long target = COUNTER_GET(srv->counters.bytes_in) + (unsigned long long)pending;
+            while (!c->eof && COUNTER_GET(srv->counters.bytes_in) < target) {
+                unsigned long long before = COUNTER_GET(srv->counters.bytes_in);
                 if (conn_read(c) != 0) {
                     closed = 1;
                     break;
                 }
-                if (proto_decoder_buffered(&c->dec) == before)
+                if (COUNTER_GET(srv->counters.bytes_in) == before)
                     break;
             }
         }
-        if (!closed && (srv->opt->echo || conn_process(c, INT_MAX) == 0))
+        if (!closed && conn_process(c, INT_MAX) == 0)
             conn_close_after_flush(c);
     }
 }

@@ -125,6 +125,7 @@ typedef struct server {
     int thread_started;
     struct event_base *base;
     struct evconnlistener *listener;
+    const struct conn_protocol *proto; /* what the listener speaks (protocol.h) */
     struct event *notify_ev, *stop_timer, *sweep_timer;
     int notify_fd[2]; /* the main thread writes a command byte to [1] */
     handler_ctx handler;

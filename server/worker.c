@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "protocol.h"
 #include "server.h"
 
 dataset *dataset_new(table *t, const char *source, const char *format, double load_seconds)
@@ -258,6 +259,7 @@ int server_init(server *w, server_shared *sh, int index)
     w->shared = sh;
     w->opt = sh->opt;
     w->index = index;
+    w->proto = w->opt->echo ? &proto_echo : &proto_guide;
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_shared_current(sh);
     w->handler.table = w->dataset->table;

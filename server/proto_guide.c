@@ -1,0 +1,104 @@
+/*
+ * proto_guide.c: the guide's header + JSON protocol behind a connection
+ * (see protocol.h): proto/'s decoder frames the requests, handler.c
+ * answers them.
+ */
+#include <stdio.h>
+
+#include "log.h"
+#include "protocol.h"
+
+static void guide_init(conn_proto_state *st, const proto_limits *limits)
+{
+    proto_decoder_init(&st->guide, limits);
+}
+
+static void guide_free(conn_proto_state *st)
+{
+    proto_decoder_free(&st->guide);
+}
+
+static void *guide_reserve(conn_proto_state *st, size_t min, size_t *space)
+{
+    void *p = proto_decoder_reserve(&st->guide, min);
+    *space = proto_decoder_space(&st->guide);
+    return p;
+}
+
+static int guide_commit(conn_proto_state *st, size_t n, struct evbuffer *out)
+{
+    (void)out;
+    proto_decoder_commit(&st->guide, n);
+    return 0;
+}
+
+/* What a request was, for the debug log: its action and value cut to 48
+ * bytes and escaped, or its kind and size. */
+static void guide_describe(const proto_message *msg, char *what, size_t whatlen)
+{
+    if (msg->is_json) {
+        proto_request req;
+        char action[200] = "?", value[200] = "?";
+        if (proto_request_parse(msg->content, msg->content_len, &req) == 0) {
+            log_escape(action, sizeof(action), req.action, req.action_len, 48);
+            if (req.value_state == PROTO_VALUE_STRING)
+                log_escape(value, sizeof(value), req.value, req.value_len, 48);
+            snprintf(what, whatlen, "%s '%s'", action, value);
+        } else {
+            snprintf(what, whatlen, "text/json, %zu bytes", msg->content_len);
+        }
+        proto_request_free(&req);
+    } else {
+        snprintf(what, whatlen, "binary, %zu bytes", msg->content_len);
+    }
+}
+
+static conn_answer guide_answer(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
+                                char *what, size_t whatlen)
+{
+    proto_message msg;
+    proto_status s = proto_decoder_next(&st->guide, &msg);
+
+    if (s == PROTO_NEED_MORE)
+        return CONN_NEED_MORE;
+    if (s == PROTO_ERROR) {
+        /* Framing is lost: one error answer, then the connection closes. */
+        handler_answer_error(h, st->guide.errstr, out);
+        *oc = OUTCOME_BAD_FRAME;
+        if (what)
+            snprintf(what, whatlen, "bad frame: %s", st->guide.errstr);
+        return CONN_BROKEN;
+    }
+    *oc = handler_answer(h, &msg, out);
+    if (what)
+        guide_describe(&msg, what, whatlen);
+    return *oc == OUTCOME_NOMEM ? CONN_NOMEM : CONN_ANSWERED;
+}
+
+static int guide_in_message(const conn_proto_state *st)
+{
+    return proto_decoder_in_message(&st->guide) && !st->guide.err;
+}
+
+static size_t guide_buffered(const conn_proto_state *st)
+{
+    return proto_decoder_buffered(&st->guide);
+}
+
+static void guide_release(conn_proto_state *st)
+{
+    proto_decoder_release(&st->guide);
+}
+
+const conn_protocol proto_guide = {
+    .name = "guide",
+    .init = guide_init,
+    .free = guide_free,
+    .reserve = guide_reserve,
+    .commit = guide_commit,
+    .answer = guide_answer,
+    .in_message = guide_in_message,
+    .buffered = guide_buffered,
+    .release = guide_release,
+    .error = handler_answer_error,
+};

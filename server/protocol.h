@@ -1,0 +1,65 @@
+/*
+ * protocol.h: what a connection asks of the protocol its listener speaks.
+ *
+ * conn.c reads bytes into the protocol's buffer, asks it to answer the
+ * complete requests there, and sends what it queued; it knows nothing of
+ * framing or answers. A protocol is a table of functions, chosen by the
+ * listener, and a state of its own in each connection, the way memcached's
+ * conn holds try_read_command and Redis's connection its ConnectionType.
+ * The guide's protocol (proto_guide.c) and --echo (proto_echo.c) are the
+ * implementations; a new protocol is a new file behind this table.
+ */
+#ifndef EVKV_PROTOCOL_H
+#define EVKV_PROTOCOL_H
+
+#include <event2/buffer.h>
+#include <stddef.h>
+
+#include "handler.h"
+#include "proto.h"
+
+/* A connection's protocol state: one member per protocol. */
+typedef union conn_proto_state {
+    proto_decoder guide; /* the guide's header + JSON frames */
+    proto_inbuf echo;    /* --echo: where a read lands before it goes back */
+} conn_proto_state;
+
+/* What answering the next request did. */
+typedef enum conn_answer {
+    CONN_ANSWERED,  /* one request answered into out */
+    CONN_NEED_MORE, /* no complete request buffered */
+    CONN_BROKEN,    /* the stream is broken: out holds the error answer; close once it is sent */
+    CONN_NOMEM,     /* out of memory: close at once */
+} conn_answer;
+
+typedef struct conn_protocol {
+    const char *name;
+    void (*init)(conn_proto_state *st, const proto_limits *limits);
+    void (*free)(conn_proto_state *st);
+    /* Room for a read of at least min bytes. Returns where it goes, with
+     * its size in *space, or NULL when out of memory. */
+    void *(*reserve)(conn_proto_state *st, size_t min, size_t *space);
+    /* n bytes were read where reserve said. A protocol that answers bytes
+     * as they come (echo) queues them in out now. Returns 0, or -1 when out
+     * of memory. */
+    int (*commit)(conn_proto_state *st, size_t n, struct evbuffer *out);
+    /* Answers the next complete request buffered into out; *oc says how
+     * (for the counters). With what not NULL (debug logging), also writes
+     * there what the request was. */
+    conn_answer (*answer)(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc, char *what,
+                          size_t whatlen);
+    /* Whether bytes of an unfinished request are buffered. */
+    int (*in_message)(const conn_proto_state *st);
+    /* Bytes buffered and not yet answered. */
+    size_t (*buffered)(const conn_proto_state *st);
+    /* Between requests: frees the input buffer, so that an idle connection
+     * holds none. */
+    void (*release)(conn_proto_state *st);
+    /* Queues an error answer saying why (a timeout, a refusal). */
+    handler_outcome (*error)(handler_ctx *h, const char *why, struct evbuffer *out);
+} conn_protocol;
+
+extern const conn_protocol proto_guide; /* the guide's protocol: lookups */
+extern const conn_protocol proto_echo;  /* --echo: whatever arrives goes back */
+
+#endif
