@@ -1,6 +1,6 @@
 /*
  * resp_read.c: feeds standard input to the RESP request reader and writes
- * what it reads, for tests/resp-differential.py to set beside a real Redis.
+ * what it reads, for tests/integration/resp_differential.py to set beside a real Redis.
  *
  *   resp_read [--eval] [PIECE]
  *

@@ -7,7 +7,7 @@
  * answers before it closes). Every case is fed whole, one byte at a time
  * and split in two at every point, and must read the same each time. The
  * expectations follow Redis 7.0.15's networking.c and sds.c (sdssplitargs)
- * as resp.h describes; tests/resp-differential.py asks a real Redis the
+ * as resp.h describes; tests/integration/resp_differential.py asks a real Redis the
  * same questions. Limits, the reader's state and the encoders follow.
  */
 #define _GNU_SOURCE /* memmem */

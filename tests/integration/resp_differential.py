@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The RESP request reader beside a real Redis.
 
-    tests/resp-differential.py RESP_READ [--random N] [--seed S] [--redis-server PATH] [--verbose]
+    tests/integration/resp_differential.py RESP_READ [--random N] [--seed S] [--redis-server PATH] [--verbose]
 
 Starts a redis-server (Debian's, 7.0 for the texts proto/resp.h matches) on
 a free port of 127.0.0.1 with no persistence, sends it each case below on
