@@ -190,18 +190,23 @@ static int conn_linger(struct conn *c)
 {
     static const struct timeval check = {0, CONN_LINGER_CHECK_USEC};
 
-    if (c->eof || shutdown(c->fd, SHUT_WR) != 0) {
+    if (c->eof) {
+        conn_close(c);
+        return -1;
+    }
+    /* Served: its place under --max-conns (and in stats' current
+     * connections) goes to the next client now, before this client can
+     * see its EOF. */
+    if (c->counted) {
+        c->counted = 0;
+        atomic_fetch_sub_explicit(&c->srv->shared->conns, 1, memory_order_relaxed);
+    }
+    if (shutdown(c->fd, SHUT_WR) != 0) {
         conn_close(c);
         return -1;
     }
     c->lingering = 1;
     c->paused = 0;
-    /* Served: its place under --max-conns (and in stats' current
-     * connections) goes to the next client now. */
-    if (c->counted) {
-        c->counted = 0;
-        atomic_fetch_sub_explicit(&c->srv->shared->conns, 1, memory_order_relaxed);
-    }
     c->linger_until = c->srv->clock + CONN_LINGER_SECONDS;
     /* The read event, now with a timeout, drives the lingering. */
     conn_read_stop(c);
