@@ -299,7 +299,7 @@ static void retire(main_state *m, dataset *d)
     if (grown == NULL) {
         if (d == m->settling)
             reload_settled(m); /* cannot tell when: say it now */
-        dataset_release(d); /* freed by the last worker to let go, then */
+        dataset_release(d);    /* freed by the last worker to let go, then */
         return;
     }
     m->retiring = grown;

@@ -333,8 +333,8 @@ static int port_is_free(const struct addrinfo *ai)
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 ? bind(fd, ai->ai_addr, ai->ai_addrlen)
-                                                                              : -1;
+    int rc =
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 ? bind(fd, ai->ai_addr, ai->ai_addrlen) : -1;
     int err = errno;
     close(fd);
     errno = err;

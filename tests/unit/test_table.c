@@ -249,8 +249,8 @@ static void test_iov_and_trim(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),    cmocka_unit_test(test_duplicate),
-        cmocka_unit_test(test_many_keys),   cmocka_unit_test(test_presized), cmocka_unit_test(test_binary_keys),
+        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),        cmocka_unit_test(test_duplicate),
+        cmocka_unit_test(test_many_keys),   cmocka_unit_test(test_presized),     cmocka_unit_test(test_binary_keys),
         cmocka_unit_test(test_large_value), cmocka_unit_test(test_iov_and_trim),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);

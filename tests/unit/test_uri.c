@@ -152,10 +152,8 @@ static void test_server_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tcp),
-        cmocka_unit_test(test_unix),
-        cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_short_err_buffer),
+        cmocka_unit_test(test_tcp),         cmocka_unit_test(test_unix),
+        cmocka_unit_test(test_bad),         cmocka_unit_test(test_short_err_buffer),
         cmocka_unit_test(test_server_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
