@@ -254,15 +254,14 @@ static int conn_flush(struct conn *c)
             event_add(c->ev_write, NULL);
             c->writing = 1;
         }
-        conn_resume(c);
-        return 0;
+    } else {
+        if (c->writing) {
+            event_del(c->ev_write);
+            c->writing = 0;
+        }
+        if (c->closing)
+            return c->lingering ? 0 : conn_linger(c);
     }
-    if (c->writing) {
-        event_del(c->ev_write);
-        c->writing = 0;
-    }
-    if (c->closing)
-        return c->lingering ? 0 : conn_linger(c);
     conn_resume(c);
     return 0;
 }
@@ -339,8 +338,9 @@ static int conn_process(struct conn *c, int budget)
     return 0;
 }
 
-/* Reads what the socket has into the decoder. Returns -1 if c was closed. */
-static int conn_read(struct conn *c)
+/* Reads what the socket has into the protocol's buffer. Returns the bytes
+ * read (0 for none, or at the end of input), or -1 if c was closed. */
+static ssize_t conn_read(struct conn *c)
 {
     size_t space = 0;
     void *p = c->proto->reserve(&c->st, CONN_READ_MIN, &space);
@@ -357,7 +357,7 @@ static int conn_read(struct conn *c)
             conn_close(c);
             return -1;
         }
-        return 0;
+        return n;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
@@ -385,7 +385,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         conn_linger_check(c);
         return;
     }
-    if ((what & EV_READ) && conn_read(c) != 0)
+    if ((what & EV_READ) && conn_read(c) < 0)
         return;
     if (conn_process(c, CONN_REQUESTS_PER_EVENT) != 0)
         return;
@@ -527,17 +527,15 @@ void conn_stop_all(server *srv)
          * request that fully arrived before the stop is answered. A FIN
          * waiting behind it is seen by the lingering close. */
         int closed = 0, pending = 0;
-        if (!c->eof && ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) {
-            unsigned long long target = COUNTER_GET(srv->counters.bytes_in) + (unsigned long long)pending;
-            while (!c->eof && COUNTER_GET(srv->counters.bytes_in) < target) {
-                unsigned long long before = COUNTER_GET(srv->counters.bytes_in);
-                if (conn_read(c) != 0) {
-                    closed = 1;
-                    break;
-                }
-                if (COUNTER_GET(srv->counters.bytes_in) == before)
-                    break;
-            }
+        if (!c->eof && ioctl(c->fd, FIONREAD, &pending) != 0)
+            pending = 0;
+        while (pending > 0) {
+            ssize_t n = conn_read(c);
+            if (n < 0)
+                closed = 1;
+            if (n <= 0)
+                break;
+            pending -= (int)n;
         }
         if (!closed && conn_process(c, INT_MAX) == 0)
             conn_close_after_flush(c);

@@ -326,6 +326,14 @@ class Conn:
             self.sock = socket.create_connection(address or (HOST, port), timeout=timeout)
         self.buf = bytearray()
 
+    @classmethod
+    def wrap(cls, sock):
+        """A Conn on a socket connected already (with options set first)."""
+        c = cls.__new__(cls)
+        c.sock = sock
+        c.buf = bytearray()
+        return c
+
     def close(self):
         self.sock.close()
 

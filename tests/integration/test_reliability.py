@@ -45,10 +45,7 @@ def small_rcvbuf_conn(port, rcvbuf):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.settimeout(t.IO_TIMEOUT)
     s.connect((t.HOST, port))
-    c = t.Conn.__new__(t.Conn)
-    c.sock = s
-    c.buf = bytearray()
-    return c
+    return t.Conn.wrap(s)
 
 
 def wait_refused(port, timeout=t.STOP_TIMEOUT):
@@ -237,8 +234,7 @@ class MaxConnsTest(t.ServerTestCase):
             for s in socks:
                 s.setblocking(True)
                 s.settimeout(t.IO_TIMEOUT)
-                c = t.Conn.__new__(t.Conn)
-                c.sock, c.buf = s, bytearray()
+                c = t.Conn.wrap(s)
                 try:
                     s.sendall(PING)
                     a = c.read_answer().raw
@@ -369,8 +365,7 @@ class LingeringCloseTest(t.ServerTestCase):
         for _ in range(20):
             s = socket.create_connection((t.HOST, srv.port), timeout=t.IO_TIMEOUT)
             s.sendall(PING * 100)
-            c = t.Conn.__new__(t.Conn)
-            c.sock, c.buf = s, bytearray()
+            c = t.Conn.wrap(s)
             time.sleep(0.05)
             self.assertIn("too many connections", self.assert_error_answer(c.read_answer()))
             self.assertTrue(c.at_eof())
