@@ -150,6 +150,10 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
     server *w = arg;
     (void)fd;
     (void)what;
+    /* The last connection may have closed in this same turn of the loop
+     * (a stop that took the whole grace answering what had arrived). */
+    if (w->nconns == 0)
+        return;
     log_warn("%zu connection(s) still had answers unsent after %d s; closing them", w->nconns,
              SERVER_STOP_GRACE_SECONDS);
     event_base_loopbreak(w->base);
