@@ -50,6 +50,9 @@ STOP_TIMEOUT = 15.0  # the server's own drain grace is 5 s
 LOG_PREFIX = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z evkv-server: "
 # The address: 127.0.0.1:PORT, [::1]:PORT or unix:PATH.
 START_RE = re.compile(LOG_PREFIX + r"listening on (\S+?)(?::(\d+))? \((.*)\)$", re.M)
+# The RESP listener's line (--resp-port / --resp-unix), logged before the
+# start line: "listening for Redis clients on 127.0.0.1:PORT".
+RESP_START_RE = re.compile(LOG_PREFIX + r"listening for Redis clients on (\S+?)(?::(\d+))?$", re.M)
 STOP_RE = re.compile(LOG_PREFIX + r"stopped on (SIGTERM|SIGINT) after (\d+) requests$", re.M)
 
 # The guide's default table.
@@ -235,6 +238,8 @@ class Server:
                                      stderr=self.stderr_file, preexec_fn=preexec_fn)
         self.port = None
         self.address = None  # as the start line gives it: 127.0.0.1, [::1], unix:PATH
+        self.resp_port = None  # the RESP listener's port (--resp-port), if any
+        self.resp_address = None  # and its address, as for address
         self.source = None
 
     @staticmethod
@@ -260,6 +265,10 @@ class Server:
                 self.address = m.group(1)
                 self.port = int(m.group(2)) if m.group(2) else None
                 self.source = m.group(3)
+                r = RESP_START_RE.search(self.stderr())
+                if r:
+                    self.resp_address = r.group(1)
+                    self.resp_port = int(r.group(2)) if r.group(2) else None
                 return self.port
             if self.proc.poll() is not None:
                 raise AssertionError(f"evkv-server exited with {self.proc.returncode} before "
