@@ -124,8 +124,8 @@ typedef struct main_state {
     server_config cfg;
     int argc;
     char **argv;
-    server_shared shared;
-    server *workers;
+    server server;
+    worker *workers;
     int started; /* workers set up (and to free) */
     struct event_base *base;
     int stopping, signal, forced, done;
@@ -219,7 +219,7 @@ static void reload_start(main_state *m)
     systemd_notify("RELOADING=1");
     if (options_parse(&next, m->argc, m->argv, err, sizeof(err)) != OPTIONS_OK) {
         log_error("reload: %s; nothing changed", err);
-        atomic_fetch_add(&m->shared.reload_failures, 1);
+        atomic_fetch_add(&m->server.reload_failures, 1);
         options_free(&next);
         systemd_notify("READY=1");
         return;
@@ -337,17 +337,17 @@ static void reload_finish(main_state *m)
         return;
     }
     if (result == NULL) {
-        dataset *cur = server_shared_current(&m->shared);
+        dataset *cur = server_current(&m->server);
         describe_dataset(cur, what, sizeof(what));
         dataset_release(cur);
         log_error("reload failed: %s; still serving %s", m->job.err, what);
-        atomic_fetch_add(&m->shared.reload_failures, 1);
+        atomic_fetch_add(&m->server.reload_failures, 1);
         reload_done(m);
         return;
     }
     describe_dataset(result, m->settled, sizeof(m->settled));
-    atomic_fetch_add(&m->shared.reloads, 1);
-    m->settling = server_shared_swap(&m->shared, result);
+    atomic_fetch_add(&m->server.reloads, 1);
+    m->settling = server_swap(&m->server, result);
     retire(m, m->settling); /* announced once no worker answers from it */
 }
 
@@ -388,7 +388,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     if (m->stopping) {
         m->forced = 1;
         for (int i = 0; i < m->started; i++)
-            server_notify(&m->workers[i], SERVER_CMD_FORCE);
+            worker_notify(&m->workers[i], WORKER_CMD_FORCE);
         return;
     }
     m->stopping = 1;
@@ -397,7 +397,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     if (m->loading)
         atomic_store(&m->job.cancel, 1); /* a reload would be thrown away */
     for (int i = 0; i < m->started; i++)
-        server_notify(&m->workers[i], SERVER_CMD_STOP);
+        worker_notify(&m->workers[i], WORKER_CMD_STOP);
 }
 
 /* A worker's loop ended; once all have, so does the main loop. */
@@ -451,7 +451,7 @@ static int listen_all(main_state *m, char *where, size_t wherelen)
         snprintf(where, wherelen, "unix:%s", o->unix_path);
         for (int i = 0; i < m->started; i++) {
             int wfd = i + 1 < m->started ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
-            if (wfd < 0 || server_listen_fd(&m->workers[i], wfd) != 0) {
+            if (wfd < 0 || worker_listen_fd(&m->workers[i], wfd) != 0) {
                 log_error("cannot listen on %s: %s", o->unix_path, strerror(errno));
                 if (wfd != fd)
                     close(fd);
@@ -463,7 +463,7 @@ static int listen_all(main_state *m, char *where, size_t wherelen)
     for (int i = 0; i < m->started; i++) {
         /* The first listener picks the port (when it is 0); the others
          * share it through SO_REUSEPORT. */
-        rc = server_listen(&m->workers[i], o->host, i ? port : o->port, m->started > 1, where, wherelen, port,
+        rc = worker_listen(&m->workers[i], o->host, i ? port : o->port, m->started > 1, where, wherelen, port,
                            sizeof(port));
         if (rc != SERVER_LISTEN_OK)
             return rc;
@@ -478,7 +478,7 @@ int main(int argc, char **argv)
     size_t fd_limit = fd_limit_raise();
     dataset *d = NULL;
     struct event *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL, *done_ev = NULL, *reload_ev = NULL;
-    int done_pipe[2] = {-1, -1}, shared_ready = 0;
+    int done_pipe[2] = {-1, -1}, server_ready = 0;
     char where[PATH_MAX + 16], source[PATH_MAX + 64], err[PATH_MAX + 256];
     int status = EXIT_RUNTIME;
     sigset_t hup;
@@ -544,16 +544,16 @@ int main(int argc, char **argv)
     m.workers = calloc((size_t)opt->threads, sizeof(*m.workers));
     m.base = event_base_new();
     if (pipe(done_pipe) != 0 || pipe(m.reload_pipe) != 0 || m.workers == NULL || m.base == NULL ||
-        server_shared_init(&m.shared, opt, d, m.workers, opt->threads) != 0) {
+        server_init(&m.server, opt, d, m.workers, opt->threads) != 0) {
         log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
         dataset_release(d);
         goto done;
     }
-    shared_ready = 1;
-    m.shared.done_fd = done_pipe[1];
+    server_ready = 1;
+    m.server.done_fd = done_pipe[1];
     for (int i = 0; i < opt->threads; i++) {
-        m.started = i + 1; /* server_free takes a half set-up worker */
-        if (server_init(&m.workers[i], &m.shared, i) != 0) {
+        m.started = i + 1; /* worker_free takes a half set-up worker */
+        if (worker_init(&m.workers[i], &m.server, i) != 0) {
             log_error("cannot set up worker %d", i);
             goto done;
         }
@@ -578,10 +578,10 @@ int main(int argc, char **argv)
     }
     pthread_sigmask(SIG_UNBLOCK, &hup, NULL); /* a SIGHUP held back is handled now */
     for (int i = 0; i < opt->threads; i++) {
-        if (server_start(&m.workers[i]) != 0) {
+        if (worker_start(&m.workers[i]) != 0) {
             log_error("cannot start worker %d", i);
             for (int j = 0; j < i; j++)
-                server_notify(&m.workers[j], SERVER_CMD_FORCE);
+                worker_notify(&m.workers[j], WORKER_CMD_FORCE);
             goto events;
         }
     }
@@ -596,8 +596,8 @@ int main(int argc, char **argv)
     event_base_dispatch(m.base);
     uint64_t requests = 0;
     for (int i = 0; i < m.started; i++) {
-        server_free(&m.workers[i]);
-        requests += server_requests(&m.workers[i]);
+        worker_free(&m.workers[i]);
+        requests += worker_requests(&m.workers[i]);
     }
     m.started = 0;
     log_info("stopped%s%s after %llu requests", m.signal ? " on " : "",
@@ -622,8 +622,8 @@ events:
         event_free(m.retire_timer);
 done:
     for (int i = 0; i < m.started; i++) {
-        server_notify(&m.workers[i], SERVER_CMD_FORCE);
-        server_free(&m.workers[i]);
+        worker_notify(&m.workers[i], WORKER_CMD_FORCE);
+        worker_free(&m.workers[i]);
     }
     if (m.loading) {
         /* A reload still loading: it was told to give up; wait for it, and
@@ -652,8 +652,8 @@ done:
     for (size_t i = 0; i < m.nretiring; i++)
         dataset_release(m.retiring[i]);
     free(m.retiring);
-    if (shared_ready)
-        server_shared_free(&m.shared);
+    if (server_ready)
+        server_free(&m.server);
     options_free(&m.cfg);
     log_set_file(NULL, err, sizeof(err));
     free(m.log_file);
