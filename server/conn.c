@@ -404,7 +404,8 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 /* Sets up a connection on fd (which it then owns) and adds it to wk's
  * list. counted: it holds a place under --max-conns, taken by the caller.
  * Returns NULL (fd closed, the place given back) when out of memory. */
-static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, int counted)
+static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto,
+                                int counted)
 {
     struct conn *c = calloc(1, sizeof(*c));
 
@@ -421,7 +422,7 @@ static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct soc
     c->id = ++wk->next_conn_id * (uint64_t)wk->server->nworkers + (uint64_t)wk->index;
     c->last_active = wk->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
-    c->proto = wk->proto;
+    c->proto = proto;
     c->proto->init(&c->st, &wk->opt->limits);
     c->next = wk->conns;
     if (wk->conns)
@@ -446,9 +447,9 @@ fail:
     return NULL;
 }
 
-void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr)
+void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto)
 {
-    struct conn *c = conn_create(wk, fd, addr, 1);
+    struct conn *c = conn_create(wk, fd, addr, proto, 1);
     if (c == NULL)
         return;
     COUNTER_ADD(wk->counters.conns_total, 1);
@@ -457,14 +458,15 @@ void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr)
         conn_log(c, "accepted");
 }
 
-void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const char *why)
+void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto,
+                 const char *why)
 {
     COUNTER_ADD(wk->counters.conns_refused, 1);
     /* A connection of its own, so that the answer is sent and the close
      * lingers like any other: a request the client already sent must not
      * turn the close into a reset that destroys the answer. It holds no
      * place under --max-conns, and goes within CONN_LINGER_SECONDS. */
-    struct conn *c = conn_create(wk, fd, addr, 0);
+    struct conn *c = conn_create(wk, fd, addr, proto, 0);
     if (c == NULL)
         return;
     if (log_enabled(LOG_DEBUG))

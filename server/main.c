@@ -147,9 +147,9 @@ typedef struct main_state {
     struct event *retire_timer;
     /* the Unix socket file this server made, removed at exit if it is
      * still the same file */
-    int unix_bound;
-    dev_t unix_dev;
-    ino_t unix_ino;
+    int unix_bound[WORKER_LISTENERS];
+    dev_t unix_dev[WORKER_LISTENERS];
+    ino_t unix_ino[WORKER_LISTENERS];
 } main_state;
 
 static void *loader_main(void *arg)
@@ -428,31 +428,31 @@ static int check_config(const server_options *o, char *err, size_t errlen)
     return 0;
 }
 
-/* Sets up the listeners: one per worker on the TCP port (SO_REUSEPORT),
- * or the one Unix socket shared by all. Returns SERVER_LISTEN_OK or a
- * failure (logged). */
-static int listen_all(main_state *m, char *where, size_t wherelen)
+/* Sets up the `which` listener of every worker: one each on host:port
+ * (SO_REUSEPORT), or the one Unix socket at unix_path shared by all.
+ * Returns SERVER_LISTEN_OK or a failure (logged). */
+static int listen_all(main_state *m, int which, const char *port, const char *unix_path, char *where, size_t wherelen)
 {
     const server_options *o = &m->cfg.opt;
-    char port[16];
+    char bound[16];
     int rc;
 
-    if (o->unix_path) {
+    if (unix_path) {
         struct stat st;
         int fd = -1;
-        rc = server_unix_socket(o->unix_path, o->unix_mode, &fd);
+        rc = server_unix_socket(unix_path, o->unix_mode, &fd);
         if (rc != SERVER_LISTEN_OK)
             return rc;
-        if (lstat(o->unix_path, &st) == 0) {
-            m->unix_bound = 1;
-            m->unix_dev = st.st_dev;
-            m->unix_ino = st.st_ino;
+        if (lstat(unix_path, &st) == 0) {
+            m->unix_bound[which] = 1;
+            m->unix_dev[which] = st.st_dev;
+            m->unix_ino[which] = st.st_ino;
         }
-        snprintf(where, wherelen, "unix:%s", o->unix_path);
+        snprintf(where, wherelen, "unix:%s", unix_path);
         for (int i = 0; i < m->started; i++) {
             int wfd = i + 1 < m->started ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
-            if (wfd < 0 || worker_listen_fd(&m->workers[i], wfd) != 0) {
-                log_error("cannot listen on %s: %s", o->unix_path, strerror(errno));
+            if (wfd < 0 || worker_listen_fd(&m->workers[i], which, wfd) != 0) {
+                log_error("cannot listen on %s: %s", unix_path, strerror(errno));
                 if (wfd != fd)
                     close(fd);
                 return SERVER_LISTEN_FAILED;
@@ -463,12 +463,25 @@ static int listen_all(main_state *m, char *where, size_t wherelen)
     for (int i = 0; i < m->started; i++) {
         /* The first listener picks the port (when it is 0); the others
          * share it through SO_REUSEPORT. */
-        rc = worker_listen(&m->workers[i], o->host, i ? port : o->port, m->started > 1, where, wherelen, port,
-                           sizeof(port));
+        rc = worker_listen(&m->workers[i], which, o->host, i ? bound : port, m->started > 1, where, wherelen, bound,
+                           sizeof(bound));
         if (rc != SERVER_LISTEN_OK)
             return rc;
     }
     return SERVER_LISTEN_OK;
+}
+
+/* Removes the Unix socket files this server made, if they are still the
+ * ones it made: a server started meanwhile on the same path (after our
+ * listeners closed) made a file of its own. */
+static void unlink_sockets(main_state *m)
+{
+    const char *paths[WORKER_LISTENERS] = {m->cfg.opt.unix_path, m->cfg.opt.resp_unix_path};
+    for (int i = 0; i < WORKER_LISTENERS; i++) {
+        struct stat st;
+        if (m->unix_bound[i] && lstat(paths[i], &st) == 0 && st.st_dev == m->unix_dev[i] && st.st_ino == m->unix_ino[i])
+            unlink(paths[i]);
+    }
 }
 
 int main(int argc, char **argv)
@@ -558,7 +571,15 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    int listened = listen_all(&m, where, sizeof(where));
+    int listened = SERVER_LISTEN_OK;
+    if (opt->resp_port || opt->resp_unix_path) {
+        char resp_where[PATH_MAX + 16];
+        listened = listen_all(&m, LISTENER_RESP, opt->resp_port, opt->resp_unix_path, resp_where, sizeof(resp_where));
+        if (listened == SERVER_LISTEN_OK)
+            log_info("listening for Redis clients on %s", resp_where);
+    }
+    if (listened == SERVER_LISTEN_OK)
+        listened = listen_all(&m, LISTENER_MAIN, opt->port, opt->unix_path, where, sizeof(where));
     if (listened != SERVER_LISTEN_OK) {
         if (listened == SERVER_LISTEN_CONFIG)
             status = EXIT_USAGE;
@@ -633,13 +654,7 @@ done:
         dataset_release(m.job.result);
         free(m.job.data);
     }
-    if (m.unix_bound) {
-        /* Only if it is still ours: a server started meanwhile on the same
-         * path (after our listeners closed) made a file of its own. */
-        struct stat st;
-        if (lstat(opt->unix_path, &st) == 0 && st.st_dev == m.unix_dev && st.st_ino == m.unix_ino)
-            unlink(opt->unix_path);
-    }
+    unlink_sockets(&m);
     free(m.workers);
     if (m.base)
         event_base_free(m.base);

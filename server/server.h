@@ -30,15 +30,17 @@
 #define SERVER_DEFAULT_MAX_OUTPUT      (1024 * 1024)
 
 typedef struct server_options {
-    const char *host;       /* address to listen on */
-    const char *port;       /* port, as text; "0" picks a free one */
-    const char *unix_path;  /* Unix domain socket to listen on instead, or NULL */
-    int unix_mode;          /* its permissions, or -1 for the umask's */
-    const char *data;       /* data file, or NULL for the built-in table */
-    datafile_format format; /* how to read the data file */
-    int echo;               /* raw echo mode: send back whatever arrives */
-    log_level log_level;    /* LOG_DEBUG logs each connection and request */
-    const char *log_file;   /* log here instead of stderr, or NULL */
+    const char *host;           /* address to listen on */
+    const char *port;           /* port, as text; "0" picks a free one */
+    const char *unix_path;      /* Unix domain socket to listen on instead, or NULL */
+    int unix_mode;              /* its permissions (and resp_unix_path's), or -1 for the umask's */
+    const char *resp_port;      /* RESP listener's port on host ("0": a free one), or NULL */
+    const char *resp_unix_path; /* RESP listener's Unix domain socket, or NULL */
+    const char *data;           /* data file, or NULL for the built-in table */
+    datafile_format format;     /* how to read the data file */
+    int echo;                   /* raw echo mode: send back whatever arrives */
+    log_level log_level;        /* LOG_DEBUG logs each connection and request */
+    const char *log_file;       /* log here instead of stderr, or NULL */
     proto_limits limits;
     size_t max_conns;     /* connections past this are refused */
     size_t max_output;    /* unsent answer bytes at which a connection stops being read */
@@ -110,9 +112,15 @@ typedef struct worker_counters {
     atomic_ullong last_second; /* requests answered in the last whole second (worker_stats_tick) */
 } worker_counters;
 
-#define COUNTER_ADD(c, n)                                                                                              \
-    atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + (n), memory_order_relaxed)
-#define COUNTER_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+/* A worker's listeners: the guide's protocol (or --echo), and RESP. */
+enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
+
+/* One listener of a worker, and the protocol its connections speak. */
+typedef struct worker_listener {
+    struct worker *w;
+    struct evconnlistener *ev; /* NULL: not listening */
+    const struct conn_protocol *proto;
+} worker_listener;
 
 /* One worker: a thread with its own event loop, listener (SO_REUSEPORT),
  * connections and handler. Nothing on the hot path is shared with the
@@ -124,8 +132,7 @@ typedef struct worker {
     pthread_t thread;
     int thread_started;
     struct event_base *base;
-    struct evconnlistener *listener;
-    const struct conn_protocol *proto; /* what the listener speaks (protocol.h) */
+    worker_listener listeners[WORKER_LISTENERS];
     struct event *notify_ev, *stop_timer, *sweep_timer;
     int notify_fd[2]; /* the main thread writes a command byte to [1] */
     handler_ctx handler;
@@ -164,7 +171,7 @@ int server_resolve(const char *host, const char *port, struct addrinfo **res, ch
  * `where` gets the address bound (for the start line and for the next
  * worker when the port was 0). Returns SERVER_LISTEN_OK, or a failure with
  * a message in the log. */
-int worker_listen(worker *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+int worker_listen(worker *w, int which, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen);
 /* Binds a Unix domain socket at path (replacing a stale one, refusing one
  * a server still answers on) and, if mode is not -1, gives it that mode.
@@ -176,7 +183,7 @@ int server_unix_socket(const char *path, int mode, int *fd);
 int server_unix_path_check(const char *path, char *err, size_t errlen);
 /* Makes w accept on fd (a listening socket, which w then owns). Returns 0
  * or -1. */
-int worker_listen_fd(worker *w, int fd);
+int worker_listen_fd(worker *w, int which, int fd);
 /* Total requests answered by w. */
 uint64_t worker_requests(const worker *w);
 /* Writes the stats action's JSON object (see the README) for the server w
@@ -200,10 +207,11 @@ void systemd_notify(const char *state);
 
 /* Takes over fd (a connected socket) as a new connection, in the place
  * under --max-conns that the caller took in server->conns. */
-void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr);
+void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto);
 /* Takes over fd to send it one error answer saying why, and close it
  * (--max-conns); it holds no place under --max-conns meanwhile. */
-void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const char *why);
+void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto,
+                 const char *why);
 /* Closes c at once and frees it. */
 void conn_close(struct conn *c);
 /* Once a second: closes connections past --idle-timeout or with a message

@@ -31,6 +31,17 @@ static unsigned long long sum(const server *srv, size_t offset)
 
 #define SUM(srv, field) sum(srv, offsetof(worker_counters, field))
 
+/* Sums, over every worker, its handler's counter at `offset`. */
+static unsigned long long sum_handler(const server *srv, size_t offset)
+{
+    unsigned long long n = 0;
+    for (int i = 0; i < srv->nworkers; i++)
+        n += COUNTER_GET(*(atomic_ullong *)((char *)&srv->workers[i].handler + offset));
+    return n;
+}
+
+#define SUM_HANDLER(srv, field) sum_handler(srv, offsetof(handler_ctx, field))
+
 void worker_stats_tick(worker *w)
 {
     uint64_t total = worker_requests(w);
@@ -72,8 +83,9 @@ int server_stats_json(void *arg, proto_buf *out)
 
     for (int o = 0; o < OUTCOME_COUNT; o++) {
         by[o] = sum(srv, offsetof(worker_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
-        total += by[o];
     }
+    for (int o = 0; o < OUTCOME_COMMAND; o++)
+        total += by[o]; /* the guide's protocol's */
     clock_gettime(CLOCK_MONOTONIC, &now);
     double uptime = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - srv->started;
     gmtime_r(&t, &tm);
@@ -98,7 +110,8 @@ int server_stats_json(void *arg, proto_buf *out)
                               count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]),
                               "requests_per_second", count(SUM(srv, last_second)),
                               /* search outcomes */
-                              "hits", count(by[OUTCOME_HIT]), "misses", count(by[OUTCOME_MISS]),
+                              "hits", count(by[OUTCOME_HIT] + SUM_HANDLER(srv, msearch_hits)), "misses",
+                              count(by[OUTCOME_MISS] + SUM_HANDLER(srv, msearch_misses)),
                               /* errors */
                               "errors", "invalid_action", count(by[OUTCOME_BAD_ACTION]), "bad_request",
                               count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]), "timeout",
@@ -113,6 +126,19 @@ int server_stats_json(void *arg, proto_buf *out)
                               count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)));
     if (stats == NULL)
         return -1;
+    /* msearch's keys count among the hits and misses; the Redis
+     * protocol (--resp-port) counts on its own. */
+    unsigned long long resp = by[OUTCOME_COMMAND] + by[OUTCOME_COMMAND_ERROR] + by[OUTCOME_PROTOCOL_ERROR];
+    if (json_object_set_new(json_object_get(stats, "requests"), "msearch", count(by[OUTCOME_MSEARCH])) != 0 ||
+        json_object_set_new(stats, "resp",
+                            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(resp), "commands",
+                                      count(by[OUTCOME_COMMAND]), "errors", count(by[OUTCOME_COMMAND_ERROR]),
+                                      "protocol_errors", count(by[OUTCOME_PROTOCOL_ERROR]), "hits",
+                                      count(SUM_HANDLER(srv, resp_hits)), "misses",
+                                      count(SUM_HANDLER(srv, resp_misses)))) != 0) {
+        json_decref(stats);
+        return -1;
+    }
     int rc = proto_dump_json(out, stats);
     json_decref(stats);
     return rc;

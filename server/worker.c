@@ -163,9 +163,11 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
  * ends once every answer is sent, or after the grace period. */
 static void worker_stop(worker *w)
 {
-    if (w->listener) {
-        evconnlistener_free(w->listener);
-        w->listener = NULL;
+    for (int i = 0; i < WORKER_LISTENERS; i++) {
+        if (w->listeners[i].ev) {
+            evconnlistener_free(w->listeners[i].ev);
+            w->listeners[i].ev = NULL;
+        }
     }
     struct timeval grace = {SERVER_STOP_GRACE_SECONDS, 0};
     evtimer_add(w->stop_timer, &grace);
@@ -217,7 +219,8 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)
 {
-    worker *w = arg;
+    worker_listener *li = arg;
+    worker *w = li->w;
     (void)l;
     (void)addrlen;
     /* Take the place first, then look: two workers accepting at once
@@ -226,19 +229,19 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         char why[96];
         atomic_fetch_sub_explicit(&w->server->conns, 1, memory_order_relaxed);
         snprintf(why, sizeof(why), "too many connections (the limit is %zu)", w->opt->max_conns);
-        conn_refuse(w, fd, addr, why);
+        conn_refuse(w, fd, addr, li->proto, why);
         return;
     }
-    conn_new(w, fd, addr);
+    conn_new(w, fd, addr, li->proto);
 }
 
 static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
-    worker *w = arg;
+    worker_listener *li = arg;
     (void)fd;
     (void)what;
-    if (w->listener)
-        evconnlistener_enable(w->listener);
+    if (li->ev)
+        evconnlistener_enable(li->ev);
 }
 
 /* accept() failed. Out of descriptors, libevent would call this again on
@@ -246,14 +249,14 @@ static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
  * as pgbouncer and tmux do. */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
-    worker *w = arg;
+    worker_listener *li = arg;
     int err = EVUTIL_SOCKET_ERROR();
     static const struct timeval pause = {0, 100 * 1000};
 
     log_error("accept: %s", evutil_socket_error_to_string(err));
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
         evconnlistener_disable(l);
-        event_base_once(w->base, -1, EV_TIMEOUT, listener_resume_cb, w, &pause);
+        event_base_once(li->w->base, -1, EV_TIMEOUT, listener_resume_cb, li, &pause);
     }
 }
 
@@ -263,7 +266,10 @@ int worker_init(worker *w, server *srv, int index)
     w->server = srv;
     w->opt = srv->opt;
     w->index = index;
-    w->proto = w->opt->echo ? &proto_echo : &proto_guide;
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        w->listeners[i].w = w;
+    w->listeners[LISTENER_MAIN].proto = w->opt->echo ? &proto_echo : &proto_guide;
+    w->listeners[LISTENER_RESP].proto = &proto_resp;
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;
@@ -345,7 +351,7 @@ static int port_is_free(const struct addrinfo *ai)
     return rc;
 }
 
-int worker_listen(worker *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+int worker_listen(worker *w, int which, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen)
 {
     struct addrinfo *res = NULL;
@@ -366,19 +372,20 @@ int worker_listen(worker *w, const char *host, const char *port, int reuseport, 
             return listen_failure(e);
         }
     }
-    w->listener = evconnlistener_new_bind(w->base, accept_cb, w, flags, 1024, res->ai_addr, (int)res->ai_addrlen);
-    if (w->listener == NULL) {
+    worker_listener *li = &w->listeners[which];
+    li->ev = evconnlistener_new_bind(w->base, accept_cb, li, flags, 1024, res->ai_addr, (int)res->ai_addrlen);
+    if (li->ev == NULL) {
         int e = errno;
         log_error("cannot listen on %s port %s: %s", host, port, strerror(e));
         freeaddrinfo(res);
         return listen_failure(e);
     }
     freeaddrinfo(res);
-    evconnlistener_set_error_cb(w->listener, accept_error_cb);
+    evconnlistener_set_error_cb(li->ev, accept_error_cb);
 
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
-    getsockname(evconnlistener_get_fd(w->listener), (struct sockaddr *)&ss, &sslen);
+    getsockname(evconnlistener_get_fd(li->ev), (struct sockaddr *)&ss, &sslen);
     server_format_addr(where, wherelen, (struct sockaddr *)&ss);
     unsigned bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                               : ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -465,16 +472,17 @@ int server_unix_socket(const char *path, int mode, int *fd_out)
     return SERVER_LISTEN_OK;
 }
 
-int worker_listen_fd(worker *w, int fd)
+int worker_listen_fd(worker *w, int which, int fd)
 {
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    worker_listener *li = &w->listeners[which];
     /* backlog 0: fd is listening already */
-    w->listener = evconnlistener_new(w->base, accept_cb, w, flags, 0, fd);
-    if (w->listener == NULL) {
+    li->ev = evconnlistener_new(w->base, accept_cb, li, flags, 0, fd);
+    if (li->ev == NULL) {
         close(fd);
         return -1;
     }
-    evconnlistener_set_error_cb(w->listener, accept_error_cb);
+    evconnlistener_set_error_cb(li->ev, accept_error_cb);
     return 0;
 }
 
@@ -505,8 +513,9 @@ void worker_free(worker *w)
         pthread_join(w->thread, NULL);
     while (w->conns)
         conn_close(w->conns);
-    if (w->listener)
-        evconnlistener_free(w->listener);
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        if (w->listeners[i].ev)
+            evconnlistener_free(w->listeners[i].ev);
     if (w->notify_ev)
         event_free(w->notify_ev);
     if (w->stop_timer)

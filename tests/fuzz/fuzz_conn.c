@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_new(&worker, sv[0], (struct sockaddr *)&addr);
+    conn_new(&worker, sv[0], (struct sockaddr *)&addr, &proto_guide);
     proto_decoder_init(&client, NULL);
 
     int closed = 0;
