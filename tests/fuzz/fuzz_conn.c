@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "server.h"
+#include "protocol.h"
+#include "worker.h"
 #include "table.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
