@@ -395,8 +395,9 @@ def compare_report(a):
             ok = [r["bench"] for r in rs if r["bench"]]
             failed = [r["status"] for r in rs if not r["bench"]]
             if not ok:
-                out.append("| %s | %s | failed (evkv-bench exit status %s) | | | | |" % (
-                    name, SERVER_NAMES[server], ", ".join(failed)))
+                out.append("| %s | %s | failed (%s exit status %s) | | | | |" % (
+                    name, SERVER_NAMES[server], (rs[0].get("client") if rs else None) or "evkv-bench",
+                    ", ".join(failed)))
                 continue
             tp = [b["throughput"] for b in ok]
             p50 = [b["latency_us"]["p50"] for b in ok]
