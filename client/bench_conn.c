@@ -57,8 +57,8 @@ static void thread_check_done(bthread *th)
         event_base_loopexit(th->base, NULL);
 }
 
-/* Appends to s the request for the keys of ring slot slot (--mget):
- * RESP's MGET, or evkv's msearch with the keys as a JSON list. */
+/* Appends to s one request for the n keys (--mget): RESP's MGET, or
+ * evkv's msearch with the keys as a JSON list. */
 static void request_mget(bthread *th, proto_buf *s, const uint32_t *keys, int n)
 {
     char buf[40], head[48];
