@@ -48,12 +48,12 @@
  * the whole server's, not one connection's. Strings are borrowed for the
  * duration of the call; NULL reads as "". */
 typedef struct resp_server_info {
-    const char *evkv_version;          /* evkv's own version, in "# Evkv" */
-    long long pid;                     /* process id */
-    long long uptime_seconds;          /* since the server started */
-    int threads;                       /* worker threads (io_threads_active, # Evkv) */
-    int tcp_port;                      /* the RESP listener's port */
-    long long connected_clients;       /* open connections, all listeners */
+    const char *evkv_version;    /* evkv's own version, in "# Evkv" */
+    long long pid;               /* process id */
+    long long uptime_seconds;    /* since the server started */
+    int threads;                 /* worker threads (io_threads_active, # Evkv) */
+    int tcp_port;                /* the RESP listener's port */
+    long long connected_clients; /* open connections, all listeners */
     long long total_connections_received;
     long long total_commands_processed; /* requests answered, all protocols */
     long long rejected_connections;
@@ -90,10 +90,10 @@ typedef struct resp_queued {
 /* A connection's Redis state. Init with resp_client_init, free with
  * resp_client_free; the caller needs to read only id and name. */
 typedef struct resp_client {
-    long long id;      /* CLIENT ID, HELLO's id: unique per server, set by the caller */
-    char *name;        /* CLIENT SETNAME's name (owned), or NULL */
-    int in_multi;      /* between MULTI and EXEC/DISCARD */
-    int multi_dirty;   /* a command was refused while queueing: EXEC aborts */
+    long long id;       /* CLIENT ID, HELLO's id: unique per server, set by the caller */
+    char *name;         /* CLIENT SETNAME's name (owned), or NULL */
+    int in_multi;       /* between MULTI and EXEC/DISCARD */
+    int multi_dirty;    /* a command was refused while queueing: EXEC aborts */
     resp_queued *queue; /* the commands queued since MULTI (owned) */
     size_t nqueued, queue_cap;
 } resp_client;
