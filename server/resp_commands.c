@@ -1000,7 +1000,7 @@ static int cmd_command_info(exec_ctx *x, const args *a)
     int rc = resp_encode_array(x->out, a->argc - 2);
     for (size_t i = 2; i < a->argc && rc == 0; i++) {
         const resp_command_spec *s = spec_lookup(a->argv[i], a->len[i]);
-        rc = s != NULL && s->info != NULL ? reply_raw(x, s->info, s->info_len) : resp_encode_null_array(x->out);
+        rc = s != NULL && s->info != NULL ? reply_raw(x, s->info, s->info_len) : resp_encode_null_bulk(x->out);
     }
     return rc;
 }
