@@ -1510,6 +1510,9 @@ static int handler_cmp(const void *key, const void *elem)
  * server.c's lookupCommand. */
 static const resp_command_spec *find_spec(const args *a)
 {
+    /* "container|sub" names a subcommand only inside COMMAND INFO/DOCS */
+    if (memchr(a->argv[0], '|', a->len[0]) != NULL)
+        return NULL;
     const resp_command_spec *s = spec_lookup(a->argv[0], a->len[0]);
     if (s == NULL || a->argc == 1 || !(s->flags & RESP_CMD_CONTAINER))
         return s;
@@ -1552,7 +1555,7 @@ static int reject(exec_ctx *x, const resp_command_spec *spec, const char *msg)
 static void unknown_text(const args *a, char *msg, size_t size)
 {
     size_t n0 = cstr_len(a->argv[0], a->len[0]);
-    if (spec_lookup(a->argv[0], a->len[0]) != NULL) {
+    if (memchr(a->argv[0], '|', a->len[0]) == NULL && spec_lookup(a->argv[0], a->len[0]) != NULL) {
         /* a container, its subcommand unknown */
         char upper[NAME_MAX_LEN + 1];
         size_t i;
