@@ -1599,6 +1599,7 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
     char msg[128 * 2 + 512];
 
     memset(res, 0, sizeof(*res));
+    size_t start = out->len;
     /* server.c's defence against HTTP requests: close with no reply. */
     if ((a.len[0] == 5 && strncasecmp(a.argv[0], "host:", 5) == 0) ||
         (a.len[0] == 4 && strncasecmp(a.argv[0], "post", 4) == 0)) {
@@ -1626,5 +1627,6 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
     }
     if (rc != 0 || out->failed)
         return -1;
+    res->error = out->len > start && out->data[start] == '-';
     return 0;
 }

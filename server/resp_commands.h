@@ -102,6 +102,7 @@ typedef struct resp_client {
 typedef struct resp_result {
     size_t hits;   /* key lookups that found the key (GET, MGET, EXISTS, ... inside EXEC too) */
     size_t misses; /* key lookups that did not */
+    int error;     /* the reply is an error reply (EXEC's array is not, whatever it holds) */
     int close;     /* close the connection once the reply is sent (QUIT); the reply may be empty */
 } resp_result;
 

@@ -2328,6 +2328,7 @@ static proto_buf run_stream(const resp_env *env, resp_client *c, const char *str
         total.hits += res.hits;
         total.misses += res.misses;
         total.close |= res.close;
+        total.error += res.error;
     }
     assert_int_equal(resp_reader_buffered(&r), 0);
     resp_reader_free(&r);
@@ -2484,6 +2485,18 @@ static void test_quit(void **state)
 
     out = run_stream(&env, &c, LIT("*2\r\n$3\r\nget\r\n$1\r\nb\r\n"), &res);
     assert_int_equal(res.close, 0);
+    assert_int_equal(res.error, 0);
+    proto_buf_free(&out);
+
+    /* errors are flagged for the caller's counters; EXEC's array is not one */
+    resp_client_free(&c);
+    resp_client_init(&c, 2);
+    out = run_stream(
+        &env, &c,
+        LIT("*1\r\n$3\r\nfoo\r\n*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\nb\r\n*1\r\n$5\r\nmulti\r\n"
+            "*1\r\n$3\r\nfoo\r\n*1\r\n$4\r\nexec\r\n*1\r\n$5\r\nmulti\r\n*1\r\n$3\r\nfoo\r\n*1\r\n$7\r\ndiscard\r\n"),
+        &res);
+    assert_int_equal(res.error, 5);
     proto_buf_free(&out);
     resp_client_free(&c);
     table_free(t);
