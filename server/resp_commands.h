@@ -14,24 +14,29 @@
  * by scripts/gen-resp-commands from a real Redis 7.0.15.
  *
  * Served as Redis serves them: GET MGET EXISTS STRLEN TYPE TTL PTTL DBSIZE
- * RANDOMKEY SCAN KEYS PING ECHO SELECT QUIT CLIENT (ID, GETNAME, SETNAME, HELP)
- * HELLO (protocol 2 only) MULTI EXEC DISCARD WATCH UNWATCH COMMAND (plain,
- * COUNT, INFO, DOCS, HELP) CONFIG (GET over a small fixed list, HELP) INFO.
- * A value is a string: GET sends a JSON string's bytes, unescaped, and any
- * other JSON value's text. No key has a TTL; there is one database (0).
+ * RANDOMKEY SCAN KEYS PING ECHO SELECT QUIT RESET AUTH CLIENT (ID, GETNAME,
+ * SETNAME, HELP) HELLO MULTI EXEC DISCARD WATCH UNWATCH COMMAND (plain,
+ * COUNT, INFO, DOCS, HELP) CONFIG (GET, HELP) INFO. A value is a string:
+ * GET sends a JSON string's bytes, unescaped, and any other JSON value's
+ * text; STRLEN is the length of those bytes. No key has a TTL; there is one
+ * database (0); AUTH and HELLO AUTH answer as a Redis whose only user,
+ * "default", has no password; WATCH never fails an EXEC (the table does not
+ * change under a connection: a reload swaps in a new one).
  *
  * Every other Redis command:
  *   - a write command (Redis's "write" flag) with valid arity gets Redis's
  *     "-READONLY You can't write against a read only replica.";
  *   - reads of hashes, lists, sets and sorted sets (HGET HMGET HGETALL HKEYS
  *     HVALS HLEN HEXISTS HSTRLEN LLEN LINDEX LRANGE SCARD SMEMBERS SISMEMBER
- *     SMISMEMBER ZCARD ZSCORE) answer as Redis does for a key that is absent
- *     (every key of the table being absent for them) and with Redis's
- *     WRONGTYPE error for a key the table holds (it holds strings only);
- *   - AUTH answers as a Redis with no password configured;
- *   - anything else (SUBSCRIBE, CLUSTER, SCRIPT, EVAL, MONITOR, ...) gets
- *     "-ERR evkv does not serve the 'name' command" (name as the
- *     command's full name, "container|sub" for a subcommand).
+ *     SMISMEMBER ZCARD ZSCORE) answer as Redis does for an absent key when
+ *     the table lacks the key, and with Redis's WRONGTYPE error when it
+ *     holds it (it holds strings only);
+ *   - anything else (SUBSCRIBE, EVAL, CLUSTER, CLIENT LIST, CONFIG SET,
+ *     COMMAND GETKEYS, ...) gets "-ERR evkv does not serve the 'name'
+ *     command" (the full name: "client|list"), or for CONFIG SET, RESETSTAT
+ *     and REWRITE "-ERR evkv does not change its configuration: CONFIG <sub>
+ *     is not supported". COMMAND INFO of such a command answers as of a
+ *     command Redis does not know (a null), COMMAND DOCS leaves it out.
  * RESP-NOTES.md lists every deliberate difference from a Redis replica.
  */
 #ifndef EVKV_RESP_COMMANDS_H
@@ -51,7 +56,7 @@ typedef struct resp_server_info {
     const char *evkv_version;    /* evkv's own version, in "# Evkv" */
     long long pid;               /* process id */
     long long uptime_seconds;    /* since the server started */
-    int threads;                 /* worker threads (io_threads_active, # Evkv) */
+    int threads;                 /* worker threads, in "# Evkv" */
     int tcp_port;                /* the RESP listener's port */
     long long connected_clients; /* open connections, all listeners */
     long long total_connections_received;
@@ -111,9 +116,13 @@ void resp_client_init(resp_client *c, long long id);
  * again. */
 void resp_client_free(resp_client *c);
 
-/* Appends the reply to req to out and fills *res (zeroed first). Returns 0,
- * or -1 when out of memory (out is then unusable: close the connection).
- * req is borrowed for the call only. */
+/* Appends the reply to req (argc >= 1, as resp_reader_next gives it) to out
+ * and fills *res (zeroed first). Returns 0, or -1 when out of memory (out
+ * may hold part of a reply: close the connection). req is borrowed for the
+ * call only: MULTI copies what it queues. One reply per call, even for
+ * EXEC (one array); QUIT and an HTTP request ("POST", "Host:") set
+ * res->close, the latter with no reply at all, as Redis closes them.
+ * Thread-safe for distinct clients: env->table is only read. */
 int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, proto_buf *out, resp_result *res);
 
 /* ---- the generated command table (resp_command_table.c) ---- */
