@@ -1529,6 +1529,7 @@ static const resp_command_spec *find_spec(const args *a)
 /* Runs a command whose checks passed. */
 static int run_command(exec_ctx *x, const resp_command_spec *spec, const args *a)
 {
+    x->res->commands++;
     const handler *h =
         bsearch(spec->name, handlers, sizeof(handlers) / sizeof(handlers[0]), sizeof(handlers[0]), handler_cmp);
     if (h != NULL)

@@ -105,10 +105,12 @@ typedef struct resp_client {
 
 /* What one resp_execute did, for the caller's counters. */
 typedef struct resp_result {
-    size_t hits;   /* key lookups that found the key (GET, MGET, EXISTS, ... inside EXEC too) */
-    size_t misses; /* key lookups that did not */
-    int error;     /* the reply is an error reply (EXEC's array is not, whatever it holds) */
-    int close;     /* close the connection once the reply is sent (QUIT); the reply may be empty */
+    size_t hits;     /* key lookups that found the key (GET, MGET, EXISTS, ... inside EXEC too) */
+    size_t misses;   /* key lookups that did not */
+    size_t commands; /* commands run, as Redis's total_commands_processed counts: not a refused
+                      * or a queued one; EXEC and each command it runs */
+    int error;       /* the reply is an error reply (EXEC's array is not, whatever it holds) */
+    int close;       /* close the connection once the reply is sent (QUIT); the reply may be empty */
 } resp_result;
 
 void resp_client_init(resp_client *c, long long id);

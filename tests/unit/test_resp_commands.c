@@ -2329,6 +2329,7 @@ static proto_buf run_stream(const resp_env *env, resp_client *c, const char *str
         total.misses += res.misses;
         total.close |= res.close;
         total.error += res.error;
+        total.commands += res.commands;
     }
     assert_int_equal(resp_reader_buffered(&r), 0);
     resp_reader_free(&r);
@@ -2497,6 +2498,13 @@ static void test_quit(void **state)
             "*1\r\n$3\r\nfoo\r\n*1\r\n$4\r\nexec\r\n*1\r\n$5\r\nmulti\r\n*1\r\n$3\r\nfoo\r\n*1\r\n$7\r\ndiscard\r\n"),
         &res);
     assert_int_equal(res.error, 5);
+    assert_int_equal(res.commands, 4); /* multi, exec, multi, discard */
+    proto_buf_free(&out);
+    out = run_stream(&env, &c,
+                     LIT("*1\r\n$5\r\nmulti\r\n*1\r\n$4\r\nping\r\n*2\r\n$3\r\nget\r\n$1\r\nb\r\n*1\r\n$4\r\nexec\r\n"),
+                     &res);
+    assert_int_equal(res.commands, 4); /* multi, exec, ping, get */
+    assert_int_equal(res.error, 0);
     proto_buf_free(&out);
     resp_client_free(&c);
     table_free(t);
