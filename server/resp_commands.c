@@ -403,18 +403,37 @@ static int lookup(exec_ctx *x, const char *key, size_t key_len, const char **v, 
     return 0;
 }
 
+/* Points *p at the bytes a value stands for (a string's bytes, any other
+ * value's text), *len long. An escaped string is unescaped into *tmp
+ * (the caller frees it; NULL otherwise). Returns 0 or -1 (out of memory). */
+static int value_bytes(const char *v, size_t vlen, table_kind kind, char **tmp, const char **p, size_t *len)
+{
+    *tmp = NULL;
+    if (kind == TABLE_STRING_RAW) {
+        *p = v + 1;
+        *len = vlen - 2;
+    } else if (kind == TABLE_JSON) {
+        *p = v;
+        *len = vlen;
+    } else {
+        *tmp = malloc(vlen);
+        if (*tmp == NULL)
+            return -1;
+        *len = json_unescape(v + 1, vlen - 2, *tmp);
+        *p = *tmp;
+    }
+    return 0;
+}
+
 /* Appends a value as a bulk: a string's bytes, any other value's text. */
 static int reply_value(exec_ctx *x, const char *v, size_t vlen, table_kind kind)
 {
-    if (kind == TABLE_STRING_RAW)
-        return resp_encode_bulk(x->out, v + 1, vlen - 2);
-    if (kind == TABLE_JSON)
-        return resp_encode_bulk(x->out, v, vlen);
-    char *tmp = malloc(vlen);
-    if (tmp == NULL)
+    char *tmp;
+    const char *p;
+    size_t len;
+    if (value_bytes(v, vlen, kind, &tmp, &p, &len) != 0)
         return -1;
-    size_t n = json_unescape(v + 1, vlen - 2, tmp);
-    int rc = resp_encode_bulk(x->out, tmp, n);
+    int rc = resp_encode_bulk(x->out, p, len);
     free(tmp);
     return rc;
 }
@@ -482,6 +501,45 @@ static int cmd_strlen(exec_ctx *x, const args *a)
     if (lookup(x, a->argv[1], a->len[1], &v, &vlen, &kind) && value_strlen(v, vlen, kind, &len) != 0)
         return -1;
     return resp_encode_integer(x->out, (long long)len);
+}
+
+/* GETRANGE key start end (and SUBSTR), as t_string.c's getrangeCommand. */
+static int cmd_getrange(exec_ctx *x, const args *a)
+{
+    long long start, end;
+    const char *v, *p;
+    size_t vlen, len;
+    table_kind kind;
+    char *tmp;
+
+    if (!string2ll(a->argv[2], a->len[2], &start) || !string2ll(a->argv[3], a->len[3], &end))
+        return reply_not_integer(x);
+    if (!lookup(x, a->argv[1], a->len[1], &v, &vlen, &kind))
+        return resp_encode_bulk(x->out, "", 0);
+    if (value_bytes(v, vlen, kind, &tmp, &p, &len) != 0)
+        return -1;
+    long long n = (long long)len;
+    int rc;
+    if (start < 0 && end < 0 && start > end) {
+        rc = resp_encode_bulk(x->out, "", 0);
+    } else {
+        if (start < 0)
+            start = n + start;
+        if (end < 0)
+            end = n + end;
+        if (start < 0)
+            start = 0;
+        if (end < 0)
+            end = 0;
+        if (end >= n)
+            end = n - 1;
+        if (start > end || n == 0)
+            rc = resp_encode_bulk(x->out, "", 0);
+        else
+            rc = resp_encode_bulk(x->out, p + start, (size_t)(end - start + 1));
+    }
+    free(tmp);
+    return rc;
 }
 
 static int cmd_type(exec_ctx *x, const args *a)
@@ -1464,6 +1522,7 @@ static const handler handlers[] = {
     {"exec", cmd_exec},
     {"exists", cmd_exists},
     {"get", cmd_get},
+    {"getrange", cmd_getrange},
     {"hello", cmd_hello},
     {"hexists", cmd_zero_read},
     {"hget", cmd_null_read},
@@ -1492,6 +1551,7 @@ static const handler handlers[] = {
     {"smembers", cmd_array_read},
     {"smismember", cmd_smismember},
     {"strlen", cmd_strlen},
+    {"substr", cmd_getrange},
     {"ttl", cmd_ttl},
     {"type", cmd_type},
     {"unwatch", cmd_unwatch},

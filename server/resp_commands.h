@@ -13,12 +13,12 @@
  * and flags of every Redis command come from resp_command_table.c, written
  * by scripts/gen-resp-commands from a real Redis 7.0.15.
  *
- * Served as Redis serves them: GET MGET EXISTS STRLEN TYPE TTL PTTL DBSIZE
- * RANDOMKEY SCAN KEYS PING ECHO SELECT QUIT RESET AUTH CLIENT (ID, GETNAME,
+ * Served as Redis serves them: GET MGET EXISTS STRLEN GETRANGE SUBSTR TYPE
+ * TTL PTTL DBSIZE RANDOMKEY SCAN KEYS PING ECHO SELECT QUIT RESET AUTH CLIENT (ID, GETNAME,
  * SETNAME, HELP) HELLO MULTI EXEC DISCARD WATCH UNWATCH COMMAND (plain,
  * COUNT, INFO, DOCS, HELP) CONFIG (GET, HELP) INFO. A value is a string:
  * GET sends a JSON string's bytes, unescaped, and any other JSON value's
- * text; STRLEN is the length of those bytes. No key has a TTL; there is one
+ * text; STRLEN and GETRANGE work on those bytes. No key has a TTL; there is one
  * database (0); AUTH and HELLO AUTH answer as a Redis whose only user,
  * "default", has no password; WATCH never fails an EXEC (the table does not
  * change under a connection: a reload swaps in a new one).
