@@ -609,6 +609,7 @@ static int cmd_scan(exec_ctx *x, const args *a)
 {
     const table *t = x->env->table;
     char *cur = arg_dup(a, 1), *pattern = NULL, *eptr;
+    const char *pattern_arg = NULL;
     size_t patlen = 0;
     int use_pattern = 0, type_ok = 1, rc = -1;
     long long count = SCAN_COUNT_DEF;
@@ -634,9 +635,9 @@ static int cmd_scan(exec_ctx *x, const args *a)
             }
             i += 2;
         } else if (arg_is(a, i, "match") && j >= 2) {
-            pattern = (char *)a->argv[i + 1]; /* copied below if used */
+            pattern_arg = a->argv[i + 1];
             patlen = a->len[i + 1];
-            use_pattern = !(patlen == 1 && pattern[0] == '*');
+            use_pattern = !(patlen == 1 && pattern_arg[0] == '*');
             i += 2;
         } else if (arg_is(a, i, "type") && j >= 2) {
             /* every key is a string; Redis compares with strcasecmp */
@@ -648,14 +649,12 @@ static int cmd_scan(exec_ctx *x, const args *a)
         }
     }
     if (use_pattern) {
-        char *p = malloc(patlen + 1);
-        if (p == NULL)
+        /* NUL-terminated: glob_match reads one byte past the pattern */
+        pattern = malloc(patlen + 1);
+        if (pattern == NULL)
             goto done;
-        memcpy(p, pattern, patlen);
-        p[patlen] = '\0';
-        pattern = p;
-    } else {
-        pattern = NULL;
+        memcpy(pattern, pattern_arg, patlen);
+        pattern[patlen] = '\0';
     }
 
     /* Walk slots as Redis walks buckets: at least one, until count keys or
@@ -710,8 +709,7 @@ static int cmd_scan(exec_ctx *x, const args *a)
     }
     free(found);
 done:
-    if (use_pattern)
-        free(pattern);
+    free(pattern);
     free(cur);
     return rc;
 }
@@ -791,7 +789,9 @@ static int cmd_auth(exec_ctx *x, const args *a)
     return reply_error(x, "-WRONGPASS invalid username-password pair or user is disabled.");
 }
 
-/* networking.c's clientSetName: "" removes the name. */
+/* networking.c's clientSetNameOrReply: "" removes the name. Returns 0 when
+ * the name is set, 1 when it is refused (the error is replied), -1 when out
+ * of memory. */
 static int set_name(exec_ctx *x, const char *name, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
