@@ -1338,17 +1338,13 @@ static int info_text(exec_ctx *x, unsigned sec, proto_buf *b)
         NEXT_SECTION();
         /* A master with no replica: what HAProxy's "role:master" check and
          * redis_exporter expect of a server that takes reads. */
-        proto_buf_append(b,
-                         "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-                         "master_replid:0000000000000000000000000000000000000000\r\n"
-                         "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
-                         "second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
-                         "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-                         strlen("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-"
-                                "failover\r\nmaster_replid:0000000000000000000000000000000000000000\r\n"
-                                "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
-                                "second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
-                                "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n"));
+        static const char replication[] =
+            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
+            "master_replid:0000000000000000000000000000000000000000\r\n"
+            "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
+            "second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
+            "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n";
+        proto_buf_append(b, replication, sizeof(replication) - 1);
     }
     if (sec & SEC_CPU) {
         struct rusage ru;
