@@ -1183,14 +1183,25 @@ static int info_printf(proto_buf *b, const char *fmt, ...) __attribute__((format
 
 static int info_printf(proto_buf *b, const char *fmt, ...)
 {
-    char line[1024];
+    char small[1024], *line = small;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
     if (n < 0)
         return -1;
-    return proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    if ((size_t)n >= sizeof(small)) { /* a long table_source path */
+        line = malloc((size_t)n + 1);
+        if (line == NULL)
+            return -1;
+        va_start(ap, fmt);
+        vsnprintf(line, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    int rc = proto_buf_append(b, line, (size_t)n);
+    if (line != small)
+        free(line);
+    return rc;
 }
 
 enum {

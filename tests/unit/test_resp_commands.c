@@ -3262,6 +3262,12 @@ static void fill_info(void *arg, resp_server_info *info)
     info->reload_failures = 1;
 }
 
+/* A table_source longer than any line buffer. */
+static void fill_info_long(void *arg, resp_server_info *info)
+{
+    info->table_source = arg;
+}
+
 static void expect_info(const proto_buf *b, const char *line)
 {
     if (memmem(b->data, b->len, line, strlen(line)) == NULL)
@@ -3312,6 +3318,15 @@ static void test_info(void **state)
 
     out = run_stream(&env, &c, LIT("*2\r\n$4\r\ninfo\r\n$3\r\nall\r\n"), NULL);
     expect_info(&out, "\r\n\r\n# Commandstats\r\n\r\n# Errorstats\r\n\r\n# Latencystats\r\n\r\n# Cluster\r\n");
+    proto_buf_free(&out);
+
+    /* a long path comes whole */
+    static char path[3002];
+    memset(path, 'p', sizeof(path) - 1);
+    path[0] = ':';
+    resp_env env_long = {t, fill_info_long, NULL, path};
+    out = run_stream(&env_long, &c, LIT("*2\r\n$4\r\ninfo\r\n$4\r\nevkv\r\n"), NULL);
+    expect_info(&out, path);
     proto_buf_free(&out);
 
     /* an empty table has no db0 line */
