@@ -1389,6 +1389,7 @@ static int info_text(exec_ctx *x, unsigned sec, proto_buf *b)
                     table_size(x->env->table), table_memory(x->env->table));
         info_printf(b, "table_load_seconds:%.3f\r\ntable_loaded_at:%lld\r\nreloads:%lld\r\nreload_failures:%lld\r\n",
                     si.table_load_seconds, si.table_loaded_at, si.reloads, si.reload_failures);
+        info_printf(b, "guide_requests:%lld\r\nresp_requests:%lld\r\n", si.guide_requests, si.resp_requests);
     }
 #undef STR
 #undef NEXT_SECTION
