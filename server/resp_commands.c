@@ -1290,10 +1290,10 @@ static int info_text(exec_ctx *x, unsigned sec, proto_buf *b)
     if (sec & SEC_CLIENTS) {
         NEXT_SECTION();
         info_printf(b,
-                    "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:0\r\nmaxclients:10000\r\n"
+                    "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
                     "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"
                     "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-                    si.connected_clients);
+                    si.connected_clients, si.maxclients);
     }
     if (sec & SEC_MEMORY) {
         NEXT_SECTION();

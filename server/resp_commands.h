@@ -59,6 +59,7 @@ typedef struct resp_server_info {
     int threads;                 /* worker threads, in "# Evkv" */
     int tcp_port;                /* the RESP listener's port */
     long long connected_clients; /* open connections, all listeners */
+    long long maxclients;        /* --max-conns */
     long long total_connections_received;
     long long total_commands_processed; /* requests answered, all protocols */
     long long rejected_connections;

@@ -162,6 +162,7 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->threads = srv->nworkers;
     info->tcp_port = srv->resp_port;
     info->connected_clients = (long long)atomic_load_explicit(&srv->conns, memory_order_relaxed);
+    info->maxclients = (long long)srv->opt->max_conns;
     info->total_connections_received = (long long)SUM(srv, conns_total);
     /* Every protocol's requests: the guide's, and the Redis commands run
      * as Redis counts them. */

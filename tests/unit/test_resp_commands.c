@@ -3537,6 +3537,7 @@ static void fill_info(void *arg, resp_server_info *info)
     info->threads = 4;
     info->tcp_port = 6380;
     info->connected_clients = 3;
+    info->maxclients = 500;
     info->total_connections_received = 11;
     info->total_commands_processed = 1234;
     info->instantaneous_ops_per_sec = 56.7;
@@ -3585,7 +3586,7 @@ static void test_info(void **state)
         "\r\nprocess_id:4242\r\n",
         "\r\ntcp_port:6380\r\n",
         "\r\nuptime_in_seconds:200000\r\nuptime_in_days:2\r\n",
-        "\r\n\r\n# Clients\r\nconnected_clients:3\r\n",
+        "\r\n\r\n# Clients\r\nconnected_clients:3\r\ncluster_connections:0\r\nmaxclients:500\r\n",
         "\r\n\r\n# Memory\r\nused_memory:1536\r\nused_memory_human:1.50K\r\nused_memory_rss:3145728\r\n"
         "used_memory_rss_human:3.00M\r\n",
         "\r\n\r\n# Stats\r\ntotal_connections_received:11\r\ntotal_commands_processed:1234\r\n"
