@@ -3,8 +3,8 @@
  *
  * A message is a 2-byte big-endian protoheader (the JSON header's length),
  * a JSON header object naming byteorder, content-type, content-encoding and
- * content-length, then the content. See PROTOCOL.md in the project's docs
- * and the README for the rules.
+ * content-length, then the content. proto/PROTOCOL.md is the contract:
+ * the framing, the actions, the exact bytes.
  *
  * The decoder is fed bytes in any pieces and asked for the next message, as
  * hiredis's reader is: it answers "here is one", "need more" or "error, and

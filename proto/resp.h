@@ -37,7 +37,7 @@
  * master-client exceptions.
  *
  * The reply encoders write what Redis's addReply* functions write for a
- * RESP2 client.
+ * RESP2 client. proto/PROTOCOL.md describes the commands evkv serves.
  */
 #ifndef EVKV_RESP_H
 #define EVKV_RESP_H

@@ -34,7 +34,7 @@ BAD = os.path.join(HERE, "..", "unit", "frames", "bad")
 def find_protocol():
     d = HERE
     while True:
-        for sub in ("", "docs", "shared"):
+        for sub in ("proto", "", "docs", "shared"):
             p = os.path.join(d, sub, "PROTOCOL.md")
             if os.path.isfile(p):
                 return p
