@@ -1454,6 +1454,45 @@ static int empty_zeros(exec_ctx *x, const args *a)
     return rc;
 }
 
+/* ---- SLOWLOG and LATENCY: evkv keeps neither log, so it answers as a
+ * Redis with nothing logged (redis_exporter asks both at every scrape). */
+
+static int cmd_slowlog_get(exec_ctx *x, const args *a)
+{
+    long long count;
+    if (a->argc > 3) {
+        size_t n = cstr_len(a->argv[1], a->len[1]);
+        return reply_error(x, "unknown subcommand or wrong number of arguments for '%.*s'. Try SLOWLOG HELP.",
+                           (int)(n < 128 ? n : 128), a->argv[1]);
+    }
+    /* getRangeLongFromObjectOrReply: one message for every bad count */
+    if (a->argc == 3 && (!string2ll(a->argv[2], a->len[2], &count) || count < -1 || count > LONG_MAX))
+        return reply_error(x, "count should be greater than or equal to -1");
+    return resp_encode_array(x->out, 0);
+}
+
+static int cmd_slowlog_len(exec_ctx *x, const args *a)
+{
+    (void)a;
+    return resp_encode_integer(x->out, 0);
+}
+
+static int cmd_slowlog_reset(exec_ctx *x, const args *a)
+{
+    (void)a;
+    return reply_ok(x);
+}
+
+/* ROLE: a master with no replica, as INFO's replication section says. */
+static int cmd_role(exec_ctx *x, const args *a)
+{
+    (void)a;
+    if (resp_encode_array(x->out, 3) != 0 || resp_encode_bulk(x->out, "master", 6) != 0 ||
+        resp_encode_integer(x->out, 0) != 0)
+        return -1;
+    return resp_encode_array(x->out, 0);
+}
+
 /* LRANGE key start stop: both numbers are read before the key. */
 static int cmd_lrange(exec_ctx *x, const args *a)
 {
@@ -1527,6 +1566,9 @@ static const handler handlers[] = {
     {"hvals", cmd_array_read},
     {"info", cmd_info},
     {"keys", cmd_keys},
+    {"latency|history", empty_array},
+    {"latency|latest", empty_array},
+    {"latency|reset", empty_zero},
     {"lindex", cmd_null_read},
     {"llen", cmd_zero_read},
     {"lrange", cmd_lrange},
@@ -1537,10 +1579,14 @@ static const handler handlers[] = {
     {"quit", cmd_quit},
     {"randomkey", cmd_randomkey},
     {"reset", cmd_reset},
+    {"role", cmd_role},
     {"scan", cmd_scan},
     {"scard", cmd_zero_read},
     {"select", cmd_select},
     {"sismember", cmd_zero_read},
+    {"slowlog|get", cmd_slowlog_get},
+    {"slowlog|len", cmd_slowlog_len},
+    {"slowlog|reset", cmd_slowlog_reset},
     {"smembers", cmd_array_read},
     {"smismember", cmd_smismember},
     {"strlen", cmd_strlen},

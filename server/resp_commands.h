@@ -16,7 +16,9 @@
  * Served as Redis serves them: GET MGET EXISTS STRLEN GETRANGE SUBSTR TYPE
  * TTL PTTL DBSIZE RANDOMKEY SCAN KEYS PING ECHO SELECT QUIT RESET AUTH CLIENT (ID, GETNAME,
  * SETNAME, HELP) HELLO MULTI EXEC DISCARD WATCH UNWATCH COMMAND (plain,
- * COUNT, INFO, DOCS, HELP) CONFIG (GET, HELP) INFO. A value is a string:
+ * COUNT, INFO, DOCS, HELP) CONFIG (GET, HELP) INFO ROLE; SLOWLOG (GET, LEN,
+ * RESET) and LATENCY (LATEST, HISTORY, RESET) as a Redis with nothing
+ * logged (redis_exporter asks them at every scrape). A value is a string:
  * GET sends a JSON string's bytes, unescaped, and any other JSON value's
  * text; STRLEN and GETRANGE work on those bytes. No key has a TTL; there is one
  * database (0); AUTH and HELLO AUTH answer as a Redis whose only user,

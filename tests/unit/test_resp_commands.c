@@ -3052,6 +3052,35 @@ static const session replica_sessions[] = {
      "\r\n"
      "\r\n"
      , 294, 1365},
+    /* captured from a Redis 7.0.15 with nothing logged, which is what
+     * evkv answers as; ROLE from a master, as INFO's role:master */
+    {"slowlog latency role",
+     "SLOWLOG LEN\r\n"
+     "SLOWLOG GET\r\n"
+     "SLOWLOG GET -2\r\n"
+     "slowlog GET 1 2\r\n"
+     "SLOWLOG RESET\r\n"
+     "LATENCY LATEST\r\n"
+     "LATENCY HISTORY x\r\n"
+     "LATENCY RESET a\r\n"
+     "ROLE\r\n"
+     "role x\r\n"
+     ,
+     ":0\r\n"
+     "*0\r\n"
+     "-ERR count should be greater than or equal to -1\r\n"
+     "-ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.\r\n"
+     "+OK\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "$6\r\n"
+     "master\r\n"
+     ":0\r\n"
+     "*0\r\n"
+     "-ERR wrong number of arguments for 'role' command\r\n"
+     , 140, 233},
     {"exec refused ends multi",
      "*1\r\n"
      "$5\r\n"
