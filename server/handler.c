@@ -9,11 +9,14 @@
 
 #include <string.h>
 
+#include "wire.h"
+
 #define LIT(s)        s, sizeof(s) - 1
 #define RESULT_PREFIX "{\"result\": "
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
-    "hit", "miss", "ping", "stats", "binary", "bad-action", "bad-request", "bad-frame", "nomem",
+    "hit",       "miss",  "ping",    "stats",   "binary",        "bad-action",     "bad-request",
+    "bad-frame", "nomem", "msearch", "command", "command-error", "protocol-error",
 };
 
 const char *handler_outcome_name(handler_outcome o)
@@ -75,7 +78,7 @@ static handler_outcome action_search(handler_ctx *h, const char *key, size_t key
             return OUTCOME_NOMEM;
         return OUTCOME_HIT;
     }
-    if (send_result_text(h, "No match for '", key, key_len, "'.", out) != 0)
+    if (send_result_text(h, WIRE_MISS_PREFIX, key, key_len, WIRE_MISS_SUFFIX, out) != 0)
         return OUTCOME_NOMEM;
     return OUTCOME_MISS;
 }
@@ -156,8 +159,8 @@ static handler_outcome answer_json(handler_ctx *h, const proto_message *msg, str
 
 static handler_outcome answer_binary(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
 {
-    static const char prefix[] = "First 10 bytes of request: ";
-    size_t n = msg->content_len < 10 ? msg->content_len : 10;
+    static const char prefix[] = WIRE_BINARY_PREFIX;
+    size_t n = msg->content_len < WIRE_BINARY_ECHOED ? msg->content_len : WIRE_BINARY_ECHOED;
     proto_buf *b = &h->scratch;
 
     proto_buf_reset(b);

@@ -24,7 +24,7 @@ class ExamplesTest(t.ServerTestCase):
 
     def test_nope(self):
         self.assertEqual(self.conn.exchange(t.search_request("nope")),
-                         t.result_answer("No match for 'nope'."))
+                         t.result_answer(t.miss_text("nope")))
 
     def test_invalid_action_double(self):
         self.assertEqual(self.conn.exchange(t.search_request("x", action="double")),
@@ -37,7 +37,7 @@ class ExamplesTest(t.ServerTestCase):
     def test_escaped_key(self):
         key = 'a"b\\c\n'
         answer = self.conn.exchange(t.search_request(key))
-        self.assertEqual(answer, t.result_answer(f"No match for '{key}'."))
+        self.assertEqual(answer, t.result_answer(t.miss_text(key)))
         self.assertIn(b'{"result": "No match for \'a\\"b\\\\c\\n\'."}', answer)
 
     def test_dog_key(self):
@@ -48,7 +48,7 @@ class ExamplesTest(t.ServerTestCase):
 
     def test_empty_binary_request(self):
         self.assertEqual(self.conn.exchange(t.binary_request(b"")), t.binary_answer(b""))
-        self.assertTrue(t.binary_answer(b"").endswith(b"First 10 bytes of request: "))
+        self.assertTrue(t.binary_answer(b"").endswith(t.BINARY_PREFIX.encode()))
 
     def test_binary_longer_than_ten_bytes(self):
         data = bytes(range(256)) * 4
@@ -119,7 +119,7 @@ class KeysTest(t.ServerTestCase):
 
     def test_control_character_lowercase_hex(self):
         answer = self.conn.exchange(t.search_request("\x01"))
-        self.assertEqual(answer, t.result_answer("No match for '\x01'."))
+        self.assertEqual(answer, t.result_answer(t.miss_text("\x01")))
         self.assertIn(b"\\u0001", answer)
 
     def test_every_control_character(self):
@@ -146,7 +146,7 @@ class KeysTest(t.ServerTestCase):
             self.assert_search(self.conn, key)
 
     def test_empty_key(self):
-        self.assertEqual(self.conn.exchange(t.search_request("")), t.result_answer("No match for ''."))
+        self.assertEqual(self.conn.exchange(t.search_request("")), t.result_answer(t.miss_text("")))
 
     def test_long_key(self):
         key = "k\u00e9y" * 50000  # 200 kB of UTF-8, under the 1 MiB limit
