@@ -181,22 +181,25 @@ def info_fields(text):
 # ---- the servers under test ----
 
 class Evkv:
-    """evkv-server with a RESP listener on an ephemeral port."""
+    """evkv-server with a RESP listener on a free port (--resp-port any)."""
 
     def __init__(self, case, data_path):
-        self.srv = case.start_server("--resp-port", "0", "--data", data_path)
+        self.srv = case.start_server("--resp-port", "any", "--data", data_path)
         if not self.srv.resp_port:
             raise AssertionError("evkv-server logged no 'listening for Redis clients on' line "
-                                 f"with --resp-port 0; stderr:\n{self.srv.stderr()}")
+                                 f"with --resp-port any; stderr:\n{self.srv.stderr()}")
         self.resp_port = self.srv.resp_port
         self.case = case
 
     def requests(self):
-        """Requests answered so far, from the stats action of evkv's own
-        protocol (a stats request is counted once answered)."""
+        """RESP requests answered so far: resp.requests in the answer to the
+        stats action of evkv's own protocol."""
         with self.srv.connect() as c:
             c.send(t.json_request({"action": "stats"}))
-            return t.answer_result(c.read_answer())["requests"]["total"]
+            stats = t.answer_result(c.read_answer())
+        if "resp" not in stats:
+            raise AssertionError(f"evkv's stats have no resp section: {stats}")
+        return stats["resp"]["requests"]
 
     def stop(self):
         self.case.assertEqual(self.srv.stop(), 0, self.srv.stderr())
@@ -413,7 +416,8 @@ class RedisBenchmarkTest(ClientsTestCase):
         for pipeline in ("1", "16"):
             before = srv.requests()
             p = self.run_program([program("redis-benchmark"), "-h", t.HOST, "-p", str(srv.resp_port),
-                                  "-t", "get", "-n", "20000", "-c", "10", "-P", pipeline, "-q"])
+                                  "-t", "get", "-n", "20000", "-c", "10", "-P", pipeline, "-q"],
+                                 timeout=20)
             out = p.stdout.decode("utf-8", "replace")
             self.assertEqual(p.returncode, 0, f"-P {pipeline}: {out}\n{p.stderr!r}")
             m = re.search(r"(?:^|\r|\n)GET: ([0-9.]+) requests per second", out)
