@@ -219,8 +219,10 @@ class RedisReplica:
         conn = Resp(master)
         try:
             conn.sock.sendall(b"".join(resp_command("SET", k, value_bytes(v)) for k, v in table.items()))
-            for _ in table:
-                assert conn.reply() == b"OK"
+            for k in table:
+                reply = conn.reply()
+                if reply != b"OK":
+                    raise AssertionError(f"the Redis master answered SET {k!r} with {reply!r}")
         finally:
             conn.close()
         self.resp_port = self._start(redis_server, "replica", "--replicaof", t.HOST, str(master))
