@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "stats.h"
 
 /* Sums, over every worker, the counter at `offset` in worker_counters. */
 static unsigned long long sum(const server *srv, size_t offset)
