@@ -16,6 +16,27 @@ ephemeral ports of 127.0.0.1 with bounded waits, and is stopped at cleanup.
 EVKV_RESP_STANDIN=redis runs the tests against a real Redis 7.0 read-only
 replica (a master loaded with the table, and a replica of it) instead of
 evkv: the tests' own expectations checked against the reference.
+
+What each program sends, besides the commands it is asked to run (seen
+between these programs and a Redis 7.0.15 replica):
+  redis-cli        one-shot: the command alone. At its prompt: COMMAND DOCS
+                   first (on an error, COMMAND; on an error again it prompts
+                   all the same); quit and Ctrl-D send nothing.
+  redis-benchmark  CONFIG GET save and CONFIG GET appendonly on a connection
+                   of their own (an error: "WARNING: Could not fetch server
+                   CONFIG" on stderr), then GET key:__rand_int__.
+  redis-py 4.3     nothing of its own; a transaction is MULTI, the commands,
+                   EXEC in one write (a write queued answers -READONLY, and
+                   EXEC -EXECABORT Transaction discarded because of previous
+                   errors.).
+  HAProxy          *1 PING on a new connection per check, wants +PONG.
+  nutcracker 0.5   splits MGET into one `mget` (lower case) per server;
+                   answers PING itself; refuses INFO itself.
+  redis_exporter   per scrape, on a new connection: CLIENT SETNAME
+                   redis_exporter, CONFIG GET *, INFO ALL, LATENCY LATEST,
+                   SLOWLOG LEN, SLOWLOG GET 1. Only INFO ALL is needed for
+                   redis_up 1; an error to CLIENT SETNAME or LATENCY LATEST
+                   is logged with level=error.
 """
 
 import json
