@@ -31,7 +31,7 @@ between these programs and a Redis 7.0.15 replica):
                    errors.).
   HAProxy          *1 PING on a new connection per check, wants +PONG.
   nutcracker 0.5   splits MGET into one `mget` (lower case) per server;
-                   answers PING itself; refuses INFO itself.
+                   answers PING itself; closes the connection on INFO.
   redis_exporter   per scrape, on a new connection: CLIENT SETNAME
                    redis_exporter, CONFIG GET *, INFO ALL, LATENCY LATEST,
                    SLOWLOG LEN, SLOWLOG GET 1. Only INFO ALL is needed for
