@@ -12,6 +12,7 @@
 
 #include "bench.h"
 #include "evkv_client.h"
+#include "wire.h"
 
 /* What the answer for key k must be, by a table: keys is ks.keys, or
  * ks.second for the second --data table. For EXPECT_HIT and, over evkv,
@@ -48,9 +49,9 @@ static inline __attribute__((always_inline)) expect expected_answer_in(bthread *
         size_t klen;
         const char *key = key_get(th, k, buf, sizeof(buf), &klen);
         proto_buf_reset(t);
-        proto_buf_append(t, "No match for '", 14);
+        proto_buf_append(t, WIRE_MISS_PREFIX, sizeof(WIRE_MISS_PREFIX) - 1);
         proto_buf_append(t, key, klen);
-        proto_buf_append(t, "'.", 2);
+        proto_buf_append(t, WIRE_MISS_SUFFIX, sizeof(WIRE_MISS_SUFFIX) - 1);
         proto_buf_append(s, "{\"result\": ", 11);
         proto_dump_string(s, t->data, t->len);
         proto_buf_append(s, "}", 1);
