@@ -17,6 +17,11 @@ terminates the servers, then kills any still running after a grace, and
 removes the directory; the servers are also killed with SIGKILL if this
 Python process dies first (PR_SET_PDEATHSIG), so none outlives a test run.
 
+Also for those tests: command(*args) encodes a multibulk request,
+ReplyReader reads whole RESP2 replies from a socket, decode() and encode()
+turn a reply's bytes into Python values and back, ask(port, request)
+sends one request on a new connection and decodes its reply.
+
 Standard library only. available() says whether redis-server is installed
 (REDIS_SERVER in the environment names another binary).
 """
@@ -120,12 +125,18 @@ class ReplyReader:
         return raw
 
     def read_rest(self):
-        """Everything until the peer closes."""
+        """Everything until the peer closes (with what came before it and
+        b"<timeout>" if the socket's timeout runs out first)."""
         data = bytes(self.buf)
         self.buf.clear()
         self.pos = 0
         while True:
-            chunk = self.sock.recv(1 << 16)
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except socket.timeout:
+                return data + b"<timeout>"
+            except ConnectionResetError:
+                return data + b"<reset>"
             if not chunk:
                 return data
             data += chunk
@@ -303,6 +314,11 @@ class ReplicatedRedis:
     @property
     def replica_ports(self):
         return [r.port for r in self.replicas]
+
+    @property
+    def replica_port(self):
+        """The first replica's port."""
+        return self.replicas[0].port
 
     def start(self, timeout=SYNC_TIMEOUT):
         try:

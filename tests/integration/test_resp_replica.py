@@ -155,8 +155,7 @@ def ask(port, data, replies, pieces=None):
         out = []
         try:
             if replies is None:
-                rest = reader.read_rest()
-                return [rest, b"<EOF>"]
+                return [reader.read_rest(), b"<EOF>"]
             if replies == "quiet":
                 s.settimeout(QUIET)
                 data = b""
@@ -523,10 +522,12 @@ class ReplicaTestCase(t.TempDirTestCase):
     @staticmethod
     def _stop_evkv(srv):
         try:
-            if srv.proc.poll() is None:
-                rc = srv.stop()
-                if rc != 0 or not t.STOP_RE.search(srv.stderr()):
-                    raise AssertionError("evkv-server exit status %s on SIGTERM; stderr:\n%s" % (rc, srv.stderr()))
+            if srv.proc.poll() is not None:
+                raise AssertionError("evkv-server exited during the tests with status %s; stderr:\n%s"
+                                     % (srv.proc.returncode, srv.stderr()))
+            rc = srv.stop()
+            if rc != 0 or not t.STOP_RE.search(srv.stderr()):
+                raise AssertionError("evkv-server exit status %s on SIGTERM; stderr:\n%s" % (rc, srv.stderr()))
         finally:
             srv.kill()
             srv.close_files()
