@@ -516,8 +516,13 @@ class ReplicaTestCase(t.TempDirTestCase):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(TABLE, f, ensure_ascii=False, indent=1)
         srv = t.Server("--resp-port", "0", "--data", path)
+        try:
+            srv.wait_started()
+        except BaseException:
+            srv.kill()
+            srv.close_files()
+            raise
         cls.addClassCleanup(cls._stop_evkv, srv)
-        srv.wait_started()
         if srv.resp_port is None:
             raise AssertionError("no RESP listener in evkv-server's log:\n" + srv.stderr())
         cls.evkv = srv.resp_port
