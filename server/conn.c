@@ -59,7 +59,7 @@
 #define CONN_LINGER_READ_MAX (256 * 1024)
 
 struct conn {
-    server *srv;
+    worker *wk;
     evutil_socket_t fd;
     struct event *ev_read, *ev_write;
     struct evbuffer *out;       /* answers not yet taken by the socket */
@@ -73,7 +73,7 @@ struct conn {
     unsigned eof : 1;       /* the client sent its last byte */
     unsigned closing : 1;   /* not reading: linger once the output is sent */
     unsigned lingering : 1; /* write side shut: input is thrown away until the client closes */
-    unsigned counted : 1;   /* holds a place under --max-conns (shared->conns) */
+    unsigned counted : 1;   /* holds a place under --max-conns (server->conns) */
     unsigned msg_timed : 1; /* a message unfinished on the wire: msg_start is set */
     long last_active;       /* server clock at the last byte read or written */
     long msg_start;         /* server clock when the unfinished message began */
@@ -90,7 +90,7 @@ static void conn_log(const struct conn *c, const char *what)
 
 void conn_close(struct conn *c)
 {
-    server *srv = c->srv;
+    worker *wk = c->wk;
 
     if (log_enabled(LOG_DEBUG)) {
         char what[96];
@@ -103,20 +103,20 @@ void conn_close(struct conn *c)
     if (c->prev)
         c->prev->next = c->next;
     else
-        srv->conns = c->next;
+        wk->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    srv->nconns--;
+    wk->nconns--;
     if (c->counted)
-        atomic_fetch_sub_explicit(&srv->shared->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&wk->server->conns, 1, memory_order_relaxed);
     event_free(c->ev_read);
     event_free(c->ev_write);
     evbuffer_free(c->out);
     evutil_closesocket(c->fd);
     c->proto->free(&c->st);
     free(c);
-    if (srv->stopping && srv->nconns == 0)
-        server_conns_drained(srv);
+    if (wk->stopping && wk->nconns == 0)
+        worker_conns_drained(wk);
 }
 
 static void conn_read_stop(struct conn *c)
@@ -158,7 +158,7 @@ static int conn_linger_check(struct conn *c)
     while (taken < CONN_LINGER_READ_MAX) {
         ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
         if (n > 0) {
-            COUNTER_ADD(c->srv->counters.bytes_in, (unsigned long long)n);
+            COUNTER_ADD(c->wk->counters.bytes_in, (unsigned long long)n);
             taken += (size_t)n;
             continue;
         }
@@ -176,7 +176,7 @@ static int conn_linger_check(struct conn *c)
      * receive queue empty, so that a close at the deadline sends no reset
      * either, unless the client is sending at that very moment. */
     int unsent = 0;
-    if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0 || unsent == 0 || c->srv->clock > c->linger_until) {
+    if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0 || unsent == 0 || c->wk->clock > c->linger_until) {
         conn_close(c);
         return -1;
     }
@@ -199,7 +199,7 @@ static int conn_linger(struct conn *c)
      * see its EOF. */
     if (c->counted) {
         c->counted = 0;
-        atomic_fetch_sub_explicit(&c->srv->shared->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&c->wk->server->conns, 1, memory_order_relaxed);
     }
     if (shutdown(c->fd, SHUT_WR) != 0) {
         conn_close(c);
@@ -207,7 +207,7 @@ static int conn_linger(struct conn *c)
     }
     c->lingering = 1;
     c->paused = 0;
-    c->linger_until = c->srv->clock + CONN_LINGER_SECONDS;
+    c->linger_until = c->wk->clock + CONN_LINGER_SECONDS;
     /* The read event, now with a timeout, drives the lingering. */
     conn_read_stop(c);
     if (event_add(c->ev_read, &check) != 0) {
@@ -224,7 +224,7 @@ static int conn_linger(struct conn *c)
  * paused it). The requests already buffered are answered first. */
 static void conn_resume(struct conn *c)
 {
-    if (!c->paused || c->closing || evbuffer_get_length(c->out) > c->srv->opt->max_output / 2)
+    if (!c->paused || c->closing || evbuffer_get_length(c->out) > c->wk->opt->max_output / 2)
         return;
     c->paused = 0;
     conn_read_start(c);
@@ -245,8 +245,8 @@ static int conn_flush(struct conn *c)
             return -1;
         }
         if (n > 0) {
-            c->last_active = c->srv->clock;
-            COUNTER_ADD(c->srv->counters.bytes_out, (unsigned long long)n);
+            c->last_active = c->wk->clock;
+            COUNTER_ADD(c->wk->counters.bytes_out, (unsigned long long)n);
         }
     }
     if (evbuffer_get_length(c->out) > 0) {
@@ -271,7 +271,7 @@ static int conn_flush(struct conn *c)
  * paused. */
 static int conn_pause_if_full(struct conn *c)
 {
-    if (evbuffer_get_length(c->out) <= c->srv->opt->max_output || c->srv->stopping)
+    if (evbuffer_get_length(c->out) <= c->wk->opt->max_output || c->wk->stopping)
         return 0;
     c->paused = 1;
     conn_read_stop(c);
@@ -283,7 +283,7 @@ static int conn_pause_if_full(struct conn *c)
  * was closed. */
 static int conn_process(struct conn *c, int budget)
 {
-    server *srv = c->srv;
+    worker *wk = c->wk;
     int answered = 0, waiting = 0, debug = log_enabled(LOG_DEBUG);
     char what[512];
 
@@ -298,14 +298,14 @@ static int conn_process(struct conn *c, int budget)
             break;
         }
         handler_outcome oc = OUTCOME_NOMEM;
-        conn_answer a = c->proto->answer(&c->st, &srv->handler, c->out, &oc, debug ? what : NULL, sizeof(what));
+        conn_answer a = c->proto->answer(&c->st, &wk->handler, c->out, &oc, debug ? what : NULL, sizeof(what));
         if (a == CONN_NEED_MORE) {
             if (c->eof)
                 return conn_close_after_flush(c);
             waiting = 1;
             break;
         }
-        COUNTER_ADD(srv->counters.outcomes[oc], 1);
+        COUNTER_ADD(wk->counters.outcomes[oc], 1);
         answered++;
         if (debug)
             log_debug("conn %llu %s: %s -> %s", (unsigned long long)c->id, c->peer, what, handler_outcome_name(oc));
@@ -333,7 +333,7 @@ static int conn_process(struct conn *c, int budget)
         c->msg_timed = 0;
     } else if (!c->msg_timed || answered > 0) {
         c->msg_timed = 1;
-        c->msg_start = srv->clock;
+        c->msg_start = wk->clock;
     }
     return 0;
 }
@@ -350,8 +350,8 @@ static ssize_t conn_read(struct conn *c)
     }
     ssize_t n = recv(c->fd, p, space, 0);
     if (n > 0) {
-        c->last_active = c->srv->clock;
-        COUNTER_ADD(c->srv->counters.bytes_in, (unsigned long long)n);
+        c->last_active = c->wk->clock;
+        COUNTER_ADD(c->wk->counters.bytes_in, (unsigned long long)n);
         /* A closing connection reads only to throw away. */
         if (!c->closing && c->proto->commit(&c->st, (size_t)n, c->out) != 0) {
             conn_close(c);
@@ -401,33 +401,34 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
-/* Sets up a connection on fd (which it then owns) and adds it to srv's
+/* Sets up a connection on fd (which it then owns) and adds it to wk's
  * list. counted: it holds a place under --max-conns, taken by the caller.
  * Returns NULL (fd closed, the place given back) when out of memory. */
-static struct conn *conn_create(server *srv, evutil_socket_t fd, const struct sockaddr *addr, int counted)
+static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto,
+                                int counted)
 {
     struct conn *c = calloc(1, sizeof(*c));
 
     if (c == NULL)
         goto fail;
-    c->srv = srv;
+    c->wk = wk;
     c->fd = fd;
-    c->ev_read = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-    c->ev_write = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+    c->ev_read = event_new(wk->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+    c->ev_write = event_new(wk->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
     c->out = evbuffer_new();
     if (c->ev_read == NULL || c->ev_write == NULL || c->out == NULL)
         goto fail;
     /* Unique over the workers. (The listener made fd non-blocking.) */
-    c->id = ++srv->next_conn_id * (uint64_t)srv->shared->nworkers + (uint64_t)srv->index;
-    c->last_active = srv->clock;
+    c->id = ++wk->next_conn_id * (uint64_t)wk->server->nworkers + (uint64_t)wk->index;
+    c->last_active = wk->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
-    c->proto = srv->proto;
-    c->proto->init(&c->st, &srv->opt->limits);
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
-    srv->nconns++;
+    c->proto = proto;
+    c->proto->init(&c->st, &wk->opt->limits);
+    c->next = wk->conns;
+    if (wk->conns)
+        wk->conns->prev = c;
+    wk->conns = c;
+    wk->nconns++;
     c->counted = counted != 0;
     return c;
 fail:
@@ -441,43 +442,44 @@ fail:
         free(c);
     }
     if (counted)
-        atomic_fetch_sub_explicit(&srv->shared->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&wk->server->conns, 1, memory_order_relaxed);
     evutil_closesocket(fd);
     return NULL;
 }
 
-void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr)
+void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto)
 {
-    struct conn *c = conn_create(srv, fd, addr, 1);
+    struct conn *c = conn_create(wk, fd, addr, proto, 1);
     if (c == NULL)
         return;
-    COUNTER_ADD(srv->counters.conns_total, 1);
+    COUNTER_ADD(wk->counters.conns_total, 1);
     conn_read_start(c);
     if (log_enabled(LOG_DEBUG))
         conn_log(c, "accepted");
 }
 
-void conn_refuse(server *srv, evutil_socket_t fd, const struct sockaddr *addr, const char *why)
+void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto,
+                 const char *why)
 {
-    COUNTER_ADD(srv->counters.conns_refused, 1);
+    COUNTER_ADD(wk->counters.conns_refused, 1);
     /* A connection of its own, so that the answer is sent and the close
      * lingers like any other: a request the client already sent must not
      * turn the close into a reset that destroys the answer. It holds no
      * place under --max-conns, and goes within CONN_LINGER_SECONDS. */
-    struct conn *c = conn_create(srv, fd, addr, 0);
+    struct conn *c = conn_create(wk, fd, addr, proto, 0);
     if (c == NULL)
         return;
     if (log_enabled(LOG_DEBUG))
         conn_log(c, why);
-    c->proto->error(&srv->handler, why, c->out);
+    c->proto->error(&wk->handler, why, c->out);
     conn_close_after_flush(c);
 }
 
-void conn_sweep(server *srv)
+void conn_sweep(worker *wk)
 {
-    const server_options *o = srv->opt;
-    long now = srv->clock;
-    struct conn *c = srv->conns, *next;
+    const server_options *o = wk->opt;
+    long now = wk->clock;
+    struct conn *c = wk->conns, *next;
 
     for (; c; c = next) {
         next = c->next;
@@ -493,8 +495,8 @@ void conn_sweep(server *srv)
             if (log_enabled(LOG_DEBUG))
                 conn_log(c, why);
             c->msg_timed = 0;
-            COUNTER_ADD(srv->counters.timeouts, 1);
-            c->proto->error(&srv->handler, why, c->out);
+            COUNTER_ADD(wk->counters.timeouts, 1);
+            c->proto->error(&wk->handler, why, c->out);
             conn_close_after_flush(c);
             continue;
         }
@@ -504,7 +506,7 @@ void conn_sweep(server *srv)
              * connection closes at once, unsent answers and all). */
             if (log_enabled(LOG_DEBUG))
                 conn_log(c, unsent ? "answers not read: timed out" : "idle: timed out");
-            COUNTER_ADD(srv->counters.timeouts, 1);
+            COUNTER_ADD(wk->counters.timeouts, 1);
             if (unsent)
                 conn_close(c);
             else
@@ -514,9 +516,9 @@ void conn_sweep(server *srv)
     }
 }
 
-void conn_stop_all(server *srv)
+void conn_stop_all(worker *wk)
 {
-    struct conn *c = srv->conns, *next;
+    struct conn *c = wk->conns, *next;
     for (; c; c = next) {
         next = c->next;
         if (c->closing)

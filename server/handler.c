@@ -13,7 +13,8 @@
 #define RESULT_PREFIX "{\"result\": "
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
-    "hit", "miss", "ping", "stats", "binary", "bad-action", "bad-request", "bad-frame", "nomem",
+    "hit",       "miss",  "ping",    "stats",   "binary",        "bad-action",     "bad-request",
+    "bad-frame", "nomem", "msearch", "command", "command-error", "protocol-error",
 };
 
 const char *handler_outcome_name(handler_outcome o)

@@ -8,21 +8,32 @@
 #define EVKV_HANDLER_H
 
 #include <event2/buffer.h>
+#include <stdatomic.h>
 
 #include "proto.h"
 #include "table.h"
 
+/* Counters that one thread writes and any thread reads: relaxed atomics,
+ * which are plain loads and stores on x86. */
+#define COUNTER_ADD(c, n)                                                                                              \
+    atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + (n), memory_order_relaxed)
+#define COUNTER_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+
 /* What an answer was, for logs and counters. */
 typedef enum handler_outcome {
-    OUTCOME_HIT = 0,     /* search found the key */
-    OUTCOME_MISS,        /* search did not find the key */
-    OUTCOME_PING,        /* ping: "pong" */
-    OUTCOME_STATS,       /* stats: the server's counters */
-    OUTCOME_BINARY,      /* a binary request, answered with its first bytes */
-    OUTCOME_BAD_ACTION,  /* an action that does not exist */
-    OUTCOME_BAD_REQUEST, /* framing intact, content unusable */
-    OUTCOME_BAD_FRAME,   /* framing lost: the connection closes */
-    OUTCOME_NOMEM,       /* no answer could be built */
+    OUTCOME_HIT = 0,        /* search found the key */
+    OUTCOME_MISS,           /* search did not find the key */
+    OUTCOME_PING,           /* ping: "pong" */
+    OUTCOME_STATS,          /* stats: the server's counters */
+    OUTCOME_BINARY,         /* a binary request, answered with its first bytes */
+    OUTCOME_BAD_ACTION,     /* an action that does not exist */
+    OUTCOME_BAD_REQUEST,    /* framing intact, content unusable */
+    OUTCOME_BAD_FRAME,      /* framing lost: the connection closes */
+    OUTCOME_NOMEM,          /* no answer could be built */
+    OUTCOME_MSEARCH,        /* msearch: keys counted in handler_ctx */
+    OUTCOME_COMMAND,        /* RESP: a command answered (keys counted in handler_ctx) */
+    OUTCOME_COMMAND_ERROR,  /* RESP: an error reply (unknown command, arity, READONLY, ...) */
+    OUTCOME_PROTOCOL_ERROR, /* RESP: the stream broke: the connection closes */
     OUTCOME_COUNT
 } handler_outcome;
 
@@ -38,6 +49,10 @@ typedef struct handler_ctx {
      * stats answers an error. */
     int (*stats)(void *arg, proto_buf *out);
     void *stats_arg;
+    /* Keys looked up by requests of many keys (msearch, RESP), by the one
+     * worker that owns h; stats reads them from any thread. */
+    atomic_ullong msearch_hits, msearch_misses;
+    atomic_ullong resp_hits, resp_misses;
 } handler_ctx;
 
 /* Appends the answer to msg to out. */

@@ -124,8 +124,8 @@ typedef struct main_state {
     server_config cfg;
     int argc;
     char **argv;
-    server_shared shared;
-    server *workers;
+    server server;
+    worker *workers;
     int started; /* workers set up (and to free) */
     struct event_base *base;
     int stopping, signal, forced, done;
@@ -147,9 +147,9 @@ typedef struct main_state {
     struct event *retire_timer;
     /* the Unix socket file this server made, removed at exit if it is
      * still the same file */
-    int unix_bound;
-    dev_t unix_dev;
-    ino_t unix_ino;
+    int unix_bound[WORKER_LISTENERS];
+    dev_t unix_dev[WORKER_LISTENERS];
+    ino_t unix_ino[WORKER_LISTENERS];
 } main_state;
 
 static void *loader_main(void *arg)
@@ -219,7 +219,7 @@ static void reload_start(main_state *m)
     systemd_notify("RELOADING=1");
     if (options_parse(&next, m->argc, m->argv, err, sizeof(err)) != OPTIONS_OK) {
         log_error("reload: %s; nothing changed", err);
-        atomic_fetch_add(&m->shared.reload_failures, 1);
+        atomic_fetch_add(&m->server.reload_failures, 1);
         options_free(&next);
         systemd_notify("READY=1");
         return;
@@ -337,17 +337,17 @@ static void reload_finish(main_state *m)
         return;
     }
     if (result == NULL) {
-        dataset *cur = server_shared_current(&m->shared);
+        dataset *cur = server_current(&m->server);
         describe_dataset(cur, what, sizeof(what));
         dataset_release(cur);
         log_error("reload failed: %s; still serving %s", m->job.err, what);
-        atomic_fetch_add(&m->shared.reload_failures, 1);
+        atomic_fetch_add(&m->server.reload_failures, 1);
         reload_done(m);
         return;
     }
     describe_dataset(result, m->settled, sizeof(m->settled));
-    atomic_fetch_add(&m->shared.reloads, 1);
-    m->settling = server_shared_swap(&m->shared, result);
+    atomic_fetch_add(&m->server.reloads, 1);
+    m->settling = server_swap(&m->server, result);
     retire(m, m->settling); /* announced once no worker answers from it */
 }
 
@@ -388,7 +388,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     if (m->stopping) {
         m->forced = 1;
         for (int i = 0; i < m->started; i++)
-            server_notify(&m->workers[i], SERVER_CMD_FORCE);
+            worker_notify(&m->workers[i], WORKER_CMD_FORCE);
         return;
     }
     m->stopping = 1;
@@ -397,7 +397,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     if (m->loading)
         atomic_store(&m->job.cancel, 1); /* a reload would be thrown away */
     for (int i = 0; i < m->started; i++)
-        server_notify(&m->workers[i], SERVER_CMD_STOP);
+        worker_notify(&m->workers[i], WORKER_CMD_STOP);
 }
 
 /* A worker's loop ended; once all have, so does the main loop. */
@@ -428,31 +428,31 @@ static int check_config(const server_options *o, char *err, size_t errlen)
     return 0;
 }
 
-/* Sets up the listeners: one per worker on the TCP port (SO_REUSEPORT),
- * or the one Unix socket shared by all. Returns SERVER_LISTEN_OK or a
- * failure (logged). */
-static int listen_all(main_state *m, char *where, size_t wherelen)
+/* Sets up the `which` listener of every worker: one each on host:port
+ * (SO_REUSEPORT), or the one Unix socket at unix_path shared by all.
+ * Returns SERVER_LISTEN_OK or a failure (logged). */
+static int listen_all(main_state *m, int which, const char *port, const char *unix_path, char *where, size_t wherelen)
 {
     const server_options *o = &m->cfg.opt;
-    char port[16];
+    char bound[16];
     int rc;
 
-    if (o->unix_path) {
+    if (unix_path) {
         struct stat st;
         int fd = -1;
-        rc = server_unix_socket(o->unix_path, o->unix_mode, &fd);
+        rc = server_unix_socket(unix_path, o->unix_mode, &fd);
         if (rc != SERVER_LISTEN_OK)
             return rc;
-        if (lstat(o->unix_path, &st) == 0) {
-            m->unix_bound = 1;
-            m->unix_dev = st.st_dev;
-            m->unix_ino = st.st_ino;
+        if (lstat(unix_path, &st) == 0) {
+            m->unix_bound[which] = 1;
+            m->unix_dev[which] = st.st_dev;
+            m->unix_ino[which] = st.st_ino;
         }
-        snprintf(where, wherelen, "unix:%s", o->unix_path);
+        snprintf(where, wherelen, "unix:%s", unix_path);
         for (int i = 0; i < m->started; i++) {
             int wfd = i + 1 < m->started ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
-            if (wfd < 0 || server_listen_fd(&m->workers[i], wfd) != 0) {
-                log_error("cannot listen on %s: %s", o->unix_path, strerror(errno));
+            if (wfd < 0 || worker_listen_fd(&m->workers[i], which, wfd) != 0) {
+                log_error("cannot listen on %s: %s", unix_path, strerror(errno));
                 if (wfd != fd)
                     close(fd);
                 return SERVER_LISTEN_FAILED;
@@ -463,12 +463,25 @@ static int listen_all(main_state *m, char *where, size_t wherelen)
     for (int i = 0; i < m->started; i++) {
         /* The first listener picks the port (when it is 0); the others
          * share it through SO_REUSEPORT. */
-        rc = server_listen(&m->workers[i], o->host, i ? port : o->port, m->started > 1, where, wherelen, port,
-                           sizeof(port));
+        rc = worker_listen(&m->workers[i], which, o->host, i ? bound : port, m->started > 1, where, wherelen, bound,
+                           sizeof(bound));
         if (rc != SERVER_LISTEN_OK)
             return rc;
     }
     return SERVER_LISTEN_OK;
+}
+
+/* Removes the Unix socket files this server made, if they are still the
+ * ones it made: a server started meanwhile on the same path (after our
+ * listeners closed) made a file of its own. */
+static void unlink_sockets(main_state *m)
+{
+    const char *paths[WORKER_LISTENERS] = {m->cfg.opt.unix_path, m->cfg.opt.resp_unix_path};
+    for (int i = 0; i < WORKER_LISTENERS; i++) {
+        struct stat st;
+        if (m->unix_bound[i] && lstat(paths[i], &st) == 0 && st.st_dev == m->unix_dev[i] && st.st_ino == m->unix_ino[i])
+            unlink(paths[i]);
+    }
 }
 
 int main(int argc, char **argv)
@@ -478,7 +491,7 @@ int main(int argc, char **argv)
     size_t fd_limit = fd_limit_raise();
     dataset *d = NULL;
     struct event *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL, *done_ev = NULL, *reload_ev = NULL;
-    int done_pipe[2] = {-1, -1}, shared_ready = 0;
+    int done_pipe[2] = {-1, -1}, server_ready = 0;
     char where[PATH_MAX + 16], source[PATH_MAX + 64], err[PATH_MAX + 256];
     int status = EXIT_RUNTIME;
     sigset_t hup;
@@ -544,21 +557,29 @@ int main(int argc, char **argv)
     m.workers = calloc((size_t)opt->threads, sizeof(*m.workers));
     m.base = event_base_new();
     if (pipe(done_pipe) != 0 || pipe(m.reload_pipe) != 0 || m.workers == NULL || m.base == NULL ||
-        server_shared_init(&m.shared, opt, d, m.workers, opt->threads) != 0) {
+        server_init(&m.server, opt, d, m.workers, opt->threads) != 0) {
         log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
         dataset_release(d);
         goto done;
     }
-    shared_ready = 1;
-    m.shared.done_fd = done_pipe[1];
+    server_ready = 1;
+    m.server.done_fd = done_pipe[1];
     for (int i = 0; i < opt->threads; i++) {
-        m.started = i + 1; /* server_free takes a half set-up worker */
-        if (server_init(&m.workers[i], &m.shared, i) != 0) {
+        m.started = i + 1; /* worker_free takes a half set-up worker */
+        if (worker_init(&m.workers[i], &m.server, i) != 0) {
             log_error("cannot set up worker %d", i);
             goto done;
         }
     }
-    int listened = listen_all(&m, where, sizeof(where));
+    int listened = SERVER_LISTEN_OK;
+    if (opt->resp_port || opt->resp_unix_path) {
+        char resp_where[PATH_MAX + 16];
+        listened = listen_all(&m, LISTENER_RESP, opt->resp_port, opt->resp_unix_path, resp_where, sizeof(resp_where));
+        if (listened == SERVER_LISTEN_OK)
+            log_info("listening for Redis clients on %s", resp_where);
+    }
+    if (listened == SERVER_LISTEN_OK)
+        listened = listen_all(&m, LISTENER_MAIN, opt->port, opt->unix_path, where, sizeof(where));
     if (listened != SERVER_LISTEN_OK) {
         if (listened == SERVER_LISTEN_CONFIG)
             status = EXIT_USAGE;
@@ -578,10 +599,10 @@ int main(int argc, char **argv)
     }
     pthread_sigmask(SIG_UNBLOCK, &hup, NULL); /* a SIGHUP held back is handled now */
     for (int i = 0; i < opt->threads; i++) {
-        if (server_start(&m.workers[i]) != 0) {
+        if (worker_start(&m.workers[i]) != 0) {
             log_error("cannot start worker %d", i);
             for (int j = 0; j < i; j++)
-                server_notify(&m.workers[j], SERVER_CMD_FORCE);
+                worker_notify(&m.workers[j], WORKER_CMD_FORCE);
             goto events;
         }
     }
@@ -596,8 +617,8 @@ int main(int argc, char **argv)
     event_base_dispatch(m.base);
     uint64_t requests = 0;
     for (int i = 0; i < m.started; i++) {
-        server_free(&m.workers[i]);
-        requests += server_requests(&m.workers[i]);
+        worker_free(&m.workers[i]);
+        requests += worker_requests(&m.workers[i]);
     }
     m.started = 0;
     log_info("stopped%s%s after %llu requests", m.signal ? " on " : "",
@@ -622,8 +643,8 @@ events:
         event_free(m.retire_timer);
 done:
     for (int i = 0; i < m.started; i++) {
-        server_notify(&m.workers[i], SERVER_CMD_FORCE);
-        server_free(&m.workers[i]);
+        worker_notify(&m.workers[i], WORKER_CMD_FORCE);
+        worker_free(&m.workers[i]);
     }
     if (m.loading) {
         /* A reload still loading: it was told to give up; wait for it, and
@@ -633,13 +654,7 @@ done:
         dataset_release(m.job.result);
         free(m.job.data);
     }
-    if (m.unix_bound) {
-        /* Only if it is still ours: a server started meanwhile on the same
-         * path (after our listeners closed) made a file of its own. */
-        struct stat st;
-        if (lstat(opt->unix_path, &st) == 0 && st.st_dev == m.unix_dev && st.st_ino == m.unix_ino)
-            unlink(opt->unix_path);
-    }
+    unlink_sockets(&m);
     free(m.workers);
     if (m.base)
         event_base_free(m.base);
@@ -652,8 +667,8 @@ done:
     for (size_t i = 0; i < m.nretiring; i++)
         dataset_release(m.retiring[i]);
     free(m.retiring);
-    if (shared_ready)
-        server_shared_free(&m.shared);
+    if (server_ready)
+        server_free(&m.server);
     options_free(&m.cfg);
     log_set_file(NULL, err, sizeof(err));
     free(m.log_file);

@@ -42,7 +42,14 @@ void options_usage(FILE *out)
             "                           in the start line)\n"
             "      --unix PATH          listen on a Unix domain socket at PATH instead of TCP\n"
             "      --unix-mode MODE     the socket file's permissions, in octal (default:\n"
-            "                           as the umask leaves them; 0666 lets every user in)\n"
+            "                           as the umask leaves them; 0666 lets every user in);\n"
+            "                           also --resp-unix's\n"
+            "      --resp-port PORT     also answer Redis clients (RESP2) on this TCP port of\n"
+            "                           --host, from the same table, as a read-only Redis\n"
+            "                           replica would (none by default, nor with 0; `any`\n"
+            "                           picks a free port, shown in the log)\n"
+            "      --resp-unix PATH     answer Redis clients on a Unix domain socket at PATH\n"
+            "                           instead of a TCP port\n"
             "  -d, --data FILE          serve the table in FILE instead of the built-in one:\n"
             "                           a JSON object (key -> any JSON value) or TSV lines\n"
             "                           key<TAB>value\n"
@@ -101,6 +108,8 @@ enum {
     OPT_MESSAGE_TIMEOUT,
     OPT_UNIX,
     OPT_UNIX_MODE,
+    OPT_RESP_PORT,
+    OPT_RESP_UNIX,
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
     OPT_CHECK_CONFIG,
@@ -115,6 +124,8 @@ static const struct option longopts[] = {
     {"port", required_argument, NULL, 'p'},
     {"unix", required_argument, NULL, OPT_UNIX},
     {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
+    {"resp-port", required_argument, NULL, OPT_RESP_PORT},
+    {"resp-unix", required_argument, NULL, OPT_RESP_UNIX},
     {"data", required_argument, NULL, 'd'},
     {"format", required_argument, NULL, 'f'},
     {"echo", no_argument, NULL, 'e'},
@@ -178,6 +189,23 @@ static int apply(server_config *cfg, int code, const char *value, const char *na
             return -1;
         }
         o->unix_path = value;
+        break;
+    case OPT_RESP_PORT:
+        if (strcmp(value, "any") == 0) {
+            o->resp_port = "0";
+        } else if (parse_size(value, 0, 65535, &n) != 0) {
+            set_err(err, errlen, "%s must be a number from 0 to 65535 or any, not '%s'", name, value);
+            return -1;
+        } else {
+            o->resp_port = n == 0 ? NULL : value;
+        }
+        break;
+    case OPT_RESP_UNIX:
+        if (value[0] == '\0') {
+            set_err(err, errlen, "%s needs a path", name);
+            return -1;
+        }
+        o->resp_unix_path = value;
         break;
     case OPT_UNIX_MODE: {
         char *end;
@@ -480,6 +508,10 @@ int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t e
     rc = scan_argv(cfg, argc, argv, 0, err, errlen);
     if (rc != OPTIONS_OK)
         return rc;
+    if (cfg->opt.echo && (cfg->opt.resp_port || cfg->opt.resp_unix_path)) {
+        set_err(err, errlen, "--echo serves no table: it takes no --resp-port or --resp-unix");
+        return OPTIONS_ERROR;
+    }
     if (argc - optind == 2) {
         char name[] = "port";
         cfg->opt.host = argv[optind];

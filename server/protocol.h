@@ -17,11 +17,15 @@
 
 #include "handler.h"
 #include "proto.h"
+#include "resp.h"
 
 /* A connection's protocol state: one member per protocol. */
 typedef union conn_proto_state {
     proto_decoder guide; /* the guide's header + JSON frames */
     proto_inbuf echo;    /* --echo: where a read lands before it goes back */
+    struct {
+        resp_reader reader;
+    } resp; /* RESP: the requests, and the client's own state */
 } conn_proto_state;
 
 /* What answering the next request did. */
@@ -61,5 +65,6 @@ typedef struct conn_protocol {
 
 extern const conn_protocol proto_guide; /* the guide's protocol: lookups */
 extern const conn_protocol proto_echo;  /* --echo: whatever arrives goes back */
+extern const conn_protocol proto_resp;  /* RESP2: a read-only Redis replica's commands */
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * server.h: evkv-server's workers and what they share.
  *
- * Everything an event loop touches hangs off its struct server (a worker):
+ * Everything an event loop touches hangs off its struct worker (a worker):
  * its event_base, listener, connections and handler context. There is no
  * global state: --threads N runs N workers side by side, one per thread,
  * each accepting on its own SO_REUSEPORT listener.
@@ -30,15 +30,17 @@
 #define SERVER_DEFAULT_MAX_OUTPUT      (1024 * 1024)
 
 typedef struct server_options {
-    const char *host;       /* address to listen on */
-    const char *port;       /* port, as text; "0" picks a free one */
-    const char *unix_path;  /* Unix domain socket to listen on instead, or NULL */
-    int unix_mode;          /* its permissions, or -1 for the umask's */
-    const char *data;       /* data file, or NULL for the built-in table */
-    datafile_format format; /* how to read the data file */
-    int echo;               /* raw echo mode: send back whatever arrives */
-    log_level log_level;    /* LOG_DEBUG logs each connection and request */
-    const char *log_file;   /* log here instead of stderr, or NULL */
+    const char *host;           /* address to listen on */
+    const char *port;           /* port, as text; "0" picks a free one */
+    const char *unix_path;      /* Unix domain socket to listen on instead, or NULL */
+    int unix_mode;              /* its permissions (and resp_unix_path's), or -1 for the umask's */
+    const char *resp_port;      /* RESP listener's port on host ("0": a free one), or NULL */
+    const char *resp_unix_path; /* RESP listener's Unix domain socket, or NULL */
+    const char *data;           /* data file, or NULL for the built-in table */
+    datafile_format format;     /* how to read the data file */
+    int echo;                   /* raw echo mode: send back whatever arrives */
+    log_level log_level;        /* LOG_DEBUG logs each connection and request */
+    const char *log_file;       /* log here instead of stderr, or NULL */
     proto_limits limits;
     size_t max_conns;     /* connections past this are refused */
     size_t max_output;    /* unsent answer bytes at which a connection stops being read */
@@ -48,7 +50,7 @@ typedef struct server_options {
 } server_options;
 
 struct conn;
-struct server;
+struct worker;
 
 /* A table being served, and where it came from (for stats). Each worker
  * holds a reference to the one it answers from, the main thread one to
@@ -74,58 +76,63 @@ int dataset_unshared(dataset *d);
 
 /* What the workers share: read-only, but for the counters and the current
  * dataset (under lock). */
-typedef struct server_shared {
+typedef struct server {
     const server_options *opt;
     pthread_mutex_t lock;
     dataset *current; /* under lock */
-    struct server *workers;
+    struct worker *workers;
     int nworkers;
     atomic_size_t conns;   /* open connections, in all workers */
     atomic_ullong reloads; /* tables swapped in by SIGHUP */
     atomic_ullong reload_failures;
     double started; /* CLOCK_MONOTONIC seconds at start */
     int done_fd;    /* a worker writes a byte here when its loop ends */
-} server_shared;
+} server;
 
-/* Sets sh up to serve d (whose reference it takes). Returns 0 or -1. */
-int server_shared_init(server_shared *sh, const server_options *opt, dataset *d, struct server *workers, int nworkers);
-void server_shared_free(server_shared *sh);
+/* Sets srv up to serve d (whose reference it takes). Returns 0 or -1. */
+int server_init(server *srv, const server_options *opt, dataset *d, struct worker *workers, int nworkers);
+void server_free(server *srv);
 /* Makes d (whose reference it takes) the current dataset and tells every
  * worker to move to it between two requests. Returns the previous one,
  * whose reference passes to the caller: when it is the last one left (the
  * workers have all moved), the caller frees the old table, so that no
  * worker spends its time on that. */
-dataset *server_shared_swap(server_shared *sh, dataset *d);
+dataset *server_swap(server *srv, dataset *d);
 /* A new reference to the current dataset. */
-dataset *server_shared_current(server_shared *sh);
+dataset *server_current(server *srv);
 
 /* A worker's counters. Only the worker writes them; stats read them from
  * any worker, hence atomics (relaxed: plain loads and stores on x86). */
-typedef struct server_counters {
+typedef struct worker_counters {
     atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome */
     atomic_ullong conns_total;             /* connections accepted */
     atomic_ullong conns_refused;           /* connections refused past --max-conns */
     atomic_ullong timeouts;                /* connections closed by --idle/--message-timeout */
     atomic_ullong bytes_in, bytes_out;
-    atomic_ullong last_second; /* requests answered in the last whole second (server_stats_tick) */
-} server_counters;
+    atomic_ullong last_second; /* requests answered in the last whole second (worker_stats_tick) */
+} worker_counters;
 
-#define COUNTER_ADD(c, n)                                                                                              \
-    atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + (n), memory_order_relaxed)
-#define COUNTER_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+/* A worker's listeners: the guide's protocol (or --echo), and RESP. */
+enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
+
+/* One listener of a worker, and the protocol its connections speak. */
+typedef struct worker_listener {
+    struct worker *w;
+    struct evconnlistener *ev; /* NULL: not listening */
+    const struct conn_protocol *proto;
+} worker_listener;
 
 /* One worker: a thread with its own event loop, listener (SO_REUSEPORT),
  * connections and handler. Nothing on the hot path is shared with the
  * other workers but the read-only table. */
-typedef struct server {
-    server_shared *shared;
+typedef struct worker {
+    server *server;
     const server_options *opt;
     int index;
     pthread_t thread;
     int thread_started;
     struct event_base *base;
-    struct evconnlistener *listener;
-    const struct conn_protocol *proto; /* what the listener speaks (protocol.h) */
+    worker_listener listeners[WORKER_LISTENERS];
     struct event *notify_ev, *stop_timer, *sweep_timer;
     int notify_fd[2]; /* the main thread writes a command byte to [1] */
     handler_ctx handler;
@@ -135,15 +142,15 @@ typedef struct server {
     int stopping;    /* a stop arrived: no new work */
     int forced_stop; /* a second stop cut it short */
     uint64_t next_conn_id;
-    server_counters counters;
+    worker_counters counters;
     long clock;                 /* seconds since start, advanced by the sweep */
-    uint64_t requests_at_sweep; /* server_requests(w) at the last sweep (server_stats_tick) */
-} server;
+    uint64_t requests_at_sweep; /* worker_requests(w) at the last sweep (worker_stats_tick) */
+} worker;
 
-/* Commands from the main thread to a worker (server_notify). */
-#define SERVER_CMD_STOP  's' /* stop accepting, answer what arrived, end */
-#define SERVER_CMD_FORCE 'f' /* end now */
-#define SERVER_CMD_SWAP  'r' /* answer from the current dataset from now on */
+/* Commands from the main thread to a worker (worker_notify). */
+#define WORKER_CMD_STOP  's' /* stop accepting, answer what arrived, end */
+#define WORKER_CMD_FORCE 'f' /* end now */
+#define WORKER_CMD_SWAP  'r' /* answer from the current dataset from now on */
 
 /* What the listening functions return: how they failed decides the exit
  * status (bad configuration is 2, as for --check-config; 1 is for what
@@ -153,7 +160,7 @@ typedef struct server {
 #define SERVER_LISTEN_CONFIG (-2) /* bad configuration */
 
 /* Sets up worker index (its event loop and timers). Returns 0 or -1. */
-int server_init(server *w, server_shared *sh, int index);
+int worker_init(worker *w, server *srv, int index);
 /* Resolves host and port for listening, as the start and --check-config
  * both do. Returns SERVER_LISTEN_OK with *res (the caller frees it with
  * freeaddrinfo), or a SERVER_LISTEN_* failure with err. */
@@ -164,7 +171,7 @@ int server_resolve(const char *host, const char *port, struct addrinfo **res, ch
  * `where` gets the address bound (for the start line and for the next
  * worker when the port was 0). Returns SERVER_LISTEN_OK, or a failure with
  * a message in the log. */
-int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+int worker_listen(worker *w, int which, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen);
 /* Binds a Unix domain socket at path (replacing a stale one, refusing one
  * a server still answers on) and, if mode is not -1, gives it that mode.
@@ -176,21 +183,21 @@ int server_unix_socket(const char *path, int mode, int *fd);
 int server_unix_path_check(const char *path, char *err, size_t errlen);
 /* Makes w accept on fd (a listening socket, which w then owns). Returns 0
  * or -1. */
-int server_listen_fd(server *w, int fd);
+int worker_listen_fd(worker *w, int which, int fd);
 /* Total requests answered by w. */
-uint64_t server_requests(const server *w);
+uint64_t worker_requests(const worker *w);
 /* Writes the stats action's JSON object (see the README) for the server w
  * is part of. Returns 0 or -1. */
 int server_stats_json(void *w, proto_buf *out);
 /* Once a second, from w's sweep: counts the requests w answered in the
  * second just ended, for stats' requests_per_second. */
-void server_stats_tick(server *w);
+void worker_stats_tick(worker *w);
 /* Starts w's thread. Returns 0 or -1. */
-int server_start(server *w);
-/* Sends w a command (SERVER_CMD_*); safe from any thread. */
-void server_notify(server *w, char cmd);
+int worker_start(worker *w);
+/* Sends w a command (WORKER_CMD_*); safe from any thread. */
+void worker_notify(worker *w, char cmd);
 /* Waits for w's thread (if started) and frees what w holds. */
-void server_free(server *w);
+void worker_free(worker *w);
 
 /* Tells systemd the service's state ("READY=1", "RELOADING=1", ...) when
  * it runs us as a Type=notify service (NOTIFY_SOCKET is set): the sd_notify
@@ -199,22 +206,23 @@ void server_free(server *w);
 void systemd_notify(const char *state);
 
 /* Takes over fd (a connected socket) as a new connection, in the place
- * under --max-conns that the caller took in shared->conns. */
-void conn_new(server *srv, evutil_socket_t fd, const struct sockaddr *addr);
+ * under --max-conns that the caller took in server->conns. */
+void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto);
 /* Takes over fd to send it one error answer saying why, and close it
  * (--max-conns); it holds no place under --max-conns meanwhile. */
-void conn_refuse(server *srv, evutil_socket_t fd, const struct sockaddr *addr, const char *why);
+void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto,
+                 const char *why);
 /* Closes c at once and frees it. */
 void conn_close(struct conn *c);
 /* Once a second: closes connections past --idle-timeout or with a message
  * unfinished on the wire past --message-timeout. */
-void conn_sweep(server *srv);
+void conn_sweep(worker *wk);
 /* For a stop: reads what already arrived on every connection, answers the
  * complete requests, and closes each one once its answers are sent. */
-void conn_stop_all(server *srv);
+void conn_stop_all(worker *wk);
 /* Writes addr as host:port ([host]:port for IPv6). */
 void server_format_addr(char *out, size_t outlen, const struct sockaddr *addr);
 /* Called by conn.c when the last connection of a stopping server closed. */
-void server_conns_drained(server *srv);
+void worker_conns_drained(worker *wk);
 
 #endif

@@ -1,12 +1,12 @@
 /*
  * stats.c: the stats action's answer, summed over every worker.
  *
- * Each worker counts in its own server_counters; a stats request reads all
+ * Each worker counts in its own worker_counters; a stats request reads all
  * of them (relaxed atomics: each figure is exact on its own, the figures
  * together are as of "about now"). The table part describes the table the
  * answering worker serves. requests_per_second is what the workers
  * answered in their last whole second, each counted by its once-a-second
- * sweep (server_stats_tick), off the request path; rss_bytes is read from
+ * sweep (worker_stats_tick), off the request path; rss_bytes is read from
  * /proc/self/statm at each stats request.
  */
 #include <math.h>
@@ -18,22 +18,33 @@
 
 #include "server.h"
 
-/* Sums, over every worker, the counter at `offset` in server_counters. */
-static unsigned long long sum(const server_shared *sh, size_t offset)
+/* Sums, over every worker, the counter at `offset` in worker_counters. */
+static unsigned long long sum(const server *srv, size_t offset)
 {
     unsigned long long n = 0;
-    for (int i = 0; i < sh->nworkers; i++) {
-        atomic_ullong *c = (atomic_ullong *)((char *)&sh->workers[i].counters + offset);
+    for (int i = 0; i < srv->nworkers; i++) {
+        atomic_ullong *c = (atomic_ullong *)((char *)&srv->workers[i].counters + offset);
         n += COUNTER_GET(*c);
     }
     return n;
 }
 
-#define SUM(sh, field) sum(sh, offsetof(server_counters, field))
+#define SUM(srv, field) sum(srv, offsetof(worker_counters, field))
 
-void server_stats_tick(server *w)
+/* Sums, over every worker, its handler's counter at `offset`. */
+static unsigned long long sum_handler(const server *srv, size_t offset)
 {
-    uint64_t total = server_requests(w);
+    unsigned long long n = 0;
+    for (int i = 0; i < srv->nworkers; i++)
+        n += COUNTER_GET(*(atomic_ullong *)((char *)&srv->workers[i].handler + offset));
+    return n;
+}
+
+#define SUM_HANDLER(srv, field) sum_handler(srv, offsetof(handler_ctx, field))
+
+void worker_stats_tick(worker *w)
+{
+    uint64_t total = worker_requests(w);
     atomic_store_explicit(&w->counters.last_second, total - w->requests_at_sweep, memory_order_relaxed);
     w->requests_at_sweep = total;
 }
@@ -61,8 +72,8 @@ static json_t *count(unsigned long long n)
 
 int server_stats_json(void *arg, proto_buf *out)
 {
-    server *w = arg;
-    server_shared *sh = w->shared;
+    worker *w = arg;
+    server *srv = w->server;
     const dataset *d = w->dataset;
     unsigned long long by[OUTCOME_COUNT], total = 0;
     struct timespec now;
@@ -71,11 +82,12 @@ int server_stats_json(void *arg, proto_buf *out)
     time_t t = (time_t)d->loaded_at;
 
     for (int o = 0; o < OUTCOME_COUNT; o++) {
-        by[o] = sum(sh, offsetof(server_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
-        total += by[o];
+        by[o] = sum(srv, offsetof(worker_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
     }
+    for (int o = 0; o < OUTCOME_COMMAND; o++)
+        total += by[o]; /* the guide's protocol's */
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double uptime = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - sh->started;
+    double uptime = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - srv->started;
     gmtime_r(&t, &tm);
     strftime(loaded_at, sizeof(loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
@@ -87,32 +99,46 @@ int server_stats_json(void *arg, proto_buf *out)
                               " s:{s:o, s:o},"
                               " s:{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o}}",
                               "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds",
-                              (json_int_t)uptime, "threads", sh->nworkers, "rss_bytes", count(rss_bytes()),
+                              (json_int_t)uptime, "threads", srv->nworkers, "rss_bytes", count(rss_bytes()),
                               /* connections */
-                              "connections", "current", count(atomic_load_explicit(&sh->conns, memory_order_relaxed)),
-                              "total", count(SUM(sh, conns_total)), "refused", count(SUM(sh, conns_refused)),
+                              "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)),
+                              "total", count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
                               /* requests */
                               "requests", "total", count(total), "search", count(by[OUTCOME_HIT] + by[OUTCOME_MISS]),
                               "ping", count(by[OUTCOME_PING]), "stats", count(by[OUTCOME_STATS]), "invalid_action",
                               count(by[OUTCOME_BAD_ACTION]), "binary", count(by[OUTCOME_BINARY]), "bad_request",
                               count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]),
-                              "requests_per_second", count(SUM(sh, last_second)),
+                              "requests_per_second", count(SUM(srv, last_second)),
                               /* search outcomes */
-                              "hits", count(by[OUTCOME_HIT]), "misses", count(by[OUTCOME_MISS]),
+                              "hits", count(by[OUTCOME_HIT] + SUM_HANDLER(srv, msearch_hits)), "misses",
+                              count(by[OUTCOME_MISS] + SUM_HANDLER(srv, msearch_misses)),
                               /* errors */
                               "errors", "invalid_action", count(by[OUTCOME_BAD_ACTION]), "bad_request",
                               count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]), "timeout",
-                              count(SUM(sh, timeouts)), "nomem", count(by[OUTCOME_NOMEM]),
+                              count(SUM(srv, timeouts)), "nomem", count(by[OUTCOME_NOMEM]),
                               /* bytes */
-                              "bytes", "in", count(SUM(sh, bytes_in)), "out", count(SUM(sh, bytes_out)),
+                              "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)),
                               /* table */
                               "table", "keys", count(d->table ? table_size(d->table) : 0), "memory_bytes",
                               count(d->table ? table_memory(d->table) : 0), "source", d->source, "format", d->format,
                               "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
-                              count(atomic_load_explicit(&sh->reloads, memory_order_relaxed)), "reload_failures",
-                              count(atomic_load_explicit(&sh->reload_failures, memory_order_relaxed)));
+                              count(atomic_load_explicit(&srv->reloads, memory_order_relaxed)), "reload_failures",
+                              count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)));
     if (stats == NULL)
         return -1;
+    /* msearch's keys count among the hits and misses; the Redis
+     * protocol (--resp-port) counts on its own. */
+    unsigned long long resp = by[OUTCOME_COMMAND] + by[OUTCOME_COMMAND_ERROR] + by[OUTCOME_PROTOCOL_ERROR];
+    if (json_object_set_new(json_object_get(stats, "requests"), "msearch", count(by[OUTCOME_MSEARCH])) != 0 ||
+        json_object_set_new(stats, "resp",
+                            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(resp), "commands",
+                                      count(by[OUTCOME_COMMAND]), "errors", count(by[OUTCOME_COMMAND_ERROR]),
+                                      "protocol_errors", count(by[OUTCOME_PROTOCOL_ERROR]), "hits",
+                                      count(SUM_HANDLER(srv, resp_hits)), "misses",
+                                      count(SUM_HANDLER(srv, resp_misses)))) != 0) {
+        json_decref(stats);
+        return -1;
+    }
     int rc = proto_dump_json(out, stats);
     json_decref(stats);
     return rc;

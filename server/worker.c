@@ -5,8 +5,8 @@
  * Workers share the port through SO_REUSEPORT, so the kernel spreads new
  * connections over them and nothing is handed from thread to thread. The
  * main thread, which owns the signals, talks to a worker through a pipe
- * (server_notify): one byte to stop, one to stop at once. A worker tells
- * the main thread it has ended by a byte on shared->done_fd.
+ * (worker_notify): one byte to stop, one to stop at once. A worker tells
+ * the main thread it has ended by a byte on server->done_fd.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,62 +61,62 @@ void dataset_release(dataset *d)
     free(d);
 }
 
-int server_shared_init(server_shared *sh, const server_options *opt, dataset *d, server *workers, int nworkers)
+int server_init(server *srv, const server_options *opt, dataset *d, worker *workers, int nworkers)
 {
     struct timespec ts;
-    memset(sh, 0, sizeof(*sh));
-    sh->opt = opt;
-    sh->current = d;
-    sh->workers = workers;
-    sh->nworkers = nworkers;
-    sh->done_fd = -1;
-    atomic_init(&sh->conns, 0);
-    atomic_init(&sh->reloads, 0);
-    atomic_init(&sh->reload_failures, 0);
+    memset(srv, 0, sizeof(*srv));
+    srv->opt = opt;
+    srv->current = d;
+    srv->workers = workers;
+    srv->nworkers = nworkers;
+    srv->done_fd = -1;
+    atomic_init(&srv->conns, 0);
+    atomic_init(&srv->reloads, 0);
+    atomic_init(&srv->reload_failures, 0);
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    sh->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    return pthread_mutex_init(&sh->lock, NULL) == 0 ? 0 : -1;
+    srv->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return pthread_mutex_init(&srv->lock, NULL) == 0 ? 0 : -1;
 }
 
-void server_shared_free(server_shared *sh)
+void server_free(server *srv)
 {
-    dataset_release(sh->current);
-    sh->current = NULL;
-    pthread_mutex_destroy(&sh->lock);
+    dataset_release(srv->current);
+    srv->current = NULL;
+    pthread_mutex_destroy(&srv->lock);
 }
 
-dataset *server_shared_current(server_shared *sh)
+dataset *server_current(server *srv)
 {
-    pthread_mutex_lock(&sh->lock);
-    dataset *d = dataset_ref(sh->current);
-    pthread_mutex_unlock(&sh->lock);
+    pthread_mutex_lock(&srv->lock);
+    dataset *d = dataset_ref(srv->current);
+    pthread_mutex_unlock(&srv->lock);
     return d;
 }
 
-dataset *server_shared_swap(server_shared *sh, dataset *d)
+dataset *server_swap(server *srv, dataset *d)
 {
-    pthread_mutex_lock(&sh->lock);
-    dataset *old = sh->current;
-    sh->current = d;
-    pthread_mutex_unlock(&sh->lock);
-    for (int i = 0; i < sh->nworkers; i++)
-        if (sh->workers[i].base != NULL)
-            server_notify(&sh->workers[i], SERVER_CMD_SWAP);
+    pthread_mutex_lock(&srv->lock);
+    dataset *old = srv->current;
+    srv->current = d;
+    pthread_mutex_unlock(&srv->lock);
+    for (int i = 0; i < srv->nworkers; i++)
+        if (srv->workers[i].base != NULL)
+            worker_notify(&srv->workers[i], WORKER_CMD_SWAP);
     return old;
 }
 
 /* Between two callbacks, so between two requests: answer from the current
  * dataset from now on, and let go of the previous one (the main thread
  * frees it once every worker has). */
-static void server_swap_dataset(server *w)
+static void worker_swap_dataset(worker *w)
 {
-    dataset *d = server_shared_current(w->shared);
+    dataset *d = server_current(w->server);
     dataset_release(w->dataset);
     w->dataset = d;
     w->handler.table = d->table;
 }
 
-uint64_t server_requests(const server *w)
+uint64_t worker_requests(const worker *w)
 {
     uint64_t n = 0;
     for (int i = 0; i < OUTCOME_COUNT; i++)
@@ -140,14 +140,14 @@ void server_format_addr(char *out, size_t outlen, const struct sockaddr *sa)
     }
 }
 
-void server_conns_drained(server *w)
+void worker_conns_drained(worker *w)
 {
     event_base_loopexit(w->base, NULL);
 }
 
 static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-    server *w = arg;
+    worker *w = arg;
     (void)fd;
     (void)what;
     /* The last connection may have closed in this same turn of the loop
@@ -161,40 +161,42 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Stop: no new connections; what already arrived is answered; the loop
  * ends once every answer is sent, or after the grace period. */
-static void server_stop(server *w)
+static void worker_stop(worker *w)
 {
-    if (w->listener) {
-        evconnlistener_free(w->listener);
-        w->listener = NULL;
+    for (int i = 0; i < WORKER_LISTENERS; i++) {
+        if (w->listeners[i].ev) {
+            evconnlistener_free(w->listeners[i].ev);
+            w->listeners[i].ev = NULL;
+        }
     }
     struct timeval grace = {SERVER_STOP_GRACE_SECONDS, 0};
     evtimer_add(w->stop_timer, &grace);
     w->stopping = 1;
     conn_stop_all(w);
     if (w->nconns == 0)
-        server_conns_drained(w);
+        worker_conns_drained(w);
 }
 
 static void notify_cb(evutil_socket_t fd, short what, void *arg)
 {
-    server *w = arg;
+    worker *w = arg;
     char cmds[16];
     (void)what;
 
     ssize_t n = read(fd, cmds, sizeof(cmds));
     for (ssize_t i = 0; i < n; i++) {
-        if (cmds[i] == SERVER_CMD_FORCE) {
+        if (cmds[i] == WORKER_CMD_FORCE) {
             w->forced_stop = 1;
             event_base_loopbreak(w->base);
-        } else if (cmds[i] == SERVER_CMD_STOP && !w->stopping) {
-            server_stop(w);
-        } else if (cmds[i] == SERVER_CMD_SWAP) {
-            server_swap_dataset(w);
+        } else if (cmds[i] == WORKER_CMD_STOP && !w->stopping) {
+            worker_stop(w);
+        } else if (cmds[i] == WORKER_CMD_SWAP) {
+            worker_swap_dataset(w);
         }
     }
 }
 
-void server_notify(server *w, char cmd)
+void worker_notify(worker *w, char cmd)
 {
     /* A pipe write of one byte is atomic; the pipe never fills (a few
      * commands at most: two stops and the swaps of reloads, which the main
@@ -207,38 +209,39 @@ void server_notify(server *w, char cmd)
  * connection deadlines. */
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
-    server *w = arg;
+    worker *w = arg;
     (void)fd;
     (void)what;
     w->clock++;
-    server_stats_tick(w);
+    worker_stats_tick(w);
     conn_sweep(w);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)
 {
-    server *w = arg;
+    worker_listener *li = arg;
+    worker *w = li->w;
     (void)l;
     (void)addrlen;
     /* Take the place first, then look: two workers accepting at once
      * cannot both see the last place free. */
-    if (atomic_fetch_add_explicit(&w->shared->conns, 1, memory_order_relaxed) >= w->opt->max_conns) {
+    if (atomic_fetch_add_explicit(&w->server->conns, 1, memory_order_relaxed) >= w->opt->max_conns) {
         char why[96];
-        atomic_fetch_sub_explicit(&w->shared->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&w->server->conns, 1, memory_order_relaxed);
         snprintf(why, sizeof(why), "too many connections (the limit is %zu)", w->opt->max_conns);
-        conn_refuse(w, fd, addr, why);
+        conn_refuse(w, fd, addr, li->proto, why);
         return;
     }
-    conn_new(w, fd, addr);
+    conn_new(w, fd, addr, li->proto);
 }
 
 static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
-    server *w = arg;
+    worker_listener *li = arg;
     (void)fd;
     (void)what;
-    if (w->listener)
-        evconnlistener_enable(w->listener);
+    if (li->ev)
+        evconnlistener_enable(li->ev);
 }
 
 /* accept() failed. Out of descriptors, libevent would call this again on
@@ -246,26 +249,29 @@ static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
  * as pgbouncer and tmux do. */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
-    server *w = arg;
+    worker_listener *li = arg;
     int err = EVUTIL_SOCKET_ERROR();
     static const struct timeval pause = {0, 100 * 1000};
 
     log_error("accept: %s", evutil_socket_error_to_string(err));
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
         evconnlistener_disable(l);
-        event_base_once(w->base, -1, EV_TIMEOUT, listener_resume_cb, w, &pause);
+        event_base_once(li->w->base, -1, EV_TIMEOUT, listener_resume_cb, li, &pause);
     }
 }
 
-int server_init(server *w, server_shared *sh, int index)
+int worker_init(worker *w, server *srv, int index)
 {
     memset(w, 0, sizeof(*w));
-    w->shared = sh;
-    w->opt = sh->opt;
+    w->server = srv;
+    w->opt = srv->opt;
     w->index = index;
-    w->proto = w->opt->echo ? &proto_echo : &proto_guide;
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        w->listeners[i].w = w;
+    w->listeners[LISTENER_MAIN].proto = w->opt->echo ? &proto_echo : &proto_guide;
+    w->listeners[LISTENER_RESP].proto = &proto_resp;
     w->notify_fd[0] = w->notify_fd[1] = -1;
-    w->dataset = server_shared_current(sh);
+    w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;
     w->handler.stats = server_stats_json;
     w->handler.stats_arg = w;
@@ -345,7 +351,7 @@ static int port_is_free(const struct addrinfo *ai)
     return rc;
 }
 
-int server_listen(server *w, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+int worker_listen(worker *w, int which, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen)
 {
     struct addrinfo *res = NULL;
@@ -366,19 +372,20 @@ int server_listen(server *w, const char *host, const char *port, int reuseport, 
             return listen_failure(e);
         }
     }
-    w->listener = evconnlistener_new_bind(w->base, accept_cb, w, flags, 1024, res->ai_addr, (int)res->ai_addrlen);
-    if (w->listener == NULL) {
+    worker_listener *li = &w->listeners[which];
+    li->ev = evconnlistener_new_bind(w->base, accept_cb, li, flags, 1024, res->ai_addr, (int)res->ai_addrlen);
+    if (li->ev == NULL) {
         int e = errno;
         log_error("cannot listen on %s port %s: %s", host, port, strerror(e));
         freeaddrinfo(res);
         return listen_failure(e);
     }
     freeaddrinfo(res);
-    evconnlistener_set_error_cb(w->listener, accept_error_cb);
+    evconnlistener_set_error_cb(li->ev, accept_error_cb);
 
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
-    getsockname(evconnlistener_get_fd(w->listener), (struct sockaddr *)&ss, &sslen);
+    getsockname(evconnlistener_get_fd(li->ev), (struct sockaddr *)&ss, &sslen);
     server_format_addr(where, wherelen, (struct sockaddr *)&ss);
     unsigned bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                               : ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -465,33 +472,34 @@ int server_unix_socket(const char *path, int mode, int *fd_out)
     return SERVER_LISTEN_OK;
 }
 
-int server_listen_fd(server *w, int fd)
+int worker_listen_fd(worker *w, int which, int fd)
 {
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    worker_listener *li = &w->listeners[which];
     /* backlog 0: fd is listening already */
-    w->listener = evconnlistener_new(w->base, accept_cb, w, flags, 0, fd);
-    if (w->listener == NULL) {
+    li->ev = evconnlistener_new(w->base, accept_cb, li, flags, 0, fd);
+    if (li->ev == NULL) {
         close(fd);
         return -1;
     }
-    evconnlistener_set_error_cb(w->listener, accept_error_cb);
+    evconnlistener_set_error_cb(li->ev, accept_error_cb);
     return 0;
 }
 
 static void *worker_main(void *arg)
 {
-    server *w = arg;
+    worker *w = arg;
     char done = 1;
 
     event_base_dispatch(w->base);
     while (w->conns)
         conn_close(w->conns);
-    ssize_t n = write(w->shared->done_fd, &done, 1);
+    ssize_t n = write(w->server->done_fd, &done, 1);
     (void)n;
     return NULL;
 }
 
-int server_start(server *w)
+int worker_start(worker *w)
 {
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
         return -1;
@@ -499,14 +507,15 @@ int server_start(server *w)
     return 0;
 }
 
-void server_free(server *w)
+void worker_free(worker *w)
 {
     if (w->thread_started)
         pthread_join(w->thread, NULL);
     while (w->conns)
         conn_close(w->conns);
-    if (w->listener)
-        evconnlistener_free(w->listener);
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        if (w->listeners[i].ev)
+            evconnlistener_free(w->listeners[i].ev);
     if (w->notify_ev)
         event_free(w->notify_ev);
     if (w->stop_timer)

@@ -23,7 +23,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static server_options opt;
-static server_shared shared;
+static server shared;
 static server worker;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     opt.threads = 1;
     table *builtin = table_builtin();
     dataset *d = builtin ? dataset_new(builtin, "built-in", NULL, 0) : NULL;
-    if (d == NULL || server_shared_init(&shared, &opt, d, &worker, 1) != 0 || server_init(&worker, &shared, 0) != 0)
+    if (d == NULL || server_init(&shared, &opt, d, &worker, 1) != 0 || worker_init(&worker, &shared, 0) != 0)
         fuzz_fail("cannot set up the worker");
     return 0;
 }
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_new(&worker, sv[0], (struct sockaddr *)&addr);
+    conn_new(&worker, sv[0], (struct sockaddr *)&addr, &proto_guide);
     proto_decoder_init(&client, NULL);
 
     int closed = 0;

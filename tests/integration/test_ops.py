@@ -13,7 +13,7 @@ import time
 import evkv_test as t
 
 STATS_KEYS = ["version", "pid", "uptime_seconds", "threads", "rss_bytes", "connections", "requests",
-              "requests_per_second", "hits", "misses", "errors", "bytes", "table"]
+              "requests_per_second", "hits", "misses", "errors", "bytes", "table", "resp"]
 
 
 def run_server(*args, timeout=30):
@@ -47,13 +47,21 @@ class OpsTest(t.TempDirTestCase):
                          t.result_answer("Error: request lacks 'value'."))
 
     def test_stats_counts_what_happened(self):
-        srv = self.start_server("--threads", "2")
-        sent = 0
+        srv = self.start_server("--threads", "2", "--resp-port", "any")
+        sent = received = 0
         conns = [self.connect(srv) for _ in range(3)]
+        # Redis clients count apart, but for connections and bytes
+        redis = t.Conn(srv.resp_port)
+        redis_sent = b"GET morpheus\r\nGET nope\r\nNOSUCHCOMMAND\r\n"
+        redis.send(redis_sent)
+        sent += len(redis_sent)
+        redis_got = b""
+        while redis_got.count(b"\r\n") < 4:
+            redis_got += redis.sock.recv(4096)
+        received += len(redis_got)
         requests = [t.search_request("morpheus"), t.search_request("ring"), t.search_request("nope"),
                     t.search_request("x", action="double"), t.binary_request(b"0123456789abc"),
                     t.json_request({"action": "search", "value": 7}), t.json_request({"action": "ping"})]
-        received = 0
         for c in conns:
             for r in requests:
                 c.send(r)
@@ -74,9 +82,11 @@ class OpsTest(t.TempDirTestCase):
         self.assertEqual(s["version"], "0.1.0")
         self.assertEqual(s["pid"], srv.proc.pid)
         self.assertEqual(s["threads"], 2)
-        self.assertEqual(s["connections"], {"current": 3, "total": 4, "refused": 0})
+        self.assertEqual(s["connections"], {"current": 4, "total": 5, "refused": 0})
         self.assertEqual(s["requests"], {"total": 22, "search": 9, "ping": 3, "stats": 0, "invalid_action": 3,
-                                         "binary": 3, "bad_request": 3, "bad_frame": 1})
+                                         "binary": 3, "bad_request": 3, "bad_frame": 1, "msearch": 0})
+        self.assertEqual(s["resp"], {"requests": 3, "commands": 2, "errors": 1, "protocol_errors": 0,
+                                     "hits": 1, "misses": 1})
         self.assertEqual((s["hits"], s["misses"]), (6, 3))
         self.assertEqual(s["errors"], {"invalid_action": 3, "bad_request": 3, "bad_frame": 1, "timeout": 0,
                                        "nomem": 0})
