@@ -5,7 +5,7 @@ One evkv-server (--resp-port 0 --data FILE, FILE a JSON object) and one
 redis-server replica (redis_oracle.py: a master loaded with the same
 table, string values as their UTF-8 bytes, other values as their JSON
 text as Python's json.dumps writes it, which is what evkv stores) are
-started per test class. Each input goes to both on a connection of its
+started per test class (--resp-port any: a free port). Each input goes to both on a connection of its
 own, the same bytes, and what comes back is compared:
 
   - hand-written cases for every command evkv serves, in each argument
@@ -515,7 +515,7 @@ class ReplicaTestCase(t.TempDirTestCase):
         path = os.path.join(d.name, "table.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(TABLE, f, ensure_ascii=False, indent=1)
-        srv = t.Server("--resp-port", "0", "--data", path)
+        srv = t.Server("--resp-port", "any", "--data", path)
         try:
             srv.wait_started()
         except BaseException:
@@ -861,7 +861,7 @@ class TsvTest(ReplicaTestCase):
             path = self.path("table.tsv")
             with open(path, "w", encoding="utf-8", newline="") as f:
                 f.write("".join("%s\t%s\n" % row for row in rows))
-            srv = self.start_server("--resp-port", "0", "--data", path)
+            srv = self.start_server("--resp-port", "any", "--data", path)
             port = srv.resp_port
         keys = [k.encode("utf-8") for k, v in TABLE.items()
                 if isinstance(v, str) and not any(ch in k + v for ch in "\t\r\n")]
