@@ -783,8 +783,10 @@ class StructureTest(ReplicaTestCase):
         for name in CONTAINERS:
             with self.subTest(name):
                 want, got = self.both_decoded("COMMAND", "INFO", name)
+                self.assertIsInstance(got, list, got)
                 self.assertEqual([canon_command_entry(e) for e in got], [canon_command_entry(e) for e in want])
                 want, got = self.both_decoded("COMMAND", "DOCS", name)
+                self.assertIsInstance(got, list, got)
                 self.assertEqual(canon_docs(got), canon_docs(want))
 
     def test_config_get_patterns(self):
@@ -803,6 +805,7 @@ class StructureTest(ReplicaTestCase):
         # evkv lists its own commands: each entry as Redis's entry for it,
         # COMMAND COUNT their number, COMMAND INFO with no name all of them.
         want, got = self.both_decoded("COMMAND")
+        self.assertIsInstance(got, list, got)
         wmap = {k: canon_command_entry(e) for k, e in self.commands_by_name(want).items()}
         gmap = {k: canon_command_entry(e) for k, e in self.commands_by_name(got).items()}
         self.assertEqual(len(gmap), len(got))
@@ -819,6 +822,7 @@ class StructureTest(ReplicaTestCase):
     def test_command_docs(self):
         # COMMAND DOCS with no name: evkv's commands, each as Redis has it.
         want, got = self.both_decoded("COMMAND", "DOCS")
+        self.assertIsInstance(got, list, got)
         wmap, gmap = canon_docs(want), canon_docs(got)
         self.assertEqual(len(gmap) * 2, len(got))
         for name in SERVED:
@@ -837,6 +841,7 @@ class StructureTest(ReplicaTestCase):
         # The parameters evkv reports are Redis's, with Redis's default
         # values but for the instance's own.
         want, got = self.both_decoded("CONFIG", "GET", "*")
+        self.assertIsInstance(got, list, got)
         wmap = dict(zip(want[::2], want[1::2]))
         gmap = dict(zip(got[::2], got[1::2]))
         self.assertEqual(len(gmap) * 2, len(got))
