@@ -631,9 +631,10 @@ class RandomTest(ReplicaTestCase):
                 want, got = self.both(data, len(reqs), pieces)
                 self.check_oracle("random %d" % i, want, len(reqs))
                 if want != got:
-                    failures.append("random %d (seed %d)%s: input %r\n  redis %r\n  evkv  %r"
-                                    % (i, SEED, " in pieces %s" % pieces if pieces else "", data[:300],
-                                       b"".join(want)[:300], b"".join(got)[:300]))
+                    j = next((j for j, (w, g) in enumerate(zip(want, got)) if w != g), min(len(want), len(got)))
+                    failures.append("random %d (seed %d)%s: input %r\n  reply %d: redis %r\n           evkv  %r"
+                                    % (i, SEED, " in pieces %s" % pieces if pieces else "", data[:300], j,
+                                       want[j][:300] if j < len(want) else None, got[j][:300] if j < len(got) else None))
         if failures:
             self.fail("%d of %d differ:\n%s" % (len(failures), 2 * self.N, "\n".join(failures[:10])))
 
