@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire.h"
+
 /* What ends every wait early (evkv_client_set_interrupt), or NULL. */
 static const volatile sig_atomic_t *interrupt_flag;
 static const sigset_t *interrupt_mask;
@@ -301,7 +303,7 @@ const char *evkv_decoder_hint(const proto_decoder *d)
 
 evkv_answer evkv_answer_classify(const proto_message *msg, const char *key, size_t key_len, json_t **result)
 {
-    static const char miss_prefix[] = "No match for '", miss_suffix[] = "'.";
+    static const char miss_prefix[] = WIRE_MISS_PREFIX, miss_suffix[] = WIRE_MISS_SUFFIX;
     json_t *content, *r;
 
     *result = NULL;

@@ -42,8 +42,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "protocol.h"
-#include "server.h"
+#include "worker.h"
 
 /* Requests answered in one callback before the others get a turn. */
 #define CONN_REQUESTS_PER_EVENT 128

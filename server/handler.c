@@ -1,16 +1,7 @@
 /*
- * handler.c: the actions (see handler.h).
- *
- * A text/json request {"action": A, "value": V} is dispatched by name
- * through the action table below; anything else is a binary request. Error
- * answers say what was wrong in words a client author can act on.
+ * handler.c: what every protocol's answers are made of (see handler.h).
  */
 #include "handler.h"
-
-#include <string.h>
-
-#define LIT(s)        s, sizeof(s) - 1
-#define RESULT_PREFIX "{\"result\": "
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
     "hit",       "miss",  "ping",    "stats",   "binary",        "bad-action",     "bad-request",
@@ -29,148 +20,10 @@ void handler_ctx_free(handler_ctx *h)
     proto_buf_free(&h->encoded);
 }
 
-/* Sends {"result": <encoded>} as a text/json answer. */
-static int send_result_json(handler_ctx *h, const char *encoded, size_t len, struct evbuffer *out)
+int handler_stats(handler_ctx *h, proto_buf *out)
 {
-    proto_buf *b = &h->scratch;
-    proto_buf_reset(b);
-    proto_encode_header(b, "text/json", "utf-8", sizeof(RESULT_PREFIX) - 1 + len + 1);
-    proto_buf_append(b, LIT(RESULT_PREFIX));
-    proto_buf_append(b, encoded, len);
-    proto_buf_append(b, LIT("}"));
-    if (b->failed)
+    proto_buf_reset(out);
+    if (h->stats == NULL || h->stats(h->stats_arg, out) != 0 || out->failed)
         return -1;
-    return evbuffer_add(out, b->data, b->len);
-}
-
-/* Sends {"result": "<prefix><s><suffix>"}, the text escaped as JSON. */
-static int send_result_text(handler_ctx *h, const char *prefix, const char *s, size_t len, const char *suffix,
-                            struct evbuffer *out)
-{
-    proto_buf *t = &h->text, *enc = &h->encoded;
-
-    proto_buf_reset(t);
-    proto_buf_reset(enc);
-    proto_buf_append(t, prefix, strlen(prefix));
-    proto_buf_append(t, s, len);
-    proto_buf_append(t, suffix, strlen(suffix));
-    if (t->failed || proto_dump_string(enc, t->data, t->len) != 0)
-        return -1;
-    return send_result_json(h, enc->data, enc->len, out);
-}
-
-handler_outcome handler_answer_error(handler_ctx *h, const char *why, struct evbuffer *out)
-{
-    if (send_result_text(h, "Error: ", why, strlen(why), ".", out) != 0)
-        return OUTCOME_NOMEM;
-    return OUTCOME_BAD_REQUEST;
-}
-
-static handler_outcome action_search(handler_ctx *h, const char *key, size_t key_len, struct evbuffer *out)
-{
-    const char *enc;
-    size_t enc_len;
-
-    if (table_lookup(h->table, key, key_len, &enc, &enc_len)) {
-        if (send_result_json(h, enc, enc_len, out) != 0)
-            return OUTCOME_NOMEM;
-        return OUTCOME_HIT;
-    }
-    if (send_result_text(h, "No match for '", key, key_len, "'.", out) != 0)
-        return OUTCOME_NOMEM;
-    return OUTCOME_MISS;
-}
-
-static handler_outcome action_ping(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out)
-{
-    (void)value;
-    (void)value_len;
-    if (send_result_json(h, LIT("\"pong\""), out) != 0)
-        return OUTCOME_NOMEM;
-    return OUTCOME_PING;
-}
-
-static handler_outcome action_stats(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out)
-{
-    proto_buf *b = &h->encoded;
-    (void)value;
-    (void)value_len;
-
-    if (h->stats == NULL)
-        return handler_answer_error(h, "stats are not available here", out);
-    proto_buf_reset(b);
-    if (h->stats(h->stats_arg, b) != 0 || b->failed || send_result_json(h, b->data, b->len, out) != 0)
-        return OUTCOME_NOMEM;
-    return OUTCOME_STATS;
-}
-
-/* The actions a text/json request may name. An action that needs a value
- * gets the request's "value", already checked to be a string; the others
- * ignore it, whatever it is. */
-#define ACTION(name, fn, needs_value)                                                                                  \
-    {                                                                                                                  \
-        name, sizeof(name) - 1, fn, needs_value                                                                        \
-    }
-static const struct action {
-    const char *name;
-    size_t name_len;
-    handler_outcome (*fn)(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out);
-    int needs_value;
-} actions[] = {
-    ACTION("search", action_search, 1),
-    ACTION("ping", action_ping, 0),
-    ACTION("stats", action_stats, 0),
-};
-
-static handler_outcome dispatch(handler_ctx *h, const proto_request *req, struct evbuffer *out)
-{
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-        if (actions[i].name_len != req->action_len || memcmp(actions[i].name, req->action, req->action_len) != 0)
-            continue;
-        if (!actions[i].needs_value)
-            return actions[i].fn(h, NULL, 0, out);
-        if (req->value_state == PROTO_VALUE_MISSING)
-            return handler_answer_error(h, "request lacks 'value'", out);
-        if (req->value_state == PROTO_VALUE_NOT_STRING)
-            return handler_answer_error(h, "'value' must be a string", out);
-        return actions[i].fn(h, req->value, req->value_len, out);
-    }
-    if (send_result_text(h, "Error: invalid action '", req->action, req->action_len, "'.", out) != 0)
-        return OUTCOME_NOMEM;
-    return OUTCOME_BAD_ACTION;
-}
-
-static handler_outcome answer_json(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
-{
-    proto_request req;
-    handler_outcome o;
-
-    int rc = h->full_parser_only ? proto_request_parse_full(msg->content, msg->content_len, &req)
-                                 : proto_request_parse(msg->content, msg->content_len, &req);
-    if (rc != 0)
-        o = handler_answer_error(h, req.errstr, out);
-    else
-        o = dispatch(h, &req, out);
-    proto_request_free(&req);
-    return o;
-}
-
-static handler_outcome answer_binary(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
-{
-    static const char prefix[] = "First 10 bytes of request: ";
-    size_t n = msg->content_len < 10 ? msg->content_len : 10;
-    proto_buf *b = &h->scratch;
-
-    proto_buf_reset(b);
-    proto_encode_header(b, "binary/custom-server-binary-type", "binary", sizeof(prefix) - 1 + n);
-    proto_buf_append(b, prefix, sizeof(prefix) - 1);
-    proto_buf_append(b, msg->content, n);
-    if (b->failed || evbuffer_add(out, b->data, b->len) != 0)
-        return OUTCOME_NOMEM;
-    return OUTCOME_BINARY;
-}
-
-handler_outcome handler_answer(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
-{
-    return msg->is_json ? answer_json(h, msg, out) : answer_binary(h, msg, out);
+    return 0;
 }

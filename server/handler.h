@@ -1,8 +1,7 @@
 /*
- * handler.h: answering one decoded request.
- *
- * Each action is one function in handler.c's action table. Answers are
- * appended to an evbuffer, encoded byte-identical to the reference server.
+ * handler.h: the protocol-neutral core of answering: the table a worker
+ * answers from, its lookups, the stats, and the outcomes counted. Each
+ * protocol encodes its own answers (guide.c, resp_commands.c) from these.
  */
 #ifndef EVKV_HANDLER_H
 #define EVKV_HANDLER_H
@@ -55,11 +54,18 @@ typedef struct handler_ctx {
     atomic_ullong resp_hits, resp_misses;
 } handler_ctx;
 
-/* Appends the answer to msg to out. */
-handler_outcome handler_answer(handler_ctx *h, const proto_message *msg, struct evbuffer *out);
+/* Finds key in the table h answers from: 1 with *value pointing at its
+ * value's JSON text (valid until the worker next moves to another table,
+ * which it does only between two requests), or 0. */
+static inline int handler_lookup(const handler_ctx *h, const char *key, size_t len, const char **value,
+                                 size_t *value_len)
+{
+    return table_lookup(h->table, key, len, value, value_len);
+}
 
-/* Appends a text/json answer {"result": "Error: <why>."}. */
-handler_outcome handler_answer_error(handler_ctx *h, const char *why, struct evbuffer *out);
+/* Writes the stats JSON object into out (reset first). Returns 0, or -1
+ * when stats are not available or out of memory. */
+int handler_stats(handler_ctx *h, proto_buf *out);
 
 /* Frees the scratch buffers (not the table). */
 void handler_ctx_free(handler_ctx *h);

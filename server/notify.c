@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "log.h"
+#include "notify.h"
 
 void systemd_notify(const char *state)
 {

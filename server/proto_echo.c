@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "guide.h"
 #include "protocol.h"
 
 static void echo_init(conn_proto_state *st, const proto_limits *limits)
@@ -73,5 +74,5 @@ const conn_protocol proto_echo = {
     .in_message = echo_in_message,
     .buffered = echo_buffered,
     .release = echo_release,
-    .error = handler_answer_error,
+    .error = guide_answer_error, /* a refusal, as the guide protocol words it */
 };

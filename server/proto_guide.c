@@ -1,11 +1,12 @@
 /*
  * proto_guide.c: the guide's header + JSON protocol behind a connection
- * (see protocol.h): proto/'s decoder frames the requests, handler.c
+ * (see protocol.h): proto/'s decoder frames the requests, guide.c
  * answers them.
  */
 #include <stdio.h>
 
 #include "log.h"
+#include "guide.h"
 #include "protocol.h"
 
 static void guide_init(conn_proto_state *st, const proto_limits *limits)
@@ -53,8 +54,8 @@ static void guide_describe(const proto_message *msg, char *what, size_t whatlen)
     }
 }
 
-static conn_answer guide_answer(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
-                                char *what, size_t whatlen)
+static conn_answer guide_next(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
+                              char *what, size_t whatlen)
 {
     proto_message msg;
     proto_status s = proto_decoder_next(&st->guide, &msg);
@@ -63,13 +64,13 @@ static conn_answer guide_answer(conn_proto_state *st, handler_ctx *h, struct evb
         return CONN_NEED_MORE;
     if (s == PROTO_ERROR) {
         /* Framing is lost: one error answer, then the connection closes. */
-        handler_answer_error(h, st->guide.errstr, out);
+        guide_answer_error(h, st->guide.errstr, out);
         *oc = OUTCOME_BAD_FRAME;
         if (what)
             snprintf(what, whatlen, "bad frame: %s", st->guide.errstr);
         return CONN_BROKEN;
     }
-    *oc = handler_answer(h, &msg, out);
+    *oc = guide_answer(h, &msg, out);
     if (what)
         guide_describe(&msg, what, whatlen);
     return *oc == OUTCOME_NOMEM ? CONN_NOMEM : CONN_ANSWERED;
@@ -96,9 +97,9 @@ const conn_protocol proto_guide = {
     .free = guide_free,
     .reserve = guide_reserve,
     .commit = guide_commit,
-    .answer = guide_answer,
+    .answer = guide_next,
     .in_message = guide_in_message,
     .buffered = guide_buffered,
     .release = guide_release,
-    .error = handler_answer_error,
+    .error = guide_answer_error,
 };

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "stats.h"
 
 /* Sums, over every worker, the counter at `offset` in worker_counters. */
 static unsigned long long sum(const server *srv, size_t offset)
@@ -130,12 +130,12 @@ int server_stats_json(void *arg, proto_buf *out)
      * protocol (--resp-port) counts on its own. */
     unsigned long long resp = by[OUTCOME_COMMAND] + by[OUTCOME_COMMAND_ERROR] + by[OUTCOME_PROTOCOL_ERROR];
     if (json_object_set_new(json_object_get(stats, "requests"), "msearch", count(by[OUTCOME_MSEARCH])) != 0 ||
-        json_object_set_new(stats, "resp",
-                            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(resp), "commands",
-                                      count(by[OUTCOME_COMMAND]), "errors", count(by[OUTCOME_COMMAND_ERROR]),
-                                      "protocol_errors", count(by[OUTCOME_PROTOCOL_ERROR]), "hits",
-                                      count(SUM_HANDLER(srv, resp_hits)), "misses",
-                                      count(SUM_HANDLER(srv, resp_misses)))) != 0) {
+        json_object_set_new(
+            stats, "resp",
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(resp), "commands", count(by[OUTCOME_COMMAND]),
+                      "errors", count(by[OUTCOME_COMMAND_ERROR]), "protocol_errors", count(by[OUTCOME_PROTOCOL_ERROR]),
+                      "hits", count(SUM_HANDLER(srv, resp_hits)), "misses", count(SUM_HANDLER(srv, resp_misses)))) !=
+            0) {
         json_decref(stats);
         return -1;
     }

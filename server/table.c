@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "wire.h"
+
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
 #define ENTRY_HDR     8
@@ -262,13 +264,10 @@ size_t table_memory(const table *t)
 
 table *table_builtin(void)
 {
-    /* The reference server's entries, as UTF-8, and their encoded values. */
-    static const char *const entries[][2] = {
-        {"morpheus", "\"Follow the white rabbit. \xf0\x9f\x90\xb0\""},
-        {"ring", "\"In the caves beneath the Misty Mountains. \xf0\x9f\x92\x8d\""},
-        {"\xf0\x9f\x90\xb6", "\"\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90\""},
-    };
-    table *t = table_new(3, 0);
+#define ENTRY(key, value) {key, value},
+    static const char *const entries[][2] = {WIRE_BUILTIN_TABLE(ENTRY)};
+#undef ENTRY
+    table *t = table_new(sizeof(entries) / sizeof(entries[0]), 0);
     if (t == NULL)
         return NULL;
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {

@@ -22,88 +22,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "protocol.h"
-#include "server.h"
-
-dataset *dataset_new(table *t, const char *source, const char *format, double load_seconds)
-{
-    dataset *d = calloc(1, sizeof(*d));
-    if (d == NULL || (d->source = strdup(source)) == NULL) {
-        free(d);
-        table_free(t);
-        return NULL;
-    }
-    d->table = t;
-    atomic_init(&d->refs, 1);
-    d->format = format;
-    d->load_seconds = load_seconds;
-    d->loaded_at = (long long)time(NULL);
-    return d;
-}
-
-dataset *dataset_ref(dataset *d)
-{
-    atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
-    return d;
-}
-
-int dataset_unshared(dataset *d)
-{
-    return atomic_load_explicit(&d->refs, memory_order_acquire) == 1;
-}
-
-void dataset_release(dataset *d)
-{
-    if (d == NULL || atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    table_free(d->table);
-    free(d->source);
-    free(d);
-}
-
-int server_init(server *srv, const server_options *opt, dataset *d, worker *workers, int nworkers)
-{
-    struct timespec ts;
-    memset(srv, 0, sizeof(*srv));
-    srv->opt = opt;
-    srv->current = d;
-    srv->workers = workers;
-    srv->nworkers = nworkers;
-    srv->done_fd = -1;
-    atomic_init(&srv->conns, 0);
-    atomic_init(&srv->reloads, 0);
-    atomic_init(&srv->reload_failures, 0);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    srv->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    return pthread_mutex_init(&srv->lock, NULL) == 0 ? 0 : -1;
-}
-
-void server_free(server *srv)
-{
-    dataset_release(srv->current);
-    srv->current = NULL;
-    pthread_mutex_destroy(&srv->lock);
-}
-
-dataset *server_current(server *srv)
-{
-    pthread_mutex_lock(&srv->lock);
-    dataset *d = dataset_ref(srv->current);
-    pthread_mutex_unlock(&srv->lock);
-    return d;
-}
-
-dataset *server_swap(server *srv, dataset *d)
-{
-    pthread_mutex_lock(&srv->lock);
-    dataset *old = srv->current;
-    srv->current = d;
-    pthread_mutex_unlock(&srv->lock);
-    for (int i = 0; i < srv->nworkers; i++)
-        if (srv->workers[i].base != NULL)
-            worker_notify(&srv->workers[i], WORKER_CMD_SWAP);
-    return old;
-}
+#include "stats.h"
+#include "worker.h"
 
 /* Between two callbacks, so between two requests: answer from the current
  * dataset from now on, and let go of the previous one (the main thread
@@ -122,22 +44,6 @@ uint64_t worker_requests(const worker *w)
     for (int i = 0; i < OUTCOME_COUNT; i++)
         n += COUNTER_GET(w->counters.outcomes[i]);
     return n;
-}
-
-void server_format_addr(char *out, size_t outlen, const struct sockaddr *sa)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        snprintf(out, outlen, "%s:%u", host, ntohs(in->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        snprintf(out, outlen, "[%s]:%u", host, ntohs(in6->sin6_port));
-    } else {
-        snprintf(out, outlen, "local");
-    }
 }
 
 void worker_conns_drained(worker *w)
@@ -296,61 +202,6 @@ int worker_init(worker *w, server *srv, int index)
     return 0;
 }
 
-/* A failed bind or listen: bad configuration, or a failure that may pass on
- * retry (an address in use, an interface not up yet, ...). */
-static int listen_failure(int err)
-{
-    return err == EACCES || err == EPERM ? SERVER_LISTEN_CONFIG : SERVER_LISTEN_FAILED;
-}
-
-/* Whether host can only be meant as a numeric address: then a bad one is
- * refused as such, without asking a resolver that may not answer. */
-static int host_is_numeric(const char *host)
-{
-    return strchr(host, ':') != NULL || strspn(host, "0123456789.") == strlen(host);
-}
-
-int server_resolve(const char *host, const char *port, struct addrinfo **res, char *err, size_t errlen)
-{
-    struct addrinfo hints;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | (host_is_numeric(host) ? AI_NUMERICHOST : 0);
-    int rc = getaddrinfo(host, port, &hints, res);
-    if (rc == 0)
-        return SERVER_LISTEN_OK;
-    *res = NULL;
-    if (host_is_numeric(host) && rc == EAI_NONAME)
-        snprintf(err, errlen, "--host %s: not an IPv4 or IPv6 address of this machine", host);
-    else
-        snprintf(err, errlen, "--host %s: %s", host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-    /* A resolver that did not answer, or no memory, may do better later. */
-    return rc == EAI_AGAIN || rc == EAI_MEMORY || rc == EAI_SYSTEM ? SERVER_LISTEN_FAILED : SERVER_LISTEN_CONFIG;
-}
-
-/* With SO_REUSEPORT, any socket of the same user can join a port that our
- * workers share, and the kernel then splits the connections between two
- * servers. So before the workers bind, one plain socket (SO_REUSEADDR
- * alone, as the listeners have it) is bound to the address and closed: if
- * anyone listens there, that fails with EADDRINUSE, as a second Redis or
- * memcached fails. Two servers started at the very same instant could
- * still both pass; one started while ours runs cannot. */
-static int port_is_free(const struct addrinfo *ai)
-{
-    int one = 1;
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    int rc =
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 ? bind(fd, ai->ai_addr, ai->ai_addrlen) : -1;
-    int err = errno;
-    close(fd);
-    errno = err;
-    return rc;
-}
-
 int worker_listen(worker *w, int which, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
                   char *port_out, size_t port_outlen)
 {
@@ -365,7 +216,7 @@ int worker_listen(worker *w, int which, const char *host, const char *port, int 
     }
     if (reuseport) {
         flags |= LEV_OPT_REUSEABLE_PORT;
-        if (strcmp(port, "0") != 0 && w->index == 0 && port_is_free(res) != 0) {
+        if (strcmp(port, "0") != 0 && w->index == 0 && listen_port_is_free(res) != 0) {
             int e = errno;
             log_error("cannot listen on %s port %s: %s", host, port, strerror(e));
             freeaddrinfo(res);
@@ -390,85 +241,6 @@ int worker_listen(worker *w, int which, const char *host, const char *port, int 
     unsigned bound = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                               : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     snprintf(port_out, port_outlen, "%u", bound);
-    return SERVER_LISTEN_OK;
-}
-
-int server_unix_path_check(const char *path, char *err, size_t errlen)
-{
-    struct sockaddr_un sun;
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        snprintf(err, errlen, "--unix %s: the path is longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
-        return -1;
-    }
-    return 0;
-}
-
-/* A socket file at sun: 1 if a server answers there, 0 if it is stale (a
- * dead server's), -1 with errno if that cannot be told. Non-blocking: a
- * server too busy to accept is still a server. */
-static int unix_socket_alive(const struct sockaddr_un *sun)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -1;
-    int rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-    int err = errno;
-    close(fd);
-    if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
-        return 1;
-    if (err == ECONNREFUSED)
-        return 0;
-    errno = err;
-    return -1;
-}
-
-int server_unix_socket(const char *path, int mode, int *fd_out)
-{
-    struct sockaddr_un sun;
-    struct stat st;
-    char err[PATH_MAX + 64];
-    int fd;
-
-    if (server_unix_path_check(path, err, sizeof(err)) != 0) {
-        log_error("%s", err);
-        return SERVER_LISTEN_CONFIG;
-    }
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, strlen(path) + 1);
-    /* A socket file left by a server that died is in the way of bind();
-     * one that a server still answers on is not ours to take. (Two servers
-     * starting at once on one path can still race here: systemd's
-     * RuntimeDirectory, one per service, keeps that from happening.) */
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-        int alive = unix_socket_alive(&sun);
-        if (alive != 0) {
-            log_error("cannot listen on %s: %s", path,
-                      alive > 0 ? "a server is already listening there" : strerror(errno));
-            return alive > 0 ? SERVER_LISTEN_FAILED : listen_failure(errno);
-        }
-        unlink(path);
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        log_error("socket: %s", strerror(errno));
-        return SERVER_LISTEN_FAILED;
-    }
-    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-        int e = errno;
-        log_error("cannot listen on %s: %s", path, strerror(e));
-        close(fd);
-        return listen_failure(e);
-    }
-    if ((mode >= 0 && chmod(path, (mode_t)mode) != 0) || listen(fd, 1024) != 0 ||
-        evutil_make_socket_nonblocking(fd) != 0) {
-        int e = errno;
-        log_error("cannot listen on %s: %s", path, strerror(e));
-        unlink(path);
-        close(fd);
-        return listen_failure(e);
-    }
-    *fd_out = fd;
     return SERVER_LISTEN_OK;
 }
 

@@ -17,14 +17,15 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "server.h"
+#include "protocol.h"
+#include "worker.h"
 #include "table.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static server_options opt;
-static server shared;
-static server worker;
+static server srv;
+static worker wk;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -39,7 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     opt.threads = 1;
     table *builtin = table_builtin();
     dataset *d = builtin ? dataset_new(builtin, "built-in", NULL, 0) : NULL;
-    if (d == NULL || server_init(&shared, &opt, d, &worker, 1) != 0 || worker_init(&worker, &shared, 0) != 0)
+    if (d == NULL || server_init(&srv, &opt, d, &wk, 1) != 0 || worker_init(&wk, &srv, 0) != 0)
         fuzz_fail("cannot set up the worker");
     return 0;
 }
@@ -72,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_new(&worker, sv[0], (struct sockaddr *)&addr, &proto_guide);
+    conn_new(&wk, sv[0], (struct sockaddr *)&addr, &proto_guide);
     proto_decoder_init(&client, NULL);
 
     int closed = 0;
@@ -83,13 +84,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pos += (size_t)k;
         else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             break; /* the server closed on us */
-        event_base_loop(worker.base, EVLOOP_NONBLOCK);
-        event_base_loop(worker.base, EVLOOP_NONBLOCK);
+        event_base_loop(wk.base, EVLOOP_NONBLOCK);
+        event_base_loop(wk.base, EVLOOP_NONBLOCK);
         closed = client_read(sv[1], &client);
     }
     shutdown(sv[1], SHUT_WR);
     for (int turn = 0; turn < 1000 && !closed; turn++) {
-        event_base_loop(worker.base, EVLOOP_NONBLOCK);
+        event_base_loop(wk.base, EVLOOP_NONBLOCK);
         closed = client_read(sv[1], &client);
     }
     if (!closed)
@@ -110,9 +111,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(framed);
     /* A connection the server closed first lingers until it sees its
      * client gone: the next turns of the loop read that. */
-    for (int turn = 0; turn < 100 && worker.conns != NULL; turn++)
-        event_base_loop(worker.base, EVLOOP_NONBLOCK);
-    if (worker.conns != NULL)
+    for (int turn = 0; turn < 100 && wk.conns != NULL; turn++)
+        event_base_loop(wk.base, EVLOOP_NONBLOCK);
+    if (wk.conns != NULL)
         fuzz_fail("a connection outlived its client");
     return 0;
 }

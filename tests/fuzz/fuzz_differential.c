@@ -10,7 +10,7 @@
  * each call must answer alike: status, error, errstr, every field, the
  * content. Every text/json message's content goes through
  * proto_request_parse and proto_request_parse_full, which must agree, and
- * every message through handler_answer with handler_ctx.full_parser_only 0
+ * every message through guide_answer with handler_ctx.full_parser_only 0
  * and 1, whose answers must be the same bytes. The stream itself is also
  * tried as a request's content, so that the request parsers see arbitrary
  * bytes without needing a valid frame around them. Any difference prints
@@ -23,7 +23,7 @@
 #include <event2/buffer.h>
 
 #include "fuzz_common.h"
-#include "handler.h"
+#include "guide.h"
 #include "proto.h"
 #include "table.h"
 
@@ -116,8 +116,8 @@ static void compare_answers(handler_ctx *hf, const proto_message *mf, handler_ct
     struct evbuffer *bf = evbuffer_new(), *bj = evbuffer_new();
     if (bf == NULL || bj == NULL)
         fuzz_fail("evbuffer_new failed");
-    handler_outcome of = handler_answer(hf, mf, bf);
-    handler_outcome oj = handler_answer(hj, mj, bj);
+    handler_outcome of = guide_answer(hf, mf, bf);
+    handler_outcome oj = guide_answer(hj, mj, bj);
     size_t lf = evbuffer_get_length(bf), lj = evbuffer_get_length(bj);
     const unsigned char *af = evbuffer_pullup(bf, -1), *aj = evbuffer_pullup(bj, -1);
 

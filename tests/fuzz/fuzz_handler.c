@@ -1,5 +1,5 @@
 /*
- * fuzz_handler.c: handler_answer on arbitrary messages.
+ * fuzz_handler.c: guide_answer on arbitrary messages.
  *
  * Input: one choice byte, then the content. The choice's low 3 bits pick
  * the content type (text/json, or one of several binary ones), bit 3 makes
@@ -18,7 +18,7 @@
 #include <event2/buffer.h>
 
 #include "fuzz_common.h"
-#include "handler.h"
+#include "guide.h"
 #include "proto.h"
 #include "table.h"
 
@@ -184,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (out == NULL)
         fuzz_fail("evbuffer_new failed");
-    check_answer(out, handler_answer(&h, &msg, out), &msg, NULL);
+    check_answer(out, guide_answer(&h, &msg, out), &msg, NULL);
 
     if (choice & 16) {
         char *why = malloc(size);
@@ -193,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(why, data + 1, size - 1);
         why[size - 1] = '\0';
         evbuffer_drain(out, evbuffer_get_length(out));
-        check_answer(out, handler_answer_error(&h, why, out), NULL, why);
+        check_answer(out, guide_answer_error(&h, why, out), NULL, why);
         free(why);
     }
     evbuffer_free(out);

@@ -55,12 +55,32 @@ START_RE = re.compile(LOG_PREFIX + r"listening on (\S+?)(?::(\d+))? \((.*)\)$", 
 RESP_START_RE = re.compile(LOG_PREFIX + r"listening for Redis clients on (\S+?)(?::(\d+))?$", re.M)
 STOP_RE = re.compile(LOG_PREFIX + r"stopped on (SIGTERM|SIGINT) after (\d+) requests$", re.M)
 
-# The guide's default table.
-TABLE = {
-    "morpheus": "Follow the white rabbit. \U0001f430",
-    "ring": "In the caves beneath the Misty Mountains. \U0001f48d",
-    "\U0001f436": "\U0001f43e Playing ball! \U0001f3d0",
-}
+def _wire_words():
+    """proto/wire.h's words, as the server and the clients use them: the
+    miss text, the binary answer's prefix and the built-in table."""
+    import codecs
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "wire.h")
+    with open(path, encoding="ascii") as f:
+        text = f.read()
+
+    def c_string(body):
+        return codecs.escape_decode(body.encode("ascii"))[0].decode("utf-8")
+
+    words = {m.group(1): c_string(m.group(2))
+             for m in re.finditer(r'^#define (WIRE_\w+) "((?:[^"\\]|\\.)*)"$', text, re.M)}
+    table = {c_string(k): json.loads(c_string(v))
+             for k, v in re.findall(r'X\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\)', text)}
+    return words, table
+
+
+_WIRE, TABLE = _wire_words()  # TABLE: the built-in table, key -> value
+MISS_PREFIX, MISS_SUFFIX = _WIRE["WIRE_MISS_PREFIX"], _WIRE["WIRE_MISS_SUFFIX"]
+BINARY_PREFIX = _WIRE["WIRE_BINARY_PREFIX"]
+
+
+def miss_text(key):
+    """What a search for key that finds nothing answers."""
+    return MISS_PREFIX + key + MISS_SUFFIX
 
 CLIENT_BINARY_TYPE = "binary/custom-client-binary-type"
 SERVER_BINARY_TYPE = "binary/custom-server-binary-type"
@@ -117,12 +137,12 @@ def search_answer(key, table=TABLE):
     """The reference server's answer to searching key in table."""
     if key in table:
         return result_answer(table[key])
-    return result_answer(f"No match for '{key}'.")
+    return result_answer(miss_text(key))
 
 
 def binary_answer(data):
     """The reference server's answer to a binary request with content data."""
-    return message(b"First 10 bytes of request: " + bytes(data)[:10], SERVER_BINARY_TYPE, "binary")
+    return message(BINARY_PREFIX.encode() + bytes(data)[:10], SERVER_BINARY_TYPE, "binary")
 
 
 # An answer bigger than the server's default limit for a request's content

@@ -109,14 +109,14 @@ class CliSearchTest(CliServerTestCase):
 
     def test_search_no_match(self):
         p = run_cli(self.hp + ["search", "nope"])
-        self.assert_run(p, 1, "No match for 'nope'.\n")
+        self.assert_run(p, 1, t.miss_text("nope") + "\n")
 
     def test_search_no_match_odd_keys(self):
         for key in ("", 'a"b\\c', "\u00e9t\u00e9", "\x01", "two words", "-dash"):
             with self.subTest(key=key):
                 p = run_cli(self.hp + ["search", "--", key] if key.startswith("-") else
                             self.hp + ["search", key])
-                self.assert_run(p, 1, f"No match for '{key}'.\n")
+                self.assert_run(p, 1, t.miss_text(key) + "\n")
 
     def test_long_options(self):
         p = run_cli(["--host", t.HOST, "--port", self.srv.port, "search", "ring"])
@@ -128,11 +128,11 @@ class CliSearchTest(CliServerTestCase):
 
     def test_guide_positional_binary_action(self):
         p = run_cli([t.HOST, self.srv.port, "double", "12"])
-        self.assert_run(p, 0, "First 10 bytes of request: double12\n")
+        self.assert_run(p, 0, t.BINARY_PREFIX + "double12\n")
 
     def test_binary_action_truncated_to_ten_bytes(self):
         p = run_cli([t.HOST, self.srv.port, "reverse", "abcdefghij"])
-        self.assert_run(p, 0, "First 10 bytes of request: reverseabc\n")
+        self.assert_run(p, 0, t.BINARY_PREFIX + "reverseabc\n")
 
     def test_json_output(self):
         p = run_cli(self.hp + ["--json", "search", "morpheus"])
@@ -148,7 +148,7 @@ class CliSearchTest(CliServerTestCase):
         key = "ctl\x01\x1f\"\\"
         p = run_cli(self.hp + ["--json", "search", key])
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertEqual(p.stdout, t.json_encode({"result": f"No match for '{key}'."}) + b"\n")
+        self.assertEqual(p.stdout, t.json_encode({"result": t.miss_text(key)}) + b"\n")
         self.assertIn(b"\\u0001", p.stdout)
 
     def test_help(self):
@@ -186,7 +186,7 @@ class CliCommandLineTest(CliServerTestCase):
 
     def test_command_names_in_any_case(self):
         self.assert_run(run_cli(self.hp + ["SEARCH", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
-        self.assert_run(run_cli(self.hp + ["Search", "nope"]), 1, "No match for 'nope'.\n")
+        self.assert_run(run_cli(self.hp + ["Search", "nope"]), 1, t.miss_text("nope") + "\n")
         self.assert_run(run_cli(self.hp + ["PING"]), 0, "pong\n")
         p = run_cli(self.hp + ["Stats"])
         self.assert_run(p, 0)
@@ -195,8 +195,8 @@ class CliCommandLineTest(CliServerTestCase):
         self.assert_run(run_cli(self.hp + ["SEARCH"], stdin=b"ring\n"), 0, t.TABLE["ring"] + "\n")
         # Other actions are the guide's binary requests, as before; and the
         # guide's own form keeps app-client's exact "search".
-        self.assert_run(run_cli(self.hp + ["double", "x"]), 0, "First 10 bytes of request: doublex\n")
-        self.assert_run(run_cli([t.HOST, self.srv.port, "SEARCH", "x"]), 0, "First 10 bytes of request: SEARCHx\n")
+        self.assert_run(run_cli(self.hp + ["double", "x"]), 0, t.BINARY_PREFIX + "doublex\n")
+        self.assert_run(run_cli([t.HOST, self.srv.port, "SEARCH", "x"]), 0, t.BINARY_PREFIX + "SEARCHx\n")
         self.assertEqual(self.stats()["requests"]["binary"], 2)
 
     def test_search_with_more_words_says_to_quote(self):
@@ -212,8 +212,8 @@ class CliCommandLineTest(CliServerTestCase):
         p = run_cli(self.hp + ["-r", "3", "search", "morpheus"])
         self.assert_run(p, 0, (t.TABLE["morpheus"] + "\n") * 3)
         self.assert_run(run_cli(self.hp + ["--repeat", "2", "ping"]), 0, "pong\npong\n")
-        self.assert_run(run_cli(self.hp + ["-r", "2", "search", "nope"]), 1, "No match for 'nope'.\n" * 2)
-        self.assert_run(run_cli(self.hp + ["-r", "2", "x", "y"]), 0, "First 10 bytes of request: xy\n" * 2)
+        self.assert_run(run_cli(self.hp + ["-r", "2", "search", "nope"]), 1, (t.miss_text("nope") + "\n") * 2)
+        self.assert_run(run_cli(self.hp + ["-r", "2", "x", "y"]), 0, (t.BINARY_PREFIX + "xy\n") * 2)
         # One connection for them all.
         before = self.stats()["connections"]["total"]
         self.assert_run(run_cli(self.hp + ["-r", "5", "ping"]), 0, "pong\n" * 5)
@@ -334,7 +334,7 @@ class CliDataTest(CliTestCase):
                 self.assert_run(run_cli(hp + ["search", key]), 0, printed(value) + "\n")
                 self.assert_run(run_cli(hp + ["--json", "search", key]), 0,
                                 t.json_encode({"result": value}).decode() + "\n")
-        self.assert_run(run_cli(hp + ["search", "morpheus"]), 1, "No match for 'morpheus'.\n")
+        self.assert_run(run_cli(hp + ["search", "morpheus"]), 1, t.miss_text("morpheus") + "\n")
 
 
 class CliBigAnswerTest(CliTestCase):
@@ -360,7 +360,7 @@ class CliBigAnswerTest(CliTestCase):
 
     def test_batch(self):
         keys = ["big", "small", "big", "nope", "big"]
-        want = "".join((self.table[k] if k in self.table else f"No match for '{k}'.") + "\n" for k in keys)
+        want = "".join((self.table[k] if k in self.table else t.miss_text(k)) + "\n" for k in keys)
         p = run_cli(self.hp + ["search"], stdin="".join(k + "\n" for k in keys).encode())
         self.assert_run(p, 1, want)
         self.assertEqual(p.stderr, b"")
@@ -392,7 +392,7 @@ class CliBatchTest(CliTestCase):
         self.hp = ["-h", t.HOST, "-p", self.srv.port]
 
     def expected(self, keys, table=t.TABLE):
-        return "".join((printed(table[k]) if k in table else f"No match for '{k}'.") + "\n" for k in keys)
+        return "".join((printed(table[k]) if k in table else t.miss_text(k)) + "\n" for k in keys)
 
     def test_1000_lines_mixed(self):
         rnd = random.Random(11)
@@ -450,7 +450,7 @@ class CliBatchTest(CliTestCase):
     def test_batch_json(self):
         keys = ["morpheus", "nope", "\U0001f436"]
         p = run_cli(self.hp + ["--json", "search"], stdin="\n".join(keys).encode() + b"\n")
-        want = b"".join(t.json_encode({"result": t.TABLE.get(k, f"No match for '{k}'.")}) + b"\n"
+        want = b"".join(t.json_encode({"result": t.TABLE.get(k, t.miss_text(k))}) + b"\n"
                         for k in keys)
         self.assert_run(p, 1, want)
 
@@ -562,13 +562,15 @@ class CliErrorsTest(CliTestCase):
 # The stats object's keys, in the order the server writes them (ops-spec).
 STATS_KEYS = {
     None: ["version", "pid", "uptime_seconds", "threads", "rss_bytes", "connections", "requests",
-           "requests_per_second", "hits", "misses", "errors", "bytes", "table"],
+           "requests_per_second", "hits", "misses", "errors", "bytes", "table", "resp"],
     "connections": ["current", "total", "refused"],
-    "requests": ["total", "search", "ping", "stats", "invalid_action", "binary", "bad_request", "bad_frame"],
+    "requests": ["total", "search", "ping", "stats", "invalid_action", "binary", "bad_request", "bad_frame",
+                 "msearch"],
     "errors": ["invalid_action", "bad_request", "bad_frame", "timeout", "nomem"],
     "bytes": ["in", "out"],
     "table": ["keys", "memory_bytes", "source", "format", "load_seconds", "loaded_at", "reloads",
               "reload_failures"],
+    "resp": ["requests", "commands", "errors", "protocol_errors", "hits", "misses"],
 }
 
 # A stats answer with a fixed content, and how evkv-cli prints it.
@@ -656,9 +658,9 @@ class CliPingStatsTest(CliServerTestCase):
         self.assert_run(p, 0, '{"result": "pong"}\n')
 
     def test_ping_and_stats_with_a_value_are_the_guide_form(self):
-        self.assert_run(run_cli(self.hp + ["ping", "x"]), 0, "First 10 bytes of request: pingx\n")
-        self.assert_run(run_cli(self.hp + ["stats", "0123456789"]), 0, "First 10 bytes of request: stats01234\n")
-        self.assert_run(run_cli([t.HOST, self.srv.port, "ping", "x"]), 0, "First 10 bytes of request: pingx\n")
+        self.assert_run(run_cli(self.hp + ["ping", "x"]), 0, t.BINARY_PREFIX + "pingx\n")
+        self.assert_run(run_cli(self.hp + ["stats", "0123456789"]), 0, t.BINARY_PREFIX + "stats01234\n")
+        self.assert_run(run_cli([t.HOST, self.srv.port, "ping", "x"]), 0, t.BINARY_PREFIX + "pingx\n")
 
     def test_stats_pretty(self):
         p = run_cli(self.hp + ["stats"])
@@ -846,9 +848,9 @@ class CliServerAddressTest(CliTestCase):
             with self.subTest(uri=uri):
                 self.assert_run(run_cli(["-u", uri, "search", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
         self.assert_run(run_cli(["--uri", f"evkv://127.0.0.1:{srv.port}", "ping"]), 0, "pong\n")
-        self.assert_run(run_cli([f"--uri=evkv://127.0.0.1:{srv.port}", "search", "x"]), 1, "No match for 'x'.\n")
+        self.assert_run(run_cli([f"--uri=evkv://127.0.0.1:{srv.port}", "search", "x"]), 1, t.miss_text("x") + "\n")
         p = run_cli(["-u", f"evkv://127.0.0.1:{srv.port}"], stdin=b"ring\nnope\n")
-        self.assert_run(p, 1, t.TABLE["ring"] + "\nNo match for 'nope'.\n")
+        self.assert_run(p, 1, t.TABLE["ring"] + "\n" + t.miss_text("nope") + "\n")
 
     def test_uri_default_port(self):
         with socket.socket() as s:
@@ -933,7 +935,7 @@ class CliServerAddressTest(CliTestCase):
         self.assert_run(run_cli(["-u", f"evkv://[::1]:{port}", "search", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
         self.assert_run(run_cli(["-u", f"evkv://[0:0:0:0:0:0:0:1]:{port}/", "ping"]), 0, "pong\n")
         self.assert_run(run_cli(["-h", "::1", "-p", port, "search", "ring"]), 0, t.TABLE["ring"] + "\n")
-        self.assert_run(run_cli(["::1", port, "search", "nope"]), 1, "No match for 'nope'.\n")
+        self.assert_run(run_cli(["::1", port, "search", "nope"]), 1, t.miss_text("nope") + "\n")
         self.assert_run(run_cli(["-h", "::1", "-p", port, "ping", "--latency", "-n", "3"]), 0)
         p = run_cli(["-h", "::1", "-p", port], stdin=b"morpheus\nring\n")
         self.assert_run(p, 0, t.TABLE["morpheus"] + "\n" + t.TABLE["ring"] + "\n")
@@ -953,8 +955,8 @@ class CliServerAddressTest(CliTestCase):
         path = self.unix_server()
         self.assert_run(run_cli(["-s", path, "search", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
         self.assert_run(run_cli(["--socket", path, "ping"]), 0, "pong\n")
-        self.assert_run(run_cli(["-s", path, "search", "nope"]), 1, "No match for 'nope'.\n")
-        self.assert_run(run_cli(["-s", path, "double", "12"]), 0, "First 10 bytes of request: double12\n")
+        self.assert_run(run_cli(["-s", path, "search", "nope"]), 1, t.miss_text("nope") + "\n")
+        self.assert_run(run_cli(["-s", path, "double", "12"]), 0, t.BINARY_PREFIX + "double12\n")
         p = run_cli(["-s", path], stdin=b"".join(k.encode() + b"\n" for k in t.TABLE) * 100)
         self.assert_run(p, 0, "".join(v + "\n" for v in t.TABLE.values()) * 100)
         p = run_cli(["-s", path, "ping", "--latency", "-n", "10", "-i", "0"])

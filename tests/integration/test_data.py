@@ -151,7 +151,7 @@ class DataFileTest(t.ServerTestCase):
         c.send(b"".join(t.search_request(k) for k in keys))
         for k in keys:
             want = t.result_answer(f"value {k[3:]} \u00e9") if k not in ("key-1", f"key{n}") else \
-                t.result_answer(f"No match for '{k}'.")
+                t.result_answer(t.miss_text(k))
             self.assertEqual(c.read_answer().raw, want)
 
 

@@ -24,7 +24,7 @@ class ExamplesTest(t.ServerTestCase):
 
     def test_nope(self):
         self.assertEqual(self.conn.exchange(t.search_request("nope")),
-                         t.result_answer("No match for 'nope'."))
+                         t.result_answer(t.miss_text("nope")))
 
     def test_invalid_action_double(self):
         self.assertEqual(self.conn.exchange(t.search_request("x", action="double")),
@@ -37,7 +37,7 @@ class ExamplesTest(t.ServerTestCase):
     def test_escaped_key(self):
         key = 'a"b\\c\n'
         answer = self.conn.exchange(t.search_request(key))
-        self.assertEqual(answer, t.result_answer(f"No match for '{key}'."))
+        self.assertEqual(answer, t.result_answer(t.miss_text(key)))
         self.assertIn(b'{"result": "No match for \'a\\"b\\\\c\\n\'."}', answer)
 
     def test_dog_key(self):
@@ -48,7 +48,7 @@ class ExamplesTest(t.ServerTestCase):
 
     def test_empty_binary_request(self):
         self.assertEqual(self.conn.exchange(t.binary_request(b"")), t.binary_answer(b""))
-        self.assertTrue(t.binary_answer(b"").endswith(b"First 10 bytes of request: "))
+        self.assertTrue(t.binary_answer(b"").endswith(t.BINARY_PREFIX.encode()))
 
     def test_binary_longer_than_ten_bytes(self):
         data = bytes(range(256)) * 4
@@ -119,7 +119,7 @@ class KeysTest(t.ServerTestCase):
 
     def test_control_character_lowercase_hex(self):
         answer = self.conn.exchange(t.search_request("\x01"))
-        self.assertEqual(answer, t.result_answer("No match for '\x01'."))
+        self.assertEqual(answer, t.result_answer(t.miss_text("\x01")))
         self.assertIn(b"\\u0001", answer)
 
     def test_every_control_character(self):
@@ -146,7 +146,7 @@ class KeysTest(t.ServerTestCase):
             self.assert_search(self.conn, key)
 
     def test_empty_key(self):
-        self.assertEqual(self.conn.exchange(t.search_request("")), t.result_answer("No match for ''."))
+        self.assertEqual(self.conn.exchange(t.search_request("")), t.result_answer(t.miss_text("")))
 
     def test_long_key(self):
         key = "k\u00e9y" * 50000  # 200 kB of UTF-8, under the 1 MiB limit
@@ -177,6 +177,71 @@ class KeysTest(t.ServerTestCase):
             req = t.search_request("morpheus", action=action)
             self.assertEqual(self.conn.exchange(req),
                              t.result_answer(f"Error: invalid action '{action}'."), repr(action))
+
+
+class MsearchTest(t.TempDirTestCase):
+    """msearch: many keys in one request, each answered as search would
+    answer it (its value's JSON text), null for a miss, in order."""
+
+    def test_built_in_table(self):
+        conn = self.connect(self.start_server())
+        keys = ["morpheus", "nope", "\U0001f436", "ring", "", "morpheus"]
+        want = [t.TABLE.get(k) for k in keys]
+        self.assertEqual(conn.exchange(t.search_request(keys, action="msearch")), t.result_answer(want))
+        self.assertEqual(conn.exchange(t.search_request([], action="msearch")), t.result_answer([]))
+
+    def test_values_of_every_kind(self):
+        """Numbers, lists, objects, true/false/null and strings with escapes
+        come back as search gives them: the exact bytes, not re-encoded."""
+        table = {"n": 1.5e300, "l": [1, "two", None], "o": {"a": {"b": []}}, "t": True, "z": None,
+                 "s": 'quote" back\\ tab\t \u00e9 \U0001f600'}
+        path = self.path("kinds.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(table, f, ensure_ascii=False)
+        conn = self.connect(self.start_server("--data", path))
+        keys = sorted(table) + ["missing"]
+        conn.send(t.search_request(keys, action="msearch"))
+        answer = conn.read_answer()
+        singles = []
+        for k in sorted(table):
+            conn.send(t.search_request(k))
+            singles.append(conn.read_answer())
+        self.assertEqual(t.answer_result(answer), [t.answer_result(a) for a in singles] + [None])
+        # byte for byte: each element is the text search puts after {"result": 
+        content = answer.content
+        for single in singles:
+            self.assertIn(single.content[len(b'{"result": '):-1], content)
+        self.assertTrue(content.endswith(b", null]}"), content)
+
+    def test_errors(self):
+        conn = self.connect(self.start_server())
+        lacks = t.result_answer("Error: request lacks 'value'.")
+        not_list = t.result_answer("Error: 'value' must be a list of strings.")
+        self.assertEqual(conn.exchange(t.json_request({"action": "msearch"})), lacks)
+        for value in ("morpheus", 7, None, {"a": "b"}, ["ring", 7], [["ring"]], ["ring", None]):
+            with self.subTest(value=value):
+                self.assertEqual(conn.exchange(t.search_request(value, action="msearch")), not_list)
+        # the connection is still good, and stats count msearch and its keys
+        # (a refused one counts as a bad request)
+        conn.send(t.search_request(["ring", "nope", "nope"], action="msearch"))
+        conn.read_answer()
+        conn.send(t.json_request({"action": "stats"}))
+        stats = t.answer_result(conn.read_answer())
+        self.assertEqual(stats["requests"]["msearch"], 1)
+        self.assertEqual(stats["requests"]["bad_request"], 8)
+        self.assertEqual((stats["hits"], stats["misses"]), (1, 2))
+
+    def test_many_keys_pipelined(self):
+        conn = self.connect(self.start_server())
+        keys = [random_key(i) for i in range(2000)] + list(t.TABLE)
+        requests = [keys[i:i + 100] for i in range(0, len(keys), 100)]
+        conn.send(b"".join(t.search_request(r, action="msearch") for r in requests))
+        for r in requests:
+            self.assertEqual(conn.read_answer().raw, t.result_answer([t.TABLE.get(k) for k in r]))
+
+
+def random_key(i):
+    return "".join(chr(0x20 + (i * 7919 + j * 104729) % 0x2fff) for j in range(i % 13))
 
 
 class HeaderVariantsTest(t.ServerTestCase):

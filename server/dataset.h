@@ -1,0 +1,47 @@
+/*
+ * dataset.h: a table being served, and where it came from.
+ *
+ * The main thread loads a dataset (at start, and off to the side on each
+ * reload) and makes it the server's current one; each worker holds a
+ * reference to the one it answers from. The last reference released frees
+ * it.
+ */
+#ifndef EVKV_DATASET_H
+#define EVKV_DATASET_H
+
+#include <stdatomic.h>
+
+#include "datafile.h"
+#include "table.h"
+
+/* A table being served, and where it came from (for stats). Each worker
+ * holds a reference to the one it answers from, the main thread one to
+ * the current one; the last reference released frees it. Answers are
+ * copied out of the table as they are queued, so once a worker has let go
+ * of a table, nothing of it is left in its connections. */
+typedef struct dataset {
+    table *table; /* NULL in echo mode */
+    atomic_int refs;
+    char *source;       /* the data file, or "built-in" */
+    const char *format; /* "json", "tsv", or NULL for the built-in table */
+    double load_seconds;
+    long long loaded_at; /* Unix time */
+} dataset;
+
+/* Takes over t (NULL in echo mode); one reference. NULL when out of memory
+ * (t is then freed). */
+dataset *dataset_new(table *t, const char *source, const char *format, double load_seconds);
+dataset *dataset_ref(dataset *d);
+void dataset_release(dataset *d);
+/* 1 if the caller holds the only reference to d. */
+int dataset_unshared(dataset *d);
+
+/* Loads what the options say to serve: the data file (in format), the
+ * built-in table (data NULL), or no table in echo mode. cancel, when not
+ * NULL, gives up the load once set. Returns a dataset, or NULL with err. */
+dataset *dataset_load(const char *data, datafile_format format, int echo, const atomic_int *cancel, char *err,
+                      size_t errlen);
+/* What the start line and the reload log say about d. */
+void dataset_describe(const dataset *d, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * guide.c: the guide's protocol's answers (see guide.h).
+ *
+ * A text/json request {"action": A, "value": V} is dispatched by name
+ * through the action table below; anything else is a binary request. Error
+ * answers say what was wrong in words a client author can act on. The
+ * lookups, ping and stats themselves are handler.c's.
+ */
+#include "guide.h"
+
+#include <string.h>
+
+#include "wire.h"
+
+#define LIT(s)        s, sizeof(s) - 1
+#define RESULT_PREFIX "{\"result\": "
+
+/* Sends {"result": <encoded>} as a text/json answer. */
+static int send_result_json(handler_ctx *h, const char *encoded, size_t len, struct evbuffer *out)
+{
+    proto_buf *b = &h->scratch;
+    proto_buf_reset(b);
+    proto_encode_header(b, "text/json", "utf-8", sizeof(RESULT_PREFIX) - 1 + len + 1);
+    proto_buf_append(b, LIT(RESULT_PREFIX));
+    proto_buf_append(b, encoded, len);
+    proto_buf_append(b, LIT("}"));
+    if (b->failed)
+        return -1;
+    return evbuffer_add(out, b->data, b->len);
+}
+
+/* Sends {"result": "<prefix><s><suffix>"}, the text escaped as JSON. */
+static int send_result_text(handler_ctx *h, const char *prefix, const char *s, size_t len, const char *suffix,
+                            struct evbuffer *out)
+{
+    proto_buf *t = &h->text, *enc = &h->encoded;
+
+    proto_buf_reset(t);
+    proto_buf_reset(enc);
+    proto_buf_append(t, prefix, strlen(prefix));
+    proto_buf_append(t, s, len);
+    proto_buf_append(t, suffix, strlen(suffix));
+    if (t->failed || proto_dump_string(enc, t->data, t->len) != 0)
+        return -1;
+    return send_result_json(h, enc->data, enc->len, out);
+}
+
+handler_outcome guide_answer_error(handler_ctx *h, const char *why, struct evbuffer *out)
+{
+    if (send_result_text(h, "Error: ", why, strlen(why), ".", out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_BAD_REQUEST;
+}
+
+static handler_outcome action_search(handler_ctx *h, const char *key, size_t key_len, struct evbuffer *out)
+{
+    const char *enc;
+    size_t enc_len;
+
+    if (handler_lookup(h, key, key_len, &enc, &enc_len)) {
+        if (send_result_json(h, enc, enc_len, out) != 0)
+            return OUTCOME_NOMEM;
+        return OUTCOME_HIT;
+    }
+    if (send_result_text(h, WIRE_MISS_PREFIX, key, key_len, WIRE_MISS_SUFFIX, out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_MISS;
+}
+
+static handler_outcome action_ping(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out)
+{
+    (void)value;
+    (void)value_len;
+    if (send_result_json(h, LIT("\"pong\""), out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_PING;
+}
+
+static handler_outcome action_stats(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out)
+{
+    proto_buf *b = &h->encoded;
+    (void)value;
+    (void)value_len;
+
+    if (h->stats == NULL)
+        return guide_answer_error(h, "stats are not available here", out);
+    if (handler_stats(h, b) != 0 || send_result_json(h, b->data, b->len, out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_STATS;
+}
+
+/* msearch: {"result": [v1, null, ...]}, each vi the JSON text search
+ * answers with for its key, null for a miss; every key looked up in the
+ * one table h answers from. */
+static handler_outcome action_msearch(handler_ctx *h, const proto_request *req, struct evbuffer *out)
+{
+    json_t *keys = req->json ? json_object_get(req->json, "value") : NULL;
+    proto_buf *b = &h->encoded;
+    size_t i;
+    json_t *key;
+
+    if (req->value_state == PROTO_VALUE_MISSING)
+        return guide_answer_error(h, "request lacks 'value'", out);
+    if (!json_is_array(keys))
+        return guide_answer_error(h, "'value' must be a list of strings", out);
+    json_array_foreach(keys, i, key)
+    {
+        if (!json_is_string(key))
+            return guide_answer_error(h, "'value' must be a list of strings", out);
+    }
+    proto_buf_reset(b);
+    proto_buf_append(b, LIT("["));
+    json_array_foreach(keys, i, key)
+    {
+        const char *enc;
+        size_t enc_len;
+        if (i > 0)
+            proto_buf_append(b, LIT(", "));
+        if (handler_lookup(h, json_string_value(key), json_string_length(key), &enc, &enc_len)) {
+            COUNTER_ADD(h->msearch_hits, 1);
+            proto_buf_append(b, enc, enc_len);
+        } else {
+            COUNTER_ADD(h->msearch_misses, 1);
+            proto_buf_append(b, LIT("null"));
+        }
+    }
+    proto_buf_append(b, LIT("]"));
+    if (b->failed || send_result_json(h, b->data, b->len, out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_MSEARCH;
+}
+
+/* The actions a text/json request may name. An action that needs a value
+ * gets the request's "value", already checked to be a string; the others
+ * ignore it, whatever it is. */
+#define ACTION(name, fn, needs_value)                                                                                  \
+    {                                                                                                                  \
+        name, sizeof(name) - 1, fn, needs_value                                                                        \
+    }
+static const struct action {
+    const char *name;
+    size_t name_len;
+    handler_outcome (*fn)(handler_ctx *h, const char *value, size_t value_len, struct evbuffer *out);
+    int needs_value;
+} actions[] = {
+    ACTION("search", action_search, 1),
+    ACTION("ping", action_ping, 0),
+    ACTION("stats", action_stats, 0),
+};
+
+static handler_outcome dispatch(handler_ctx *h, const proto_request *req, struct evbuffer *out)
+{
+    if (req->action_len == 7 && memcmp(req->action, "msearch", 7) == 0)
+        return action_msearch(h, req, out); /* its value is a list */
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (actions[i].name_len != req->action_len || memcmp(actions[i].name, req->action, req->action_len) != 0)
+            continue;
+        if (!actions[i].needs_value)
+            return actions[i].fn(h, NULL, 0, out);
+        if (req->value_state == PROTO_VALUE_MISSING)
+            return guide_answer_error(h, "request lacks 'value'", out);
+        if (req->value_state == PROTO_VALUE_NOT_STRING)
+            return guide_answer_error(h, "'value' must be a string", out);
+        return actions[i].fn(h, req->value, req->value_len, out);
+    }
+    if (send_result_text(h, "Error: invalid action '", req->action, req->action_len, "'.", out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_BAD_ACTION;
+}
+
+static handler_outcome answer_json(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
+{
+    proto_request req;
+    handler_outcome o;
+
+    int rc = h->full_parser_only ? proto_request_parse_full(msg->content, msg->content_len, &req)
+                                 : proto_request_parse(msg->content, msg->content_len, &req);
+    if (rc != 0)
+        o = guide_answer_error(h, req.errstr, out);
+    else
+        o = dispatch(h, &req, out);
+    proto_request_free(&req);
+    return o;
+}
+
+static handler_outcome answer_binary(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
+{
+    static const char prefix[] = WIRE_BINARY_PREFIX;
+    size_t n = msg->content_len < WIRE_BINARY_ECHOED ? msg->content_len : WIRE_BINARY_ECHOED;
+    proto_buf *b = &h->scratch;
+
+    proto_buf_reset(b);
+    proto_encode_header(b, "binary/custom-server-binary-type", "binary", sizeof(prefix) - 1 + n);
+    proto_buf_append(b, prefix, sizeof(prefix) - 1);
+    proto_buf_append(b, msg->content, n);
+    if (b->failed || evbuffer_add(out, b->data, b->len) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_BINARY;
+}
+
+handler_outcome guide_answer(handler_ctx *h, const proto_message *msg, struct evbuffer *out)
+{
+    return msg->is_json ? answer_json(h, msg, out) : answer_binary(h, msg, out);
+}

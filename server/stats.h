@@ -1,0 +1,18 @@
+/*
+ * stats.h: the stats action's answer, and the counting behind
+ * requests_per_second (stats.c).
+ */
+#ifndef EVKV_STATS_H
+#define EVKV_STATS_H
+
+#include "proto.h"
+#include "worker.h"
+
+/* Writes the stats action's JSON object (see the README) for the server w
+ * is part of. Returns 0 or -1. */
+int server_stats_json(void *w, proto_buf *out);
+/* Once a second, from w's sweep: counts the requests w answered in the
+ * second just ended, for stats' requests_per_second. */
+void worker_stats_tick(worker *w);
+
+#endif

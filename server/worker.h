@@ -1,0 +1,112 @@
+/*
+ * worker.h: a worker: a thread with its own event loop, listeners,
+ * connections and handler. There is no global state: --threads N runs N
+ * workers side by side, each accepting on its own SO_REUSEPORT listeners.
+ */
+#ifndef EVKV_WORKER_H
+#define EVKV_WORKER_H
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "handler.h"
+#include "server.h"
+
+struct conn;
+
+/* A worker's counters. Only the worker writes them; stats read them from
+ * any worker, hence atomics (relaxed: plain loads and stores on x86). */
+typedef struct worker_counters {
+    atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome */
+    atomic_ullong conns_total;             /* connections accepted */
+    atomic_ullong conns_refused;           /* connections refused past --max-conns */
+    atomic_ullong timeouts;                /* connections closed by --idle/--message-timeout */
+    atomic_ullong bytes_in, bytes_out;
+    atomic_ullong last_second; /* requests answered in the last whole second (worker_stats_tick) */
+} worker_counters;
+
+/* A worker's listeners: the guide's protocol (or --echo), and RESP. */
+enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
+
+/* One listener of a worker, and the protocol its connections speak. */
+typedef struct worker_listener {
+    struct worker *w;
+    struct evconnlistener *ev; /* NULL: not listening */
+    const struct conn_protocol *proto;
+} worker_listener;
+
+/* One worker: a thread with its own event loop, listener (SO_REUSEPORT),
+ * connections and handler. Nothing on the hot path is shared with the
+ * other workers but the read-only table. */
+typedef struct worker {
+    server *server;
+    const server_options *opt;
+    int index;
+    pthread_t thread;
+    int thread_started;
+    struct event_base *base;
+    worker_listener listeners[WORKER_LISTENERS];
+    struct event *notify_ev, *stop_timer, *sweep_timer;
+    int notify_fd[2]; /* the main thread writes a command byte to [1] */
+    handler_ctx handler;
+    dataset *dataset;   /* the table handler answers from (a reference) */
+    struct conn *conns; /* doubly linked list of open connections */
+    size_t nconns;
+    int stopping;    /* a stop arrived: no new work */
+    int forced_stop; /* a second stop cut it short */
+    uint64_t next_conn_id;
+    worker_counters counters;
+    long clock;                 /* seconds since start, advanced by the sweep */
+    uint64_t requests_at_sweep; /* worker_requests(w) at the last sweep (worker_stats_tick) */
+} worker;
+
+/* Commands from the main thread to a worker (worker_notify). */
+#define WORKER_CMD_STOP  's' /* stop accepting, answer what arrived, end */
+#define WORKER_CMD_FORCE 'f' /* end now */
+#define WORKER_CMD_SWAP  'r' /* answer from the current dataset from now on */
+
+/* Sets up worker index (its event loop and timers). Returns 0 or -1. */
+int worker_init(worker *w, server *srv, int index);
+/* Binds w's listener to host:port, with SO_REUSEPORT when others share
+ * the port (the first worker then checks that no one else listens there);
+ * `where` gets the address bound (for the start line and for the next
+ * worker when the port was 0). Returns SERVER_LISTEN_OK, or a failure with
+ * a message in the log. */
+int worker_listen(worker *w, int which, const char *host, const char *port, int reuseport, char *where, size_t wherelen,
+                  char *port_out, size_t port_outlen);
+/* Makes w accept on fd (a listening socket, which w then owns). Returns 0
+ * or -1. */
+int worker_listen_fd(worker *w, int which, int fd);
+/* Total requests answered by w. */
+uint64_t worker_requests(const worker *w);
+/* Starts w's thread. Returns 0 or -1. */
+int worker_start(worker *w);
+/* Sends w a command (WORKER_CMD_*); safe from any thread. */
+void worker_notify(worker *w, char cmd);
+/* Waits for w's thread (if started) and frees what w holds. */
+void worker_free(worker *w);
+
+/* Called by conn.c when the last connection of a stopping server closed. */
+void worker_conns_drained(worker *wk);
+
+/* Takes over fd (a connected socket) as a new connection, in the place
+ * under --max-conns that the caller took in server->conns. */
+void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto);
+/* Takes over fd to send it one error answer saying why, and close it
+ * (--max-conns); it holds no place under --max-conns meanwhile. */
+void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto,
+                 const char *why);
+/* Closes c at once and frees it. */
+void conn_close(struct conn *c);
+/* Once a second: closes connections past --idle-timeout or with a message
+ * unfinished on the wire past --message-timeout. */
+void conn_sweep(worker *wk);
+/* For a stop: reads what already arrived on every connection, answers the
+ * complete requests, and closes each one once its answers are sent. */
+void conn_stop_all(worker *wk);
+
+#endif
