@@ -64,6 +64,7 @@ typedef struct bench_options {
     int csv;           /* --csv: one line per run on stdout instead of the table */
     int quiet;         /* -q: one summary line */
     int histogram;     /* the latency spectrum: 1 shown, 0 hidden, -1 for long runs */
+    int mget;          /* --mget: keys per request (msearch, or MGET); 0: one key (search, or GET) */
     evkv_uri uri;      /* -u: host, port or unix_path point into it */
 } bench_options;
 
@@ -160,7 +161,8 @@ typedef struct bconn {
     struct evbuffer *out; /* requests not yet taken by the socket */
     struct event *timer;  /* open loop: next send; reconnect: retry */
     proto_decoder dec;
-    inflight *ring; /* -P slots, a FIFO */
+    inflight *ring;  /* -P slots, a FIFO */
+    uint32_t *mkeys; /* with --mget N: N keys for each ring slot (slot i's at i * N) */
     unsigned head, count;
     uint64_t next_sched;    /* open loop */
     uint64_t last_progress; /* last answer, or the send that ended idleness */
@@ -206,6 +208,12 @@ static inline uint64_t rng_next(uint64_t *s)
 static inline double rng_unit(uint64_t *s)
 {
     return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* How many keys a request asks for. */
+static inline int keys_per_request(const bench_options *o)
+{
+    return o->mget ? o->mget : 1;
 }
 
 /* Reads a --data key's text: borrowed from ks's arena. */

@@ -12,10 +12,13 @@
 
 #include "bench.h"
 #include "evkv_client.h"
+#include "wire.h"
 
 /* What the answer for key k must be, by a table: keys is ks.keys, or
  * ks.second for the second --data table. For EXPECT_HIT and, over evkv,
  * for EXPECT_MISS, data and len give its exact content (in th->scratch).
+ * With --mget, that is the key's element of the answer's list instead:
+ * the value, or over evkv null for a miss.
  * Inlined into its two callers, so that the first table's stays as it was
  * before there could be a second. */
 static inline __attribute__((always_inline)) expect expected_answer_in(bthread *th, const bench_key *keys, uint32_t k,
@@ -24,7 +27,7 @@ static inline __attribute__((always_inline)) expect expected_answer_in(bthread *
     const bench *b = th->b;
     proto_buf *t = &th->text, *s = &th->scratch;
     const bench_key *bk = (k & MISS_FLAG) ? NULL : &keys[k];
-    int resp = b->opt.protocol == PROTOCOL_RESP;
+    int resp = b->opt.protocol == PROTOCOL_RESP, bare = b->opt.mget > 0;
     expect e;
 
     if (bk && bk->value_len == VALUE_UNKNOWN)
@@ -34,19 +37,21 @@ static inline __attribute__((always_inline)) expect expected_answer_in(bthread *
     e = bk && bk->value_len != VALUE_MISS ? EXPECT_HIT : EXPECT_MISS;
     proto_buf_reset(s);
     if (e == EXPECT_HIT) {
-        if (!resp)
+        if (!resp && !bare)
             proto_buf_append(s, "{\"result\": ", 11);
         proto_buf_append(s, b->ks.arena.data + bk->value_off, bk->value_len);
-        if (!resp)
+        if (!resp && !bare)
             proto_buf_append(s, "}", 1);
+    } else if (!resp && bare) {
+        proto_buf_append(s, "null", 4);
     } else if (!resp) {
         char buf[40];
         size_t klen;
         const char *key = key_get(th, k, buf, sizeof(buf), &klen);
         proto_buf_reset(t);
-        proto_buf_append(t, "No match for '", 14);
+        proto_buf_append(t, WIRE_MISS_PREFIX, sizeof(WIRE_MISS_PREFIX) - 1);
         proto_buf_append(t, key, klen);
-        proto_buf_append(t, "'.", 2);
+        proto_buf_append(t, WIRE_MISS_SUFFIX, sizeof(WIRE_MISS_SUFFIX) - 1);
         proto_buf_append(s, "{\"result\": ", 11);
         proto_dump_string(s, t->data, t->len);
         proto_buf_append(s, "}", 1);
@@ -107,8 +112,10 @@ static expect check_second(bconn *c, uint32_t k, expect first, int first_ok, int
 }
 
 /* Takes the oldest request off c's FIFO and counts its answer, as
- * arrived when the read that brought it returned (th->t_read). */
-static void conn_answered(bconn *c, int ok, int hit)
+ * arrived when the read that brought it returned (th->t_read). A right
+ * answer (ok) counts hits of the request's keys as hits, the others as
+ * misses. */
+static void conn_answered(bconn *c, int ok, int hits)
 {
     bthread *th = c->th;
     inflight *f = &c->ring[c->head];
@@ -126,10 +133,10 @@ static void conn_answered(bconn *c, int ok, int hit)
         th->latency_sum += lat;
         histogram_record(&th->hist, lat);
         histogram_record(&th->interval, lat);
-        if (ok && hit)
-            th->hits++;
-        else if (ok)
-            th->misses++;
+        if (ok) {
+            th->hits += (uint64_t)hits;
+            th->misses += (uint64_t)(keys_per_request(&th->b->opt) - hits);
+        }
     }
 }
 
@@ -172,6 +179,132 @@ static void check_evkv(bconn *c, const proto_message *msg)
     json_decref(result);
 }
 
+/* Checks one element of an --mget answer against what key k must get:
+ * its bytes, or nil (RESP's nil reply). Returns 1 if it is right, with
+ * *hit set for a value; 0 if it is wrong. */
+static int check_element(bconn *c, uint32_t k, int nil, const char *data, size_t len, int *hit)
+{
+    bthread *th = c->th;
+    int resp = th->b->opt.protocol == PROTOCOL_RESP, ok;
+    const char *edata = NULL;
+    size_t elen = 0;
+    expect e = expected_answer(th, k, &edata, &elen);
+
+    if (e == EXPECT_UNKNOWN) {
+        *hit = !nil && (resp || len != 4 || memcmp(data, "null", 4) != 0);
+        return 1;
+    }
+    if (nil)
+        ok = e == EXPECT_MISS;
+    else if (resp && e == EXPECT_MISS)
+        ok = 0; /* a value where the table has none */
+    else
+        ok = len == elen && memcmp(data, edata, elen) == 0;
+    if (th->two_tables) {
+        e = check_second(c, k, e, ok, nil, data, len);
+        ok = e != EXPECT_UNKNOWN;
+    }
+    *hit = e == EXPECT_HIT;
+    return ok;
+}
+
+/* Says which element of an --mget answer was wrong: index i, for key k. */
+static void element_error(bconn *c, uint32_t k, int i, const char *data, size_t len)
+{
+    bthread *th = c->th;
+    char buf[40];
+    size_t klen;
+    const char *key = key_get(th, k, buf, sizeof(buf), &klen);
+
+    if (data == NULL)
+        bench_error(th, 1, "wrong answer for '%.*s' (key %d of %d): nil", (int)(klen > 40 ? 40 : klen), key, i + 1,
+                    th->b->opt.mget);
+    else
+        bench_error(th, 1, "wrong answer for '%.*s' (key %d of %d): %.*s", (int)(klen > 40 ? 40 : klen), key, i + 1,
+                    th->b->opt.mget, (int)(len > 80 ? 80 : len), data);
+}
+
+/* The length of the JSON value at the start of p[0..n), as the server
+ * writes one: enough to find where it ends in a list, not to validate it
+ * (the bytes are compared with the expected ones, or, for an unknown
+ * table, taken as they are). 0 if it does not end within n. */
+static size_t json_value_span(const char *p, size_t n)
+{
+    size_t i = 0;
+    int depth = 0;
+
+    while (i < n) {
+        char ch = p[i++];
+        if (ch == '"') {
+            while (i < n && p[i] != '"')
+                i += p[i] == '\\' ? 2 : 1;
+            if (i >= n)
+                return 0;
+            i++;
+        } else if (ch == '[' || ch == '{') {
+            depth++;
+        } else if (ch == ']' || ch == '}') {
+            if (--depth < 0)
+                return 0;
+        } else if (depth == 0) {
+            while (i < n && p[i] != ',' && p[i] != ']')
+                i++; /* a number, true, false or null */
+            return i;
+        }
+        if (depth == 0)
+            return i;
+    }
+    return 0;
+}
+
+/* Checks one evkv answer to an msearch request (--mget), the request at
+ * the head of the FIFO: {"result": [V1, V2, ...]}, each element checked
+ * against its key. Any wrong element makes the answer wrong. */
+static void check_msearch(bconn *c, const proto_message *msg)
+{
+    bthread *th = c->th;
+    int nkeys = th->b->opt.mget, hits = 0;
+    const uint32_t *keys = &c->mkeys[(size_t)c->head * (size_t)nkeys];
+    const char *p = (const char *)msg->content, *end = p + msg->content_len;
+    static const char open[] = "{\"result\": [";
+
+    if (!msg->is_json) {
+        bench_error(th, 1, "answer to msearch is not text/json");
+        conn_answered(c, 0, 0);
+        return;
+    }
+    if (msg->content_len < sizeof(open) + 1 || memcmp(p, open, sizeof(open) - 1) != 0 || memcmp(end - 2, "]}", 2) != 0)
+        goto bad;
+    p += sizeof(open) - 1;
+    end -= 2;
+    for (int i = 0; i < nkeys; i++) {
+        if (i > 0) {
+            if (end - p < 2 || memcmp(p, ", ", 2) != 0)
+                goto bad;
+            p += 2;
+        }
+        size_t n = json_value_span(p, (size_t)(end - p));
+        int hit = 0;
+        if (n == 0)
+            goto bad;
+        if (!check_element(c, keys[i], 0, p, n, &hit)) {
+            element_error(c, keys[i], i, p, n);
+            conn_answered(c, 0, 0);
+            return;
+        }
+        hits += hit;
+        p += n;
+    }
+    if (p != end)
+        goto bad;
+    conn_answered(c, 1, hits);
+    return;
+bad:
+    bench_error(th, 1, "not an answer to msearch of %d keys: %.*s", nkeys,
+                (int)(msg->content_len > 80 ? 80 : msg->content_len), (const char *)msg->content);
+    conn_answered(c, 0, 0);
+}
+
 void read_evkv(bconn *c, const char *data, size_t n)
 {
     proto_message msg;
@@ -191,7 +324,10 @@ void read_evkv(bconn *c, const char *data, size_t n)
             conn_drop(c, why);
             return;
         }
-        check_evkv(c, &msg);
+        if (c->th->b->opt.mget)
+            check_msearch(c, &msg);
+        else
+            check_evkv(c, &msg);
     }
 }
 
@@ -249,8 +385,119 @@ static int read_resp_one(bconn *c, struct evbuffer *in)
     return -1;
 }
 
+/* Reads one RESP header line at p[0..end): its type byte, and for '*'
+ * and '$' its number. Returns the line's length with its CRLF, 0 if
+ * incomplete, -1 if it is not RESP. */
+static long resp_line(const char *p, const char *end, char *type, long *num)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    char *e;
+
+    if (nl == NULL)
+        return end - p > 1024 ? -1 : 0;
+    if (nl == p || nl[-1] != '\r')
+        return -1;
+    *type = p[0];
+    if (*type == '*' || *type == '$') {
+        *num = strtol(p + 1, &e, 10);
+        if (e != nl - 1 || *num < -1 || *num > (1L << 30))
+            return -1;
+    }
+    return nl + 1 - p;
+}
+
+/* One reply to MGET (--mget) at p[0..n), checked key by key against the
+ * request at the head of c's FIFO. Returns its length (taken), 0 if it is
+ * incomplete, -1 if it is not RESP. */
+static long mget_reply(bconn *c, const char *p, size_t n)
+{
+    bthread *th = c->th;
+    int nkeys = th->b->opt.mget, hits = 0, ok = 1;
+    const uint32_t *keys = &c->mkeys[(size_t)c->head * (size_t)nkeys];
+    const char *end = p + n, *q;
+    char type;
+    long count, len = resp_line(p, end, &type, &count);
+
+    if (len <= 0)
+        return len;
+    if (type == '$' && count >= 0) {
+        if (end - p < len + count + 2)
+            return 0;
+        len += count + 2;
+    }
+    if (type == '-' || type == '+' || type == ':' || type == '$' || (type == '*' && count < 0)) {
+        /* A whole reply, but not MGET's. */
+        long shown = memchr(p, '\r', (size_t)len) ? (const char *)memchr(p, '\r', (size_t)len) - p : 0;
+        bench_error(th, 1, "unexpected reply to MGET: %.*s", (int)(shown > 80 ? 80 : shown), p);
+        conn_answered(c, 0, 0);
+        return len;
+    }
+    if (type != '*')
+        return -1;
+    /* First the whole reply, then its elements: an answer is checked once. */
+    q = p + len;
+    for (long i = 0; i < count; i++) {
+        long size, l = resp_line(q, end, &type, &size);
+        if (l <= 0)
+            return l;
+        if (type != '$')
+            return -1;
+        if (size >= 0 && end - q < l + size + 2)
+            return 0;
+        q += l + (size >= 0 ? size + 2 : 0);
+    }
+    long total = q - p;
+    if (count != nkeys) {
+        bench_error(th, 1, "MGET of %d keys answered with %ld values", nkeys, count);
+        ok = 0;
+    }
+    q = p + len;
+    for (int i = 0; ok && i < nkeys; i++) {
+        long size, l = resp_line(q, end, &type, &size);
+        const char *data = size >= 0 ? q + l : NULL;
+        int hit = 0;
+        if (!check_element(c, keys[i], data == NULL, data, data ? (size_t)size : 0, &hit)) {
+            element_error(c, keys[i], i, data, data ? (size_t)size : 0);
+            ok = 0;
+        }
+        hits += hit;
+        q += l + (size >= 0 ? size + 2 : 0);
+    }
+    conn_answered(c, ok, hits);
+    return total;
+}
+
+/* Checks the MGET replies in in, draining those taken. */
+static void read_resp_mget(bconn *c, struct evbuffer *in)
+{
+    size_t avail = evbuffer_get_length(in), used = 0;
+    /* Most reads bring whole replies: one pullup, then plain parsing. */
+    const char *p = (const char *)evbuffer_pullup(in, -1);
+
+    while (used < avail) {
+        if (c->count == 0) {
+            conn_drop(c, "a reply nobody asked for");
+            bench_error(c->th, 1, "a reply nobody asked for");
+            return;
+        }
+        long n = mget_reply(c, p + used, avail - used);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            conn_drop(c, "bad RESP reply");
+            return;
+        }
+        used += (size_t)n;
+    }
+    evbuffer_drain(in, used);
+}
+
 void read_resp(bconn *c, struct evbuffer *in)
 {
+    if (c->th->b->opt.mget) {
+        read_resp_mget(c, in);
+        return;
+    }
     while (evbuffer_get_length(in) > 0) {
         if (c->count == 0) {
             conn_drop(c, "a reply nobody asked for");

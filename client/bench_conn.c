@@ -57,27 +57,66 @@ static void thread_check_done(bthread *th)
         event_base_loopexit(th->base, NULL);
 }
 
+/* Appends to s one request for the n keys (--mget): RESP's MGET, or
+ * evkv's msearch with the keys as a JSON list. */
+static void request_mget(bthread *th, proto_buf *s, const uint32_t *keys, int n)
+{
+    char buf[40], head[48];
+    size_t len;
+
+    if (th->b->opt.protocol == PROTOCOL_RESP) {
+        proto_buf_append(s, head, (size_t)snprintf(head, sizeof(head), "*%d\r\n$4\r\nMGET\r\n", n + 1));
+        for (int i = 0; i < n; i++) {
+            const char *key = key_get(th, keys[i], buf, sizeof(buf), &len);
+            proto_buf_append(s, head, (size_t)snprintf(head, sizeof(head), "$%zu\r\n", len));
+            proto_buf_append(s, key, len);
+            proto_buf_append(s, "\r\n", 2);
+        }
+        return;
+    }
+    proto_buf *t = &th->text;
+    proto_buf_reset(t);
+    proto_buf_append(t, "{\"action\": \"msearch\", \"value\": [", 32);
+    for (int i = 0; i < n; i++) {
+        const char *key = key_get(th, keys[i], buf, sizeof(buf), &len);
+        if (i)
+            proto_buf_append(t, ", ", 2);
+        proto_dump_string(t, key, len);
+    }
+    proto_buf_append(t, "]}", 2);
+    proto_encode_message(s, "text/json", "utf-8", t->data, t->len);
+}
+
 static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
 {
     bthread *th = c->th;
+    const bench_options *o = &th->b->opt;
     char buf[40];
     size_t len;
-    const char *key = key_get(th, k, buf, sizeof(buf), &len);
     proto_buf *s = &th->scratch;
+    unsigned slot = (c->head + c->count) % (unsigned)o->depth;
 
     proto_buf_reset(s);
-    if (th->b->opt.protocol == PROTOCOL_RESP) {
+    if (o->mget) {
+        uint32_t *keys = &c->mkeys[(size_t)slot * (size_t)o->mget];
+        keys[0] = k;
+        for (int i = 1; i < o->mget; i++)
+            keys[i] = key_pick(th);
+        request_mget(th, s, keys, o->mget);
+    } else if (o->protocol == PROTOCOL_RESP) {
+        const char *key = key_get(th, k, buf, sizeof(buf), &len);
         char head[48];
         proto_buf_append(s, head, (size_t)snprintf(head, sizeof(head), "*2\r\n$3\r\nGET\r\n$%zu\r\n", len));
         proto_buf_append(s, key, len);
         proto_buf_append(s, "\r\n", 2);
     } else {
+        const char *key = key_get(th, k, buf, sizeof(buf), &len);
         proto_encode_request(s, "search", 6, key, len);
     }
     evbuffer_add(c->out, s->data, s->len);
     if (c->count == 0)
         c->last_progress = t_sched;
-    inflight *f = &c->ring[(c->head + c->count) % (unsigned)th->b->opt.depth];
+    inflight *f = &c->ring[slot];
     f->t_sched = t_sched;
     f->key = k;
     c->count++;
@@ -499,12 +538,14 @@ int thread_setup(bench *b, bthread *th, int id)
         bconn *c = &th->conns[i];
         c->th = th;
         c->ring = calloc((size_t)o->depth, sizeof(*c->ring));
+        if (o->mget)
+            c->mkeys = calloc((size_t)o->depth * (size_t)o->mget, sizeof(*c->mkeys));
         c->timer = evtimer_new(th->base, conn_timer_cb, c);
         c->fd = -1;
         c->in = evbuffer_new();
         c->out = evbuffer_new();
         conn_decoder_init(c);
-        if (c->ring == NULL || c->timer == NULL || c->in == NULL || c->out == NULL)
+        if (c->ring == NULL || (o->mget && c->mkeys == NULL) || c->timer == NULL || c->in == NULL || c->out == NULL)
             return -1;
     }
     return 0;
@@ -524,6 +565,7 @@ void thread_free(bthread *th)
                 event_free(c->timer);
             proto_decoder_free(&c->dec);
             free(c->ring);
+            free(c->mkeys);
         }
         free(th->conns);
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "wire.h"
 
 /* Makes room in *keys (*cap entries) for entry n. Returns 0, or -1. */
 static int keys_reserve(bench_key **keys, size_t *cap, size_t n)
@@ -266,13 +267,11 @@ int keyset_load(bench *b, char *err, size_t errlen)
         table[i].table_known = 1;
     }
     if (o->ndata == 0 && !o->keys_path) {
-        /* The server's built-in table, from PROTOCOL.md. */
-        static const char *const builtin[][2] = {
-            {"morpheus", "\"Follow the white rabbit. \xf0\x9f\x90\xb0\""},
-            {"ring", "\"In the caves beneath the Misty Mountains. \xf0\x9f\x92\x8d\""},
-            {"\xf0\x9f\x90\xb6", "\"\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90\""},
-        };
-        for (size_t i = 0; i < 3; i++)
+        /* The server's built-in table (proto/wire.h). */
+#define ENTRY(key, value) {key, value},
+        static const char *const builtin[][2] = {WIRE_BUILTIN_TABLE(ENTRY)};
+#undef ENTRY
+        for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
             if (keyset_add(&table[0], builtin[i][0], strlen(builtin[i][0]), builtin[i][1], strlen(builtin[i][1])))
                 goto nomem;
         table[0].table_known = 1;

@@ -56,6 +56,12 @@ static void usage(FILE *out)
             "      --warmup SECS      run this long first without counting (default 0)\n"
             "  -R, --rate N           open loop: N requests/s in all, latency counted from\n"
             "                         each request's scheduled time (default 0: closed loop)\n"
+            "      --mget N           N keys in each request (1 to 10000), as msearch, or\n"
+            "                         as MGET with --protocol resp (default: one key, as\n"
+            "                         search or GET); each key's answer is checked, and a\n"
+            "                         wrong one makes the answer wrong. requests and\n"
+            "                         errors count requests, hits and misses count keys,\n"
+            "                         and the report adds keys per request and keys/s\n"
             "Keys:\n"
             "      --keys FILE        keys to ask for, one per line\n"
             "      --data FILE        the server's data file (JSON or TSV): its keys are\n"
@@ -182,6 +188,7 @@ enum {
     OPT_JSON,
     OPT_CSV,
     OPT_HIDE_HISTOGRAM,
+    OPT_MGET,
     OPT_HELP,
 };
 
@@ -203,6 +210,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         {"requests", required_argument, NULL, 'n'},
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"rate", required_argument, NULL, 'R'},
+        {"mget", required_argument, NULL, OPT_MGET},
         {"keys", required_argument, NULL, OPT_KEYS},
         {"data", required_argument, NULL, OPT_DATA},
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -260,6 +268,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
             bad =
                 opt_number("-R", 0, 1e9, "requests per second from 0 (closed loop) to 1e9", &o->rate, msg, sizeof(msg));
             break;
+        case OPT_MGET: bad = opt_int("--mget", 1, 10000, &o->mget, msg, sizeof(msg)); break;
         case OPT_KEYS: o->keys_path = optarg; break;
         case OPT_DATA:
             if (o->ndata < 2)

@@ -32,6 +32,12 @@ static double result_rps(const bench_result *r)
     return r->elapsed > 0 ? (double)r->requests / r->elapsed : 0;
 }
 
+/* Keys asked for per second, with --mget. */
+static double result_keys_per_s(const bench_options *o, const bench_result *r)
+{
+    return result_rps(r) * keys_per_request(o);
+}
+
 /* Answer bytes received per second, in KB (1024 bytes), as memtier and wrk
  * count them. */
 static double result_kbps(const bench_result *r)
@@ -114,14 +120,17 @@ void report_run(FILE *out, const bench_options *o, int run, const bench_result *
             fprintf(out, "run,requests,errors,hits,misses,elapsed_s,req_per_s,kb_per_s,min_us,mean_us");
             for (size_t i = 0; i < NPCTS; i++)
                 fprintf(out, ",p%g_us", report_pcts[i]);
-            fprintf(out, ",max_us\n");
+            fprintf(out, o->mget ? ",max_us,keys_per_request,keys_per_s\n" : ",max_us\n");
         }
         fprintf(out, "%d,%llu,%llu,%llu,%llu,%.3f,%.1f,%.1f,%.1f,%.1f", run + 1, (unsigned long long)r->requests,
                 (unsigned long long)r->errors, (unsigned long long)r->hits, (unsigned long long)r->misses, r->elapsed,
                 result_rps(r), result_kbps(r), result_min_us(r), result_mean_us(r));
         for (size_t i = 0; i < NPCTS; i++)
             fprintf(out, ",%.1f", result_pct_us(r, report_pcts[i]));
-        fprintf(out, ",%.1f\n", us(r->hist.max));
+        fprintf(out, ",%.1f", us(r->hist.max));
+        if (o->mget)
+            fprintf(out, ",%d,%.1f", o->mget, result_keys_per_s(o, r));
+        fprintf(out, "\n");
         return;
     }
     if (o->quiet)
@@ -130,6 +139,9 @@ void report_run(FILE *out, const bench_options *o, int run, const bench_result *
         fprintf(out, "%srun %d of %d%s\n", run ? "\n" : "", run + 1, o->runs, r->interrupted ? " (interrupted)" : "");
     if (o->ndata == 2)
         report_from(out, o, r->from);
+    if (o->mget)
+        fprintf(out, "keys per request: %d, keys asked for: %llu, keys/s: %.1f\n", o->mget,
+                (unsigned long long)r->requests * (unsigned long long)o->mget, result_keys_per_s(o, r));
     if (o->histogram > 0 || (o->histogram < 0 && r->elapsed >= SPECTRUM_MIN_SECONDS))
         report_spectrum(out, r);
     report_table(out, r);
@@ -193,13 +205,16 @@ void report_aggregate(FILE *out, const bench_options *o, const bench_result *r, 
         errors += r[i].errors;
     if (o->quiet) {
         if (n == 1)
-            fprintf(out, "%.1f req/s, %.1f KB/s, p50 %.1f us, p99 %.1f us, %llu requests, %llu errors\n",
-                    agg[AGG_RPS][0], agg[AGG_KBPS][0], agg[AGG_P50][0], agg[AGG_P99][0],
-                    (unsigned long long)r[0].requests, (unsigned long long)errors);
+            fprintf(out, "%.1f req/s, %.1f KB/s, p50 %.1f us, p99 %.1f us, %llu requests, %llu errors", agg[AGG_RPS][0],
+                    agg[AGG_KBPS][0], agg[AGG_P50][0], agg[AGG_P99][0], (unsigned long long)r[0].requests,
+                    (unsigned long long)errors);
         else
-            fprintf(out, "%.1f req/s (%.1f to %.1f), p50 %.1f us, p99 %.1f us, median of %d runs, %llu errors\n",
+            fprintf(out, "%.1f req/s (%.1f to %.1f), p50 %.1f us, p99 %.1f us, median of %d runs, %llu errors",
                     agg[AGG_RPS][0], agg[AGG_RPS][1], agg[AGG_RPS][2], agg[AGG_P50][0], agg[AGG_P99][0], n,
                     (unsigned long long)errors);
+        if (o->mget)
+            fprintf(out, ", %d keys per request, %.1f keys/s", o->mget, agg[AGG_RPS][0] * o->mget);
+        fprintf(out, "\n");
         return;
     }
     if (n < 2)
@@ -237,6 +252,10 @@ static json_t *json_result(const bench_options *o, const bench_result *r)
                             (json_int_t)r->errors, "hits", (json_int_t)r->hits, "misses", (json_int_t)r->misses,
                             "elapsed_s", json_real(round(r->elapsed * 1000) / 1000), "throughput",
                             json_tenths(result_rps(r)), "kbytes_per_s", json_tenths(result_kbps(r)));
+    if (o->mget) {
+        json_object_set_new(res, "keys_per_request", json_integer(o->mget));
+        json_object_set_new(res, "keys_per_s", json_tenths(result_keys_per_s(o, r)));
+    }
     if (r->interrupted)
         json_object_set_new(res, "interrupted", json_true());
     if (o->ndata == 2)
@@ -272,6 +291,7 @@ static json_t *json_config(const bench_options *o)
                              : o->pattern == PATTERN_SEQUENTIAL ? "sequential"
                                                                 : "uniform",
                              "miss_ratio", o->miss_ratio, "runs", o->runs);
+    json_object_set_new(rest, "mget", json_integer(o->mget));
     json_object_update(cfg, rest);
     json_decref(rest);
     if (o->ndata > 0) {

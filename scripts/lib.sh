@@ -116,3 +116,21 @@ ensure_data() {
   fi
   echo "$path"
 }
+
+# ensure_rb_data PATH: a copy of the data set PATH (and its .keys) with its
+# keys as redis-benchmark makes them (key:__rand_int__ with -r: "key:" and
+# 12 digits, key:000000000123), unless it is there; prints its path. Made
+# under temporary names and renamed, as ensure_data's.
+ensure_rb_data() {
+  local path=${1%.tsv}-rb.tsv tmp
+  if [ ! -f "$path" ] || [ ! -f "$path.keys" ]; then
+    tmp=$(dirname "$1")/.rb-$$.tsv
+    sed 's/^key:/key:000/' "$1.keys" >"$tmp.keys"
+    sed 's/^key:/key:000/' "$1" >"$tmp"
+    mv -f "$tmp.keys" "$path.keys"
+    mv -f "$tmp" "$path"
+  else
+    echo "reusing $path" >&2
+  fi
+  echo "$path"
+}

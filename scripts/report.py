@@ -5,10 +5,15 @@
   scripts/report.py compare DIR --data FILE [--seed S] [--command CMD] [--no-plots] [--evkv-rss KIB]
                     [--redis-rss KIB] [--evkv-load S] [--redis-load S] [--evkv-threads N]
                     [--redis-version V]
+  scripts/report.py redis-benchmark-json CSV REQUESTS OUT
 
 loadtest reads DIR/server.tsv (one row per scenario: the server's CPU time
 and memory) and DIR/SCENARIO.json (evkv-bench --json); compare reads
-DIR/runs.tsv (one row per run) and DIR/SCENARIO-SERVER-ROUND.json. Both
+DIR/runs.tsv (one row per run, by evkv-bench or redis-benchmark) and
+DIR/SCENARIO-SERVER-ROUND.json (evkv-bench's) or
+DIR/SCENARIO-redis-benchmark-SERVER-ROUND.json. redis-benchmark-json turns
+redis-benchmark --csv's line for a run of REQUESTS requests into the part
+of evkv-bench's --json that compare reads, in OUT. loadtest and compare
 write DIR/report.md, DIR/throughput.png and DIR/latency.png (gnuplot), and
 print the report's text on stdout. The key count and value size are read
 from the data file itself, so that the report states what was served.
@@ -266,16 +271,39 @@ def loadtest_report(a):
 def compare_runs(dirname):
     """scenario -> server -> [run], a run being runs.tsv's row with its
     bench results ("bench", None when the bench wrote none) and the server's
-    CPU time per request ("cpu_us")."""
+    CPU time per request ("cpu_us"). A redis-benchmark run's scenario is
+    named "SCENARIO (redis-benchmark)"."""
     runs = {}
     with open(os.path.join(dirname, "runs.tsv"), newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
-            path = os.path.join(dirname, "%s-%s-%s.json" % (r["scenario"], r["server"], r["round"]))
+            client = r.get("client") or "evkv-bench"
+            name = r["scenario"] if client == "evkv-bench" else "%s-%s" % (r["scenario"], client)
+            path = os.path.join(dirname, "%s-%s-%s.json" % (name, r["server"], r["round"]))
             b = json.load(open(path)) if os.path.exists(path) else None
             r["bench"] = b
             r["cpu_us"] = float(r["cpu_s"]) * 1e6 / b["requests"] if b and b["requests"] else float("nan")
+            if client != "evkv-bench":
+                r["scenario"] = "%s (%s)" % (r["scenario"], client)
             runs.setdefault(r["scenario"], {}).setdefault(r["server"], []).append(r)
     return runs
+
+
+def redis_benchmark_json(a):
+    """redis-benchmark --csv's result line as evkv-bench --json's figures
+    that compare reads: requests, throughput, latencies in us (min, p50,
+    p95, p99, max, mean) and a distribution of those. redis-benchmark
+    checks no answer: errors is 0."""
+    with open(a.csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    row = rows[-1]
+    lat = {k: round(float(row[k + "_latency_ms"]) * 1000, 1) for k in ("min", "p50", "p95", "p99", "max")}
+    lat["mean"] = round(float(row["avg_latency_ms"]) * 1000, 1)
+    out = {"requests": int(a.requests), "errors": 0, "throughput": round(float(row["rps"]), 1),
+           "latency_us": lat, "client": "redis-benchmark", "test": row["test"],
+           "distribution": [{"percentile": p, "latency_us": lat[k]} for p, k in
+                            ((0, "min"), (50, "p50"), (95, "p95"), (99, "p99"), (100, "max"))]}
+    with open(a.out, "w") as f:
+        json.dump(out, f, indent=2)
 
 
 def spread(values, fmt):
@@ -348,7 +376,10 @@ def compare_report(a):
             "- Data: %s, in both servers" % data,
             "- Servers: evkv with %s worker thread%s; Redis %s, no persistence" % (
                 a.evkv_threads, "" if a.evkv_threads == "1" else "s", a.redis_version or ""),
-            "- Client: evkv-bench for both (`--protocol resp` for Redis), the runs alternating",
+            "- Client: evkv-bench for both (`--protocol resp` for Redis, and for evkv's RESP listener in "
+            "the resp-* scenarios), the runs alternating; in the resp-* scenarios, redis-benchmark too, "
+            "as a second client that checks no answer (its rows say so). An MGET is one request: "
+            "resp-mget-10's keys/s are 10 times its req/s",
             "- Machine: %s" % machine(), ""]
     if rounds == 1:
         out += ["**One round: no spread.** Each figure below is a single run, which can be off by "
@@ -364,8 +395,9 @@ def compare_report(a):
             ok = [r["bench"] for r in rs if r["bench"]]
             failed = [r["status"] for r in rs if not r["bench"]]
             if not ok:
-                out.append("| %s | %s | failed (evkv-bench exit status %s) | | | | |" % (
-                    name, SERVER_NAMES[server], ", ".join(failed)))
+                out.append("| %s | %s | failed (%s exit status %s) | | | | |" % (
+                    name, SERVER_NAMES[server], (rs[0].get("client") if rs else None) or "evkv-bench",
+                    ", ".join(failed)))
                 continue
             tp = [b["throughput"] for b in ok]
             p50 = [b["latency_us"]["p50"] for b in ok]
@@ -422,8 +454,12 @@ def main():
     for opt in ("--evkv-rss", "--redis-rss", "--evkv-load", "--redis-load", "--redis-version"):
         c.add_argument(opt, default="")
     c.add_argument("--evkv-threads", default="1")
+    rb = sub.add_parser("redis-benchmark-json")
+    rb.add_argument("csv")
+    rb.add_argument("requests")
+    rb.add_argument("out")
     a = ap.parse_args()
-    (loadtest_report if a.kind == "loadtest" else compare_report)(a)
+    {"loadtest": loadtest_report, "compare": compare_report, "redis-benchmark-json": redis_benchmark_json}[a.kind](a)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@
  * holds 0 (empty) or the entry's arena offset + 1 in its low 40 bits and 24
  * bits of the key's hash above them, so most probes that would miss are
  * rejected without touching the arena. Linear probing, load factor <= 1/2.
+ *
+ * The top 2 bits of value_len hold the value's table_kind, decided once by
+ * table_put so that a RESP GET knows without looking whether the value's
+ * bytes need unescaping; a lookup masks them off (one AND on the hot path).
  */
 #define _GNU_SOURCE /* mremap */
 #include "table.h"
@@ -19,6 +23,8 @@
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
 #define ENTRY_HDR     8
+#define VLEN_BITS     30
+#define VLEN_MASK     ((UINT32_C(1) << VLEN_BITS) - 1)
 
 struct table {
     char *arena; /* big_alloc'd */
@@ -191,6 +197,14 @@ void table_free(table *t)
     free(t);
 }
 
+/* What a RESP reply must do with an encoded value (see table_kind). */
+static table_kind value_kind(const char *v, size_t n)
+{
+    if (n < 2 || v[0] != '"' || v[n - 1] != '"')
+        return TABLE_JSON;
+    return memchr(v + 1, '\\', n - 2) == NULL ? TABLE_STRING_RAW : TABLE_STRING_ESCAPED;
+}
+
 int table_put(table *t, const char *key, size_t key_len, const char *value, size_t value_len)
 {
     struct iovec v = {(void *)value, value_len};
@@ -202,7 +216,7 @@ int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec 
     size_t value_len = 0;
     for (int i = 0; i < nvalue; i++)
         value_len += value[i].iov_len;
-    if (key_len > UINT32_MAX || value_len > UINT32_MAX)
+    if (key_len > UINT32_MAX || value_len > VLEN_MASK)
         return -1;
     uint64_t h = hash_key(key, key_len);
     size_t i = slot_find(t, key, key_len, h);
@@ -223,15 +237,16 @@ int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec 
         t->arena_cap = cap;
     }
     char *e = t->arena + t->arena_len;
-    uint32_t kl = (uint32_t)key_len, vl = (uint32_t)value_len;
+    uint32_t kl = (uint32_t)key_len;
     memcpy(e, &kl, 4);
-    memcpy(e + 4, &vl, 4);
     memcpy(e + ENTRY_HDR, key, key_len);
-    e += ENTRY_HDR + key_len;
+    char *v = e + ENTRY_HDR + key_len, *p = v;
     for (int k = 0; k < nvalue; k++) {
-        memcpy(e, value[k].iov_base, value[k].iov_len);
-        e += value[k].iov_len;
+        memcpy(p, value[k].iov_base, value[k].iov_len);
+        p += value[k].iov_len;
     }
+    uint32_t vl = (uint32_t)value_len | (uint32_t)value_kind(v, value_len) << VLEN_BITS;
+    memcpy(e + 4, &vl, 4);
     t->slots[i] = slot_tag(h) | (uint64_t)(t->arena_len + 1);
     t->arena_len += need;
     t->count++;
@@ -248,8 +263,47 @@ int table_lookup(const table *t, const char *key, size_t key_len, const char **v
     uint32_t klen, vlen;
     const char *k = entry_at(t, t->slots[i], &klen, &vlen);
     *value = k + klen;
-    *value_len = vlen;
+    *value_len = vlen & VLEN_MASK;
     return 1;
+}
+
+int table_get(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len, table_kind *kind)
+{
+    size_t i = slot_find(t, key, key_len, hash_key(key, key_len));
+    if (t->slots[i] == 0)
+        return 0;
+    uint32_t klen, vlen;
+    const char *k = entry_at(t, t->slots[i], &klen, &vlen);
+    *value = k + klen;
+    *value_len = vlen & VLEN_MASK;
+    *kind = (table_kind)(vlen >> VLEN_BITS);
+    return 1;
+}
+
+size_t table_slots(const table *t)
+{
+    return t->nslots;
+}
+
+int table_slot_key(const table *t, size_t slot, const char **key, size_t *key_len)
+{
+    if (slot >= t->nslots || t->slots[slot] == 0)
+        return 0;
+    uint32_t klen, vlen;
+    *key = entry_at(t, t->slots[slot], &klen, &vlen);
+    *key_len = klen;
+    return 1;
+}
+
+int table_random_key(const table *t, uint64_t r, const char **key, size_t *key_len)
+{
+    if (t->count == 0)
+        return 0;
+    /* The walk ends: count > 0. */
+    for (size_t i = (size_t)r & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
+        if (table_slot_key(t, i, key, key_len))
+            return 1;
+    }
 }
 
 size_t table_size(const table *t)

@@ -6,6 +6,7 @@ against --data. No timing is asserted."""
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -140,6 +141,59 @@ class SplittingProxy:
     def close(self):
         self.lsock.close()
 
+
+class Redis:
+    """A real redis-server (Debian's) on a free port of HOST, with no
+    persistence, in directory; stopped by close()."""
+
+    def __init__(self, directory):
+        self.port = t.free_port()
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", t.HOST, "--save", "", "--appendonly", "no",
+             "--dir", directory, "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                if self.command(b"PING") == [b"+PONG"]:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError("redis-server did not start")
+
+    def command(self, *commands):
+        """Sends each command (a list of arguments, or one word) on one
+        connection; returns the first line of each reply."""
+        out = b""
+        for c in commands:
+            args = [c] if isinstance(c, bytes) else [a if isinstance(a, bytes) else a.encode() for a in c]
+            out += b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+        with socket.create_connection((t.HOST, self.port), timeout=5) as s:
+            s.sendall(out)
+            buf = b""
+            while buf.count(b"\r\n") < len(commands):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        return buf.split(b"\r\n")[:len(commands)]
+
+    def load(self, table):
+        """SETs every key of table as evkv's RESP listener answers it: a
+        string as its text, any other JSON value as its JSON text."""
+        sets = [["SET", k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)] for k, v in table.items()]
+        assert self.command(*sets) == [b"+OK"] * len(sets)
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+# Values of every JSON kind, and keys that need escaping, for --mget.
+MGET_TABLE = {"s": "text", "u": "caf\u00e9 \U0001f436", "n": 42, "f": 2.5, "l": [1, "two", None],
+              "o": {"x": None, "y": [True, False]}, "t": True, "z": None, "q\"uote": "a\tb\\c",
+              "sp ace": "", "k10": "ten", "k11": "eleven"}
 
 ANSWERS_FROM_RE = re.compile(r"^answers matching only --data (.+): (\d+), only --data (.+): (\d+), both: (\d+)$", re.M)
 
@@ -625,10 +679,158 @@ class BenchTest(t.ServerTestCase):
                 self.assertEqual(rc, 2, err)
                 self.assertIn(why, err)
 
+    def mget_data(self):
+        """Writes MGET_TABLE as a JSON data file; returns its path."""
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path = os.path.join(d.name, "mget.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(MGET_TABLE, f, ensure_ascii=False)
+        return path
+
+    def start_redis(self, table):
+        if REDIS_SERVER is None:
+            self.skipTest("no redis-server (apt-get install redis-server)")
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        redis = Redis(d.name)
+        self.addCleanup(redis.close)
+        redis.load(table)
+        return redis
+
+    def test_mget_against_redis(self):
+        """MGET of N keys to a real Redis: every element checked, hits and
+        misses counted by key, requests by request."""
+        data = self.mget_data()
+        redis = self.start_redis(MGET_TABLE)
+        report = data + ".r.json"
+        for args in (["--mget", 1, "-c", 1], ["--mget", 5, "-c", 3, "-P", 4], ["--mget", 20, "-t", 2, "-c", 2, "-P", 2]):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(redis.port, "--protocol", "resp", "--data", data, "-n", 300,
+                                         "--miss-ratio", 0.2, "--json", report, *args)
+                self.assertEqual(rc, 0, out + err)
+                row = table_row(out)
+                n = args[1]
+                self.assertEqual((row["requests"], row["errors"]), (300, 0))
+                self.assertEqual(row["hits"] + row["misses"], 300 * n)
+                self.assertGreater(row["misses"], 0)
+                self.assertIn(f"keys per request: {n}, keys asked for: {300 * n}, keys/s: ", out)
+                with open(report) as f:
+                    r = json.load(f)
+                self.assertEqual((r["keys_per_request"], r["config"]["mget"]), (n, n))
+                self.assertAlmostEqual(r["keys_per_s"], r["throughput"] * n, delta=n)
+        # Every key, in the table's order, with no misses: all hits.
+        rc, out, err = run_bench(redis.port, "--protocol", "resp", "--data", data, "-n", 60, "-c", 1,
+                                 "--mget", len(MGET_TABLE), "--key-pattern", "sequential", "-q")
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(out, f", 60 requests, 0 errors, {len(MGET_TABLE)} keys per request, [0-9.]+ keys/s\n$")
+
+    def test_mget_wrong_value_detected(self):
+        """One key's value changed in Redis, one deleted: each answer with
+        either is wrong, the others right."""
+        data = self.mget_data()
+        redis = self.start_redis(MGET_TABLE)
+        keys = list(MGET_TABLE)
+        self.assertEqual(redis.command(["SET", "n", "43"]), [b"+OK"])
+        # 12 keys, 4 a request, sequential: requests ask for keys 0-3, 4-7, 8-11 in turn.
+        rc, out, err = run_bench(redis.port, "--protocol", "resp", "--data", data, "-n", 90, "-c", 1,
+                                 "--mget", 4, "--key-pattern", "sequential")
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (90, 30, 240, 0))
+        self.assertIn(f"wrong answer for 'n' (key {keys.index('n') + 1} of 4): 43", err)
+        self.assertEqual(redis.command(["SET", "n", "42"], ["DEL", "sp ace"]), [b"+OK", b":1"])
+        rc, out, err = run_bench(redis.port, "--protocol", "resp", "--data", data, "-n", 90, "-c", 1,
+                                 "--mget", 4, "--key-pattern", "sequential")
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"]), (90, 30, 240))
+        self.assertIn("wrong answer for 'sp ace' (key 2 of 4): nil", err)
+
+    def test_mget_reply_of_another_shape(self):
+        """A reply that is not MGET's array of as many values (an error,
+        one value, a shorter array, a nil array) is a wrong answer; the
+        next ones are read on."""
+        replies = [b"-ERR unknown command 'MGET'\r\n", b"$3\r\nabc\r\n", b"*1\r\n$4\r\ntext\r\n",
+                   b"*2\r\n$4\r\ntext\r\n$4\r\nnull\r\n", b"*-1\r\n"]
+
+        def handle(s):
+            for r in replies:
+                buf = b""
+                while not buf.endswith(b"$1\r\nz\r\n"):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        return
+                    buf += chunk
+                s.sendall(r)
+
+        port, _ = self.fake_server(handle)
+        data = self.mget_data()
+        with open(os.path.join(os.path.dirname(data), "keys"), "w") as f:
+            f.write("s\nz\n")
+        rc, out, err = run_bench(port, "--protocol", "resp", "--data", data, "--keys", f.name, "-n", 5, "-c", 1,
+                                 "--mget", 2, "--key-pattern", "sequential")
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (5, 4, 2, 0))
+        self.assertIn("unexpected reply to MGET: -ERR unknown command 'MGET'", err)
+
+    def test_msearch_against_the_server(self):
+        """msearch (--mget over the guide protocol) against evkv-server:
+        every element checked; a value the bench does not expect is found.
+        Needs the server's msearch action."""
+        data = self.mget_data()
+        srv = self.start_server("--data", data)
+        for args in (["--mget", 1, "-c", 1], ["--mget", 5, "-c", 3, "-P", 4], ["--mget", 20, "-t", 2, "-c", 2, "-P", 2]):
+            with self.subTest(args=args):
+                rc, out, err = run_bench(srv.port, "--data", data, "-n", 300, "--miss-ratio", 0.2, *args)
+                self.assertEqual(rc, 0, out + err)
+                row = table_row(out)
+                self.assertEqual((row["requests"], row["errors"]), (300, 0))
+                self.assertEqual(row["hits"] + row["misses"], 300 * args[1])
+                self.assertGreater(row["misses"], 0)
+        other = data + ".other.json"
+        with open(other, "w", encoding="utf-8") as f:
+            json.dump(dict(MGET_TABLE, n=43), f, ensure_ascii=False)
+        rc, out, err = run_bench(srv.port, "--data", other, "-n", 90, "-c", 1, "--mget", 4,
+                                 "--key-pattern", "sequential")
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (90, 30, 240, 0))
+        self.assertIn("wrong answer for 'n' (key 3 of 4): 42", err)
+
+    def test_msearch_answers_checked_by_element(self):
+        """msearch answers from a stand-in server that answers as the
+        protocol says (json.dumps of the list, null for a miss), and then
+        one wrong in each way: an element changed, one missing, one too
+        many, an error text."""
+        table = dict(MGET_TABLE)
+        wrong = {3: lambda r: r[:1] + ["changed"] + r[2:], 5: lambda r: r[:-1], 7: lambda r: r + [None],
+                 9: lambda r: "Error: invalid action 'msearch'."}
+
+        def handle(s):
+            conn = t.Conn.wrap(s)
+            for i in range(12):
+                req = json.loads(conn.read_answer().content)
+                assert req["action"] == "msearch", req
+                result = [table.get(k) for k in req["value"]]
+                if i in wrong:
+                    result = wrong[i](result)
+                s.sendall(t.result_answer(result))
+
+        port, _ = self.fake_server(handle)
+        data = self.mget_data()
+        rc, out, err = run_bench(port, "--data", data, "-n", 12, "-c", 1, "--mget", 3, "--miss-ratio", 0.3)
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"]), (12, 4))
+        self.assertEqual(row["hits"] + row["misses"], 8 * 3)
+        self.assertIn("wrong answer for '", err)
+
     def test_help(self):
         p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
         self.assertEqual(p.returncode, 0)
-        for text in ("--max-answer BYTES", "(default 536870912:\n                         512 MiB)", "--timeout SECS"):
+        for text in ("--mget N", "--max-answer BYTES", "(default 536870912:\n                         512 MiB)", "--timeout SECS"):
             self.assertIn(text, p.stdout.decode())
         # --timeout's help says what the README says.
         m = re.search(r"^      --timeout SECS +(.*?)\n(?=  -|      --)", p.stdout.decode(), re.M | re.S)
@@ -638,7 +840,7 @@ class BenchTest(t.ServerTestCase):
 
     def test_usage_errors(self):
         for args in (["-c", 0], ["--key-pattern", "nope"], ["--miss-ratio", 2], ["extra"], ["--data", "/nonexistent.tsv"],
-                     ["--max-answer", 0], ["--max-answer", "1k"]):
+                     ["--max-answer", 0], ["--max-answer", "1k"], ["--mget", 0], ["--mget", 10001]):
             with self.subTest(args=args):
                 rc, out, err = run_bench(1, *args)
                 self.assertEqual(rc, 2, err)

@@ -57,7 +57,9 @@ class ArgumentTest(Temp):
         ("compare", ["--rounds", "0"], "compare: --rounds must be a whole number from 1 to 1000, not '0'"),
         ("compare", ["--rounds", "--keys"], "compare: --rounds must be a whole number"),
         ("compare", ["--scenarios", "nosuch"], "compare: unknown scenario 'nosuch' (known: closed-50, "
-                                               "pipeline-50x16)"),
+                                               "pipeline-50x16, resp-closed-50, resp-pipeline-50x16, resp-mget-10)"),
+        ("compare", ["--scenarios", "resp-closed-50,resp-mget-5"], "compare: unknown scenario 'resp-mget-5'"),
+        ("compare", ["--scenarios", "resp-mget-10", "--keys", "0"], "compare: --keys must be a whole number"),
         ("compare", ["--scenarios", "reload"], "compare: unknown scenario 'reload'"),
         ("compare", ["--evkv-threads", "0"], "compare: --evkv-threads must be a whole number from 1"),
         ("compare", ["--bogus"], "compare: unknown option --bogus"),
@@ -126,6 +128,20 @@ class DataCacheTest(Temp):
         self.assertEqual(os.stat(base).st_mtime_ns, mtime)
         self.assertEqual(sorted(f for f in os.listdir(self.tmp) if not f.startswith("data-")), [],
                          "no temporary file is left")
+
+    def test_redis_benchmark_keys(self):
+        """ensure_rb_data: the same data set with keys as redis-benchmark's
+        key:__rand_int__ makes them with -r (12 digits)."""
+        base, _ = self.ensure(3, 4, 1)
+        p = run(["bash", "-c", '. scripts/lib.sh && ensure_rb_data "$1"', "ensure_rb_data", base])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        path = p.stdout.strip()
+        self.assertEqual(os.path.basename(path), "data-n3-v4-s1-rb.tsv")
+        with open(path) as f:
+            self.assertEqual([line.split("\t")[0] for line in f], ["key:%012d" % i for i in range(3)])
+        with open(path + ".keys") as f:
+            self.assertEqual(f.read(), "".join("key:%012d\n" % i for i in range(3)))
+        self.assertEqual(self.values(path), self.values(base))
 
     def test_half_written_set_is_made_again(self):
         """A data file without its key list (a run stopped while writing) is
@@ -240,6 +256,45 @@ class ReportTest(Temp):
             "- Memory with 3 keys, resident after the runs: evkv 2.0 MiB, Redis 12.0 MiB (ratio 0.17)")
         runs = [line for line in text.splitlines() if re.match(r"\| closed-50 \| (evkv|Redis) \| \d \|", line)]
         self.assertEqual(len(runs), 6, "every run listed")
+        self.check_plots()
+
+    def test_redis_benchmark_json(self):
+        """redis-benchmark --csv's line, as compare reads evkv-bench's --json."""
+        path = os.path.join(self.tmp, "rb.csv")
+        with open(path, "w") as f:
+            f.write('"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",'
+                    '"p99_latency_ms","max_latency_ms"\n'
+                    '"MGET key:__rand_int__ key:__rand_int__","80971.66","0.406","0.112","0.359","0.639",'
+                    '"0.911","8.335"\n')
+        out = os.path.join(self.tmp, "rb.json")
+        p = run(["python3", os.path.join(SCRIPTS, "report.py"), "redis-benchmark-json", path, "20000", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out) as f:
+            b = json.load(f)
+        self.assertEqual((b["requests"], b["errors"], b["throughput"]), (20000, 0, 80971.7))
+        self.assertEqual(b["latency_us"], {"min": 112.0, "p50": 359.0, "p95": 639.0, "p99": 911.0, "max": 8335.0,
+                                           "mean": 406.0})
+        self.assertEqual([d["percentile"] for d in b["distribution"]], [0, 50, 95, 99, 100])
+
+    def test_compare_with_redis_benchmark(self):
+        """A resp-* scenario's runs by both clients: redis-benchmark's are
+        rows of their own, their CPU time per request counted from its
+        requests."""
+        with open(os.path.join(self.tmp, "runs.tsv"), "w") as f:
+            f.write("scenario\tserver\tround\tstatus\tcpu_s\tclient\n")
+            for server, tp in (("evkv", 110000.0), ("redis", 100000.0)):
+                f.write("resp-mget-10\t%s\t1\t0\t%.3f\tevkv-bench\n" % (server, tp * 3 * 8e-6))
+                with open(os.path.join(self.tmp, "resp-mget-10-%s-1.json" % server), "w") as j:
+                    json.dump(bench_json(tp), j)
+                f.write("resp-mget-10\t%s\t1\t0\t%.3f\tredis-benchmark\n" % (server, tp * 3 * 4e-6))
+                with open(os.path.join(self.tmp, "resp-mget-10-redis-benchmark-%s-1.json" % server), "w") as j:
+                    json.dump(bench_json(tp / 2), j)
+        text = self.report("compare")
+        self.assert_lines(text,
+                          "| resp-mget-10 | evkv | 110,000 | 0.300 | 2.50 | 8.00 | 0 |",
+                          "| resp-mget-10 (redis-benchmark) | evkv | 55,000 | 0.300 | 2.50 | 8.00 | 0 |",
+                          "| resp-mget-10 (redis-benchmark) | Redis | 50,000 | 0.300 | 2.50 | 8.00 | 0 |",
+                          "| resp-mget-10 (redis-benchmark) | 1.10 | 1.00 | 1.00 |")
         self.check_plots()
 
     def test_compare_one_round(self):

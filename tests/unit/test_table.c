@@ -246,12 +246,84 @@ static void test_iov_and_trim(void **state)
     table_free(t);
 }
 
+static void expect_kind(const table *t, const char *key, table_kind want, size_t want_len)
+{
+    const char *v = NULL;
+    size_t vlen = 0;
+    table_kind kind = TABLE_JSON;
+    if (table_get(t, key, strlen(key), &v, &vlen, &kind) != 1)
+        fail_msg("key '%s' not found", key);
+    assert_int_equal(kind, want);
+    assert_int_equal(vlen, want_len);
+    /* the guide's lookup sees the same value with no kind bits in its length */
+    size_t vlen2 = 0;
+    assert_int_equal(table_lookup(t, key, strlen(key), &v, &vlen2), 1);
+    assert_int_equal(vlen2, want_len);
+}
+
+/* Each value's kind is decided by table_put, whole or in pieces. */
+static void test_kinds(void **state)
+{
+    (void)state;
+    table *t = table_new(8, 0);
+    struct iovec parts[] = {{"\"a\\", 3}, {"nb\"", 3}};
+
+    assert_int_equal(table_put(t, LIT("raw"), LIT("\"plain \xf0\x9f\x90\xb0\"")), 0);
+    assert_int_equal(table_put(t, LIT("empty"), LIT("\"\"")), 0);
+    assert_int_equal(table_put(t, LIT("esc"), LIT("\"a\\\"b\"")), 0);
+    assert_int_equal(table_put_iov(t, LIT("iov"), parts, 2), 0);
+    assert_int_equal(table_put(t, LIT("num"), LIT("42")), 0);
+    assert_int_equal(table_put(t, LIT("obj"), LIT("{\"a\": 1}")), 0);
+    assert_int_equal(table_put(t, LIT("quote"), LIT("\"")), 0);
+    assert_int_equal(table_put(t, LIT("none"), LIT("")), 0);
+    expect_kind(t, "raw", TABLE_STRING_RAW, 12);
+    expect_kind(t, "empty", TABLE_STRING_RAW, 2);
+    expect_kind(t, "esc", TABLE_STRING_ESCAPED, 6);
+    expect_kind(t, "iov", TABLE_STRING_ESCAPED, 6);
+    expect_kind(t, "num", TABLE_JSON, 2);
+    expect_kind(t, "obj", TABLE_JSON, 8);
+    expect_kind(t, "quote", TABLE_JSON, 1);
+    expect_kind(t, "none", TABLE_JSON, 0);
+    table_free(t);
+}
+
+/* A walk over the slots sees every key once; a random pick finds a key. */
+static void test_slots_and_random(void **state)
+{
+    (void)state;
+    table *t = table_new(0, 0);
+    const char *k;
+    size_t klen;
+    char key[16];
+
+    assert_int_equal(table_random_key(t, 12345, &k, &klen), 0);
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(key, sizeof(key), "k%d", i);
+        assert_int_equal(table_put(t, key, (size_t)n, LIT("1")), 0);
+    }
+    size_t seen = 0;
+    for (size_t s = 0; s < table_slots(t) + 3; s++) {
+        if (table_slot_key(t, s, &k, &klen)) {
+            seen++;
+            assert_true(klen >= 2 && k[0] == 'k');
+        }
+    }
+    assert_int_equal(seen, 1000);
+    for (uint64_t r = 0; r < 100; r++) {
+        assert_int_equal(table_random_key(t, r * UINT64_C(0x9e3779b97f4a7c15), &k, &klen), 1);
+        assert_int_equal(k[0], 'k');
+    }
+    table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),        cmocka_unit_test(test_duplicate),
-        cmocka_unit_test(test_many_keys),   cmocka_unit_test(test_presized),     cmocka_unit_test(test_binary_keys),
+        cmocka_unit_test(test_builtin),     cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_duplicate),   cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_presized),    cmocka_unit_test(test_binary_keys),
         cmocka_unit_test(test_large_value), cmocka_unit_test(test_iov_and_trim),
+        cmocka_unit_test(test_kinds),       cmocka_unit_test(test_slots_and_random),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }

@@ -1,0 +1,153 @@
+/*
+ * resp_commands.h: Redis commands over the table, with no I/O.
+ *
+ * resp_execute turns one parsed RESP2 request (resp.h) into its reply bytes,
+ * byte-identical to what a read-only Redis 7.0.15 replica answers for the
+ * same request, errors included. It knows nothing of connections, workers
+ * or sockets: the caller keeps one resp_client per connection, fills a
+ * resp_env, and sends what lands in the proto_buf.
+ *
+ * Checks run in Redis's order (server.c, processCommand): unknown command or
+ * subcommand, arity, "not allowed inside a transaction", READONLY for a
+ * write command, then MULTI queueing, then the command. The names, arities
+ * and flags of every Redis command come from resp_command_table.c, written
+ * by scripts/gen-resp-commands from a real Redis 7.0.15.
+ *
+ * Served as Redis serves them: GET MGET EXISTS STRLEN GETRANGE SUBSTR TYPE
+ * TTL PTTL DBSIZE RANDOMKEY SCAN KEYS PING ECHO SELECT QUIT RESET AUTH CLIENT (ID, GETNAME,
+ * SETNAME, HELP) HELLO MULTI EXEC DISCARD WATCH UNWATCH COMMAND (plain,
+ * COUNT, INFO, DOCS, HELP) CONFIG (GET, HELP) INFO. A value is a string:
+ * GET sends a JSON string's bytes, unescaped, and any other JSON value's
+ * text; STRLEN and GETRANGE work on those bytes. No key has a TTL; there is one
+ * database (0); AUTH and HELLO AUTH answer as a Redis whose only user,
+ * "default", has no password; WATCH never fails an EXEC (the table does not
+ * change under a connection: a reload swaps in a new one).
+ *
+ * Every other Redis command:
+ *   - a write command (Redis's "write" flag) with valid arity gets Redis's
+ *     "-READONLY You can't write against a read only replica.";
+ *   - reads of hashes, lists, sets and sorted sets (HGET HMGET HGETALL HKEYS
+ *     HVALS HLEN HEXISTS HSTRLEN LLEN LINDEX LRANGE SCARD SMEMBERS SISMEMBER
+ *     SMISMEMBER ZCARD ZSCORE) answer as Redis does for an absent key when
+ *     the table lacks the key, and with Redis's WRONGTYPE error when it
+ *     holds it (it holds strings only);
+ *   - anything else (SUBSCRIBE, EVAL, CLUSTER, CLIENT LIST, CONFIG SET,
+ *     COMMAND GETKEYS, ...) gets "-ERR evkv does not serve the 'name'
+ *     command" (the full name: "client|list"), or for CONFIG SET, RESETSTAT
+ *     and REWRITE "-ERR evkv does not change its configuration: CONFIG <sub>
+ *     is not supported". COMMAND INFO of such a command answers as of a
+ *     command Redis does not know (a null), COMMAND DOCS leaves it out.
+ * RESP-NOTES.md lists every deliberate difference from a Redis replica.
+ */
+#ifndef EVKV_RESP_COMMANDS_H
+#define EVKV_RESP_COMMANDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "resp.h"
+#include "table.h"
+
+/* Server figures for INFO, filled by the caller's callback. Counters are
+ * the whole server's, not one connection's. Strings are borrowed for the
+ * duration of the call; NULL reads as "". */
+typedef struct resp_server_info {
+    const char *evkv_version;    /* evkv's own version, in "# Evkv" */
+    long long pid;               /* process id */
+    long long uptime_seconds;    /* since the server started */
+    int threads;                 /* worker threads, in "# Evkv" */
+    int tcp_port;                /* the RESP listener's port */
+    long long connected_clients; /* open connections, all listeners */
+    long long total_connections_received;
+    long long total_commands_processed; /* requests answered, all protocols */
+    long long rejected_connections;
+    double instantaneous_ops_per_sec;
+    long long keyspace_hits;   /* lookups that found their key */
+    long long keyspace_misses; /* lookups that did not */
+    size_t used_memory;        /* bytes allocated (the table's and the rest) */
+    size_t used_memory_rss;    /* resident set size, bytes */
+    const char *table_source;  /* the loaded file, or "builtin" */
+    const char *table_format;  /* the file's format */
+    double table_load_seconds; /* how long the last load took */
+    long long table_loaded_at; /* unix time of the last load */
+    long long reloads;         /* successful reloads since start */
+    long long reload_failures;
+} resp_server_info;
+
+/* What resp_execute reads from the server. Borrowed for one call. */
+typedef struct resp_env {
+    const table *table; /* the table to answer from; never NULL */
+    /* Fills *info for INFO (info is zeroed first). NULL: all zero. */
+    void (*server_info)(void *arg, resp_server_info *info);
+    /* A random 64-bit number, for RANDOMKEY. NULL: a fixed sequence. */
+    uint64_t (*random)(void *arg);
+    void *arg; /* passed to both callbacks */
+} resp_env;
+
+/* One request queued by MULTI, copied (the reader's buffer moves on). */
+typedef struct resp_queued {
+    size_t argc;
+    char **argv; /* argc owned copies, each NUL-terminated after argv_len[i] bytes */
+    size_t *argv_len;
+} resp_queued;
+
+/* A connection's Redis state. Init with resp_client_init, free with
+ * resp_client_free; the caller needs to read only id and name. */
+typedef struct resp_client {
+    long long id;       /* CLIENT ID, HELLO's id: unique per server, set by the caller */
+    char *name;         /* CLIENT SETNAME's name (owned), or NULL */
+    int in_multi;       /* between MULTI and EXEC/DISCARD */
+    int multi_dirty;    /* a command was refused while queueing: EXEC aborts */
+    resp_queued *queue; /* the commands queued since MULTI (owned) */
+    size_t nqueued, queue_cap;
+} resp_client;
+
+/* What one resp_execute did, for the caller's counters. */
+typedef struct resp_result {
+    size_t hits;     /* key lookups that found the key (GET, MGET, EXISTS, ... inside EXEC too) */
+    size_t misses;   /* key lookups that did not */
+    size_t commands; /* commands run, as Redis's total_commands_processed counts: not a refused
+                      * or a queued one; EXEC and each command it runs */
+    int error;       /* the reply is an error reply (EXEC's array is not, whatever it holds) */
+    int close;       /* close the connection once the reply is sent (QUIT); the reply may be empty */
+} resp_result;
+
+void resp_client_init(resp_client *c, long long id);
+/* Frees the name and the queued commands; the client can be initialised
+ * again. */
+void resp_client_free(resp_client *c);
+
+/* Appends the reply to req (argc >= 1, as resp_reader_next gives it) to out
+ * and fills *res (zeroed first). Returns 0, or -1 when out of memory (out
+ * may hold part of a reply: close the connection). req is borrowed for the
+ * call only: MULTI copies what it queues. One reply per call, even for
+ * EXEC (one array); QUIT and an HTTP request ("POST", "Host:") set
+ * res->close, the latter with no reply at all, as Redis closes them.
+ * Thread-safe for distinct clients: env->table is only read. */
+int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, proto_buf *out, resp_result *res);
+
+/* ---- the generated command table (resp_command_table.c) ---- */
+
+#define RESP_CMD_WRITE     1 /* Redis's "write" flag: READONLY on a replica */
+#define RESP_CMD_NO_MULTI  2 /* "no_multi": refused inside MULTI */
+#define RESP_CMD_CONTAINER 4 /* has subcommands ("name|sub" entries follow) */
+
+typedef struct resp_command_spec {
+    const char *name; /* lower case; "container|sub" for a subcommand */
+    int arity;        /* Redis's: n exactly, or -n for at least n (the name counts) */
+    unsigned flags;   /* RESP_CMD_* */
+    /* For the commands evkv serves, Redis's exact bytes, else NULL, 0. */
+    const char *info; /* COMMAND INFO's entry (one array) */
+    size_t info_len;
+    const char *docs; /* COMMAND DOCS's name and map (two replies) */
+    size_t docs_len;
+    const char *help; /* the container's HELP reply */
+    size_t help_len;
+} resp_command_spec;
+
+/* Sorted by name, bytewise. */
+extern const resp_command_spec resp_command_specs[];
+extern const size_t resp_command_nspecs;
+
+#endif
