@@ -539,6 +539,8 @@ fail:
 
 int proto_buf_append(proto_buf *b, const void *data, size_t len)
 {
+    if (len == 0)
+        return b->failed ? -1 : 0; /* nothing to hold: a fresh buffer has no room yet, and needs none */
     char *p = buf_reserve(b, len);
     if (p == NULL)
         return -1;

@@ -424,7 +424,7 @@ static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct soc
     c->last_active = wk->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
     c->proto = proto;
-    c->proto->init(&c->st, &wk->opt->limits);
+    c->proto->init(&c->st, &wk->opt->limits, c->id);
     c->next = wk->conns;
     if (wk->conns)
         wk->conns->prev = c;

@@ -52,6 +52,7 @@ typedef struct handler_ctx {
      * worker that owns h; stats reads them from any thread. */
     atomic_ullong msearch_hits, msearch_misses;
     atomic_ullong resp_hits, resp_misses;
+    atomic_ullong resp_commands; /* RESP commands run, as Redis counts them (resp_result) */
 } handler_ctx;
 
 /* Finds key in the table h answers from: 1 with *value pointing at its

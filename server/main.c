@@ -271,8 +271,12 @@ int main(int argc, char **argv)
     if (opt->resp_port || opt->resp_unix_path) {
         char resp_where[PATH_MAX + 16];
         listened = listen_all(&m, LISTENER_RESP, opt->resp_port, opt->resp_unix_path, resp_where, sizeof(resp_where));
-        if (listened == SERVER_LISTEN_OK)
+        if (listened == SERVER_LISTEN_OK) {
+            const char *colon = strrchr(resp_where, ':');
+            if (opt->resp_unix_path == NULL && colon != NULL)
+                m.server.resp_port = atoi(colon + 1);
             log_info("listening for Redis clients on %s", resp_where);
+        }
     }
     if (listened == SERVER_LISTEN_OK)
         listened = listen_all(&m, LISTENER_MAIN, opt->port, opt->unix_path, where, sizeof(where));

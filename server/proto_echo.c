@@ -9,9 +9,10 @@
 #include "guide.h"
 #include "protocol.h"
 
-static void echo_init(conn_proto_state *st, const proto_limits *limits)
+static void echo_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
 {
     (void)limits;
+    (void)id;
     st->echo = (proto_inbuf){0};
 }
 

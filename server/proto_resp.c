@@ -9,16 +9,22 @@
 #include "log.h"
 #include "protocol.h"
 #include "resp.h"
+#include "resp_commands.h"
+#include "stats.h"
+#include "worker.h"
 
-static void redis_init(conn_proto_state *st, const proto_limits *limits)
+static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
 {
+    /* --max-content bounds a bulk argument as proto-max-bulk-len does */
     resp_limits l = {RESP_DEFAULT_MAX_ARGS, limits->max_content, RESP_INLINE_MAX_SIZE};
     resp_reader_init(&st->resp.reader, &l);
+    resp_client_init(&st->resp.client, (long long)id);
 }
 
 static void redis_free(conn_proto_state *st)
 {
     resp_reader_free(&st->resp.reader);
+    resp_client_free(&st->resp.client);
 }
 
 static void *redis_reserve(conn_proto_state *st, size_t min, size_t *space)
@@ -52,33 +58,12 @@ static void redis_describe(const resp_request *req, char *what, size_t whatlen)
         snprintf(what + used, whatlen - used, " (%zu arguments)", req->argc);
 }
 
-/* Until resp_commands.c answers them: PING and GET. */
-static int redis_run(handler_ctx *h, const resp_request *req, proto_buf *b, int *error)
-{
-    *error = 0;
-    if (req->argc == 1 && req->argv_len[0] == 4 && strncasecmp(req->argv[0], "ping", 4) == 0)
-        return resp_encode_simple(b, "PONG", 4);
-    if (req->argc == 2 && req->argv_len[0] == 3 && strncasecmp(req->argv[0], "get", 3) == 0) {
-        const char *v;
-        size_t len;
-        if (table_lookup(h->table, req->argv[1], req->argv_len[1], &v, &len)) {
-            COUNTER_ADD(h->resp_hits, 1);
-            return resp_encode_bulk(b, v + 1, len - 2);
-        }
-        COUNTER_ADD(h->resp_misses, 1);
-        return resp_encode_null_bulk(b);
-    }
-    *error = 1;
-    return resp_encode_errorf(b, "unknown command '%.*s'", (int)req->argv_len[0], req->argv[0]);
-}
-
 static conn_answer redis_answer(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
                                 char *what, size_t whatlen)
 {
     resp_request req;
     resp_status s = resp_reader_next(&st->resp.reader, &req);
     proto_buf *b = &h->scratch;
-    int error;
 
     if (s == RESP_NEED_MORE)
         return CONN_NEED_MORE;
@@ -95,12 +80,18 @@ static conn_answer redis_answer(conn_proto_state *st, handler_ctx *h, struct evb
     }
     if (what)
         redis_describe(&req, what, whatlen);
-    if (redis_run(h, &req, b, &error) != 0 || evbuffer_add(out, b->data, b->len) != 0) {
+    /* The worker's INFO figures and random numbers (stats.c, worker.c). */
+    resp_env env = {h->table, stats_resp_info, worker_random, h->stats_arg};
+    resp_result res;
+    if (resp_execute(&env, &st->resp.client, &req, b, &res) != 0 || evbuffer_add(out, b->data, b->len) != 0) {
         *oc = OUTCOME_NOMEM;
         return CONN_NOMEM;
     }
-    *oc = error ? OUTCOME_COMMAND_ERROR : OUTCOME_COMMAND;
-    return CONN_ANSWERED;
+    COUNTER_ADD(h->resp_hits, res.hits);
+    COUNTER_ADD(h->resp_misses, res.misses);
+    COUNTER_ADD(h->resp_commands, res.commands);
+    *oc = res.error ? OUTCOME_COMMAND_ERROR : OUTCOME_COMMAND;
+    return res.close ? CONN_BROKEN : CONN_ANSWERED; /* QUIT: closed once the reply is sent */
 }
 
 static int redis_in_message(const conn_proto_state *st)

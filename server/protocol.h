@@ -14,10 +14,12 @@
 
 #include <event2/buffer.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "handler.h"
 #include "proto.h"
 #include "resp.h"
+#include "resp_commands.h"
 
 /* A connection's protocol state: one member per protocol. */
 typedef union conn_proto_state {
@@ -25,6 +27,7 @@ typedef union conn_proto_state {
     proto_inbuf echo;    /* --echo: where a read lands before it goes back */
     struct {
         resp_reader reader;
+        resp_client client;
     } resp; /* RESP: the requests, and the client's own state */
 } conn_proto_state;
 
@@ -32,13 +35,14 @@ typedef union conn_proto_state {
 typedef enum conn_answer {
     CONN_ANSWERED,  /* one request answered into out */
     CONN_NEED_MORE, /* no complete request buffered */
-    CONN_BROKEN,    /* the stream is broken: out holds the error answer; close once it is sent */
+    CONN_BROKEN,    /* close once out is sent: it holds a broken stream's error answer, or QUIT's reply */
     CONN_NOMEM,     /* out of memory: close at once */
 } conn_answer;
 
 typedef struct conn_protocol {
     const char *name;
-    void (*init)(conn_proto_state *st, const proto_limits *limits);
+    /* Sets up the state of connection id (unique in the server). */
+    void (*init)(conn_proto_state *st, const proto_limits *limits, uint64_t id);
     void (*free)(conn_proto_state *st);
     /* Room for a read of at least min bytes. Returns where it goes, with
      * its size in *space, or NULL when out of memory. */

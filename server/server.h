@@ -57,6 +57,7 @@ typedef struct server {
     atomic_ullong reloads; /* tables swapped in by SIGHUP */
     atomic_ullong reload_failures;
     double started; /* CLOCK_MONOTONIC seconds at start */
+    int resp_port;  /* the RESP listener's TCP port, once bound (0: none, or a Unix socket) */
     int done_fd;    /* a worker writes a byte here when its loop ends */
 } server;
 

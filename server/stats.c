@@ -9,6 +9,7 @@
  * sweep (worker_stats_tick), off the request path; rss_bytes is read from
  * /proc/self/statm at each stats request.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -142,4 +143,45 @@ int server_stats_json(void *arg, proto_buf *out)
     int rc = proto_dump_json(out, stats);
     json_decref(stats);
     return rc;
+}
+
+void stats_resp_info(void *arg, resp_server_info *info)
+{
+    worker *w = arg;
+    server *srv = w->server;
+    const dataset *d = w->dataset;
+    unsigned long long guide = 0;
+    struct timespec now;
+
+    for (int o = 0; o < OUTCOME_COMMAND; o++)
+        guide += sum(srv, offsetof(worker_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    info->evkv_version = EVKV_VERSION;
+    info->pid = (long long)getpid();
+    info->uptime_seconds = (long long)((double)now.tv_sec + (double)now.tv_nsec / 1e9 - srv->started);
+    info->threads = srv->nworkers;
+    info->tcp_port = srv->resp_port;
+    info->connected_clients = (long long)atomic_load_explicit(&srv->conns, memory_order_relaxed);
+    info->total_connections_received = (long long)SUM(srv, conns_total);
+    /* Every protocol's requests: the guide's, and the Redis commands run
+     * as Redis counts them. */
+    info->total_commands_processed = (long long)(guide + SUM_HANDLER(srv, resp_commands));
+    info->rejected_connections = (long long)SUM(srv, conns_refused);
+    info->instantaneous_ops_per_sec = (double)SUM(srv, last_second);
+    /* Lookups over both protocols: they share the keyspace. */
+    info->keyspace_hits =
+        (long long)(SUM(srv, outcomes[OUTCOME_HIT]) + SUM_HANDLER(srv, msearch_hits) + SUM_HANDLER(srv, resp_hits));
+    info->keyspace_misses = (long long)(SUM(srv, outcomes[OUTCOME_MISS]) + SUM_HANDLER(srv, msearch_misses) +
+                                        SUM_HANDLER(srv, resp_misses));
+    /* Redis's used_memory is what its allocator handed out: here the
+     * table's mappings and what malloc holds for the rest. */
+    struct mallinfo2 mi = mallinfo2();
+    info->used_memory = (d->table ? table_memory(d->table) : 0) + mi.uordblks + mi.hblkhd;
+    info->used_memory_rss = (size_t)rss_bytes();
+    info->table_source = d->source;
+    info->table_format = d->format;
+    info->table_load_seconds = d->load_seconds;
+    info->table_loaded_at = d->loaded_at;
+    info->reloads = (long long)atomic_load_explicit(&srv->reloads, memory_order_relaxed);
+    info->reload_failures = (long long)atomic_load_explicit(&srv->reload_failures, memory_order_relaxed);
 }

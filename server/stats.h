@@ -6,6 +6,7 @@
 #define EVKV_STATS_H
 
 #include "proto.h"
+#include "resp_commands.h"
 #include "worker.h"
 
 /* Writes the stats action's JSON object (see the README) for the server w
@@ -14,5 +15,8 @@ int server_stats_json(void *w, proto_buf *out);
 /* Once a second, from w's sweep: counts the requests w answered in the
  * second just ended, for stats' requests_per_second. */
 void worker_stats_tick(worker *w);
+/* Fills info for a Redis client's INFO from the server w (a worker) is
+ * part of: resp_env's server_info. */
+void stats_resp_info(void *w, resp_server_info *info);
 
 #endif

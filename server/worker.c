@@ -38,6 +38,16 @@ static void worker_swap_dataset(worker *w)
     w->handler.table = d->table;
 }
 
+uint64_t worker_random(void *arg)
+{
+    worker *w = arg;
+    /* splitmix64: every state gives the next, a good spread of bits. */
+    uint64_t z = (w->random += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
 uint64_t worker_requests(const worker *w)
 {
     uint64_t n = 0;
@@ -172,6 +182,7 @@ int worker_init(worker *w, server *srv, int index)
     w->server = srv;
     w->opt = srv->opt;
     w->index = index;
+    w->random = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)index;
     for (int i = 0; i < WORKER_LISTENERS; i++)
         w->listeners[i].w = w;
     w->listeners[LISTENER_MAIN].proto = w->opt->echo ? &proto_echo : &proto_guide;

@@ -61,6 +61,7 @@ typedef struct worker {
     uint64_t next_conn_id;
     worker_counters counters;
     long clock;                 /* seconds since start, advanced by the sweep */
+    uint64_t random;            /* worker_random's state */
     uint64_t requests_at_sweep; /* worker_requests(w) at the last sweep (worker_stats_tick) */
 } worker;
 
@@ -87,6 +88,9 @@ uint64_t worker_requests(const worker *w);
 int worker_start(worker *w);
 /* Sends w a command (WORKER_CMD_*); safe from any thread. */
 void worker_notify(worker *w, char cmd);
+/* A pseudo-random number from w's own sequence (RANDOMKEY); arg is a
+ * worker. Not for secrets. */
+uint64_t worker_random(void *arg);
 /* Waits for w's thread (if started) and frees what w holds. */
 void worker_free(worker *w);
 

@@ -1548,9 +1548,24 @@ static void test_buf(void **state)
     proto_buf_free(&b); /* freeing twice is harmless */
 }
 
+/* Appending nothing succeeds, on a fresh buffer too, and leaves it empty. */
+static void test_buf_append_nothing(void **state)
+{
+    proto_buf b = {0};
+    (void)state;
+    assert_int_equal(proto_buf_append(&b, "", 0), 0);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.failed, 0);
+    assert_int_equal(proto_buf_append(&b, "ab", 2), 0);
+    assert_int_equal(proto_buf_append(&b, NULL, 0), 0);
+    assert_int_equal(b.len, 2);
+    proto_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_append_nothing),
         cmocka_unit_test(test_examples_all_at_once),
         cmocka_unit_test(test_examples_byte_at_a_time),
         cmocka_unit_test(test_examples_every_split),
