@@ -33,7 +33,8 @@ parameters, INFO has an "# Evkv" section.
 
 EVKV_RESP_ORACLE_SELFTEST=1 puts a second replica of the same master in
 evkv's place: every comparison must then hold, which checks this test.
-EVKV_RESP_SEED picks the random requests' seed (default 1).
+EVKV_RESP_SEED picks the random requests' seed (default 1), EVKV_RESP_RANDOM
+their number (default 300).
 """
 
 import json
@@ -51,6 +52,7 @@ from redis_oracle import ReplyError, command as c, decode
 
 SELFTEST = os.environ.get("EVKV_RESP_ORACLE_SELFTEST") == "1"
 SEED = int(os.environ.get("EVKV_RESP_SEED", "1"))
+N_RANDOM = int(os.environ.get("EVKV_RESP_RANDOM", "300"))
 READ_TIMEOUT = 2.0  # seconds a reply may take before a side counts as silent
 EOF_TIMEOUT = 1.0  # seconds for a close expected after a reply
 MAX_TIMEOUTS = 10  # evkv's silences after which a class stops asking it
@@ -637,7 +639,7 @@ class HandWrittenTest(ReplicaTestCase):
 class RandomTest(ReplicaTestCase):
     """Requests made at random from SEED."""
 
-    N = 300
+    N = N_RANDOM
 
     def test_random_whole_and_in_pieces(self):
         rng = random.Random(SEED + 2)
