@@ -627,6 +627,15 @@ class HandWrittenTest(ReplicaTestCase):
             with self.subTest(name):
                 self.assert_same(name, data, None)
 
+    @unittest.skipIf(SELFTEST, "a replica answers as a replica")
+    @unittest.expectedFailure
+    def test_http_line_after_a_request(self):
+        # Known difference: Redis drops a connection whose request is
+        # "POST" or "Host:" without sending the replies still buffered for
+        # the requests before it in the same read; evkv sends them first.
+        for data in (c("GET", "ring") + b"Host: x\r\n", b"GET ring\r\nPOST / HTTP/1.1\r\n"):
+            self.assert_same("an HTTP line after a request", data, None)
+
     def test_malformed_in_pieces(self):
         rng = random.Random(SEED + 1)
         for name, data in MALFORMED:
