@@ -5,7 +5,7 @@ One evkv-server (--resp-port any --data FILE, FILE a JSON object) and one
 redis-server replica (redis_oracle.py: a master loaded with the same
 table, string values as their UTF-8 bytes, other values as their JSON
 text as Python's json.dumps writes it, which is what evkv stores) are
-started per test class (--resp-port any: a free port). Each input goes to both on a connection of its
+started per test class. Each input goes to both on a connection of its
 own, the same bytes, and what comes back is compared:
 
   - hand-written cases for every command evkv serves, in each argument
@@ -48,7 +48,7 @@ import unittest
 
 import evkv_test as t
 import redis_oracle as ro
-from redis_oracle import ReplyError, command as c, decode
+from redis_oracle import command as c, decode
 
 SELFTEST = os.environ.get("EVKV_RESP_ORACLE_SELFTEST") == "1"
 SEED = int(os.environ.get("EVKV_RESP_SEED", "1"))
