@@ -15,6 +15,8 @@
 #include "resp_commands.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -1006,25 +1008,8 @@ static int cmd_unwatch(exec_ctx *x, const args *a)
 
 /* ---- introspection ---- */
 
-static int spec_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const resp_command_spec *)elem)->name);
-}
-
 /* The spec named name[0..len) (any case; "container|sub" too), or NULL. */
-static const resp_command_spec *spec_lookup(const char *name, size_t len)
-{
-    char lower[2 * NAME_MAX_LEN + 2];
-    if (len >= sizeof(lower))
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (name[i] == '\0')
-            return NULL;
-        lower[i] = (char)tolower((unsigned char)name[i]);
-    }
-    lower[len] = '\0';
-    return bsearch(lower, resp_command_specs, resp_command_nspecs, sizeof(resp_command_specs[0]), spec_cmp);
-}
+static const resp_command_spec *spec_lookup(const char *name, size_t len);
 
 /* COMMAND with no subcommand: the served commands' entries. */
 static int cmd_command(exec_ctx *x, const args *a)
@@ -1404,6 +1389,7 @@ static int info_text(exec_ctx *x, unsigned sec, proto_buf *b)
                     table_size(x->env->table), table_memory(x->env->table));
         info_printf(b, "table_load_seconds:%.3f\r\ntable_loaded_at:%lld\r\nreloads:%lld\r\nreload_failures:%lld\r\n",
                     si.table_load_seconds, si.table_loaded_at, si.reloads, si.reload_failures);
+        info_printf(b, "guide_requests:%lld\r\nresp_requests:%lld\r\n", si.guide_requests, si.resp_requests);
     }
 #undef STR
 #undef NEXT_SECTION
@@ -1567,9 +1553,89 @@ static const handler handlers[] = {
     {"zscore", cmd_null_read},
 };
 
+/* ---- finding a command by its name ----
+ * Every name in resp_command_specs goes into an open-addressing index,
+ * built once and then only read, by any thread: a request's command is
+ * found by one hash of its name, lowercased on the way, and one compare,
+ * where a binary search of 366 names would take nine. The index has each
+ * spec's handler, found once at build time. */
+
+#define INDEX_SLOTS 1024 /* a power of two, over twice the names */
+
+typedef struct command_entry {
+    const resp_command_spec *spec; /* NULL: an empty slot */
+    size_t len;                    /* strlen(spec->name) */
+} command_entry;
+
+static command_entry command_index[INDEX_SLOTS];
+/* Each spec's handler, by its place in resp_command_specs; NULL for a
+ * command evkv does not serve. */
+static command_fn command_fns[INDEX_SLOTS / 2];
+static pthread_once_t command_index_once = PTHREAD_ONCE_INIT;
+
+/* FNV-1a over a lowercase name. */
+static uint32_t name_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
 static int handler_cmp(const void *key, const void *elem)
 {
     return strcmp(key, ((const handler *)elem)->name);
+}
+
+static void command_index_build(void)
+{
+    if (resp_command_nspecs > INDEX_SLOTS / 2)
+        abort(); /* INDEX_SLOTS must grow with Redis's command table */
+    for (size_t i = 0; i < resp_command_nspecs; i++) {
+        const resp_command_spec *spec = &resp_command_specs[i];
+        size_t len = strlen(spec->name);
+        uint32_t slot = name_hash(spec->name, len) & (INDEX_SLOTS - 1);
+        while (command_index[slot].spec != NULL)
+            slot = (slot + 1) & (INDEX_SLOTS - 1);
+        const handler *h =
+            bsearch(spec->name, handlers, sizeof(handlers) / sizeof(handlers[0]), sizeof(handlers[0]), handler_cmp);
+        command_index[slot] = (command_entry){spec, len};
+        command_fns[i] = h ? h->fn : NULL;
+    }
+}
+
+/* The index entry for name[0..len) in any case, or NULL. A NUL byte ends
+ * a name for Redis (a C string), so a name holding one is no command. */
+static const command_entry *command_find(const char *name, size_t len)
+{
+    char lower[2 * NAME_MAX_LEN + 2];
+    uint32_t h = 2166136261u;
+
+    if (len >= sizeof(lower))
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '\0')
+            return NULL;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + ('a' - 'A'));
+        lower[i] = (char)c;
+        h = (h ^ c) * 16777619u;
+    }
+    pthread_once(&command_index_once, command_index_build);
+    for (uint32_t slot = h & (INDEX_SLOTS - 1);; slot = (slot + 1) & (INDEX_SLOTS - 1)) {
+        const command_entry *e = &command_index[slot];
+        if (e->spec == NULL)
+            return NULL;
+        if (e->len == len && memcmp(e->spec->name, lower, len) == 0)
+            return e;
+    }
+}
+
+static const resp_command_spec *spec_lookup(const char *name, size_t len)
+{
+    const command_entry *e = command_find(name, len);
+    return e ? e->spec : NULL;
 }
 
 /* The spec of the command a request names (its subcommand's for a
@@ -1597,10 +1663,9 @@ static const resp_command_spec *find_spec(const args *a)
 static int run_command(exec_ctx *x, const resp_command_spec *spec, const args *a)
 {
     x->res->commands++;
-    const handler *h =
-        bsearch(spec->name, handlers, sizeof(handlers) / sizeof(handlers[0]), sizeof(handlers[0]), handler_cmp);
-    if (h != NULL)
-        return h->fn(x, a);
+    command_fn fn = command_fns[spec - resp_command_specs]; /* spec came from the index: it is built */
+    if (fn != NULL)
+        return fn(x, a);
     return reply_error(x, "evkv does not serve the '%s' command", spec->name);
 }
 

@@ -73,6 +73,8 @@ typedef struct resp_server_info {
     long long table_loaded_at; /* unix time of the last load */
     long long reloads;         /* successful reloads since start */
     long long reload_failures;
+    long long guide_requests; /* requests answered over the guide's protocol */
+    long long resp_requests;  /* requests answered over RESP (refused ones too) */
 } resp_server_info;
 
 /* What resp_execute reads from the server. Borrowed for one call. */

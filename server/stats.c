@@ -184,4 +184,7 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->table_loaded_at = d->loaded_at;
     info->reloads = (long long)atomic_load_explicit(&srv->reloads, memory_order_relaxed);
     info->reload_failures = (long long)atomic_load_explicit(&srv->reload_failures, memory_order_relaxed);
+    info->guide_requests = (long long)guide;
+    info->resp_requests = (long long)(SUM(srv, outcomes[OUTCOME_COMMAND]) + SUM(srv, outcomes[OUTCOME_COMMAND_ERROR]) +
+                                      SUM(srv, outcomes[OUTCOME_PROTOCOL_ERROR]));
 }

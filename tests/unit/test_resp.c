@@ -415,6 +415,13 @@ static void test_encoders(void **state)
     assert_int_equal(resp_format_number(num, '$', 1234567), 10);
     assert_memory_equal(num, "$1234567\r\n", 10);
     assert_int_equal(resp_format_number(num, '*', INT64_MIN), 23);
+    assert_memory_equal(num, "*-9223372036854775808\r\n", 23);
+    assert_int_equal(resp_format_number(num, ':', INT64_MAX), 22);
+    assert_memory_equal(num, ":9223372036854775807\r\n", 22);
+    assert_int_equal(resp_format_number(num, ':', 0), 4);
+    assert_memory_equal(num, ":0\r\n", 4);
+    assert_int_equal(resp_format_number(num, '$', -1), 5);
+    assert_memory_equal(num, "$-1\r\n", 5);
     /* a long formatted error */
     proto_buf_reset(&b);
     char longs[600];

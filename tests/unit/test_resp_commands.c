@@ -3551,6 +3551,8 @@ static void fill_info(void *arg, resp_server_info *info)
     info->table_loaded_at = 1700000000;
     info->reloads = 2;
     info->reload_failures = 1;
+    info->guide_requests = 900;
+    info->resp_requests = 345;
 }
 
 /* A table_source longer than any line buffer. */
@@ -3592,7 +3594,8 @@ static void test_info(void **state)
         "\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n",
         "\r\n\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n# Keyspace\r\ndb0:keys=6,expires=0,avg_ttl=0\r\n\r\n# Evkv\r\n"
         "evkv_version:9.9.9\r\nthreads:4\r\ntable_source:/data/table.json\r\ntable_format:json\r\ntable_keys:6\r\n",
-        "\r\ntable_load_seconds:0.250\r\ntable_loaded_at:1700000000\r\nreloads:2\r\nreload_failures:1\r\n\r\n",
+        "\r\ntable_load_seconds:0.250\r\ntable_loaded_at:1700000000\r\nreloads:2\r\nreload_failures:1\r\n"
+        "guide_requests:900\r\nresp_requests:345\r\n",
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         expect_info(&out, lines[i]);
