@@ -1,0 +1,381 @@
+"""
+redis_oracle.py: a real Redis master and read-only replicas holding a given
+table, for tests that compare evkv's RESP answers with Redis's.
+
+    with redis_oracle.ReplicatedRedis({b"key": b"value"}, replicas=1) as rr:
+        rr.master_port, rr.replica_ports[0]
+
+Starts redis-server (Debian's 7.0) as a master on an ephemeral port of
+127.0.0.1 with no persistence (--save '' --appendonly no, --dir a temporary
+directory, --daemonize no, its log in a file there), loads it with the table
+(pipelined multibulk SETs on one socket), then starts each replica with
+--replicaof and waits until its INFO replication says
+master_link_status:up and its DBSIZE is the table's size. Every wait is
+bounded (OracleError when one runs out, with the servers' logs). stop()
+(or leaving the with block, or the test's cleanup: see start_for_test)
+terminates the servers, then kills any still running after a grace, and
+removes the directory; the servers are also killed with SIGKILL if this
+Python process dies first (PR_SET_PDEATHSIG), so none outlives a test run.
+
+Also for those tests: command(*args) encodes a multibulk request,
+ReplyReader reads whole RESP2 replies from a socket, decode() and encode()
+turn a reply's bytes into Python values and back, ask(port, request)
+sends one request on a new connection and decodes its reply.
+
+Standard library only. available() says whether redis-server is installed
+(REDIS_SERVER in the environment names another binary).
+"""
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+REDIS_SERVER = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+START_TIMEOUT = 10.0  # seconds for a server to answer PING
+SYNC_TIMEOUT = 30.0  # seconds for a replica to be up and hold the whole table
+STOP_TIMEOUT = 5.0  # seconds for a server to exit on SIGTERM before SIGKILL
+IO_TIMEOUT = 10.0
+
+
+class OracleError(Exception):
+    """A Redis server that did not start, load or sync in time."""
+
+
+def available():
+    """Whether a redis-server binary is there to run."""
+    return bool(REDIS_SERVER) and os.access(REDIS_SERVER, os.X_OK)
+
+
+def _die_with_parent():
+    # preexec_fn: SIGKILL this child when the process that started it dies
+    # (prctl PR_SET_PDEATHSIG, 1); on failure the child still runs, and the
+    # normal cleanup stops it.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _as_bytes(x):
+    return x if isinstance(x, (bytes, bytearray)) else str(x).encode("utf-8")
+
+
+def command(*args):
+    """One multibulk request of args (bytes, str or int)."""
+    args = [_as_bytes(a) for a in args]
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+class ReplyReader:
+    """Reads RESP2 replies from a socket: read_reply() returns the raw bytes
+    of one whole reply; decode() turns them into Python values."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+        self.pos = 0
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise EOFError("connection closed after %r" % bytes(self.buf[:200]))
+        self.buf += chunk
+
+    def _line(self):
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
+            self._fill()
+
+    def _skip(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b"-", b":"):
+            return
+        if kind == b"$":
+            n = int(rest)
+            if n >= 0:
+                while len(self.buf) < self.pos + n + 2:
+                    self._fill()
+                self.pos += n + 2
+            return
+        if kind == b"*":
+            for _ in range(max(int(rest), 0)):
+                self._skip()
+            return
+        raise ValueError("not a RESP2 reply: %r" % line[:200])
+
+    def read_reply(self):
+        """The raw bytes of the next whole reply (EOFError if the peer
+        closes first)."""
+        start = self.pos
+        self._skip()
+        raw = bytes(self.buf[start:self.pos])
+        del self.buf[:self.pos]
+        self.pos = 0
+        return raw
+
+    def read_rest(self):
+        """Everything until the peer closes (with what came before it and
+        b"<timeout>" if the socket's timeout runs out first)."""
+        data = bytes(self.buf)
+        self.buf.clear()
+        self.pos = 0
+        while True:
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except socket.timeout:
+                return data + b"<timeout>"
+            except ConnectionResetError:
+                return data + b"<reset>"
+            if not chunk:
+                return data
+            data += chunk
+
+
+class ReplyError(bytes):
+    """An error reply, as decode() gives it (the text after '-')."""
+
+
+def decode(raw):
+    """The Python value of one raw RESP2 reply: bytes for a bulk or a
+    status, ReplyError for an error, int, None, list."""
+    value, end = _decode(raw, 0)
+    if end != len(raw):
+        raise ValueError("trailing bytes after a reply: %r" % raw[end:end + 100])
+    return value
+
+
+def _decode(raw, pos):
+    i = raw.index(b"\r\n", pos)
+    kind, rest = raw[pos:pos + 1], raw[pos + 1:i]
+    pos = i + 2
+    if kind == b"+":
+        return bytes(rest), pos
+    if kind == b"-":
+        return ReplyError(rest), pos
+    if kind == b":":
+        return int(rest), pos
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None, pos
+        return raw[pos:pos + n], pos + n + 2
+    if kind == b"*":
+        n = int(rest)
+        if n < 0:
+            return None, pos
+        items = []
+        for _ in range(n):
+            item, pos = _decode(raw, pos)
+            items.append(item)
+        return items, pos
+    raise ValueError("not a RESP2 reply: %r" % raw[pos - 2 - len(rest):][:100])
+
+
+def encode(value):
+    """The RESP2 bytes of a value decode() gave."""
+    if isinstance(value, ReplyError):
+        return b"-" + value + b"\r\n"
+    if value is None:
+        return b"$-1\r\n"
+    if isinstance(value, bool):
+        raise TypeError("bool")
+    if isinstance(value, int):
+        return b":%d\r\n" % value
+    if isinstance(value, (bytes, bytearray)):
+        return b"$%d\r\n%s\r\n" % (len(value), value)
+    if isinstance(value, list):
+        return b"*%d\r\n" % len(value) + b"".join(encode(v) for v in value)
+    raise TypeError(type(value))
+
+
+def ask(port, request, timeout=IO_TIMEOUT):
+    """Sends request on a new connection and returns the decoded reply."""
+    with socket.create_connection((HOST, port), timeout=timeout) as s:
+        s.sendall(request)
+        return decode(ReplyReader(s).read_reply())
+
+
+class RedisProcess:
+    """One redis-server on an ephemeral port, its directory and log in
+    workdir/name."""
+
+    def __init__(self, workdir, name, *extra):
+        self.name = name
+        self.dir = os.path.join(workdir, name)
+        os.mkdir(self.dir)
+        self.log_path = os.path.join(self.dir, "redis.log")
+        self.port = None
+        self.proc = None
+        self._log = open(self.log_path, "wb")
+        self._extra = [str(a) for a in extra]
+
+    def start(self, timeout=START_TIMEOUT):
+        """Starts the server on a free port; returns once it answers PING."""
+        deadline = time.monotonic() + timeout
+        for _attempt in range(5):  # a port taken between the probe and the bind: another one
+            self.port = _free_port()
+            argv = [REDIS_SERVER, "--port", str(self.port), "--bind", HOST, "--save", "",
+                    "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
+                    "--logfile", "", "--dbfilename", "dump.rdb"] + self._extra
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
+                                         stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            while self.proc.poll() is None:
+                try:
+                    if ask(self.port, b"PING\r\n", timeout=1.0) == b"PONG":
+                        return self
+                except (OSError, EOFError, ValueError):
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise OracleError("%s did not answer PING within %.0f s; log:\n%s"
+                                      % (self.name, timeout, self.log()))
+                time.sleep(0.01)
+            if "Address already in use" not in self.log():
+                break
+        raise OracleError("%s exited with %s; log:\n%s" % (self.name, self.proc.returncode, self.log()))
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def info(self, section):
+        """INFO section as a dict of field -> text."""
+        text = ask(self.port, command("INFO", section))
+        out = {}
+        for line in text.decode("utf-8", "replace").split("\r\n"):
+            if line and not line.startswith("#") and ":" in line:
+                k, v = line.split(":", 1)
+                out[k] = v
+        return out
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def load(port, table, batch=1000):
+    """SETs every key of table (bytes or str -> bytes or str) on the server
+    at port, pipelined in batches; checks each reply is +OK."""
+    items = list(table.items())
+    with socket.create_connection((HOST, port), timeout=IO_TIMEOUT) as s:
+        reader = ReplyReader(s)
+        for i in range(0, len(items), batch):
+            chunk = items[i:i + batch]
+            s.sendall(b"".join(command("SET", k, v) for k, v in chunk))
+            for k, _ in chunk:
+                reply = reader.read_reply()
+                if reply != b"+OK\r\n":
+                    raise OracleError("SET %r: %r" % (k, reply))
+
+
+class ReplicatedRedis:
+    """A master holding table and `replicas` read-only replicas of it, all
+    up to date once start() returns."""
+
+    def __init__(self, table, replicas=1, master_args=(), replica_args=()):
+        self.table = {_as_bytes(k): _as_bytes(v) for k, v in table.items()}
+        self.n_replicas = replicas
+        self.master_args = list(master_args)
+        self.replica_args = list(replica_args)
+        self.workdir = None
+        self.master = None
+        self.replicas = []
+
+    @property
+    def master_port(self):
+        return self.master.port
+
+    @property
+    def replica_ports(self):
+        return [r.port for r in self.replicas]
+
+    @property
+    def replica_port(self):
+        """The first replica's port."""
+        return self.replicas[0].port
+
+    def start(self, timeout=SYNC_TIMEOUT):
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout):
+        if not available():
+            raise OracleError("no redis-server (apt-get install redis-server, or set REDIS_SERVER)")
+        self.workdir = tempfile.mkdtemp(prefix="evkv-redis-oracle.")
+        # Diskless full syncs with no delay: a replica is up as soon as it
+        # connects, rather than after the default 5 s of waiting for others.
+        self.master = RedisProcess(self.workdir, "master", "--repl-diskless-sync", "yes",
+                                   "--repl-diskless-sync-delay", "0", *self.master_args).start()
+        load(self.master.port, self.table)
+        for i in range(self.n_replicas):
+            r = RedisProcess(self.workdir, "replica%d" % (i + 1), "--replicaof", HOST, self.master.port,
+                             "--replica-read-only", "yes", *self.replica_args)
+            self.replicas.append(r.start())
+        deadline = time.monotonic() + timeout
+        for r in self.replicas:
+            while True:
+                if (r.info("replication").get("master_link_status") == "up"
+                        and ask(r.port, b"DBSIZE\r\n") == len(self.table)):
+                    break
+                if time.monotonic() > deadline:
+                    raise OracleError("%s not in sync within %.0f s; its log:\n%s\nthe master's log:\n%s"
+                                      % (r.name, timeout, r.log(), self.master.log()))
+                time.sleep(0.02)
+        return self
+
+    def stop(self):
+        for p in self.replicas + ([self.master] if self.master else []):
+            p.stop()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start_for_test(testcase, table, replicas=1, **kw):
+    """Starts a ReplicatedRedis for a unittest.TestCase (setUp or
+    setUpClass's cls) and has it stopped at the test's (class's) cleanup.
+    Skips the test when redis-server is missing."""
+    import unittest
+    if not available():
+        raise unittest.SkipTest("no redis-server (apt-get install redis-server)")
+    rr = ReplicatedRedis(table, replicas=replicas, **kw)
+    if isinstance(testcase, type):
+        testcase.addClassCleanup(rr.stop)
+    else:
+        testcase.addCleanup(rr.stop)
+    return rr.start()
