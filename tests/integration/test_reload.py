@@ -4,10 +4,12 @@ the old table in place; a reload under load (evkv-bench checking every
 answer against both tables) fails no request; the config file is read
 again; and old tables are freed."""
 
+import collections
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -149,6 +151,70 @@ class ReloadTest(t.ServerTestCase):
         self.assertGreater(r["answers_from"]["data2_only"], 0)
         st = self.stats(self.connect(srv))["table"]
         self.assertEqual((st["keys"], st["reloads"], st["reload_failures"]), (2000, 6, 0))
+
+    def test_many_key_requests_see_one_table(self):
+        """An MGET (RESP) or an msearch (the guide's protocol) of many keys
+        is answered from one table, whole, while reloads swap two tables
+        under a stream of them: every reply's values all come from table A
+        or all from table B, and both kinds of reply are seen."""
+        keys = [f"k{i}" for i in range(300)]
+        tables = [{k: f"{k} from A" for k in keys}, {k: f"{k} from B" for k in keys}]
+        write_tsv(self.data, tables[0])
+        srv = self.start_server("--data", self.data, "--threads", "2", "--resp-port", "any")
+        mget = b"*%d\r\n$4\r\nMGET\r\n" % (len(keys) + 1) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(k), k.encode()) for k in keys)
+        msearch = t.search_request(keys, action="msearch")
+        stop = threading.Event()
+        seen = {"resp": collections.Counter(), "guide": collections.Counter()}
+        failures = []
+
+        def which(values):
+            for name, table in zip("AB", tables):
+                if values == [table[k] for k in keys]:
+                    return name
+            return "mixed: " + repr(sorted({v.rsplit(" ", 1)[-1] for v in values}))
+
+        def resp_client():
+            with socket.create_connection((t.HOST, srv.resp_port), timeout=t.IO_TIMEOUT) as s:
+                f = s.makefile("rb")
+                while not stop.is_set():
+                    s.sendall(mget * 4)
+                    for _ in range(4):
+                        header = f.readline()
+                        if header != b"*%d\r\n" % len(keys):
+                            failures.append(f"MGET reply {header!r}")
+                            return
+                        values = []
+                        for _ in keys:
+                            n = int(f.readline()[1:])
+                            values.append(f.read(n + 2)[:-2].decode())
+                        seen["resp"][which(values)] += 1
+
+        def guide_client():
+            conn = srv.connect()
+            try:
+                while not stop.is_set():
+                    conn.send(msearch * 4)
+                    for _ in range(4):
+                        seen["guide"][which(t.answer_result(conn.read_answer()))] += 1
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=fn) for fn in (resp_client, guide_client)]
+        for th in threads:
+            th.start()
+        try:
+            for i in range(1, 41):
+                write_tsv(self.data, tables[i % 2])
+                self.hup_and_wait(srv, RELOADED_RE, i)
+                time.sleep(0.02)
+        finally:
+            stop.set()
+            for th in threads:
+                th.join(30)
+        self.assertEqual(failures, [])
+        for proto, counts in seen.items():
+            self.assertEqual(set(counts), {"A", "B"}, f"{proto}: {counts}")
 
     @unittest.skipIf(t.TSAN, "ThreadSanitizer's shadow memory of freed tables stays resident")
     def test_old_tables_are_freed(self):
