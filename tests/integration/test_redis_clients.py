@@ -328,6 +328,26 @@ class ClientsTestCase(t.TempDirTestCase):
         self.addCleanup(stop)
         return p, out_path
 
+    def show_stat(self, sock_path):
+        """HAProxy's `show stat` over its stats socket: {(proxy, server): row}."""
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(t.IO_TIMEOUT)
+        try:
+            s.connect(sock_path)
+            s.sendall(b"show stat\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        lines = data.decode().splitlines()
+        names = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(names, line.split(","))) for line in lines[1:] if line]
+        return {(row["pxname"], row["svname"]): row for row in rows}
+
     def output(self, path):
         with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace")
@@ -515,25 +535,6 @@ class RedisPyTest(ClientsTestCase):
 # ---- HAProxy ----
 
 class HAProxyTest(ClientsTestCase):
-
-    def show_stat(self, sock_path):
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(t.IO_TIMEOUT)
-        try:
-            s.connect(sock_path)
-            s.sendall(b"show stat\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        finally:
-            s.close()
-        lines = data.decode().splitlines()
-        names = lines[0].lstrip("# ").split(",")
-        rows = [dict(zip(names, line.split(","))) for line in lines[1:] if line]
-        return {(row["pxname"], row["svname"]): row for row in rows}
 
     def test_redis_check(self):
         haproxy = program("haproxy")

@@ -1,0 +1,87 @@
+"""integration.haproxy: a real HAProxy health-checks evkv over the guide's
+protocol, with the check README's "Beyond one machine" gives: send a ping
+frame, expect the pong. The frame is built here from the protocol, as a
+client builds it, and must be the very bytes the README prints."""
+
+import os
+import re
+
+import evkv_test as t
+import test_redis_clients as rc
+
+# The check's bytes, as hex for HAProxy's tcp-check.
+PING = t.json_request({"action": "ping"})
+PONG = t.json_encode({"result": "pong"})
+
+
+def readme_hex(directive):
+    """The hex string the README's haproxy.cfg gives after `directive`."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+    with open(path, encoding="utf-8") as f:
+        m = re.search(r"^\s*" + re.escape(directive) + r" ([0-9a-f]+)$", f.read(), re.M)
+    assert m, f"README.md has no `{directive} HEX` line"
+    return m.group(1)
+
+
+class GuideCheckTest(rc.ClientsTestCase):
+
+    def haproxy(self, port):
+        """HAProxy in front of port with the guide protocol's check;
+        returns (front port, status function)."""
+        front = t.free_port()
+        stats = self.path("haproxy.sock")
+        cfg = self.path("haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(f"""global
+    stats socket {stats} mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+frontend guide
+    bind {t.HOST}:{front}
+    default_backend evkv
+backend evkv
+    option tcp-check
+    tcp-check connect
+    tcp-check send-binary {PING.hex()}
+    tcp-check expect binary {PONG.hex()}
+    server evkv1 {t.HOST}:{port} check inter 100ms fall 2 rise 1
+""")
+        p, out = self.spawn([rc.program("haproxy"), "-db", "-f", cfg], "haproxy")
+        rc.wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
+        self.assertIsNone(p.poll(), self.output(out))
+
+        def status():
+            row = self.show_stat(stats)[("evkv", "evkv1")]
+            return row["status"], row["check_status"]
+
+        return front, status
+
+    def test_readme_gives_these_bytes(self):
+        self.assertEqual(readme_hex("tcp-check send-binary"), PING.hex())
+        self.assertEqual(readme_hex("tcp-check expect binary"), PONG.hex())
+
+    def test_up_then_down(self):
+        srv = self.start_server()
+        front, status = self.haproxy(srv.port)
+        rc.wait_until(lambda: status()[0] == "UP", f"haproxy marking evkv UP ({status()})")
+        self.assertEqual(status(), ("UP", "L7OK"))
+        # requests go through, and the checks are answered and counted
+        with t.Conn(front) as conn:
+            self.assert_search(conn, "morpheus")
+        srv.stop()
+        rc.wait_until(lambda: status()[0] == "DOWN", f"haproxy marking evkv DOWN ({status()})")
+
+    def test_a_server_that_answers_otherwise_is_down(self):
+        # --echo sends the ping frame back: connected, but no pong
+        srv = self.start_server("--echo")
+        front, status = self.haproxy(srv.port)
+        rc.wait_until(lambda: status()[0] == "DOWN" and status()[1].startswith("L7"),
+                      f"haproxy marking the echo server DOWN for its answer ({status()})")
+
+
+if __name__ == "__main__":
+    t.main()
