@@ -42,6 +42,7 @@ void dataset_release(dataset *d)
     if (d == NULL || atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
         return;
     table_free(d->table);
+    shard_free(d->shard);
     free(d->source);
     free(d);
 }
@@ -62,20 +63,32 @@ static const char *format_name(const char *path, datafile_format format)
     }
 }
 
-dataset *dataset_load(const char *data, datafile_format format, int echo, const atomic_int *cancel, char *err,
-                      size_t errlen)
+dataset *dataset_load(const char *data, datafile_format format, int echo, const dataset_shard_spec *spec,
+                      const atomic_int *cancel, char *err, size_t errlen)
 {
     double t0 = now_seconds();
     table *t = NULL;
+    shard *sh = NULL;
+    size_t skipped = 0;
     dataset *d;
 
     if (echo) {
         d = dataset_new(NULL, "echo mode", NULL, 0);
     } else if (data != NULL) {
-        t = load_file(data, format, cancel, err, errlen);
-        if (t == NULL)
+        if (spec && spec->name && (sh = shard_load(spec->config, spec->pool, spec->name, err, errlen)) == NULL)
             return NULL;
+        t = load_file_shard(data, format, sh, &skipped, cancel, err, errlen);
+        if (t == NULL) {
+            shard_free(sh);
+            return NULL;
+        }
         d = dataset_new(t, data, format_name(data, format), now_seconds() - t0);
+        if (d) {
+            d->shard = sh;
+            d->keys_skipped = skipped;
+        } else {
+            shard_free(sh);
+        }
     } else {
         t = table_builtin();
         d = t ? dataset_new(t, "built-in", NULL, now_seconds() - t0) : NULL;
@@ -83,6 +96,20 @@ dataset *dataset_load(const char *data, datafile_format format, int echo, const 
     if (d == NULL)
         snprintf(err, errlen, "out of memory");
     return d;
+}
+
+/* n with a comma between each three digits: 100,000. */
+static void with_commas(size_t n, char *out, size_t outlen)
+{
+    char digits[32];
+    size_t len = (size_t)snprintf(digits, sizeof(digits), "%zu", n), o = 0;
+
+    for (size_t i = 0; i < len && o + 2 < outlen; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
 }
 
 void dataset_describe(const dataset *d, char *out, size_t outlen)
@@ -94,4 +121,12 @@ void dataset_describe(const dataset *d, char *out, size_t outlen)
     else
         snprintf(out, outlen, "%zu key%s from %s, loaded in %.2f s", table_size(d->table),
                  table_size(d->table) == 1 ? "" : "s", d->source, d->load_seconds);
+    if (d->shard) {
+        char kept[32], all[32];
+        size_t len = strlen(out);
+        with_commas(table_size(d->table), kept, sizeof(kept));
+        with_commas(table_size(d->table) + d->keys_skipped, all, sizeof(all));
+        snprintf(out + len, outlen - len, "; shard %s of pool %s: %s of %s keys", d->shard->name, d->shard->pool, kept,
+                 all);
+    }
 }

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "datafile.h"
+#include "shard.h"
 #include "table.h"
 
 /* A table being served, and where it came from (for stats). Each worker
@@ -26,7 +27,18 @@ typedef struct dataset {
     const char *format; /* "json", "tsv", or NULL for the built-in table */
     double load_seconds;
     long long loaded_at; /* Unix time */
+    shard *shard;        /* --shard's ring (owned), or NULL: the whole file */
+    size_t keys_skipped; /* the data file's entries that are other shards' */
 } dataset;
+
+/* What --shard asks for: keep only the keys nutcracker routes to the
+ * server named name in pool (NULL: the only one) of the nutcracker
+ * config file config. name NULL: no sharding. */
+typedef struct dataset_shard_spec {
+    const char *name;
+    const char *config;
+    const char *pool;
+} dataset_shard_spec;
 
 /* Takes over t (NULL in echo mode); one reference. NULL when out of memory
  * (t is then freed). */
@@ -37,10 +49,12 @@ void dataset_release(dataset *d);
 int dataset_unshared(dataset *d);
 
 /* Loads what the options say to serve: the data file (in format), the
- * built-in table (data NULL), or no table in echo mode. cancel, when not
- * NULL, gives up the load once set. Returns a dataset, or NULL with err. */
-dataset *dataset_load(const char *data, datafile_format format, int echo, const atomic_int *cancel, char *err,
-                      size_t errlen);
+ * built-in table (data NULL), or no table in echo mode. With spec->name
+ * set, the shard config is read first and only the shard's keys of the
+ * data file are kept. cancel, when not NULL, gives up the load once set.
+ * Returns a dataset, or NULL with err. */
+dataset *dataset_load(const char *data, datafile_format format, int echo, const dataset_shard_spec *spec,
+                      const atomic_int *cancel, char *err, size_t errlen);
 /* What the start line and the reload log say about d. */
 void dataset_describe(const dataset *d, char *out, size_t outlen);
 

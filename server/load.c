@@ -8,12 +8,15 @@
 typedef struct loading {
     table *t;
     const atomic_int *cancel;
+    const shard *shard; /* keep only its keys, or NULL */
+    size_t skipped;     /* entries that are another shard's */
 } loading;
 
 static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
 {
     loading *l = arg;
     table_free(l->t); /* a reader starting over */
+    l->skipped = 0;
     l->t = table_new(expected, expected_bytes);
     return l->t ? 0 : -1;
 }
@@ -23,6 +26,10 @@ static int sink_entry(void *arg, const char *key, size_t key_len, const struct i
     loading *l = arg;
     if (l->cancel && atomic_load_explicit(l->cancel, memory_order_relaxed))
         return -1;
+    if (l->shard && !shard_owns(l->shard, key, key_len)) {
+        l->skipped++;
+        return 0;
+    }
     return table_put_iov(l->t, key, key_len, value, nvalue);
 }
 
@@ -37,7 +44,13 @@ static int sink_progress(void *arg, size_t done, size_t size)
 
 table *load_file(const char *path, datafile_format format, const atomic_int *cancel, char *errbuf, size_t errlen)
 {
-    loading l = {.t = NULL, .cancel = cancel};
+    return load_file_shard(path, format, NULL, NULL, cancel, errbuf, errlen);
+}
+
+table *load_file_shard(const char *path, datafile_format format, const shard *s, size_t *skipped,
+                       const atomic_int *cancel, char *errbuf, size_t errlen)
+{
+    loading l = {.t = NULL, .cancel = cancel, .shard = s};
     datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .progress = sink_progress, .arg = &l};
     table *t;
 
@@ -52,5 +65,7 @@ table *load_file(const char *path, datafile_format format, const atomic_int *can
         snprintf(errbuf, errlen, "%s: out of memory", path);
     if (t)
         table_trim(t);
+    if (skipped)
+        *skipped = l.skipped;
     return t;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "datafile.h"
+#include "shard.h"
 #include "table.h"
 
 /* Loads path into a new table (the caller frees it with table_free).
@@ -16,5 +17,11 @@
  * the file and, for a bad entry, its line. When cancel is not NULL, the
  * load gives up soon after *cancel becomes nonzero ("load cancelled"). */
 table *load_file(const char *path, datafile_format format, const atomic_int *cancel, char *errbuf, size_t errlen);
+
+/* load_file, keeping only the keys nutcracker routes to shard s (all of
+ * them when s is NULL). *skipped, when not NULL, gets the number of
+ * entries left out. s is borrowed for the call. */
+table *load_file_shard(const char *path, datafile_format format, const shard *s, size_t *skipped,
+                       const atomic_int *cancel, char *errbuf, size_t errlen);
 
 #endif

@@ -188,7 +188,7 @@ int main(int argc, char **argv)
     dataset *d = NULL;
     struct event *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL, *done_ev = NULL;
     int done_pipe[2] = {-1, -1}, server_ready = 0, reload_ready = 0;
-    char where[PATH_MAX + 16], source[PATH_MAX + 64], err[PATH_MAX + 256];
+    char where[PATH_MAX + 16], source[PATH_MAX + 512], err[PATH_MAX + 256];
     int status = EXIT_RUNTIME;
     sigset_t hup;
 
@@ -215,9 +215,10 @@ int main(int argc, char **argv)
         opt->max_conns = fd_limit > 2 * SERVER_FD_RESERVE ? fd_limit - SERVER_FD_RESERVE : fd_limit / 2;
     log_set_level(opt->log_level);
 
+    dataset_shard_spec spec = {opt->shard_name, opt->shard_config, opt->shard_pool};
     if (m.cfg.check_config) {
         if (check_config(opt, err, sizeof(err)) != 0 ||
-            (d = dataset_load(opt->data, opt->format, opt->echo, NULL, err, sizeof(err))) == NULL) {
+            (d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err))) == NULL) {
             fprintf(stderr, "evkv-server: %s\n", err);
             options_free(&m.cfg);
             return EXIT_USAGE;
@@ -235,7 +236,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    d = dataset_load(opt->data, opt->format, opt->echo, NULL, err, sizeof(err));
+    d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
     if (d == NULL) {
         log_error("%s", err);
         options_free(&m.cfg);

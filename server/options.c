@@ -55,6 +55,12 @@ void options_usage(FILE *out)
             "                           key<TAB>value\n"
             "  -f, --format json|tsv    how to read FILE (default: from its extension,\n"
             "                           .json or .tsv/.tab)\n"
+            "      --shard NAME         serve only the keys of --data that twemproxy\n"
+            "                           (nutcracker) sends to its server named NAME (the\n"
+            "                           name in \"host:port:weight NAME\", or host:port)\n"
+            "      --shard-config FILE  the nutcracker YAML config the proxies use, with\n"
+            "                           the pool's hash, hash_tag, distribution and servers\n"
+            "      --shard-pool POOL    the pool of FILE (default: its only one)\n"
             "  -e, --echo               raw echo mode: send back whatever arrives\n"
             "      --max-header BYTES   largest JSON header accepted (default %d, at most 65535)\n"
             "      --max-content BYTES  largest content accepted (default %d)\n"
@@ -113,6 +119,9 @@ enum {
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
     OPT_CHECK_CONFIG,
+    OPT_SHARD,
+    OPT_SHARD_CONFIG,
+    OPT_SHARD_POOL,
 };
 
 /* The leading ':' makes getopt tell a missing value (':') from an unknown option ('?'). */
@@ -128,6 +137,9 @@ static const struct option longopts[] = {
     {"resp-unix", required_argument, NULL, OPT_RESP_UNIX},
     {"data", required_argument, NULL, 'd'},
     {"format", required_argument, NULL, 'f'},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"shard-config", required_argument, NULL, OPT_SHARD_CONFIG},
+    {"shard-pool", required_argument, NULL, OPT_SHARD_POOL},
     {"echo", no_argument, NULL, 'e'},
     {"max-header", required_argument, NULL, OPT_MAX_HEADER},
     {"max-content", required_argument, NULL, OPT_MAX_CONTENT},
@@ -224,6 +236,15 @@ static int apply(server_config *cfg, int code, const char *value, const char *na
             set_err(err, errlen, "%s must be json or tsv, not '%s'", name, value);
             return -1;
         }
+        break;
+    case OPT_SHARD:
+    case OPT_SHARD_CONFIG:
+    case OPT_SHARD_POOL:
+        if (value[0] == '\0') {
+            set_err(err, errlen, "%s needs a value", name);
+            return -1;
+        }
+        *(code == OPT_SHARD ? &o->shard_name : code == OPT_SHARD_CONFIG ? &o->shard_config : &o->shard_pool) = value;
         break;
     case 'e': o->echo = 1; break;
     case OPT_MAX_HEADER:
@@ -510,6 +531,15 @@ int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t e
         return rc;
     if (cfg->opt.echo && (cfg->opt.resp_port || cfg->opt.resp_unix_path)) {
         set_err(err, errlen, "--echo serves no table: it takes no --resp-port or --resp-unix");
+        return OPTIONS_ERROR;
+    }
+    if ((cfg->opt.shard_name == NULL) != (cfg->opt.shard_config == NULL) ||
+        (cfg->opt.shard_pool && cfg->opt.shard_name == NULL)) {
+        set_err(err, errlen, "--shard NAME and --shard-config FILE go together (and --shard-pool with them)");
+        return OPTIONS_ERROR;
+    }
+    if (cfg->opt.shard_name && (cfg->opt.echo || cfg->opt.data == NULL)) {
+        set_err(err, errlen, "--shard splits the table of --data: it needs --data and no --echo");
         return OPTIONS_ERROR;
     }
     if (argc - optind == 2) {

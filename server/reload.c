@@ -16,10 +16,30 @@ static void *loader_main(void *arg)
 {
     reload_job *job = arg;
     char byte = 1;
-    job->result = dataset_load(job->data, job->format, job->echo, &job->cancel, job->err, sizeof(job->err));
+    dataset_shard_spec spec = {job->shard_name, job->shard_config, job->shard_pool};
+    job->result = dataset_load(job->data, job->format, job->echo, &spec, &job->cancel, job->err, sizeof(job->err));
     ssize_t n = write(job->done_fd, &byte, 1);
     (void)n;
     return NULL;
+}
+
+/* Frees the file names a job was given. */
+static void job_free_names(reload_job *job)
+{
+    free(job->data);
+    free(job->shard_name);
+    free(job->shard_config);
+    free(job->shard_pool);
+    job->data = job->shard_name = job->shard_config = job->shard_pool = NULL;
+}
+
+/* A copy of s (NULL stays NULL); sets *lost when out of memory. */
+static char *copy_or_null(const char *s, int *lost)
+{
+    char *c = s ? strdup(s) : NULL;
+    if (s && c == NULL)
+        *lost = 1;
+    return c;
 }
 
 /* Warns about the settings a reload cannot change. */
@@ -89,14 +109,19 @@ static void reload_start(reloader *r)
     apply_log_file(r, next.opt.log_file);
 
     memset(&r->job, 0, sizeof(r->job));
-    r->job.data = next.opt.data ? strdup(next.opt.data) : NULL;
+    int lost = 0;
+    r->job.data = copy_or_null(next.opt.data, &lost);
+    /* the shard config is read again with the data file */
+    r->job.shard_name = copy_or_null(next.opt.shard_name, &lost);
+    r->job.shard_config = copy_or_null(next.opt.shard_config, &lost);
+    r->job.shard_pool = copy_or_null(next.opt.shard_pool, &lost);
     r->job.format = next.opt.format;
     r->job.echo = now->echo; /* echo mode takes a restart */
     r->job.done_fd = r->pipe[1];
     atomic_init(&r->job.cancel, 0);
-    int lost = next.opt.data != NULL && r->job.data == NULL;
     options_free(&next);
     if (lost) {
+        job_free_names(&r->job);
         log_error("reload: out of memory; nothing changed");
         systemd_notify("READY=1");
         return;
@@ -104,7 +129,7 @@ static void reload_start(reloader *r)
     log_info("reloading %s", r->job.data ? r->job.data : "the built-in table");
     if (pthread_create(&r->loader, NULL, loader_main, &r->job) != 0) {
         log_error("reload: cannot start a thread; nothing changed");
-        free(r->job.data);
+        job_free_names(&r->job);
         systemd_notify("READY=1");
         return;
     }
@@ -188,8 +213,7 @@ static void reload_finish(reloader *r)
     pthread_join(r->loader, NULL); /* orders its writes to r->job before ours */
     dataset *result = r->job.result;
     r->loading = 0;
-    free(r->job.data);
-    r->job.data = NULL;
+    job_free_names(&r->job);
     r->job.result = NULL;
     if (r->stopping) {
         /* told to give up: whatever it loaded is dropped */
@@ -271,7 +295,7 @@ void reloader_free(reloader *r)
         atomic_store(&r->job.cancel, 1);
         pthread_join(r->loader, NULL);
         dataset_release(r->job.result);
-        free(r->job.data);
+        job_free_names(&r->job);
         r->loading = 0;
     }
     if (r->done_ev)

@@ -26,6 +26,9 @@
 typedef struct reload_job {
     char *data; /* NULL: the built-in table */
     datafile_format format;
+    char *shard_name; /* --shard, --shard-config, --shard-pool: NULL if not given */
+    char *shard_config;
+    char *shard_pool;
     int echo;
     dataset *result;   /* NULL if the load failed: see err */
     atomic_int cancel; /* set by a stop: give up loading */

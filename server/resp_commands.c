@@ -1390,6 +1390,9 @@ static int info_text(exec_ctx *x, unsigned sec, proto_buf *b)
         info_printf(b, "table_load_seconds:%.3f\r\ntable_loaded_at:%lld\r\nreloads:%lld\r\nreload_failures:%lld\r\n",
                     si.table_load_seconds, si.table_loaded_at, si.reloads, si.reload_failures);
         info_printf(b, "guide_requests:%lld\r\nresp_requests:%lld\r\n", si.guide_requests, si.resp_requests);
+        if (si.shard_name)
+            info_printf(b, "shard_name:%s\r\nshard_pool:%s\r\nshard_ring_servers:%lld\r\n", si.shard_name,
+                        STR(si.shard_pool), si.shard_ring_servers);
     }
 #undef STR
 #undef NEXT_SECTION

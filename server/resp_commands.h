@@ -66,15 +66,18 @@ typedef struct resp_server_info {
     long long total_commands_processed; /* requests answered, all protocols */
     long long rejected_connections;
     double instantaneous_ops_per_sec;
-    long long keyspace_hits;   /* lookups that found their key */
-    long long keyspace_misses; /* lookups that did not */
-    size_t used_memory;        /* bytes allocated (the table's and the rest) */
-    size_t used_memory_rss;    /* resident set size, bytes */
-    const char *table_source;  /* the loaded file, or "builtin" */
-    const char *table_format;  /* the file's format */
-    double table_load_seconds; /* how long the last load took */
-    long long table_loaded_at; /* unix time of the last load */
-    long long reloads;         /* successful reloads since start */
+    long long keyspace_hits;      /* lookups that found their key */
+    long long keyspace_misses;    /* lookups that did not */
+    size_t used_memory;           /* bytes allocated (the table's and the rest) */
+    size_t used_memory_rss;       /* resident set size, bytes */
+    const char *table_source;     /* the loaded file, or "builtin" */
+    const char *table_format;     /* the file's format */
+    double table_load_seconds;    /* how long the last load took */
+    long long table_loaded_at;    /* unix time of the last load */
+    const char *shard_name;       /* --shard's server name, or NULL, in "# Evkv" */
+    const char *shard_pool;       /* its nutcracker pool */
+    long long shard_ring_servers; /* servers in the pool's ring (0: no --shard) */
+    long long reloads;            /* successful reloads since start */
     long long reload_failures;
     long long guide_requests; /* requests answered over the guide's protocol */
     long long resp_requests;  /* requests answered over RESP (refused ones too) */

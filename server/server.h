@@ -32,6 +32,9 @@ typedef struct server_options {
     const char *resp_unix_path; /* RESP listener's Unix domain socket, or NULL */
     const char *data;           /* data file, or NULL for the built-in table */
     datafile_format format;     /* how to read the data file */
+    const char *shard_name;     /* --shard: keep only this nutcracker server's keys, or NULL */
+    const char *shard_config;   /* the nutcracker config file naming it */
+    const char *shard_pool;     /* its pool there, or NULL: the file's only one */
     int echo;                   /* raw echo mode: send back whatever arrives */
     log_level log_level;        /* LOG_DEBUG logs each connection and request */
     const char *log_file;       /* log here instead of stderr, or NULL */

@@ -140,6 +140,16 @@ int server_stats_json(void *arg, proto_buf *out)
         json_decref(stats);
         return -1;
     }
+    /* --shard: this server's part of the nutcracker pool's keys */
+    if (d->shard &&
+        json_object_set_new(stats, "shard",
+                            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", d->shard->name, "pool",
+                                      d->shard->pool, "hash", d->shard->hash_name, "distribution",
+                                      d->shard->distribution, "servers", count(d->shard->nservers), "keys_kept",
+                                      count(table_size(d->table)), "keys_skipped", count(d->keys_skipped))) != 0) {
+        json_decref(stats);
+        return -1;
+    }
     int rc = proto_dump_json(out, stats);
     json_decref(stats);
     return rc;
@@ -183,6 +193,9 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->table_format = d->format;
     info->table_load_seconds = d->load_seconds;
     info->table_loaded_at = d->loaded_at;
+    info->shard_name = d->shard ? d->shard->name : NULL;
+    info->shard_pool = d->shard ? d->shard->pool : NULL;
+    info->shard_ring_servers = d->shard ? (long long)d->shard->nservers : 0;
     info->reloads = (long long)atomic_load_explicit(&srv->reloads, memory_order_relaxed);
     info->reload_failures = (long long)atomic_load_explicit(&srv->reload_failures, memory_order_relaxed);
     info->guide_requests = (long long)guide;

@@ -1,0 +1,43 @@
+/*
+ * nc_hash.h: the key hashes of twemproxy (nutcracker) 0.5.0, bit for bit,
+ * for --shard (shard.c) to pick the keys nutcracker sends to this server.
+ *
+ * Each is a copy of the arithmetic in twemproxy's src/hashkit/, quirks
+ * included: several read the key as `const char *` and widen each byte
+ * from a plain char, so a byte above 0x7f counts as negative where char is
+ * signed (x86-64, and so Debian's amd64 nutcracker) and as positive where
+ * it is unsigned (arm64). They do the same here, on the same platform:
+ * what matters is agreeing with the nutcracker built for it.
+ */
+#ifndef EVKV_NC_HASH_H
+#define EVKV_NC_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint32_t (*nc_hash_fn)(const char *key, size_t len);
+
+uint32_t nc_hash_one_at_a_time(const char *key, size_t len);
+uint32_t nc_hash_md5(const char *key, size_t len);
+uint32_t nc_hash_crc16(const char *key, size_t len);
+uint32_t nc_hash_crc32(const char *key, size_t len);
+uint32_t nc_hash_crc32a(const char *key, size_t len);
+uint32_t nc_hash_fnv1_64(const char *key, size_t len);
+uint32_t nc_hash_fnv1a_64(const char *key, size_t len);
+uint32_t nc_hash_fnv1_32(const char *key, size_t len);
+uint32_t nc_hash_fnv1a_32(const char *key, size_t len);
+uint32_t nc_hash_hsieh(const char *key, size_t len);
+uint32_t nc_hash_murmur(const char *key, size_t len);
+uint32_t nc_hash_jenkins(const char *key, size_t len);
+
+/* The hash nutcracker's `hash:` names name ("fnv1a_64", ...), or NULL. */
+nc_hash_fn nc_hash_by_name(const char *name);
+
+/* The MD5 digest of data (RFC 1321), into out. */
+void nc_md5(const void *data, size_t len, unsigned char out[16]);
+
+/* ketama's point value: the alignment'th (0 to 3) little-endian word of
+ * key's MD5 digest (twemproxy's ketama_hash). */
+uint32_t nc_ketama_point(const char *key, size_t len, unsigned alignment);
+
+#endif
