@@ -166,22 +166,25 @@ def answer_and_close_after(k, table=TABLE, partial=False):
     """A fake_server handler that answers the searches of a pipelined
     stream as a server of table does, and closes the connection once it
     has answered k of them; with partial, it also sends the first half of
-    the next answer before closing."""
+    the next request's answer before closing."""
     def handle(s):
         with s:
-            buf, answered = b"", 0
-            while answered < k:
+            buf, answered, pending = b"", 0, []
+            while answered < k or (partial and not pending):
                 data = s.recv(65536)
                 if not data:
                     return
                 requests, buf = split_requests(buf + data)
                 out = b""
-                for r in requests[:k - answered]:
-                    out += search_answer(r["value"], table)
-                    answered += 1
+                for r in requests:
+                    if answered < k:
+                        out += search_answer(r["value"], table)
+                        answered += 1
+                    else:
+                        pending.append(r)
                 s.sendall(out)
             if partial:
-                answer = search_answer("morpheus", table)
+                answer = search_answer(pending[0]["value"], table)
                 s.sendall(answer[:len(answer) // 2])
             s.shutdown(socket.SHUT_WR)
 
