@@ -70,6 +70,7 @@ static void run_sum(bench *b, bthread *threads, uint64_t t_stop, bench_result *r
         histogram_add(&r->hist, &th->hist);
         r->requests += th->requests;
         r->errors += th->errors;
+        r->retried += th->retried;
         r->hits += th->hits;
         r->misses += th->misses;
         r->bytes_in += th->bytes_in;
@@ -181,6 +182,7 @@ int main(int argc, char **argv)
                             .zipf_exp = 0.99,
                             .seed = 1,
                             .timeout_ms = 5000,
+                            .retries = 3,
                             .max_answer = EVKV_DEFAULT_MAX_ANSWER,
                             .runs = 1,
                             .histogram = -1};

@@ -57,6 +57,7 @@ typedef struct bench_options {
     double zipf_exp, miss_ratio;
     uint64_t seed;
     int reconnect;
+    int retries; /* --retries: times a request lost with its connection is re-sent */
     bench_protocol protocol;
     int timeout_ms;
     size_t max_answer; /* largest evkv answer content taken */
@@ -111,7 +112,7 @@ typedef struct series_point {
 
 /* What one run measured, summed over its threads. */
 typedef struct bench_result {
-    uint64_t requests, errors, hits, misses; /* as bthread's */
+    uint64_t requests, errors, retried, hits, misses; /* as bthread's */
     uint64_t from[FROM_N];
     uint64_t bytes_in;    /* answer bytes received */
     uint64_t latency_sum; /* ns, for the mean */
@@ -148,7 +149,8 @@ typedef struct bench {
 
 typedef struct inflight {
     uint64_t t_sched;
-    uint32_t key; /* index into the keyset, or MISS_FLAG | n for a miss key */
+    uint32_t key;   /* index into the keyset, or MISS_FLAG | n for a miss key */
+    uint32_t tries; /* connections lost with this request unanswered */
 } inflight;
 
 struct bthread;
@@ -167,7 +169,9 @@ typedef struct bconn {
     uint64_t next_sched;    /* open loop */
     uint64_t last_progress; /* last answer, or the send that ended idleness */
     int connected;
-    int writing; /* ev_write is added */
+    int writing;         /* ev_write is added */
+    int pause_ms;        /* the last pause before a reconnect, doubled at each loss; 0 after an answer */
+    uint64_t down_since; /* when the last connection was lost, while none could be made since; else 0 */
 } bconn;
 
 typedef struct bthread {
@@ -186,6 +190,7 @@ typedef struct bthread {
     uint64_t from[FROM_N];           /* measured, with two --data tables */
     int two_tables;                  /* b->ks.second != NULL: one load less per answer */
     uint64_t errors;                 /* warmup included: any error fails the run */
+    uint64_t retried;                /* requests re-sent on a new connection, warmup included */
     uint64_t last_answer;
     uint64_t t_read;                /* when the read being checked returned */
     uint64_t bytes_in, latency_sum; /* measured */
@@ -288,6 +293,14 @@ static inline const char *key_get(bthread *th, uint32_t k, char *buf, size_t buf
 void bench_error(bthread *th, uint64_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Closes c's connection; its requests in flight are counted failed. */
 void conn_drop(bconn *c, const char *why);
+/* Closes c's connection, lost (closed, reset, not answering) with its
+ * requests in flight: with --retries, those not yet retried that many
+ * times are kept, in order, to be re-sent first on a new connection opened
+ * after a pause; the others (all of them without --retries) are counted
+ * failed. A connect that fails is no retry (nothing was sent): the
+ * requests wait for the next one, until --timeout has passed since the
+ * connection was lost, when they fail. */
+void conn_lost(bconn *c, const char *why);
 /* Sets up th (thread id of b's) with its event loop and connections.
  * Returns 0, or -1 (out of memory); thread_free frees what was made. */
 int thread_setup(bench *b, bthread *th, int id);

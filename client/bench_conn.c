@@ -32,7 +32,7 @@ void bench_error(bthread *th, uint64_t n, const char *fmt, ...)
 }
 
 static void conn_issue(bconn *c);
-static int conn_start(bconn *c);
+static int conn_start(bconn *c, char *why, size_t whylen);
 static void conn_flush(bconn *c);
 static void conn_close_socket(bconn *c);
 
@@ -87,22 +87,20 @@ static void request_mget(bthread *th, proto_buf *s, const uint32_t *keys, int n)
     proto_encode_message(s, "text/json", "utf-8", t->data, t->len);
 }
 
-static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
+/* Appends to c->out the request of ring slot slot (its key, or with
+ * --mget its keys). */
+static void conn_encode(bconn *c, unsigned slot)
 {
     bthread *th = c->th;
     const bench_options *o = &th->b->opt;
+    uint32_t k = c->ring[slot].key;
     char buf[40];
     size_t len;
     proto_buf *s = &th->scratch;
-    unsigned slot = (c->head + c->count) % (unsigned)o->depth;
 
     proto_buf_reset(s);
     if (o->mget) {
-        uint32_t *keys = &c->mkeys[(size_t)slot * (size_t)o->mget];
-        keys[0] = k;
-        for (int i = 1; i < o->mget; i++)
-            keys[i] = key_pick(th);
-        request_mget(th, s, keys, o->mget);
+        request_mget(th, s, &c->mkeys[(size_t)slot * (size_t)o->mget], o->mget);
     } else if (o->protocol == PROTOCOL_RESP) {
         const char *key = key_get(th, k, buf, sizeof(buf), &len);
         char head[48];
@@ -114,44 +112,109 @@ static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
         proto_encode_request(s, "search", 6, key, len);
     }
     evbuffer_add(c->out, s->data, s->len);
+}
+
+/* Adds a request for key k (and with --mget, more keys picked now) to c's
+ * FIFO, and sends it if c has a connection (else conn_start will). */
+static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
+{
+    bthread *th = c->th;
+    const bench_options *o = &th->b->opt;
+    unsigned slot = (c->head + c->count) % (unsigned)o->depth;
+
+    if (o->mget) {
+        uint32_t *keys = &c->mkeys[(size_t)slot * (size_t)o->mget];
+        keys[0] = k;
+        for (int i = 1; i < o->mget; i++)
+            keys[i] = key_pick(th);
+    }
     if (c->count == 0)
         c->last_progress = t_sched;
     inflight *f = &c->ring[slot];
     f->t_sched = t_sched;
     f->key = k;
+    f->tries = 0;
+    if (c->fd >= 0)
+        conn_encode(c, slot);
     c->count++;
     th->inflight++;
     if (t_sched >= th->b->t_measure)
         th->measured_issued++;
 }
 
-/* Sends what is due: in a closed loop, until -P are in flight; in an open
- * loop, every request whose time has come (while fewer than -P are in
- * flight), then arms the timer for the next one. Requests written before
- * the connection is up wait in c->out until it is. With
- * --reconnect, a connection is opened for each request when it is due, so
- * its latency includes the connect. */
+/* Whether a request is due on c at now: in a closed loop, while fewer
+ * than -P are in flight; in an open loop, when its time has come too. */
+static int conn_due(bconn *c, uint64_t now)
+{
+    bthread *th = c->th;
+    const bench *b = th->b;
+    uint64_t t = b->opt.rate > 0 ? c->next_sched : now;
+
+    return c->count < (unsigned)b->opt.depth && t <= now && may_issue(th, t);
+}
+
+/* Adds every request due at now to c's FIFO (sent at once if c has a
+ * connection). */
+static void conn_queue(bconn *c, uint64_t now)
+{
+    const bench *b = c->th->b;
+    int open_loop = b->opt.rate > 0;
+
+    while (conn_due(c, now)) {
+        conn_send(c, key_pick(c->th), open_loop ? c->next_sched : now);
+        if (open_loop)
+            c->next_sched += (uint64_t)(1e9 * b->opt.threads * b->opt.conns / b->opt.rate);
+    }
+}
+
+/* A connect failed (why). With --retries, the requests due are queued
+ * and lost with it (conn_lost: each is charged a try, and the connection
+ * comes back after a pause), so that a server that is gone costs each
+ * request its retries and one error; else the attempt is counted as an
+ * error, and a persistent connection is tried again shortly. */
+static void conn_start_failed(bconn *c, const char *why)
+{
+    bthread *th = c->th;
+    const bench_options *o = &th->b->opt;
+
+    if (o->retries > 0) {
+        conn_queue(c, evkv_clock_ns());
+        if (c->count > 0) {
+            conn_lost(c, why);
+            return;
+        }
+    }
+    bench_error(th, 1, "%s", why);
+    if (!o->reconnect && !th->stopping) {
+        struct timeval retry = {0, 100 * 1000};
+        evtimer_add(c->timer, &retry); /* and again, until the server is back */
+    }
+}
+
+/* Sends what is due (conn_due), then in an open loop arms the timer for
+ * the next one. Requests written before the connection is up wait in
+ * c->out until it is. With --reconnect, a connection is opened for each
+ * request when it is due, so its latency includes the connect. Requests
+ * waiting to be re-sent (c down with some in its FIFO) wait for the timer
+ * that ends their pause (conn_timer_cb), and go before any new one. */
 static void conn_issue(bconn *c)
 {
     bthread *th = c->th;
     const bench *b = th->b;
-    unsigned depth = (unsigned)b->opt.depth;
     int open_loop = b->opt.rate > 0;
     uint64_t now = evkv_clock_ns();
 
-    if (c->fd < 0 && !b->opt.reconnect)
-        return; /* persistent and down: the retry timer brings it back */
-    while (c->count < depth) {
-        uint64_t t = open_loop ? c->next_sched : now;
-        if (t > now || !may_issue(th, t))
-            break;
-        if (c->fd < 0 && conn_start(c) != 0)
+    if (c->fd < 0 && (c->count > 0 || !b->opt.reconnect))
+        return; /* down: the retry timer brings it back */
+    if (c->fd < 0 && conn_due(c, now)) {
+        char why[160];
+        if (conn_start(c, why, sizeof(why)) != 0) {
+            conn_start_failed(c, why);
             return;
-        conn_send(c, key_pick(th), t);
-        if (open_loop)
-            c->next_sched += (uint64_t)(1e9 * b->opt.threads * b->opt.conns / b->opt.rate);
+        }
     }
-    if (open_loop && c->count < depth && c->next_sched > now && !th->stopping) {
+    conn_queue(c, now);
+    if (open_loop && c->count < (unsigned)b->opt.depth && c->next_sched > now && !th->stopping) {
         uint64_t wait = c->next_sched - now;
         struct timeval tv = {(time_t)(wait / NS_PER_SEC), (suseconds_t)(wait % NS_PER_SEC / 1000)};
         evtimer_add(c->timer, &tv);
@@ -189,6 +252,65 @@ void conn_drop(bconn *c, const char *why)
     }
 }
 
+void conn_lost(bconn *c, const char *why)
+{
+    bthread *th = c->th;
+    const bench_options *o = &th->b->opt;
+    unsigned depth = (unsigned)o->depth, kept = 0, spent = 0;
+    size_t nkeys = (size_t)o->mget;
+    uint64_t now = evkv_clock_ns();
+    /* A lost connection costs its requests a try; a failed connect costs
+     * none, but ends them all once the timeout has passed since the loss. */
+    int established = c->connected;
+    int expired = !established && c->down_since && now - c->down_since > (uint64_t)o->timeout_ms * 1000000;
+
+    if (o->retries == 0) {
+        conn_drop(c, why);
+        return;
+    }
+    /* Keep those with retries left at the front of the FIFO, in order. */
+    for (unsigned i = 0; i < c->count; i++) {
+        unsigned from = (c->head + i) % depth, to = (c->head + kept) % depth;
+        inflight f = c->ring[from];
+        if (expired || (established && f.tries >= (uint32_t)o->retries)) {
+            spent++;
+            if (f.t_sched >= th->b->t_measure) {
+                th->requests++;
+                th->interval_requests++;
+            }
+            continue;
+        }
+        if (established)
+            f.tries++;
+        c->ring[to] = f;
+        if (nkeys && to != from)
+            memcpy(&c->mkeys[to * nkeys], &c->mkeys[from * nkeys], nkeys * sizeof(*c->mkeys));
+        kept++;
+    }
+    if (spent && expired)
+        bench_error(th, spent, "%s (%u requests unanswered, no connection within --timeout)", why, spent);
+    else if (spent)
+        bench_error(th, spent, "%s (%u requests unanswered after %d retries)", why, spent, o->retries);
+    if (established || c->down_since == 0)
+        c->down_since = now;
+    th->inflight -= spent;
+    c->count = kept;
+    conn_close_socket(c);
+    proto_decoder_free(&c->dec);
+    conn_decoder_init(c);
+    if (kept > 0 || (!th->stopping && !o->reconnect)) {
+        /* Not at once: a server being restarted is not hammered. The pause
+         * doubles at each loss until an answer comes, from 10 ms to 200,
+         * and is never longer than the timeout. */
+        int pause = c->pause_ms ? c->pause_ms * 2 : 10;
+        pause = pause > 200 ? 200 : pause;
+        pause = pause > o->timeout_ms ? o->timeout_ms : pause;
+        c->pause_ms = pause;
+        struct timeval tv = {pause / 1000, (pause % 1000) * 1000};
+        evtimer_add(c->timer, &tv);
+    }
+}
+
 /* A connect failed with errno err. Before any connection of the run was
  * up, that means nothing listens there: the thread stops (main says why
  * and exits 2) rather than counting failed connects as requests. */
@@ -207,9 +329,9 @@ static void conn_connect_failed(bconn *c, int err)
 /* The connection failed or the server closed it. */
 static void conn_failed(bconn *c, const char *why)
 {
-    if (c->count == 0 && !c->connected)
+    if (c->count == 0 && !c->connected && c->th->b->opt.retries == 0)
         bench_error(c->th, 1, "%s", why); /* a failed connect counts once */
-    conn_drop(c, why);
+    conn_lost(c, why);
     conn_issue(c);
     thread_check_done(c->th);
 }
@@ -273,6 +395,7 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
             return;
         }
         c->connected = 1;
+        c->down_since = 0;
         if (!atomic_load_explicit(&c->th->b->connected_once, memory_order_relaxed))
             atomic_store(&c->th->b->connected_once, 1);
     }
@@ -317,8 +440,10 @@ static void conn_close_socket(bconn *c)
 }
 
 /* Opens c's connection (the connect completes in the background; requests
- * queue in c->out meanwhile). Returns 0, or -1 (counted as an error). */
-static int conn_start(bconn *c)
+ * queue in c->out meanwhile), and sends the requests already in its FIFO:
+ * those being retried. Returns 0, or -1 with why (not counted: the caller
+ * does, conn_start_failed). */
+static int conn_start(bconn *c, char *why, size_t whylen)
 {
     bthread *th = c->th;
     const struct sockaddr *sa = (const struct sockaddr *)&th->b->addr;
@@ -326,7 +451,7 @@ static int conn_start(bconn *c)
 
     c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
-        bench_error(th, 1, "socket: %s", strerror(errno));
+        snprintf(why, whylen, "socket: %s", strerror(errno));
         return -1;
     }
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -337,7 +462,7 @@ static int conn_start(bconn *c)
     if (c->ev_read == NULL || c->ev_write == NULL ||
         (connect(c->fd, sa, th->b->addrlen) != 0 && errno != EINPROGRESS)) {
         int err = errno;
-        bench_error(th, 1, "connect: %s", strerror(err));
+        snprintf(why, whylen, "connect: %s", strerror(err));
         if (c->ev_read && c->ev_write)
             conn_connect_failed(c, err);
         if (c->ev_read == NULL || c->ev_write == NULL) {
@@ -355,19 +480,29 @@ static int conn_start(bconn *c)
     event_add(c->ev_read, NULL);
     event_add(c->ev_write, NULL); /* writable once connected */
     c->writing = 1;
+    for (unsigned i = 0; i < c->count; i++) {
+        unsigned slot = (c->head + i) % (unsigned)th->b->opt.depth;
+        conn_encode(c, slot);
+        th->retried += c->ring[slot].tries > 0; /* else never sent: its connect failed */
+    }
+    if (c->count)
+        c->last_progress = evkv_clock_ns();
     return 0;
 }
 
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     bconn *c = arg;
+    bthread *th = c->th;
     (void)fd;
     (void)what;
-    if (c->fd < 0 && !c->th->b->opt.reconnect && !c->th->stopping && conn_start(c) != 0) {
-        struct timeval retry = {0, 100 * 1000};
-        if (!c->th->stopping)
-            evtimer_add(c->timer, &retry); /* and again, until the server is back */
-        return;
+    if (c->fd < 0 && (c->count > 0 || (!th->b->opt.reconnect && !th->stopping))) {
+        char why[160];
+        if (conn_start(c, why, sizeof(why)) != 0) {
+            conn_start_failed(c, why);
+            thread_check_done(th);
+            return;
+        }
     }
     conn_issue(c);
 }
@@ -425,8 +560,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     thread_flush_interval(th);
     for (int i = 0; i < th->b->opt.conns; i++) {
         bconn *c = &th->conns[i];
-        if (c->count && now > c->last_progress + limit) {
-            conn_drop(c, "no answer within --timeout");
+        if (c->count && c->fd >= 0 && now > c->last_progress + limit) {
+            conn_lost(c, "no answer within --timeout");
             conn_issue(c);
         }
     }
@@ -485,8 +620,9 @@ void *thread_main(void *arg)
             uint64_t interval = (uint64_t)(1e9 * o->threads * o->conns / o->rate);
             c->next_sched = b->t_start + interval * (uint64_t)global / (uint64_t)(o->threads * o->conns);
         }
-        if (!o->reconnect)
-            conn_start(c);
+        char why[160];
+        if (!o->reconnect && conn_start(c, why, sizeof(why)) != 0)
+            conn_start_failed(c, why);
         conn_issue(c);
     }
     struct timeval tv = tv_until(b->t_measure + NS_PER_SEC);

@@ -41,8 +41,16 @@ static void usage(FILE *out)
             "                         client makes\n"
             "      --timeout SECS     a connection whose requests get no whole answer for\n"
             "                         this long (bytes of one trickling in do not count)\n"
-            "                         has them counted failed and is reconnected; also how\n"
-            "                         long the end waits for the last answers (default 5)\n"
+            "                         is given up (its requests lost) and reconnected; also\n"
+            "                         how long the end waits for the last answers\n"
+            "                         (default 5)\n"
+            "      --retries N        re-send a request whose connection was lost before\n"
+            "                         its whole answer came (closed, reset, a failed\n"
+            "                         reconnect, --timeout) up to N times, on a new\n"
+            "                         connection, before any new request (default 3; 0:\n"
+            "                         never); reconnects pause 10 ms, doubling up to\n"
+            "                         200 ms. A wrong answer or an error answer is not\n"
+            "                         retried. The report counts the re-sends (retried)\n"
             "      --max-answer BYTES\n"
             "                         largest answer content taken (default %zu:\n"
             "                         512 MiB); an answer announcing more is an error,\n"
@@ -101,9 +109,10 @@ static void usage(FILE *out)
             "\n"
             "Exit status:\n"
             "  0  every request was answered, and answered right\n"
-            "  1  errors: a wrong or malformed answer, a request left unanswered (lost\n"
-            "     connection, or none by the end), a failed connection attempt (the\n"
-            "     first one is described on stderr)\n"
+            "  1  errors: a wrong or malformed answer, a request left unanswered (its\n"
+            "     connection lost more than --retries times, or none by the end), a\n"
+            "     failed connection attempt with no request to retry (the first error\n"
+            "     is described on stderr)\n"
             "  2  bad usage, an unreadable key or data file, an unknown host, nothing\n"
             "     listening (no connection could be made: nothing is measured)\n",
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
@@ -176,6 +185,7 @@ enum {
     OPT_PROTOCOL = 256,
     OPT_RECONNECT,
     OPT_TIMEOUT,
+    OPT_RETRIES,
     OPT_MAX_ANSWER,
     OPT_WARMUP,
     OPT_KEYS,
@@ -202,6 +212,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         {"protocol", required_argument, NULL, OPT_PROTOCOL},
         {"reconnect", no_argument, NULL, OPT_RECONNECT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"retries", required_argument, NULL, OPT_RETRIES},
         {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
         {"threads", required_argument, NULL, 't'},
         {"connections", required_argument, NULL, 'c'},
@@ -257,6 +268,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
             if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, sizeof(msg))) == NULL)
                 o->timeout_ms = (int)(d * 1000);
             break;
+        case OPT_RETRIES: bad = opt_int("--retries", 0, 1000, &o->retries, msg, sizeof(msg)); break;
         case OPT_MAX_ANSWER: bad = opt_bytes("--max-answer", 1, SIZE_MAX, &o->max_answer, msg, sizeof(msg)); break;
         case 't': bad = opt_int("-t", 1, 256, &o->threads, msg, sizeof(msg)); break;
         case 'c': bad = opt_int("-c", 1, 100000, &o->conns, msg, sizeof(msg)); break;

@@ -64,10 +64,11 @@ static double result_pct_us(const bench_result *r, double p)
  * line of figures; 80 columns at most. */
 static void report_table(FILE *out, const bench_result *r)
 {
-    fprintf(out, "%10s %8s %10s %10s %11s %10s\n", "requests", "errors", "hits", "misses", "req/s", "KB/s");
-    fprintf(out, "%10llu %8llu %10llu %10llu %11.1f %10.1f\n", (unsigned long long)r->requests,
-            (unsigned long long)r->errors, (unsigned long long)r->hits, (unsigned long long)r->misses, result_rps(r),
-            result_kbps(r));
+    fprintf(out, "%10s %8s %8s %10s %10s %11s %10s\n", "requests", "errors", "retried", "hits", "misses", "req/s",
+            "KB/s");
+    fprintf(out, "%10llu %8llu %8llu %10llu %10llu %11.1f %10.1f\n", (unsigned long long)r->requests,
+            (unsigned long long)r->errors, (unsigned long long)r->retried, (unsigned long long)r->hits,
+            (unsigned long long)r->misses, result_rps(r), result_kbps(r));
     fprintf(out, "%9s %9s %9s %9s %9s %9s %10s %9s\n", "min(us)", "mean(us)", "p50(us)", "p90(us)", "p99(us)",
             "p99.9(us)", "p99.99(us)", "max(us)");
     fprintf(out, "%9.1f %9.1f", result_min_us(r), result_mean_us(r));
@@ -117,14 +118,15 @@ void report_run(FILE *out, const bench_options *o, int run, const bench_result *
         return;
     if (o->csv) {
         if (run == 0) {
-            fprintf(out, "run,requests,errors,hits,misses,elapsed_s,req_per_s,kb_per_s,min_us,mean_us");
+            fprintf(out, "run,requests,errors,retried,hits,misses,elapsed_s,req_per_s,kb_per_s,min_us,mean_us");
             for (size_t i = 0; i < NPCTS; i++)
                 fprintf(out, ",p%g_us", report_pcts[i]);
             fprintf(out, o->mget ? ",max_us,keys_per_request,keys_per_s\n" : ",max_us\n");
         }
-        fprintf(out, "%d,%llu,%llu,%llu,%llu,%.3f,%.1f,%.1f,%.1f,%.1f", run + 1, (unsigned long long)r->requests,
-                (unsigned long long)r->errors, (unsigned long long)r->hits, (unsigned long long)r->misses, r->elapsed,
-                result_rps(r), result_kbps(r), result_min_us(r), result_mean_us(r));
+        fprintf(out, "%d,%llu,%llu,%llu,%llu,%llu,%.3f,%.1f,%.1f,%.1f,%.1f", run + 1, (unsigned long long)r->requests,
+                (unsigned long long)r->errors, (unsigned long long)r->retried, (unsigned long long)r->hits,
+                (unsigned long long)r->misses, r->elapsed, result_rps(r), result_kbps(r), result_min_us(r),
+                result_mean_us(r));
         for (size_t i = 0; i < NPCTS; i++)
             fprintf(out, ",%.1f", result_pct_us(r, report_pcts[i]));
         fprintf(out, ",%.1f", us(r->hist.max));
@@ -197,21 +199,24 @@ static int aggregate(const bench_result *r, int n, double agg[AGG_N][3])
 void report_aggregate(FILE *out, const bench_options *o, const bench_result *r, int n)
 {
     double agg[AGG_N][3];
-    uint64_t errors = 0;
+    uint64_t errors = 0, retried = 0;
 
     if (json_to_stdout(o) || o->csv || n == 0 || aggregate(r, n, agg) != 0)
         return;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         errors += r[i].errors;
+        retried += r[i].retried;
+    }
     if (o->quiet) {
         if (n == 1)
-            fprintf(out, "%.1f req/s, %.1f KB/s, p50 %.1f us, p99 %.1f us, %llu requests, %llu errors", agg[AGG_RPS][0],
-                    agg[AGG_KBPS][0], agg[AGG_P50][0], agg[AGG_P99][0], (unsigned long long)r[0].requests,
-                    (unsigned long long)errors);
+            fprintf(out, "%.1f req/s, %.1f KB/s, p50 %.1f us, p99 %.1f us, %llu requests, %llu errors, %llu retried",
+                    agg[AGG_RPS][0], agg[AGG_KBPS][0], agg[AGG_P50][0], agg[AGG_P99][0],
+                    (unsigned long long)r[0].requests, (unsigned long long)errors, (unsigned long long)retried);
         else
-            fprintf(out, "%.1f req/s (%.1f to %.1f), p50 %.1f us, p99 %.1f us, median of %d runs, %llu errors",
+            fprintf(out,
+                    "%.1f req/s (%.1f to %.1f), p50 %.1f us, p99 %.1f us, median of %d runs, %llu errors, %llu retried",
                     agg[AGG_RPS][0], agg[AGG_RPS][1], agg[AGG_RPS][2], agg[AGG_P50][0], agg[AGG_P99][0], n,
-                    (unsigned long long)errors);
+                    (unsigned long long)errors, (unsigned long long)retried);
         if (o->mget)
             fprintf(out, ", %d keys per request, %.1f keys/s", o->mget, agg[AGG_RPS][0] * o->mget);
         fprintf(out, "\n");
@@ -248,10 +253,10 @@ static json_t *json_tenths(double v)
  * of -x's runs. */
 static json_t *json_result(const bench_options *o, const bench_result *r)
 {
-    json_t *res = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "requests", (json_int_t)r->requests, "errors",
-                            (json_int_t)r->errors, "hits", (json_int_t)r->hits, "misses", (json_int_t)r->misses,
-                            "elapsed_s", json_real(round(r->elapsed * 1000) / 1000), "throughput",
-                            json_tenths(result_rps(r)), "kbytes_per_s", json_tenths(result_kbps(r)));
+    json_t *res = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "requests", (json_int_t)r->requests, "errors",
+                            (json_int_t)r->errors, "retried", (json_int_t)r->retried, "hits", (json_int_t)r->hits,
+                            "misses", (json_int_t)r->misses, "elapsed_s", json_real(round(r->elapsed * 1000) / 1000),
+                            "throughput", json_tenths(result_rps(r)), "kbytes_per_s", json_tenths(result_kbps(r)));
     if (o->mget) {
         json_object_set_new(res, "keys_per_request", json_integer(o->mget));
         json_object_set_new(res, "keys_per_s", json_tenths(result_keys_per_s(o, r)));
@@ -283,14 +288,15 @@ static json_t *json_config(const bench_options *o)
         json_object_set_new(cfg, "host", json_string(o->host));
         json_object_set_new(cfg, "port", json_integer(strtol(o->port, NULL, 10)));
     }
-    json_t *rest = json_pack("{s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:I, s:b, s:s, s:f, s:i}", "protocol",
-                             o->protocol == PROTOCOL_RESP ? "resp" : "evkv", "threads", o->threads, "connections",
-                             o->conns, "depth", o->depth, "duration", o->duration, "warmup", o->warmup, "rate", o->rate,
-                             "requests_limit", (json_int_t)o->requests, "reconnect", o->reconnect, "key_pattern",
-                             o->pattern == PATTERN_ZIPF         ? "zipf"
-                             : o->pattern == PATTERN_SEQUENTIAL ? "sequential"
-                                                                : "uniform",
-                             "miss_ratio", o->miss_ratio, "runs", o->runs);
+    json_t *rest =
+        json_pack("{s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:I, s:b, s:i, s:s, s:f, s:i}", "protocol",
+                  o->protocol == PROTOCOL_RESP ? "resp" : "evkv", "threads", o->threads, "connections", o->conns,
+                  "depth", o->depth, "duration", o->duration, "warmup", o->warmup, "rate", o->rate, "requests_limit",
+                  (json_int_t)o->requests, "reconnect", o->reconnect, "retries", o->retries, "key_pattern",
+                  o->pattern == PATTERN_ZIPF         ? "zipf"
+                  : o->pattern == PATTERN_SEQUENTIAL ? "sequential"
+                                                     : "uniform",
+                  "miss_ratio", o->miss_ratio, "runs", o->runs);
     json_object_set_new(rest, "mget", json_integer(o->mget));
     json_object_update(cfg, rest);
     json_decref(rest);
@@ -319,6 +325,7 @@ int report_json(const bench *b, const bench_result *r, int n)
     for (int i = 0; i < n; i++) {
         all.requests += r[i].requests;
         all.errors += r[i].errors;
+        all.retried += r[i].retried;
         all.hits += r[i].hits;
         all.misses += r[i].misses;
         for (int j = 0; j < FROM_N; j++)

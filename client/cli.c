@@ -60,6 +60,13 @@ static void usage(FILE *out)
             "  -t, --timeout SECS   longest wait to connect, and for each whole answer from when\n"
             "                       its request goes out (in a batch: from the answer before),\n"
             "                       however slowly its bytes come (default 5)\n"
+            "      --retries N      send a request again on a new connection when its connection\n"
+            "                       was lost before its whole answer came (closed, reset, or no\n"
+            "                       answer within --timeout), up to N times (default 3; 0:\n"
+            "                       never); in a batch, every unanswered request is sent again,\n"
+            "                       in order, and answers stay in order. Reconnects pause 10 ms,\n"
+            "                       doubling up to 200 ms, and give up when --timeout has passed\n"
+            "                       since the loss. An error answer is not retried\n"
             "  -j, --json           print each answer's content as received (JSON text)\n"
             "      --max-answer BYTES\n"
             "                       largest answer content taken (default %zu: 512 MiB);\n"
@@ -116,8 +123,8 @@ static void usage(FILE *out)
             "  0  found (in a batch: every key found), or answered; the end of interactive mode\n"
             "     or of ping --latency\n"
             "  1  no match (in a batch: at least one key had none)\n"
-            "  2  usage error, bad URI, connection or protocol error (a message says which on\n"
-            "     stderr)\n"
+            "  2  usage error, bad URI, connection or protocol error, a request whose --retries\n"
+            "     are spent (a message says which on stderr)\n"
             "Ctrl-C ends the other modes at once, even while waiting for an answer: evkv-cli\n"
             "ends by the signal, as redis-cli does (a shell shows status 130); ping --latency\n"
             "prints what it measured and exits 0.\n",
@@ -276,7 +283,7 @@ static int usage_error_in(const char *option, const char *err)
     return EXIT_ERROR;
 }
 
-enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER, OPT_STAT };
+enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER, OPT_STAT, OPT_RETRIES };
 
 /* Whether word is the command name, in any case. */
 static int is_command(const char *word, const char *name)
@@ -294,6 +301,7 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
         {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
+        {"retries", required_argument, NULL, OPT_RETRIES},
         {"echo", required_argument, NULL, 'e'},
         {"latency", no_argument, NULL, OPT_LATENCY},
         {"stat", no_argument, NULL, OPT_STAT},
@@ -307,6 +315,7 @@ int main(int argc, char **argv)
     cli_options o = {.host = EVKV_DEFAULT_HOST,
                      .port = EVKV_DEFAULT_PORT,
                      .timeout_ms = 5000,
+                     .retries = 3,
                      .max_answer = EVKV_DEFAULT_MAX_ANSWER};
     const char *echo = NULL, *uri = NULL;
     int ch, host_set = 0, latency = 0, stat = 0, repeat_set = 0;
@@ -334,6 +343,11 @@ int main(int argc, char **argv)
             o.timeout_ms = (int)(secs * 1000);
             break;
         case 'j': o.json = 1; break;
+        case OPT_RETRIES:
+            if (parse_count(optarg, 0, 1000, &n, err, sizeof(err)) != 0)
+                return usage_error_in("--retries", err);
+            o.retries = (int)n;
+            break;
         case OPT_MAX_ANSWER:
             if (parse_bytes(optarg, 1, SIZE_MAX, &o.max_answer, err, sizeof(err)) != 0)
                 return usage_error_in("--max-answer", err);

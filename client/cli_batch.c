@@ -1,6 +1,8 @@
 /*
  * cli_batch.c: evkv-cli's batch mode: each line of stdin is a key, looked
  * up pipelined on one connection, each answer one line of stdout, in order.
+ * When the connection is lost (--retries), the requests not yet answered
+ * are sent again, in order, on a new one.
  */
 #include <errno.h>
 #include <poll.h>
@@ -43,16 +45,21 @@ static char *read_stdin(size_t *len)
 /* Looks up every line of stdin on one connection, keeping up to
  * BATCH_WINDOW requests in flight, and prints the answers in order. Each
  * answer must be whole within --timeout of the one before it (the first,
- * of the start): a deadline, which bytes trickling in do not move. */
+ * of the start): a deadline, which bytes trickling in do not move. A lost
+ * connection (closed, reset, that deadline passed) is replaced, and the
+ * requests it had not answered are sent again, as long as the oldest of
+ * them has been sent at most --retries times. */
 int cli_batch_run(const cli_options *o)
 {
     size_t len, nkeys = 0, sent = 0, answered = 0, line = 0;
     char *input = read_stdin(&len), *p;
     char **keys = NULL;
+    unsigned *tries = NULL; /* per key: connections lost with it unanswered */
     evkv_client c;
     proto_buf out = {0};
     size_t out_pos = 0;
-    int status = EXIT_FOUND, connected = 0;
+    int status = EXIT_FOUND, connected = 0, pause_ms = 0;
+    char why[400];
 
     if (input == NULL) {
         fprintf(stderr, "evkv-cli: cannot read stdin\n");
@@ -64,7 +71,8 @@ int cli_batch_run(const cli_options *o)
         p = nl ? nl + 1 : input + len;
     }
     keys = calloc(nkeys + 1, sizeof(*keys));
-    if (keys == NULL) {
+    tries = calloc(nkeys + 1, sizeof(*tries));
+    if (keys == NULL || tries == NULL) {
         fprintf(stderr, "evkv-cli: out of memory\n");
         status = EXIT_ERROR;
         goto done;
@@ -116,13 +124,14 @@ int cli_batch_run(const cli_options *o)
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc <= 0) {
-            fprintf(stderr, "evkv-cli: timed out after %d ms waiting for answers (%zu of %zu)\n", o->timeout_ms,
-                    answered, nkeys);
-            status = EXIT_ERROR;
-            goto done;
+            snprintf(why, sizeof(why), "timed out after %d ms waiting for answers (%zu of %zu)", o->timeout_ms,
+                     answered, nkeys);
+            goto lost;
         }
         if (pfd.revents & POLLOUT) {
             long n = evkv_client_write_some(&c, out.data + out_pos, out.len - out_pos);
+            if (n < 0 && c.gone)
+                goto conn_lost;
             if (n < 0)
                 goto conn_error;
             out_pos += (size_t)n;
@@ -132,8 +141,11 @@ int cli_batch_run(const cli_options *o)
             }
         }
         if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-            if (evkv_client_read_some(&c) < 0)
+            if (evkv_client_read_some(&c) < 0) {
+                if (c.gone)
+                    goto conn_lost;
                 goto conn_error;
+            }
             proto_message msg;
             proto_status st;
             size_t before = answered;
@@ -143,8 +155,10 @@ int cli_batch_run(const cli_options *o)
                     status = s;
                 answered++;
             }
-            if (answered > before)
+            if (answered > before) {
                 deadline = evkv_clock_ms() + o->timeout_ms;
+                pause_ms = 0;
+            }
             if (c.dec.err) {
                 fprintf(stderr, "evkv-cli: bad answer from the server: %s%s\n", c.dec.errstr,
                         evkv_decoder_hint(&c.dec));
@@ -152,6 +166,30 @@ int cli_batch_run(const cli_options *o)
                 goto done;
             }
         }
+        continue;
+    conn_lost:
+        snprintf(why, sizeof(why), "%s (after %zu of %zu answers)", c.err, answered, nkeys);
+    lost:
+        if (tries[answered] >= (unsigned)o->retries) {
+            fprintf(stderr, "evkv-cli: %s\n", why);
+            status = EXIT_ERROR;
+            goto done;
+        }
+        for (size_t i = answered; i < sent; i++)
+            tries[i]++;
+        int64_t lost_at = evkv_clock_ms();
+        evkv_client_close(&c);
+        connected = 0;
+        if (cli_reconnect(&c, o, lost_at, &pause_ms) != 0) {
+            fprintf(stderr, "evkv-cli: %s (after %zu of %zu answers)\n", c.err, answered, nkeys);
+            status = EXIT_ERROR;
+            goto done;
+        }
+        connected = 1;
+        sent = answered;
+        proto_buf_reset(&out);
+        out_pos = 0;
+        deadline = evkv_clock_ms() + o->timeout_ms;
     }
     goto done;
 conn_error:
@@ -163,6 +201,7 @@ done:
         evkv_client_close(&c);
     proto_buf_free(&out);
     free(keys);
+    free(tries);
     free(input);
     return status;
 }

@@ -23,6 +23,22 @@ int cli_connect(evkv_client *c, const cli_options *o)
     return -1;
 }
 
+int cli_reconnect(evkv_client *c, const cli_options *o, int64_t lost_at, int *pause_ms)
+{
+    for (;;) {
+        int pause = *pause_ms ? *pause_ms * 2 : 10;
+        pause = pause > 200 ? 200 : pause;
+        *pause_ms = pause > o->timeout_ms ? o->timeout_ms : pause;
+        cli_sleep_ms(*pause_ms);
+        int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, o->max_answer)
+                              : evkv_client_connect(c, o->host, o->port, o->timeout_ms, o->max_answer);
+        if (rc == 0)
+            return 0;
+        if (c->interrupted || evkv_clock_ms() - lost_at >= o->timeout_ms)
+            return -1;
+    }
+}
+
 int cli_session_connect(cli_session *s)
 {
     if (cli_connect(&s->c, s->o) != 0)
@@ -48,6 +64,8 @@ int cli_session_alive(cli_session *s)
 
 int cli_session_exchange(cli_session *s, const proto_buf *req, proto_message *msg)
 {
+    int tries = 0, pause_ms = 0;
+
     cli_session_alive(s);
     for (;;) {
         int fresh = !s->connected;
@@ -59,7 +77,19 @@ int cli_session_exchange(cli_session *s, const proto_buf *req, proto_message *ms
             cli_session_close(s);
             return -1;
         }
-        if (fresh || !s->c.gone) {
+        if ((s->c.gone || s->c.timed_out) && tries < s->o->retries) {
+            int64_t lost_at = evkv_clock_ms();
+            tries++;
+            cli_session_close(s);
+            if (cli_reconnect(&s->c, s->o, lost_at, &pause_ms) != 0) {
+                if (!s->c.interrupted)
+                    cli_error("%s", s->c.err);
+                return -1;
+            }
+            s->connected = 1;
+            continue;
+        }
+        if (fresh || !s->c.gone || s->o->retries > 0) {
             cli_error("%s", s->c.err);
             cli_session_close(s);
             return -1;

@@ -68,6 +68,7 @@ static int client_wait(evkv_client *c, short events, int64_t deadline, const cha
         return -1;
     }
     if (rc == 0) {
+        c->timed_out = 1;
         snprintf(c->err, sizeof(c->err), "timed out after %d ms waiting %s", c->timeout_ms, what);
         return -1;
     }
@@ -252,6 +253,7 @@ static int client_recv_until(evkv_client *c, proto_message *msg, int64_t deadlin
 
 int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_message *msg)
 {
+    c->gone = c->timed_out = 0;
     int64_t deadline = client_deadline(c);
     if (client_send_until(c, req, len, deadline) != 0)
         return -1;

@@ -36,6 +36,7 @@ typedef struct evkv_client {
     proto_decoder dec;
     int gone;        /* the last call failed because the server closed or reset the connection */
     int interrupted; /* the last call was cut short by evkv_client_set_interrupt's flag */
+    int timed_out;   /* the last call failed because its time ran out */
     char err[256];   /* why the last call failed */
 } evkv_client;
 

@@ -145,6 +145,52 @@ def binary_answer(data):
     return message(BINARY_PREFIX.encode() + bytes(data)[:10], SERVER_BINARY_TYPE, "binary")
 
 
+def split_requests(buf):
+    """The whole guide-protocol requests at the start of buf, as a list of
+    their decoded JSON contents, and the bytes after them."""
+    requests = []
+    while len(buf) >= 2:
+        hlen = struct.unpack(">H", buf[:2])[0]
+        if len(buf) < 2 + hlen:
+            break
+        header = json.loads(buf[2:2 + hlen])
+        end = 2 + hlen + header["content-length"]
+        if len(buf) < end:
+            break
+        requests.append(json.loads(buf[2 + hlen:end]))
+        buf = buf[end:]
+    return requests, buf
+
+
+def answer_and_close_after(k, table=TABLE, partial=False):
+    """A fake_server handler that answers the searches of a pipelined
+    stream as a server of table does, and closes the connection once it
+    has answered k of them; with partial, it also sends the first half of
+    the next request's answer before closing."""
+    def handle(s):
+        with s:
+            buf, answered, pending = b"", 0, []
+            while answered < k or (partial and not pending):
+                data = s.recv(65536)
+                if not data:
+                    return
+                requests, buf = split_requests(buf + data)
+                out = b""
+                for r in requests:
+                    if answered < k:
+                        out += search_answer(r["value"], table)
+                        answered += 1
+                    else:
+                        pending.append(r)
+                s.sendall(out)
+            if partial:
+                answer = search_answer(pending[0]["value"], table)
+                s.sendall(answer[:len(answer) // 2])
+            s.shutdown(socket.SHUT_WR)
+
+    return handle
+
+
 # An answer bigger than the server's default limit for a request's content
 # (1 MiB), which a client must still take in.
 BIG_VALUE_LEN = 2_000_000

@@ -50,7 +50,7 @@ def readme_option(name):
 
 
 def table_row(stdout):
-    """The final table as a dict: requests, errors, hits, misses, req/s,
+    """The final table as a dict: requests, errors, retried, hits, misses, req/s,
     KB/s, then the latencies: min(us), mean(us), p50(us)... The table is
     the last four lines: two header lines, each over a line of figures."""
     lines = [l for l in stdout.splitlines() if l.strip()]
@@ -280,17 +280,26 @@ class BenchTest(t.ServerTestCase):
         srv = self.start_server()
         # Corrupt the first byte of the 5th answer's protoheader: the bench
         # waits for a header that never comes, gives up after --timeout,
-        # counts that request failed, reconnects and goes on.
+        # counts that request failed (--retries 0), reconnects and goes on.
         keys = ["morpheus", "ring", "\U0001f436"]
         stream = b"".join(t.search_answer(keys[i % 3]) for i in range(4))
         proxy = CorruptingProxy(srv.port, at=len(stream))
         self.addCleanup(proxy.close)
         rc, out, err = run_bench(proxy.port, "-n", 100, "-c", 1, "--key-pattern", "sequential",
-                                 "--timeout", 1)
+                                 "--timeout", 1, "--retries", 0)
         self.assertEqual(rc, 1, out + err)
         row = table_row(out)
         self.assertEqual((row["requests"], row["errors"], row["hits"]), (100, 1, 99))
         self.assertIn("no answer within --timeout", err)
+        # With retries, the request is sent again on the next connection,
+        # which the proxy leaves alone: answered right.
+        proxy = CorruptingProxy(srv.port, at=len(stream))
+        self.addCleanup(proxy.close)
+        rc, out, err = run_bench(proxy.port, "-n", 100, "-c", 1, "--key-pattern", "sequential",
+                                 "--timeout", 1)
+        self.assertEqual(rc, 0, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["retried"], row["hits"]), (100, 0, 1, 100))
 
     def test_timeout_bounds_the_whole_answer(self):
         """--timeout counts from the last whole answer, not the last byte: a
@@ -636,7 +645,7 @@ class BenchTest(t.ServerTestCase):
         lines = out.splitlines()
         self.assertEqual(len(lines), 3, out)
         head = lines[0].split(",")
-        self.assertEqual(head[:6], ["run", "requests", "errors", "hits", "misses", "elapsed_s"])
+        self.assertEqual(head[:7], ["run", "requests", "errors", "retried", "hits", "misses", "elapsed_s"])
         for i, line in enumerate(lines[1:]):
             row = dict(zip(head, line.split(",")))
             self.assertEqual(len(row), len(head))
@@ -647,7 +656,8 @@ class BenchTest(t.ServerTestCase):
 
     def test_quiet(self):
         srv = self.start_server()
-        for args, tail in ((["-n", 200], "200 requests, 0 errors"), (["-n", 100, "-x", 3], "median of 3 runs, 0 errors")):
+        for args, tail in ((["-n", 200], "200 requests, 0 errors, 0 retried"),
+                           (["-n", 100, "-x", 3], "median of 3 runs, 0 errors, 0 retried")):
             with self.subTest(args=args):
                 rc, out, err = run_bench(srv.port, "-q", *args)
                 self.assertEqual(rc, 0, err)
@@ -723,7 +733,7 @@ class BenchTest(t.ServerTestCase):
         rc, out, err = run_bench(redis.port, "--protocol", "resp", "--data", data, "-n", 60, "-c", 1,
                                  "--mget", len(MGET_TABLE), "--key-pattern", "sequential", "-q")
         self.assertEqual(rc, 0, out + err)
-        self.assertRegex(out, f", 60 requests, 0 errors, {len(MGET_TABLE)} keys per request, [0-9.]+ keys/s\n$")
+        self.assertRegex(out, f", 60 requests, 0 errors, 0 retried, {len(MGET_TABLE)} keys per request, [0-9.]+ keys/s\n$")
 
     def test_mget_wrong_value_detected(self):
         """One key's value changed in Redis, one deleted: each answer with
@@ -854,6 +864,149 @@ class BenchTest(t.ServerTestCase):
                 rc, out, err = run_bench(1, *args)
                 self.assertEqual(rc, 2, err)
                 self.assertIn("evkv-bench: " + why, err)
+
+
+class BenchRetriesTest(t.ServerTestCase):
+    """--retries: a request whose connection is lost before its answer is
+    re-sent on a new connection; an error counts only once its retries are
+    spent."""
+
+    def assert_all_right(self, rc, out, err, n=None):
+        """Status 0, no errors, some retries, and every answer right."""
+        self.assertEqual(rc, 0, out + err)
+        row = table_row(out)
+        self.assertEqual(row["errors"], 0, out + err)
+        self.assertGreater(row["retried"], 0, out + err)
+        self.assertEqual(row["hits"] + row["misses"], row["requests"], out + err)
+        if n is not None:
+            self.assertEqual(row["requests"], n, out + err)
+        return row
+
+    def test_closed_after_k_answers_of_a_pipeline(self):
+        """Every connection closed after 7 answers, 8 requests in flight:
+        the unanswered ones are sent again, in order, on the next one."""
+        port, accepted = self.fake_server(t.answer_and_close_after(7))
+        rc, out, err = run_bench(port, "-n", 300, "-c", 2, "-P", 8, "--retries", 3, "--key-pattern",
+                                 "sequential")
+        row = self.assert_all_right(rc, out, err, n=300)
+        self.assertEqual(row["hits"], 300)
+        self.assertGreater(len(accepted), 300 // 7 // 2)
+
+    def test_partial_answer_then_close(self):
+        """Half an answer, then the close: the answer is lost, the request
+        re-sent, and right in the end."""
+        port, accepted = self.fake_server(t.answer_and_close_after(3, partial=True))
+        rc, out, err = run_bench(port, "-n", 40, "-c", 1, "--key-pattern", "sequential")
+        row = self.assert_all_right(rc, out, err, n=40)
+        self.assertGreaterEqual(row["retried"], 13)
+
+    def test_retries_0_counts_the_lost_requests(self):
+        port, _ = self.fake_server(t.answer_and_close_after(7))
+        rc, out, err = run_bench(port, "-n", 100, "-c", 1, "-P", 4, "--retries", 0)
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual(row["retried"], 0)
+        self.assertGreater(row["errors"], 0)
+        self.assertEqual(row["hits"] + row["errors"], 100, out + err)
+        self.assertRegex(err, r"evkv-bench: thread 0: .*\(\d+ requests unanswered\)")
+        port, _ = self.fake_server(t.answer_and_close_after(3, partial=True))
+        rc, out, err = run_bench(port, "-n", 10, "-c", 1, "--retries", "0")
+        self.assertEqual(rc, 1, out + err)
+        # 3 answered and 1 lost on each connection: 4, 8, then the last 2.
+        self.assertEqual((table_row(out)["errors"], table_row(out)["hits"]), (2, 8))
+
+    def test_error_answers_are_not_retried(self):
+        """An answer that came, an error answer included, is not sent again."""
+        def handle(s):
+            with s:
+                buf = b""
+                while True:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    requests, buf = t.split_requests(buf + data)
+                    s.sendall(b"".join(t.result_answer("Error: nope.") for _ in requests))
+
+        port, accepted = self.fake_server(handle)
+        rc, out, err = run_bench(port, "-n", 20, "-c", 1, "-P", 4)
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["retried"]), (20, 20, 0))
+        self.assertEqual(len(accepted), 1)
+
+    def restart_during_run(self, protocol):
+        """A real server SIGKILLed a second into a run and started again on
+        the same port(s); returns the bench's (status, stdout, stderr)."""
+        port, resp_port = t.free_port(), t.free_port()
+        argv = ["--host", t.HOST, "--port", str(port), "--resp-port", str(resp_port)]
+        srv = self.start_server(argv=argv)
+        self.assertEqual(srv.resp_port, resp_port)
+        target = resp_port if protocol == "resp" else port
+        p = start_bench(target, "--protocol", protocol, "-d", 4, "-c", 4, "-P", 8, "--retries", 3)
+        try:
+            time.sleep(1)
+            srv.kill()
+            self.start_server(argv=argv)
+            out, err = p.communicate(timeout=BENCH_TIMEOUT)
+        finally:
+            p.kill()
+            p.wait()
+        return p.returncode, out.decode(), err.decode()
+
+    def test_server_killed_and_restarted(self):
+        for protocol in ("evkv", "resp"):
+            with self.subTest(protocol=protocol):
+                rc, out, err = self.restart_during_run(protocol)
+                row = self.assert_all_right(rc, out, err)
+                self.assertEqual(row["hits"], row["requests"])
+
+    def test_server_gone_each_request_counted_once(self):
+        """The server killed for good: the requests in flight are retried
+        until --timeout, then each counted as one error (the later ones
+        too), status 1."""
+        srv = self.start_server()
+        p = start_bench(srv.port, "-d", 3, "-c", 2, "-P", 4, "--timeout", 0.5, "--retries", 2)
+        try:
+            time.sleep(1)
+            srv.kill()
+            out, err = p.communicate(timeout=BENCH_TIMEOUT)
+        finally:
+            p.kill()
+            p.wait()
+        out, err = out.decode(), err.decode()
+        self.assertEqual(p.returncode, 1, out + err)
+        row = table_row(out)
+        self.assertGreater(row["errors"], 8, out + err)
+        self.assertEqual(row["hits"] + row["misses"] + row["errors"], row["requests"], out + err)
+        self.assertIn("no connection within --timeout", err)
+
+    def test_reported_everywhere(self):
+        port, _ = self.fake_server(t.answer_and_close_after(7))
+        rc, out, err = run_bench(port, "-n", 50, "-c", 1, "-P", 4, "-q")
+        self.assertEqual(rc, 0, out + err)
+        m = re.search(r", 50 requests, 0 errors, (\d+) retried", out)
+        self.assertTrue(m and int(m.group(1)) > 0, out)
+        port, _ = self.fake_server(t.answer_and_close_after(7))
+        rc, out, err = run_bench(port, "-n", 50, "-c", 1, "-P", 4, "--csv")
+        self.assertEqual(rc, 0, out + err)
+        lines = out.splitlines()
+        row = dict(zip(lines[0].split(","), lines[1].split(",")))
+        self.assertEqual((row["requests"], row["errors"]), ("50", "0"))
+        self.assertGreater(int(row["retried"]), 0)
+        port, _ = self.fake_server(t.answer_and_close_after(7))
+        rc, out, err = run_bench(port, "-n", 50, "-c", 1, "-P", 4, "--json", "-")
+        self.assertEqual(rc, 0, out + err)
+        j = json.loads(out)
+        self.assertEqual((j["requests"], j["errors"], j["config"]["retries"]), (50, 0, 3))
+        self.assertGreater(j["retried"], 0)
+
+    def test_help_and_readme(self):
+        p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
+        self.assertIn("--retries N", p.stdout.decode())
+        self.assertIn("(default 3", readme_option("--retries N"))
+        rc, out, err = run_bench(1, "--retries", -1)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("evkv-bench: --retries must be a whole number from 0 to 1000", err)
 
 
 if __name__ == "__main__":

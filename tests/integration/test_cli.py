@@ -157,7 +157,7 @@ class CliSearchTest(CliServerTestCase):
         out = p.stdout.decode()
         for opt in ("-h, --host", "-p, --port", "-u, --uri", "-s, --socket", "-t, --timeout", "-j, --json",
                     "--latency", "-i, --interval", "-n, --count", "-e, --echo", "--help", "-V, --version",
-                    "--max-answer BYTES", "(default 536870912: 512 MiB)",
+                    "--max-answer BYTES", "(default 536870912: 512 MiB)", "--retries N",
                     "search KEY", "ping", "stats", "evkv://", "evkv+unix://", "unix://", "EVKV_HISTFILE",
                     ".evkv_history", "Interactive mode", "quit", "Exit status"):
             self.assertIn(opt, out)
@@ -167,6 +167,7 @@ class CliSearchTest(CliServerTestCase):
     def test_bad_usage(self):
         for args in (["--no-such-option", "search", "x"], self.hp + ["search", "a", "b"],
                      self.hp + ["search", "a", "b", "c", "d", "e"], ["--timeout", "zero", "search", "x"],
+                     ["--retries", "-1", "search", "x"], ["--retries", "many", "search", "x"],
                      ["-p"], self.hp + ["morpheus"], self.hp + ["stats", "a", "b"]):
             with self.subTest(args=args):
                 p = run_cli(args)
@@ -454,6 +455,92 @@ class CliBatchTest(CliTestCase):
                         for k in keys)
         self.assert_run(p, 1, want)
 
+    def batch_keys(self, n):
+        return [list(t.TABLE)[i % 3] if i % 5 else f"miss {i}" for i in range(n)]
+
+    def test_batch_connection_closed_every_k_answers(self):
+        """A server closing every connection after 600 answers, with up to
+        512 requests in flight: the unanswered ones are sent again, in
+        order, and every line is answered in order. Each request is lost
+        once at most (the window is under 600)."""
+        keys = self.batch_keys(3000)
+        stdin = "".join(k + "\n" for k in keys).encode()
+        port, accepted = self.fake_server(t.answer_and_close_after(600))
+        p = run_cli(["-h", t.HOST, "-p", port, "--retries", 1], stdin=stdin)
+        self.assert_run(p, 1, self.expected(keys))
+        self.assertEqual(p.stderr, b"")
+        self.assertEqual(len(accepted), 5)
+        # Every 100 answers: requests in flight on up to 5 lost connections,
+        # more than 3 retries for some.
+        port, accepted = self.fake_server(t.answer_and_close_after(100))
+        p = run_cli(["-h", t.HOST, "-p", port, "--retries", 3], stdin=stdin)
+        self.assert_run(p, 2)
+        self.assertTrue(self.expected(keys).encode().startswith(p.stdout))
+        # --retries 0: the error, as before, after the answers that came.
+        port, accepted = self.fake_server(t.answer_and_close_after(100))
+        p = run_cli(["-h", t.HOST, "-p", port, "--retries", 0], stdin=stdin)
+        self.assert_run(p, 2)
+        self.assertTrue(self.expected(keys).encode().startswith(p.stdout))
+        self.assertRegex(p.stderr.decode(), r"^evkv-cli: (the server closed the connection|recv: .*|send: .*) "
+                                            r"\(after 100 of 3000 answers\)\n$")
+        self.assertEqual(len(accepted), 1)
+
+    def test_batch_half_an_answer_then_close(self):
+        keys = self.batch_keys(1000)
+        port, accepted = self.fake_server(t.answer_and_close_after(300, partial=True))
+        p = run_cli(["-h", t.HOST, "-p", port], stdin="".join(k + "\n" for k in keys).encode())
+        self.assert_run(p, 1, self.expected(keys))
+        self.assertEqual(len(accepted), 4)
+
+    def test_batch_through_a_restart(self):
+        """The server SIGKILLed and started again on its port mid-batch:
+        every line is answered, in order. stdout is read slowly at first,
+        so that the batch is still running when the server goes."""
+        keys = self.batch_keys(200000)
+        expected = self.expected(keys).encode()
+        port = t.free_port()
+        argv = ["--host", t.HOST, "--port", str(port)]
+        srv = self.start_server(argv=argv)
+        with tempfile.TemporaryFile() as f:
+            f.write("".join(k + "\n" for k in keys).encode())
+            f.seek(0)
+            p = subprocess.Popen(CLI_WRAPPER + [t.CLI, "-h", t.HOST, "-p", str(port)], stdin=f,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            head = os.read(p.stdout.fileno(), 1000)
+            srv.kill()
+            self.start_server(argv=argv)
+            out, err = p.communicate(timeout=CLI_TIMEOUT)
+        finally:
+            p.kill()
+            p.wait()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertEqual(err, b"")
+        self.assertEqual(head + out, expected)
+
+    def test_batch_server_gone_for_good(self):
+        """Retries spent against a port where nothing listens any more: the
+        error once, status 2, after the answers that came."""
+        keys = self.batch_keys(200000)
+        port = t.free_port()
+        srv = self.start_server(argv=["--host", t.HOST, "--port", str(port)])
+        with tempfile.TemporaryFile() as f:
+            f.write("".join(k + "\n" for k in keys).encode())
+            f.seek(0)
+            p = subprocess.Popen(CLI_WRAPPER + [t.CLI, "-h", t.HOST, "-p", str(port), "-t", "0.5"], stdin=f,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            head = os.read(p.stdout.fileno(), 1000)
+            srv.kill()
+            out, err = p.communicate(timeout=CLI_TIMEOUT)
+        finally:
+            p.kill()
+            p.wait()
+        self.assertEqual(p.returncode, 2, err)
+        self.assertTrue(self.expected(keys).encode().startswith(head + out))
+        self.assertRegex(err.decode(), rf"^evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused "
+                                       r"\(after \d+ of 200000 answers\)\n$")
+
     def test_batch_10000_lines(self):
         keys = [f"k{i}" if i % 7 else "ring" for i in range(10000)]
         p = run_cli(self.hp + ["search"], stdin="".join(k + "\n" for k in keys).encode())
@@ -512,12 +599,21 @@ class CliErrorsTest(CliTestCase):
                             (["--echo", "hi"], None)):
             with self.subTest(args=args):
                 t0 = time.monotonic()
-                p = run_cli(["--timeout", "1", "-h", t.HOST, "-p", port] + args, stdin=stdin)
+                p = run_cli(["--timeout", "1", "--retries", "0", "-h", t.HOST, "-p", port] + args, stdin=stdin)
                 elapsed = time.monotonic() - t0
                 self.assert_run(p, 2)
                 self.assertGreaterEqual(elapsed, 0.9)
                 self.assertLess(elapsed, 5)
         self.assertTrue(accepted)
+        # With --retries 1, the request is sent once more on a new
+        # connection, which times out too.
+        for args, stdin in ((["search", "morpheus"], None), (["search"], b"morpheus\nring\n")):
+            with self.subTest(args=args, retries=1):
+                before = len(accepted)
+                p = run_cli(["--timeout", "0.5", "--retries", "1", "-h", t.HOST, "-p", port] + args, stdin=stdin)
+                self.assert_run(p, 2, b"")
+                self.assertIn(b"timed out", p.stderr)
+                self.assertEqual(len(accepted) - before, 2)
 
     def test_timeout_bounds_the_whole_answer(self):
         """-t is a deadline for each whole answer, not for each byte of it:

@@ -525,7 +525,8 @@ class InteractiveReconnectTest(InteractiveTestCase):
                 s.recv(65536)
 
         port, accepted = self.fake_server(handle)
-        pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ")
+        pty = self.spawn(["-h", t.HOST, "-p", port, "--retries", 0], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{port}> ")
         # The connection made at the start is closed: asked again once, on
         # a new connection, which is closed too: the error.
         self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n", connected=False)
@@ -533,6 +534,42 @@ class InteractiveReconnectTest(InteractiveTestCase):
         # A new connection that fails is not tried again.
         self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n", connected=False)
         self.assertEqual(len(accepted), 3)
+        self.assert_quit(pty)
+
+    def test_closed_at_once_is_retried_as_asked(self):
+        """--retries 2: a request is sent on the connection it finds, then
+        twice more on new ones, then the error."""
+        def handle(s):
+            with s:
+                s.recv(65536)
+
+        port, accepted = self.fake_server(handle)
+        pty = self.spawn(["-h", t.HOST, "-p", port, "--retries", 2], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{port}> ")
+        self.assert_command(pty, "ping", "evkv-cli: the server closed the connection\n", connected=False)
+        self.assertEqual(len(accepted), 3)
+        self.assert_command(pty, "search morpheus", "evkv-cli: the server closed the connection\n", connected=False)
+        self.assertEqual(len(accepted), 6)
+        self.assert_quit(pty)
+
+    def test_closed_after_a_half_answer_is_retried(self):
+        """Half an answer, then the close: the answer is lost, the request
+        asked again on a new connection, where it is answered."""
+        connections = []
+
+        def handle(s):
+            connections.append(s)
+            if len(connections) == 1:
+                t.answer_and_close_after(0, partial=True)(s)
+            else:
+                t.answer_and_close_after(1000)(s)
+
+        port, accepted = self.fake_server(handle)
+        pty = self.spawn(["-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt=f"evkv {t.HOST}:{port}> ")
+        self.assert_command(pty, "search morpheus", t.TABLE["morpheus"] + "\n")
+        self.assertEqual(len(accepted), 2)
+        self.assert_command(pty, "search ring", t.TABLE["ring"] + "\n")
+        self.assertEqual(len(accepted), 2)
         self.assert_quit(pty)
 
     def test_timeout_keeps_the_prompt(self):
