@@ -43,6 +43,7 @@ void resp_reader_init(resp_reader *r, const resp_limits *limits)
     r->limits.max_args = limits ? limits->max_args : RESP_DEFAULT_MAX_ARGS;
     r->limits.max_bulk = limits ? limits->max_bulk : RESP_DEFAULT_MAX_BULK;
     r->limits.max_inline = limits ? limits->max_inline : RESP_INLINE_MAX_SIZE;
+    r->limits.max_request = limits ? limits->max_request : 0;
     if (r->limits.max_args > INT_MAX)
         r->limits.max_args = INT_MAX;
     if (r->limits.max_bulk > (size_t)LLONG_MAX - 2)
@@ -379,6 +380,10 @@ static resp_status read_bulks(resp_reader *r)
                 return reader_fail(r, RESP_ERR_BULK_LENGTH, "Protocol error: invalid bulk length");
             r->cur += at + 2;
             r->bulk_len = ll;
+            if (r->limits.max_request > 0 &&
+                (r->cur > r->limits.max_request || (size_t)ll + 2 > r->limits.max_request - r->cur))
+                return reader_fail(r, RESP_ERR_REQUEST_TOO_BIG, "Protocol error: request over %zu bytes",
+                                   r->limits.max_request);
             if (args_reserve(r, r->argc + 1) != 0)
                 return reader_fail(r, RESP_ERR_NOMEM, "out of memory");
             continue;

@@ -33,8 +33,9 @@
  * bytes is too big. Every split of a stream then gives the same requests.
  *
  * Not reproduced: Redis's authentication limits (no auth here), its
- * client-query-buffer-limit (1 GB, a close without a reply), and the
- * master-client exceptions.
+ * client-query-buffer-limit (1 GB, a close without a reply: max_request
+ * takes its place, with an error reply), and the master-client
+ * exceptions.
  *
  * The reply encoders write what Redis's addReply* functions write for a
  * RESP2 client. proto/PROTOCOL.md describes the commands evkv serves.
@@ -70,12 +71,18 @@ typedef enum resp_error {
     RESP_ERR_EXPECTED_DOLLAR, /* "Protocol error: expected '$', got 'c'" */
     RESP_ERR_BULK_LENGTH,     /* "Protocol error: invalid bulk length" */
     RESP_ERR_NOMEM,           /* "out of memory" (evkv's own; Redis aborts) */
+    RESP_ERR_REQUEST_TOO_BIG, /* "Protocol error: request over N bytes" (evkv's own: max_request) */
 } resp_error;
 
 typedef struct resp_limits {
     size_t max_args;   /* largest multibulk count, <= INT_MAX (inline: no limit but max_inline) */
     size_t max_bulk;   /* longest bulk argument (Redis's proto-max-bulk-len) */
     size_t max_inline; /* longest inline line or count line (PROTO_INLINE_MAX_SIZE) */
+    /* Largest multibulk request, its count and length lines included, or 0
+     * for none, as in Redis (whose 1 GB client-query-buffer-limit closes
+     * without a reply). A request that announces more is refused as soon
+     * as the bulk that takes it over is announced, before its bytes. */
+    size_t max_request;
 } resp_limits;
 
 /* One request. Every pointer is borrowed from the reader and stays valid

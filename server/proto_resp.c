@@ -13,12 +13,19 @@
 #include "stats.h"
 #include "worker.h"
 
+/* What a request of one --max-content argument adds around it: the count
+ * line, a command name and the length lines. */
+#define RESP_REQUEST_SLACK 4096
+
 static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
 {
-    /* --max-content bounds a bulk argument as proto-max-bulk-len does */
-    resp_limits l = {RESP_DEFAULT_MAX_ARGS, limits->max_content, RESP_INLINE_MAX_SIZE};
+    /* --max-content bounds a bulk argument as proto-max-bulk-len does, and
+     * a whole request too, as it bounds a message of the guide's */
+    resp_limits l = {RESP_DEFAULT_MAX_ARGS, limits->max_content, RESP_INLINE_MAX_SIZE,
+                     limits->max_content + RESP_REQUEST_SLACK};
     resp_reader_init(&st->resp.reader, &l);
     resp_client_init(&st->resp.client, (long long)id);
+    st->resp.client.max_queued_bytes = limits->max_content + RESP_REQUEST_SLACK; /* a transaction is one request */
 }
 
 static void redis_free(conn_proto_state *st)

@@ -892,8 +892,18 @@ static void queue_clear(resp_client *c)
 static void discard_transaction(resp_client *c)
 {
     queue_clear(c);
+    c->queued_bytes = 0;
     c->in_multi = 0;
     c->multi_dirty = 0;
+}
+
+/* What queuing a costs: its bytes, and the allocations that hold them. */
+static size_t queued_cost(const args *a)
+{
+    size_t n = sizeof(resp_queued) + 2 * a->argc * sizeof(void *);
+    for (size_t i = 0; i < a->argc; i++)
+        n += a->len[i] + 1 + 2 * sizeof(void *);
+    return n;
 }
 
 static int queue_command(resp_client *c, const args *a)
@@ -922,6 +932,7 @@ static int queue_command(resp_client *c, const args *a)
         q->argc++;
     }
     c->nqueued++;
+    c->queued_bytes += queued_cost(a);
     return 0;
 fail:
     for (size_t i = 0; i < q->argc; i++)
@@ -1803,7 +1814,12 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
     } else if (c->in_multi && strcmp(spec->name, "exec") != 0 && strcmp(spec->name, "discard") != 0 &&
                strcmp(spec->name, "multi") != 0 && strcmp(spec->name, "watch") != 0 &&
                strcmp(spec->name, "quit") != 0 && strcmp(spec->name, "reset") != 0) {
-        rc = queue_command(c, &a) == 0 ? resp_encode_simple(out, "QUEUED", 6) : -1;
+        if (c->max_queued_bytes > 0 && queued_cost(&a) > c->max_queued_bytes - c->queued_bytes) {
+            snprintf(msg, sizeof(msg), "MULTI queue over %zu bytes: the transaction will abort", c->max_queued_bytes);
+            rc = reject(&x, spec, msg);
+        } else {
+            rc = queue_command(c, &a) == 0 ? resp_encode_simple(out, "QUEUED", 6) : -1;
+        }
     } else {
         rc = run_command(&x, spec, &a);
     }

@@ -109,6 +109,11 @@ typedef struct resp_client {
     int multi_dirty;    /* a command was refused while queueing: EXEC aborts */
     resp_queued *queue; /* the commands queued since MULTI (owned) */
     size_t nqueued, queue_cap;
+    size_t queued_bytes; /* what the queue holds, its bookkeeping counted */
+    /* Set by the caller after init: the most a MULTI queue may hold, in
+     * queued_bytes (0: no limit, as in Redis). A command that would go
+     * over is refused with an error, and EXEC then aborts. */
+    size_t max_queued_bytes;
 } resp_client;
 
 /* What one resp_execute did, for the caller's counters. */

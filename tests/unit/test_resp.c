@@ -298,6 +298,16 @@ static void test_limits_small(void **state)
     check_case(&lim, "count line of 9", LIT("*00000003\r\n"), LIT(ERR("too big mbulk count string")), 1);
     check_case(&lim, "count line of 8, \\r last", LIT("*0000003\r"), LIT(""), 1);
     check_case(&lim, "bulk line of 9", LIT("*1\r\n$00000003\r\n"), LIT(ERR("too big bulk count string")), 1);
+    /* max_request: a whole request of at most 24 bytes, refused at the
+     * announcement of the bulk that takes it over, before its bytes */
+    resp_limits req = {.max_args = 100, .max_bulk = 100, .max_inline = 100, .max_request = 24};
+    check_case(&req, "request of 24", LIT("*2\r\n$3\r\nGET\r\n$5\r\nabcde\r\n"),
+               LIT("*2\r\n$3\r\nGET\r\n$5\r\nabcde\r\n"), 1);
+    check_case(&req, "request of 25", LIT("*2\r\n$3\r\nGET\r\n$6\r\n"), LIT(ERR("request over 24 bytes")), 1);
+    check_case(&req, "many empty bulks", LIT("*100\r\n$0\r\n\r\n$0\r\n\r\n$0\r\n\r\n$0\r\n\r\n$0\r\n"),
+               LIT(ERR("request over 24 bytes")), 1);
+    check_case(&req, "two requests of 24", LIT("*2\r\n$3\r\nGET\r\n$5\r\nabcde\r\n*2\r\n$3\r\nGET\r\n$5\r\nfghij\r\n"),
+               LIT("*2\r\n$3\r\nGET\r\n$5\r\nabcde\r\n*2\r\n$3\r\nGET\r\n$5\r\nfghij\r\n"), 1);
     check_case(&lim, "bulk line of 8, more after", LIT("*1\r\n$0000001\r\nabcdefghijkl"),
                LIT(ERR("invalid bulk length")), 1);
 }

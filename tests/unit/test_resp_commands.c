@@ -3597,6 +3597,49 @@ static void expect_info(const proto_buf *b, const char *line)
         fail_msg("INFO lacks \"%s\"", line);
 }
 
+/* max_queued_bytes: the queue takes commands up to its bound; the one
+ * that would go over is refused, and EXEC then aborts, as for any command
+ * refused while queueing. DISCARD or EXEC empties it: a new transaction
+ * starts from nothing. */
+static void test_multi_queue_bound(void **state)
+{
+    (void)state;
+    table *t = make_table();
+    resp_env env = {t, NULL, NULL, NULL};
+    resp_client c;
+    resp_client_init(&c, 1);
+    c.max_queued_bytes = 1000;
+
+    proto_buf out = run_stream(&env, &c, LIT("MULTI\r\n"), NULL);
+    proto_buf_free(&out);
+    size_t queued = 0;
+    for (;;) {
+        out = run_stream(&env, &c, LIT("GET a\r\n"), NULL);
+        int ok = out.len == 9 && memcmp(out.data, "+QUEUED\r\n", 9) == 0;
+        if (!ok) {
+            expect_bytes("over the bound", out.data, out.len,
+                         LIT("-ERR MULTI queue over 1000 bytes: the transaction will abort\r\n"));
+            proto_buf_free(&out);
+            break;
+        }
+        proto_buf_free(&out);
+        queued++;
+        assert_true(c.queued_bytes <= 1000);
+        assert_true(queued < 1000);
+    }
+    assert_true(queued > 5);
+    assert_int_equal(c.nqueued, queued);
+    out = run_stream(&env, &c, LIT("EXEC\r\n"), NULL);
+    expect_bytes("exec", out.data, out.len, LIT("-EXECABORT Transaction discarded because of previous errors.\r\n"));
+    proto_buf_free(&out);
+    assert_int_equal(c.queued_bytes, 0);
+    out = run_stream(&env, &c, LIT("MULTI\r\nGET a\r\nEXEC\r\n"), NULL);
+    expect_bytes("a new transaction", out.data, out.len, LIT("+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n"));
+    proto_buf_free(&out);
+    resp_client_free(&c);
+    table_free(t);
+}
+
 /* INFO: Redis's layout and section choice, the caller's figures. */
 static void test_info(void **state)
 {
@@ -3664,15 +3707,11 @@ static void test_info(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replica_sessions),
-        cmocka_unit_test(test_differences),
-        cmocka_unit_test(test_command_lists),
-        cmocka_unit_test(test_quit),
-        cmocka_unit_test(test_counts_and_queue),
-        cmocka_unit_test(test_value_kinds),
-        cmocka_unit_test(test_scan_complete),
-        cmocka_unit_test(test_randomkey),
-        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_replica_sessions),  cmocka_unit_test(test_differences),
+        cmocka_unit_test(test_command_lists),     cmocka_unit_test(test_quit),
+        cmocka_unit_test(test_counts_and_queue),  cmocka_unit_test(test_value_kinds),
+        cmocka_unit_test(test_scan_complete),     cmocka_unit_test(test_randomkey),
+        cmocka_unit_test(test_multi_queue_bound), cmocka_unit_test(test_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
