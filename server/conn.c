@@ -267,12 +267,14 @@ static int conn_flush(struct conn *c)
     return 0;
 }
 
-/* Stops reading while the unsent output is over --max-output (not during a
- * stop, which answers everything that arrived). Returns whether c is
+/* Stops reading while the unsent output is over --max-output. During a
+ * stop too: what arrived is answered as the client takes the answers, so
+ * that a client that pipelined requests with big answers and reads none
+ * cannot make the stop hold them all at once. Returns whether c is
  * paused. */
 static int conn_pause_if_full(struct conn *c)
 {
-    if (evbuffer_get_length(c->out) <= c->wk->opt->max_output || c->wk->stopping)
+    if (evbuffer_get_length(c->out) <= c->wk->opt->max_output)
         return 0;
     c->paused = 1;
     conn_read_stop(c);
@@ -377,6 +379,18 @@ static ssize_t conn_read(struct conn *c)
 
 /* ev_read: bytes arrived (EV_READ), or the processing a budget cut short
  * goes on (EV_TIMEOUT, from event_active). */
+/* During a stop: answers what is buffered, as far as backpressure allows,
+ * and closes c once all of it is answered; a paused c goes on when its
+ * client has taken enough (conn_resume). Returns -1 if c was closed. */
+static int conn_stop_answer(struct conn *c)
+{
+    if (conn_process(c, INT_MAX) != 0)
+        return -1;
+    if (c->paused)
+        return conn_flush(c);
+    return conn_close_after_flush(c);
+}
+
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -384,6 +398,10 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
     if (c->lingering) {
         conn_linger_check(c);
+        return;
+    }
+    if (c->wk->stopping) {
+        conn_stop_answer(c); /* reads nothing more: answers what the stop took in */
         return;
     }
     if ((what & EV_READ) && conn_read(c) < 0)
@@ -540,7 +558,7 @@ void conn_stop_all(worker *wk)
                 break;
             pending -= (int)n;
         }
-        if (!closed && conn_process(c, INT_MAX) == 0)
-            conn_close_after_flush(c);
+        if (!closed)
+            conn_stop_answer(c);
     }
 }
