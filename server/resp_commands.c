@@ -31,6 +31,7 @@
 #define REDIS_VERSION  "7.0.15"
 #define NAME_MAX_LEN   64 /* longer command names are unknown to Redis anyway */
 #define SCAN_COUNT_DEF 10
+#define SCAN_COUNT_MAX 10000 /* COUNT above it walks as far as this */
 
 /* One resp_execute call's context. */
 typedef struct exec_ctx {
@@ -309,6 +310,29 @@ static int glob_match_impl(const char *pattern, long patlen, const char *string,
         }
     }
     return patlen == 0 && slen == 0;
+}
+
+/* Collapses each run of '*' in p (outside an escape) to one '*', in place,
+ * and returns the new length: the same matches, but a pattern of a million
+ * stars no longer costs a million steps for every key it is tried on. A
+ * run inside a [class] is collapsed too, which leaves the class's set as it
+ * was (a '*' stays in it). */
+static size_t glob_collapse(char *p, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        if (p[i] == '\\' && i + 1 < len) {
+            p[o++] = p[i++];
+            p[o++] = p[i++];
+        } else if (p[i] == '*' && o > 0 && p[o - 1] == '*' && (o < 2 || p[o - 2] != '\\')) {
+            i++;
+        } else {
+            p[o++] = p[i++];
+        }
+    }
+    if (o < len)
+        p[o] = '\0';
+    return o;
 }
 
 static int glob_match(const char *pattern, size_t patlen, const char *s, size_t slen, int nocase)
@@ -635,6 +659,8 @@ static int cmd_scan(exec_ctx *x, const args *a)
                 rc = reply_syntax_error(x);
                 goto done;
             }
+            if (count > SCAN_COUNT_MAX)
+                count = SCAN_COUNT_MAX; /* a bounded step: a big table takes more calls */
             i += 2;
         } else if (arg_is(a, i, "match") && j >= 2) {
             pattern_arg = a->argv[i + 1];
@@ -657,6 +683,7 @@ static int cmd_scan(exec_ctx *x, const args *a)
             goto done;
         memcpy(pattern, pattern_arg, patlen);
         pattern[patlen] = '\0';
+        patlen = glob_collapse(pattern, patlen);
     }
 
     /* Walk slots as Redis walks buckets: at least one, until count keys or
@@ -722,11 +749,12 @@ static int cmd_keys(exec_ctx *x, const args *a)
     const table *t = x->env->table;
     char *pattern = arg_dup(a, 1);
     size_t patlen = a->len[1], n = 0;
-    int all = patlen == 1 && pattern != NULL && pattern[0] == '*';
     proto_buf keys = {0};
 
     if (pattern == NULL)
         return -1;
+    patlen = glob_collapse(pattern, patlen);
+    int all = patlen == 1 && pattern[0] == '*';
     for (size_t s = 0; s < table_slots(t); s++) {
         const char *k;
         size_t klen;

@@ -1,0 +1,169 @@
+"""integration.resp_limits: what one Redis client cannot do to the server:
+make it hold a request, a MULTI queue or a stop's answers without bound, or
+spin on a pattern. Each bound is checked by the server's resident memory
+(a generous margin: the attacks grew it by gigabytes) or by the answer."""
+
+import signal
+import socket
+import time
+
+import evkv_test as t
+
+MIB = 1024 * 1024
+MAX_CONTENT = 1024 * 1024  # the default --max-content
+GROWTH_KIB = 256 * 1024  # what the server may grow by under one attack
+
+
+def command(*args):
+    """A multibulk request."""
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(parts)
+
+
+def read_until_eof(sock, limit=1 << 20):
+    data = b""
+    while len(data) < limit:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class RespLimitsTest(t.TempDirTestCase):
+
+    def start(self, *args, keys=0):
+        argv = ["--resp-port", "any", "--threads", "1"] + list(args)
+        if keys:
+            path = self.path("table.tsv")
+            with open(path, "w") as f:
+                f.write("".join(f"key:{i:06d}\tvalue {i}\n" for i in range(keys)))
+            argv += ["--data", path]
+        srv = self.start_server(*argv)
+        sock = socket.create_connection((t.HOST, srv.resp_port), timeout=t.IO_TIMEOUT)
+        self.addCleanup(sock.close)
+        return srv, sock
+
+    def test_an_endless_request_is_refused(self):
+        """*2147483647 then 1 MiB bulks, sent as fast as the server takes
+        them: refused once the request passes --max-content, with an error
+        reply, before the bulk's bytes arrive; then closed."""
+        srv, sock = self.start()
+        before = t.rss_kib(srv.proc.pid)
+        bulk = b"$%d\r\n" % MAX_CONTENT + b"x" * MAX_CONTENT + b"\r\n"
+        sock.sendall(b"*2147483647\r\n")
+        sent = 0
+        try:
+            for _ in range(64):
+                sock.sendall(bulk)
+                sent += 1
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = read_until_eof(sock)
+        limit = MAX_CONTENT + 4096
+        self.assertEqual(reply, b"-ERR Protocol error: request over %d bytes\r\n" % limit)
+        self.assertLess(sent, 64)
+        self.assertLess(t.rss_kib(srv.proc.pid) - before, GROWTH_KIB)
+        # the server goes on serving
+        with socket.create_connection((t.HOST, srv.resp_port), timeout=t.IO_TIMEOUT) as other:
+            other.sendall(command("GET", "morpheus"))
+            self.assertTrue(other.recv(100).startswith(b"$"))
+
+    def test_the_multi_queue_is_bounded(self):
+        """MULTI, then ECHOs of 1 KiB until one is refused (the queue would
+        pass --max-content): the refusal says why, EXEC aborts, and the
+        connection goes on."""
+        srv, sock = self.start()
+        before = t.rss_kib(srv.proc.pid)
+        f = sock.makefile("rb")
+        sock.sendall(command("MULTI"))
+        self.assertEqual(f.readline(), b"+OK\r\n")
+        echo = command("ECHO", "e" * 1024)
+        queued = 0
+        while True:
+            sock.sendall(echo * 64)
+            replies = [f.readline() for _ in range(64)]
+            queued += replies.count(b"+QUEUED\r\n")
+            refused = [r for r in replies if r != b"+QUEUED\r\n"]
+            if refused:
+                break
+            self.assertLess(queued, 100000)
+        self.assertEqual(refused[0], b"-ERR MULTI queue over %d bytes: the transaction will abort\r\n"
+                         % (MAX_CONTENT + 4096))
+        self.assertGreater(queued, 500)
+        sock.sendall(command("EXEC") + command("PING"))
+        self.assertEqual(f.readline(), b"-EXECABORT Transaction discarded because of previous errors.\r\n")
+        self.assertEqual(f.readline(), b"+PONG\r\n")
+        self.assertLess(t.rss_kib(srv.proc.pid) - before, GROWTH_KIB)
+
+    def test_a_stop_answers_under_backpressure(self):
+        """A client pipelines KEYS * (about 300 KB of answer each) and reads
+        nothing. Running, the server pauses it at --max-output; at SIGTERM
+        it answers what arrived as the client takes it, not all at once: its
+        memory stays bounded through the stop, which the grace period ends."""
+        srv, sock = self.start("--max-output", str(MIB), keys=20000)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        data = command("KEYS", "*") * 3000
+        sent = 0
+        deadline = time.monotonic() + 5
+        while sent < len(data) and time.monotonic() < deadline:
+            try:
+                sent += sock.send(data[sent:])
+            except BlockingIOError:
+                time.sleep(0.01)
+        time.sleep(0.5)
+        before = t.rss_kib(srv.proc.pid)
+        srv.send_signal(signal.SIGTERM)
+        peak = before
+        while srv.proc.poll() is None:
+            peak = max(peak, t.rss_kib(srv.proc.pid))
+            time.sleep(0.02)
+        self.assertEqual(srv.proc.returncode, 0, srv.stderr())
+        self.assertGreater(sent, 100 * len(command("KEYS", "*")), "the client sent too little to tell")
+        self.assertLess(peak - before, GROWTH_KIB)
+
+    def test_a_pattern_of_a_million_stars(self):
+        """KEYS and SCAN MATCH take a run of stars as one star: the same
+        keys, at the cost of one."""
+        srv, sock = self.start(keys=20000)
+        f = sock.makefile("rb")
+
+        def keys(pattern):
+            sock.sendall(command("KEYS", pattern))
+            n = int(f.readline()[1:])
+            return sorted(f.readline() and f.readline()[:-2] for _ in range(n))
+
+        self.assertEqual(keys(b"*" * 1000000 + b"x"), [])
+        ones = keys(b"*1")
+        self.assertEqual(len(ones), 2000)
+        self.assertEqual(keys(b"*" * 1000000 + b"1"), ones)
+        self.assertEqual(keys(b"key:00**0**1"), keys(b"key:00*0*1"))
+        self.assertEqual(keys(b"key:00000\\*"), [])
+
+    def test_scan_count_is_bounded(self):
+        """SCAN COUNT a million walks 10,000 keys' worth a call: a big
+        table takes more calls, and the walk still returns every key."""
+        srv, sock = self.start(keys=30000)
+        f = sock.makefile("rb")
+        cursor, seen, calls = b"0", [], 0
+        while True:
+            sock.sendall(command("SCAN", cursor, "COUNT", 1000000))
+            self.assertEqual(f.readline(), b"*2\r\n")
+            f.readline()
+            cursor = f.readline()[:-2]
+            n = int(f.readline()[1:])
+            self.assertLessEqual(n, 10000)
+            seen += [f.readline() and f.readline()[:-2] for _ in range(n)]
+            calls += 1
+            if cursor == b"0":
+                break
+        self.assertGreaterEqual(calls, 3)
+        self.assertEqual(sorted(seen), [b"key:%06d" % i for i in range(30000)])
+
+
+if __name__ == "__main__":
+    t.main()
