@@ -8,6 +8,11 @@
  * sends back must decode as well-formed answers (at most one per frame
  * sent, plus one error), the server must end by closing, and nothing may
  * leak or touch freed memory (ASan).
+ *
+ * With FUZZ_FLAG_RESP (fuzz_common.h) the connection speaks RESP
+ * (proto_resp) and the stream goes out as it is: then everything the
+ * server sends must read as whole, well-formed RESP2 replies, with the
+ * same checks on closing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,15 +50,46 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Reads what the server sent so far into the client's decoder. Returns 1
+/* The client's side: the guide's decoder, or in RESP mode the bytes
+ * received and not yet read as whole replies. */
+typedef struct client_side {
+    int resp;
+    proto_decoder guide;
+    proto_buf replies;
+} client_side;
+
+/* RESP: reads the whole replies received and drops them; a malformed one
+ * fails. What is left is the start of a reply still coming. */
+static void read_replies(proto_buf *replies)
+{
+    size_t pos = 0, used;
+    const char *why;
+    int st;
+    while (pos < replies->len && (st = fuzz_resp_reply(replies->data + pos, replies->len - pos, &used, &why)) != 0) {
+        if (st < 0) {
+            fuzz_print_bytes("the rest", replies->data + pos, replies->len - pos);
+            fuzz_fail("the server sent a malformed reply: %s", why);
+        }
+        pos += used;
+    }
+    memmove(replies->data, replies->data + pos, replies->len - pos);
+    replies->len -= pos;
+}
+
+/* Reads what the server sent so far into the client's side. Returns 1
  * once the server has closed. */
-static int client_read(int fd, proto_decoder *d)
+static int client_read(int fd, client_side *cl)
 {
     char buf[8192];
     for (;;) {
         ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n > 0) {
-            proto_decoder_feed(d, buf, (size_t)n);
+            if (!cl->resp)
+                proto_decoder_feed(&cl->guide, buf, (size_t)n);
+            else if (proto_buf_append(&cl->replies, buf, (size_t)n) != 0)
+                fuzz_fail("out of memory");
+            else
+                read_replies(&cl->replies);
             continue;
         }
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
@@ -62,19 +98,35 @@ static int client_read(int fd, proto_decoder *d)
     }
 }
 
+/* The guide's answers: whole frames of the content types the server sends. */
+static void check_guide(proto_decoder *client)
+{
+    proto_message m;
+    proto_status st;
+    while ((st = proto_decoder_next(client, &m)) == PROTO_OK) {
+        if (!m.is_json && strcmp(m.content_type, "binary/custom-server-binary-type") != 0)
+            fuzz_fail("an answer of content type %s", m.content_type);
+    }
+    if (st == PROTO_ERROR)
+        fuzz_fail("the server's answers do not frame: %s", client->errstr);
+    if (proto_decoder_in_message(client))
+        fuzz_fail("the server's last answer is cut short");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input in;
     int sv[2];
-    proto_decoder client;
+    client_side client = {0};
 
     fuzz_input_init(&in, data, size);
-    uint8_t *framed = fuzz_frames(&in);
+    client.resp = (in.flags & FUZZ_FLAG_RESP) != 0;
+    uint8_t *framed = client.resp ? NULL : fuzz_frames(&in);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_new(&wk, sv[0], (struct sockaddr *)&addr, &proto_guide);
-    proto_decoder_init(&client, NULL);
+    conn_new(&wk, sv[0], (struct sockaddr *)&addr, client.resp ? &proto_resp : &proto_guide);
+    proto_decoder_init(&client.guide, NULL);
 
     int closed = 0;
     for (size_t pos = 0; pos < in.len && !closed;) {
@@ -96,17 +148,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!closed)
         fuzz_fail("the server did not close a connection whose client had finished");
 
-    proto_message m;
-    proto_status st;
-    while ((st = proto_decoder_next(&client, &m)) == PROTO_OK) {
-        if (!m.is_json && strcmp(m.content_type, "binary/custom-server-binary-type") != 0)
-            fuzz_fail("an answer of content type %s", m.content_type);
+    if (client.resp && client.replies.len > 0) {
+        fuzz_print_bytes("the rest", client.replies.data, client.replies.len);
+        fuzz_fail("the server's last reply is cut short");
     }
-    if (st == PROTO_ERROR)
-        fuzz_fail("the server's answers do not frame: %s", client.errstr);
-    if (proto_decoder_in_message(&client))
-        fuzz_fail("the server's last answer is cut short");
-    proto_decoder_free(&client);
+    if (!client.resp)
+        check_guide(&client.guide);
+    proto_decoder_free(&client.guide);
+    proto_buf_free(&client.replies);
     close(sv[1]);
     free(framed);
     /* A connection the server closed first lingers until it sees its
