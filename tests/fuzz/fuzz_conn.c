@@ -12,7 +12,11 @@
  * With FUZZ_FLAG_RESP (fuzz_common.h) the connection speaks RESP
  * (proto_resp) and the stream goes out as it is: then everything the
  * server sends must read as whole, well-formed RESP2 replies, with the
- * same checks on closing.
+ * same checks on closing, and as many of them as the bytes sent call for:
+ * the harness reads what it sent with its own resp_reader and runs it
+ * through resp_execute on a client of its own, which says which requests
+ * get a reply and where the connection ends (QUIT, an HTTP line, a
+ * protocol error and its reply).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static server_options opt;
 static server srv;
 static worker wk;
+static table *shadow; /* the built-in table again, for resp_expected */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -47,6 +52,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     dataset *d = builtin ? dataset_new(builtin, "built-in", NULL, 0) : NULL;
     if (d == NULL || server_init(&srv, &opt, d, &wk, 1) != 0 || worker_init(&wk, &srv, 0) != 0)
         fuzz_fail("cannot set up the worker");
+    shadow = table_builtin();
+    if (shadow == NULL)
+        fuzz_fail("cannot build the table");
     return 0;
 }
 
@@ -56,11 +64,47 @@ typedef struct client_side {
     int resp;
     proto_decoder guide;
     proto_buf replies;
+    size_t nreplies; /* whole replies read */
 } client_side;
+
+/* RESP: how many replies the server owes for the len bytes sent, read
+ * with the server's limits (proto_resp.c) and answered on a client of
+ * this harness's own. */
+static size_t resp_expected(const uint8_t *sent, size_t len)
+{
+    resp_limits lim = {RESP_DEFAULT_MAX_ARGS, opt.limits.max_content, RESP_INLINE_MAX_SIZE};
+    resp_env env = {shadow, NULL, NULL, NULL};
+    resp_reader r;
+    resp_client c;
+    resp_request req;
+    resp_result res;
+    resp_status st;
+    proto_buf out = {0};
+    size_t n = 0;
+
+    resp_reader_init(&r, &lim);
+    resp_client_init(&c, 1);
+    if (len > 0 && resp_reader_feed(&r, sent, len) != 0)
+        fuzz_fail("out of memory");
+    while ((st = resp_reader_next(&r, &req)) == RESP_OK) {
+        proto_buf_reset(&out);
+        if (resp_execute(&env, &c, &req, &out, &res) != 0)
+            fuzz_fail("out of memory");
+        n += out.len > 0;
+        if (res.close)
+            break;
+    }
+    if (st == RESP_ERROR)
+        n++; /* the protocol error's reply */
+    proto_buf_free(&out);
+    resp_client_free(&c);
+    resp_reader_free(&r);
+    return n;
+}
 
 /* RESP: reads the whole replies received and drops them; a malformed one
  * fails. What is left is the start of a reply still coming. */
-static void read_replies(proto_buf *replies)
+static void read_replies(proto_buf *replies, size_t *nreplies)
 {
     size_t pos = 0, used;
     const char *why;
@@ -71,6 +115,7 @@ static void read_replies(proto_buf *replies)
             fuzz_fail("the server sent a malformed reply: %s", why);
         }
         pos += used;
+        ++*nreplies;
     }
     memmove(replies->data, replies->data + pos, replies->len - pos);
     replies->len -= pos;
@@ -89,7 +134,7 @@ static int client_read(int fd, client_side *cl)
             else if (proto_buf_append(&cl->replies, buf, (size_t)n) != 0)
                 fuzz_fail("out of memory");
             else
-                read_replies(&cl->replies);
+                read_replies(&cl->replies, &cl->nreplies);
             continue;
         }
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
@@ -129,7 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     proto_decoder_init(&client.guide, NULL);
 
     int closed = 0;
-    for (size_t pos = 0; pos < in.len && !closed;) {
+    size_t pos = 0;
+    while (pos < in.len && !closed) {
         size_t n = fuzz_input_fragment(&in, in.len - pos);
         ssize_t k = send(sv[1], in.stream + pos, n, MSG_NOSIGNAL);
         if (k > 0)
@@ -151,6 +197,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (client.resp && client.replies.len > 0) {
         fuzz_print_bytes("the rest", client.replies.data, client.replies.len);
         fuzz_fail("the server's last reply is cut short");
+    }
+    if (client.resp) {
+        size_t want = resp_expected(in.stream, pos);
+        if (client.nreplies != want)
+            fuzz_fail("the server sent %zu replies for requests that call for %zu", client.nreplies, want);
     }
     if (!client.resp)
         check_guide(&client.guide);
