@@ -7,9 +7,10 @@
  * as a Redis client sends them; each request goes through resp_execute
  * with one resp_client, so MULTI ... EXEC, DISCARD, WATCH, QUIT and RESET
  * run in any order. Each reply must read as exactly one well-formed RESP2
- * reply, be flagged an error exactly when it is an error reply, and only
- * QUIT and an HTTP line ("POST", "Host:") may close, the latter with no
- * reply. The stream ends at a close or a protocol error, as a connection
+ * reply, be flagged an error exactly when it is an error reply, and leave
+ * the transaction's state consistent (QUEUED queues one command; no queue
+ * outside MULTI); only QUIT and an HTTP line ("POST", "Host:") may close,
+ * the latter with no reply. The stream ends at a close or a protocol error, as a connection
  * does. ASan and UBSan watch the rest, leaks included.
  *
  * Flag bit 0 (in fuzz_input.flags) gives INFO server figures with strings
@@ -162,10 +163,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              * replies is cut short to keep memory bounded */
             if (out.len > (1u << 24))
                 proto_buf_reset(&out);
-            size_t start = out.len;
+            size_t start = out.len, queued = c.nqueued;
             if (resp_execute(&env, &c, &req, &out, &res) != 0)
                 fuzz_fail("resp_execute failed (out of memory?)");
             check_reply(&req, &res, &out, start);
+            /* the transaction's state: a queue only inside MULTI, and one
+             * more command in it for each QUEUED */
+            if (!c.in_multi && (c.nqueued != 0 || c.multi_dirty))
+                fail_request(&req, &out, start, "%s", "a queue or a failed transaction outside MULTI");
+            int is_queued = out.len - start == 9 && memcmp(out.data + start, "+QUEUED\r\n", 9) == 0;
+            if (is_queued != (c.in_multi && c.nqueued == queued + 1))
+                fail_request(&req, &out, start, "%s", "QUEUED without a command queued, or the other way round");
             done = res.close;
         }
     }
