@@ -10,6 +10,10 @@ input format (see fuzz_common.h): for fuzz_decoder and fuzz_differential a
 prefix byte choosing how the stream is split, then the stream (or, framed,
 its headers and contents with 0xff between them); for
 fuzz_handler a content-type choice byte, then a request's content.
+Redis requests (RESP_COMMANDS, RESP_SESSIONS: every command evkv serves,
+with good and bad arguments, refused writes, MULTI flows, QUIT and HTTP
+lines), as multibulk and inline requests, go to fuzz_resp_commands and to
+fuzz_conn in its RESP mode.
 
     tests/fuzz/make-corpus.py [PATH/TO/PROTOCOL.md]
 
