@@ -4,6 +4,7 @@
  */
 #include "fuzz_common.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,114 @@ int fuzz_printable(const char *s)
         if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
             return 0;
     return 1;
+}
+
+/* The line at p[0..len) up to its "\r\n": 1 and its length in *n (a bare
+ * '\r' or '\n' in it is an error), 0 when its end is not there yet. */
+static int reply_line(const char *p, size_t len, size_t *n, const char **errstr)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '\n') {
+            *errstr = "a bare LF in a reply line";
+            return -1;
+        }
+        if (p[i] != '\r')
+            continue;
+        if (i + 1 == len)
+            return 0;
+        if (p[i + 1] != '\n') {
+            *errstr = "a bare CR in a reply line";
+            return -1;
+        }
+        *n = i;
+        return 1;
+    }
+    return 0;
+}
+
+/* An integer line's value: an optional '-', then digits without a leading
+ * zero (but "0"), as Redis's ll2string writes it. */
+static int reply_integer(const char *p, size_t n, long long *v)
+{
+    size_t i = p[0] == '-' && n > 1 ? 1 : 0;
+    if (n == i || n - i > 19 || (p[i] == '0' && n - i > 1) || (i == 1 && p[1] == '0'))
+        return -1;
+    long long x = 0;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        if (x > (LLONG_MAX - (p[i] - '0')) / 10)
+            return -1;
+        x = x * 10 + (p[i] - '0');
+    }
+    *v = p[0] == '-' ? -x : x;
+    return 0;
+}
+
+static int resp_reply_at(const char *p, size_t len, size_t *used, const char **errstr, int depth)
+{
+    size_t n;
+    long long v;
+
+    if (len == 0)
+        return 0;
+    if (depth > 16) {
+        *errstr = "arrays nested too deep";
+        return -1;
+    }
+    if (!strchr("+-:$*", p[0])) {
+        *errstr = "a reply starting with none of + - : $ *";
+        return -1;
+    }
+    int st = reply_line(p + 1, len - 1, &n, errstr);
+    if (st <= 0)
+        return st;
+    size_t pos = 1 + n + 2;
+    if (p[0] == '+' || p[0] == '-') {
+        *used = pos;
+        return 1;
+    }
+    if (reply_integer(p + 1, n, &v) != 0) {
+        *errstr = "a malformed integer, length or count";
+        return -1;
+    }
+    if (p[0] == ':') {
+        *used = pos;
+        return 1;
+    }
+    if (v < -1) {
+        *errstr = "a negative length or count other than -1";
+        return -1;
+    }
+    if (v == -1) {
+        *used = pos;
+        return 1;
+    }
+    if (p[0] == '$') {
+        if ((unsigned long long)v > len - pos || len - pos - (size_t)v < 2)
+            return 0;
+        if (p[pos + (size_t)v] != '\r' || p[pos + (size_t)v + 1] != '\n') {
+            *errstr = "a bulk string not followed by CRLF";
+            return -1;
+        }
+        *used = pos + (size_t)v + 2;
+        return 1;
+    }
+    for (long long i = 0; i < v; i++) {
+        size_t k;
+        st = resp_reply_at(p + pos, len - pos, &k, errstr, depth + 1);
+        if (st <= 0)
+            return st;
+        pos += k;
+    }
+    *used = pos;
+    return 1;
+}
+
+int fuzz_resp_reply(const char *p, size_t len, size_t *used, const char **errstr)
+{
+    *errstr = NULL;
+    return resp_reply_at(p, len, used, errstr, 0);
 }
 
 void fuzz_print_bytes(const char *label, const void *p, size_t n)

@@ -24,6 +24,10 @@
 
 /* The flag (in fuzz_input.flags) for a framed stream: see above. */
 #define FUZZ_FLAG_FRAMED 16
+/* fuzz_conn only: the connection speaks RESP (proto_resp) instead of the
+ * guide's protocol, and the stream is sent as it is (FUZZ_FLAG_FRAMED is
+ * then ignored). No other harness gives this bit a meaning. */
+#define FUZZ_FLAG_RESP 8
 
 typedef struct fuzz_input {
     unsigned flags;        /* the first byte's upper 5 bits */
@@ -54,6 +58,11 @@ void fuzz_limits(unsigned choice, proto_limits *lim);
 
 /* Whether s is non-empty printable ASCII. */
 int fuzz_printable(const char *s);
+
+/* Reads one RESP2 reply (+ - : $ *, arrays nested) at p[0..len). Returns
+ * 1 and sets *used to its size, 0 if p holds only the start of one, or -1
+ * if p does not start a well-formed reply (then *errstr says why). */
+int fuzz_resp_reply(const char *p, size_t len, size_t *used, const char **errstr);
 
 /* Prints n bytes on stderr as a C string literal, after label. */
 void fuzz_print_bytes(const char *label, const void *p, size_t n);

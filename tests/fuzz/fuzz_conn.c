@@ -8,6 +8,15 @@
  * sends back must decode as well-formed answers (at most one per frame
  * sent, plus one error), the server must end by closing, and nothing may
  * leak or touch freed memory (ASan).
+ *
+ * With FUZZ_FLAG_RESP (fuzz_common.h) the connection speaks RESP
+ * (proto_resp) and the stream goes out as it is: then everything the
+ * server sends must read as whole, well-formed RESP2 replies, with the
+ * same checks on closing, and as many of them as the bytes sent call for:
+ * the harness reads what it sent with its own resp_reader and runs it
+ * through resp_execute on a client of its own, which says which requests
+ * get a reply and where the connection ends (QUIT, an HTTP line, a
+ * protocol error and its reply).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static server_options opt;
 static server srv;
 static worker wk;
+static table *shadow; /* the built-in table again, for resp_expected */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -42,18 +52,89 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     dataset *d = builtin ? dataset_new(builtin, "built-in", NULL, 0) : NULL;
     if (d == NULL || server_init(&srv, &opt, d, &wk, 1) != 0 || worker_init(&wk, &srv, 0) != 0)
         fuzz_fail("cannot set up the worker");
+    shadow = table_builtin();
+    if (shadow == NULL)
+        fuzz_fail("cannot build the table");
     return 0;
 }
 
-/* Reads what the server sent so far into the client's decoder. Returns 1
+/* The client's side: the guide's decoder, or in RESP mode the bytes
+ * received and not yet read as whole replies. */
+typedef struct client_side {
+    int resp;
+    proto_decoder guide;
+    proto_buf replies;
+    size_t nreplies; /* whole replies read */
+} client_side;
+
+/* RESP: how many replies the server owes for the len bytes sent, read
+ * with the server's limits (proto_resp.c) and answered on a client of
+ * this harness's own. */
+static size_t resp_expected(const uint8_t *sent, size_t len)
+{
+    resp_limits lim = {RESP_DEFAULT_MAX_ARGS, opt.limits.max_content, RESP_INLINE_MAX_SIZE};
+    resp_env env = {shadow, NULL, NULL, NULL};
+    resp_reader r;
+    resp_client c;
+    resp_request req;
+    resp_result res;
+    resp_status st;
+    proto_buf out = {0};
+    size_t n = 0;
+
+    resp_reader_init(&r, &lim);
+    resp_client_init(&c, 1);
+    if (len > 0 && resp_reader_feed(&r, sent, len) != 0)
+        fuzz_fail("out of memory");
+    while ((st = resp_reader_next(&r, &req)) == RESP_OK) {
+        proto_buf_reset(&out);
+        if (resp_execute(&env, &c, &req, &out, &res) != 0)
+            fuzz_fail("out of memory");
+        n += out.len > 0;
+        if (res.close)
+            break;
+    }
+    if (st == RESP_ERROR)
+        n++; /* the protocol error's reply */
+    proto_buf_free(&out);
+    resp_client_free(&c);
+    resp_reader_free(&r);
+    return n;
+}
+
+/* RESP: reads the whole replies received and drops them; a malformed one
+ * fails. What is left is the start of a reply still coming. */
+static void read_replies(proto_buf *replies, size_t *nreplies)
+{
+    size_t pos = 0, used;
+    const char *why;
+    int st;
+    while (pos < replies->len && (st = fuzz_resp_reply(replies->data + pos, replies->len - pos, &used, &why)) != 0) {
+        if (st < 0) {
+            fuzz_print_bytes("the rest", replies->data + pos, replies->len - pos);
+            fuzz_fail("the server sent a malformed reply: %s", why);
+        }
+        pos += used;
+        ++*nreplies;
+    }
+    memmove(replies->data, replies->data + pos, replies->len - pos);
+    replies->len -= pos;
+}
+
+/* Reads what the server sent so far into the client's side. Returns 1
  * once the server has closed. */
-static int client_read(int fd, proto_decoder *d)
+static int client_read(int fd, client_side *cl)
 {
     char buf[8192];
     for (;;) {
         ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n > 0) {
-            proto_decoder_feed(d, buf, (size_t)n);
+            if (!cl->resp)
+                proto_decoder_feed(&cl->guide, buf, (size_t)n);
+            else if (proto_buf_append(&cl->replies, buf, (size_t)n) != 0)
+                fuzz_fail("out of memory");
+            else
+                read_replies(&cl->replies, &cl->nreplies);
             continue;
         }
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
@@ -62,22 +143,39 @@ static int client_read(int fd, proto_decoder *d)
     }
 }
 
+/* The guide's answers: whole frames of the content types the server sends. */
+static void check_guide(proto_decoder *client)
+{
+    proto_message m;
+    proto_status st;
+    while ((st = proto_decoder_next(client, &m)) == PROTO_OK) {
+        if (!m.is_json && strcmp(m.content_type, "binary/custom-server-binary-type") != 0)
+            fuzz_fail("an answer of content type %s", m.content_type);
+    }
+    if (st == PROTO_ERROR)
+        fuzz_fail("the server's answers do not frame: %s", client->errstr);
+    if (proto_decoder_in_message(client))
+        fuzz_fail("the server's last answer is cut short");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input in;
     int sv[2];
-    proto_decoder client;
+    client_side client = {0};
 
     fuzz_input_init(&in, data, size);
-    uint8_t *framed = fuzz_frames(&in);
+    client.resp = (in.flags & FUZZ_FLAG_RESP) != 0;
+    uint8_t *framed = client.resp ? NULL : fuzz_frames(&in);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_new(&wk, sv[0], (struct sockaddr *)&addr, &proto_guide);
-    proto_decoder_init(&client, NULL);
+    conn_new(&wk, sv[0], (struct sockaddr *)&addr, client.resp ? &proto_resp : &proto_guide);
+    proto_decoder_init(&client.guide, NULL);
 
     int closed = 0;
-    for (size_t pos = 0; pos < in.len && !closed;) {
+    size_t pos = 0;
+    while (pos < in.len && !closed) {
         size_t n = fuzz_input_fragment(&in, in.len - pos);
         ssize_t k = send(sv[1], in.stream + pos, n, MSG_NOSIGNAL);
         if (k > 0)
@@ -96,17 +194,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!closed)
         fuzz_fail("the server did not close a connection whose client had finished");
 
-    proto_message m;
-    proto_status st;
-    while ((st = proto_decoder_next(&client, &m)) == PROTO_OK) {
-        if (!m.is_json && strcmp(m.content_type, "binary/custom-server-binary-type") != 0)
-            fuzz_fail("an answer of content type %s", m.content_type);
+    if (client.resp && client.replies.len > 0) {
+        fuzz_print_bytes("the rest", client.replies.data, client.replies.len);
+        fuzz_fail("the server's last reply is cut short");
     }
-    if (st == PROTO_ERROR)
-        fuzz_fail("the server's answers do not frame: %s", client.errstr);
-    if (proto_decoder_in_message(&client))
-        fuzz_fail("the server's last answer is cut short");
-    proto_decoder_free(&client);
+    if (client.resp) {
+        size_t want = resp_expected(in.stream, pos);
+        if (client.nreplies != want)
+            fuzz_fail("the server sent %zu replies for requests that call for %zu", client.nreplies, want);
+    }
+    if (!client.resp)
+        check_guide(&client.guide);
+    proto_decoder_free(&client.guide);
+    proto_buf_free(&client.replies);
     close(sv[1]);
     free(framed);
     /* A connection the server closed first lingers until it sees its

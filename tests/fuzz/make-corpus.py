@@ -10,6 +10,10 @@ input format (see fuzz_common.h): for fuzz_decoder and fuzz_differential a
 prefix byte choosing how the stream is split, then the stream (or, framed,
 its headers and contents with 0xff between them); for
 fuzz_handler a content-type choice byte, then a request's content.
+Redis requests (RESP_COMMANDS, RESP_SESSIONS: every command evkv serves,
+with good and bad arguments, refused writes, MULTI flows, QUIT and HTTP
+lines), as multibulk and inline requests, go to fuzz_resp_commands and to
+fuzz_conn in its RESP mode.
 
     tests/fuzz/make-corpus.py [PATH/TO/PROTOCOL.md]
 
@@ -148,6 +152,7 @@ SMALL_LIMITS = bytes([1 << 3])
 EXACT_LIMITS = bytes([3 << 3])
 NO_FAST_PATH = bytes([4 << 3])
 FRAMED = bytes([16 << 3])  # FUZZ_FLAG_FRAMED: protoheaders computed
+RESP_FLAG = 8 << 3  # FUZZ_FLAG_RESP (fuzz_conn): the connection speaks RESP
 
 # fuzz_handler's choice byte: bits 0-2 the content type (0 text/json,
 # 1 binary/custom-client-binary-type), bit 3 jansson only, bit 4 an error
@@ -179,6 +184,102 @@ def resp_seeds():
     write("fuzz_resp", "resp-pipelined-split-7-17", SPLIT_7_17 + everything)
     write("fuzz_resp", "resp-pipelined-small-limits", SMALL_LIMITS + everything)
     write("fuzz_resp", "resp-pipelined-reserve", bytes([RESERVE[0] | 2, 6, 16]) + everything)
+
+
+# Redis commands, as lists of arguments: every command evkv serves, with
+# valid and invalid arguments, and the writes and reads of other types that
+# it refuses. fuzz_resp_commands and fuzz_conn's RESP mode get them as
+# multibulk and as inline requests, alone and in sessions.
+RESP_COMMANDS = [
+    ["GET", "plain"], ["GET", "esc"], ["GET", "num"], ["GET", "list"], ["GET", "obj"], ["GET", "ring"],
+    ["GET", "nokey"], ["GET"], ["GET", "a", "b"], ["get", "\x00"],
+    ["MGET", "plain", "nokey", "esc", "obj"], ["MGET"],
+    ["EXISTS", "plain", "plain", "nokey"], ["EXISTS"],
+    ["STRLEN", "esc"], ["STRLEN", "obj"], ["STRLEN", "nokey"],
+    ["GETRANGE", "esc", "0", "-1"], ["GETRANGE", "plain", "-5", "100"], ["GETRANGE", "obj", "x", "1"],
+    ["GETRANGE", "esc", "9223372036854775807", "-9223372036854775808"], ["SUBSTR", "plain", "2", "4"],
+    ["TYPE", "plain"], ["TYPE", "nokey"], ["TTL", "plain"], ["PTTL", "nokey"], ["DBSIZE"], ["DBSIZE", "x"],
+    ["RANDOMKEY"], ["SCAN", "0"], ["SCAN", "0", "MATCH", "*a*", "COUNT", "2"], ["SCAN", "0", "TYPE", "string"],
+    ["SCAN", "18446744073709551615", "COUNT", "0"], ["SCAN", "x"], ["KEYS", "*"], ["KEYS", "h\\?x"],
+    ["KEYS", "[a-z]*[^x]"], ["KEYS", "[\\"], ["PING"], ["PING", "hello"], ["PING", "a", "b"], ["ECHO", "hi"],
+    ["ECHO"], ["SELECT", "0"], ["SELECT", "1"], ["SELECT", "x"], ["AUTH", "pw"], ["AUTH", "default", "pw"],
+    ["CLIENT", "ID"], ["CLIENT", "GETNAME"], ["CLIENT", "SETNAME", "me"], ["CLIENT", "SETNAME", "a b"],
+    ["CLIENT", "HELP"], ["CLIENT", "LIST"], ["CLIENT", "NOPE"], ["CLIENT"], ["HELLO"], ["HELLO", "2"],
+    ["HELLO", "3"], ["HELLO", "2", "AUTH", "default", "x", "SETNAME", "n"], ["HELLO", "x"],
+    ["COMMAND"], ["COMMAND", "COUNT"], ["COMMAND", "INFO", "get", "set", "nope"], ["COMMAND", "DOCS", "get"],
+    ["COMMAND", "DOCS"], ["COMMAND", "HELP"], ["COMMAND", "GETKEYS", "get", "a"],
+    ["CONFIG", "GET", "maxmemory"], ["CONFIG", "GET", "*"], ["CONFIG", "GET", "save", "appendonly"],
+    ["CONFIG", "SET", "a", "b"], ["CONFIG", "HELP"], ["CONFIG", "RESETSTAT"], ["INFO"], ["INFO", "server"],
+    ["INFO", "keyspace", "stats"], ["INFO", "all"], ["INFO", "everything"], ["ROLE"], ["SLOWLOG", "GET"],
+    ["SLOWLOG", "GET", "10"], ["SLOWLOG", "LEN"], ["SLOWLOG", "RESET"], ["LATENCY", "LATEST"],
+    ["LATENCY", "HISTORY", "command"], ["LATENCY", "RESET"], ["LATENCY", "DOCTOR"],
+    ["SET", "a", "b"], ["DEL", "plain"], ["INCR", "num"], ["SET", "a"], ["FLUSHALL"],
+    ["HGET", "plain", "f"], ["HGET", "nokey", "f"], ["HMGET", "nokey", "a", "b"], ["HGETALL", "obj"],
+    ["LLEN", "list"], ["LRANGE", "nokey", "0", "-1"], ["LRANGE", "list", "0", "x"], ["LINDEX", "list", "0"],
+    ["SMEMBERS", "nokey"], ["SMISMEMBER", "nokey", "a", "b"], ["ZSCORE", "nokey", "m"], ["ZCARD", "obj"],
+    ["SUBSCRIBE", "ch"], ["EVAL", "return 1", "0"], ["NOPE", "a", "b"], ["UNWATCH"], ["WATCH", "plain"],
+]
+RESP_SESSIONS = {
+    "multi-exec": [["MULTI"], ["GET", "plain"], ["MGET", "esc", "nokey"], ["PING"], ["EXEC"]],
+    "multi-discard": [["MULTI"], ["GET", "plain"], ["DISCARD"], ["EXEC"], ["DISCARD"]],
+    "multi-nested": [["MULTI"], ["MULTI"], ["GET", "plain"], ["EXEC"]],
+    "multi-write": [["MULTI"], ["SET", "a", "b"], ["GET", "plain"], ["EXEC"]],
+    "multi-bad-arity": [["MULTI"], ["GET"], ["EXEC"]],
+    "multi-unknown": [["MULTI"], ["NOPE"], ["EXEC", "x"], ["EXEC"]],
+    "multi-watch": [["WATCH", "plain"], ["MULTI"], ["WATCH", "a"], ["UNWATCH"], ["EXEC"]],
+    "multi-no-multi": [["MULTI"], ["SUBSCRIBE", "a"], ["HELLO"], ["EXEC"]],
+    "multi-reset": [["CLIENT", "SETNAME", "x"], ["MULTI"], ["GET", "a"], ["RESET"], ["CLIENT", "GETNAME"], ["EXEC"]],
+    "multi-quit": [["MULTI"], ["GET", "plain"], ["QUIT"], ["PING"]],
+    "multi-everything": [["MULTI"], ["COMMAND", "COUNT"], ["INFO", "keyspace"], ["SCAN", "0"], ["KEYS", "*"],
+                         ["CLIENT", "SETNAME", "q"], ["CLIENT", "GETNAME"], ["SELECT", "0"], ["EXEC"]],
+    "quit": [["PING"], ["QUIT"], ["PING"]],
+    "post": [["PING"], ["POST", "/", "HTTP/1.1"], ["PING"]],
+    "host": [["Host:", "example.com"], ["PING"]],
+    "names": [["CLIENT", "SETNAME", "n1"], ["HELLO", "2", "SETNAME", "n2"], ["CLIENT", "GETNAME"], ["RESET"],
+              ["CLIENT", "GETNAME"]],
+}
+
+
+def multibulk(args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode("latin-1")
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def inline(args):
+    """An inline request: an argument with blanks, quotes or NULs in double quotes, escaped."""
+    words = []
+    for a in args:
+        if a and not set(a) & set(" '\"\\\x00"):
+            words.append(a)
+        else:
+            words.append('"%s"' % a.replace("\\", "\\\\").replace('"', '\\"').replace("\x00", "\\x00"))
+    return (" ".join(words) + "\r\n").encode("latin-1")
+
+
+def resp_command_seeds():
+    for i, args in enumerate(RESP_COMMANDS):
+        name = "cmd-%03d-%s" % (i, args[0].lower() if args else "empty")
+        for harness, prefix in (("fuzz_resp_commands", WHOLE), ("fuzz_conn", bytes([RESP_FLAG]))):
+            write(harness, name, prefix + multibulk(args))
+            write(harness, name + "-inline", prefix + inline(args))
+    for name, reqs in RESP_SESSIONS.items():
+        stream = b"".join(multibulk(a) for a in reqs)
+        mixed = b"".join((inline if i % 2 else multibulk)(a) for i, a in enumerate(reqs))
+        for harness, flags in (("fuzz_resp_commands", 0), ("fuzz_conn", RESP_FLAG)):
+            write(harness, "session-" + name, bytes([flags]) + stream)
+            write(harness, "session-" + name + "-mixed", bytes([flags]) + mixed)
+            write(harness, "session-" + name + "-split", bytes([flags | 2, 0, 6]) + stream)
+    everything = b"".join(multibulk(a) for a in RESP_COMMANDS)
+    for harness, flags in (("fuzz_resp_commands", 0), ("fuzz_conn", RESP_FLAG)):
+        write(harness, "pipelined-all-commands", bytes([flags]) + everything)
+        write(harness, "pipelined-all-commands-split", bytes([flags | 2, 3, 200]) + everything)
+    write("fuzz_resp_commands", "info-figures", bytes([1 << 3]) + multibulk(["INFO", "all"]))
+    for name, stream in RESP_STREAMS.items():
+        write("fuzz_conn", name, bytes([RESP_FLAG]) + stream)
+        write("fuzz_resp_commands", name, WHOLE + stream)
 
 
 def main():
@@ -227,6 +328,7 @@ def main():
     write("fuzz_handler", "not-an-object", bytes([TEXT_JSON]) + b'["search", "ring"]')
     write("fuzz_handler", "error-answer", bytes([BINARY | ERROR_TOO]) + b"request lacks 'action'")
     resp_seeds()
+    resp_command_seeds()
 
 
 if __name__ == "__main__":
