@@ -13,10 +13,6 @@
 #include "stats.h"
 #include "worker.h"
 
-/* What a request of one --max-content argument adds around it: the count
- * line, a command name and the length lines. */
-#define RESP_REQUEST_SLACK 4096
-
 static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
 {
     /* --max-content bounds a bulk argument as proto-max-bulk-len does, and

@@ -72,7 +72,8 @@ typedef struct client_side {
  * this harness's own. */
 static size_t resp_expected(const uint8_t *sent, size_t len)
 {
-    resp_limits lim = {RESP_DEFAULT_MAX_ARGS, opt.limits.max_content, RESP_INLINE_MAX_SIZE};
+    resp_limits lim = {RESP_DEFAULT_MAX_ARGS, opt.limits.max_content, RESP_INLINE_MAX_SIZE,
+                       opt.limits.max_content + RESP_REQUEST_SLACK};
     resp_env env = {shadow, NULL, NULL, NULL};
     resp_reader r;
     resp_client c;
@@ -84,6 +85,7 @@ static size_t resp_expected(const uint8_t *sent, size_t len)
 
     resp_reader_init(&r, &lim);
     resp_client_init(&c, 1);
+    c.max_queued_bytes = opt.limits.max_content + RESP_REQUEST_SLACK;
     if (len > 0 && resp_reader_feed(&r, sent, len) != 0)
         fuzz_fail("out of memory");
     while ((st = resp_reader_next(&r, &req)) == RESP_OK) {

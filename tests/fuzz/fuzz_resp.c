@@ -25,10 +25,11 @@
 static void limits_pick(unsigned choice, resp_limits *lim)
 {
     static const resp_limits choices[4] = {
-        {RESP_DEFAULT_MAX_ARGS, RESP_DEFAULT_MAX_BULK, RESP_INLINE_MAX_SIZE},
-        {4, 8, 16},
-        {1, 0, 3},
-        {20, 100, 200},
+        /* no max_request: Redis has none (the model is Redis) */
+        {RESP_DEFAULT_MAX_ARGS, RESP_DEFAULT_MAX_BULK, RESP_INLINE_MAX_SIZE, 0},
+        {4, 8, 16, 0},
+        {1, 0, 3, 0},
+        {20, 100, 200, 0},
     };
     *lim = choices[choice & 3];
 }
