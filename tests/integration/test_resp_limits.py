@@ -127,8 +127,8 @@ class RespLimitsTest(t.TempDirTestCase):
         self.assertLess(peak - before, GROWTH_KIB)
 
     def test_a_pattern_of_a_million_stars(self):
-        """KEYS and SCAN MATCH take a run of stars as one star: the same
-        keys, at the cost of one."""
+        """KEYS and SCAN MATCH take a run of stars as one star (collapsed
+        once a request, not skipped again for every key): the same keys."""
         srv, sock = self.start(keys=20000)
         f = sock.makefile("rb")
 
