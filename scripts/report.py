@@ -56,7 +56,7 @@ ROW_HEIGHT = 400
 TOP_HEIGHT = 40
 # Pixels around a panel's plot area: left (tick labels, y label), right,
 # top (a title of two lines), bottom (tick labels, x label, key).
-PANEL_LEFT, PANEL_RIGHT, PANEL_TOP, PANEL_BOTTOM = 80, 25, 50, 80
+PANEL_LEFT, PANEL_RIGHT, PANEL_TOP, PANEL_BOTTOM = 80, 35, 50, 80
 
 
 def percentile_ticks(xmax, width_px):
