@@ -21,6 +21,7 @@ from the data file itself, so that the report states what was served.
 import argparse
 import csv
 import json
+import math
 import os
 import platform
 import statistics
@@ -36,16 +37,109 @@ SERVER_NAMES = {"evkv": "evkv", "redis": "Redis"}
 # their connections up dominates their first second and their latencies.
 MANY_CONNECTIONS = 1000
 
-# Percentile axis: x = 1 / (1 - p), labelled with p (gnuplot reads a tic
-# label as a format: %% is a percent sign).
-PERCENTILE_TICKS = ('set xtics ("0%%" 1, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000, '
-                    '"99.999%%" 100000)')
+# Percentile axis: x = 1 / (1 - p), labelled with p. The ticks in the
+# order they are kept while they fit: those told apart most often first.
+PERCENTILE_TICKS = [(10, "90%"), (100, "99%"), (1000, "99.9%"), (2, "50%"), (10000, "99.99%"),
+                    (100000, "99.999%"), (1, "0%")]
 
-GNUPLOT_HEAD = """set terminal pngcairo size 1100,{height} noenhanced font 'DejaVu Sans,10'
+WIDTH = 1100
+GNUPLOT_HEAD = """set terminal pngcairo size %d,{height} noenhanced font 'DejaVu Sans,10'
 set grid
 set key outside right top
-set format y '%.0s%c'
-"""
+set format y '%%.0s%%c'
+""" % WIDTH
+
+# Compare's panels: at most this many side by side, in rows of ROW_HEIGHT
+# pixels under a TOP_HEIGHT strip for the plot's title.
+PANEL_COLUMNS = 3
+ROW_HEIGHT = 400
+TOP_HEIGHT = 40
+# Pixels around a panel's plot area: left (tick labels, y label), right,
+# top (a title of two lines), bottom (tick labels, x label, key).
+PANEL_LEFT, PANEL_RIGHT, PANEL_TOP, PANEL_BOTTOM = 80, 35, 50, 80
+
+
+def percentile_ticks(xmax, width_px):
+    """A set xtics command for a percentile axis from 1 to xmax (log scale)
+    on width_px pixels: the ticks of PERCENTILE_TICKS, in their order, that
+    fit without their labels touching (gnuplot reads a tic label as a
+    format: %% is a percent sign)."""
+    decades = max(math.log10(xmax), 1e-9)
+    px = lambda x: math.log10(x) / decades * width_px
+    label_px = lambda label: 7 * len(label) + 8
+    kept = []
+    for x, label in PERCENTILE_TICKS:
+        if x > xmax * 1.0001:
+            continue
+        if all(abs(px(x) - px(k)) >= (label_px(label) + label_px(l)) / 2 for k, l in kept):
+            kept.append((x, label))
+    kept.sort()
+    return "set xtics (%s)\nset mxtics 10\n" % ", ".join('"%s" %g' % (l.replace("%", "%%"), x) for x, l in kept)
+
+
+def percentile_xmax(points):
+    """The power of ten at or above the largest x = 1 / (1 - p) to plot."""
+    top = max((x for x, _ in points), default=10)
+    return 10 ** max(1, math.ceil(math.log10(top) - 1e-9))
+
+
+def grid(count):
+    """(columns, rows) of compare's panels."""
+    cols = min(PANEL_COLUMNS, count)
+    return cols, (count + cols - 1) // cols
+
+
+def grid_height(count):
+    return TOP_HEIGHT + ROW_HEIGHT * grid(count)[1]
+
+
+def panel_box(n, count):
+    """(left, right, bottom, top) of panel n's plot area in screen
+    coordinates, the panels filling rows of grid(count) columns."""
+    cols, _ = grid(count)
+    height = float(grid_height(count))
+    col, row = n % cols, n // cols
+    cell_top = TOP_HEIGHT + row * ROW_HEIGHT
+    left = (float(col) * WIDTH / cols + PANEL_LEFT) / WIDTH
+    right = (float(col + 1) * WIDTH / cols - PANEL_RIGHT) / WIDTH
+    top = 1 - (cell_top + PANEL_TOP) / height
+    bottom = 1 - (cell_top + ROW_HEIGHT - PANEL_BOTTOM) / height
+    return left, right, bottom, top
+
+
+def panel_margins(n, count):
+    left, right, bottom, top = panel_box(n, count)
+    return ("set lmargin at screen %.4f\nset rmargin at screen %.4f\n"
+            "set bmargin at screen %.4f\nset tmargin at screen %.4f\n" % (left, right, bottom, top))
+
+
+def panel_title(name):
+    """A panel's title, the client in parentheses on a line of its own so
+    that titles side by side do not run into each other."""
+    return 'set title "%s"\n' % name.replace("\\", "\\\\").replace('"', '\\"').replace(" (", "\\n(")
+
+
+def rate_ticks(top):
+    """(axis top, set ytics command) for a rate axis from 0 to at least
+    top, 4 to 7 ticks labelled as si() does but without rounding two
+    ticks to the same label (1.2M, 1.4M rather than 1M, 1M)."""
+    top = max(top, 1.0)
+    mag = 10 ** math.floor(math.log10(top / 4))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if top / (m * mag) <= 6)
+    count = int(math.ceil(top / step - 1e-9))
+    ticks = []
+    for i in range(count + 1):
+        v = i * step
+        label = "0"
+        for div, suffix in ((1e6, "M"), (1e3, "k")):
+            if v >= div:
+                label = "%g%s" % (round(v / div, 6), suffix)
+                break
+        else:
+            if v:
+                label = "%g" % v
+        ticks.append('"%s" %r' % (label, v))
+    return count * step, "set ytics (%s)\n" % ", ".join(ticks)
 
 
 def margins(n, count, key_outside):
@@ -207,12 +301,14 @@ def loadtest_plots(dirname, rows):
 
     script += "set output '%s'\nset multiplot layout %d,1 title 'Latency by percentile'\n" % (
         os.path.join(dirname, "latency.png"), len(panels))
-    script += "set autoscale x\nset logscale xy\n" + PERCENTILE_TICKS + "\nset format y '%g'\n"
+    script += "set logscale xy\nset format y '%g'\n"
     for n, (title, rs) in enumerate(panels):
         unit, div = latency_unit([r["bench"] for r in rs])
         path = os.path.join(dirname, "latency-%d.dat" % n)
         write_blocks(path, [(r["scenario"], [(x, y / div) for x, y in distribution(r["bench"])]) for r in rs])
         script += margins(0, 1, True)
+        xmax = percentile_xmax([p for r in rs for p in distribution(r["bench"])])
+        script += "set xrange [1:%g]\n" % xmax + percentile_ticks(xmax, WIDTH * (1 - 0.075 - 0.17))
         script += "set title '%s'\nset xlabel 'percentile'\nset ylabel 'latency (%s)'\n" % (title, unit)
         script += "plot " + ", ".join(
             "'%s' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title columnheader(1)" % (
@@ -320,46 +416,57 @@ def median_run(runs):
 
 
 def compare_plots(dirname, runs):
+    """throughput.png and latency.png: a panel per scenario, at most
+    PANEL_COLUMNS side by side, in as many rows as needed."""
     names = [n for n in runs if any(r["bench"] for s in runs[n].values() for r in s)]
     if not names:
         return
-    script = GNUPLOT_HEAD.format(height=480)
-    script += ("set output '%s'\nset multiplot layout 1,%d title 'Throughput: median of the rounds, "
-               "bars from the slowest to the fastest round'\n" % (os.path.join(dirname, "throughput.png"),
-                                                                 len(names)))
-    script += ("unset key\nset style fill solid 0.8 border -1\nset boxwidth 0.6\nset yrange [0:*]\n"
-               "set xrange [-0.6:1.6]\nset ylabel 'requests per second'\n")
+    count = len(names)
+    script = GNUPLOT_HEAD.format(height=grid_height(count))
+    script += ("set output '%s'\nset multiplot title 'Throughput: median of the rounds, "
+               "bars from the slowest to the fastest round'\n" % os.path.join(dirname, "throughput.png"))
+    script += ("unset key\nset style fill solid 0.8 border -1\nset boxwidth 0.6\n"
+               "set xrange [-0.6:1.6]\nset ylabel 'requests per second'\nset xtics scale 0\n")
     for n, name in enumerate(names):
         path = os.path.join(dirname, "compare-throughput-%d.dat" % n)
+        top = 0
         with open(path, "w") as f:
             for i, server in enumerate(("evkv", "redis")):
                 tp = [r["bench"]["throughput"] for r in runs[name].get(server, []) if r["bench"]]
                 if tp:
                     med = statistics.median(tp)
+                    top = max(top, max(tp))
                     f.write("%d %s %r %r %r %s\n" % (i, SERVER_NAMES[server], med, min(tp), max(tp), si(med)))
-        script += margins(n, len(names), False)
-        script += "set title '%s'\nset xtics ('evkv' 0, 'Redis' 1)\n" % name
+        # Room above the fastest round's bar for the median's label.
+        ymax, ytics = rate_ticks(top * 1.15)
+        script += panel_margins(n, count) + panel_title(name) + ytics
+        script += "set yrange [0:%r]\nset xtics ('evkv' 0, 'Redis' 1)\n" % ymax
         script += ("plot '{p}' every ::0::0 using 1:3 with boxes lc rgb '{e}', "
                    "'{p}' every ::1::1 using 1:3 with boxes lc rgb '{r}', "
                    "'{p}' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 ps 0 lw 1.5, "
-                   "'{p}' using 1:($3 / 2):6 with labels tc rgb 'white' font ',12'\n").format(
+                   "'{p}' using 1:5:6 with labels offset 0,0.9 tc rgb 'black' font ',11'\n").format(
                        p=path, e=SERVER_COLOURS["evkv"], r=SERVER_COLOURS["redis"])
     script += "unset multiplot\n"
 
-    script += "set output '%s'\nset multiplot layout 1,%d title 'Latency by percentile (the round of median " \
-              "throughput)'\n" % (os.path.join(dirname, "latency.png"), len(names))
-    script += ("set key inside left top\nset autoscale\nset logscale xy\n" + PERCENTILE_TICKS +
-               "\nset format y '%g'\nset xlabel 'percentile'\n")
-    for n, name in enumerate(names):
-        med = {s: median_run(rs) for s, rs in runs[name].items()}
-        med = {s: r for s, r in med.items() if r}
-        unit, div = latency_unit([r["bench"] for r in med.values()])
+    # One latency unit for every panel.
+    meds = [{s: r for s, r in ((s, median_run(rs)) for s, rs in runs[name].items()) if r} for name in names]
+    unit, div = latency_unit([r["bench"] for med in meds for r in med.values()])
+    script += ("set output '%s'\nset multiplot title 'Latency by percentile (the round of median "
+               "throughput), in %s'\n" % (os.path.join(dirname, "latency.png"), unit))
+    script += ("unset yrange\nset autoscale y\nset logscale xy\nset ytics autofreq\nset xtics scale default\n"
+               "set format y '%g'\nset xlabel 'percentile'\nset ylabel 'latency (" + unit + ")'\n")
+    for n, (name, med) in enumerate(zip(names, meds)):
         path = os.path.join(dirname, "compare-latency-%d.dat" % n)
         order = [s for s in ("evkv", "redis") if s in med]
-        write_blocks(path, [(SERVER_NAMES[s], [(x, y / div) for x, y in distribution(med[s]["bench"])])
-                            for s in order])
-        script += margins(n, len(names), False)
-        script += "set title '%s'\nset ylabel 'latency (%s)'\n" % (name, unit)
+        blocks = [(SERVER_NAMES[s], distribution(med[s]["bench"])) for s in order]
+        write_blocks(path, [(t, [(x, y / div) for x, y in points]) for t, points in blocks])
+        left, right, bottom, top = panel_box(n, count)
+        xmax = percentile_xmax([p for _, points in blocks for p in points])
+        # The key under the x axis's label, where it hides no curve.
+        script += panel_margins(n, count) + panel_title(name)
+        script += "set xrange [1:%g]\n" % xmax + percentile_ticks(xmax, (right - left) * WIDTH)
+        script += "set key horizontal center bottom at screen %.4f,%.4f samplen 2\n" % (
+            (left + right) / 2, bottom - 62.0 / grid_height(count))
         script += "plot " + ", ".join(
             "'%s' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title columnheader(1)" % (
                 path, i, SERVER_COLOURS[s]) for i, s in enumerate(order)) + "\n"
