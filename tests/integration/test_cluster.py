@@ -1,0 +1,178 @@
+"""integration.cluster: scripts/cluster up starts 2 shards x 2 replicas of
+evkv behind a real HAProxy (a frontend per shard and protocol) and a real
+nutcracker over the shards; every key of the table is found through
+nutcracker (MGET) and through its shard's guide-protocol frontend, with
+its value, before and after a replica is killed; scripts/cluster down then
+leaves none of the recorded processes running. Usage errors exit 2 and
+start nothing."""
+
+import os
+import signal
+import subprocess
+import time
+
+import evkv_test as t
+from test_shard import Resp, RespError
+
+SCRIPT = os.path.join(t.HERE, "..", "..", "scripts", "cluster")
+KEYS = 20000
+UP_TIMEOUT = 120
+ATTEMPTS = 5  # a client's retries, for requests a killed replica lost
+
+
+def alive(pid):
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class ClusterTest(t.TempDirTestCase):
+
+    def cluster(self, *args, timeout=UP_TIMEOUT):
+        env = dict(os.environ)
+        env.setdefault("EVKV_SERVER", t.SERVER)
+        return subprocess.run([SCRIPT, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=timeout, env=env)
+
+    def up(self):
+        self.cdir = self.path("cluster")
+        self.addCleanup(self.cluster, "down", "--dir", self.cdir)
+        r = self.cluster("up", "--shards", "2", "--replicas", "2", "--keys", str(KEYS), "--dir", self.cdir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        ends = {}
+        for line in r.stdout.splitlines():
+            words = line.split()
+            ends[words[0]] = dict(zip(words[1::2], words[2::2]))
+        for name in ("nutcracker", "shard1", "shard2", "shard1-r1", "shard1-r2", "shard2-r1", "shard2-r2"):
+            self.assertIn(name, ends, r.stdout)
+        self.ends = ends
+        data = os.path.join(self.cdir, f"data-n{KEYS}-v100-s1.tsv")
+        with open(data, encoding="utf-8") as f:
+            self.table = dict(line.rstrip("\n").split("\t", 1) for line in f)
+        self.assertEqual(len(self.table), KEYS)
+        self.keys = list(self.table)
+
+    @staticmethod
+    def port(address):
+        return int(address.rsplit(":", 1)[1])
+
+    def with_retries(self, what, fn):
+        for attempt in range(ATTEMPTS):
+            try:
+                return fn()
+            except (OSError, EOFError, ConnectionError, RespError) as e:
+                if attempt == ATTEMPTS - 1:
+                    raise AssertionError(f"{what}: {e!r} after {ATTEMPTS} attempts") from e
+                time.sleep(0.5)
+
+    def assert_all_through_nutcracker(self, batch=200):
+        port = self.port(self.ends["nutcracker"]["resp"])
+        conn = [Resp(port)]
+
+        def mget(part):
+            try:
+                got = conn[0].call("MGET", *part)
+            except (OSError, ConnectionError):
+                conn[0].close()
+                conn[0] = Resp(port)
+                raise
+            if isinstance(got, RespError):
+                raise got
+            return got
+
+        try:
+            for start in range(0, len(self.keys), batch):
+                part = self.keys[start:start + batch]
+                got = self.with_retries("MGET through nutcracker", lambda: mget(part))
+                want = [self.table[k].encode() for k in part]
+                if got != want:
+                    bad = [(k, g) for k, g, w in zip(part, got, want) if g != w]
+                    self.fail(f"{len(bad)} of {len(part)} keys wrong through nutcracker, e.g. {bad[:3]}")
+        finally:
+            conn[0].close()
+
+    def found_through_guide(self, shard, batch=200):
+        """The keys shard's guide frontend finds, each checked: its value,
+        or the miss answer."""
+        port = self.port(self.ends[shard]["guide"])
+        found = set()
+
+        def search(part):
+            with t.Conn(port) as c:
+                c.send(b"".join(t.search_request(k) for k in part))
+                return [t.answer_result(a) for a in c.read_answers(len(part))]
+
+        for start in range(0, len(self.keys), batch):
+            part = self.keys[start:start + batch]
+            results = self.with_retries(f"{shard}'s guide frontend", lambda: search(part))
+            for k, res in zip(part, results):
+                if res == self.table[k]:
+                    found.add(k)
+                else:
+                    self.assertEqual(res, t.miss_text(k), f"{shard}: {k}")
+        return found
+
+    def assert_all_through_guide(self):
+        one, two = self.found_through_guide("shard1"), self.found_through_guide("shard2")
+        self.assertFalse(one & two, "a key kept by both shards")
+        self.assertEqual(len(one | two), KEYS, "keys found by neither shard")
+        self.assertGreater(len(one), KEYS // 4)
+        self.assertGreater(len(two), KEYS // 4)
+
+    def recorded_pids(self):
+        with open(os.path.join(self.cdir, "pids")) as f:
+            return {line.split()[0]: int(line.split()[1]) for line in f}
+
+    def test_up_kill_a_replica_down(self):
+        self.up()
+        pids = self.recorded_pids()
+        self.assertEqual(sorted(pids), ["haproxy", "nutcracker", "shard1-r1", "shard1-r2", "shard2-r1", "shard2-r2"])
+        self.assertTrue(all(alive(p) for p in pids.values()), pids)
+        for name in ("haproxy.cfg", "nutcracker.yml"):
+            with open(os.path.join(self.cdir, name)) as f:
+                self.assertIn("#", f.read())
+        st = self.cluster("status", "--dir", self.cdir)
+        self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+
+        self.assert_all_through_nutcracker()
+        self.assert_all_through_guide()
+
+        os.kill(pids["shard1-r1"], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while alive(pids["shard1-r1"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assert_all_through_nutcracker()
+        self.assert_all_through_guide()
+        st = self.cluster("status", "--dir", self.cdir)
+        self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
+        self.assertIn("shard1-r1 pid", st.stdout)
+        self.assertIn("NOT running", st.stdout)
+
+        down = self.cluster("down", "--dir", self.cdir, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        left = {n: p for n, p in pids.items() if alive(p)}
+        self.assertEqual(left, {}, "still running after down")
+        self.assertFalse(os.path.exists(os.path.join(self.cdir, "pids")))
+        st = self.cluster("status", "--dir", self.cdir)
+        self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
+
+    def test_usage_errors(self):
+        d = self.path("never")
+        for args in ([], ["sideways"], ["up", "--shards", "0"], ["up", "--replicas", "x"],
+                     ["up", "--keys"], ["up", "--keys", "10", "--data", self.path("x.tsv")],
+                     ["up", "--data", self.path("missing.tsv")], ["up", "--base-port", "80"],
+                     ["up", "--bogus", "1"], ["down", "--shards", "2"], ["status", "--keys", "5"]):
+            r = self.cluster(*args, "--dir", d) if args else self.cluster()
+            self.assertEqual(r.returncode, 2, f"{args}: {r.stdout} {r.stderr}")
+            self.assertIn("see --help", r.stderr, args)
+        self.assertFalse(os.path.exists(d), "a usage error created the directory")
+        h = self.cluster("--help")
+        self.assertEqual(h.returncode, 0)
+        self.assertIn("Exit status", h.stdout)
+
+
+if __name__ == "__main__":
+    t.main()
