@@ -79,6 +79,41 @@ static int result_is(const json_t *v, const char *prefix, const char *s, size_t 
     return memcmp(t, prefix, pl) == 0 && memcmp(t + pl, s, n) == 0 && memcmp(t + pl + n, suffix, sl) == 0;
 }
 
+/* msearch: an error for a missing value or one that is not a list of
+ * strings; else, in order, each key's value as the table holds it, null
+ * for a key it lacks. */
+static int msearch_ok(const json_t *v, handler_outcome o, const proto_request *req)
+{
+    const json_t *keys = json_object_get(req->json, "value"), *r = json_object_get(v, "result");
+    const json_t *k;
+    size_t i;
+    int strings = json_is_array(keys);
+
+    if (req->value_state == PROTO_VALUE_MISSING)
+        return o == OUTCOME_BAD_REQUEST && result_is(v, "Error: request lacks 'value'", "", 0, ".");
+    json_array_foreach(keys, i, k) strings = strings && json_is_string(k);
+    if (!strings)
+        return o == OUTCOME_BAD_REQUEST && result_is(v, "Error: 'value' must be a list of strings", "", 0, ".");
+    if (o != OUTCOME_MSEARCH || !json_is_array(r) || json_array_size(r) != json_array_size(keys))
+        return 0;
+    json_array_foreach(keys, i, k)
+    {
+        const char *enc;
+        size_t enc_len;
+        const json_t *got = json_array_get(r, i);
+        if (table_lookup(builtin, json_string_value(k), json_string_length(k), &enc, &enc_len)) {
+            json_t *want = json_loadb(enc, enc_len, JSON_DECODE_ANY, NULL);
+            int same = want != NULL && json_equal(want, got);
+            json_decref(want);
+            if (!same)
+                return 0;
+        } else if (!json_is_null(got)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Decodes the answer in out, checks its frame and what it says about the
  * request msg (NULL for an error answer with reason why). */
 static void check_answer(struct evbuffer *out, handler_outcome o, const proto_message *msg, const char *why)
@@ -145,6 +180,8 @@ static void check_answer(struct evbuffer *out, handler_outcome o, const proto_me
         } else if (req.action_len == 5 && memcmp(req.action, "stats", 5) == 0) {
             /* the harness's handler has no stats callback */
             ok = o == OUTCOME_BAD_REQUEST && result_is(v, "Error: stats are not available here", "", 0, ".");
+        } else if (req.action_len == 7 && memcmp(req.action, "msearch", 7) == 0) {
+            ok = msearch_ok(v, o, &req);
         } else if (req.action_len != 6 || memcmp(req.action, "search", 6) != 0) {
             ok = o == OUTCOME_BAD_ACTION && result_is(v, "Error: invalid action '", req.action, req.action_len, "'.");
         } else if (req.value_state == PROTO_VALUE_MISSING) {

@@ -325,6 +325,12 @@ def main():
         content = ('{"action": "search", "value": "%s"}' % key).encode()
         write("fuzz_handler", "search-" + name, bytes([TEXT_JSON]) + content)
     write("fuzz_handler", "no-value", bytes([TEXT_JSON]) + b'{"action": "search"}')
+    for name, content in (("msearch", '{"action": "msearch", "value": ["morpheus", "nope", "\U0001f436"]}'),
+                          ("msearch-empty", '{"action": "msearch", "value": []}'),
+                          ("msearch-string", '{"action": "msearch", "value": "\U0001f436"}'),
+                          ("msearch-mixed", '{"action": "msearch", "value": ["ring", 7]}'),
+                          ("msearch-no-value", '{"action": "msearch"}')):
+        write("fuzz_handler", name, bytes([TEXT_JSON]) + content.encode())
     write("fuzz_handler", "not-an-object", bytes([TEXT_JSON]) + b'["search", "ring"]')
     write("fuzz_handler", "error-answer", bytes([BINARY | ERROR_TOO]) + b"request lacks 'action'")
     resp_seeds()
