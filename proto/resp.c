@@ -120,10 +120,9 @@ int resp_reader_in_message(const resp_reader *r)
     return r->state != ST_START || r->in.len > r->in.pos;
 }
 
-/* Redis's string2ll (util.c): s[0..slen) is a whole long long, written with
- * no '+', no leading zero and no blank. Returns 1 with *value, or 0. */
-static int string2ll(const unsigned char *s, size_t slen, long long *value)
+int resp_string2ll(const char *str, size_t slen, long long *value)
 {
+    const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     int negative = 0;
     unsigned long long v;
@@ -344,7 +343,7 @@ static resp_status read_count(resp_reader *r)
         return reader_fail(r, RESP_ERR_MBULK_TOO_BIG, "Protocol error: too big mbulk count string");
     if (found == 0)
         return RESP_NEED_MORE;
-    if (!string2ll(r->in.buf + r->in.pos + 1, at - 1, &ll) || ll > (long long)r->limits.max_args)
+    if (!resp_string2ll((const char *)r->in.buf + r->in.pos + 1, at - 1, &ll) || ll > (long long)r->limits.max_args)
         return reader_fail(r, RESP_ERR_MBULK_LENGTH, "Protocol error: invalid multibulk length");
     if (ll <= 0) {
         r->in.pos += at + 2; /* an empty request, skipped */
@@ -376,7 +375,8 @@ static resp_status read_bulks(resp_reader *r)
                 unsigned char got = line[0] == '\r' || line[0] == '\n' ? ' ' : line[0];
                 return reader_fail(r, RESP_ERR_EXPECTED_DOLLAR, "Protocol error: expected '$', got '%c'", got);
             }
-            if (!string2ll(line + 1, at - 1, &ll) || ll < 0 || (unsigned long long)ll > r->limits.max_bulk)
+            if (!resp_string2ll((const char *)line + 1, at - 1, &ll) || ll < 0 ||
+                (unsigned long long)ll > r->limits.max_bulk)
                 return reader_fail(r, RESP_ERR_BULK_LENGTH, "Protocol error: invalid bulk length");
             r->cur += at + 2;
             r->bulk_len = ll;
@@ -500,22 +500,28 @@ int resp_encode_error(proto_buf *b, const char *s, size_t len)
 int resp_encode_errorf(proto_buf *b, const char *fmt, ...)
 {
     va_list ap;
-    char small[256], *s = small;
-
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    int rc = resp_encode_verrorf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return -1;
-    if ((size_t)n >= sizeof(small)) {
+    return rc;
+}
+
+int resp_encode_verrorf(proto_buf *b, const char *fmt, va_list ap)
+{
+    char small[512], *s = small;
+    va_list again;
+
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    if (n >= 0 && (size_t)n >= sizeof(small)) {
         s = malloc((size_t)n + 1);
-        if (s == NULL) {
-            b->failed = 1;
-            return -1;
-        }
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
+        if (s != NULL)
+            vsnprintf(s, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    if (n < 0 || s == NULL) {
+        b->failed = 1;
+        return -1;
     }
     /* sdstrim(s, "\r\n") then sdsmapchars(s, "\r\n", "  ") */
     char *start = s, *end = s + n;

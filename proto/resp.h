@@ -44,6 +44,7 @@
 #define EVKV_RESP_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "proto.h"
@@ -132,6 +133,12 @@ size_t resp_reader_space(const resp_reader *r);
  * unread byte is buffered (an idle connection then costs no buffer); this
  * ends the validity of the last request. */
 void resp_reader_release(resp_reader *r);
+/* Redis's string2ll (util.c): s[0..slen) is a whole long long, written
+ * with no '+', no leading zero and no blank, at most 20 characters.
+ * Returns 1 with *value, or 0. What Redis reads counts, lengths and
+ * numeric arguments with. */
+int resp_string2ll(const char *s, size_t slen, long long *value);
+
 /* Reads the next buffered request into *req, skipping empty ones. On
  * RESP_ERROR, errstr holds Redis's text; the reader stays failed. */
 resp_status resp_reader_next(resp_reader *r, resp_request *req);
@@ -159,6 +166,8 @@ int resp_encode_error(proto_buf *b, const char *s, size_t len);
 /* As addReplyErrorFormat: the formatted text with '\r' and '\n' trimmed
  * from both ends and turned into spaces inside, then as resp_encode_error. */
 int resp_encode_errorf(proto_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with a va_list. */
+int resp_encode_verrorf(proto_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* ":n\r\n" */
 int resp_encode_integer(proto_buf *b, long long n);
 /* "$len\r\n" p "\r\n" */

@@ -71,49 +71,16 @@ static int arg_is(const args *a, size_t i, const char *word)
     return n == strlen(word) && strncasecmp(a->argv[i], word, n) == 0;
 }
 
-/* An error reply, as resp_encode_errorf (addReplyErrorFormat) writes it:
- * "-ERR text", or "-text" when the text starts with '-'. Written here
- * with appends of non-zero length only: proto_buf_append fails on a zero
- * length while the buffer is still unallocated. */
+/* An error reply, as addReplyErrorFormat writes it: "-ERR text", or
+ * "-text" when the text starts with '-'. */
 static int reply_error(exec_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int reply_error(exec_ctx *x, const char *fmt, ...)
 {
-    char small[512], *s = small;
     va_list ap;
-
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    int rc = resp_encode_verrorf(x->out, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return -1;
-    if ((size_t)n >= sizeof(small)) {
-        s = malloc((size_t)n + 1);
-        if (s == NULL)
-            return -1;
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    /* sdstrim(s, "\r\n") then sdsmapchars(s, "\r\n", "  ") */
-    char *start = s, *end = s + n;
-    while (start < end && (*start == '\r' || *start == '\n'))
-        start++;
-    while (end > start && (end[-1] == '\r' || end[-1] == '\n'))
-        end--;
-    for (char *p = start; p < end; p++) {
-        if (*p == '\r' || *p == '\n')
-            *p = ' ';
-    }
-    int rc = 0;
-    if (end == start || start[0] != '-')
-        rc = proto_buf_append(x->out, "-ERR ", 5);
-    if (rc == 0 && end > start)
-        rc = proto_buf_append(x->out, start, (size_t)(end - start));
-    if (rc == 0)
-        rc = proto_buf_append(x->out, "\r\n", 2);
-    if (s != small)
-        free(s);
     return rc;
 }
 
@@ -141,58 +108,6 @@ static int reply_syntax_error(exec_ctx *x)
 static int reply_not_integer(exec_ctx *x)
 {
     return reply_error(x, "value is not an integer or out of range");
-}
-
-/* util.c's string2ll: no blank, no '+', no leading zero, at most 20 bytes. */
-static int string2ll(const char *s, size_t slen, long long *value)
-{
-    const char *p = s;
-    size_t plen = 0;
-    int negative = 0;
-    unsigned long long v;
-
-    if (slen == 0 || slen >= 21)
-        return 0;
-    if (slen == 1 && p[0] == '0') {
-        *value = 0;
-        return 1;
-    }
-    if (p[0] == '-') {
-        negative = 1;
-        p++;
-        plen++;
-        if (plen == slen)
-            return 0;
-    }
-    if (p[0] >= '1' && p[0] <= '9') {
-        v = (unsigned long long)(p[0] - '0');
-        p++;
-        plen++;
-    } else {
-        return 0;
-    }
-    while (plen < slen && p[0] >= '0' && p[0] <= '9') {
-        if (v > ULLONG_MAX / 10)
-            return 0;
-        v *= 10;
-        if (v > ULLONG_MAX - (unsigned long long)(p[0] - '0'))
-            return 0;
-        v += (unsigned long long)(p[0] - '0');
-        p++;
-        plen++;
-    }
-    if (plen < slen)
-        return 0;
-    if (negative) {
-        if (v > (unsigned long long)(-(LLONG_MIN + 1)) + 1)
-            return 0;
-        *value = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > LLONG_MAX)
-            return 0;
-        *value = (long long)v;
-    }
-    return 1;
 }
 
 /* util.c's stringmatchlen (glob: * ? [a-z] [^x] \x), with nocase. The
@@ -538,7 +453,7 @@ static int cmd_getrange(exec_ctx *x, const args *a)
     table_kind kind;
     char *tmp;
 
-    if (!string2ll(a->argv[2], a->len[2], &start) || !string2ll(a->argv[3], a->len[3], &end))
+    if (!resp_string2ll(a->argv[2], a->len[2], &start) || !resp_string2ll(a->argv[3], a->len[3], &end))
         return reply_not_integer(x);
     if (!lookup(x, a->argv[1], a->len[1], &v, &vlen, &kind))
         return resp_encode_bulk(x->out, "", 0);
@@ -651,7 +566,7 @@ static int cmd_scan(exec_ctx *x, const args *a)
     for (size_t i = 2; i < a->argc;) {
         size_t j = a->argc - i;
         if (arg_is(a, i, "count") && j >= 2) {
-            if (!string2ll(a->argv[i + 1], a->len[i + 1], &count) || count < LONG_MIN || count > LONG_MAX) {
+            if (!resp_string2ll(a->argv[i + 1], a->len[i + 1], &count) || count < LONG_MIN || count > LONG_MAX) {
                 rc = reply_not_integer(x);
                 goto done;
             }
@@ -790,7 +705,7 @@ static int cmd_echo(exec_ctx *x, const args *a)
 static int cmd_select(exec_ctx *x, const args *a)
 {
     long long id;
-    if (!string2ll(a->argv[1], a->len[1], &id))
+    if (!resp_string2ll(a->argv[1], a->len[1], &id))
         return reply_not_integer(x);
     if (id < INT_MIN || id > INT_MAX)
         return reply_error(x, "value is out of range, value must between %d and %d", INT_MIN, INT_MAX);
@@ -867,7 +782,7 @@ static int cmd_hello(exec_ctx *x, const args *a)
     size_t next = 1;
     if (a->argc >= 2) {
         long long ver;
-        if (!string2ll(a->argv[1], a->len[1], &ver))
+        if (!resp_string2ll(a->argv[1], a->len[1], &ver))
             return reply_error(x, "Protocol version is not an integer or out of range");
         /* Redis takes 2 and 3; evkv speaks RESP2 only and answers 3 as
          * Redis answers a version it does not know. */
@@ -1508,7 +1423,7 @@ static int cmd_slowlog_get(exec_ctx *x, const args *a)
                            (int)(n < 128 ? n : 128), a->argv[1]);
     }
     /* getRangeLongFromObjectOrReply: one message for every bad count */
-    if (a->argc == 3 && (!string2ll(a->argv[2], a->len[2], &count) || count < -1 || count > LONG_MAX))
+    if (a->argc == 3 && (!resp_string2ll(a->argv[2], a->len[2], &count) || count < -1 || count > LONG_MAX))
         return reply_error(x, "count should be greater than or equal to -1");
     return resp_encode_array(x->out, 0);
 }
@@ -1539,7 +1454,7 @@ static int cmd_role(exec_ctx *x, const args *a)
 static int cmd_lrange(exec_ctx *x, const args *a)
 {
     long long n;
-    if (!string2ll(a->argv[2], a->len[2], &n) || !string2ll(a->argv[3], a->len[3], &n))
+    if (!resp_string2ll(a->argv[2], a->len[2], &n) || !resp_string2ll(a->argv[3], a->len[3], &n))
         return reply_not_integer(x);
     return wrong_type_or(x, a, empty_array);
 }
