@@ -286,6 +286,79 @@ def wait_for_load(pid, path, since=0, done=lambda: False, timeout=60):
         time.sleep(0.0002)
 
 
+# ---- a small RESP2 client, independent of the programs under test ----
+
+def resp_command(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode("utf-8")
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class RespError(Exception):
+    pass
+
+
+class Resp:
+    """One RESP connection: call() sends a command and reads its reply
+    (bulk strings as bytes, nil as None, an error as a RespError)."""
+
+    def __init__(self, port, timeout=IO_TIMEOUT):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(f"connection closed; buffered {self.buf[:200]!r}")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exactly(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed in a bulk string")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            return RespError(rest.decode("utf-8", "replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self._exactly(n + 2)
+            return data[:-2]
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        raise AssertionError(f"not a RESP reply: {line[:200]!r}")
+
+    def pipeline(self, commands):
+        """Sends commands (resp_command's bytes) at once; their replies."""
+        self.sock.sendall(b"".join(commands))
+        return [self.reply() for _ in commands]
+
+    def call(self, *args):
+        return self.pipeline([resp_command(*args)])[0]
+
+
+
 # ---- the server ----
 
 class Server:

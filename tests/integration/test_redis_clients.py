@@ -125,74 +125,6 @@ def can_connect(port):
         return False
 
 
-# ---- a small RESP2 client, independent of the programs under test ----
-
-def resp_command(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode("utf-8")
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class RespError(Exception):
-    pass
-
-
-class Resp:
-    """One RESP connection: call() sends a command and reads its reply
-    (bulk strings as bytes, nil as None, an error as a RespError)."""
-
-    def __init__(self, port, timeout=t.IO_TIMEOUT):
-        self.sock = socket.create_connection((t.HOST, port), timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(f"connection closed; buffered {self.buf[:200]!r}")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exactly(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed in a bulk string")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
-
-    def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            return RespError(rest.decode("utf-8", "replace"))
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self._exactly(n + 2)
-            return data[:-2]
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        raise AssertionError(f"not a RESP reply: {line[:200]!r}")
-
-    def call(self, *args):
-        self.sock.sendall(resp_command(*args))
-        return self.reply()
-
-
 def info_fields(text):
     """INFO's text as a dict of its name:value lines."""
     return dict(line.split(":", 1) for line in text.decode().split("\r\n")
@@ -238,9 +170,9 @@ class RedisReplica:
         self.infos = 0
         case.addCleanup(self.kill)
         master = self._start(redis_server, "master", "--repl-diskless-sync-delay", "0")
-        conn = Resp(master)
+        conn = t.Resp(master)
         try:
-            conn.sock.sendall(b"".join(resp_command("SET", k, value_bytes(v)) for k, v in table.items()))
+            conn.sock.sendall(b"".join(t.resp_command("SET", k, value_bytes(v)) for k, v in table.items()))
             for k in table:
                 reply = conn.reply()
                 if reply != b"OK":
@@ -250,11 +182,11 @@ class RedisReplica:
         self.resp_port = self._start(redis_server, "replica", "--replicaof", t.HOST, str(master))
 
         def synced():
-            c = Resp(self.resp_port)
+            c = t.Resp(self.resp_port)
             try:
                 link = info_fields(c.call("INFO", "replication")).get("master_link_status")
                 return link == "up" and c.call("DBSIZE") == len(table)
-            except (RespError, EOFError):
+            except (t.RespError, EOFError):
                 return False
             finally:
                 c.close()
@@ -274,7 +206,7 @@ class RedisReplica:
 
     def requests(self):
         """Commands processed so far, less the INFOs this method sent."""
-        c = Resp(self.resp_port)
+        c = t.Resp(self.resp_port)
         try:
             n = int(info_fields(c.call("INFO", "stats"))["total_commands_processed"]) - self.infos
             self.infos += 1
@@ -567,7 +499,7 @@ backend evkv
 
         wait_until(lambda: status()[0] == "UP", f"haproxy marking the server UP ({status()})")
         self.assertEqual(status(), ("UP", "L7OK", "Redis server is ok"))
-        conn = Resp(front)
+        conn = t.Resp(front)
         self.addCleanup(conn.close)
         self.assertEqual(conn.call("GET", "morpheus"), value_bytes(TABLE["morpheus"]))
         self.assertEqual(conn.call("MGET", "ring", "nokey"), [value_bytes(TABLE["ring"]), None])
@@ -603,7 +535,7 @@ class NutcrackerTest(ClientsTestCase):
         wait_until(lambda: p.poll() is not None or can_connect(listen), "nutcracker listening")
         self.assertIsNone(p.poll(), self.output(out) + self.output(log))
         before = [s.requests() for s in servers]
-        conn = Resp(listen)
+        conn = t.Resp(listen)
         self.addCleanup(conn.close)
         keys = sorted(TABLE) + [f"missing:{i}" for i in range(20)]
         self.assertEqual(conn.call("MGET", *keys),
@@ -611,7 +543,7 @@ class NutcrackerTest(ClientsTestCase):
         self.assertEqual(conn.call("GET", "\U0001f436"), value_bytes(TABLE["\U0001f436"]))
         self.assertEqual(conn.call("EXISTS", "ring"), 1)
         err = conn.call("SET", "ring", "x")
-        self.assertIsInstance(err, RespError)
+        self.assertIsInstance(err, t.RespError)
         self.assertEqual(str(err), READONLY.decode())
         # nutcracker sends each server one mget of its keys
         after = [s.requests() for s in servers]

@@ -14,15 +14,6 @@ MAX_CONTENT = 1024 * 1024  # the default --max-content
 GROWTH_KIB = 256 * 1024  # what the server may grow by under one attack
 
 
-def command(*args):
-    """A multibulk request."""
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(parts)
-
-
 def read_until_eof(sock, limit=1 << 20):
     data = b""
     while len(data) < limit:
@@ -69,7 +60,7 @@ class RespLimitsTest(t.TempDirTestCase):
         self.assertLess(t.rss_kib(srv.proc.pid) - before, GROWTH_KIB)
         # the server goes on serving
         with socket.create_connection((t.HOST, srv.resp_port), timeout=t.IO_TIMEOUT) as other:
-            other.sendall(command("GET", "morpheus"))
+            other.sendall(t.resp_command("GET", "morpheus"))
             self.assertTrue(other.recv(100).startswith(b"$"))
 
     def test_the_multi_queue_is_bounded(self):
@@ -79,9 +70,9 @@ class RespLimitsTest(t.TempDirTestCase):
         srv, sock = self.start()
         before = t.rss_kib(srv.proc.pid)
         f = sock.makefile("rb")
-        sock.sendall(command("MULTI"))
+        sock.sendall(t.resp_command("MULTI"))
         self.assertEqual(f.readline(), b"+OK\r\n")
-        echo = command("ECHO", "e" * 1024)
+        echo = t.resp_command("ECHO", "e" * 1024)
         queued = 0
         while True:
             sock.sendall(echo * 64)
@@ -94,7 +85,7 @@ class RespLimitsTest(t.TempDirTestCase):
         self.assertEqual(refused[0], b"-ERR MULTI queue over %d bytes: the transaction will abort\r\n"
                          % (MAX_CONTENT + 4096))
         self.assertGreater(queued, 500)
-        sock.sendall(command("EXEC") + command("PING"))
+        sock.sendall(t.resp_command("EXEC") + t.resp_command("PING"))
         self.assertEqual(f.readline(), b"-EXECABORT Transaction discarded because of previous errors.\r\n")
         self.assertEqual(f.readline(), b"+PONG\r\n")
         self.assertLess(t.rss_kib(srv.proc.pid) - before, GROWTH_KIB)
@@ -107,7 +98,7 @@ class RespLimitsTest(t.TempDirTestCase):
         srv, sock = self.start("--max-output", str(MIB), keys=20000)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.setblocking(False)
-        data = command("KEYS", "*") * 3000
+        data = t.resp_command("KEYS", "*") * 3000
         sent = 0
         deadline = time.monotonic() + 5
         while sent < len(data) and time.monotonic() < deadline:
@@ -123,7 +114,7 @@ class RespLimitsTest(t.TempDirTestCase):
             peak = max(peak, t.rss_kib(srv.proc.pid))
             time.sleep(0.02)
         self.assertEqual(srv.proc.returncode, 0, srv.stderr())
-        self.assertGreater(sent, 100 * len(command("KEYS", "*")), "the client sent too little to tell")
+        self.assertGreater(sent, 100 * len(t.resp_command("KEYS", "*")), "the client sent too little to tell")
         self.assertLess(peak - before, GROWTH_KIB)
 
     def test_a_pattern_of_a_million_stars(self):
@@ -133,7 +124,7 @@ class RespLimitsTest(t.TempDirTestCase):
         f = sock.makefile("rb")
 
         def keys(pattern):
-            sock.sendall(command("KEYS", pattern))
+            sock.sendall(t.resp_command("KEYS", pattern))
             n = int(f.readline()[1:])
             return sorted(f.readline() and f.readline()[:-2] for _ in range(n))
 
@@ -151,7 +142,7 @@ class RespLimitsTest(t.TempDirTestCase):
         f = sock.makefile("rb")
         cursor, seen, calls = b"0", [], 0
         while True:
-            sock.sendall(command("SCAN", cursor, "COUNT", 1000000))
+            sock.sendall(t.resp_command("SCAN", cursor, "COUNT", 1000000))
             self.assertEqual(f.readline(), b"*2\r\n")
             f.readline()
             cursor = f.readline()[:-2]

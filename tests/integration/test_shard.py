@@ -53,74 +53,6 @@ def write_table(path, keys):
             f.write(f"{k}\t{value_of(i)}\n")
 
 
-# ---- a small pipelining RESP2 client ----
-
-def command(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        b = a.encode() if isinstance(a, str) else a
-        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-    return b"".join(out)
-
-
-class RespError(Exception):
-    pass
-
-
-class Resp:
-    def __init__(self, port):
-        self.sock = socket.create_connection((t.HOST, port), timeout=t.IO_TIMEOUT)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            data = self.sock.recv(1 << 16)
-            if not data:
-                raise ConnectionError("connection closed")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exactly(self, n):
-        while len(self.buf) < n:
-            data = self.sock.recv(1 << 16)
-            if not data:
-                raise ConnectionError("connection closed")
-            self.buf += data
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            return RespError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self._exactly(n + 2)
-            return data[:-2]
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        raise AssertionError(f"bad reply line {line!r}")
-
-    def pipeline(self, commands):
-        self.sock.sendall(b"".join(commands))
-        return [self.reply() for _ in commands]
-
-    def call(self, *args):
-        return self.pipeline([command(*args)])[0]
-
-
 def wait_port(port, proc, what):
     deadline = time.monotonic() + STEP_TIMEOUT
     while time.monotonic() < deadline:
@@ -216,7 +148,7 @@ class ShardTest(t.TempDirTestCase):
     def assert_ring(self, listen, shards, keys, batch=500):
         """Every key found through nutcracker with its value; the shards'
         key counts add up to the table (none kept twice)."""
-        conn = Resp(listen)
+        conn = t.Resp(listen)
         self.addCleanup(conn.close)
         for start in range(0, len(keys), batch):
             part = keys[start:start + batch]
@@ -227,7 +159,7 @@ class ShardTest(t.TempDirTestCase):
                 self.fail(f"{len(bad)} of {len(part)} keys wrong through nutcracker, e.g. {bad[:3]}")
         counts = []
         for srv in shards:
-            c = Resp(srv.resp_port)
+            c = t.Resp(srv.resp_port)
             counts.append(c.call("DBSIZE"))
             c.close()
         self.assertEqual(sum(counts), len(keys), f"shards' key counts {counts}")
@@ -248,7 +180,7 @@ class ShardTest(t.TempDirTestCase):
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn(f"shard beta of pool ring: {counts[1]:,} of 100,000 keys", out.stdout)
-        c = Resp(shards[1].resp_port)
+        c = t.Resp(shards[1].resp_port)
         info = c.call("INFO", "evkv").decode()
         c.close()
         self.assertIn("\r\nshard_name:beta\r\nshard_pool:ring\r\nshard_ring_servers:3\r\n", info)
@@ -262,13 +194,13 @@ class ShardTest(t.TempDirTestCase):
         # a shard gone: its keys error through nutcracker, the others
         # answer right; never a wrong value, never a false miss
         self.assertEqual(shards[0].stop(), 0)
-        conn = Resp(listen)
+        conn = t.Resp(listen)
         self.addCleanup(conn.close)
         errors = 0
         for start in range(0, len(keys), 1000):
-            replies = conn.pipeline([command("GET", k) for k in keys[start:start + 1000]])
+            replies = conn.pipeline([t.resp_command("GET", k) for k in keys[start:start + 1000]])
             for i, r in enumerate(replies):
-                if isinstance(r, RespError):
+                if isinstance(r, t.RespError):
                     errors += 1
                 else:
                     self.assertEqual(r, value_of(start + i).encode(), keys[start + i])
@@ -298,8 +230,8 @@ class ShardTest(t.TempDirTestCase):
         self.assert_ring(listen, shards, keys)
         # the keys of one tag are on one shard
         for srv in shards:
-            c = Resp(srv.resp_port)
-            got = c.pipeline([command("EXISTS", k) for k in keys[:400]])
+            c = t.Resp(srv.resp_port)
+            got = c.pipeline([t.resp_command("EXISTS", k) for k in keys[:400]])
             c.close()
             for i in range(0, 400, 4):
                 self.assertEqual(len(set(got[i:i + 4])), 1, keys[i:i + 4])
@@ -351,7 +283,7 @@ class ShardTest(t.TempDirTestCase):
         self.write_yaml(cfg, {"p": (t.free_port(), {}, ["127.0.0.1:7001:1 a", "127.0.0.1:7002:1 b"])})
         srv = self.start_server("--resp-port", "any", "--threads", "1", "--data", table, "--shard", "a",
                                 "--shard-config", cfg)
-        c = Resp(srv.resp_port)
+        c = t.Resp(srv.resp_port)
         self.addCleanup(c.close)
         before = c.call("DBSIZE")
         self.write_yaml(cfg, {"p": (t.free_port(), {}, ["127.0.0.1:7001:3 a", "127.0.0.1:7002:1 b"])})
