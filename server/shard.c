@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +22,6 @@
 #define KETAMA_MAX_HOSTLEN       273
 /* A server without a name is named host:port, but for this port. */
 #define KETAMA_DEFAULT_PORT 11211
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void shard_free(shard *s)
 {
@@ -104,19 +94,19 @@ static int parse_server(const char *line, size_t len, char **name_out, uint32_t 
         p = q - 1;
     }
     if (k != delimlen) {
-        set_err(err, errlen, "server '%.*s' is not \"host:port:weight [name]\"", (int)len, line);
+        snprintf(err, errlen, "server '%.*s' is not \"host:port:weight [name]\"", (int)len, line);
         return -1;
     }
     addrlen = (size_t)(p - start + 1);
     w = nc_atoi(weight, weightlen);
     if (w <= 0) {
-        set_err(err, errlen, "server '%.*s' has %s weight", (int)len, line, w == 0 ? "a zero" : "an invalid");
+        snprintf(err, errlen, "server '%.*s' has %s weight", (int)len, line, w == 0 ? "a zero" : "an invalid");
         return -1;
     }
     if (line[0] != '/') {
         portnum = nc_atoi(port, portlen);
         if (portnum < 1 || portnum > 65535) {
-            set_err(err, errlen, "server '%.*s' has an invalid port", (int)len, line);
+            snprintf(err, errlen, "server '%.*s' has an invalid port", (int)len, line);
             return -1;
         }
     }
@@ -125,7 +115,7 @@ static int parse_server(const char *line, size_t len, char **name_out, uint32_t 
         namelen = portnum == KETAMA_DEFAULT_PORT ? addrlen : addrlen + 1 + portlen;
     }
     if ((*name_out = strndup(name, namelen)) == NULL) {
-        set_err(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     *weight_out = (uint32_t)w;
@@ -261,11 +251,11 @@ static int read_yaml(const char *path, yaml_document_t *doc, char *err, size_t e
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc = -1;
 
     if (fd < 0 || fstat(fd, &st) != 0) {
-        set_err(err, errlen, "cannot read shard config %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot read shard config %s: %s", path, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "cannot read shard config %s: not a regular file", path);
+        snprintf(err, errlen, "cannot read shard config %s: not a regular file", path);
     } else if ((f = fdopen(fd, "r")) == NULL) {
-        set_err(err, errlen, "cannot read shard config %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot read shard config %s: %s", path, strerror(errno));
     }
     if (f == NULL) {
         if (fd >= 0)
@@ -273,16 +263,16 @@ static int read_yaml(const char *path, yaml_document_t *doc, char *err, size_t e
         return -1;
     }
     if (!yaml_parser_initialize(&parser)) {
-        set_err(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         fclose(f);
         return -1;
     }
     yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, doc)) {
-        set_err(err, errlen, "%s:%zu: %s %s", path, parser.problem_mark.line + 1,
-                parser.problem ? parser.problem : "bad YAML", parser.context ? parser.context : "");
+        snprintf(err, errlen, "%s:%zu: %s %s", path, parser.problem_mark.line + 1,
+                 parser.problem ? parser.problem : "bad YAML", parser.context ? parser.context : "");
     } else if (yaml_document_get_root_node(doc) == NULL) {
-        set_err(err, errlen, "%s: no pools in it", path);
+        snprintf(err, errlen, "%s: no pools in it", path);
         yaml_document_delete(doc);
     } else {
         rc = 0;
@@ -304,7 +294,7 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
     s->hash_name = "fnv1a_64";
     s->distribution = "ketama";
     if (pool->type != YAML_MAPPING_NODE) {
-        set_err(err, errlen, "%s: pool %s is not a mapping", path, s->pool);
+        snprintf(err, errlen, "%s: pool %s is not a mapping", path, s->pool);
         return -1;
     }
     for (yaml_node_pair_t *pr = pool->data.mapping.pairs.start; pr < pool->data.mapping.pairs.top; pr++) {
@@ -318,10 +308,10 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
             servers = vnode;
         } else if (strcmp(key, "hash") == 0) {
             if (value == NULL || (s->hash = nc_hash_by_name(value)) == NULL) {
-                set_err(err, errlen,
-                        "%s: pool %s: hash '%s' is not one of nutcracker's (one_at_a_time, md5, crc16, crc32, crc32a, "
-                        "fnv1_64, fnv1a_64, fnv1_32, fnv1a_32, hsieh, murmur, jenkins)",
-                        path, s->pool, value ? value : "");
+                snprintf(err, errlen,
+                         "%s: pool %s: hash '%s' is not one of nutcracker's (one_at_a_time, md5, crc16, crc32, crc32a, "
+                         "fnv1_64, fnv1a_64, fnv1_32, fnv1a_32, hsieh, murmur, jenkins)",
+                         path, s->pool, value ? value : "");
                 return -1;
             }
         } else if (strcmp(key, "distribution") == 0) {
@@ -330,19 +320,19 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
             } else if (value != NULL && strcmp(value, "modula") == 0) {
                 s->distribution = "modula";
             } else if (value != NULL && strcmp(value, "random") == 0) {
-                set_err(err, errlen,
-                        "%s: pool %s: distribution random sends a key to any server, not by the key: a table "
-                        "cannot be sharded by it (use ketama or modula)",
-                        path, s->pool);
+                snprintf(err, errlen,
+                         "%s: pool %s: distribution random sends a key to any server, not by the key: a table "
+                         "cannot be sharded by it (use ketama or modula)",
+                         path, s->pool);
                 return -1;
             } else {
-                set_err(err, errlen, "%s: pool %s: distribution '%s' is not ketama or modula", path, s->pool,
-                        value ? value : "");
+                snprintf(err, errlen, "%s: pool %s: distribution '%s' is not ketama or modula", path, s->pool,
+                         value ? value : "");
                 return -1;
             }
         } else if (strcmp(key, "hash_tag") == 0) {
             if (value == NULL || vlen != 2) {
-                set_err(err, errlen, "%s: pool %s: hash_tag must be two characters", path, s->pool);
+                snprintf(err, errlen, "%s: pool %s: hash_tag must be two characters", path, s->pool);
                 return -1;
             }
             memcpy(s->hash_tag, value, 2);
@@ -359,12 +349,12 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
             s->hash_name = hash_names[i];
     if (servers == NULL || servers->type != YAML_SEQUENCE_NODE ||
         servers->data.sequence.items.top == servers->data.sequence.items.start) {
-        set_err(err, errlen, "%s: pool %s has no servers", path, s->pool);
+        snprintf(err, errlen, "%s: pool %s has no servers", path, s->pool);
         return -1;
     }
     size_t cap = (size_t)(servers->data.sequence.items.top - servers->data.sequence.items.start);
     if ((list = calloc(cap, sizeof(*list))) == NULL) {
-        set_err(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (yaml_node_item_t *it = servers->data.sequence.items.start; it < servers->data.sequence.items.top; it++) {
@@ -372,11 +362,11 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
         const char *line = scalar(yaml_document_get_node(doc, *it), &len);
         char why[512];
         if (line == NULL || len == 0) {
-            set_err(err, errlen, "%s: pool %s: a server is not a \"host:port:weight [name]\" string", path, s->pool);
+            snprintf(err, errlen, "%s: pool %s: a server is not a \"host:port:weight [name]\" string", path, s->pool);
             goto done;
         }
         if (parse_server(line, len, &list[n].name, &list[n].weight, why, sizeof(why)) != 0) {
-            set_err(err, errlen, "%s: pool %s: %s", path, s->pool, why);
+            snprintf(err, errlen, "%s: pool %s: %s", path, s->pool, why);
             goto done;
         }
         n++;
@@ -384,7 +374,7 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
     qsort(list, n, sizeof(*list), server_cmp);
     for (size_t i = 0; i + 1 < n; i++) {
         if (server_cmp(&list[i], &list[i + 1]) == 0) {
-            set_err(err, errlen, "%s: pool %s has two servers named %s", path, s->pool, list[i].name);
+            snprintf(err, errlen, "%s: pool %s has two servers named %s", path, s->pool, list[i].name);
             goto done;
         }
     }
@@ -395,12 +385,12 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
         char names[256] = "";
         for (size_t i = 0; i < n && strlen(names) + strlen(list[i].name) + 8 < sizeof(names); i++)
             snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "", list[i].name);
-        set_err(err, errlen, "%s: pool %s has no server named %s (its servers: %s%s)", path, s->pool, name, names,
-                strlen(names) + 8 >= sizeof(names) ? ", ..." : "");
+        snprintf(err, errlen, "%s: pool %s has no server named %s (its servers: %s%s)", path, s->pool, name, names,
+                 strlen(names) + 8 >= sizeof(names) ? ", ..." : "");
         goto done;
     }
     if ((s->names = calloc(n, sizeof(*s->names))) == NULL || (s->weights = calloc(n, sizeof(*s->weights))) == NULL) {
-        set_err(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -411,7 +401,7 @@ static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const ch
     s->nservers = n;
     s->self = found;
     if (strcmp(s->distribution, "ketama") == 0 && build_ketama(s) != 0) {
-        set_err(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
     rc = 0;
@@ -431,7 +421,7 @@ shard *shard_load(const char *path, const char *pool, const char *name, char *er
     char pools[256] = "";
 
     if ((s = calloc(1, sizeof(*s))) == NULL) {
-        set_err(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     if (read_yaml(path, &doc, err, errlen) != 0) {
@@ -440,7 +430,7 @@ shard *shard_load(const char *path, const char *pool, const char *name, char *er
     }
     root = yaml_document_get_root_node(&doc);
     if (root->type != YAML_MAPPING_NODE) {
-        set_err(err, errlen, "%s: not a nutcracker config (a mapping of pool names to pools)", path);
+        snprintf(err, errlen, "%s: not a nutcracker config (a mapping of pool names to pools)", path);
         goto fail;
     }
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
@@ -453,24 +443,24 @@ shard *shard_load(const char *path, const char *pool, const char *name, char *er
         if (pool ? strcmp(key, pool) == 0 : npools == 1) {
             found = yaml_document_get_node(&doc, pr->value);
             if ((s->pool = strdup(key)) == NULL) {
-                set_err(err, errlen, "out of memory");
+                snprintf(err, errlen, "out of memory");
                 goto fail;
             }
         }
     }
     if (pool == NULL && npools > 1) {
-        set_err(err, errlen, "%s has %zu pools (%s): --shard-pool must name one", path, npools, pools);
+        snprintf(err, errlen, "%s has %zu pools (%s): --shard-pool must name one", path, npools, pools);
         goto fail;
     }
     if (found == NULL) {
         if (pool)
-            set_err(err, errlen, "%s has no pool named %s (its pools: %s)", path, pool, pools);
+            snprintf(err, errlen, "%s has no pool named %s (its pools: %s)", path, pool, pools);
         else
-            set_err(err, errlen, "%s: no pools in it", path);
+            snprintf(err, errlen, "%s: no pools in it", path);
         goto fail;
     }
     if ((s->name = strdup(name)) == NULL) {
-        set_err(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
     if (read_pool(s, &doc, found, path, name, err, errlen) != 0)

@@ -255,26 +255,33 @@ int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec 
     return 0;
 }
 
-int table_lookup(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len)
+/* Finds key: 1 with *value at its value and *vlen its length word (the
+ * length and the kind), or 0. */
+static inline int entry_find(const table *t, const char *key, size_t key_len, const char **value, uint32_t *vlen)
 {
     size_t i = slot_find(t, key, key_len, hash_key(key, key_len));
     if (t->slots[i] == 0)
         return 0;
-    uint32_t klen, vlen;
-    const char *k = entry_at(t, t->slots[i], &klen, &vlen);
+    uint32_t klen;
+    const char *k = entry_at(t, t->slots[i], &klen, vlen);
     *value = k + klen;
+    return 1;
+}
+
+int table_lookup(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len)
+{
+    uint32_t vlen;
+    if (!entry_find(t, key, key_len, value, &vlen))
+        return 0;
     *value_len = vlen & VLEN_MASK;
     return 1;
 }
 
 int table_get(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len, table_kind *kind)
 {
-    size_t i = slot_find(t, key, key_len, hash_key(key, key_len));
-    if (t->slots[i] == 0)
+    uint32_t vlen;
+    if (!entry_find(t, key, key_len, value, &vlen))
         return 0;
-    uint32_t klen, vlen;
-    const char *k = entry_at(t, t->slots[i], &klen, &vlen);
-    *value = k + klen;
     *value_len = vlen & VLEN_MASK;
     *kind = (table_kind)(vlen >> VLEN_BITS);
     return 1;
