@@ -351,6 +351,41 @@ class OpsTest(t.TempDirTestCase):
         self.assertEqual(srv.stop(), 0)
         self.assertFalse(os.path.exists(path), "the socket file is removed at exit")
 
+    def test_resp_unix_socket(self):
+        """--resp-unix: Redis clients on a Unix socket (with --unix-mode),
+        beside the guide's TCP port; the file is removed at exit."""
+        path = self.path("redis.sock")
+        srv = self.start_server("--resp-unix", path, "--unix-mode", "0660", "--threads", "2")
+        self.assertEqual(srv.resp_address, "unix:" + path)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o660)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(t.IO_TIMEOUT)
+            s.connect(path)
+            s.sendall(t.resp_command("GET", "ring") + t.resp_command("PING"))
+            want = b"$46\r\n" + t.TABLE["ring"].encode() + b"\r\n+PONG\r\n"
+            got = b""
+            while len(got) < len(want):
+                got += s.recv(4096)
+            self.assertEqual(got, want)
+        self.assert_search(self.connect(srv), "morpheus")
+        self.assertEqual(srv.stop(), 0)
+        self.assertFalse(os.path.exists(path), "the socket file is removed at exit")
+
+    def test_resp_listener_options(self):
+        # 0 (or nothing) is no Redis listener
+        srv = self.start_server("--resp-port", "0")
+        self.assertIsNone(srv.resp_port)
+        self.assertNotRegex(srv.stderr(), "listening for Redis clients")
+        for args, why in ((["--resp-port", "x"], "--resp-port must be a number from 0 to 65535 or any, not 'x'"),
+                          (["--resp-port", "65536"], "--resp-port must be a number from 0 to 65535 or any"),
+                          (["--resp-unix", ""], "--resp-unix needs a path"),
+                          (["--echo", "--resp-port", "any"], "--echo serves no table: it takes no --resp-port"),
+                          (["--echo", "--resp-unix", self.path("r.sock")], "--echo serves no table")):
+            with self.subTest(args=args):
+                rc, out, err = run_server(*args)
+                self.assertEqual(rc, 2, err)
+                self.assertIn(why, err)
+
     def test_unix_socket_mode(self):
         path = self.path("evkv.sock")
         srv = self.start_server(argv=["--unix", path, "--unix-mode", "0666"])
