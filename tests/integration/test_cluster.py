@@ -7,6 +7,7 @@ leaves none of the recorded processes running. Usage errors exit 2 and
 start nothing."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,13 +32,37 @@ def alive(pid):
         return False
 
 
+# A kill for the script under test (bash takes it from the environment as
+# BASH_FUNC_kill%%) that signals only "kill -SIGNAL PID" with PID a whole
+# number from 1 to 4194304, refuses anything else, and logs each call: a
+# test of malformed pids lines never risks kill -1 or a process group,
+# whatever the script does.
+SAFE_KILL = r"""() {
+  if [ $# -eq 2 ] && [[ $1 =~ ^-[A-Z0-9]+$ ]] && [[ $2 =~ ^[1-9][0-9]{0,6}$ ]] && [ "$2" -le 4194304 ]; then
+    echo "kill $*" >>"$EVKV_TEST_KILL_LOG"
+    builtin kill "$@"
+  else
+    echo "REFUSED kill $*" >>"$EVKV_TEST_KILL_LOG"
+    return 1
+  fi
+}"""
+
+
+def start_time(pid):
+    """The process's start time, field 22 of /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[19]
+
+
 class ClusterTest(t.TempDirTestCase):
 
-    def cluster(self, *args, timeout=UP_TIMEOUT):
-        env = dict(os.environ)
-        env.setdefault("EVKV_SERVER", t.SERVER)
+    def cluster(self, *args, timeout=UP_TIMEOUT, env=None):
+        """scripts/cluster ARGS, in a session of its own (a kill 0 it made
+        would reach only itself), with env added to the environment."""
+        full = {**os.environ, **(env or {})}
+        full.setdefault("EVKV_SERVER", t.SERVER)
         return subprocess.run([SCRIPT, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=timeout, env=env)
+                              text=True, timeout=timeout, env=full, start_new_session=True)
 
     def port_was_taken(self):
         logs = os.path.join(self.cdir, "logs")
@@ -199,6 +224,77 @@ class ClusterTest(t.TempDirTestCase):
             except OSError:
                 pass
         self.assertEqual(left, [], "processes of the failed cluster still run")
+
+    def test_malformed_and_foreign_pid_records(self):
+        """status and down act only on pids lines that are NAME PID START
+        PROGRAM with PID from 1 up and the process still that program:
+        every other line (fields missing, a pid that is not a positive
+        whole number, negative, zero, huge, a start time or program that
+        does not match: a foreign or reused pid) is skipped and said so,
+        and its process, if any, survives down. The script runs with a
+        kill that refuses anything but one positive pid (and logs each
+        call), so that a wrong line never reaches kill -1 or a group."""
+        cdir = self.path("records")
+        os.mkdir(cdir)
+        kill_log = self.path("kills")
+        env = {"BASH_FUNC_kill%%": SAFE_KILL, "EVKV_TEST_KILL_LOG": kill_log}
+        guard = subprocess.run(["bash", "-c", "type -t kill"], capture_output=True, text=True,
+                               env={**os.environ, **env})
+        self.assertEqual(guard.stdout.strip(), "function", "the test's guarded kill is not in effect")
+
+        def sleeper():
+            p = subprocess.Popen(["sleep", "300"])
+            self.addCleanup(p.wait)
+            self.addCleanup(p.kill)
+            return p, start_time(p.pid), os.readlink(f"/proc/{p.pid}/exe")
+
+        foreign, fstart, fexe = sleeper()
+        mine, mstart, mexe = sleeper()
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        other_start = start_time(1)
+        self.assertNotEqual(other_start, fstart)
+        f = foreign.pid
+        bad = [
+            "x y", "lonely", "neg -1", f"neg2 -1 {fstart} {fexe}", "zero 0", f"zero2 0 {fstart} {fexe}",
+            f"huge 99999999999999999999 {fstart} {fexe}", f"wrap 4294967295 {fstart} {fexe}",
+            f"over 4194305 {fstart} {fexe}", f"lead0 0{f} {fstart} {fexe}", f"plus +{f} {fstart} {fexe}",
+            f"group -{f} {fstart} {fexe}", f"nonnum abc {fstart} {fexe}", f"nostart {f} ? {fexe}",
+            f"nostart2 {f} {fexe}", f"relative {f} {fstart} sleep", f"extra {f} {fstart} {fexe} extra",
+            f"foreign {f} {fstart} {t.SERVER}", f"reused {f} {other_start} {fexe}",
+        ]
+        good = f"mine {mine.pid} {mstart} {mexe}"
+        gone = f"dead {dead.pid} {other_start} {fexe}"
+        with open(os.path.join(cdir, "pids"), "w") as fh:
+            fh.write("\n".join([*bad[:10], good, gone, *bad[10:]]) + "\n")
+        lines = [*bad[:10], good, gone, *bad[10:]]
+
+        def assert_each_bad_line_skipped(out):
+            for n, line in enumerate(lines, 1):
+                if line in (good, gone):
+                    continue
+                name = line.split()[0]
+                said = [l for l in out.splitlines()
+                        if f"pids line {n} skipped" in l or f"{name} pid " in l and "skipped" in l]
+                self.assertTrue(said, f"line {n} ({line!r}) not said to be skipped:\n{out}")
+
+        st = self.cluster("status", "--dir", cdir, env=env)
+        self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
+        running = [l for l in st.stdout.splitlines() if re.search(r" pid \S* running", l)]
+        self.assertEqual(running, [f"mine pid {mine.pid} running ({mexe})"], st.stdout)
+        self.assertIn(f"dead pid {dead.pid} NOT running", st.stdout)
+        assert_each_bad_line_skipped(st.stdout)
+
+        down = self.cluster("down", "--dir", cdir, env=env, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        assert_each_bad_line_skipped(down.stderr)
+        self.assertEqual(mine.wait(timeout=15), -signal.SIGTERM)
+        self.assertIsNone(foreign.poll(), "down signalled a process that is not the cluster's")
+        self.assertTrue(alive(foreign.pid))
+        with open(kill_log) as fh:
+            kills = fh.read().splitlines()
+        self.assertEqual(kills, [f"kill -TERM {mine.pid}"], "kill called other than on the one process of ours")
+        self.assertFalse(os.path.exists(os.path.join(cdir, "pids")))
 
     def test_usage_errors(self):
         d = self.path("never")
