@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 
@@ -48,6 +49,19 @@ SAFE_KILL = r"""() {
 }"""
 
 
+def processes_of(cdir):
+    """The pids of the processes with CDIR in their command line."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if cdir.encode() in f.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
 def start_time(pid):
     """The process's start time, field 22 of /proc/PID/stat."""
     with open(f"/proc/{pid}/stat") as f:
@@ -72,11 +86,14 @@ class ClusterTest(t.TempDirTestCase):
                     return True
         return False
 
-    def up(self):
-        self.cdir = self.path("cluster")
+    def up(self, cdir=None, keys=KEYS):
+        """scripts/cluster up --shards 2 --replicas 2 --keys KEYS into
+        CDIR (self.path("cluster")); sets self.ends (the endpoints), and
+        self.table and self.keys (its data set)."""
+        self.cdir = cdir or self.path("cluster")
         self.addCleanup(self.cluster, "down", "--dir", self.cdir)
         for attempt in range(3):
-            r = self.cluster("up", "--shards", "2", "--replicas", "2", "--keys", str(KEYS), "--dir", self.cdir)
+            r = self.cluster("up", "--shards", "2", "--replicas", "2", "--keys", str(keys), "--dir", self.cdir)
             # The free ports up picks can be taken by another program (a
             # test running beside this one) before its servers bind them:
             # up then stops what it started and exits 1; so go again.
@@ -84,17 +101,23 @@ class ClusterTest(t.TempDirTestCase):
                 break
             shutil.rmtree(self.cdir)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.read_endpoints(r.stdout, keys)
+
+    def read_endpoints(self, stdout, keys):
         ends = {}
-        for line in r.stdout.splitlines():
-            words = line.split()
+        for line in stdout.splitlines():
+            # HAProxy's socket path is DIR's, which may hold spaces.
+            m = re.fullmatch(r"haproxy stats (.*) pid (\d+)", line)
+            words = ["haproxy", "stats", m[1], "pid", m[2]] if m else line.split()
             ends[words[0]] = dict(zip(words[1::2], words[2::2]))
-        for name in ("nutcracker", "shard1", "shard2", "shard1-r1", "shard1-r2", "shard2-r1", "shard2-r2"):
-            self.assertIn(name, ends, r.stdout)
+        for name in ("nutcracker", "haproxy", "shard1", "shard2", "shard1-r1", "shard1-r2", "shard2-r1",
+                     "shard2-r2"):
+            self.assertIn(name, ends, stdout)
         self.ends = ends
-        data = os.path.join(self.cdir, f"data-n{KEYS}-v100-s1.tsv")
+        data = os.path.join(self.cdir, f"data-n{keys}-v100-s1.tsv")
         with open(data, encoding="utf-8") as f:
             self.table = dict(line.rstrip("\n").split("\t", 1) for line in f)
-        self.assertEqual(len(self.table), KEYS)
+        self.assertEqual(len(self.table), keys)
         self.keys = list(self.table)
 
     @staticmethod
@@ -160,9 +183,9 @@ class ClusterTest(t.TempDirTestCase):
     def assert_all_through_guide(self):
         one, two = self.found_through_guide("shard1"), self.found_through_guide("shard2")
         self.assertFalse(one & two, "a key kept by both shards")
-        self.assertEqual(len(one | two), KEYS, "keys found by neither shard")
-        self.assertGreater(len(one), KEYS // 4)
-        self.assertGreater(len(two), KEYS // 4)
+        self.assertEqual(len(one | two), len(self.keys), "keys found by neither shard")
+        self.assertGreater(len(one), len(self.keys) // 4)
+        self.assertGreater(len(two), len(self.keys) // 4)
 
     def recorded_pids(self):
         with open(os.path.join(self.cdir, "pids")) as f:
@@ -215,15 +238,43 @@ class ClusterTest(t.TempDirTestCase):
                          "--base-port", str(base))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("stopping what started", r.stderr)
-        left = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if cdir.encode() in f.read():
-                        left.append(pid)
-            except OSError:
-                pass
-        self.assertEqual(left, [], "processes of the failed cluster still run")
+        self.assertEqual(processes_of(cdir), [], "processes of the failed cluster still run")
+
+    def test_a_dir_with_spaces_and_quotes_and_the_longest_dir(self):
+        """A DIR with spaces, quotes and other characters HAProxy's
+        config treats specially, as long as up takes (it says how long in
+        its refusal of a longer one), gets a cluster that serves every
+        key; one byte longer, or a DIR with '$', ',' or a newline, is
+        refused with exit status 2 before anything is made or started."""
+        def refused(cdir, reason):
+            r = self.cluster("up", "--keys", "100", "--dir", cdir)
+            self.assertEqual(r.returncode, 2, f"{cdir!r}: {r.stdout} {r.stderr}")
+            self.assertIn(reason, r.stderr, cdir)
+            self.assertFalse(os.path.exists(cdir), f"{cdir!r}: made though refused")
+            self.assertEqual(processes_of(cdir), [], f"{cdir!r}: processes started though refused")
+            return r.stderr
+
+        limit = int(re.search(r"at most (\d+) bytes", refused(self.path("x" * 200), "bytes long"))[1])
+        odd = self.path("a dir 'with' \"quotes\" #x \\ é ")
+        pad = limit - len(odd.encode())
+        self.assertGreaterEqual(pad, 0, f"the temporary directory is too long for a DIR of {limit} bytes")
+        odd += "x" * pad
+        refused(odd + "x", "bytes long")
+        for name in ("dollar$HOME", "comma,x", "new\nline"):
+            refused(self.path(name), "holds")
+
+        self.up(odd, keys=2000)
+        self.assertEqual(len(odd.encode()), limit)
+        self.assertEqual(self.ends["haproxy"]["stats"], os.path.join(odd, "haproxy.sock"))
+        self.assertTrue(stat.S_ISSOCK(os.stat(self.ends["haproxy"]["stats"]).st_mode))
+        self.assert_all_through_nutcracker()
+        self.assert_all_through_guide()
+        st = self.cluster("status", "--dir", odd)
+        self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+        pids = self.recorded_pids()
+        down = self.cluster("down", "--dir", odd, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
 
     def test_malformed_and_foreign_pid_records(self):
         """status and down act only on pids lines that are NAME PID START
