@@ -4,8 +4,12 @@ nutcracker over the shards; every key of the table is found through
 nutcracker (MGET) and through its shard's guide-protocol frontend, with
 its value, before and after a replica is killed; scripts/cluster down then
 leaves none of the recorded processes running. Usage errors exit 2 and
-start nothing."""
+start nothing. Two ups at once into one DIR start one cluster; a DIR with
+spaces and quotes works, one HAProxy cannot use is refused before anything
+starts; status and down skip pids lines that name no process of the
+cluster's, and never signal them."""
 
+import fcntl
 import os
 import re
 import shutil
@@ -223,6 +227,58 @@ class ClusterTest(t.TempDirTestCase):
         self.assertFalse(os.path.exists(os.path.join(self.cdir, "pids")))
         st = self.cluster("status", "--dir", self.cdir)
         self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
+
+    def test_two_ups_at_once_into_one_dir(self):
+        """Two ups started together into one DIR: one starts the cluster,
+        the other exits 2 with the reason, and the
+        cluster serves every key. Later, an up into the DIR of the running
+        cluster exits 2; the lock is free once up is done (no process of
+        the cluster holds it), and while something holds it, down and up
+        exit 2 and leave the cluster running."""
+        self.cdir = self.path("cluster")
+        self.addCleanup(self.cluster, "down", "--dir", self.cdir, timeout=60)
+        args = ["up", "--shards", "2", "--replicas", "2", "--keys", "2000", "--dir", self.cdir]
+        env = {**os.environ, "EVKV_SERVER": os.environ.get("EVKV_SERVER", t.SERVER)}
+        for attempt in range(3):
+            procs = [subprocess.Popen([SCRIPT, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                     for _ in range(2)]
+            runs = [(p.returncode, out, err) for p in procs for out, err in [p.communicate(timeout=UP_TIMEOUT)]]
+            codes = sorted(code for code, _, _ in runs)
+            # A free port up picked can be taken meanwhile (see up()).
+            if codes != [1, 2] or attempt == 2 or not self.port_was_taken():
+                break
+            self.cluster("down", "--dir", self.cdir, timeout=60)
+            shutil.rmtree(self.cdir)
+        self.assertEqual(codes, [0, 2], runs)
+        (_, out, _), = [run for run in runs if run[0] == 0]
+        (_, _, refusal), = [run for run in runs if run[0] == 2]
+        self.assertRegex(refusal, "another scripts/cluster up or down is running|a cluster already runs")
+        self.read_endpoints(out, 2000)
+        pids = self.recorded_pids()
+        self.assertEqual(len(pids), 6, pids)
+        self.assert_all_through_nutcracker()
+        self.assert_all_through_guide()
+
+        again = self.cluster(*args)
+        self.assertEqual(again.returncode, 2, again.stdout + again.stderr)
+        self.assertIn("a cluster already runs", again.stderr)
+
+        fd = os.open(os.path.join(self.cdir, "lock"), os.O_RDWR)
+        self.addCleanup(os.close, fd)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a process of the cluster holds it
+        for cmd in (["down", "--dir", self.cdir], args):
+            r = self.cluster(*cmd, timeout=60)
+            self.assertEqual(r.returncode, 2, f"{cmd}: {r.stdout} {r.stderr}")
+            self.assertIn("another scripts/cluster up or down is running", r.stderr)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        self.assertEqual([n for n, p in pids.items() if not alive(p)], [], "stopped though refused")
+        self.assertEqual(self.recorded_pids(), pids)
+        self.assert_all_through_nutcracker()
+
+        down = self.cluster("down", "--dir", self.cdir, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
 
     def test_a_failed_start_leaves_nothing_running(self):
         """A replica that cannot listen (its port taken) fails up, with
