@@ -41,7 +41,7 @@ def alive(pid):
 # BASH_FUNC_kill%%) that signals only "kill -SIGNAL PID" with PID a whole
 # number from 1 to 4194304, refuses anything else, and logs each call: a
 # test of malformed pids lines never risks kill -1 or a process group,
-# whatever the script does.
+# whatever pid the script gives kill.
 SAFE_KILL = r"""() {
   if [ $# -eq 2 ] && [[ $1 =~ ^-[A-Z0-9]+$ ]] && [[ $2 =~ ^[1-9][0-9]{0,6}$ ]] && [ "$2" -le 4194304 ]; then
     echo "kill $*" >>"$EVKV_TEST_KILL_LOG"
@@ -230,11 +230,11 @@ class ClusterTest(t.TempDirTestCase):
 
     def test_two_ups_at_once_into_one_dir(self):
         """Two ups started together into one DIR: one starts the cluster,
-        the other exits 2 with the reason, and the
-        cluster serves every key. Later, an up into the DIR of the running
-        cluster exits 2; the lock is free once up is done (no process of
-        the cluster holds it), and while something holds it, down and up
-        exit 2 and leave the cluster running."""
+        the other exits 2 with the reason, and the cluster serves every
+        key. Later, an up into the DIR of the running cluster exits 2; the
+        lock is free once up is done (no process of the cluster holds it),
+        and while something holds it, down and up exit 2 and leave the
+        cluster running."""
         self.cdir = self.path("cluster")
         self.addCleanup(self.cluster, "down", "--dir", self.cdir, timeout=60)
         args = ["up", "--shards", "2", "--replicas", "2", "--keys", "2000", "--dir", self.cdir]
@@ -372,9 +372,9 @@ class ClusterTest(t.TempDirTestCase):
         ]
         good = f"mine {mine.pid} {mstart} {mexe}"
         gone = f"dead {dead.pid} {other_start} {fexe}"
-        with open(os.path.join(cdir, "pids"), "w") as fh:
-            fh.write("\n".join([*bad[:10], good, gone, *bad[10:]]) + "\n")
         lines = [*bad[:10], good, gone, *bad[10:]]
+        with open(os.path.join(cdir, "pids"), "w") as fh:
+            fh.write("\n".join(lines) + "\n")
 
         def assert_each_bad_line_skipped(out):
             for n, line in enumerate(lines, 1):
@@ -382,7 +382,7 @@ class ClusterTest(t.TempDirTestCase):
                     continue
                 name = line.split()[0]
                 said = [l for l in out.splitlines()
-                        if f"pids line {n} skipped" in l or f"{name} pid " in l and "skipped" in l]
+                        if f"pids line {n} skipped," in l or f"{name} pid " in l and "skipped" in l]
                 self.assertTrue(said, f"line {n} ({line!r}) not said to be skipped:\n{out}")
 
         st = self.cluster("status", "--dir", cdir, env=env)
