@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers for the load test scripts (sourced, not run).
 
 # start_evkv LOG COMMAND...: starts evkv-server (COMMAND) in the background
@@ -7,8 +8,7 @@ start_evkv() {
   local log=$1; shift
   "$@" 2>"$log" &
   SERVER_PID=$!
-  local i
-  for i in $(seq 1 1200); do
+  for _ in $(seq 1 1200); do
     SERVER_PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\) (.*/\1/p' "$log" | head -n 1)
     [ -n "$SERVER_PORT" ] && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log" >&2; return 1; }

@@ -4,12 +4,18 @@ nutcracker over the shards; every key of the table is found through
 nutcracker (MGET) and through its shard's guide-protocol frontend, with
 its value, before and after a replica is killed; scripts/cluster down then
 leaves none of the recorded processes running. Usage errors exit 2 and
-start nothing."""
+start nothing. Two ups at once into one DIR start one cluster; a DIR with
+spaces and quotes works, one HAProxy cannot use is refused before anything
+starts; status and down skip pids lines that name no process of the
+cluster's, and never signal them."""
 
+import fcntl
 import os
+import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 
@@ -31,13 +37,50 @@ def alive(pid):
         return False
 
 
+# A kill for the script under test (bash takes it from the environment as
+# BASH_FUNC_kill%%) that signals only "kill -SIGNAL PID" with PID a whole
+# number from 1 to 4194304, refuses anything else, and logs each call: a
+# test of malformed pids lines never risks kill -1 or a process group,
+# whatever pid the script gives kill.
+SAFE_KILL = r"""() {
+  if [ $# -eq 2 ] && [[ $1 =~ ^-[A-Z0-9]+$ ]] && [[ $2 =~ ^[1-9][0-9]{0,6}$ ]] && [ "$2" -le 4194304 ]; then
+    echo "kill $*" >>"$EVKV_TEST_KILL_LOG"
+    builtin kill "$@"
+  else
+    echo "REFUSED kill $*" >>"$EVKV_TEST_KILL_LOG"
+    return 1
+  fi
+}"""
+
+
+def processes_of(cdir):
+    """The pids of the processes with CDIR in their command line."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if cdir.encode() in f.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def start_time(pid):
+    """The process's start time, field 22 of /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[19]
+
+
 class ClusterTest(t.TempDirTestCase):
 
-    def cluster(self, *args, timeout=UP_TIMEOUT):
-        env = dict(os.environ)
-        env.setdefault("EVKV_SERVER", t.SERVER)
+    def cluster(self, *args, timeout=UP_TIMEOUT, env=None):
+        """scripts/cluster ARGS, in a session of its own (a kill 0 it made
+        would reach only itself), with env added to the environment."""
+        full = {**os.environ, **(env or {})}
+        full.setdefault("EVKV_SERVER", t.SERVER)
         return subprocess.run([SCRIPT, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=timeout, env=env)
+                              text=True, timeout=timeout, env=full, start_new_session=True)
 
     def port_was_taken(self):
         logs = os.path.join(self.cdir, "logs")
@@ -47,11 +90,14 @@ class ClusterTest(t.TempDirTestCase):
                     return True
         return False
 
-    def up(self):
-        self.cdir = self.path("cluster")
+    def up(self, cdir=None, keys=KEYS):
+        """scripts/cluster up --shards 2 --replicas 2 --keys KEYS into
+        CDIR (self.path("cluster")); sets self.ends (the endpoints), and
+        self.table and self.keys (its data set)."""
+        self.cdir = cdir or self.path("cluster")
         self.addCleanup(self.cluster, "down", "--dir", self.cdir)
         for attempt in range(3):
-            r = self.cluster("up", "--shards", "2", "--replicas", "2", "--keys", str(KEYS), "--dir", self.cdir)
+            r = self.cluster("up", "--shards", "2", "--replicas", "2", "--keys", str(keys), "--dir", self.cdir)
             # The free ports up picks can be taken by another program (a
             # test running beside this one) before its servers bind them:
             # up then stops what it started and exits 1; so go again.
@@ -59,17 +105,23 @@ class ClusterTest(t.TempDirTestCase):
                 break
             shutil.rmtree(self.cdir)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.read_endpoints(r.stdout, keys)
+
+    def read_endpoints(self, stdout, keys):
         ends = {}
-        for line in r.stdout.splitlines():
-            words = line.split()
+        for line in stdout.splitlines():
+            # HAProxy's socket path is DIR's, which may hold spaces.
+            m = re.fullmatch(r"haproxy stats (.*) pid (\d+)", line)
+            words = ["haproxy", "stats", m[1], "pid", m[2]] if m else line.split()
             ends[words[0]] = dict(zip(words[1::2], words[2::2]))
-        for name in ("nutcracker", "shard1", "shard2", "shard1-r1", "shard1-r2", "shard2-r1", "shard2-r2"):
-            self.assertIn(name, ends, r.stdout)
+        for name in ("nutcracker", "haproxy", "shard1", "shard2", "shard1-r1", "shard1-r2", "shard2-r1",
+                     "shard2-r2"):
+            self.assertIn(name, ends, stdout)
         self.ends = ends
-        data = os.path.join(self.cdir, f"data-n{KEYS}-v100-s1.tsv")
+        data = os.path.join(self.cdir, f"data-n{keys}-v100-s1.tsv")
         with open(data, encoding="utf-8") as f:
             self.table = dict(line.rstrip("\n").split("\t", 1) for line in f)
-        self.assertEqual(len(self.table), KEYS)
+        self.assertEqual(len(self.table), keys)
         self.keys = list(self.table)
 
     @staticmethod
@@ -135,9 +187,9 @@ class ClusterTest(t.TempDirTestCase):
     def assert_all_through_guide(self):
         one, two = self.found_through_guide("shard1"), self.found_through_guide("shard2")
         self.assertFalse(one & two, "a key kept by both shards")
-        self.assertEqual(len(one | two), KEYS, "keys found by neither shard")
-        self.assertGreater(len(one), KEYS // 4)
-        self.assertGreater(len(two), KEYS // 4)
+        self.assertEqual(len(one | two), len(self.keys), "keys found by neither shard")
+        self.assertGreater(len(one), len(self.keys) // 4)
+        self.assertGreater(len(two), len(self.keys) // 4)
 
     def recorded_pids(self):
         with open(os.path.join(self.cdir, "pids")) as f:
@@ -176,6 +228,58 @@ class ClusterTest(t.TempDirTestCase):
         st = self.cluster("status", "--dir", self.cdir)
         self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
 
+    def test_two_ups_at_once_into_one_dir(self):
+        """Two ups started together into one DIR: one starts the cluster,
+        the other exits 2 with the reason, and the cluster serves every
+        key. Later, an up into the DIR of the running cluster exits 2; the
+        lock is free once up is done (no process of the cluster holds it),
+        and while something holds it, down and up exit 2 and leave the
+        cluster running."""
+        self.cdir = self.path("cluster")
+        self.addCleanup(self.cluster, "down", "--dir", self.cdir, timeout=60)
+        args = ["up", "--shards", "2", "--replicas", "2", "--keys", "2000", "--dir", self.cdir]
+        env = {**os.environ, "EVKV_SERVER": os.environ.get("EVKV_SERVER", t.SERVER)}
+        for attempt in range(3):
+            procs = [subprocess.Popen([SCRIPT, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                     for _ in range(2)]
+            runs = [(p.returncode, out, err) for p in procs for out, err in [p.communicate(timeout=UP_TIMEOUT)]]
+            codes = sorted(code for code, _, _ in runs)
+            # A free port up picked can be taken meanwhile (see up()).
+            if codes != [1, 2] or attempt == 2 or not self.port_was_taken():
+                break
+            self.cluster("down", "--dir", self.cdir, timeout=60)
+            shutil.rmtree(self.cdir)
+        self.assertEqual(codes, [0, 2], runs)
+        (_, out, _), = [run for run in runs if run[0] == 0]
+        (_, _, refusal), = [run for run in runs if run[0] == 2]
+        self.assertRegex(refusal, "another scripts/cluster up or down is running|a cluster already runs")
+        self.read_endpoints(out, 2000)
+        pids = self.recorded_pids()
+        self.assertEqual(len(pids), 6, pids)
+        self.assert_all_through_nutcracker()
+        self.assert_all_through_guide()
+
+        again = self.cluster(*args)
+        self.assertEqual(again.returncode, 2, again.stdout + again.stderr)
+        self.assertIn("a cluster already runs", again.stderr)
+
+        fd = os.open(os.path.join(self.cdir, "lock"), os.O_RDWR)
+        self.addCleanup(os.close, fd)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a process of the cluster holds it
+        for cmd in (["down", "--dir", self.cdir], args):
+            r = self.cluster(*cmd, timeout=60)
+            self.assertEqual(r.returncode, 2, f"{cmd}: {r.stdout} {r.stderr}")
+            self.assertIn("another scripts/cluster up or down is running", r.stderr)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        self.assertEqual([n for n, p in pids.items() if not alive(p)], [], "stopped though refused")
+        self.assertEqual(self.recorded_pids(), pids)
+        self.assert_all_through_nutcracker()
+
+        down = self.cluster("down", "--dir", self.cdir, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
+
     def test_a_failed_start_leaves_nothing_running(self):
         """A replica that cannot listen (its port taken) fails up, with
         exit status 1, and up stops everything it had started: no process
@@ -190,15 +294,114 @@ class ClusterTest(t.TempDirTestCase):
                          "--base-port", str(base))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("stopping what started", r.stderr)
-        left = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if cdir.encode() in f.read():
-                        left.append(pid)
-            except OSError:
-                pass
-        self.assertEqual(left, [], "processes of the failed cluster still run")
+        self.assertEqual(processes_of(cdir), [], "processes of the failed cluster still run")
+
+    def test_a_dir_with_spaces_and_quotes_and_the_longest_dir(self):
+        """A DIR with spaces, quotes and other characters HAProxy's
+        config treats specially, as long as up takes (it says how long in
+        its refusal of a longer one), gets a cluster that serves every
+        key; one byte longer, or a DIR with '$', ',' or a newline, is
+        refused with exit status 2 before anything is made or started."""
+        def refused(cdir, reason):
+            r = self.cluster("up", "--keys", "100", "--dir", cdir)
+            self.assertEqual(r.returncode, 2, f"{cdir!r}: {r.stdout} {r.stderr}")
+            self.assertIn(reason, r.stderr, cdir)
+            self.assertFalse(os.path.exists(cdir), f"{cdir!r}: made though refused")
+            self.assertEqual(processes_of(cdir), [], f"{cdir!r}: processes started though refused")
+            return r.stderr
+
+        limit = int(re.search(r"at most (\d+) bytes", refused(self.path("x" * 200), "bytes long"))[1])
+        odd = self.path("a dir 'with' \"quotes\" #x \\ é ")
+        pad = limit - len(odd.encode())
+        self.assertGreaterEqual(pad, 0, f"the temporary directory is too long for a DIR of {limit} bytes")
+        odd += "x" * pad
+        refused(odd + "x", "bytes long")
+        for name in ("dollar$HOME", "comma,x", "new\nline"):
+            refused(self.path(name), "holds")
+
+        self.up(odd, keys=2000)
+        self.assertEqual(len(odd.encode()), limit)
+        self.assertEqual(self.ends["haproxy"]["stats"], os.path.join(odd, "haproxy.sock"))
+        self.assertTrue(stat.S_ISSOCK(os.stat(self.ends["haproxy"]["stats"]).st_mode))
+        self.assert_all_through_nutcracker()
+        self.assert_all_through_guide()
+        st = self.cluster("status", "--dir", odd)
+        self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+        pids = self.recorded_pids()
+        down = self.cluster("down", "--dir", odd, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
+
+    def test_malformed_and_foreign_pid_records(self):
+        """status and down act only on pids lines that are NAME PID START
+        PROGRAM with PID from 1 up and the process still that program:
+        every other line (fields missing, a pid that is not a positive
+        whole number, negative, zero, huge, a start time or program that
+        does not match: a foreign or reused pid) is skipped and said so,
+        and its process, if any, survives down. The script runs with a
+        kill that refuses anything but one positive pid (and logs each
+        call), so that a wrong line never reaches kill -1 or a group."""
+        cdir = self.path("records")
+        os.mkdir(cdir)
+        kill_log = self.path("kills")
+        env = {"BASH_FUNC_kill%%": SAFE_KILL, "EVKV_TEST_KILL_LOG": kill_log}
+        guard = subprocess.run(["bash", "-c", "type -t kill"], capture_output=True, text=True,
+                               env={**os.environ, **env})
+        self.assertEqual(guard.stdout.strip(), "function", "the test's guarded kill is not in effect")
+
+        def sleeper():
+            p = subprocess.Popen(["sleep", "300"])
+            self.addCleanup(p.wait)
+            self.addCleanup(p.kill)
+            return p, start_time(p.pid), os.readlink(f"/proc/{p.pid}/exe")
+
+        foreign, fstart, fexe = sleeper()
+        mine, mstart, mexe = sleeper()
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        other_start = start_time(1)
+        self.assertNotEqual(other_start, fstart)
+        f = foreign.pid
+        bad = [
+            "x y", "lonely", "neg -1", f"neg2 -1 {fstart} {fexe}", "zero 0", f"zero2 0 {fstart} {fexe}",
+            f"huge 99999999999999999999 {fstart} {fexe}", f"wrap 4294967295 {fstart} {fexe}",
+            f"over 4194305 {fstart} {fexe}", f"lead0 0{f} {fstart} {fexe}", f"plus +{f} {fstart} {fexe}",
+            f"group -{f} {fstart} {fexe}", f"nonnum abc {fstart} {fexe}", f"nostart {f} ? {fexe}",
+            f"nostart2 {f} {fexe}", f"relative {f} {fstart} sleep", f"extra {f} {fstart} {fexe} extra",
+            f"foreign {f} {fstart} {t.SERVER}", f"reused {f} {other_start} {fexe}",
+        ]
+        good = f"mine {mine.pid} {mstart} {mexe}"
+        gone = f"dead {dead.pid} {other_start} {fexe}"
+        lines = [*bad[:10], good, gone, *bad[10:]]
+        with open(os.path.join(cdir, "pids"), "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+        def assert_each_bad_line_skipped(out):
+            for n, line in enumerate(lines, 1):
+                if line in (good, gone):
+                    continue
+                name = line.split()[0]
+                said = [l for l in out.splitlines()
+                        if f"pids line {n} skipped," in l or f"{name} pid " in l and "skipped" in l]
+                self.assertTrue(said, f"line {n} ({line!r}) not said to be skipped:\n{out}")
+
+        st = self.cluster("status", "--dir", cdir, env=env)
+        self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
+        running = [l for l in st.stdout.splitlines() if re.search(r" pid \S* running", l)]
+        self.assertEqual(running, [f"mine pid {mine.pid} running ({mexe})"], st.stdout)
+        self.assertIn(f"dead pid {dead.pid} NOT running", st.stdout)
+        assert_each_bad_line_skipped(st.stdout)
+
+        down = self.cluster("down", "--dir", cdir, env=env, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        assert_each_bad_line_skipped(down.stderr)
+        self.assertEqual(mine.wait(timeout=15), -signal.SIGTERM)
+        self.assertIsNone(foreign.poll(), "down signalled a process that is not the cluster's")
+        self.assertTrue(alive(foreign.pid))
+        with open(kill_log) as fh:
+            kills = fh.read().splitlines()
+        self.assertEqual(kills, [f"kill -TERM {mine.pid}"], "kill called other than on the one process of ours")
+        self.assertFalse(os.path.exists(os.path.join(cdir, "pids")))
 
     def test_usage_errors(self):
         d = self.path("never")
