@@ -357,6 +357,16 @@ class ClusterTest(t.TempDirTestCase):
 
         foreign, fstart, fexe = sleeper()
         mine, mstart, mexe = sleeper()
+        # A program rebuilt while it runs: /proc/PID/exe reads "EXE
+        # (deleted)"; the same pid and start time still make it ours.
+        rebuilt_exe = self.path("rebuilt-sleep")
+        shutil.copy(mexe, rebuilt_exe)
+        rebuilt = subprocess.Popen([rebuilt_exe, "300"])
+        self.addCleanup(rebuilt.wait)
+        self.addCleanup(rebuilt.kill)
+        rstart = start_time(rebuilt.pid)
+        os.unlink(rebuilt_exe)
+        self.assertEqual(os.readlink(f"/proc/{rebuilt.pid}/exe"), rebuilt_exe + " (deleted)")
         dead = subprocess.Popen(["true"])
         dead.wait()
         other_start = start_time(1)
@@ -371,14 +381,15 @@ class ClusterTest(t.TempDirTestCase):
             f"foreign {f} {fstart} {t.SERVER}", f"reused {f} {other_start} {fexe}",
         ]
         good = f"mine {mine.pid} {mstart} {mexe}"
+        good2 = f"rebuilt {rebuilt.pid} {rstart} {rebuilt_exe}"
         gone = f"dead {dead.pid} {other_start} {fexe}"
-        lines = [*bad[:10], good, gone, *bad[10:]]
+        lines = [*bad[:10], good, gone, good2, *bad[10:]]
         with open(os.path.join(cdir, "pids"), "w") as fh:
             fh.write("\n".join(lines) + "\n")
 
         def assert_each_bad_line_skipped(out):
             for n, line in enumerate(lines, 1):
-                if line in (good, gone):
+                if line in (good, good2, gone):
                     continue
                 name = line.split()[0]
                 said = [l for l in out.splitlines()
@@ -388,7 +399,8 @@ class ClusterTest(t.TempDirTestCase):
         st = self.cluster("status", "--dir", cdir, env=env)
         self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
         running = [l for l in st.stdout.splitlines() if re.search(r" pid \S* running", l)]
-        self.assertEqual(running, [f"mine pid {mine.pid} running ({mexe})"], st.stdout)
+        self.assertEqual(running, [f"mine pid {mine.pid} running ({mexe})",
+                                   f"rebuilt pid {rebuilt.pid} running ({rebuilt_exe})"], st.stdout)
         self.assertIn(f"dead pid {dead.pid} NOT running", st.stdout)
         assert_each_bad_line_skipped(st.stdout)
 
@@ -396,11 +408,13 @@ class ClusterTest(t.TempDirTestCase):
         self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
         assert_each_bad_line_skipped(down.stderr)
         self.assertEqual(mine.wait(timeout=15), -signal.SIGTERM)
+        self.assertEqual(rebuilt.wait(timeout=15), -signal.SIGTERM)
         self.assertIsNone(foreign.poll(), "down signalled a process that is not the cluster's")
         self.assertTrue(alive(foreign.pid))
         with open(kill_log) as fh:
             kills = fh.read().splitlines()
-        self.assertEqual(kills, [f"kill -TERM {mine.pid}"], "kill called other than on the one process of ours")
+        self.assertEqual(kills, [f"kill -TERM {rebuilt.pid}", f"kill -TERM {mine.pid}"],
+                         "kill called other than on the processes of ours (last line first)")
         self.assertFalse(os.path.exists(os.path.join(cdir, "pids")))
 
     def test_usage_errors(self):
