@@ -12,6 +12,10 @@ is nutcracker's, key for key. That covers every hash nutcracker offers,
 ketama and modula, weights, names and unnamed servers (host:port), a
 25-server ring and hash_tag. A ring position is an evkv of its own (with
 one worker thread, so that 25 of them stay light).
+
+The config is checked as nutcracker checks it: each kind of file that
+`nutcracker -t` refuses (asked for real) is refused by --check-config and
+at a start, and variations it takes are taken.
 """
 
 import os
