@@ -75,7 +75,7 @@ dataset *dataset_load(const char *data, datafile_format format, int echo, const 
     if (echo) {
         d = dataset_new(NULL, "echo mode", NULL, 0);
     } else if (data != NULL) {
-        if (spec && spec->name && (sh = shard_load(spec->config, spec->pool, spec->name, err, errlen)) == NULL)
+        if (spec && spec->name && (sh = shard_load(spec->config, spec->pool, spec->name, cancel, err, errlen)) == NULL)
             return NULL;
         t = load_file_shard(data, format, sh, &skipped, cancel, err, errlen);
         if (t == NULL) {

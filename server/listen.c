@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "server.h"
 
 /* A failed bind or listen: bad configuration, or a failure that may pass on
  * retry (an address in use, an interface not up yet, ...). */
@@ -32,7 +34,9 @@ static int host_is_numeric(const char *host)
     return strchr(host, ':') != NULL || strspn(host, "0123456789.") == strlen(host);
 }
 
-int server_resolve(const char *host, const char *port, struct addrinfo **res, char *err, size_t errlen)
+/* server_resolve, with the error naming the host setting as name. */
+static int resolve(const char *name, const char *host, const char *port, struct addrinfo **res, char *err,
+                   size_t errlen)
 {
     struct addrinfo hints;
 
@@ -45,11 +49,65 @@ int server_resolve(const char *host, const char *port, struct addrinfo **res, ch
         return SERVER_LISTEN_OK;
     *res = NULL;
     if (host_is_numeric(host) && rc == EAI_NONAME)
-        snprintf(err, errlen, "--host %s: not an IPv4 or IPv6 address of this machine", host);
+        snprintf(err, errlen, "%s %s: not an IPv4 or IPv6 address of this machine", name, host);
     else
-        snprintf(err, errlen, "--host %s: %s", host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        snprintf(err, errlen, "%s %s: %s", name, host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
     /* A resolver that did not answer, or no memory, may do better later. */
     return rc == EAI_AGAIN || rc == EAI_MEMORY || rc == EAI_SYSTEM ? SERVER_LISTEN_FAILED : SERVER_LISTEN_CONFIG;
+}
+
+int server_resolve(const char *host, const char *port, struct addrinfo **res, char *err, size_t errlen)
+{
+    return resolve("--host", host, port, res, err, errlen);
+}
+
+int server_unix_path_check(const char *name, const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sun;
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        snprintf(err, errlen, "%s %s: the path is longer than %zu bytes", name, path, sizeof(sun.sun_path) - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks one listener: a Unix socket path, or host:port (resolved, then
+ * let go). Returns a SERVER_LISTEN_* code, with err. */
+static int listener_check(const server_options *o, const char *port, const char *unix_path, const char *unix_name,
+                          char *err, size_t errlen)
+{
+    struct addrinfo *res = NULL;
+    if (unix_path)
+        return server_unix_path_check(unix_name, unix_path, err, errlen) == 0 ? SERVER_LISTEN_OK : SERVER_LISTEN_CONFIG;
+    int rc = resolve(o->names.host, o->host, port, &res, err, errlen);
+    if (res)
+        freeaddrinfo(res);
+    return rc;
+}
+
+int listen_check(const server_options *o, char *err, size_t errlen)
+{
+    const listen_names *n = &o->names;
+    int rc = listener_check(o, o->port, o->unix_path, n->unix_path, err, errlen);
+
+    if (rc != SERVER_LISTEN_OK || (o->resp_port == NULL && o->resp_unix_path == NULL))
+        return rc;
+    rc = listener_check(o, o->resp_port, o->resp_unix_path, n->resp_unix_path, err, errlen);
+    if (rc != SERVER_LISTEN_OK)
+        return rc;
+    /* The second listener would find the first in its way, as if another
+     * server held the address: that is a mistake in the settings, not
+     * something a retry mends. Port 0 picks a free port for each. */
+    if (o->unix_path && o->resp_unix_path && strcmp(o->unix_path, o->resp_unix_path) == 0) {
+        snprintf(err, errlen, "%s %s: the same socket as %s", n->resp_unix_path, o->resp_unix_path, n->unix_path);
+        return SERVER_LISTEN_CONFIG;
+    }
+    if (!o->unix_path && !o->resp_unix_path && strtol(o->port, NULL, 10) != 0 &&
+        strtol(o->port, NULL, 10) == strtol(o->resp_port, NULL, 10)) {
+        snprintf(err, errlen, "%s %s: the same port as %s", n->resp_port, o->resp_port, n->port);
+        return SERVER_LISTEN_CONFIG;
+    }
+    return SERVER_LISTEN_OK;
 }
 /* With SO_REUSEPORT, any socket of the same user can join a port that our
  * workers share, and the kernel then splits the connections between two
@@ -70,16 +128,6 @@ int listen_port_is_free(const struct addrinfo *ai)
     close(fd);
     errno = err;
     return rc;
-}
-
-int server_unix_path_check(const char *path, char *err, size_t errlen)
-{
-    struct sockaddr_un sun;
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        snprintf(err, errlen, "--unix %s: the path is longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
-        return -1;
-    }
-    return 0;
 }
 
 /* A socket file at sun: 1 if a server answers there, 0 if it is stale (a
@@ -108,7 +156,7 @@ int server_unix_socket(const char *path, int mode, int *fd_out)
     char err[PATH_MAX + 64];
     int fd;
 
-    if (server_unix_path_check(path, err, sizeof(err)) != 0) {
+    if (server_unix_path_check("cannot listen on", path, err, sizeof(err)) != 0) {
         log_error("%s", err);
         return SERVER_LISTEN_CONFIG;
     }

@@ -18,10 +18,18 @@ struct sockaddr;
 #define SERVER_LISTEN_FAILED (-1) /* may pass on retry */
 #define SERVER_LISTEN_CONFIG (-2) /* bad configuration */
 
-/* Resolves host and port for listening, as the start and --check-config
- * both do. Returns SERVER_LISTEN_OK with *res (the caller frees it with
- * freeaddrinfo), or a SERVER_LISTEN_* failure with err. */
-struct addrinfo;
+struct server_options;
+
+/* Checks the listeners the options ask for (--host, --port, --unix and the
+ * RESP listener's --resp-port, --resp-unix), as --check-config and the
+ * start both do before anything listens: the host resolves, a socket path
+ * fits, the two listeners do not take the same port or path. Returns
+ * SERVER_LISTEN_OK, or a SERVER_LISTEN_* failure with err naming the
+ * setting as the user gave it (o->names). */
+int listen_check(const struct server_options *o, char *err, size_t errlen);
+/* Resolves host and port for listening. Returns SERVER_LISTEN_OK with *res
+ * (the caller frees it with freeaddrinfo), or a SERVER_LISTEN_* failure
+ * with err. */
 int server_resolve(const char *host, const char *port, struct addrinfo **res, char *err, size_t errlen);
 /* 0 if nothing listens at ai's address (a plain bind succeeds), else -1
  * with errno. See listen.c. */
@@ -34,8 +42,8 @@ int listen_failure(int err);
  * with a message in the log. */
 int server_unix_socket(const char *path, int mode, int *fd);
 /* Checks that path can name a Unix domain socket. Returns 0, or -1 with
- * err. */
-int server_unix_path_check(const char *path, char *err, size_t errlen);
+ * err, which starts with name (the setting, "--unix"). */
+int server_unix_path_check(const char *name, const char *path, char *err, size_t errlen);
 /* Writes addr as host:port ([host]:port for IPv6). */
 void server_format_addr(char *out, size_t outlen, const struct sockaddr *addr);
 

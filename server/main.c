@@ -113,15 +113,9 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
  * same functions, but for the data file. */
 static int check_config(const server_options *o, char *err, size_t errlen)
 {
-    struct addrinfo *res = NULL;
     if (o->log_file && log_file_check(o->log_file, err, errlen) != 0)
         return -1;
-    if (o->unix_path)
-        return server_unix_path_check(o->unix_path, err, errlen);
-    if (server_resolve(o->host, o->port, &res, err, errlen) != SERVER_LISTEN_OK)
-        return -1;
-    freeaddrinfo(res);
-    return 0;
+    return listen_check(o, err, errlen) == SERVER_LISTEN_OK ? 0 : -1;
 }
 
 /* Sets up the `which` listener of every worker: one each on host:port
@@ -236,11 +230,15 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
+    /* The listeners are checked as --check-config checks them, before the
+     * table is loaded: a mistake there is told at once, in the same words. */
+    int listen_rc = listen_check(opt, err, sizeof(err));
+    if (listen_rc == SERVER_LISTEN_OK)
+        d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
     if (d == NULL) {
         log_error("%s", err);
         options_free(&m.cfg);
-        return EXIT_USAGE;
+        return listen_rc == SERVER_LISTEN_FAILED ? EXIT_RUNTIME : EXIT_USAGE;
     }
     dataset_describe(d, source, sizeof(source));
 

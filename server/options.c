@@ -59,7 +59,8 @@ void options_usage(FILE *out)
             "                           (nutcracker) sends to its server named NAME (the\n"
             "                           name in \"host:port:weight NAME\", or host:port)\n"
             "      --shard-config FILE  the nutcracker YAML config the proxies use, with\n"
-            "                           the pool's hash, hash_tag, distribution and servers\n"
+            "                           the pool's hash, hash_tag, distribution and servers;\n"
+            "                           refused where `nutcracker -t` would refuse it\n"
             "      --shard-pool POOL    the pool of FILE (default: its only one)\n"
             "  -e, --echo               raw echo mode: send back whatever arrives\n"
             "      --max-header BYTES   largest JSON header accepted (default %d, at most 65535)\n"
@@ -100,9 +101,10 @@ void options_usage(FILE *out)
             "     --check-config found nothing wrong\n"
             "  1  could not listen for a reason that may pass (address already in use, an\n"
             "     address not up yet, ...), or a second signal forced the stop\n"
-            "  2  bad usage or config file, a bad address (--host, --unix path too long,\n"
-            "     a port not allowed) or a data file that could not be loaded: the same\n"
-            "     as --check-config reports; nothing was served\n",
+            "  2  bad usage or config file, a bad address (--host, a --unix or --resp-unix\n"
+            "     path too long, --resp-port on --port's port or --resp-unix on --unix's\n"
+            "     path, a port not allowed) or a data file that could not be loaded: the\n"
+            "     same as --check-config reports; nothing was served\n",
             PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT, SERVER_FD_RESERVE, SERVER_DEFAULT_MAX_OUTPUT,
             SERVER_DEFAULT_IDLE_TIMEOUT, SERVER_DEFAULT_MESSAGE_TIMEOUT);
 }
@@ -179,13 +181,47 @@ static int parse_size(const char *s, size_t min, size_t max, size_t *out)
     return 0;
 }
 
+/* Keeps a copy of s for as long as cfg lives. */
+static const char *keep(server_config *cfg, const char *s)
+{
+    char *copy = strdup(s);
+    char **grown = copy ? realloc(cfg->strings, (cfg->nstrings + 1) * sizeof(*grown)) : NULL;
+    if (grown == NULL) {
+        free(copy);
+        return NULL;
+    }
+    cfg->strings = grown;
+    cfg->strings[cfg->nstrings++] = copy;
+    return copy;
+}
+
+/* The listener settings: where each was set goes with it, so that an error
+ * found when the listeners are checked together (listen_check) names it as
+ * the user wrote it. */
+static const char **listen_name_slot(server_options *o, int code)
+{
+    switch (code) {
+    case 'H': return &o->names.host;
+    case 'p': return &o->names.port;
+    case OPT_UNIX: return &o->names.unix_path;
+    case OPT_RESP_PORT: return &o->names.resp_port;
+    case OPT_RESP_UNIX: return &o->names.resp_unix_path;
+    default: return NULL;
+    }
+}
+
 /* Sets option `code` to value on o. `name` is how the error names the
  * option ("--port", or "FILE:LINE: port"). Returns 0, or -1 with err. */
 static int apply(server_config *cfg, int code, const char *value, const char *name, char *err, size_t errlen)
 {
     server_options *o = &cfg->opt;
+    const char **slot = listen_name_slot(o, code);
     size_t n;
 
+    if (slot && (*slot = keep(cfg, name)) == NULL) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
     switch (code) {
     case 'c': cfg->config_path = value; break;
     case OPT_CHECK_CONFIG: cfg->check_config = 1; break;
@@ -315,20 +351,6 @@ static char *trim(char *s)
     while (n > 0 && isspace((unsigned char)s[n - 1]))
         s[--n] = '\0';
     return s;
-}
-
-/* Keeps a copy of s for as long as cfg lives. */
-static const char *keep(server_config *cfg, const char *s)
-{
-    char *copy = strdup(s);
-    char **grown = copy ? realloc(cfg->strings, (cfg->nstrings + 1) * sizeof(*grown)) : NULL;
-    if (grown == NULL) {
-        free(copy);
-        return NULL;
-    }
-    cfg->strings = grown;
-    cfg->strings[cfg->nstrings++] = copy;
-    return copy;
 }
 
 /* Opens the config file for reading. It must be a regular file: anything
@@ -462,6 +484,7 @@ static void set_defaults(server_config *cfg)
     cfg->opt.message_timeout = SERVER_DEFAULT_MESSAGE_TIMEOUT;
     cfg->opt.log_level = LOG_INFO;
     cfg->opt.unix_mode = -1;
+    cfg->opt.names = (listen_names){"--host", "--port", "--unix", "--resp-port", "--resp-unix"};
 }
 
 /* One pass over argv. With only_config, takes -c, --check-config, --help
@@ -545,9 +568,8 @@ int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t e
         return OPTIONS_ERROR;
     }
     if (argc - optind == 2) {
-        char name[] = "port";
-        cfg->opt.host = argv[optind];
-        if (apply(cfg, 'p', argv[optind + 1], name, err, errlen) != 0)
+        if (apply(cfg, 'H', argv[optind], "host", err, errlen) != 0 ||
+            apply(cfg, 'p', argv[optind + 1], "port", err, errlen) != 0)
             return OPTIONS_ERROR;
     } else if (argc - optind != 0) {
         set_err(err, errlen, "expected no arguments or HOST PORT");

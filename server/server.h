@@ -23,6 +23,12 @@
 #define SERVER_DEFAULT_MESSAGE_TIMEOUT 10 /* seconds */
 #define SERVER_DEFAULT_MAX_OUTPUT      (1024 * 1024)
 
+/* How errors name each listener setting: the flag ("--port"), or where
+ * the config file set it ("evkv.conf:3: port"). */
+typedef struct listen_names {
+    const char *host, *port, *unix_path, *resp_port, *resp_unix_path;
+} listen_names;
+
 typedef struct server_options {
     const char *host;           /* address to listen on */
     const char *port;           /* port, as text; "0" picks a free one */
@@ -30,6 +36,7 @@ typedef struct server_options {
     int unix_mode;              /* its permissions (and resp_unix_path's), or -1 for the umask's */
     const char *resp_port;      /* RESP listener's port on host ("0": a free one), or NULL */
     const char *resp_unix_path; /* RESP listener's Unix domain socket, or NULL */
+    listen_names names;         /* where each of the above was set, for errors */
     const char *data;           /* data file, or NULL for the built-in table */
     datafile_format format;     /* how to read the data file */
     const char *shard_name;     /* --shard: keep only this nutcracker server's keys, or NULL */

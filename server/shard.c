@@ -1,27 +1,19 @@
 /*
- * shard.c: nutcracker's ring, from its YAML config (see shard.h).
- *
- * The YAML is read with libyaml, the parser nutcracker itself uses, rather
- * than by hand: quoting, flow style, comments and anchors all come out as
- * nutcracker sees them.
+ * shard.c: nutcracker's ring, from its YAML config (see shard.h). The
+ * file is read, and checked as nutcracker checks it, by nc_conf.c.
  */
 #include "shard.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <yaml.h>
+
+#include "nc_conf.h"
 
 /* twemproxy's nc_ketama.c constants. */
 #define KETAMA_POINTS_PER_SERVER 160
 #define KETAMA_MAX_HOSTLEN       273
-/* A server without a name is named host:port, but for this port. */
-#define KETAMA_DEFAULT_PORT 11211
 
 void shard_free(shard *s)
 {
@@ -37,107 +29,6 @@ void shard_free(shard *s)
     free(s);
 }
 
-/* twemproxy's nc_atoi: digits only, else -1. */
-static int nc_atoi(const char *p, size_t n)
-{
-    int value = 0;
-    if (n == 0)
-        return -1;
-    for (; n--; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        value = value * 10 + (*p - '0');
-    }
-    return value < 0 ? -1 : value;
-}
-
-/* The last c in [start, p], or NULL (twemproxy's nc_strrchr). */
-static const char *rfind(const char *p, const char *start, char c)
-{
-    for (; p >= start; p--)
-        if (*p == c)
-            return p;
-    return NULL;
-}
-
-/* Parses a "host:port:weight [name]" (or "/path:weight [name]") line as
- * twemproxy's conf_add_server does, from the end: the name after the last
- * space, the weight after the last ':' before it, the port after the one
- * before that. Without a name, the server's name is "host:port", or just
- * "host" for port 11211. Returns 0, or -1 with err. */
-static int parse_server(const char *line, size_t len, char **name_out, uint32_t *weight_out, char *err, size_t errlen)
-{
-    const char *start = line, *p = line + len - 1, *q;
-    const char *name = NULL, *weight = NULL, *port = NULL;
-    size_t namelen = 0, weightlen = 0, portlen = 0, addrlen;
-    size_t delimlen = line[0] == '/' ? 2 : 3, k;
-    const char delim[] = " ::";
-    int w, portnum = 0;
-
-    for (k = 0; k < sizeof(delim); k++) {
-        q = len ? rfind(p, start, delim[k]) : NULL;
-        if (q == NULL) {
-            if (k == 0)
-                continue;
-            break;
-        }
-        if (k == 0) {
-            name = q + 1;
-            namelen = (size_t)(p - name + 1);
-        } else if (k == 1) {
-            weight = q + 1;
-            weightlen = (size_t)(p - weight + 1);
-        } else if (k == 2) {
-            port = q + 1;
-            portlen = (size_t)(p - port + 1);
-        }
-        p = q - 1;
-    }
-    if (k != delimlen) {
-        snprintf(err, errlen, "server '%.*s' is not \"host:port:weight [name]\"", (int)len, line);
-        return -1;
-    }
-    addrlen = (size_t)(p - start + 1);
-    w = nc_atoi(weight, weightlen);
-    if (w <= 0) {
-        snprintf(err, errlen, "server '%.*s' has %s weight", (int)len, line, w == 0 ? "a zero" : "an invalid");
-        return -1;
-    }
-    if (line[0] != '/') {
-        portnum = nc_atoi(port, portlen);
-        if (portnum < 1 || portnum > 65535) {
-            snprintf(err, errlen, "server '%.*s' has an invalid port", (int)len, line);
-            return -1;
-        }
-    }
-    if (name == NULL) {
-        name = start;
-        namelen = portnum == KETAMA_DEFAULT_PORT ? addrlen : addrlen + 1 + portlen;
-    }
-    if ((*name_out = strndup(name, namelen)) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    *weight_out = (uint32_t)w;
-    return 0;
-}
-
-/* nutcracker's server order: by name, shorter first, then bytewise
- * (conf_server_name_cmp, string_compare). */
-typedef struct named_server {
-    char *name;
-    uint32_t weight;
-} named_server;
-
-static int server_cmp(const void *a, const void *b)
-{
-    const named_server *x = a, *y = b;
-    size_t lx = strlen(x->name), ly = strlen(y->name);
-    if (lx != ly)
-        return lx > ly ? 1 : -1;
-    return strncmp(x->name, y->name, lx);
-}
-
 static int point_cmp(const void *a, const void *b)
 {
     const shard_point *x = a, *y = b;
@@ -145,8 +36,8 @@ static int point_cmp(const void *a, const void *b)
 }
 
 /* ketama's continuum, as twemproxy's ketama_update builds it with every
- * server live. Returns 0 or -1 (out of memory). */
-static int build_ketama(shard *s)
+ * server live. Returns 0, or -1: out of memory, or *cancel set. */
+static int build_ketama(shard *s, const atomic_int *cancel)
 {
     uint32_t total_weight = 0, nlive = (uint32_t)s->nservers;
     size_t cap = 0;
@@ -154,6 +45,8 @@ static int build_ketama(shard *s)
     for (size_t i = 0; i < s->nservers; i++)
         total_weight += s->weights[i];
     for (size_t i = 0; i < s->nservers; i++) {
+        if (cancel && atomic_load_explicit(cancel, memory_order_relaxed))
+            return -1;
         /* Single-precision float, the double 1e-10 and all, as in
          * ketama_update: the count is not always 160 per weight share. */
         float pct = (float)s->weights[i] / (float)total_weight;
@@ -231,244 +124,108 @@ int shard_owns(const shard *s, const char *key, size_t len)
     return shard_route(s, key, len) == s->self;
 }
 
-/* A scalar node's text, or NULL. */
-static const char *scalar(yaml_node_t *n, size_t *len)
+/* Fills s from the pool p of the config at path, for the server named
+ * name. Returns 0 or -1 with err. */
+static int read_pool(shard *s, const nc_conf_pool *p, const char *path, const char *name, const atomic_int *cancel,
+                     char *err, size_t errlen)
 {
-    if (n == NULL || n->type != YAML_SCALAR_NODE)
-        return NULL;
-    if (len)
-        *len = n->data.scalar.length;
-    return (const char *)n->data.scalar.value;
-}
+    const char *hash = nc_conf_get(p, "hash"), *dist = nc_conf_get(p, "distribution");
+    const char *tag = nc_conf_get(p, "hash_tag");
+    size_t found = SIZE_MAX;
 
-/* Reads path into doc. It must be a regular file (a FIFO would hold up
- * the reload's thread, and the main thread at start). Returns 0 or -1. */
-static int read_yaml(const char *path, yaml_document_t *doc, char *err, size_t errlen)
-{
-    yaml_parser_t parser;
-    struct stat st;
-    FILE *f = NULL;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc = -1;
-
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "cannot read shard config %s: %s", path, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "cannot read shard config %s: not a regular file", path);
-    } else if ((f = fdopen(fd, "r")) == NULL) {
-        snprintf(err, errlen, "cannot read shard config %s: %s", path, strerror(errno));
-    }
-    if (f == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        snprintf(err, errlen, "out of memory");
-        fclose(f);
-        return -1;
-    }
-    yaml_parser_set_input_file(&parser, f);
-    if (!yaml_parser_load(&parser, doc)) {
-        snprintf(err, errlen, "%s:%zu: %s %s", path, parser.problem_mark.line + 1,
-                 parser.problem ? parser.problem : "bad YAML", parser.context ? parser.context : "");
-    } else if (yaml_document_get_root_node(doc) == NULL) {
-        snprintf(err, errlen, "%s: no pools in it", path);
-        yaml_document_delete(doc);
-    } else {
-        rc = 0;
-    }
-    yaml_parser_delete(&parser);
-    fclose(f);
-    return rc;
-}
-
-/* Fills s from the pool's mapping node. Returns 0 or -1 with err. */
-static int read_pool(shard *s, yaml_document_t *doc, yaml_node_t *pool, const char *path, const char *name, char *err,
-                     size_t errlen)
-{
-    yaml_node_t *servers = NULL;
-    named_server *list = NULL;
-    size_t n = 0, found = SIZE_MAX;
-    int rc = -1;
-
+    /* nc_conf checked the values: names nutcracker knows, a two-character
+     * tag; the defaults are nutcracker's */
     s->hash_name = "fnv1a_64";
-    s->distribution = "ketama";
-    if (pool->type != YAML_MAPPING_NODE) {
-        snprintf(err, errlen, "%s: pool %s is not a mapping", path, s->pool);
+    s->distribution = dist && strcmp(dist, "modula") == 0 ? "modula" : "ketama";
+    if (dist && strcmp(dist, "random") == 0) {
+        snprintf(err, errlen,
+                 "%s: pool %s: distribution random sends a key to any server, not by the key: a table cannot be "
+                 "sharded by it (use ketama or modula)",
+                 path, p->name);
         return -1;
     }
-    for (yaml_node_pair_t *pr = pool->data.mapping.pairs.start; pr < pool->data.mapping.pairs.top; pr++) {
-        const char *key = scalar(yaml_document_get_node(doc, pr->key), NULL), *value;
-        yaml_node_t *vnode = yaml_document_get_node(doc, pr->value);
-        size_t vlen = 0;
-        if (key == NULL)
-            continue;
-        value = scalar(vnode, &vlen);
-        if (strcmp(key, "servers") == 0) {
-            servers = vnode;
-        } else if (strcmp(key, "hash") == 0) {
-            if (value == NULL || (s->hash = nc_hash_by_name(value)) == NULL) {
-                snprintf(err, errlen,
-                         "%s: pool %s: hash '%s' is not one of nutcracker's (one_at_a_time, md5, crc16, crc32, crc32a, "
-                         "fnv1_64, fnv1a_64, fnv1_32, fnv1a_32, hsieh, murmur, jenkins)",
-                         path, s->pool, value ? value : "");
-                return -1;
-            }
-        } else if (strcmp(key, "distribution") == 0) {
-            if (value != NULL && strcmp(value, "ketama") == 0) {
-                s->distribution = "ketama";
-            } else if (value != NULL && strcmp(value, "modula") == 0) {
-                s->distribution = "modula";
-            } else if (value != NULL && strcmp(value, "random") == 0) {
-                snprintf(err, errlen,
-                         "%s: pool %s: distribution random sends a key to any server, not by the key: a table "
-                         "cannot be sharded by it (use ketama or modula)",
-                         path, s->pool);
-                return -1;
-            } else {
-                snprintf(err, errlen, "%s: pool %s: distribution '%s' is not ketama or modula", path, s->pool,
-                         value ? value : "");
-                return -1;
-            }
-        } else if (strcmp(key, "hash_tag") == 0) {
-            if (value == NULL || vlen != 2) {
-                snprintf(err, errlen, "%s: pool %s: hash_tag must be two characters", path, s->pool);
-                return -1;
-            }
-            memcpy(s->hash_tag, value, 2);
-            s->has_hash_tag = 1;
-        }
-    }
-    if (s->hash == NULL)
-        s->hash = nc_hash_fnv1a_64;
-    /* hash_name must outlive the document: take the static name */
+    /* hash_name must outlive the config: take the static name */
     static const char *const hash_names[] = {"one_at_a_time", "md5",     "crc16",    "crc32", "crc32a", "fnv1_64",
                                              "fnv1a_64",      "fnv1_32", "fnv1a_32", "hsieh", "murmur", "jenkins"};
-    for (size_t i = 0; i < sizeof(hash_names) / sizeof(hash_names[0]); i++)
-        if (nc_hash_by_name(hash_names[i]) == s->hash)
+    for (size_t i = 0; hash && i < sizeof(hash_names) / sizeof(hash_names[0]); i++)
+        if (strcmp(hash_names[i], hash) == 0)
             s->hash_name = hash_names[i];
-    if (servers == NULL || servers->type != YAML_SEQUENCE_NODE ||
-        servers->data.sequence.items.top == servers->data.sequence.items.start) {
-        snprintf(err, errlen, "%s: pool %s has no servers", path, s->pool);
-        return -1;
+    s->hash = nc_hash_by_name(s->hash_name);
+    if (tag) {
+        memcpy(s->hash_tag, tag, 2);
+        s->has_hash_tag = 1;
     }
-    size_t cap = (size_t)(servers->data.sequence.items.top - servers->data.sequence.items.start);
-    if ((list = calloc(cap, sizeof(*list))) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (yaml_node_item_t *it = servers->data.sequence.items.start; it < servers->data.sequence.items.top; it++) {
-        size_t len;
-        const char *line = scalar(yaml_document_get_node(doc, *it), &len);
-        char why[512];
-        if (line == NULL || len == 0) {
-            snprintf(err, errlen, "%s: pool %s: a server is not a \"host:port:weight [name]\" string", path, s->pool);
-            goto done;
-        }
-        if (parse_server(line, len, &list[n].name, &list[n].weight, why, sizeof(why)) != 0) {
-            snprintf(err, errlen, "%s: pool %s: %s", path, s->pool, why);
-            goto done;
-        }
-        n++;
-    }
-    qsort(list, n, sizeof(*list), server_cmp);
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (server_cmp(&list[i], &list[i + 1]) == 0) {
-            snprintf(err, errlen, "%s: pool %s has two servers named %s", path, s->pool, list[i].name);
-            goto done;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i].name, name) == 0)
+    for (size_t i = 0; i < p->nservers; i++)
+        if (strcmp(p->servers[i].name, name) == 0)
             found = i;
     if (found == SIZE_MAX) {
         char names[256] = "";
-        for (size_t i = 0; i < n && strlen(names) + strlen(list[i].name) + 8 < sizeof(names); i++)
-            snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "", list[i].name);
-        snprintf(err, errlen, "%s: pool %s has no server named %s (its servers: %s%s)", path, s->pool, name, names,
+        for (size_t i = 0; i < p->nservers && strlen(names) + strlen(p->servers[i].name) + 8 < sizeof(names); i++)
+            snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "", p->servers[i].name);
+        snprintf(err, errlen, "%s: pool %s has no server named %s (its servers: %s%s)", path, p->name, name, names,
                  strlen(names) + 8 >= sizeof(names) ? ", ..." : "");
-        goto done;
+        return -1;
     }
-    if ((s->names = calloc(n, sizeof(*s->names))) == NULL || (s->weights = calloc(n, sizeof(*s->weights))) == NULL) {
+    if ((s->names = calloc(p->nservers, sizeof(*s->names))) == NULL ||
+        (s->weights = calloc(p->nservers, sizeof(*s->weights))) == NULL) {
         snprintf(err, errlen, "out of memory");
-        goto done;
+        return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        s->names[i] = list[i].name;
-        s->weights[i] = list[i].weight;
-        list[i].name = NULL;
-    }
-    s->nservers = n;
-    s->self = found;
-    if (strcmp(s->distribution, "ketama") == 0 && build_ketama(s) != 0) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
-    rc = 0;
-done:
-    for (size_t i = 0; i < n; i++)
-        free(list[i].name);
-    free(list);
-    return rc;
-}
-
-shard *shard_load(const char *path, const char *pool, const char *name, char *err, size_t errlen)
-{
-    yaml_document_t doc;
-    yaml_node_t *root, *found = NULL;
-    shard *s;
-    size_t npools = 0;
-    char pools[256] = "";
-
-    if ((s = calloc(1, sizeof(*s))) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (read_yaml(path, &doc, err, errlen) != 0) {
-        free(s);
-        return NULL;
-    }
-    root = yaml_document_get_root_node(&doc);
-    if (root->type != YAML_MAPPING_NODE) {
-        snprintf(err, errlen, "%s: not a nutcracker config (a mapping of pool names to pools)", path);
-        goto fail;
-    }
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-        const char *key = scalar(yaml_document_get_node(&doc, pr->key), NULL);
-        if (key == NULL)
-            continue;
-        npools++;
-        if (strlen(pools) + strlen(key) + 8 < sizeof(pools))
-            snprintf(pools + strlen(pools), sizeof(pools) - strlen(pools), "%s%s", npools > 1 ? ", " : "", key);
-        if (pool ? strcmp(key, pool) == 0 : npools == 1) {
-            found = yaml_document_get_node(&doc, pr->value);
-            if ((s->pool = strdup(key)) == NULL) {
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-            }
+    /* nc_conf leaves the servers in nutcracker's order */
+    for (; s->nservers < p->nservers; s->nservers++) {
+        s->weights[s->nservers] = p->servers[s->nservers].weight;
+        if ((s->names[s->nservers] = strdup(p->servers[s->nservers].name)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
         }
     }
-    if (pool == NULL && npools > 1) {
-        snprintf(err, errlen, "%s has %zu pools (%s): --shard-pool must name one", path, npools, pools);
-        goto fail;
+    s->self = found;
+    if (strcmp(s->distribution, "ketama") == 0 && build_ketama(s, cancel) != 0) {
+        snprintf(err, errlen, cancel && atomic_load(cancel) ? "%s: cancelled" : "out of memory", path);
+        return -1;
     }
-    if (found == NULL) {
-        if (pool)
-            snprintf(err, errlen, "%s has no pool named %s (its pools: %s)", path, pool, pools);
-        else
-            snprintf(err, errlen, "%s: no pools in it", path);
-        goto fail;
+    return 0;
+}
+
+/* The pool named pool (NULL: the only one) of c, or NULL with err. */
+static const nc_conf_pool *find_pool(const nc_conf *c, const char *path, const char *pool, char *err, size_t errlen)
+{
+    char pools[256] = "";
+    for (size_t i = 0; i < c->npools && strlen(pools) + strlen(c->pools[i].name) + 8 < sizeof(pools); i++)
+        snprintf(pools + strlen(pools), sizeof(pools) - strlen(pools), "%s%s", i ? ", " : "", c->pools[i].name);
+    if (pool == NULL && c->npools == 1)
+        return &c->pools[0];
+    if (pool == NULL) {
+        snprintf(err, errlen, "%s has %zu pools (%s): --shard-pool must name one", path, c->npools, pools);
+        return NULL;
     }
-    if ((s->name = strdup(name)) == NULL) {
+    for (size_t i = 0; i < c->npools; i++)
+        if (strcmp(c->pools[i].name, pool) == 0)
+            return &c->pools[i];
+    snprintf(err, errlen, "%s has no pool named %s (its pools: %s)", path, pool, pools);
+    return NULL;
+}
+
+shard *shard_load(const char *path, const char *pool, const char *name, const atomic_int *cancel, char *err,
+                  size_t errlen)
+{
+    nc_conf *c = nc_conf_load(path, cancel, err, errlen);
+    const nc_conf_pool *p;
+    shard *s = NULL;
+
+    if (c == NULL || (p = find_pool(c, path, pool, err, errlen)) == NULL)
+        goto fail;
+    if ((s = calloc(1, sizeof(*s))) == NULL || (s->pool = strdup(p->name)) == NULL ||
+        (s->name = strdup(name)) == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (read_pool(s, &doc, found, path, name, err, errlen) != 0)
+    if (read_pool(s, p, path, name, cancel, err, errlen) != 0)
         goto fail;
-    yaml_document_delete(&doc);
+    nc_conf_free(c);
     return s;
 fail:
-    yaml_document_delete(&doc);
+    nc_conf_free(c);
     shard_free(s);
     return NULL;
 }

@@ -15,6 +15,7 @@
 #ifndef EVKV_SHARD_H
 #define EVKV_SHARD_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,9 +45,11 @@ typedef struct shard {
 /* Reads the nutcracker config at path and makes the ring of its pool
  * named pool (NULL: the file's only pool) for the server named name.
  * Returns a new shard (free it with shard_free), or NULL with the reason
- * in err: the file cannot be read or is not nutcracker's YAML, no such
- * pool or server, a hash or distribution that does not route by key. */
-shard *shard_load(const char *path, const char *pool, const char *name, char *err, size_t errlen);
+ * in err: the file cannot be read or nutcracker would refuse it
+ * (nc_conf.h), no such pool or server, a distribution that does not route
+ * by key. cancel, when not NULL, gives up once set ("cancelled"). */
+shard *shard_load(const char *path, const char *pool, const char *name, const atomic_int *cancel, char *err,
+                  size_t errlen);
 void shard_free(shard *s);
 
 /* The index (into s->names) of the server nutcracker sends key to. */

@@ -1,5 +1,6 @@
 """integration.options: the command line of evkv-server."""
 
+import os
 import re
 import socket
 import subprocess
@@ -94,6 +95,95 @@ class OptionsTest(t.ServerTestCase):
         err = srv.stderr()
         self.assertIn("morpheus", err)
         self.assertIn("accepted", err)
+
+
+class ListenerCheckTest(t.TempDirTestCase):
+    """Every listener setting, on the command line and in a config file,
+    is checked by one path: --check-config and a real start refuse a bad
+    one alike, with exit status 2 and the same message, naming the setting
+    as it was given (issue 17, defect 4)."""
+
+    def run_both(self, args):
+        """(--check-config's status and message, the start's status and
+        stderr)."""
+        p = subprocess.run(os.environ.get("EVKV_SERVER_WRAPPER", "").split() + [t.SERVER, "--check-config"] + args,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=t.START_TIMEOUT * 3)
+        lines = p.stderr.strip().splitlines()
+        message = lines[0].split("evkv-server: ", 1)[-1] if lines else ""
+        srv = t.Server(argv=["--threads", "1"] + args)
+        self.addCleanup(srv.close_files)
+        self.addCleanup(srv.kill)
+        return p.returncode, message, srv.wait_exit(t.START_TIMEOUT * 3), srv.stderr()
+
+    def cases(self):
+        """(arguments, how the message names the bad setting)."""
+        long_path = "/tmp/" + "s" * 103  # 108 bytes: one too many for sun_path
+        sock = self.path("evkv.sock")
+        port = str(t.free_port())
+        conf = self.path("evkv.conf")
+        cli = [
+            (["--port", "65536"], "--port"),
+            (["--port", "http"], "--port"),
+            (["--host", "256.1.1.1", "--port", "0"], "--host"),
+            (["--host", "fe80::1%nosuchif", "--port", "0"], "--host"),
+            (["256.1.1.1", "0"], "host"),
+            (["--unix", long_path], "--unix"),
+            (["--unix", ""], "--unix"),
+            (["--unix", sock, "--unix-mode", "0888"], "--unix-mode"),
+            (["--resp-unix", sock, "--unix-mode", "rw", "--port", "0"], "--unix-mode"),
+            (["--resp-port", "65536", "--port", "0"], "--resp-port"),
+            (["--resp-port", "x", "--port", "0"], "--resp-port"),
+            (["--resp-unix", long_path, "--port", "0"], "--resp-unix"),
+            (["--resp-unix", "", "--port", "0"], "--resp-unix"),
+            (["--unix", sock, "--resp-unix", sock], "--resp-unix"),
+            (["--port", port, "--resp-port", port], "--resp-port"),
+            (["--unix", sock, "--host", "256.1.1.1", "--resp-port", "any"], "--host"),
+        ]
+        for args, name in cli:
+            yield args, None, name
+        in_file = [
+            ("port 65536\n", "1: port"),
+            (f"host 256.1.1.1\nport 0\n", "1: host"),
+            (f"unix {long_path}\n", "1: unix"),
+            ("unix\n", "1: unix"),
+            (f"unix {sock}\nunix-mode 0888\n", "2: unix-mode"),
+            ("port 0\nresp-port 70000\n", "2: resp-port"),
+            (f"port 0\nresp-unix {long_path}\n", "2: resp-unix"),
+            (f"unix {sock}\nresp-unix {sock}\n", "2: resp-unix"),
+            (f"port {port}\nresp-port {port}\n", "2: resp-port"),
+            (f"unix {sock}\nhost 256.1.1.1\nresp-port any\n", "2: host"),
+        ]
+        for text, name in in_file:
+            yield ["-c", conf], text, f"{conf}:{name}"
+
+    def test_bad_listener_settings_exit_2_alike(self):
+        for args, conf_text, name in self.cases():
+            with self.subTest(args=args, conf=conf_text):
+                if conf_text is not None:
+                    with open(self.path("evkv.conf"), "w") as f:
+                        f.write(conf_text)
+                rc, message, start_rc, start_err = self.run_both(args)
+                self.assertEqual(rc, 2, f"--check-config: {message}")
+                self.assertTrue(message.startswith(name + " "), f"{message!r} does not name {name}")
+                self.assertEqual(start_rc, 2, start_err)
+                self.assertIn(message, start_err)
+                self.assertNotIn("listening", start_err)
+                self.assertFalse(os.path.exists(self.path("evkv.sock")))
+
+    def test_listeners_that_fit_together(self):
+        """What the checks must not refuse: port 0 for both listeners, a
+        Unix socket with the RESP listener on a TCP port, and the other way
+        round."""
+        sock = self.path("evkv.sock")
+        for args in (["--port", "0", "--resp-port", "0"], ["--port", "0", "--resp-port", "any"],
+                     ["--unix", sock, "--resp-port", "any"], ["--port", "0", "--resp-unix", sock]):
+            with self.subTest(args=args):
+                p = subprocess.run(os.environ.get("EVKV_SERVER_WRAPPER", "").split() + [t.SERVER, "--check-config"]
+                                   + args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                   timeout=t.START_TIMEOUT * 3)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                srv = self.start_server(argv=["--threads", "1"] + args)
+                self.assertEqual(srv.stop(), 0)
 
 
 if __name__ == "__main__":

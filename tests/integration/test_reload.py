@@ -383,6 +383,45 @@ class ReloadTest(t.ServerTestCase):
         self.assertNotIn("reloaded", srv.stderr())
         self.assertNotIn("reload failed", srv.stderr())
 
+    def test_stop_during_a_slow_shard_config_reload(self):
+        """SIGTERM during a reload whose nutcracker config is pathological
+        (60,000 nested flow brackets, which libyaml's document loader takes
+        seconds over): the process exits promptly, as it does during a
+        data file's load (issue 17, defect 5). The file is refused, with
+        the reason, at a start and by --check-config."""
+        write_tsv(self.data, {"a-key": "1", "another": "2"})
+        cfg = os.path.join(self.dir, "nutcracker.yml")
+        pool = "p:\n  listen: 127.0.0.1:22121\n  servers:\n   - 127.0.0.1:7001:1 a\n   - 127.0.0.1:7002:1 b\n"
+        with open(cfg, "w") as f:
+            f.write(pool)
+        args = ["--data", self.data, "--shard", "a", "--shard-config", cfg]
+        srv = self.start_server("--threads", "1", *args)
+        depth = 60000
+        with open(cfg + ".tmp", "w") as f:
+            f.write(pool + "  x: " + "[" * depth + "]" * depth + "\n")
+        os.replace(cfg + ".tmp", cfg)
+        srv.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "reloading " + self.data not in srv.stderr():
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.001)
+        srv.send_signal(signal.SIGTERM)
+        # A generous bound, far below the seconds the loader took, under a
+        # wrapper such as valgrind too.
+        self.assertEqual(srv.wait_exit(5), 0, srv.stderr())
+        self.assertNotIn("reloaded", srv.stderr())
+
+        check = subprocess.run([t.SERVER, "--check-config"] + args, stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, timeout=10)
+        self.assertEqual(check.returncode, 2, check.stdout + check.stderr)
+        message = check.stderr.strip().split("evkv-server: ", 1)[-1]
+        self.assertIn(f"{cfg}:6: flow style", message)
+        start = t.Server("--threads", "1", *args)
+        self.addCleanup(start.close_files)
+        self.addCleanup(start.kill)
+        self.assertEqual(start.wait_exit(10), 2, start.stderr())
+        self.assertIn(message, start.stderr())
+
     def test_reload_of_the_built_in_table(self):
         srv = self.start_server()
         conn = self.connect(srv)

@@ -12,6 +12,10 @@ is nutcracker's, key for key. That covers every hash nutcracker offers,
 ketama and modula, weights, names and unnamed servers (host:port), a
 25-server ring and hash_tag. A ring position is an evkv of its own (with
 one worker thread, so that 25 of them stay light).
+
+The config is checked as nutcracker checks it: each kind of file that
+`nutcracker -t` refuses (asked for real) is refused by --check-config and
+at a start, and variations it takes are taken.
 """
 
 import os
@@ -64,6 +68,91 @@ def wait_port(port, proc, what):
         except OSError:
             time.sleep(0.02)
     raise AssertionError(f"{what} not listening within {STEP_TIMEOUT} s")
+
+
+# A pool nutcracker takes, to vary.
+POOL = ("p:\n  listen: 127.0.0.1:22121\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n"
+        "   - 127.0.0.1:7001:1 a\n   - 127.0.0.1:7002:1 b\n")
+POOL_Q = POOL.replace("p:", "q:", 1).replace("22121", "22122")
+
+# Configs nutcracker -t refuses (the test asks it), with a part of evkv's
+# reason. nutcracker's rules are in twemproxy's src/nc_conf.c:
+# conf_validate_document, conf_validate_tokens, conf_validate_structure,
+# the conf_set_* of each key, conf_validate_pool, conf_post_validate.
+NUTCRACKER_REFUSES = [
+    ("anchor", POOL.replace("hash: fnv1a_64", "hash: &h fnv1a_64"), "an anchor (&name)"),
+    ("anchor and alias", POOL.replace("hash: fnv1a_64", "hash: &h fnv1a_64")
+     + POOL_Q.replace("hash: fnv1a_64", "hash: *h"), "an anchor (&name)"),
+    ("alias", POOL.replace("hash: fnv1a_64", "hash: *h"), "an alias (*name)"),
+    ("flow mapping", "p: {listen: 127.0.0.1:22121, servers: [127.0.0.1:7001:1 a]}\n", "flow style"),
+    ("flow mapping in a pool", POOL.replace("hash: fnv1a_64", "hash: {fnv1a_64: 1}"), "flow style"),
+    ("flow sequence", "p:\n  listen: 127.0.0.1:22121\n  servers: [127.0.0.1:7001:1 a, 127.0.0.1:7002:1 b]\n",
+     "flow style"),
+    ("two documents", "---\n" + POOL + "---\n" + POOL_Q, "a document start (---)"),
+    ("document end", POOL + "...\n", "a document end (...)"),
+    ("directive", "%YAML 1.1\n---\n" + POOL, "a %YAML directive"),
+    ("tag", POOL.replace("hash: fnv1a_64", "hash: !!str fnv1a_64"), "a tag"),
+    ("duplicate hash", POOL + "  hash: md5\n", "hash is given twice"),
+    ("duplicate listen", POOL + "  listen: 127.0.0.1:22123\n", "listen is given twice"),
+    ("duplicate redis", POOL + "  redis: true\n  redis: true\n", "redis is given twice"),
+    ("duplicate pool", POOL + POOL.replace("22121", "22122"), "two pools named p"),
+    ("two pools on one listen", POOL + POOL_Q.replace("22122", "22121"), "listen on the same address"),
+    ("unknown key", POOL + '  hash_tags: "{}"\n', "unknown key 'hash_tags'"),
+    ("misspelt key", POOL.replace("distribution:", "distrbution:"), "unknown key 'distrbution'"),
+    ("missing listen", POOL.replace("  listen: 127.0.0.1:22121\n", ""), "has no listen"),
+    ("server without weight", POOL.replace("127.0.0.1:7001:1 a", "127.0.0.1:7001 a"),
+     'is not "host:port:weight [name]"'),
+    ("server with zero weight", POOL.replace("127.0.0.1:7001:1 a", "127.0.0.1:7001:0 a"), "zero weight"),
+    ("server with a bad weight", POOL.replace("127.0.0.1:7001:1 a", "127.0.0.1:7001:x a"), "invalid weight"),
+    ("server with a bad port", POOL.replace("127.0.0.1:7001:1 a", "127.0.0.1:70000:1 a"), "invalid port"),
+    ("two servers of one name", POOL.replace("7002:1 b", "7002:1 a"), "two servers named a"),
+    ("servers not a list", "p:\n  listen: 127.0.0.1:22121\n  servers: 127.0.0.1:7001:1 a\n", "has no list"),
+    ("two servers lists", POOL + "  servers:\n   - 127.0.0.1:7003:1 c\n", "a second list"),
+    ("nested deeper", POOL + "  hash_tag:\n    open: x\n", "nested deeper"),
+    ("empty value", POOL + "  redis_auth:\n", "an empty value"),
+    ("bool not true or false", POOL + "  redis: yes\n", "is not true or false"),
+    ("not a number", POOL + "  timeout: 5s\n", "is not a number"),
+    ("unknown hash", POOL.replace("fnv1a_64", "sha1"), "hash 'sha1' is not one of nutcracker's"),
+    ("unknown distribution", POOL.replace("ketama", "consistent"), "is not ketama, modula or random"),
+    ("hash_tag of one character", POOL + '  hash_tag: "{"\n', "is not two characters"),
+    ("server_connections 0", POOL + "  server_connections: 0\n", "server_connections cannot be 0"),
+    ("redis_auth without redis", POOL + "  redis_auth: secret\n", "redis_auth is only for"),
+    ("listen without a port", POOL.replace("127.0.0.1:22121", "127.0.0.1"), 'is not "hostname:port"'),
+    ("listen on port 0", POOL.replace("127.0.0.1:22121", "127.0.0.1:0"), "invalid port"),
+    ("listen without a host", POOL.replace("127.0.0.1:22121", ":22121"), "not an IPv4 or IPv6 address"),
+    ("a list of pools", "- 127.0.0.1:7001:1 a\n", "a list where nutcracker expects"),
+    ("a scalar", "p\n", "not a nutcracker config"),
+    ("a pool that is a scalar", "p: 127.0.0.1:7001:1 a\n", "is not a mapping"),
+    ("empty file", "", "no pools"),
+    ("only comments", "# nothing yet\n", "no pools"),
+    ("bad YAML", POOL.replace("hash: fnv1a_64", 'hash: "fnv1a_64'), "while scanning a quoted scalar"),
+]
+
+# Variations nutcracker -t takes: evkv must take them too (with the
+# arguments that pick this shard).
+NUTCRACKER_ACCEPTS = [
+    ("plain", POOL, ["--shard", "a"]),
+    ("comments", "# the proxies' config\np:   # the pool\n  listen: 127.0.0.1:22121  # where\n\n"
+     "  servers:  # the shards\n   # the first one\n   - 127.0.0.1:7001:1 a  # named a\n\n# end\n", ["--shard", "a"]),
+    ("quoted values", "p:\n  listen: \"127.0.0.1:22121\"\n  hash: 'fnv1a_64'\n  hash_tag: \"{}\"\n  servers:\n"
+     "   - \"127.0.0.1:7001:1 a\"\n   - '127.0.0.1:7002:1 b'\n", ["--shard", "b"]),
+    ("every key", "p:\n  listen: 127.0.0.1:22121\n  hash: murmur\n  hash_tag: \"{}\"\n  distribution: modula\n"
+     "  timeout: 400\n  backlog: 1024\n  client_connections: 100\n  redis: true\n  tcpkeepalive: true\n"
+     "  redis_auth: secret\n  redis_db: 0\n  preconnect: true\n  auto_eject_hosts: false\n"
+     "  server_connections: 2\n  server_retry_timeout: 2000\n  server_failure_limit: 3\n  servers:\n"
+     "   - 127.0.0.1:7001:1 a\n", ["--shard", "a"]),
+    ("servers first", "p:\n  servers:\n   - 127.0.0.1:7001:2 a\n  listen: 127.0.0.1:22121\n  redis: false\n",
+     ["--shard", "a"]),
+    ("unnamed servers", "p:\n  listen: 127.0.0.1:22121\n  servers:\n   - 127.0.0.1:11211:1\n"
+     "   - 127.0.0.1:7002:1\n", ["--shard", "127.0.0.1"]),
+    ("unix socket listen", "p:\n  listen: /tmp/evkv-nc-test.sock 0600\n  servers:\n   - 127.0.0.1:7001:1 a\n",
+     ["--shard", "a"]),
+    ("host name listen", POOL.replace("127.0.0.1:22121", "localhost:22121"), ["--shard", "a"]),
+    ("two pools", POOL + POOL_Q, ["--shard", "b", "--shard-pool", "q"]),
+    ("CRLF line ends", POOL.replace("\n", "\r\n"), ["--shard", "a"]),
+    ("list at the key's indent", "p:\n    listen: 127.0.0.1:22121\n    servers:\n    - 127.0.0.1:7001:1 a\n",
+     ["--shard", "a"]),
+]
 
 
 class ShardTest(t.TempDirTestCase):
@@ -256,15 +345,16 @@ class ShardTest(t.TempDirTestCase):
                               capture_output=True, text=True, timeout=30)
 
     def test_bad_configs(self):
-        two = ("a:\n  servers:\n   - 127.0.0.1:7001:1 x\n"
-               "b:\n  servers:\n   - 127.0.0.1:7002:1 y\n")
+        two = ("a:\n  listen: 127.0.0.1:22121\n  servers:\n   - 127.0.0.1:7001:1 x\n"
+               "b:\n  listen: 127.0.0.1:22122\n  servers:\n   - 127.0.0.1:7002:1 y\n")
         cases = [
             (two, ["--shard", "x"], "has 2 pools (a, b): --shard-pool must name one"),
             (two, ["--shard", "x", "--shard-pool", "c"], "has no pool named c"),
             (two, ["--shard", "z", "--shard-pool", "a"], "pool a has no server named z (its servers: x)"),
-            ("a:\n  distribution: random\n  servers:\n   - 127.0.0.1:7001:1 x\n", ["--shard", "x"],
-             "distribution random"),
-            ("a:\n  hash: sha1\n  servers:\n   - 127.0.0.1:7001:1 x\n", ["--shard", "x"], "hash 'sha1'"),
+            ("a:\n  listen: 127.0.0.1:22121\n  distribution: random\n  servers:\n   - 127.0.0.1:7001:1 x\n",
+             ["--shard", "x"], "distribution random"),
+            ("a:\n  listen: 127.0.0.1:22121\n  hash: sha1\n  servers:\n   - 127.0.0.1:7001:1 x\n", ["--shard", "x"],
+             "hash 'sha1'"),
             ("a: [1, 2\n", ["--shard", "x"], "check.yml:"),
         ]
         for text, args, message in cases:
@@ -276,6 +366,59 @@ class ShardTest(t.TempDirTestCase):
                              timeout=30)
         self.assertEqual(out.returncode, 2)
         self.assertIn("--shard NAME and --shard-config FILE go together", out.stderr)
+
+    # ---- the same file as nutcracker: what `nutcracker -t` refuses, evkv refuses ----
+
+    def nutcracker_test(self, cfg):
+        """nutcracker -t's verdict on cfg: (exit status, its words)."""
+        p = subprocess.run([self.nutcracker, "-t", "-c", cfg], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=STEP_TIMEOUT)
+        return p.returncode, p.stdout + p.stderr
+
+    def write_case(self, name, text):
+        cfg = self.path(f"{name.replace(' ', '-')}.yml")
+        with open(cfg, "w", newline="") as f:
+            f.write(text)
+        return cfg
+
+    def test_refused_as_nutcracker_refuses(self):
+        """Each config nutcracker -t refuses is refused by --check-config
+        and by a start, with exit status 2 and the same reason (issue 17,
+        defect 6): a file the proxies would not run with cannot route a
+        shard's keys either."""
+        table, _ = self.table(100)
+        for name, text, reason in NUTCRACKER_REFUSES:
+            with self.subTest(name):
+                cfg = self.write_case(name, text)
+                rc, words = self.nutcracker_test(cfg)
+                self.assertNotEqual(rc, 0, f"nutcracker -t takes it: {words}")
+                args = ["--data", table, "--shard", "a", "--shard-config", cfg]
+                out = subprocess.run([t.SERVER, "--check-config"] + args, stdin=subprocess.DEVNULL,
+                                     capture_output=True, text=True, timeout=STEP_TIMEOUT)
+                self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+                message = out.stderr.strip().split("evkv-server: ", 1)[-1]
+                self.assertIn(cfg, message)
+                self.assertIn(reason, message)
+                srv = t.Server("--threads", "1", *args)
+                self.addCleanup(srv.close_files)
+                self.addCleanup(srv.kill)
+                self.assertEqual(srv.wait_exit(STEP_TIMEOUT), 2, srv.stderr())
+                self.assertIn(message, srv.stderr())
+                self.assertNotIn("listening", srv.stderr())
+
+    def test_accepted_as_nutcracker_accepts(self):
+        """The variations nutcracker -t takes, evkv takes too: the checks
+        above refuse no more than nutcracker does."""
+        table, _ = self.table(100)
+        for name, text, args in NUTCRACKER_ACCEPTS:
+            with self.subTest(name):
+                cfg = self.write_case(name, text)
+                rc, words = self.nutcracker_test(cfg)
+                self.assertEqual(rc, 0, f"nutcracker -t refuses it: {words}")
+                out = subprocess.run([t.SERVER, "--check-config", "--data", table, "--shard-config", cfg] + args,
+                                     stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=STEP_TIMEOUT)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                self.assertIn("configuration OK", out.stdout)
 
     def test_sighup_reads_the_shard_config_again(self):
         table, keys = self.table(100000)

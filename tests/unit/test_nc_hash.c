@@ -149,20 +149,21 @@ static void test_ring_config(void **state)
     char err[512];
     shard *s;
     (void)state;
-    const char *path = write_yaml("alpha:\n  listen: 127.0.0.1:22121\n  hash: md5\n  distribution: modula\n"
-                                  "  hash_tag: \"{}\"\n  servers:\n   - 10.0.0.1:6379:2 bb\n   - 10.0.0.2:6379:1 a\n"
-                                  "   - 10.0.0.3:11211:1\n   - 10.0.0.4:6380:1\n"
-                                  "beta:\n  distribution: random\n  servers:\n   - 10.0.0.1:6379:1\n");
+    const char *path =
+        write_yaml("alpha:\n  listen: 127.0.0.1:22121\n  hash: md5\n  distribution: modula\n"
+                   "  hash_tag: \"{}\"\n  servers:\n   - 10.0.0.1:6379:2 bb\n   - 10.0.0.2:6379:1 a\n"
+                   "   - 10.0.0.3:11211:1\n   - 10.0.0.4:6380:1\n"
+                   "beta:\n  listen: 127.0.0.1:22122\n  distribution: random\n  servers:\n   - 10.0.0.1:6379:1\n");
     /* two pools: which one must be said */
-    assert_null(shard_load(path, NULL, "a", err, sizeof(err)));
+    assert_null(shard_load(path, NULL, "a", NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "--shard-pool"));
-    assert_null(shard_load(path, "beta", "10.0.0.1:6379", err, sizeof(err)));
+    assert_null(shard_load(path, "beta", "10.0.0.1:6379", NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "random"));
-    assert_null(shard_load(path, "gamma", "a", err, sizeof(err)));
-    assert_null(shard_load(path, "alpha", "zz", err, sizeof(err)));
+    assert_null(shard_load(path, "gamma", "a", NULL, err, sizeof(err)));
+    assert_null(shard_load(path, "alpha", "zz", NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "no server named zz"));
 
-    s = shard_load(path, "alpha", "bb", err, sizeof(err));
+    s = shard_load(path, "alpha", "bb", NULL, err, sizeof(err));
     assert_non_null(s);
     assert_string_equal(s->hash_name, "md5");
     assert_string_equal(s->distribution, "modula");
@@ -188,19 +189,31 @@ static void test_ring_config(void **state)
     shard_free(s);
     unlink(path);
 
-    path = write_yaml("p:\n  hash: sha1\n  servers:\n   - 10.0.0.1:6379:1\n");
-    assert_null(shard_load(path, NULL, "10.0.0.1:6379", err, sizeof(err)));
+    path = write_yaml("p:\n  listen: 127.0.0.1:22121\n  hash: sha1\n  servers:\n   - 10.0.0.1:6379:1\n");
+    assert_null(shard_load(path, NULL, "10.0.0.1:6379", NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "hash 'sha1'"));
     unlink(path);
-    path = write_yaml("p:\n  servers:\n   - 10.0.0.1:6379:0 a\n");
-    assert_null(shard_load(path, NULL, "a", err, sizeof(err)));
+    path = write_yaml("p:\n  listen: 127.0.0.1:22121\n  servers:\n   - 10.0.0.1:6379:0 a\n");
+    assert_null(shard_load(path, NULL, "a", NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "zero weight"));
     unlink(path);
-    path = write_yaml("p:\n  servers:\n   - 10.0.0.1:6379:1 a\n   - 10.0.0.2:6379:1 a\n");
-    assert_null(shard_load(path, NULL, "a", err, sizeof(err)));
+    path = write_yaml("p:\n  listen: 127.0.0.1:22121\n  servers:\n   - 10.0.0.1:6379:1 a\n   - 10.0.0.2:6379:1 a\n");
+    assert_null(shard_load(path, NULL, "a", NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "two servers named a"));
     unlink(path);
-    assert_null(shard_load("/nonexistent/nc.yml", NULL, "a", err, sizeof(err)));
+    assert_null(shard_load("/nonexistent/nc.yml", NULL, "a", NULL, err, sizeof(err)));
+
+    /* a stop gives the reading up: a reload's loader thread then ends at once */
+    atomic_int cancel;
+    atomic_init(&cancel, 1);
+    path = write_yaml("p:\n  listen: 127.0.0.1:22121\n  servers:\n   - 10.0.0.1:6379:1 a\n");
+    assert_null(shard_load(path, NULL, "a", &cancel, err, sizeof(err)));
+    assert_non_null(strstr(err, "cancelled"));
+    atomic_store(&cancel, 0);
+    s = shard_load(path, NULL, "a", &cancel, err, sizeof(err));
+    assert_non_null(s);
+    shard_free(s);
+    unlink(path);
 }
 
 /* ketama's point count per server is floor(share * 40 * n) * 4, in float:
@@ -209,9 +222,10 @@ static void test_ketama_points(void **state)
 {
     char err[512];
     (void)state;
-    const char *path = write_yaml("p:\n  servers:\n   - 127.0.0.1:7001:1 a\n   - 127.0.0.1:7002:2 b\n"
-                                  "   - 127.0.0.1:7003:1 c\n");
-    shard *s = shard_load(path, NULL, "b", err, sizeof(err));
+    const char *path =
+        write_yaml("p:\n  listen: 127.0.0.1:22121\n  servers:\n   - 127.0.0.1:7001:1 a\n   - 127.0.0.1:7002:2 b\n"
+                   "   - 127.0.0.1:7003:1 c\n");
+    shard *s = shard_load(path, NULL, "b", NULL, err, sizeof(err));
     assert_non_null(s);
     assert_string_equal(s->hash_name, "fnv1a_64");
     assert_string_equal(s->distribution, "ketama");
