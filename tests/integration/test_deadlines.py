@@ -14,6 +14,7 @@ old behaviour took (a fresh timeout for each try: 4 s for -t 1 with
 --retries 3, and evkv-bench's timeouts checked once a second).
 """
 
+import select
 import socket
 import struct
 import subprocess
@@ -24,10 +25,12 @@ from test_bench import BENCH, table_row
 from test_cli import CLI_WRAPPER, run_cli
 from test_cli_interactive import NOT_CONNECTED, WRAPPER, InteractiveTestCase
 
-# Seconds allowed past a deadline: generous, yet under the 3 s more that
-# -t 1 --retries 3 took with a fresh timeout per try (4 s), more under
-# ThreadSanitizer; a wrapper such as valgrind starts slowly: more then.
-SLACK = 6.0 if CLI_WRAPPER or WRAPPER else 1.8 if t.TSAN else 0.9
+# Seconds allowed past a deadline, as the misbehaving server sees it (from
+# its accept to the client's close, so that a slow start of the program
+# does not count): generous, yet well under what the old behaviour took
+# (3 s more for -t 1 --retries 3; evkv-bench's whole-second tick), more
+# under ThreadSanitizer or a wrapper such as valgrind.
+SLACK = 6.0 if CLI_WRAPPER or WRAPPER else 1.5 if t.TSAN else 0.6
 TRICKLED = t.result_answer("x" * 250)  # 338 bytes: 84 s at 4 bytes/s
 
 
@@ -50,36 +53,92 @@ def read_request(s):
         buf += data
 
 
+def closed_within(s, seconds, span=None):
+    """Waits up to seconds for s to be closed by the client (EOF, reset):
+    whether it was. Requests that come meanwhile are read and left (the
+    first one's time noted in span)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([s], [], [], left)[0]:
+            return False
+        if not s.recv(65536):
+            return True
+        if span is not None and span["request"] is None:
+            span["request"] = time.monotonic()
+
+
+class Peer:
+    """A misbehaving server of the test's own (fake_server), behave(sock,
+    span) on each connection: each connection's span, the monotonic times
+    of its first request ("request", behave notes it) and of its close."""
+
+    def __init__(self, case, behave):
+        self.spans = []
+
+        def handle(s):
+            span = {"request": None, "close": None}
+            self.spans.append(span)
+            try:
+                behave(s, span)
+            finally:
+                span["close"] = time.monotonic()
+
+        self.port, self.accepted = case.fake_server(handle)
+
+    def connections(self):
+        return len(self.accepted)
+
+    def busy_for(self):
+        """Seconds from the first request's arrival to the last close, once
+        every connection is closed: what the client took, less the time its
+        request was on the way (a bound above, not below)."""
+        deadline = time.monotonic() + t.IO_TIMEOUT
+        while not self.spans or any(span["close"] is None for span in self.spans):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the client kept a connection open: {self.spans}")
+            time.sleep(0.01)
+        first = min(span["request"] for span in self.spans if span["request"] is not None)
+        return max(span["close"] for span in self.spans) - first
+
+
+def got_request(s, span):
+    """Reads one request, noting when it came in span. Whether one came."""
+    if read_request(s) is None:
+        return False
+    span["request"] = time.monotonic()
+    return True
+
+
 class DeadlineTestCase(t.ServerTestCase):
 
     def trickling(self):
-        """Answers each request a byte every 0.25 s."""
-        def handle(s):
+        """Answers each request a byte every 0.25 s, until the client
+        closes."""
+        def behave(s, span):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            while read_request(s) is not None:
-                for i in range(len(TRICKLED)):
-                    s.sendall(TRICKLED[i:i + 1])
-                    time.sleep(0.25)
+            if not got_request(s, span):
+                return
+            for i in range(len(TRICKLED)):
+                s.sendall(TRICKLED[i:i + 1])
+                if closed_within(s, 0.25):
+                    return
 
-        return self.fake_server(handle)
+        return Peer(self, behave)
 
     def silent(self):
         """Reads requests, never answers."""
-        def handle(s):
-            while s.recv(65536):
-                pass
-
-        return self.fake_server(handle)
+        return Peer(self, lambda s, span: closed_within(s, 60, span))
 
     def resetting(self, after=0.0):
         """Resets each connection once a request has come, after `after`
         seconds."""
-        def handle(s):
-            read_request(s)
-            time.sleep(after)
+        def behave(s, span):
+            if got_request(s, span):
+                time.sleep(after)
             reset(s)
 
-        return self.fake_server(handle)
+        return Peer(self, behave)
 
     def refusing(self):
         """A port bound but not listening: every connect is refused."""
@@ -95,10 +154,8 @@ class CliDeadlineTest(DeadlineTestCase):
     MODES = (("one-shot ping", ["ping"], None), ("one-shot search", ["search", "morpheus"], None),
              ("batch", [], b"morpheus\nring\n"))
 
-    def run_timed(self, port, args, stdin, timeout="1", retries=3):
-        t0 = time.monotonic()
-        p = run_cli(["-t", timeout, "--retries", retries, "-h", t.HOST, "-p", port] + args, stdin=stdin)
-        return p, time.monotonic() - t0
+    def ask(self, port, args, stdin, timeout="1", retries=3):
+        return run_cli(["-t", timeout, "--retries", retries, "-h", t.HOST, "-p", port] + args, stdin=stdin)
 
     def assert_failed(self, p, why):
         self.assertEqual(p.returncode, 2, p.stderr)
@@ -112,12 +169,13 @@ class CliDeadlineTest(DeadlineTestCase):
         for server in ("trickling", "silent"):
             for mode, args, stdin in self.MODES:
                 with self.subTest(server=server, mode=mode):
-                    port, accepted = getattr(self, server)()
-                    p, elapsed = self.run_timed(port, args, stdin)
+                    peer = getattr(self, server)()
+                    t0 = time.monotonic()
+                    p = self.ask(peer.port, args, stdin)
+                    self.assertGreaterEqual(time.monotonic() - t0, 1)
                     self.assert_failed(p, r"timed out after 1000 ms waiting for an answer")
-                    self.assertGreaterEqual(elapsed, 0.95)
-                    self.assertLess(elapsed, 1 + SLACK)
-                    self.assertEqual(len(accepted), 1)
+                    self.assertEqual(peer.connections(), 1)
+                    self.assertLess(peer.busy_for(), 1 + SLACK)
 
     def test_reset_is_retried_as_asked(self):
         """A server resetting each connection: 1 + --retries tries, then the
@@ -125,30 +183,31 @@ class CliDeadlineTest(DeadlineTestCase):
         for mode, args, stdin in self.MODES:
             for retries in (0, 2):
                 with self.subTest(mode=mode, retries=retries):
-                    port, accepted = self.resetting()
-                    p, elapsed = self.run_timed(port, args, stdin, timeout="5", retries=retries)
+                    peer = self.resetting()
+                    p = self.ask(peer.port, args, stdin, timeout="5", retries=retries)
                     self.assert_failed(p, r"(recv|send): Connection reset by peer")
-                    self.assertLess(elapsed, 5)
-                    self.assertEqual(len(accepted), 1 + retries)
+                    self.assertEqual(peer.connections(), 1 + retries)
 
     def test_retries_only_while_the_deadline_leaves_time(self):
         """Each try reset after 0.4 s: with -t 1, the third try runs out of
         time, and no fourth is made, though --retries 3 would allow it."""
         for mode, args, stdin in self.MODES:
             with self.subTest(mode=mode):
-                port, accepted = self.resetting(after=0.4)
-                p, elapsed = self.run_timed(port, args, stdin)
+                peer = self.resetting(after=0.4)
+                p = self.ask(peer.port, args, stdin)
                 self.assert_failed(p, r"timed out after 1000 ms waiting for an answer")
-                self.assertLess(elapsed, 1 + SLACK)
-                self.assertLessEqual(len(accepted), 3)
+                self.assertLessEqual(peer.connections(), 3)
+                self.assertLess(peer.busy_for(), 1 + SLACK)
 
     def test_refused_is_retried_within_the_deadline(self):
+        """Refused 1 + --retries times (10 + 20 + 40 ms of pauses): the
+        refusal is the error. (-t 5: a SYN lost on a busy loopback is sent
+        again after 1 s.)"""
         port = self.refusing()
         for mode, args, stdin in self.MODES:
             with self.subTest(mode=mode):
-                p, elapsed = self.run_timed(port, args, stdin)
+                p = self.ask(port, args, stdin, timeout="5")
                 self.assert_failed(p, rf"cannot connect to {t.HOST} port {port}: Connection refused")
-                self.assertLess(elapsed, 1 + SLACK)
 
     def test_refused_while_a_server_starts(self):
         """A server that comes up within the deadline answers the request:
@@ -179,41 +238,41 @@ class InteractiveDeadlineTest(DeadlineTestCase, InteractiveTestCase):
     def test_out_of_time_is_not_retried(self):
         for server in ("trickling", "silent"):
             with self.subTest(server=server):
-                port, accepted = getattr(self, server)()
-                pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
-                                 prompt=f"evkv {t.HOST}:{port}> ")
+                peer = getattr(self, server)()
+                pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", peer.port], {"EVKV_HISTFILE": ""},
+                                 prompt=f"evkv {t.HOST}:{peer.port}> ")
                 out, elapsed = self.timed_command(pty, "search morpheus")
                 self.assertEqual(out, b"evkv-cli: timed out after 1000 ms waiting for an answer\r\n")
-                self.assertGreaterEqual(elapsed, 0.95)
-                self.assertLess(elapsed, 1 + SLACK)
-                self.assertEqual(len(accepted), 1)  # the one made at the start
+                self.assertGreaterEqual(elapsed, 1)
+                self.assertEqual(peer.connections(), 1)  # the one made at the start
+                self.assertLess(peer.busy_for(), 1 + SLACK)
                 pty.prompt = NOT_CONNECTED
                 self.assert_quit(pty)
 
     def test_reset_and_refused(self):
-        port, accepted = self.resetting(after=0.4)
-        pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
-                         prompt=f"evkv {t.HOST}:{port}> ")
-        out, elapsed = self.timed_command(pty, "ping")
+        peer = self.resetting(after=0.4)
+        pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", peer.port], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{peer.port}> ")
+        out, _ = self.timed_command(pty, "ping")
         self.assertEqual(out, b"evkv-cli: timed out after 1000 ms waiting for an answer\r\n")
-        self.assertLess(elapsed, 1 + SLACK)
-        self.assertLessEqual(len(accepted), 3)
+        self.assertLessEqual(peer.connections(), 3)
+        self.assertLess(peer.busy_for(), 1 + SLACK)
         pty.prompt = NOT_CONNECTED
         self.assert_quit(pty)
-        port, accepted = self.resetting()
-        pty = self.spawn(["--retries", "2", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""},
-                         prompt=f"evkv {t.HOST}:{port}> ")
+        peer = self.resetting()
+        pty = self.spawn(["--retries", "2", "-h", t.HOST, "-p", peer.port], {"EVKV_HISTFILE": ""},
+                         prompt=f"evkv {t.HOST}:{peer.port}> ")
         out, _ = self.timed_command(pty, "ping")
         self.assertRegex(out.decode(), r"^evkv-cli: (recv|send): Connection reset by peer\r\n$")
-        self.assertEqual(len(accepted), 3)
+        self.assertEqual(peer.connections(), 3)
         pty.prompt = NOT_CONNECTED
         self.assert_quit(pty)
         port = self.refusing()
-        pty = self.spawn(["-t", "1", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt="not connected> ",
-                         first=f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\r\n".encode())
-        out, elapsed = self.timed_command(pty, "ping")
-        self.assertEqual(out, f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\r\n".encode())
-        self.assertLess(elapsed, 1 + SLACK)
+        refused = f"evkv-cli: cannot connect to {t.HOST} port {port}: Connection refused\r\n".encode()
+        pty = self.spawn(["-t", "5", "-h", t.HOST, "-p", port], {"EVKV_HISTFILE": ""}, prompt="not connected> ",
+                         first=refused)
+        out, _ = self.timed_command(pty, "ping")
+        self.assertEqual(out, refused)
         self.assert_quit(pty)
 
 
@@ -222,10 +281,9 @@ class BenchDeadlineTest(DeadlineTestCase):
     resolution, its tries counted against --retries."""
 
     def bench(self, port, *args):
-        t0 = time.monotonic()
         p = subprocess.run([BENCH, "-h", t.HOST, "-p", str(port)] + [str(a) for a in args], capture_output=True,
                            timeout=60)
-        return p.returncode, p.stdout.decode(), p.stderr.decode(), time.monotonic() - t0
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
 
     def test_out_of_time_is_not_retried(self):
         """--timeout 0.3 against a server that never answers (or trickles):
@@ -233,26 +291,28 @@ class BenchDeadlineTest(DeadlineTestCase):
         not sent again."""
         for server in ("silent", "trickling"):
             with self.subTest(server=server):
-                port, accepted = getattr(self, server)()
-                rc, out, err, elapsed = self.bench(port, "-n", 1, "-c", 1, "--timeout", 0.3, "--retries", 3)
+                peer = getattr(self, server)()
+                t0 = time.monotonic()
+                rc, out, err = self.bench(peer.port, "-n", 1, "-c", 1, "--timeout", 0.3, "--retries", 3)
+                self.assertGreaterEqual(time.monotonic() - t0, 0.3)
                 self.assertEqual(rc, 1, out + err)
                 row = table_row(out)
                 self.assertEqual((row["requests"], row["errors"], row["retried"]), (1, 1, 0), out + err)
                 self.assertIn("timed out: no answer within --timeout of 300 ms (1 requests unanswered)", err)
-                self.assertLess(elapsed, 0.3 + SLACK)
-                self.assertEqual(len(accepted), 1)
+                self.assertEqual(peer.connections(), 1)
+                self.assertLess(peer.busy_for(), 0.3 + SLACK)
 
     def test_pipelined_requests_each_have_their_deadline(self):
         """-P 4 against a silent server, --timeout 0.5: every request fails
         at its own deadline, none is re-sent, and the bench ends soon
         after."""
-        port, accepted = self.silent()
-        rc, out, err, elapsed = self.bench(port, "-n", 4, "-c", 1, "-P", 4, "--timeout", 0.5)
+        peer = self.silent()
+        rc, out, err = self.bench(peer.port, "-n", 4, "-c", 1, "-P", 4, "--timeout", 0.5)
         self.assertEqual(rc, 1, out + err)
         row = table_row(out)
         self.assertEqual((row["requests"], row["errors"], row["retried"]), (4, 4, 0), out + err)
-        self.assertLess(elapsed, 0.5 + SLACK)
-        self.assertEqual(len(accepted), 1)
+        self.assertEqual(peer.connections(), 1)
+        self.assertLess(peer.busy_for(), 0.5 + SLACK)
 
     def answering_then_refusing(self):
         """Answers the first request of its first connection, resets that
@@ -300,13 +360,13 @@ class BenchDeadlineTest(DeadlineTestCase):
     def test_reset_connections(self):
         """Every connection reset once its request has come: each request
         fails after 1 + --retries connections."""
-        port, accepted = self.resetting()
-        rc, out, err, _ = self.bench(port, "-n", 2, "-c", 1, "--retries", 2, "--timeout", 5)
+        peer = self.resetting()
+        rc, out, err = self.bench(peer.port, "-n", 2, "-c", 1, "--retries", 2, "--timeout", 5)
         self.assertEqual(rc, 1, out + err)
         row = table_row(out)
         self.assertEqual((row["requests"], row["errors"]), (2, 2), out + err)
         self.assertLessEqual(row["retried"], 2 * 2, out + err)
-        self.assertLessEqual(len(accepted), 2 * (1 + 2) + 1)  # and one left open at the end
+        self.assertLessEqual(peer.connections(), 2 * (1 + 2) + 1)  # and one left open at the end
         self.assertIn("Connection reset by peer (1 requests unanswered after 2 retries)", err)
 
 
