@@ -57,9 +57,9 @@ typedef struct bench_options {
     double zipf_exp, miss_ratio;
     uint64_t seed;
     int reconnect;
-    int retries; /* --retries: times a request lost with its connection is re-sent */
+    int retries; /* --retries: tries after the first of a request whose connection failed */
     bench_protocol protocol;
-    int timeout_ms;
+    int timeout_ms;    /* --timeout: each request's deadline, its retries included */
     size_t max_answer; /* largest evkv answer content taken */
     int runs;          /* -x: how many times to run */
     int csv;           /* --csv: one line per run on stdout instead of the table */
@@ -149,8 +149,9 @@ typedef struct bench {
 
 typedef struct inflight {
     uint64_t t_sched;
-    uint32_t key;   /* index into the keyset, or MISS_FLAG | n for a miss key */
-    uint32_t tries; /* connections lost with this request unanswered */
+    uint64_t deadline; /* monotonic ns: --timeout from its first try, its retries included */
+    uint32_t key;      /* index into the keyset, or MISS_FLAG | n for a miss key */
+    uint32_t tries;    /* connections it was sent on (or connects made for it) */
 } inflight;
 
 struct bthread;
@@ -162,16 +163,19 @@ typedef struct bconn {
     struct evbuffer *in;  /* RESP replies not yet parsed */
     struct evbuffer *out; /* requests not yet taken by the socket */
     struct event *timer;  /* open loop: next send; reconnect: retry */
+    /* Fires at the oldest request's deadline or before (it is moved only
+     * when it fires, not at every answer): conn_expire. */
+    struct event *deadline_timer;
     proto_decoder dec;
     inflight *ring;  /* -P slots, a FIFO */
     uint32_t *mkeys; /* with --mget N: N keys for each ring slot (slot i's at i * N) */
     unsigned head, count;
-    uint64_t next_sched;    /* open loop */
-    uint64_t last_progress; /* last answer, or the send that ended idleness */
+    uint64_t next_sched; /* open loop */
     int connected;
-    int writing;         /* ev_write is added */
-    int pause_ms;        /* the last pause before a reconnect, doubled at each loss; 0 after an answer */
-    uint64_t down_since; /* when the last connection was lost, while none could be made since; else 0 */
+    int writing;        /* ev_write is added */
+    int deadline_armed; /* deadline_timer is added */
+    int pause_ms;       /* the last pause before a reconnect, doubled at each loss; 0 after an answer */
+    char lost_why[160]; /* why the last connection (or connect) failed */
 } bconn;
 
 typedef struct bthread {
@@ -190,7 +194,7 @@ typedef struct bthread {
     uint64_t from[FROM_N];           /* measured, with two --data tables */
     int two_tables;                  /* b->ks.second != NULL: one load less per answer */
     uint64_t errors;                 /* warmup included: any error fails the run */
-    uint64_t retried;                /* requests re-sent on a new connection, warmup included */
+    uint64_t retried;                /* tries after a request's first (re-sends), warmup included */
     uint64_t last_answer;
     uint64_t t_read;                /* when the read being checked returned */
     uint64_t bytes_in, latency_sum; /* measured */
@@ -293,13 +297,11 @@ static inline const char *key_get(bthread *th, uint32_t k, char *buf, size_t buf
 void bench_error(bthread *th, uint64_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Closes c's connection; its requests in flight are counted failed. */
 void conn_drop(bconn *c, const char *why);
-/* Closes c's connection, lost (closed, reset, not answering) with its
- * requests in flight: with --retries, those not yet retried that many
- * times are kept, in order, to be re-sent first on a new connection opened
- * after a pause; the others (all of them without --retries) are counted
- * failed. A connect that fails is no retry (nothing was sent): the
- * requests wait for the next one, until --timeout has passed since the
- * connection was lost, when they fail. */
+/* Closes c's connection, lost (refused, closed, reset) with its requests
+ * in flight: with --retries, those with tries left and time before their
+ * deadline are kept, in order, to be re-sent first on a new connection
+ * opened after a pause (each connection, or connect, is a try); the
+ * others (all of them without --retries) are counted failed. */
 void conn_lost(bconn *c, const char *why);
 /* Sets up th (thread id of b's) with its event loop and connections.
  * Returns 0, or -1 (out of memory); thread_free frees what was made. */

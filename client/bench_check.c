@@ -124,7 +124,6 @@ static void conn_answered(bconn *c, int ok, int hits)
     c->head = (c->head + 1) % (unsigned)th->b->opt.depth;
     c->count--;
     th->inflight--;
-    c->last_progress = now;
     c->pause_ms = 0;
     if (f->t_sched >= th->b->t_measure) {
         uint64_t lat = now > f->t_sched ? now - f->t_sched : 0;

@@ -32,6 +32,7 @@ void bench_error(bthread *th, uint64_t n, const char *fmt, ...)
 }
 
 static void conn_issue(bconn *c);
+static void conn_arm_deadline(bconn *c);
 static int conn_start(bconn *c, char *why, size_t whylen);
 static void conn_flush(bconn *c);
 static void conn_close_socket(bconn *c);
@@ -115,8 +116,9 @@ static void conn_encode(bconn *c, unsigned slot)
 }
 
 /* Adds a request for key k (and with --mget, more keys picked now) to c's
- * FIFO, and sends it if c has a connection (else conn_start will). */
-static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
+ * FIFO, with its deadline from now, and sends it if c has a connection
+ * (else conn_start will). */
+static void conn_send(bconn *c, uint32_t k, uint64_t t_sched, uint64_t now)
 {
     bthread *th = c->th;
     const bench_options *o = &th->b->opt;
@@ -128,15 +130,16 @@ static void conn_send(bconn *c, uint32_t k, uint64_t t_sched)
         for (int i = 1; i < o->mget; i++)
             keys[i] = key_pick(th);
     }
-    if (c->count == 0)
-        c->last_progress = t_sched;
     inflight *f = &c->ring[slot];
     f->t_sched = t_sched;
+    f->deadline = now + (uint64_t)o->timeout_ms * 1000000;
     f->key = k;
-    f->tries = 0;
+    f->tries = c->fd >= 0;
     if (c->fd >= 0)
         conn_encode(c, slot);
     c->count++;
+    if (!c->deadline_armed)
+        conn_arm_deadline(c);
     th->inflight++;
     if (t_sched >= th->b->t_measure)
         th->measured_issued++;
@@ -161,7 +164,7 @@ static void conn_queue(bconn *c, uint64_t now)
     int open_loop = b->opt.rate > 0;
 
     while (conn_due(c, now)) {
-        conn_send(c, key_pick(c->th), open_loop ? c->next_sched : now);
+        conn_send(c, key_pick(c->th), open_loop ? c->next_sched : now, now);
         if (open_loop)
             c->next_sched += (uint64_t)(1e9 * b->opt.threads * b->opt.conns / b->opt.rate);
     }
@@ -252,48 +255,63 @@ void conn_drop(bconn *c, const char *why)
     }
 }
 
+/* Takes the n requests at the front of c's FIFO off it, counted failed
+ * for why. */
+static void conn_fail_front(bconn *c, unsigned n, const char *why)
+{
+    bthread *th = c->th;
+    unsigned depth = (unsigned)th->b->opt.depth;
+
+    bench_error(th, n, "%s (%u requests unanswered)", why, n);
+    for (unsigned i = 0; i < n; i++) {
+        if (c->ring[(c->head + i) % depth].t_sched >= th->b->t_measure) {
+            th->requests++;
+            th->interval_requests++;
+        }
+    }
+    c->head = (c->head + n) % depth;
+    c->count -= n;
+    th->inflight -= n;
+}
+
 void conn_lost(bconn *c, const char *why)
 {
     bthread *th = c->th;
     const bench_options *o = &th->b->opt;
-    unsigned depth = (unsigned)o->depth, kept = 0, spent = 0;
+    unsigned depth = (unsigned)o->depth, kept = 0, spent = 0, late = 0;
     size_t nkeys = (size_t)o->mget;
     uint64_t now = evkv_clock_ns();
-    /* A lost connection costs its requests a try; a failed connect costs
-     * none, but ends them all once the timeout has passed since the loss. */
-    int established = c->connected;
-    int expired = !established && c->down_since && now - c->down_since > (uint64_t)o->timeout_ms * 1000000;
 
     if (o->retries == 0) {
         conn_drop(c, why);
         return;
     }
-    /* Keep those with retries left at the front of the FIFO, in order. */
+    snprintf(c->lost_why, sizeof(c->lost_why), "%s", why);
+    /* Keep those with tries and time left at the front of the FIFO, in
+     * order; the others fail. */
     for (unsigned i = 0; i < c->count; i++) {
         unsigned from = (c->head + i) % depth, to = (c->head + kept) % depth;
         inflight f = c->ring[from];
-        if (expired || (established && f.tries >= (uint32_t)o->retries)) {
-            spent++;
+        if (f.deadline <= now || f.tries > (uint32_t)o->retries) {
+            late += f.deadline <= now;
+            spent += f.deadline > now;
             if (f.t_sched >= th->b->t_measure) {
                 th->requests++;
                 th->interval_requests++;
             }
             continue;
         }
-        if (established)
-            f.tries++;
         c->ring[to] = f;
         if (nkeys && to != from)
             memcpy(&c->mkeys[to * nkeys], &c->mkeys[from * nkeys], nkeys * sizeof(*c->mkeys));
         kept++;
     }
-    if (spent && expired)
-        bench_error(th, spent, "%s (%u requests unanswered, no connection within --timeout)", why, spent);
-    else if (spent)
+    if (late)
+        bench_error(th, late, "%s (%u requests unanswered, no time left within --timeout, %d ms)", why, late,
+                    o->timeout_ms);
+    if (spent)
         bench_error(th, spent, "%s (%u requests unanswered after %d retries)", why, spent, o->retries);
-    if (established || c->down_since == 0)
-        c->down_since = now;
-    th->inflight -= spent;
+    th->inflight -= spent + late;
     c->count = kept;
     conn_close_socket(c);
     proto_decoder_free(&c->dec);
@@ -309,6 +327,57 @@ void conn_lost(bconn *c, const char *why)
         struct timeval tv = {pause / 1000, (pause % 1000) * 1000};
         evtimer_add(c->timer, &tv);
     }
+}
+
+/* Arms c's deadline timer for the oldest request's deadline. */
+static void conn_arm_deadline(bconn *c)
+{
+    uint64_t now = evkv_clock_ns(), at = c->ring[c->head].deadline;
+    uint64_t wait_us = at > now ? (at - now + 999) / 1000 : 0; /* never early: it would only fire again */
+    struct timeval tv = {(time_t)(wait_us / 1000000), (suseconds_t)(wait_us % 1000000)};
+
+    evtimer_add(c->deadline_timer, &tv);
+    c->deadline_armed = 1;
+}
+
+/* The requests whose deadline has passed fail, and are not sent again:
+ * they are the oldest, at the front of the FIFO (a request's deadline is
+ * --timeout from its first try, and the FIFO keeps the order of first
+ * tries). A connection that had them is closed, out of step (their
+ * answers may still come); its other requests are lost with it, to be
+ * tried again (conn_lost). */
+static void conn_expire(bconn *c)
+{
+    bthread *th = c->th;
+    unsigned depth = (unsigned)th->b->opt.depth, n = 0;
+    uint64_t now = evkv_clock_ns();
+    char why[256];
+
+    while (n < c->count && c->ring[(c->head + n) % depth].deadline <= now)
+        n++;
+    if (n > 0) {
+        if (c->connected)
+            snprintf(why, sizeof(why), "timed out: no answer within --timeout of %d ms", th->b->opt.timeout_ms);
+        else
+            snprintf(why, sizeof(why), "timed out: no connection within --timeout of %d ms (%s)", th->b->opt.timeout_ms,
+                     c->fd >= 0 ? "connecting" : c->lost_why);
+        conn_fail_front(c, n, why);
+        if (c->fd >= 0)
+            conn_lost(c, "closed after a request's --timeout");
+    }
+    if (c->count > 0 && !c->deadline_armed)
+        conn_arm_deadline(c);
+}
+
+static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bconn *c = arg;
+    (void)fd;
+    (void)what;
+    c->deadline_armed = 0;
+    conn_expire(c);
+    conn_issue(c);
+    thread_check_done(c->th);
 }
 
 /* A connect failed with errno err. Before any connection of the run was
@@ -395,7 +464,6 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
             return;
         }
         c->connected = 1;
-        c->down_since = 0;
         if (!atomic_load_explicit(&c->th->b->connected_once, memory_order_relaxed))
             atomic_store(&c->th->b->connected_once, 1);
     }
@@ -449,6 +517,12 @@ static int conn_start(bconn *c, char *why, size_t whylen)
     const struct sockaddr *sa = (const struct sockaddr *)&th->b->addr;
     int one = 1;
 
+    /* Each connection, or connect, is a try for the requests waiting. */
+    for (unsigned i = 0; i < c->count; i++) {
+        inflight *f = &c->ring[(c->head + i) % (unsigned)th->b->opt.depth];
+        f->tries++;
+        th->retried += f->tries > 1; /* else queued while down: its first */
+    }
     c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         snprintf(why, whylen, "socket: %s", strerror(errno));
@@ -480,13 +554,8 @@ static int conn_start(bconn *c, char *why, size_t whylen)
     event_add(c->ev_read, NULL);
     event_add(c->ev_write, NULL); /* writable once connected */
     c->writing = 1;
-    for (unsigned i = 0; i < c->count; i++) {
-        unsigned slot = (c->head + i) % (unsigned)th->b->opt.depth;
-        conn_encode(c, slot);
-        th->retried += c->ring[slot].tries > 0; /* else never sent: its connect failed */
-    }
-    if (c->count)
-        c->last_progress = evkv_clock_ns();
+    for (unsigned i = 0; i < c->count; i++)
+        conn_encode(c, (c->head + i) % (unsigned)th->b->opt.depth);
     return 0;
 }
 
@@ -548,23 +617,14 @@ static struct timeval tv_until(uint64_t t)
     return tv;
 }
 
-/* Once a second of the measurement: publish the interval, and give up on
- * a connection whose requests have had no answer for --timeout (it is
- * counted as failed and comes back). */
+/* Once a second of the measurement: publish the interval. (Deadlines are
+ * each connection's deadline_timer's.) */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     bthread *th = arg;
-    uint64_t now = evkv_clock_ns(), limit = (uint64_t)th->b->opt.timeout_ms * 1000000;
     (void)fd;
     (void)what;
     thread_flush_interval(th);
-    for (int i = 0; i < th->b->opt.conns; i++) {
-        bconn *c = &th->conns[i];
-        if (c->count && c->fd >= 0 && now > c->last_progress + limit) {
-            conn_lost(c, "no answer within --timeout");
-            conn_issue(c);
-        }
-    }
     thread_check_done(th);
     struct timeval tv = tv_until(th->b->t_measure + (th->tick_index + 1) * NS_PER_SEC);
     evtimer_add(th->tick, &tv);
@@ -677,11 +737,13 @@ int thread_setup(bench *b, bthread *th, int id)
         if (o->mget)
             c->mkeys = calloc((size_t)o->depth * (size_t)o->mget, sizeof(*c->mkeys));
         c->timer = evtimer_new(th->base, conn_timer_cb, c);
+        c->deadline_timer = evtimer_new(th->base, conn_deadline_cb, c);
         c->fd = -1;
         c->in = evbuffer_new();
         c->out = evbuffer_new();
         conn_decoder_init(c);
-        if (c->ring == NULL || (o->mget && c->mkeys == NULL) || c->timer == NULL || c->in == NULL || c->out == NULL)
+        if (c->ring == NULL || (o->mget && c->mkeys == NULL) || c->timer == NULL || c->deadline_timer == NULL ||
+            c->in == NULL || c->out == NULL)
             return -1;
     }
     return 0;
@@ -699,6 +761,8 @@ void thread_free(bthread *th)
                     evbuffer_free(bufs[j]);
             if (c->timer)
                 event_free(c->timer);
+            if (c->deadline_timer)
+                event_free(c->deadline_timer);
             proto_decoder_free(&c->dec);
             free(c->ring);
             free(c->mkeys);

@@ -57,16 +57,18 @@ static void usage(FILE *out)
             "                         evkv+unix:///PATH, unix:///PATH, unix:/PATH (a socket)\n"
             "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
             "Requests and answers:\n"
-            "  -t, --timeout SECS   longest wait to connect, and for each whole answer from when\n"
-            "                       its request goes out (in a batch: from the answer before),\n"
-            "                       however slowly its bytes come (default 5)\n"
-            "      --retries N      send a request again on a new connection when its connection\n"
-            "                       was lost before its whole answer came (closed, reset, or no\n"
-            "                       answer within --timeout), up to N times (default 3; 0:\n"
-            "                       never); in a batch, every unanswered request is sent again,\n"
-            "                       in order, and answers stay in order. Reconnects pause 10 ms,\n"
-            "                       doubling up to 200 ms, and give up when --timeout has passed\n"
-            "                       since the loss. An error answer is not retried\n"
+            "  -t, --timeout SECS   each request's deadline, its retries included: its whole\n"
+            "                       answer must come within SECS of its first try (connect and\n"
+            "                       send included), however slowly its bytes come; a request out\n"
+            "                       of time fails (\"timed out after ... ms\") and is not sent again\n"
+            "                       (default 5; decimals for less than a second: 0.25)\n"
+            "      --retries N      try a request again on a new connection when its connection\n"
+            "                       failed before its whole answer came (connect refused, closed,\n"
+            "                       reset, a send error), up to N times, while --timeout leaves\n"
+            "                       time (default 3; 0: never); every try counts. In a batch,\n"
+            "                       every unanswered request is sent again, in order, and\n"
+            "                       answers stay in order. Tries pause 10 ms, doubling up to\n"
+            "                       200 ms. A timeout and an error answer are not retried\n"
             "  -j, --json           print each answer's content as received (JSON text)\n"
             "      --max-answer BYTES\n"
             "                       largest answer content taken (default %zu: 512 MiB);\n"
@@ -123,8 +125,9 @@ static void usage(FILE *out)
             "  0  found (in a batch: every key found), or answered; the end of interactive mode\n"
             "     or of ping --latency\n"
             "  1  no match (in a batch: at least one key had none)\n"
-            "  2  usage error, bad URI, connection or protocol error, a request whose --retries\n"
-            "     are spent (a message says which on stderr)\n"
+            "  2  usage error, bad URI, connection or protocol error, a request out of time\n"
+            "     or whose --retries are spent (a message on stderr names the cause: timed\n"
+            "     out, connection refused, reset, ...)\n"
             "Ctrl-C ends the other modes at once, even while waiting for an answer: evkv-cli\n"
             "ends by the signal, as redis-cli does (a shell shows status 130); ping --latency\n"
             "prints what it measured and exits 0.\n",
@@ -140,7 +143,9 @@ typedef struct repeat {
 } repeat;
 
 /* Sends one request, count times on one connection, and prints each
- * answer. Returns the worst exit status of the answers. */
+ * answer. The connection is made by the first request, within its
+ * deadline and its retries. Returns the worst exit status of the
+ * answers. */
 static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req, const char *key, const repeat *rep)
 {
     cli_session s = {.o = o};
@@ -151,8 +156,6 @@ static int run_request(const cli_options *o, cli_kind kind, const proto_buf *req
         cli_error("out of memory");
         return EXIT_ERROR;
     }
-    if (cli_session_connect(&s) != 0)
-        return EXIT_ERROR;
     for (long i = 0; rep->count < 0 || i < rep->count; i++) {
         if (i > 0)
             cli_sleep_ms(rep->interval_ms);
@@ -242,7 +245,10 @@ static int run_echo(const cli_options *o, const char *text)
 
     if (back == NULL)
         return EXIT_ERROR;
-    if (cli_connect(&c, o) != 0) {
+    /* One deadline for the connect, the text and its echo, as for a
+     * request. */
+    if (cli_connect_by(&c, o, evkv_clock_ms() + o->timeout_ms) != 0) {
+        cli_error("%s", c.err);
         free(back);
         return EXIT_ERROR;
     }

@@ -35,25 +35,31 @@ typedef enum cli_kind {
 typedef struct cli_options {
     const char *host, *port; /* the TCP server, when unix_path is NULL (borrowed: argv or uri) */
     const char *unix_path;   /* a Unix domain socket, or NULL */
-    int timeout_ms;          /* longest wait to connect and for each whole answer */
-    int retries;             /* --retries: times a request lost with its connection is re-sent */
+    int timeout_ms;          /* --timeout: each request's deadline, its retries included */
+    int retries;             /* --retries: tries after the first of a request whose connection failed */
     size_t max_answer;       /* largest answer content taken (--max-answer) */
     int json;                /* print each answer's content as received */
     char where[160];         /* the server as messages and the prompt name it */
     evkv_uri uri;            /* where a -u URI's parts are kept */
 } cli_options;
 
-/* Connects c to the server of o; on failure prints why on stderr and
- * returns -1 (c then holds nothing to free). */
+/* Connects c to the server of o, within --timeout; on failure prints why
+ * on stderr and returns -1 (c then holds nothing to free). */
 int cli_connect(evkv_client *c, const cli_options *o);
-/* Connects c anew after a connection to o's server was lost at lost_at
- * (evkv_clock_ms), for --retries: after a pause, and again after each
- * failed connect, until --timeout has passed since the loss. The pause
- * is *pause_ms doubled (10 ms to start, 200 at most, never over the
- * timeout), kept in *pause_ms for the next loss: set it to 0 when an
- * answer comes. Returns 0, or -1 with c->err (nothing printed; c holds
- * nothing to free), c->interrupted if a signal cut it short. */
-int cli_reconnect(evkv_client *c, const cli_options *o, int64_t lost_at, int *pause_ms);
+/* Connects c to the server of o by deadline (evkv_clock_ms; 0: within
+ * --timeout), which c's calls then keep. Returns 0, or -1 with c->err
+ * (nothing printed; c holds nothing to free), c->gone when the connect
+ * itself failed (refused, reset: worth another try). */
+int cli_connect_by(evkv_client *c, const cli_options *o, int64_t deadline);
+/* After the try number tries (from 1) of a request whose deadline is
+ * deadline failed on its connection (refused, reset, closed: c->gone):
+ * whether another may be made. It may while the tries after the first
+ * stay within --retries and the deadline leaves time after a pause; the
+ * pause is *pause_ms doubled (10 ms to start, 200 at most), kept in
+ * *pause_ms for the next: start it at 0 for each request. Returns 0 once
+ * the pause is over (cut short by a signal with a handler), or -1: give
+ * up, no pause made. */
+int cli_retry_wait(const cli_options *o, int64_t deadline, int tries, int *pause_ms);
 
 /* One connection kept from request to request (the prompt, -r, --stat),
  * opened when needed. Zero it but for o to start; cli_session_close it. */
@@ -69,17 +75,21 @@ int cli_session_connect(cli_session *s);
  * meanwhile (an idle timeout, a restart), or on which something nobody
  * asked for came, is closed first. */
 int cli_session_alive(cli_session *s);
-/* Sends req and waits for its answer, on s's connection or a new one.
- * When the connection is lost before the whole answer came (closed, reset,
- * a timeout), the request is sent again on a new one (cli_reconnect), up
- * to --retries times, so that a restart goes unnoticed; with --retries 0,
- * a kept connection the server has closed or reset is still replaced once
- * without a word, as a restart or an idle timeout between two requests
- * closes it. Returns 0 with *msg (borrowed from s->c until the next call),
- * or -1 once the error is printed; the connection is then closed (after a
- * timeout or a bad answer it is out of step). When a signal cut the wait
- * short (evkv_client_set_interrupt), s->c.interrupted is set and nothing
- * is printed but a failed connect. */
+/* Sends req and waits for its answer, on s's connection or a new one,
+ * all within --timeout of the call: the request's deadline, its retries
+ * included. When the connection fails before the whole answer came (a
+ * connect refused, a connection closed or reset, a send error), the
+ * request is tried again on a new one (cli_retry_wait), up to --retries
+ * times while the deadline leaves time, so that a restart goes unnoticed;
+ * with --retries 0, a kept connection the server has closed or reset is
+ * still replaced once without a word, as a restart or an idle timeout
+ * between two requests closes it. A request whose deadline passes is not
+ * sent again: it fails with "timed out after ... ms". Returns 0 with *msg
+ * (borrowed from s->c until the next call), or -1 once the error (the
+ * last try's) is printed; the connection is then closed (after a timeout
+ * or a bad answer it is out of step). When a signal cut the wait short
+ * (evkv_client_set_interrupt), s->c.interrupted is set and nothing is
+ * printed but a failed connect. */
 int cli_session_exchange(cli_session *s, const proto_buf *req, proto_message *msg);
 void cli_session_close(cli_session *s);
 

@@ -1,10 +1,12 @@
 /*
  * cli_batch.c: evkv-cli's batch mode: each line of stdin is a key, looked
  * up pipelined on one connection, each answer one line of stdout, in order.
- * When the connection is lost (--retries), the requests not yet answered
- * are sent again, in order, on a new one.
+ * Each request has its own deadline, --timeout from its first try, its
+ * retries included. When the connection fails (--retries), the requests
+ * not yet answered are sent again, in order, on a new one.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,166 +44,218 @@ static char *read_stdin(size_t *len)
     return NULL;
 }
 
-/* Looks up every line of stdin on one connection, keeping up to
- * BATCH_WINDOW requests in flight, and prints the answers in order. Each
- * answer must be whole within --timeout of the one before it (the first,
- * of the start): a deadline, which bytes trickling in do not move. A lost
- * connection (closed, reset, that deadline passed) is replaced, and the
- * requests it had not answered are sent again, as long as the oldest of
- * them has been sent at most --retries times. */
-int cli_batch_run(const cli_options *o)
-{
-    size_t len, nkeys = 0, sent = 0, answered = 0, line = 0;
-    char *input = read_stdin(&len), *p;
-    char **keys = NULL;
-    unsigned *tries = NULL; /* per key: connections lost with it unanswered */
+/* A batch: the keys, and how far their requests have got. */
+typedef struct batch {
+    const cli_options *o;
+    char **keys; /* the lines of stdin (into its buffer) */
+    size_t nkeys;
+    size_t sent;       /* keys[answered..sent) are in flight on c */
+    size_t answered;   /* keys[0..answered) are answered and printed */
+    unsigned *tries;   /* per key: connections it was sent on or waited for */
+    int64_t *deadline; /* per key: --timeout from its first try (evkv_clock_ms), 0 before */
     evkv_client c;
-    proto_buf out = {0};
-    size_t out_pos = 0;
-    int status = EXIT_FOUND, connected = 0, pause_ms = 0;
+    int connected;
+    proto_buf out; /* requests not yet written, from out_pos */
+    size_t out_pos;
+    int status;   /* the exit status so far */
+    int pause_ms; /* cli_retry_wait's, 0 again once an answer comes */
     char why[400];
+} batch;
 
-    if (input == NULL) {
-        fprintf(stderr, "evkv-cli: cannot read stdin\n");
-        return EXIT_ERROR;
-    }
-    /* Split into keys in place: one per line, "\n" or "\r\n" ended. */
-    for (p = input; p < input + len; nkeys++) {
+/* What one step of the batch came to. */
+typedef enum batch_step_result {
+    BATCH_GOING = 0, /* going on */
+    BATCH_LOST,      /* the connection failed (b->why): another try may do */
+    BATCH_FAILED,    /* the batch ends, the error said */
+} batch_step_result;
+
+/* Splits input (len bytes, NUL-terminated) into b->keys in place: one per
+ * line, "\n" or "\r\n" ended, and makes the per-key arrays. Returns 0, or
+ * -1 once the error is said. */
+static int batch_split(batch *b, char *input, size_t len)
+{
+    char *p;
+    size_t line;
+
+    for (p = input; p < input + len; b->nkeys++) {
         char *nl = memchr(p, '\n', (size_t)(input + len - p));
         p = nl ? nl + 1 : input + len;
     }
-    keys = calloc(nkeys + 1, sizeof(*keys));
-    tries = calloc(nkeys + 1, sizeof(*tries));
-    if (keys == NULL || tries == NULL) {
+    b->keys = calloc(b->nkeys + 1, sizeof(*b->keys));
+    b->tries = calloc(b->nkeys + 1, sizeof(*b->tries));
+    b->deadline = calloc(b->nkeys + 1, sizeof(*b->deadline));
+    if (b->keys == NULL || b->tries == NULL || b->deadline == NULL) {
         fprintf(stderr, "evkv-cli: out of memory\n");
-        status = EXIT_ERROR;
-        goto done;
+        return -1;
     }
-    for (p = input, line = 0; line < nkeys; line++) {
+    for (p = input, line = 0; line < b->nkeys; line++) {
         char *nl = memchr(p, '\n', (size_t)(input + len - p));
         char *end = nl ? nl : input + len;
         if (end > p && end[-1] == '\r')
             end--;
         if (memchr(p, '\0', (size_t)(end - p)) != NULL) {
             fprintf(stderr, "evkv-cli: stdin line %zu holds a NUL byte\n", line + 1);
-            status = EXIT_ERROR;
-            goto done;
+            return -1;
         }
         *end = '\0';
-        keys[line] = p;
+        b->keys[line] = p;
         if (!proto_utf8_valid(p, strlen(p))) {
             fprintf(stderr, "evkv-cli: stdin line %zu is not valid UTF-8\n", line + 1);
-            status = EXIT_ERROR;
-            goto done;
+            return -1;
         }
         p = nl ? nl + 1 : input + len;
     }
-    if (nkeys == 0)
-        goto done;
-    if (cli_connect(&c, o) != 0) {
-        status = EXIT_ERROR;
-        goto done;
-    }
-    connected = 1;
+    return 0;
+}
 
-    int64_t deadline = evkv_clock_ms() + o->timeout_ms; /* the next answer's */
-    while (answered < nkeys) {
-        /* Queue more requests while the window has room. */
-        while (sent < nkeys && sent - answered < BATCH_WINDOW) {
-            proto_encode_request(&out, "search", 6, keys[sent], strlen(keys[sent]));
-            sent++;
-        }
-        if (out.failed) {
-            fprintf(stderr, "evkv-cli: out of memory\n");
-            status = EXIT_ERROR;
-            goto done;
-        }
-        struct pollfd pfd = {.fd = c.fd, .events = POLLIN};
-        if (out_pos < out.len)
-            pfd.events |= POLLOUT;
-        int left = evkv_ms_until(deadline);
-        int rc = left > 0 ? poll(&pfd, 1, left) : 0;
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0) {
-            snprintf(why, sizeof(why), "timed out after %d ms waiting for answers (%zu of %zu)", o->timeout_ms,
-                     answered, nkeys);
-            goto lost;
-        }
-        if (pfd.revents & POLLOUT) {
-            long n = evkv_client_write_some(&c, out.data + out_pos, out.len - out_pos);
-            if (n < 0 && c.gone)
-                goto conn_lost;
-            if (n < 0)
-                goto conn_error;
-            out_pos += (size_t)n;
-            if (out_pos == out.len) {
-                proto_buf_reset(&out);
-                out_pos = 0;
-            }
-        }
-        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-            if (evkv_client_read_some(&c) < 0) {
-                if (c.gone)
-                    goto conn_lost;
-                goto conn_error;
-            }
-            proto_message msg;
-            proto_status st;
-            size_t before = answered;
-            while (answered < sent && (st = proto_decoder_next(&c.dec, &msg)) == PROTO_OK) {
-                int s = cli_print_answer(o, CLI_SEARCH, &msg, keys[answered], strlen(keys[answered]));
-                if (s > status)
-                    status = s;
-                answered++;
-            }
-            if (answered > before) {
-                deadline = evkv_clock_ms() + o->timeout_ms;
-                pause_ms = 0;
-            }
-            if (c.dec.err) {
-                fprintf(stderr, "evkv-cli: bad answer from the server: %s%s\n", c.dec.errstr,
-                        evkv_decoder_hint(&c.dec));
-                status = EXIT_ERROR;
-                goto done;
-            }
-        }
-        continue;
-    conn_lost:
-        snprintf(why, sizeof(why), "%s (after %zu of %zu answers)", c.err, answered, nkeys);
-    lost:
-        if (tries[answered] >= (unsigned)o->retries) {
-            fprintf(stderr, "evkv-cli: %s\n", why);
-            status = EXIT_ERROR;
-            goto done;
-        }
-        for (size_t i = answered; i < sent; i++)
-            tries[i]++;
-        int64_t lost_at = evkv_clock_ms();
-        evkv_client_close(&c);
-        connected = 0;
-        if (cli_reconnect(&c, o, lost_at, &pause_ms) != 0) {
-            fprintf(stderr, "evkv-cli: %s (after %zu of %zu answers)\n", c.err, answered, nkeys);
-            status = EXIT_ERROR;
-            goto done;
-        }
-        connected = 1;
-        sent = answered;
-        proto_buf_reset(&out);
-        out_pos = 0;
-        deadline = evkv_clock_ms() + o->timeout_ms;
+/* Connects for the oldest unanswered request, by its deadline; the
+ * requests after it are sent again from the start. */
+static batch_step_result batch_connect(batch *b)
+{
+    size_t k = b->answered;
+
+    if (b->deadline[k] == 0)
+        b->deadline[k] = evkv_clock_ms() + b->o->timeout_ms;
+    if (cli_connect_by(&b->c, b->o, b->deadline[k]) != 0) {
+        snprintf(b->why, sizeof(b->why), "%s", b->c.err);
+        return b->c.gone ? BATCH_LOST : BATCH_FAILED;
     }
-    goto done;
-conn_error:
-    fprintf(stderr, "evkv-cli: %s (after %zu of %zu answers)\n", c.err, answered, nkeys);
-    status = EXIT_ERROR;
+    b->connected = 1;
+    b->sent = b->answered;
+    proto_buf_reset(&b->out);
+    b->out_pos = 0;
+    return BATCH_GOING;
+}
+
+/* Prints the answers that have come, in order. */
+static batch_step_result batch_read(batch *b)
+{
+    proto_message msg;
+    size_t before = b->answered;
+
+    if (evkv_client_read_some(&b->c) < 0) {
+        snprintf(b->why, sizeof(b->why), "%s", b->c.err);
+        return b->c.gone ? BATCH_LOST : BATCH_FAILED;
+    }
+    while (b->answered < b->sent && proto_decoder_next(&b->c.dec, &msg) == PROTO_OK) {
+        const char *key = b->keys[b->answered];
+        int s = cli_print_answer(b->o, CLI_SEARCH, &msg, key, strlen(key));
+        b->status = s > b->status ? s : b->status;
+        b->answered++;
+    }
+    if (b->answered > before)
+        b->pause_ms = 0;
+    if (b->c.dec.err) {
+        snprintf(b->why, sizeof(b->why), "bad answer from the server: %s%s", b->c.dec.errstr,
+                 evkv_decoder_hint(&b->c.dec));
+        return BATCH_FAILED;
+    }
+    return BATCH_GOING;
+}
+
+/* Queues requests while the window has room, then writes what the socket
+ * takes and reads what came, waiting at most until the oldest unanswered
+ * request's deadline. */
+static batch_step_result batch_step(batch *b)
+{
+    int64_t now = evkv_clock_ms();
+
+    while (b->sent < b->nkeys && b->sent - b->answered < BATCH_WINDOW) {
+        const char *key = b->keys[b->sent];
+        if (b->deadline[b->sent] == 0)
+            b->deadline[b->sent] = now + b->o->timeout_ms;
+        proto_encode_request(&b->out, "search", 6, key, strlen(key));
+        b->sent++;
+    }
+    if (b->out.failed) {
+        snprintf(b->why, sizeof(b->why), "out of memory");
+        return BATCH_FAILED;
+    }
+    struct pollfd pfd = {.fd = b->c.fd, .events = POLLIN};
+    if (b->out_pos < b->out.len)
+        pfd.events |= POLLOUT;
+    int left = evkv_ms_until(b->deadline[b->answered]);
+    int rc = left > 0 ? poll(&pfd, 1, left) : 0;
+    if (rc < 0 && errno == EINTR)
+        return BATCH_GOING;
+    if (rc <= 0) {
+        /* Out of time: the request is not sent again. */
+        snprintf(b->why, sizeof(b->why), "timed out after %d ms waiting for an answer", b->o->timeout_ms);
+        return BATCH_FAILED;
+    }
+    if (pfd.revents & POLLOUT) {
+        long n = evkv_client_write_some(&b->c, b->out.data + b->out_pos, b->out.len - b->out_pos);
+        if (n < 0) {
+            snprintf(b->why, sizeof(b->why), "%s", b->c.err);
+            return b->c.gone ? BATCH_LOST : BATCH_FAILED;
+        }
+        b->out_pos += (size_t)n;
+        if (b->out_pos == b->out.len) {
+            proto_buf_reset(&b->out);
+            b->out_pos = 0;
+        }
+    }
+    if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+        return batch_read(b);
+    return BATCH_GOING;
+}
+
+/* The connection failed: every request it held (or, for a failed
+ * connect, the oldest unanswered) has had a try. Returns 0 after the
+ * pause before the next try, or -1: the oldest has no try left, or no
+ * time. */
+static int batch_lost(batch *b)
+{
+    size_t k = b->answered, end = b->sent > k ? b->sent : k + 1;
+
+    for (size_t i = k; i < end; i++)
+        b->tries[i]++;
+    if (b->connected)
+        evkv_client_close(&b->c);
+    b->connected = 0;
+    return cli_retry_wait(b->o, b->deadline[k], (int)b->tries[k], &b->pause_ms);
+}
+
+/* Looks up every line of stdin on one connection, keeping up to
+ * BATCH_WINDOW requests in flight, and prints the answers in order. Each
+ * answer must be whole within --timeout of its request's first try: a
+ * deadline, which bytes trickling in do not move, and which ends the
+ * batch when it passes. A connection that fails (refused, closed, reset)
+ * is replaced, and the requests it had not answered are sent again, as
+ * long as the oldest of them has tries left (--retries) and time. */
+int cli_batch_run(const cli_options *o)
+{
+    size_t len;
+    char *input = read_stdin(&len);
+    batch b = {.o = o, .status = EXIT_FOUND};
+    batch_step_result r = BATCH_GOING;
+
+    if (input == NULL) {
+        fprintf(stderr, "evkv-cli: cannot read stdin\n");
+        return EXIT_ERROR;
+    }
+    if (batch_split(&b, input, len) != 0) {
+        b.status = EXIT_ERROR;
+        goto done;
+    }
+    while (b.answered < b.nkeys) {
+        r = b.connected ? batch_step(&b) : batch_connect(&b);
+        if (r == BATCH_FAILED || (r == BATCH_LOST && batch_lost(&b) != 0))
+            break;
+    }
+    if (b.answered < b.nkeys) {
+        fflush(stdout);
+        fprintf(stderr, "evkv-cli: %s (after %zu of %zu answers)\n", b.why, b.answered, b.nkeys);
+        b.status = EXIT_ERROR;
+    }
 done:
     fflush(stdout);
-    if (connected)
-        evkv_client_close(&c);
-    proto_buf_free(&out);
-    free(keys);
-    free(tries);
+    if (b.connected)
+        evkv_client_close(&b.c);
+    proto_buf_free(&b.out);
+    free(b.keys);
+    free(b.tries);
+    free(b.deadline);
     free(input);
-    return status;
+    return b.status;
 }

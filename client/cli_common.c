@@ -12,31 +12,33 @@
 
 #include "cli.h"
 
+int cli_connect_by(evkv_client *c, const cli_options *o, int64_t deadline)
+{
+    return o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, deadline, o->max_answer)
+                        : evkv_client_connect(c, o->host, o->port, o->timeout_ms, deadline, o->max_answer);
+}
+
 int cli_connect(evkv_client *c, const cli_options *o)
 {
-    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, o->max_answer)
-                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms, o->max_answer);
-    if (rc == 0)
+    if (cli_connect_by(c, o, 0) == 0)
         return 0;
     fflush(stdout);
     fprintf(stderr, "evkv-cli: %s\n", c->err);
     return -1;
 }
 
-int cli_reconnect(evkv_client *c, const cli_options *o, int64_t lost_at, int *pause_ms)
+int cli_retry_wait(const cli_options *o, int64_t deadline, int tries, int *pause_ms)
 {
-    for (;;) {
-        int pause = *pause_ms ? *pause_ms * 2 : 10;
-        pause = pause > 200 ? 200 : pause;
-        *pause_ms = pause > o->timeout_ms ? o->timeout_ms : pause;
-        cli_sleep_ms(*pause_ms);
-        int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, o->max_answer)
-                              : evkv_client_connect(c, o->host, o->port, o->timeout_ms, o->max_answer);
-        if (rc == 0)
-            return 0;
-        if (c->interrupted || evkv_clock_ms() - lost_at >= o->timeout_ms)
-            return -1;
-    }
+    if (tries > o->retries)
+        return -1;
+    /* Not at once: a server being restarted is not hammered. */
+    int pause = *pause_ms ? *pause_ms * 2 : 10;
+    *pause_ms = pause > 200 ? 200 : pause;
+    /* A try needs time left after the pause to connect and be answered. */
+    if (evkv_ms_until(deadline) <= *pause_ms)
+        return -1;
+    cli_sleep_ms(*pause_ms);
+    return 0;
 }
 
 int cli_session_connect(cli_session *s)
@@ -62,40 +64,50 @@ int cli_session_alive(cli_session *s)
     return s->connected;
 }
 
+/* One try of cli_session_exchange: connects if need be, sends req and
+ * waits for its answer, by deadline. Returns 0 with *msg, or -1 with
+ * s->c.err; *connect_failed tells whether the connect was what failed. */
+static int session_try(cli_session *s, const proto_buf *req, proto_message *msg, int64_t deadline, int *connect_failed)
+{
+    *connect_failed = 0;
+    if (!s->connected) {
+        if (cli_connect_by(&s->c, s->o, deadline) != 0) {
+            *connect_failed = 1;
+            return -1;
+        }
+        s->connected = 1;
+    }
+    evkv_client_set_deadline(&s->c, deadline);
+    return evkv_client_exchange(&s->c, req->data, req->len, msg);
+}
+
 int cli_session_exchange(cli_session *s, const proto_buf *req, proto_message *msg)
 {
-    int tries = 0, pause_ms = 0;
+    const cli_options *o = s->o;
+    int64_t deadline = evkv_clock_ms() + o->timeout_ms;
+    int tries = 0, pause_ms = 0, connect_failed;
 
     cli_session_alive(s);
     for (;;) {
         int fresh = !s->connected;
-        if (fresh && cli_session_connect(s) != 0)
-            return -1;
-        if (evkv_client_exchange(&s->c, req->data, req->len, msg) == 0)
+        if (session_try(s, req, msg, deadline, &connect_failed) == 0)
             return 0;
-        if (s->c.interrupted) {
-            cli_session_close(s);
-            return -1;
-        }
-        if ((s->c.gone || s->c.timed_out) && tries < s->o->retries) {
-            int64_t lost_at = evkv_clock_ms();
-            tries++;
-            cli_session_close(s);
-            if (cli_reconnect(&s->c, s->o, lost_at, &pause_ms) != 0) {
-                if (!s->c.interrupted)
-                    cli_error("%s", s->c.err);
-                return -1;
-            }
-            s->connected = 1;
-            continue;
-        }
-        if (fresh || !s->c.gone || s->o->retries > 0) {
-            cli_error("%s", s->c.err);
-            cli_session_close(s);
-            return -1;
-        }
+        tries++;
         cli_session_close(s);
+        if (s->c.interrupted || !s->c.gone)
+            break;
+        /* With --retries 0, a kept connection the server closed meanwhile
+         * (an idle timeout, a restart) is still replaced once: the request
+         * went to a server no longer there. */
+        if (!fresh && tries == 1 && o->retries == 0 && evkv_ms_until(deadline) > 0)
+            continue;
+        if (cli_retry_wait(o, deadline, tries, &pause_ms) != 0)
+            break;
     }
+    /* A wait for an answer cut short by a signal is the caller's to say. */
+    if (connect_failed || !s->c.interrupted)
+        cli_error("%s", s->c.err);
+    return -1;
 }
 
 void cli_encode(proto_buf *req, cli_kind kind, const char *key, size_t key_len)

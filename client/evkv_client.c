@@ -32,10 +32,16 @@ void evkv_client_set_interrupt(const volatile sig_atomic_t *flag, const sigset_t
     interrupt_mask = flag ? wait_mask : NULL;
 }
 
-/* The deadline of a wait that starts now. */
+/* The deadline of a call that starts now: the one set for every call (a
+ * request's, its retries included), else the timeout from now. */
 static int64_t client_deadline(const evkv_client *c)
 {
-    return evkv_clock_ms() + c->timeout_ms;
+    return c->deadline ? c->deadline : evkv_clock_ms() + c->timeout_ms;
+}
+
+void evkv_client_set_deadline(evkv_client *c, int64_t deadline)
+{
+    c->deadline = deadline;
 }
 
 /* Waits for events on c->fd until deadline (on evkv_clock_ms). Every wait
@@ -75,13 +81,15 @@ static int client_wait(evkv_client *c, short events, int64_t deadline, const cha
     return p.revents;
 }
 
-/* Opens a non-blocking socket of the given kind and connects it to addr,
- * waiting at most the client's timeout. Returns 0 with c->fd, or -1 with
- * c->err (the bare reason, for the caller to put in context). */
+/* Opens a non-blocking socket of the given kind and connects it to addr
+ * by deadline. Returns 0 with c->fd, or -1 with c->err (the bare reason,
+ * for the caller to put in context) and c->gone if the connect itself
+ * failed (refused, unreachable, reset). */
 static int connect_one(evkv_client *c, int family, int socktype, int protocol, const struct sockaddr *addr,
-                       socklen_t addrlen)
+                       socklen_t addrlen, int64_t deadline)
 {
     int fd = socket(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    c->gone = c->timed_out = 0; /* as this address ends, not an earlier one */
     if (fd < 0) {
         snprintf(c->err, sizeof(c->err), "socket: %s", strerror(errno));
         return -1;
@@ -91,15 +99,17 @@ static int connect_one(evkv_client *c, int family, int socktype, int protocol, c
         /* A Unix socket whose listen queue is full fails with EAGAIN at
          * once rather than going in progress: that is an error here. */
         if (errno != EINPROGRESS) {
+            c->gone = 1;
             snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
             goto fail;
         }
-        if (client_wait(c, POLLOUT, client_deadline(c), "for the connection") < 0)
+        if (client_wait(c, POLLOUT, deadline, "for the connection") < 0)
             goto fail;
         int soerr = 0;
         socklen_t len = sizeof(soerr);
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
         if (soerr != 0) {
+            c->gone = 1;
             snprintf(c->err, sizeof(c->err), "%s", strerror(soerr));
             goto fail;
         }
@@ -115,7 +125,7 @@ fail:
     return -1;
 }
 
-static void client_init(evkv_client *c, int timeout_ms, size_t max_answer)
+static void client_init(evkv_client *c, int timeout_ms, int64_t deadline, size_t max_answer)
 {
     /* The header limit stays the protocol's default: a server's answer
      * headers are a hundred bytes. */
@@ -123,16 +133,18 @@ static void client_init(evkv_client *c, int timeout_ms, size_t max_answer)
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     c->timeout_ms = timeout_ms;
+    c->deadline = deadline;
     proto_decoder_init(&c->dec, &limits);
 }
 
-int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, size_t max_answer)
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, int64_t deadline,
+                        size_t max_answer)
 {
     struct addrinfo hints, *res, *ai;
     char why[200];
     int rc;
 
-    client_init(c, timeout_ms, max_answer);
+    client_init(c, timeout_ms, deadline, max_answer);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -141,8 +153,11 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
         snprintf(c->err, sizeof(c->err), "cannot resolve %s port %s: %s", host, port, gai_strerror(rc));
         return -1;
     }
+    /* One deadline for every address: a name with several cannot make a
+     * connect take several timeouts. */
+    deadline = client_deadline(c);
     for (ai = res; ai; ai = ai->ai_next)
-        if (connect_one(c, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr, ai->ai_addrlen) == 0)
+        if (connect_one(c, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr, ai->ai_addrlen, deadline) == 0)
             break;
     freeaddrinfo(res);
     if (c->fd < 0) {
@@ -153,13 +168,13 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
     return 0;
 }
 
-int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, size_t max_answer)
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, int64_t deadline, size_t max_answer)
 {
     struct sockaddr_un sun;
     size_t len = strlen(path);
     char why[200];
 
-    client_init(c, timeout_ms, max_answer);
+    client_init(c, timeout_ms, deadline, max_answer);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     if (len == 0 || len >= sizeof(sun.sun_path)) {
@@ -168,7 +183,7 @@ int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, s
         return -1;
     }
     memcpy(sun.sun_path, path, len + 1);
-    if (connect_one(c, AF_UNIX, SOCK_STREAM, 0, (const struct sockaddr *)&sun, sizeof(sun)) != 0) {
+    if (connect_one(c, AF_UNIX, SOCK_STREAM, 0, (const struct sockaddr *)&sun, sizeof(sun), client_deadline(c)) != 0) {
         snprintf(why, sizeof(why), "%.120s", c->err);
         snprintf(c->err, sizeof(c->err), "cannot connect to unix:%.108s: %.120s", path, why);
         return -1;
@@ -183,7 +198,7 @@ long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
         return (long)n;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return 0;
-    c->gone = errno == EPIPE || errno == ECONNRESET;
+    c->gone = 1; /* the request may not have gone out whole */
     snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
     return -1;
 }
@@ -206,6 +221,7 @@ static int client_send_until(evkv_client *c, const void *buf, size_t len, int64_
 
 int evkv_client_send(evkv_client *c, const void *buf, size_t len)
 {
+    c->gone = c->timed_out = 0;
     return client_send_until(c, buf, len, client_deadline(c));
 }
 
@@ -222,7 +238,7 @@ long evkv_client_read_some(evkv_client *c)
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
-    c->gone = n == 0 || errno == ECONNRESET;
+    c->gone = 1;
     if (n == 0)
         snprintf(c->err, sizeof(c->err), "the server closed the connection");
     else
@@ -265,6 +281,8 @@ int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len, size_t *got)
     int64_t deadline = client_deadline(c);
     size_t n_got = 0;
     int rc = -1;
+
+    c->gone = c->timed_out = 0;
     while (n_got < len) {
         ssize_t n = recv(c->fd, (char *)buf + n_got, len - n_got, 0);
         if (n > 0) {
@@ -277,6 +295,7 @@ int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len, size_t *got)
             goto done;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            c->gone = 1;
             snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
             goto done;
         }

@@ -6,10 +6,12 @@
  *
  * The connection is a non-blocking socket driven with poll(), so every wait
  * is bounded by the client's timeout and a batch can send and receive at
- * once without either side's buffers filling up. The timeout is a deadline
- * on the monotonic clock for a whole call (a connect, a send, an answer),
- * not a bound on the silence between two bytes: a server that trickles an
- * answer cannot hold a client past it.
+ * once without either side's buffers filling up. Every wait is bounded by
+ * a deadline on the monotonic clock, not by the silence between two bytes:
+ * a server that trickles an answer cannot hold a client past it. The
+ * deadline is either timeout_ms from the start of each call (a connect, a
+ * send, an answer), or one instant that every call of a request shares,
+ * its retries included (evkv_client_set_deadline), as gRPC's deadlines are.
  */
 #ifndef EVKV_CLIENT_H
 #define EVKV_CLIENT_H
@@ -31,10 +33,16 @@
 #define EVKV_DEFAULT_MAX_ANSWER ((size_t)512 * 1024 * 1024)
 
 typedef struct evkv_client {
-    int fd;         /* -1 when not connected */
-    int timeout_ms; /* longest wait to connect, or for a whole send or answer */
+    int fd;           /* -1 when not connected */
+    int timeout_ms;   /* longest wait to connect, or for a whole send or answer */
+    int64_t deadline; /* 0, or the evkv_clock_ms() by which every call ends instead */
     proto_decoder dec;
-    int gone;        /* the last call failed because the server closed or reset the connection */
+    /* The last call failed on the connection itself before an answer came:
+     * the connect was refused or failed, or the connection was closed,
+     * reset or failed a send or a receive. A request may go again on a new
+     * connection. Not set by a timeout, an interrupt, a name that does not
+     * resolve or an answer that cannot be read. */
+    int gone;
     int interrupted; /* the last call was cut short by evkv_client_set_interrupt's flag */
     int timed_out;   /* the last call failed because its time ran out */
     char err[256];   /* why the last call failed */
@@ -49,17 +57,26 @@ typedef enum evkv_answer {
 } evkv_answer;
 
 /* Connects to host:port (a name, an IPv4 or an IPv6 address, tried in
- * getaddrinfo's order) within timeout_ms. Answers whose content-length is
+ * getaddrinfo's order) by deadline (an evkv_clock_ms() value), or when
+ * deadline is 0 within timeout_ms; the calls that follow keep that
+ * deadline (0: timeout_ms each). Answers whose content-length is
  * over max_answer bytes are refused before their bytes are read. Returns 0,
  * or -1 with c->err; a failed c holds nothing (evkv_client_close on it is
  * harmless). */
-int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, size_t max_answer);
+int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, int64_t deadline,
+                        size_t max_answer);
 /* The same over the Unix domain socket at path (at most 107 bytes). */
-int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, size_t max_answer);
-/* Sends all len bytes within the timeout. Returns 0, or -1 with c->err. */
+int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, int64_t deadline, size_t max_answer);
+/* Makes every call of c from now on end by deadline (an evkv_clock_ms()
+ * value: a request's, shared by its tries), or with 0 within timeout_ms
+ * of its start. A call that runs out of time fails with c->timed_out set
+ * and c->err "timed out after TIMEOUT_MS ms waiting ...". */
+void evkv_client_set_deadline(evkv_client *c, int64_t deadline);
+/* Sends all len bytes within the timeout (or by the deadline). Returns 0,
+ * or -1 with c->err. */
 int evkv_client_send(evkv_client *c, const void *buf, size_t len);
 /* Sends the request req[0..len) and waits for the next answer, the two
- * within the timeout (from the call). *msg is borrowed from c->dec until
+ * within the timeout (from the call), or by the deadline. *msg is borrowed from c->dec until
  * the next call. Returns 0, or -1 with c->err (timeout, closed, bad
  * framing). */
 int evkv_client_exchange(evkv_client *c, const void *req, size_t len, proto_message *msg);

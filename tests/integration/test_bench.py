@@ -291,15 +291,16 @@ class BenchTest(t.ServerTestCase):
         row = table_row(out)
         self.assertEqual((row["requests"], row["errors"], row["hits"]), (100, 1, 99))
         self.assertIn("no answer within --timeout", err)
-        # With retries, the request is sent again on the next connection,
-        # which the proxy leaves alone: answered right.
+        # With retries too: --timeout is the request's deadline, retries
+        # included, so a request out of time is not sent again.
         proxy = CorruptingProxy(srv.port, at=len(stream))
         self.addCleanup(proxy.close)
         rc, out, err = run_bench(proxy.port, "-n", 100, "-c", 1, "--key-pattern", "sequential",
                                  "--timeout", 1)
-        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(rc, 1, out + err)
         row = table_row(out)
-        self.assertEqual((row["requests"], row["errors"], row["retried"], row["hits"]), (100, 0, 1, 100))
+        self.assertEqual((row["requests"], row["errors"], row["retried"], row["hits"]), (100, 1, 0, 99))
+        self.assertIn("timed out: no answer within --timeout of 1000 ms (1 requests unanswered)", err)
 
     def test_timeout_bounds_the_whole_answer(self):
         """--timeout counts from the last whole answer, not the last byte: a
@@ -962,8 +963,9 @@ class BenchRetriesTest(t.ServerTestCase):
 
     def test_server_gone_each_request_counted_once(self):
         """The server killed for good: the requests in flight are retried
-        until --timeout, then each counted as one error (the later ones
-        too), status 1."""
+        (the connects refused are tries) until their --retries are spent or
+        their --timeout passes, then each counted as one error (the later
+        ones too), status 1."""
         srv = self.start_server()
         p = start_bench(srv.port, "-d", 3, "-c", 2, "-P", 4, "--timeout", 0.5, "--retries", 2)
         try:
@@ -978,7 +980,7 @@ class BenchRetriesTest(t.ServerTestCase):
         row = table_row(out)
         self.assertGreater(row["errors"], 8, out + err)
         self.assertEqual(row["hits"] + row["misses"] + row["errors"], row["requests"], out + err)
-        self.assertIn("no connection within --timeout", err)
+        self.assertRegex(err, r"evkv-bench: thread \d: .*Connection refused.*\d+ requests unanswered")
 
     def test_reported_everywhere(self):
         port, _ = self.fake_server(t.answer_and_close_after(7))
