@@ -35,6 +35,8 @@ import evkv_test as t
 WRAPPER = shlex.split(os.environ.get("EVKV_CLI_WRAPPER", ""))
 # A slow wrapper (valgrind) needs more time for each step.
 STEP_TIMEOUT = 60.0 if WRAPPER else 10.0
+# A step that moves megabytes through the terminal.
+BIG_STEP_TIMEOUT = 3 * STEP_TIMEOUT
 
 HELP = ("Commands:\n"
         "  search KEY   look KEY up (KEY is the rest of the line, spaces included)\n"
@@ -78,7 +80,10 @@ class Pty:
                                      stderr=slave if stderr is None else stderr, env=full_env,
                                      start_new_session=True, preexec_fn=_make_controlling_tty, close_fds=True)
         os.close(slave)
-        self.buf = b""
+        # A bytearray: appending to it costs what is appended, where bytes
+        # would copy all that came before at every read (a 2 MB answer
+        # comes in some 600 reads).
+        self.buf = bytearray()
 
     def close(self):
         if self.proc.poll() is None:
@@ -100,19 +105,31 @@ class Pty:
                 raise
             data = b""
         if not data:
-            raise EOFError(f"evkv-cli closed the terminal; output so far: {self.buf!r}")
+            raise EOFError(f"evkv-cli closed the terminal; output so far: {self.shown()}")
         self.buf += data
         return True
 
+    def shown(self, limit=2000):
+        """What has come and not been read yet, for a message: at most its
+        last limit bytes."""
+        if len(self.buf) <= limit:
+            return repr(bytes(self.buf))
+        return f"{len(self.buf)} bytes, ending {bytes(self.buf[-limit:])!r}"
+
     def read_until(self, marker, timeout=STEP_TIMEOUT):
         """Reads until marker (bytes) has come; returns everything up to and
-        including it, and keeps what follows."""
+        including it, and keeps what follows. Each read's bytes are searched
+        once (with the marker's length before them), not all that came
+        before again."""
         deadline = time.monotonic() + timeout
-        while marker not in self.buf:
+        searched = 0
+        while (i := self.buf.find(marker, searched)) < 0:
+            searched = max(0, len(self.buf) - len(marker) + 1)
             if not self._read_some(deadline):
-                raise AssertionError(f"no {marker!r} within {timeout} s; output: {self.buf!r}")
-        i = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:i], self.buf[i:]
+                raise AssertionError(f"no {marker!r} within {timeout} s; output: {self.shown()}")
+        i += len(marker)
+        out = bytes(self.buf[:i])
+        del self.buf[:i]
         return out
 
     def read_to_eof(self, timeout=STEP_TIMEOUT):
@@ -120,10 +137,10 @@ class Pty:
         try:
             while self._read_some(deadline):
                 pass
-            raise AssertionError(f"evkv-cli still running {timeout} s later; output: {self.buf!r}")
+            raise AssertionError(f"evkv-cli still running {timeout} s later; output: {self.shown()}")
         except EOFError:
             pass
-        out, self.buf = self.buf, b""
+        out, self.buf = bytes(self.buf), bytearray()
         return out
 
     def send(self, data):
@@ -180,19 +197,19 @@ class InteractiveTestCase(t.ServerTestCase):
         return self.spawn(["-h", t.HOST, "-p", srv.port] + list(extra_args), env,
                           prompt=f"evkv {t.HOST}:{srv.port}> ", **kw)
 
-    def command(self, pty, line, connected=True):
+    def command(self, pty, line, connected=True, timeout=STEP_TIMEOUT):
         """Types line and Enter; returns what came back before the next prompt,
         after the echo of the line. That prompt is pty.prompt, or with
         connected=False, NOT_CONNECTED (the connection was let go)."""
         pty.type(line.encode("utf-8") + b"\r")
         prompt = pty.prompt if connected else NOT_CONNECTED
-        out = pty.read_until(prompt)
+        out = pty.read_until(prompt, timeout)
         echo = line.encode("utf-8") + b"\r\n"
         self.assertTrue(out.startswith(echo), out)
         return out[len(echo):-len(prompt)]
 
-    def assert_command(self, pty, line, output, connected=True):
-        self.assertEqual(self.command(pty, line, connected), crlf(output), line)
+    def assert_command(self, pty, line, output, connected=True, timeout=STEP_TIMEOUT):
+        self.assertEqual(self.command(pty, line, connected, timeout), crlf(output), line)
 
     def assert_quit(self, pty, how="quit"):
         if how == "eof":
@@ -375,7 +392,9 @@ class InteractiveBigAnswerTest(InteractiveTestCase):
         path, table = t.write_big_table(self.tmp)
         srv = self.start_server("--data", path)
         pty = self.spawn_for(srv, {"EVKV_HISTFILE": ""})
-        self.assert_command(pty, "search big", table["big"] + "\n")
+        # 2 MB through the terminal: some 0.3 s here, but 1.8 MB of it took
+        # over 10 s once on a machine loaded with builds and other suites.
+        self.assert_command(pty, "search big", table["big"] + "\n", timeout=BIG_STEP_TIMEOUT)
         self.assert_command(pty, "search small", "x\n")
         self.assert_quit(pty)
         content_len = len(t.json_encode({"result": table["big"]}))
