@@ -155,6 +155,50 @@ class RespLimitsTest(t.TempDirTestCase):
         self.assertGreaterEqual(calls, 3)
         self.assertEqual(sorted(seen), [b"key:%06d" % i for i in range(30000)])
 
+    def test_inline_requests_obey_max_content(self):
+        """With --max-content 1000, inline requests are bounded as
+        multibulk ones, with the same errors: a request over 1000 + 4096
+        bytes (an ECHO of 60,000 bytes, an MGET of 30,000 keys) is refused
+        as soon as that many bytes are in, before its end arrives; an
+        argument over 1000 bytes in a shorter line as an invalid bulk
+        length. Each refusal closes the connection."""
+        srv, sock = self.start("--max-content", "1000")
+
+        def reply(data):
+            """The first line of the reply to data, and whether the
+            connection then closes."""
+            with socket.create_connection((t.HOST, srv.resp_port), timeout=t.IO_TIMEOUT) as s:
+                try:
+                    s.sendall(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                f = s.makefile("rb")
+                line = f.readline()
+                return line if line.startswith(b"-") and f.read() == b"" else line + b" (not closed)"
+
+        over = b"-ERR Protocol error: request over %d bytes\r\n" % (1000 + 4096)
+        invalid = b"-ERR Protocol error: invalid bulk length\r\n"
+        echo, mget = [b"ECHO", b"e" * 60000], [b"MGET"] + [b"k"] * 30000
+        cases = [
+            ("multibulk ECHO of 60,000", t.resp_command(*echo), invalid),  # refused at its $60000
+            ("inline ECHO of 60,000", b" ".join(echo) + b"\r\n", over),
+            ("inline ECHO of 60,000, no end", b" ".join(echo), over),
+            ("multibulk MGET of 30,000", t.resp_command(*mget), over),
+            ("inline MGET of 30,000", b" ".join(mget) + b"\r\n", over),
+            ("multibulk ECHO of 1001", t.resp_command("ECHO", b"e" * 1001), invalid),
+            ("inline ECHO of 1001", b"ECHO " + b"e" * 1001 + b"\r\n", invalid),
+            ("inline ECHO of 1001, quoted", b'ECHO "' + b"\\x65" * 1001 + b'"\r\n', invalid),
+        ]
+        for name, request, want in cases:
+            with self.subTest(name):
+                self.assertEqual(reply(request), want)
+        # within the limits, inline requests are answered as before
+        sock.sendall(b"ECHO " + b"e" * 1000 + b"\r\nMGET " + b"k " * 2000 + b"\r\n")
+        f = sock.makefile("rb")
+        self.assertEqual(f.readline(), b"$1000\r\n")
+        self.assertEqual(f.readline(), b"e" * 1000 + b"\r\n")
+        self.assertEqual(f.readline(), b"*2000\r\n")
+        self.assertEqual([f.readline() for _ in range(2000)], [b"$-1\r\n"] * 2000)
 
 if __name__ == "__main__":
     t.main()
