@@ -31,31 +31,55 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n);
 /* ---- a bound on what parsing one message may allocate ----
  *
  * jansson builds a tree many times the size of its input for some shapes
- * (an array of empty objects takes over 60 bytes per input byte). It cannot
+ * (an array of empty objects takes over 80 bytes per input byte). It cannot
  * be refused memory halfway through a parse (its lexer then goes on with a
  * buffer it failed to grow), so the bound is checked before it runs: one
  * pass over the bytes prices what jansson would allocate at most for them
- * (proto_json_parse_cost), and a message priced over PROTO_PARSE_MEMORY(n)
- * is refused without being parsed. The prices are generous upper bounds of
- * jansson 2.14's allocations; tests/unit/test_proto.c and the fuzz harnesses
- * check them against what jansson really holds at its peak. */
+ * (proto_json_parse_cost), and a message priced over its budget
+ * (proto_parse_memory of the largest message the limits allow) is refused
+ * without being parsed. The prices are generous upper bounds of jansson
+ * 2.14's allocations; tests/unit/test_parse_cost.c checks them against what
+ * jansson really holds at its peak. */
 #define COST_BASE     1024 /* the parse itself: lexer buffer, error text */
 #define COST_OBJECT   512  /* '{': the object, its first hashtable */
-#define COST_ARRAY    256  /* '[': the array, its first table */
-#define COST_MEMBER   192  /* ',': a pair or a slot, and the table growth */
+#define COST_ARRAY    256  /* '[': the array, its first table of 8 slots */
+#define COST_MEMBER   192  /* ',' in an object: a pair, and the hashtable's growth */
+#define COST_SLOT     32   /* ',' in an array: a slot, and the table's growth (old and new) */
 #define COST_TOKEN    96   /* a string, number or literal */
 #define COST_PER_BYTE 5    /* a string's bytes: lexer buffer growth (old + new), copy */
+/* The depth to which a ',' is known to be in an array: jansson stops at
+ * JSON_PARSER_MAX_DEPTH; deeper, a ',' is priced as an object's. */
+#define COST_DEPTH 2048
 
 size_t proto_json_parse_cost(const void *data, size_t n)
 {
     const unsigned char *p = data, *end = p + n;
-    size_t cost = COST_BASE;
+    size_t cost = COST_BASE, depth = 0;
+    unsigned char in_array[COST_DEPTH / 8] = {0}; /* a bit per open container: 1 for an array */
+
     while (p < end) {
         unsigned char c = *p++;
         switch (c) {
-        case '{': cost += COST_OBJECT; break;
-        case '[': cost += COST_ARRAY; break;
-        case ',': cost += COST_MEMBER; break;
+        case '{':
+        case '[':
+            cost += c == '{' ? COST_OBJECT : COST_ARRAY;
+            if (depth < COST_DEPTH) {
+                in_array[depth / 8] &= (unsigned char)~(1u << depth % 8);
+                in_array[depth / 8] |= (unsigned char)((c == '[') << depth % 8);
+            }
+            depth++;
+            break;
+        case '}':
+        case ']':
+            if (depth > 0)
+                depth--;
+            break;
+        case ',':
+            if (depth > 0 && depth <= COST_DEPTH && (in_array[(depth - 1) / 8] >> ((depth - 1) % 8) & 1))
+                cost += COST_SLOT;
+            else
+                cost += COST_MEMBER;
+            break;
         case '"': {
             const unsigned char *start = p;
             while (p < end && *p != '"')
@@ -76,14 +100,13 @@ size_t proto_json_parse_cost(const void *data, size_t n)
     return cost;
 }
 
-/* json_loadb for network bytes, within the memory bound; on failure, jerr
- * says why (the bound included). */
-static json_t *json_loadb_bounded(const void *p, size_t n, json_error_t *jerr)
+/* json_loadb for network bytes, if priced within max_memory; on failure,
+ * jerr says why (the bound included). */
+static json_t *json_loadb_bounded(const void *p, size_t n, size_t max_memory, json_error_t *jerr)
 {
-    if (proto_json_parse_cost(p, n) > PROTO_PARSE_MEMORY(n)) {
+    if (proto_json_parse_cost(p, n) > max_memory) {
         memset(jerr, 0, sizeof(*jerr));
-        snprintf(jerr->text, sizeof(jerr->text), "too complex to parse within %zu bytes of memory",
-                 (size_t)PROTO_PARSE_MEMORY(n));
+        snprintf(jerr->text, sizeof(jerr->text), "too complex to parse within %zu bytes of memory", max_memory);
         return NULL;
     }
     return json_loadb(p, n, PROTO_JSON_FLAGS, jerr);
@@ -271,7 +294,7 @@ static proto_status header_parse_full(proto_decoder *d, const unsigned char *p, 
     const char *byteorder;
     size_t byteorder_len, encoding_len;
 
-    d->header = json_loadb_bounded(p, n, &jerr);
+    d->header = json_loadb_bounded(p, n, proto_parse_memory(d->limits.max_header), &jerr);
     if (d->header == NULL)
         return decoder_fail(d, PROTO_ERR_HEADER_JSON, "header is not valid JSON: %s", jerr.text);
     if (!json_is_object(d->header))
@@ -376,6 +399,7 @@ static void message_fill(proto_decoder *d, proto_message *msg)
     msg->is_json = d->content_type_len == 9 && memcmp(d->content_type, "text/json", 9) == 0;
     msg->content = d->in.buf + d->in.pos;
     msg->content_len = d->body_len;
+    msg->parse_memory = proto_parse_memory(d->limits.max_content);
 }
 
 proto_status proto_decoder_next(proto_decoder *d, proto_message *msg)
@@ -437,13 +461,13 @@ void proto_request_free(proto_request *req)
     req->json = NULL;
 }
 
-int proto_request_parse_full(const void *content, size_t len, proto_request *req)
+int proto_request_parse_full(const void *content, size_t len, size_t max_memory, proto_request *req)
 {
     json_error_t jerr;
     json_t *action, *value;
 
     memset(req, 0, sizeof(*req));
-    req->json = json_loadb_bounded(content, len, &jerr);
+    req->json = json_loadb_bounded(content, len, max_memory, &jerr);
     if (req->json == NULL) {
         errstr_format(req->errstr, sizeof(req->errstr), "content is not valid JSON: %s", jerr.text);
         return -1;
@@ -498,7 +522,7 @@ static int plain_string(const unsigned char **p, const unsigned char *end, const
     return 1;
 }
 
-int proto_request_parse(const void *content, size_t len, proto_request *req)
+int proto_request_parse(const void *content, size_t len, size_t max_memory, proto_request *req)
 {
 #define FAST_LIT(s) fast_lit(&p, end, s, sizeof(s) - 1)
     /* The fast path: exactly {"action": "A", "value": "V"} as the reference
@@ -511,7 +535,7 @@ int proto_request_parse(const void *content, size_t len, proto_request *req)
         FAST_LIT("\", \"value\": \"") && plain_string(&p, end, &req->value, &req->value_len) && FAST_LIT("\"}") &&
         p == end)
         return 0;
-    return proto_request_parse_full(content, len, req);
+    return proto_request_parse_full(content, len, max_memory, req);
 #undef FAST_LIT
 }
 

@@ -25,8 +25,20 @@
 #define PROTO_DEFAULT_MAX_HEADER  8192          /* bytes of JSON header */
 #define PROTO_DEFAULT_MAX_CONTENT (1024 * 1024) /* bytes of content */
 #define PROTO_ERRSTR_LEN          160
-/* Most memory parsing a JSON header or content of n bytes may allocate. */
-#define PROTO_PARSE_MEMORY(n) (64 * 1024 + 16 * (n))
+/* Most memory parsing a JSON header or content may allocate, where max is
+ * the most bytes the limits let it have (max_header or max_content): 48
+ * bytes a byte, what a list of empty strings that fills max is priced at
+ * (proto_json_parse_cost), so that every list of strings (an msearch) and
+ * every lighter shape is parsed, at any length the limits allow. Shapes
+ * heavier for jansson (a list of empty objects: over 80 bytes a byte at
+ * its peak) are parsed while they fit. The bound is one of the limits:
+ * it does not grow with the message, however small. */
+#define PROTO_PARSE_PER_BYTE 48
+static inline size_t proto_parse_memory(size_t max)
+{
+    const size_t base = 64 * 1024;
+    return max > (SIZE_MAX - base) / PROTO_PARSE_PER_BYTE ? SIZE_MAX : base + PROTO_PARSE_PER_BYTE * max;
+}
 
 typedef enum proto_status {
     PROTO_ERROR = -1,    /* the stream is broken; errstr says why; final */
@@ -64,6 +76,7 @@ typedef struct proto_message {
     int is_json;                  /* content_type is "text/json" */
     const unsigned char *content; /* content_len bytes, not NUL-terminated */
     size_t content_len;
+    size_t parse_memory; /* the most parsing the content may take: proto_parse_memory(max_content) */
 } proto_message;
 
 /* Longest content-type or content-encoding the header fast path copies. */
@@ -149,12 +162,14 @@ typedef struct proto_request {
  * strings are borrowed from content or from req->json, valid until
  * proto_request_free and while content lives. Returns -1 with req->errstr
  * when the content is not valid JSON, not an object, or has no string
- * "action". jansson is the authority: the reference client's exact layout
- * with plain strings is read directly, to the same result jansson would
- * give, and everything else goes through jansson. */
-int proto_request_parse(const void *content, size_t len, proto_request *req);
+ * "action", or when jansson would need more than max_memory for it (a
+ * message's parse_memory), which is checked before it runs. jansson is
+ * the authority: the reference client's exact layout with plain strings is
+ * read directly, to the same result jansson would give, and everything
+ * else goes through jansson. */
+int proto_request_parse(const void *content, size_t len, size_t max_memory, proto_request *req);
 /* The same through jansson alone (for the differential fuzzer). */
-int proto_request_parse_full(const void *content, size_t len, proto_request *req);
+int proto_request_parse_full(const void *content, size_t len, size_t max_memory, proto_request *req);
 /* Frees what a parse holds. Safe on a zeroed or failed request. */
 void proto_request_free(proto_request *req);
 
@@ -193,7 +208,7 @@ int proto_encode_request(proto_buf *b, const char *action, size_t action_len, co
 
 /* An upper bound on the memory jansson holds at its peak while parsing
  * data[0..n) (see proto.c); a header or content priced over
- * PROTO_PARSE_MEMORY(n) is refused without being parsed. */
+ * proto_parse_memory(its limit) is refused without being parsed. */
 size_t proto_json_parse_cost(const void *data, size_t n);
 
 /* The value of the hexadecimal digit c (either case), or -1. */

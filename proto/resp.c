@@ -166,15 +166,15 @@ int resp_string2ll(const char *str, size_t slen, long long *value)
 /* Looks for byte c in the line at in.buf[in.pos + start], as Redis's strchr
  * over its NUL-terminated query buffer would once it held `need` bytes past
  * c: a NUL ends the search, and a line whose end is not among its first
- * max_inline + 1 bytes is too big (see resp.h). Returns 1 with *at (c's
- * offset from start, with at least `need` bytes after it buffered), 0 to
- * wait for more, or -1 for a line too big. What was searched in vain is
- * remembered, so feeding a long line byte by byte stays linear. */
-static int line_find(resp_reader *r, size_t start, unsigned char c, size_t need, size_t *at)
+ * max + 1 bytes is too big (see resp.h). Returns 1 with *at (c's offset
+ * from start, with at least `need` bytes after it buffered), 0 to wait for
+ * more, or -1 for a line too big. What was searched in vain is remembered,
+ * so feeding a long line byte by byte stays linear. */
+static int line_find(resp_reader *r, size_t start, unsigned char c, size_t need, size_t max, size_t *at)
 {
     const unsigned char *p = r->in.buf + r->in.pos + start;
     size_t avail = r->in.len - r->in.pos - start;
-    size_t lim = avail < r->limits.max_inline + 1 ? avail : r->limits.max_inline + 1;
+    size_t lim = avail < max + 1 ? avail : max + 1;
 
     if (!r->line_nul && r->scanned < lim) {
         const unsigned char *hit = memchr(p + r->scanned, c, lim - r->scanned);
@@ -193,7 +193,7 @@ static int line_find(resp_reader *r, size_t start, unsigned char c, size_t need,
             r->scanned = lim;
         }
     }
-    return avail > r->limits.max_inline ? -1 : 0;
+    return avail > max ? -1 : 0;
 }
 
 /* Makes room for n arguments. Returns 0 or -1 (out of memory). */
@@ -332,12 +332,46 @@ static resp_status split_inline(resp_reader *r, const unsigned char *line, size_
     }
 }
 
+/* An inline request: a line up to '\n' of at most max_inline bytes before
+ * it and, with max_request, of at most max_request bytes in all, refused
+ * in the multibulk request's words as soon as that many are buffered
+ * without its end; and arguments of at most max_bulk bytes, refused once
+ * the line is split as the same argument sent as a bulk is (Redis checks
+ * proto-max-bulk-len on bulks only, but its inline lines are far shorter).
+ * Returns RESP_OK (r->argc may be 0: a blank line, to skip),
+ * RESP_NEED_MORE or RESP_ERROR. */
+static resp_status read_inline(resp_reader *r)
+{
+    size_t at, max = r->limits.max_inline;
+    int by_request = r->limits.max_request > 0 && r->limits.max_request - 1 < max;
+
+    if (by_request)
+        max = r->limits.max_request - 1; /* the '\n' is the request's last byte */
+    int found = line_find(r, 0, '\n', 0, max, &at);
+    if (found < 0 && by_request)
+        return reader_fail(r, RESP_ERR_REQUEST_TOO_BIG, "Protocol error: request over %zu bytes",
+                           r->limits.max_request);
+    if (found < 0)
+        return reader_fail(r, RESP_ERR_INLINE_TOO_BIG, "Protocol error: too big inline request");
+    if (found == 0)
+        return RESP_NEED_MORE;
+    const unsigned char *line = r->in.buf + r->in.pos;
+    size_t n = at > 0 && line[at - 1] == '\r' ? at - 1 : at;
+    if (split_inline(r, line, n) != RESP_OK)
+        return RESP_ERROR;
+    for (size_t i = 0; i < r->argc; i++)
+        if (r->argv_len[i] > r->limits.max_bulk)
+            return reader_fail(r, RESP_ERR_BULK_LENGTH, "Protocol error: invalid bulk length");
+    r->in.pos += at + 1;
+    return RESP_OK;
+}
+
 /* The first line of a multibulk request: "*<count>\r\n". */
 static resp_status read_count(resp_reader *r)
 {
     size_t at;
     long long ll;
-    int found = line_find(r, 0, '\r', 1, &at);
+    int found = line_find(r, 0, '\r', 1, r->limits.max_inline, &at);
 
     if (found < 0)
         return reader_fail(r, RESP_ERR_MBULK_TOO_BIG, "Protocol error: too big mbulk count string");
@@ -365,7 +399,7 @@ static resp_status read_bulks(resp_reader *r)
         if (r->bulk_len < 0) {
             size_t at;
             long long ll;
-            int found = line_find(r, r->cur, '\r', 1, &at);
+            int found = line_find(r, r->cur, '\r', 1, r->limits.max_inline, &at);
             if (found < 0)
                 return reader_fail(r, RESP_ERR_BULK_TOO_BIG, "Protocol error: too big bulk count string");
             if (found == 0)
@@ -425,17 +459,9 @@ resp_status resp_reader_next(resp_reader *r, resp_request *req)
                 return st;
             continue;
         }
-        size_t at;
-        int found = line_find(r, 0, '\n', 0, &at);
-        if (found < 0)
-            return reader_fail(r, RESP_ERR_INLINE_TOO_BIG, "Protocol error: too big inline request");
-        if (found == 0)
-            return RESP_NEED_MORE;
-        const unsigned char *line = r->in.buf + r->in.pos;
-        size_t n = at > 0 && line[at - 1] == '\r' ? at - 1 : at;
-        if (split_inline(r, line, n) != RESP_OK)
-            return RESP_ERROR;
-        r->in.pos += at + 1;
+        st = read_inline(r);
+        if (st != RESP_OK)
+            return st;
         if (r->argc > 0) {
             req->is_inline = 1;
             break;

@@ -35,7 +35,11 @@
  * Not reproduced: Redis's authentication limits (no auth here), its
  * client-query-buffer-limit (1 GB, a close without a reply: max_request
  * takes its place, with an error reply), and the master-client
- * exceptions.
+ * exceptions. evkv's own: an inline request obeys max_request (a line
+ * whose end is not among its first max_request bytes is refused as a
+ * multibulk request over it is) and max_bulk (an argument longer is an
+ * invalid bulk length, as it would be as a bulk); Redis bounds inline
+ * requests by their 64 KiB only.
  *
  * The reply encoders write what Redis's addReply* functions write for a
  * RESP2 client. proto/PROTOCOL.md describes the commands evkv serves.
@@ -76,13 +80,15 @@ typedef enum resp_error {
 } resp_error;
 
 typedef struct resp_limits {
-    size_t max_args;   /* largest multibulk count, <= INT_MAX (inline: no limit but max_inline) */
-    size_t max_bulk;   /* longest bulk argument (Redis's proto-max-bulk-len) */
+    size_t max_args;   /* largest multibulk count, <= INT_MAX (inline: no limit but the line's) */
+    size_t max_bulk;   /* longest argument, bulk or inline (Redis's proto-max-bulk-len) */
     size_t max_inline; /* longest inline line or count line (PROTO_INLINE_MAX_SIZE) */
-    /* Largest multibulk request, its count and length lines included, or 0
-     * for none, as in Redis (whose 1 GB client-query-buffer-limit closes
-     * without a reply). A request that announces more is refused as soon
-     * as the bulk that takes it over is announced, before its bytes. */
+    /* Largest request, a multibulk one's count and length lines and an
+     * inline one's line end included, or 0 for none, as in Redis (whose 1
+     * GB client-query-buffer-limit closes without a reply). A multibulk
+     * request that announces more is refused as soon as the bulk that
+     * takes it over is announced, before its bytes; an inline one as soon
+     * as more is buffered without its end. */
     size_t max_request;
 } resp_limits;
 

@@ -173,8 +173,8 @@ static handler_outcome answer_json(handler_ctx *h, const proto_message *msg, str
     proto_request req;
     handler_outcome o;
 
-    int rc = h->full_parser_only ? proto_request_parse_full(msg->content, msg->content_len, &req)
-                                 : proto_request_parse(msg->content, msg->content_len, &req);
+    int rc = h->full_parser_only ? proto_request_parse_full(msg->content, msg->content_len, msg->parse_memory, &req)
+                                 : proto_request_parse(msg->content, msg->content_len, msg->parse_memory, &req);
     if (rc != 0)
         o = guide_answer_error(h, req.errstr, out);
     else

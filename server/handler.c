@@ -20,6 +20,15 @@ void handler_ctx_free(handler_ctx *h)
     proto_buf_free(&h->encoded);
 }
 
+void handler_ctx_trim(handler_ctx *h)
+{
+    proto_buf *bufs[] = {&h->scratch, &h->text, &h->encoded};
+
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        if (bufs[i]->cap > HANDLER_BUF_KEEP)
+            proto_buf_free(bufs[i]);
+}
+
 int handler_stats(handler_ctx *h, proto_buf *out)
 {
     proto_buf_reset(out);

@@ -71,6 +71,14 @@ int handler_stats(handler_ctx *h, proto_buf *out);
 /* Frees the scratch buffers (not the table). */
 void handler_ctx_free(handler_ctx *h);
 
+/* The most a scratch buffer keeps between requests: one that a big answer
+ * grew past it is freed by handler_ctx_trim. */
+#define HANDLER_BUF_KEEP (1024 * 1024)
+/* Frees the scratch buffers grown past HANDLER_BUF_KEEP, so that one big
+ * answer does not hold its size for the life of the worker (the worker's
+ * once-a-second sweep calls it; the next big answer grows them again). */
+void handler_ctx_trim(handler_ctx *h);
+
 /* A short lowercase name for an outcome ("hit", "bad-frame", ...). */
 const char *handler_outcome_name(handler_outcome o);
 

@@ -41,7 +41,7 @@ static void guide_describe(const proto_message *msg, char *what, size_t whatlen)
     if (msg->is_json) {
         proto_request req;
         char action[200] = "?", value[200] = "?";
-        if (proto_request_parse(msg->content, msg->content_len, &req) == 0) {
+        if (proto_request_parse(msg->content, msg->content_len, msg->parse_memory, &req) == 0) {
             log_escape(action, sizeof(action), req.action, req.action_len, 48);
             if (req.value_state == PROTO_VALUE_STRING)
                 log_escape(value, sizeof(value), req.value, req.value_len, 48);

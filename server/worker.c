@@ -121,8 +121,10 @@ void worker_notify(worker *w, char cmd)
     (void)n;
 }
 
-/* Once a second: the worker's clock, its requests per second, and the
- * connection deadlines. */
+/* Once a second: the worker's clock, its requests per second, the
+ * connection deadlines, and the scratch buffers a big answer grew (they
+ * are mapped on their own, so freeing them gives them back to the system:
+ * see memory_setup in main.c). */
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
     worker *w = arg;
@@ -131,6 +133,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     w->clock++;
     worker_stats_tick(w);
     conn_sweep(w);
+    handler_ctx_trim(&w->handler);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)

@@ -45,7 +45,7 @@ static int json_string_is(const json_t *v, const char *s, int ignore_case)
 static void check_request(const proto_message *m)
 {
     proto_request req;
-    int rc = proto_request_parse(m->content, m->content_len, &req);
+    int rc = proto_request_parse(m->content, m->content_len, m->parse_memory, &req);
 
     if (rc == 0) {
         if (req.errstr[0] != '\0')

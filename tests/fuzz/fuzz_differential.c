@@ -88,11 +88,11 @@ static void print_request(const char *label, int rc, const proto_request *r)
 }
 
 /* proto_request_parse and proto_request_parse_full on the same content. */
-static void compare_requests(const void *content, size_t len)
+static void compare_requests(const void *content, size_t len, size_t max_memory)
 {
     proto_request f, j;
-    int rf = proto_request_parse(content, len, &f);
-    int rj = proto_request_parse_full(content, len, &j);
+    int rf = proto_request_parse(content, len, max_memory, &f);
+    int rj = proto_request_parse_full(content, len, max_memory, &j);
     int same = rf == rj && strcmp(f.errstr, j.errstr) == 0;
 
     if (same && rf == 0)
@@ -166,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             }
             if (mf.is_json)
-                compare_requests(mf.content, mf.content_len);
+                compare_requests(mf.content, mf.content_len, mf.parse_memory);
             compare_answers(&hf, &mf, &hj, &mj);
         }
     } while (fed < in.len);
@@ -177,8 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          .content_encoding = "utf-8",
                          .is_json = 1,
                          .content = in.stream,
-                         .content_len = in.len};
-    compare_requests(in.stream, in.len);
+                         .content_len = in.len,
+                         .parse_memory = proto_parse_memory(lim.max_content)};
+    compare_requests(in.stream, in.len, raw.parse_memory);
     compare_answers(&hf, &raw, &hj, &raw);
 
     proto_decoder_free(&fast);

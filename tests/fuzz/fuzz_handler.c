@@ -171,7 +171,7 @@ static void check_answer(struct evbuffer *out, handler_outcome o, const proto_me
         proto_request req;
         const char *enc;
         size_t enc_len;
-        int rc = proto_request_parse_full(msg->content, msg->content_len, &req);
+        int rc = proto_request_parse_full(msg->content, msg->content_len, msg->parse_memory, &req);
         int ok;
         if (rc != 0) {
             ok = o == OUTCOME_BAD_REQUEST && result_is(v, "Error: ", req.errstr, strlen(req.errstr), ".");
@@ -216,7 +216,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          .content_encoding = (choice & 7) == 0 ? "utf-8" : "binary",
                          .is_json = (choice & 7) == 0,
                          .content = data + 1,
-                         .content_len = size - 1};
+                         .content_len = size - 1,
+                         .parse_memory = proto_parse_memory(PROTO_DEFAULT_MAX_CONTENT)};
     struct evbuffer *out = evbuffer_new();
 
     if (out == NULL)

@@ -9,9 +9,12 @@
  * the whole stream held NUL-terminated and searched with strchr as Redis
  * searches its query buffer, a line limit applied as Redis applies it when
  * the bytes arrive one at a time (see resp.h), and sdssplitargs as sds.c
- * has it. Whatever the split, the reader must read exactly the requests the
- * model reads, then fail with the model's error or wait for more. A failed
- * reader must stay failed; every argument must lie in the reader's buffers.
+ * has it; and the one rule of evkv's own that these limits reach: an
+ * inline argument over max_bulk is an invalid bulk length, as that
+ * argument sent as a bulk is (resp.h). Whatever the split, the reader must
+ * read exactly the requests the model reads, then fail with the model's
+ * error or wait for more. A failed reader must stay failed; every argument
+ * must lie in the reader's buffers.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -302,6 +305,13 @@ static void model_run(const uint8_t *s, size_t n, const resp_limits *lim, proto_
                 emit_error(out, "Protocol error: unbalanced quotes in request");
                 break;
             }
+            for (size_t i = 0; i < argc; i++)
+                if (words[i].len > lim->max_bulk)
+                    bad = 1;
+            if (bad) {
+                emit_error(out, "Protocol error: invalid bulk length");
+                break;
+            }
             pos = (size_t)(nl - q) + 1;
             for (size_t i = 0; i < argc; i++) {
                 argv[i] = words[i].data ? words[i].data : "";
@@ -334,8 +344,8 @@ static void check_request(const resp_reader *r, const resp_request *req)
     if (!req->is_inline && req->argc > r->limits.max_args)
         fuzz_fail("%zu arguments over the limit of %zu", req->argc, r->limits.max_args);
     for (size_t i = 0; i < req->argc; i++) {
-        if (!req->is_inline && req->argv_len[i] > r->limits.max_bulk)
-            fuzz_fail("bulk of %zu bytes over the limit of %zu", req->argv_len[i], r->limits.max_bulk);
+        if (req->argv_len[i] > r->limits.max_bulk)
+            fuzz_fail("argument of %zu bytes over the limit of %zu", req->argv_len[i], r->limits.max_bulk);
         if (!inside(req->argv[i], req->argv_len[i], r->in.buf, r->in.len) &&
             !inside(req->argv[i], req->argv_len[i], r->scratch, r->scratch_cap))
             fuzz_fail("argument %zu outside the reader's buffers", i);

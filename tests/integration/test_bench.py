@@ -810,6 +810,28 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (90, 30, 240, 0))
         self.assertIn("wrong answer for 'n' (key 3 of 4): 42", err)
 
+    def test_msearch_of_1000_keys_against_a_default_server(self):
+        """--mget 1000 (the bench takes 1 to 10,000) against a server with
+        the default limits: every answer checked against --data, none
+        refused for its size."""
+        table = {f"key:{i:05d}": f"value {i}" for i in range(3000)}
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        data = os.path.join(d.name, "keys.json")
+        with open(data, "w", encoding="utf-8") as f:
+            json.dump(table, f)
+        srv = self.start_server("--data", data)
+        for mget in (1000, 10000):
+            with self.subTest(mget=mget):
+                rc, out, err = run_bench(srv.port, "--data", data, "-n", 40, "-c", 2, "--mget", mget,
+                                         "--miss-ratio", 0.2)
+                self.assertEqual(rc, 0, out + err)
+                row = table_row(out)
+                self.assertEqual((row["requests"], row["errors"]), (40, 0))
+                self.assertEqual(row["hits"] + row["misses"], 40 * mget)
+                self.assertGreater(row["hits"], 0)
+                self.assertGreater(row["misses"], 0)
+
     def test_msearch_answers_checked_by_element(self):
         """msearch answers from a stand-in server that answers as the
         protocol says (json.dumps of the list, null for a miss), and then

@@ -8,6 +8,10 @@ import unittest
 
 import evkv_test as t
 
+MAX_CONTENT = 1024 * 1024  # the default --max-content
+# The most memory a request's parse may take with it (PROTOCOL.md, Framing).
+PARSE_MEMORY = 64 * 1024 + 48 * MAX_CONTENT
+
 
 class ExamplesTest(t.ServerTestCase):
     """Every example of PROTOCOL.md, on one connection kept open."""
@@ -238,6 +242,48 @@ class MsearchTest(t.TempDirTestCase):
         conn.send(b"".join(t.search_request(r, action="msearch") for r in requests))
         for r in requests:
             self.assertEqual(conn.read_answer().raw, t.result_answer([t.TABLE.get(k) for k in r]))
+
+    def test_as_many_keys_as_the_limit_holds(self):
+        """The memory a request's parse may take is bounded by
+        --max-content, not by the request's own length: with the default
+        limits, msearches of 10,000 keys and of as many short keys as 1 MiB
+        holds are answered, key by key; a list of empty objects filling
+        1 MiB (jansson would take over 80 MB for it) is refused unparsed,
+        and the connection goes on."""
+        table = {f"k{i}": f"v{i}" for i in range(10000)}
+        path = self.path("short.tsv")
+        with open(path, "w") as f:
+            f.write("".join(f"{k}\t{v}\n" for k, v in table.items()))
+        conn = self.connect(self.start_server("--data", path))
+
+        def msearch(keys, content=None):
+            if content is None:
+                content = t.json_encode({"action": "msearch", "value": keys})
+            self.assertLessEqual(len(content), MAX_CONTENT)
+            conn.send(t.message(content, "text/json", "utf-8"))
+            return t.answer_result(conn.read_answer())
+
+        keys = list(table)
+        self.assertEqual(msearch(keys), [table[k] for k in keys])
+        # "k0", "k1", ... with misses past k9999, as many as fill 1 MiB
+        keys, size = [], len(t.json_encode({"action": "msearch", "value": []}))
+        while size + len(f'"k{len(keys) % 15000}", ') <= MAX_CONTENT:
+            size += len(f'"k{len(keys) % 15000}", ')
+            keys.append(f"k{len(keys) % 15000}")
+        self.assertGreater(len(keys), 100000)
+        self.assertEqual(msearch(keys), [table.get(k) for k in keys])
+        # the lightest keys, compact: 1 MiB to the byte
+        head, tail = b'{"action":"msearch","value":[', b'""]}'
+        count = (MAX_CONTENT - len(head) - len(tail)) // 3
+        content = head + b'"",' * count + tail
+        content += b" " * (MAX_CONTENT - len(content))
+        self.assertEqual(msearch(None, content), [None] * (count + 1))
+        # what blows jansson up is still refused before it runs
+        content = b'{"action": "msearch", "value": [' + b"{}, " * (MAX_CONTENT // 4 - 16) + b"{}]}"
+        refused = f"Error: content is not valid JSON: too complex to parse within {PARSE_MEMORY} bytes of memory."
+        self.assertEqual(msearch(None, content), refused)
+        self.assert_search(conn, "k42", table)
+
 
 
 def random_key(i):

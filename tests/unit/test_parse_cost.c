@@ -6,7 +6,9 @@
  * jansson allocates through a counting allocator here (each allocation
  * also charged 16 bytes of malloc's own overhead); shapes known to blow
  * up, and thousands of random documents, are parsed and their peak
- * compared with the price.
+ * compared with the price. And the bound's other side: every msearch
+ * (a list of strings) up to a content limit fits that limit's bound,
+ * while the shapes that blow up are still refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -107,6 +109,77 @@ static void test_known_shapes(void **state)
     free(doc);
 }
 
+/* Arrays whose table has just filled, or just grown: the moment jansson
+ * holds the old table and the new one (a slot is priced at 24 bytes). */
+static void test_arrays_at_their_growth(void **state)
+{
+    static const char *units[] = {"0,", "\"\",", "\"k\", ", "true,", "[],"};
+    (void)state;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        for (size_t slots = 8; slots <= 131072; slots *= 2) {
+            for (size_t extra = 0; extra <= 1; extra++) {
+                size_t n;
+                char *doc = repeat("[", units[i], slots + extra - 1, "0]", &n);
+                check_doc(doc, n);
+                free(doc);
+            }
+        }
+    }
+}
+
+/* The request {"action": "msearch", "value": [...]} with the value's
+ * elements unit, unit, ... as many as fit in max bytes (at least one). */
+static char *msearch_filling(const char *unit, size_t max, size_t *len)
+{
+    static const char head[] = "{\"action\": \"msearch\", \"value\": [", tail[] = "\"\"]}";
+    size_t times = 0, fixed = sizeof(head) - 1 + sizeof(tail) - 1;
+    if (max > fixed)
+        times = (max - fixed) / strlen(unit);
+    return repeat(head, unit, times, tail, len);
+}
+
+/* An msearch of any keys, at any length up to the content limit, is priced
+ * within that limit's bound: the lightest keys (empty strings, compact
+ * or with Python's separators) are the heaviest for jansson. */
+static void test_msearch_fits_its_limit(void **state)
+{
+    static const char *units[] = {
+        "\"\",", "\"\", ", "\"k\", ", "\"key:000001\", ", "\"\\u00e9\",", "\"\xf0\x9f\x90\xb6\", "};
+    static const size_t limits[] = {0, 100, 4096, 65536, PROTO_DEFAULT_MAX_CONTENT, 16 * 1024 * 1024};
+    (void)state;
+    for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+        for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+            size_t n;
+            char *doc = msearch_filling(units[u], limits[l], &n);
+            size_t cost = proto_json_parse_cost(doc, n);
+            if (n <= limits[l] && cost > proto_parse_memory(limits[l]))
+                fail_msg("msearch of %s filling %zu bytes priced %zu, over the bound %zu", units[u], limits[l], cost,
+                         proto_parse_memory(limits[l]));
+            if (limits[l] <= PROTO_DEFAULT_MAX_CONTENT)
+                check_doc(doc, n);
+            free(doc);
+        }
+    }
+}
+
+/* What blows jansson up is still refused at the content limit: a list of
+ * empty objects or arrays (jansson: over 80 and 48 bytes a byte) and a
+ * deep nest. */
+static void test_heavy_shapes_over_the_bound(void **state)
+{
+    static const char *units[] = {"{},", "[],", "{\"a\":{}},", "[[[[[[[["};
+    (void)state;
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+        size_t n;
+        char *doc = msearch_filling(units[u], PROTO_DEFAULT_MAX_CONTENT, &n);
+        size_t cost = proto_json_parse_cost(doc, n);
+        if (cost <= proto_parse_memory(PROTO_DEFAULT_MAX_CONTENT))
+            fail_msg("%zu bytes of %s priced %zu, within the bound %zu", n, units[u], cost,
+                     proto_parse_memory(PROTO_DEFAULT_MAX_CONTENT));
+        free(doc);
+    }
+}
+
 static uint64_t rng_state = 12345;
 static unsigned rnd(unsigned n)
 {
@@ -176,6 +249,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_shapes),
         cmocka_unit_test(test_random_documents),
+        cmocka_unit_test(test_arrays_at_their_growth),
+        cmocka_unit_test(test_msearch_fits_its_limit),
+        cmocka_unit_test(test_heavy_shapes_over_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

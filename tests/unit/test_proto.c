@@ -86,13 +86,16 @@ static void assert_printable(const char *errstr)
         assert_true(*p >= 0x20 && *p < 0x7f);
 }
 
+/* What a server with the default limits lets a request's parse take. */
+#define DEFAULT_PARSE_MEMORY proto_parse_memory(PROTO_DEFAULT_MAX_CONTENT)
+
 /* Parses content as a request with both parsers, which must agree; returns
  * proto_request_parse's result, its request left in *req (free it). */
 static int request_parse_both(const void *content, size_t len, proto_request *req)
 {
     proto_request full;
-    int rc = proto_request_parse(content, len, req);
-    int rc_full = proto_request_parse_full(content, len, &full);
+    int rc = proto_request_parse(content, len, DEFAULT_PARSE_MEMORY, req);
+    int rc_full = proto_request_parse_full(content, len, DEFAULT_PARSE_MEMORY, &full);
 
     assert_int_equal(rc, rc_full);
     assert_string_equal(req->errstr, full.errstr);
@@ -823,8 +826,8 @@ static void test_request_fast_vs_full(void **state)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         proto_request fast, full;
-        int rf = proto_request_parse(cases[i].content, cases[i].len, &fast);
-        int rj = proto_request_parse_full(cases[i].content, cases[i].len, &full);
+        int rf = proto_request_parse(cases[i].content, cases[i].len, DEFAULT_PARSE_MEMORY, &fast);
+        int rj = proto_request_parse_full(cases[i].content, cases[i].len, DEFAULT_PARSE_MEMORY, &full);
 
         if (rf != rj || strcmp(fast.errstr, full.errstr) != 0)
             fail_msg("%s: fast path says %d \"%s\", jansson says %d \"%s\"", cases[i].name, rf, fast.errstr, rj,
@@ -901,6 +904,91 @@ static void test_limit_max_content(void **state)
         proto_buf_free(&b);
     }
     proto_decoder_free(&d);
+}
+
+/* An msearch content of count keys, key(i) each, with Python's separators. */
+static void msearch_content(proto_buf *b, size_t count, int (*key)(char *out, size_t i))
+{
+    char k[32];
+    assert_int_equal(proto_buf_append(b, LIT("{\"action\": \"msearch\", \"value\": [")), 0);
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            proto_buf_append(b, LIT(", "));
+        proto_dump_string(b, k, (size_t)key(k, i));
+    }
+    assert_int_equal(proto_buf_append(b, LIT("]}")), 0);
+}
+
+static int numbered_key(char *out, size_t i)
+{
+    return sprintf(out, "key:%06zu", i);
+}
+
+static int empty_key(char *out, size_t i)
+{
+    (void)out;
+    (void)i;
+    return 0;
+}
+
+/* Decodes one text/json message of content under the default limits and
+ * parses its request, with both parsers; returns the parse's result. */
+static int decode_and_parse(const proto_buf *content, proto_request *req)
+{
+    proto_decoder d;
+    proto_message m;
+    proto_buf frame = {0};
+    int rc;
+
+    assert_int_equal(proto_encode_message(&frame, "text/json", "utf-8", content->data, content->len), 0);
+    proto_decoder_init(&d, NULL);
+    assert_int_equal(proto_decoder_feed(&d, frame.data, frame.len), 0);
+    assert_int_equal(proto_decoder_next(&d, &m), PROTO_OK);
+    assert_int_equal(m.parse_memory, proto_parse_memory(PROTO_DEFAULT_MAX_CONTENT));
+    rc = request_parse_both(m.content, m.content_len, req);
+    /* the request's strings live in the tree, not in the decoder's buffer */
+    proto_decoder_free(&d);
+    proto_buf_free(&frame);
+    return rc;
+}
+
+/* What bounds a request's parse is its limit, not its length: msearches
+ * of 10,000 keys, and of as many keys as the default 1 MiB holds, are
+ * parsed; a list of empty objects filling it, which jansson would take
+ * over 80 MB for, is refused unparsed. */
+static void test_limit_parse_memory(void **state)
+{
+    (void)state;
+    proto_buf b = {0};
+    proto_request req;
+    char want[PROTO_ERRSTR_LEN];
+
+    msearch_content(&b, 10000, numbered_key);
+    assert_int_equal(decode_and_parse(&b, &req), 0);
+    assert_int_equal(json_array_size(json_object_get(req.json, "value")), 10000);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(req.json, "value"), 9999)), "key:009999");
+    proto_request_free(&req);
+
+    size_t count = (PROTO_DEFAULT_MAX_CONTENT - 40) / 4; /* "", "", ... */
+    proto_buf_reset(&b);
+    msearch_content(&b, count, empty_key);
+    assert_in_range(b.len, PROTO_DEFAULT_MAX_CONTENT - 8, PROTO_DEFAULT_MAX_CONTENT);
+    assert_int_equal(decode_and_parse(&b, &req), 0);
+    assert_int_equal(json_array_size(json_object_get(req.json, "value")), count);
+    proto_request_free(&req);
+
+    proto_buf_reset(&b);
+    proto_buf_append(&b, LIT("{\"action\": \"msearch\", \"value\": ["));
+    while (b.len < PROTO_DEFAULT_MAX_CONTENT - 8)
+        proto_buf_append(&b, LIT("{}, "));
+    proto_buf_append(&b, LIT("{}]}"));
+    assert_int_equal(decode_and_parse(&b, &req), -1);
+    snprintf(want, sizeof(want), "content is not valid JSON: too complex to parse within %zu bytes of memory",
+             proto_parse_memory(PROTO_DEFAULT_MAX_CONTENT));
+    assert_string_equal(req.errstr, want);
+    assert_null(req.json);
+    proto_request_free(&req);
+    proto_buf_free(&b);
 }
 
 static void test_limit_max_header(void **state)
@@ -1577,6 +1665,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_request_fast_vs_full),
         cmocka_unit_test(test_limit_max_content),
         cmocka_unit_test(test_limit_max_header),
+        cmocka_unit_test(test_limit_parse_memory),
         cmocka_unit_test(test_failed_stays_failed),
         cmocka_unit_test(test_encode_examples),
         cmocka_unit_test(test_encode_header_edges),

@@ -229,17 +229,20 @@ static char *repeat(char c, size_t n, const char *tail, size_t *len)
 }
 
 /* An inline line of n bytes before its "\n", and what reading it gives
- * (one argument of n 'a's) or the error. */
+ * (one argument of n 'a's) or the error: a line over max is too big, an
+ * argument over the limits' max_bulk is refused as a bulk that long. */
 static void check_inline_line(const resp_limits *lim, size_t n, size_t max)
 {
     size_t len;
     char *in = repeat('a', n, "\n", &len);
     proto_buf want = {0};
-    if (n <= max) {
+    if (n > max) {
+        resp_encode_error(&want, LIT("Protocol error: too big inline request"));
+    } else if (lim && n > lim->max_bulk) {
+        resp_encode_error(&want, LIT("Protocol error: invalid bulk length"));
+    } else {
         resp_encode_array(&want, 1);
         resp_encode_bulk(&want, in, n);
-    } else {
-        resp_encode_error(&want, LIT("Protocol error: too big inline request"));
     }
     check_case(lim, "inline line", in, len, want.data, want.len, lim != NULL);
     proto_buf_free(&want);
@@ -310,6 +313,37 @@ static void test_limits_small(void **state)
                LIT("*2\r\n$3\r\nGET\r\n$5\r\nabcde\r\n*2\r\n$3\r\nGET\r\n$5\r\nfghij\r\n"), 1);
     check_case(&lim, "bulk line of 8, more after", LIT("*1\r\n$0000001\r\nabcdefghijkl"),
                LIT(ERR("invalid bulk length")), 1);
+}
+
+/* An inline request obeys max_bulk and max_request as a multibulk one
+ * does, with the same errors: an argument over max_bulk is an invalid
+ * bulk length; a line over max_request bytes (its "\r\n" included) is
+ * refused as soon as that many bytes are in without its end. */
+static void test_limits_inline(void **state)
+{
+    resp_limits lim = {.max_args = 100, .max_bulk = 5, .max_inline = 100, .max_request = 24};
+    (void)state;
+    check_case(&lim, "argument of 5", LIT("ECHO abcde\r\n"), LIT("*2\r\n$4\r\nECHO\r\n$5\r\nabcde\r\n"), 1);
+    check_case(&lim, "argument of 6", LIT("ECHO abcdef\r\n"), LIT(ERR("invalid bulk length")), 1);
+    check_case(&lim, "argument of 6 first", LIT("abcdef x\n"), LIT(ERR("invalid bulk length")), 1);
+    check_case(&lim, "quoted argument of 5", LIT("ECHO \"ab\\x41\\n\\\"\"\n"),
+               LIT("*2\r\n$4\r\nECHO\r\n$5\r\nabA\n\"\r\n"), 1);
+    check_case(&lim, "quoted argument of 6", LIT("ECHO 'abc\\'de'\n"), LIT(ERR("invalid bulk length")), 1);
+    check_case(&lim, "request of 24", LIT("GET a b c d e f g h ij\r\n"),
+               LIT("*10\r\n$3\r\nGET\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n"
+                   "$1\r\nf\r\n$1\r\ng\r\n$1\r\nh\r\n$2\r\nij\r\n"),
+               1);
+    check_case(&lim, "request of 25", LIT("GET a b c d e f g h i j\r\n"), LIT(ERR("request over 24 bytes")), 1);
+    check_case(&lim, "24 bytes, no end yet", LIT("GET a b c d e f g h ij\r"), LIT(""), 1);
+    check_case(&lim, "25 bytes, no end yet", LIT("MGET a b c d e f g h i j "), LIT(ERR("request over 24 bytes")), 1);
+    check_case(&lim, "two requests of 24", LIT("ECHO abcde abcde abcde \nECHO abcde abcde abcde \n"),
+               LIT("*4\r\n$4\r\nECHO\r\n$5\r\nabcde\r\n$5\r\nabcde\r\n$5\r\nabcde\r\n"
+                   "*4\r\n$4\r\nECHO\r\n$5\r\nabcde\r\n$5\r\nabcde\r\n$5\r\nabcde\r\n"),
+               1);
+    /* a max_request past max_inline leaves Redis's line limit and words */
+    resp_limits wide = {.max_args = 100, .max_bulk = 100, .max_inline = 8, .max_request = 100};
+    check_case(&wide, "line of 9", LIT("aaaaaaaaa\n"), LIT(ERR("too big inline request")), 1);
+    check_case(&wide, "line of 8", LIT("aaaaaaaa\n"), LIT("*1\r\n$8\r\naaaaaaaa\r\n"), 1);
 }
 
 /* The reader's state between requests: buffered, in_message, release. */
@@ -449,8 +483,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),          cmocka_unit_test(test_cases_pipelined),
         cmocka_unit_test(test_limits_default), cmocka_unit_test(test_limits_small),
-        cmocka_unit_test(test_state),          cmocka_unit_test(test_no_copy),
-        cmocka_unit_test(test_encoders),
+        cmocka_unit_test(test_limits_inline),  cmocka_unit_test(test_state),
+        cmocka_unit_test(test_no_copy),        cmocka_unit_test(test_encoders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
