@@ -299,7 +299,7 @@ static sigset_t repl_wait_mask;
  * EL_SIGNAL is not used: it passes a signal on with kill(0, sig), to the
  * whole process group. A signal during a command cuts its waits short
  * (evkv_client_set_interrupt, waiting with the same mask): SIGINT then
- * abandons the command and its connection (repl_interrupted), and the
+ * abandons the command and its connection (repl_exchange), and the
  * prompt comes back, as in redis-cli; SIGTERM and SIGHUP end the prompt. */
 static void repl_catch_signals(struct sigaction *old, sigset_t *old_mask)
 {

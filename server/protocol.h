@@ -6,8 +6,9 @@
  * framing or answers. A protocol is a table of functions, chosen by the
  * listener, and a state of its own in each connection, the way memcached's
  * conn holds try_read_command and Redis's connection its ConnectionType.
- * The guide's protocol (proto_guide.c) and --echo (proto_echo.c) are the
- * implementations; a new protocol is a new file behind this table.
+ * The guide's protocol (proto_guide.c), RESP2 (proto_resp.c) and --echo
+ * (proto_echo.c) are the implementations; a new protocol is a new file
+ * behind this table.
  */
 #ifndef EVKV_PROTOCOL_H
 #define EVKV_PROTOCOL_H

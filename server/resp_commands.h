@@ -39,7 +39,8 @@
  *     and REWRITE "-ERR evkv does not change its configuration: CONFIG <sub>
  *     is not supported". COMMAND INFO of such a command answers as of a
  *     command Redis does not know (a null), COMMAND DOCS leaves it out.
- * RESP-NOTES.md lists every deliberate difference from a Redis replica.
+ * proto/PROTOCOL.md ("What evkv does not reproduce") lists every deliberate
+ * difference from a Redis replica.
  */
 #ifndef EVKV_RESP_COMMANDS_H
 #define EVKV_RESP_COMMANDS_H

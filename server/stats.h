@@ -9,7 +9,7 @@
 #include "resp_commands.h"
 #include "worker.h"
 
-/* Writes the stats action's JSON object (see the README) for the server w
+/* Writes the stats action's JSON object (docs/operations.md) for the server w
  * is part of. Returns 0 or -1. */
 int server_stats_json(void *w, proto_buf *out);
 /* Once a second, from w's sweep: counts the requests w answered in the

@@ -1,5 +1,5 @@
 /*
- * worker.c: a worker thread: one event loop with its own listener, its
+ * worker.c: a worker thread: one event loop with its own listeners, its
  * connections (conn.c) and its once-a-second sweep.
  *
  * Workers share the port through SO_REUSEPORT, so the kernel spreads new

@@ -38,12 +38,12 @@ def start_bench(port, *args):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def readme_option(name):
-    """The meaning of option name in the README's evkv-bench options table,
-    its spaces collapsed."""
-    with open(os.path.join(t.HERE, "..", "..", "README.md")) as f:
-        readme = f.read()
-    section = readme[readme.index("### evkv-bench"):readme.index("### Scripts")]
+def doc_option(name):
+    """The meaning of option name in docs/load-testing.md's evkv-bench
+    options table, its spaces collapsed."""
+    with open(os.path.join(t.HERE, "..", "..", "docs", "load-testing.md"), encoding="utf-8") as f:
+        page = f.read()
+    section = page[page.index("## evkv-bench"):page.index("## Scripts")]
     m = re.search(r"^\| `" + re.escape(name) + r"[^|]*\| (.*) \|$", section, re.M)
     assert m, name
     return " ".join(m.group(1).split())
@@ -865,9 +865,9 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual(p.returncode, 0)
         for text in ("--mget N", "--max-answer BYTES", "(default 536870912:\n                         512 MiB)", "--timeout SECS"):
             self.assertIn(text, p.stdout.decode())
-        # --timeout's help says what the README says.
+        # --timeout's help says what docs/load-testing.md says.
         m = re.search(r"^      --timeout SECS +(.*?)\n(?=  -|      --)", p.stdout.decode(), re.M | re.S)
-        self.assertEqual(" ".join(m.group(1).split()), readme_option("--timeout SECS"))
+        self.assertEqual(" ".join(m.group(1).split()), doc_option("--timeout SECS"))
         for line in p.stdout.decode().splitlines():
             self.assertLessEqual(len(line), 80, line)
 
@@ -1024,10 +1024,10 @@ class BenchRetriesTest(t.ServerTestCase):
         self.assertEqual((j["requests"], j["errors"], j["config"]["retries"]), (50, 0, 3))
         self.assertGreater(j["retried"], 0)
 
-    def test_help_and_readme(self):
+    def test_help_and_doc(self):
         p = subprocess.run([BENCH, "--help"], capture_output=True, timeout=BENCH_TIMEOUT)
         self.assertIn("--retries N", p.stdout.decode())
-        self.assertIn("(default 3", readme_option("--retries N"))
+        self.assertIn("(default 3", doc_option("--retries N"))
         rc, out, err = run_bench(1, "--retries", -1)
         self.assertEqual(rc, 2, err)
         self.assertIn("evkv-bench: --retries must be a whole number from 0 to 1000", err)

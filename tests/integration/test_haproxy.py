@@ -1,7 +1,7 @@
 """integration.haproxy: a real HAProxy health-checks evkv over the guide's
-protocol, with the check README's "Beyond one machine" gives: send a ping
-frame, expect the pong. The frame is built here from the protocol, as a
-client builds it, and must be the very bytes the README prints."""
+protocol, with the check docs/scaling.md gives: send a ping frame, expect
+the pong. The frame is built here from the protocol, as a client builds it,
+and must be the very bytes the page prints."""
 
 import os
 import re
@@ -14,12 +14,12 @@ PING = t.json_request({"action": "ping"})
 PONG = t.json_encode({"result": "pong"})
 
 
-def readme_hex(directive):
-    """The hex string the README's haproxy.cfg gives after `directive`."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+def doc_hex(directive):
+    """The hex string docs/scaling.md's haproxy.cfg gives after `directive`."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "scaling.md")
     with open(path, encoding="utf-8") as f:
         m = re.search(r"^\s*" + re.escape(directive) + r" ([0-9a-f]+)$", f.read(), re.M)
-    assert m, f"README.md has no `{directive} HEX` line"
+    assert m, f"docs/scaling.md has no `{directive} HEX` line"
     return m.group(1)
 
 
@@ -60,9 +60,9 @@ backend evkv
 
         return front, status
 
-    def test_readme_gives_these_bytes(self):
-        self.assertEqual(readme_hex("tcp-check send-binary"), PING.hex())
-        self.assertEqual(readme_hex("tcp-check expect binary"), PONG.hex())
+    def test_doc_gives_these_bytes(self):
+        self.assertEqual(doc_hex("tcp-check send-binary"), PING.hex())
+        self.assertEqual(doc_hex("tcp-check expect binary"), PONG.hex())
 
     def test_up_then_down(self):
         srv = self.start_server()

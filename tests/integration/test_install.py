@@ -10,6 +10,11 @@ written outside the temporary directory: when the configured layout puts a
 file outside the prefix (the config in /etc, for the prefix /usr), the
 --prefix install is skipped.
 
+It also checks the documentation of the source tree: README.md stays short
+(under 300 lines), and every relative link of README.md, docs/*.md and
+proto/PROTOCOL.md names a file that exists, and a heading of it when the
+link names one (#anchor).
+
 The build comes from the environment (CTest sets it):
   EVKV_BUILD_DIR       the build tree to install (default ../../build)
   EVKV_CMAKE           the cmake to run (default: cmake on the PATH)
@@ -207,7 +212,7 @@ class InstallTest(unittest.TestCase):
             self.assertEqual(oct(mode), oct(want), rel)
 
     def test_default_layout(self):
-        """With the default layout, the paths the README gives."""
+        """With the default layout, the paths docs/operations.md gives."""
         if (PREFIX, BINDIR, MANDIR, UNITDIR) != ("/usr/local", "bin", "share/man", "lib/systemd/system") or \
                 FULL_SYSCONFDIR != "/usr/local/etc":
             self.skipTest("configured with another layout")
@@ -325,6 +330,57 @@ class InstallTest(unittest.TestCase):
             server = f.read()
         self.assertIn(".I " + os.path.join(FULL_SYSCONFDIR, "evkv", "evkv.conf"),
                       server.split(".SH FILES")[1].split(".SH ")[0])
+
+
+SOURCE = os.path.join(HERE, "..", "..")
+README_MAX_LINES = 300
+
+
+def markdown_text(path):
+    """The text of a Markdown file without its code: links in fenced blocks
+    and inline code are examples, not links."""
+    with open(path, encoding="utf-8") as f:
+        text = re.sub(r"^```.*?^```", "", f.read(), flags=re.M | re.S)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def heading_anchors(path):
+    """The anchors GitHub makes of a Markdown file's headings."""
+    anchors = set()
+    for line in markdown_text(path).splitlines():
+        m = re.match(r"#{1,6} (.*)", line)
+        if m:
+            anchors.add(re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-"))
+    return anchors
+
+
+class DocsTest(unittest.TestCase):
+
+    def pages(self):
+        docs = os.path.join(SOURCE, "docs")
+        pages = [os.path.join(SOURCE, "README.md"), os.path.join(SOURCE, "proto", "PROTOCOL.md")]
+        pages += sorted(os.path.join(docs, n) for n in os.listdir(docs) if n.endswith(".md"))
+        return pages
+
+    def test_readme_is_short(self):
+        with open(os.path.join(SOURCE, "README.md"), encoding="utf-8") as f:
+            n = len(f.read().splitlines())
+        self.assertLess(n, README_MAX_LINES, "README.md: move reference text to a page of docs/")
+
+    def test_relative_links_resolve(self):
+        links = 0
+        for page in self.pages():
+            for target in re.findall(r"\]\(([^)\s]+)\)", markdown_text(page)):
+                if re.match(r"[a-z][a-z0-9+.-]*:", target):
+                    continue  # https:, mailto:: not a file of the tree
+                links += 1
+                path, _, anchor = target.partition("#")
+                full = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+                where = f"{os.path.relpath(page, SOURCE)}: ({target})"
+                self.assertTrue(os.path.exists(full), f"{where}: no such file")
+                if anchor:
+                    self.assertIn(anchor, heading_anchors(full), f"{where}: no such heading")
+        self.assertGreater(links, 0)
 
 
 if __name__ == "__main__":

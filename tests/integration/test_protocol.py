@@ -390,7 +390,7 @@ class ConnectionsTest(t.ServerTestCase):
 
 class StricterThanReferenceTest(t.ServerTestCase):
     """Requests the reference server answers normally but evkv refuses, as
-    the README says: jansson's parser is stricter than Python's json module.
+    proto/PROTOCOL.md says: jansson's parser is stricter than Python's json module.
     The answer must name the problem, and the connection must go on."""
 
     def setUp(self):

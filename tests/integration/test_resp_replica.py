@@ -26,7 +26,7 @@ fields are Redis's fields), COMMAND and COMMAND COUNT/INFO/DOCS without
 names (evkv lists its own commands: each entry as Redis's), CONFIG GET
 (the replica's port, directory, replicaof... are its own), HELLO 3
 (evkv speaks RESP2 only and refuses it as Redis refuses HELLO 4).
-Differences evkv makes on purpose (RESP-NOTES.md) are checked as that
+Differences evkv makes on purpose (proto/PROTOCOL.md) are checked as that
 file states them: one database (SELECT 1..15 refused as a replica refuses
 SELECT 16; CONFIG GET databases says 1), CONFIG GET knows a few
 parameters, INFO has an "# Evkv" section.
@@ -490,7 +490,7 @@ def random_cases(seed, n):
     return [[random_request(rng) for _ in range(rng.choice((1, 1, 2, 3, 5)))] for _ in range(n)]
 
 
-# Where evkv differs from a replica on purpose (RESP-NOTES.md): one
+# Where evkv differs from a replica on purpose (proto/PROTOCOL.md): one
 # database. Checked in StructureTest.test_one_database.
 DELIBERATE_CONFIG = {} if SELFTEST else {b"databases": b"1"}
 
@@ -798,7 +798,7 @@ class StructureTest(ReplicaTestCase):
                 self.assertIsInstance(got, bytes, got)
                 self.assertTrue(got.endswith(b"\r\n"), got[-50:])
                 ws, gs = self.info_sections(want), self.info_sections(got)
-                gs.pop("evkv", None)  # evkv's own section (RESP-NOTES.md)
+                gs.pop("evkv", None)  # evkv's own section (proto/PROTOCOL.md)
                 self.assertLessEqual(set(gs), set(ws))
                 for section, fields in gs.items():
                     self.assertLessEqual(set(fields), set(ws[section]), section)
@@ -841,7 +841,7 @@ class StructureTest(ReplicaTestCase):
                 self.assertIsInstance(got, list, got)
                 gmap, wmap = canon_config(got), canon_config(want)
                 self.assertEqual(len(gmap) * 2, len(got))
-                # evkv knows a few parameters (RESP-NOTES.md): those it
+                # evkv knows a few parameters (proto/PROTOCOL.md): those it
                 # reports are Redis's, with Redis's values.
                 for k, v in gmap.items():
                     self.assertIn(k, wmap)
@@ -903,7 +903,7 @@ class StructureTest(ReplicaTestCase):
 
     @unittest.skipIf(SELFTEST, "the replica has 16 databases")
     def test_one_database(self):
-        # evkv has one database (RESP-NOTES.md): SELECT 1 to 15 are answered
+        # evkv has one database (proto/PROTOCOL.md): SELECT 1 to 15 are answered
         # as a replica answers SELECT 16, and CONFIG GET databases says 1.
         for n in ("1", "15"):
             want = ask(self.redis, c("SELECT", "16") + c("GET", "morpheus") + c("DBSIZE"), 3)

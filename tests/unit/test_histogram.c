@@ -1,7 +1,7 @@
 /*
  * test_histogram.c: unit tests of evkv-bench's latency histogram.
  *
- * The README states that percentiles are within 1/128 (0.8%) of the true
+ * docs/load-testing.md states that percentiles are within 1/128 (0.8%) of the true
  * value: checked here against exact percentiles of known inputs.
  */
 #include <math.h>

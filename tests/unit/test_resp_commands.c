@@ -11,8 +11,9 @@
  * and send each stream to the replica one request at a time.
  *
  * The tests after them cover what the replica cannot show the same way:
- * evkv's deliberate differences (RESP-NOTES.md), SCAN over a few thousand
- * keys, values of every kind, MULTI with queued copies, counters, INFO.
+ * evkv's deliberate differences (proto/PROTOCOL.md), SCAN over a few
+ * thousand keys, values of every kind, MULTI with queued copies, counters,
+ * INFO.
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
