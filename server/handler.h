@@ -1,7 +1,7 @@
 /*
  * handler.h: the protocol-neutral core of answering: the table a worker
  * answers from, its lookups, the stats, and the outcomes counted. Each
- * protocol encodes its own answers (guide.c, resp_commands.c) from these.
+ * protocol encodes its own answers (server/guide/guide.c, server/resp/) from these.
  */
 #ifndef EVKV_HANDLER_H
 #define EVKV_HANDLER_H

@@ -68,7 +68,7 @@ typedef struct client_side {
 } client_side;
 
 /* RESP: how many replies the server owes for the len bytes sent, read
- * with the server's limits (proto_resp.c) and answered on a client of
+ * with the server's limits (server/resp/adapter.c) and answered on a client of
  * this harness's own. */
 static size_t resp_expected(const uint8_t *sent, size_t len)
 {

@@ -1,5 +1,5 @@
 /*
- * fuzz_resp_commands.c: Redis commands (server/resp_commands.c) on a small
+ * fuzz_resp_commands.c: Redis commands (server/resp/) on a small
  * table, with one client's state kept from request to request.
  *
  * The stream (see fuzz_common.h: the first byte's flags and fragment

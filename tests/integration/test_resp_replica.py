@@ -107,10 +107,16 @@ MISSING = [b"missing", b"MORPHEUS", b"morpheus ", b"\xff\xfe", b"key:60", b"caf\
 
 # Commands evkv serves, with what their COMMAND INFO / DOCS must be.
 SERVED = ["get", "mget", "exists", "strlen", "type", "ttl", "pttl", "dbsize", "randomkey", "scan", "ping",
-          "echo", "select", "quit", "client", "hello", "multi", "exec", "discard", "command", "config", "info"]
+          "echo", "select", "quit", "client", "hello", "multi", "exec", "discard", "command", "config", "info",
+          "role", "slowlog", "latency", "hget", "hmget", "hgetall", "hkeys", "hvals", "hlen", "hexists", "hstrlen",
+          "llen", "lindex", "lrange", "scard", "smembers", "sismember", "smismember", "zcard", "zscore"]
 # Commands with subcommands: Redis lists those in the order of a hash
 # table seeded at random at its start, so two replicas differ.
-CONTAINERS = ["client", "command", "config"]
+CONTAINERS = ["client", "command", "config", "slowlog", "latency"]
+# Subcommands evkv serves: their own COMMAND INFO / DOCS entries.
+SERVED_SUBS = ["client|id", "client|getname", "client|setname", "client|help", "command|count", "command|info",
+               "command|docs", "command|help", "config|get", "config|help", "slowlog|get", "slowlog|len",
+               "slowlog|reset", "latency|latest", "latency|history", "latency|reset"]
 # Writes (a few of each family), each with arguments of a valid arity.
 WRITES = [
     ("SET", b"k", b"v"), ("SET", b"morpheus", b"x", b"EX", b"10"), ("SETNX", b"k", b"v"), ("SETEX", b"k", b"10", b"v"),
@@ -318,6 +324,8 @@ def hand_cases():
         # COMMAND with names: each served command as Redis describes it
         ("COMMAND INFO each", [c("COMMAND", "INFO", name) for name in SERVED if name not in CONTAINERS]),
         ("COMMAND DOCS each", [c("COMMAND", "DOCS", name) for name in SERVED if name not in CONTAINERS]),
+        ("COMMAND INFO each subcommand", [c("COMMAND", "INFO", name) for name in SERVED_SUBS]),
+        ("COMMAND DOCS each subcommand", [c("COMMAND", "DOCS", name) for name in SERVED_SUBS]),
         ("COMMAND INFO several", [c("COMMAND", "INFO", "get", "MGET", "nosuch", "Ping"),
                                   c("COMMAND", "INFO", "nosuch")]),
         ("COMMAND DOCS several", [c("COMMAND", "DOCS", "GET", "nosuch", "echo"), c("COMMAND", "DOCS", "nosuch")]),

@@ -10,29 +10,27 @@
  * Checks run in Redis's order (server.c, processCommand): unknown command or
  * subcommand, arity, "not allowed inside a transaction", READONLY for a
  * write command, then MULTI queueing, then the command. The names, arities
- * and flags of every Redis command come from resp_command_table.c, written
- * by scripts/gen-resp-commands from a real Redis 7.0.15.
+ * and flags of every Redis command come from command_table.c, written by
+ * scripts/gen-resp-commands from a real Redis 7.0.15.
  *
- * Served as Redis serves them: GET MGET EXISTS STRLEN GETRANGE SUBSTR TYPE
- * TTL PTTL DBSIZE RANDOMKEY SCAN KEYS PING ECHO SELECT QUIT RESET AUTH CLIENT (ID, GETNAME,
- * SETNAME, HELP) HELLO MULTI EXEC DISCARD WATCH UNWATCH COMMAND (plain,
- * COUNT, INFO, DOCS, HELP) CONFIG (GET, HELP) INFO ROLE; SLOWLOG (GET, LEN,
- * RESET) and LATENCY (LATEST, HISTORY, RESET) as a Redis with nothing
- * logged (redis_exporter asks them at every scrape). A value is a string:
- * GET sends a JSON string's bytes, unescaped, and any other JSON value's
- * text; STRLEN and GETRANGE work on those bytes. No key has a TTL; there is one
- * database (0); AUTH and HELLO AUTH answer as a Redis whose only user,
- * "default", has no password; WATCH never fails an EXEC (the table does not
- * change under a connection: a reload swaps in a new one).
+ * The commands served are listed once, with their handlers and flags, in
+ * server/resp/commands.list: the generator joins each to its handler in
+ * the table and writes the list into proto/PROTOCOL.md, which says what
+ * each answers. COMMAND, COMMAND COUNT, INFO and DOCS list exactly those.
+ * They answer as Redis does, but: a value is a string: GET sends a JSON
+ * string's bytes, unescaped, and any other JSON value's text; STRLEN and
+ * GETRANGE work on those bytes. No key has a TTL; there is one database
+ * (0); AUTH and HELLO AUTH answer as a Redis whose only user, "default",
+ * has no password; WATCH never fails an EXEC (the table does not change
+ * under a connection: a reload swaps in a new one); SLOWLOG and LATENCY
+ * answer as a Redis with nothing logged; reads of hashes, lists, sets and
+ * sorted sets answer as Redis does for an absent key when the table lacks
+ * the key, and with Redis's WRONGTYPE error when it holds it (it holds
+ * strings only).
  *
  * Every other Redis command:
  *   - a write command (Redis's "write" flag) with valid arity gets Redis's
  *     "-READONLY You can't write against a read only replica.";
- *   - reads of hashes, lists, sets and sorted sets (HGET HMGET HGETALL HKEYS
- *     HVALS HLEN HEXISTS HSTRLEN LLEN LINDEX LRANGE SCARD SMEMBERS SISMEMBER
- *     SMISMEMBER ZCARD ZSCORE) answer as Redis does for an absent key when
- *     the table lacks the key, and with Redis's WRONGTYPE error when it
- *     holds it (it holds strings only);
  *   - anything else (SUBSCRIBE, EVAL, CLUSTER, CLIENT LIST, CONFIG SET,
  *     COMMAND GETKEYS, ...) gets "-ERR evkv does not serve the 'name'
  *     command" (the full name: "client|list"), or for CONFIG SET, RESETSTAT
@@ -141,17 +139,27 @@ void resp_client_free(resp_client *c);
  * Thread-safe for distinct clients: env->table is only read. */
 int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, proto_buf *out, resp_result *res);
 
-/* ---- the generated command table (resp_command_table.c) ---- */
+/* ---- the generated command table (command_table.c) ---- */
 
-#define RESP_CMD_WRITE     1 /* Redis's "write" flag: READONLY on a replica */
-#define RESP_CMD_NO_MULTI  2 /* "no_multi": refused inside MULTI */
-#define RESP_CMD_CONTAINER 4 /* has subcommands ("name|sub" entries follow) */
+#define RESP_CMD_WRITE       1  /* Redis's "write" flag: READONLY on a replica */
+#define RESP_CMD_NO_MULTI    2  /* "no_multi": refused inside MULTI */
+#define RESP_CMD_CONTAINER   4  /* has subcommands ("name|sub" entries follow) */
+#define RESP_CMD_TXN_CONTROL 8  /* runs at once inside MULTI, never queued (EXEC, DISCARD, ...) */
+#define RESP_CMD_REFUSED     16 /* its handler refuses it: not served, not in COMMAND */
+
+/* A command's handler (command.h): appends the reply, returns 0, or -1
+ * when out of memory. */
+typedef struct resp_exec resp_exec;
+typedef struct resp_args resp_args;
+typedef int (*resp_command_fn)(resp_exec *x, const resp_args *a);
 
 typedef struct resp_command_spec {
-    const char *name; /* lower case; "container|sub" for a subcommand */
-    int arity;        /* Redis's: n exactly, or -n for at least n (the name counts) */
-    unsigned flags;   /* RESP_CMD_* */
-    /* For the commands evkv serves, Redis's exact bytes, else NULL, 0. */
+    const char *name;   /* lower case; "container|sub" for a subcommand */
+    int arity;          /* Redis's: n exactly, or -n for at least n (the name counts) */
+    unsigned flags;     /* RESP_CMD_* */
+    resp_command_fn fn; /* the handler commands.list names, or NULL: evkv does not serve it */
+    /* For the commands evkv serves (a container: one of its subcommands),
+     * Redis's exact bytes, else NULL, 0. */
     const char *info; /* COMMAND INFO's entry (one array) */
     size_t info_len;
     const char *docs; /* COMMAND DOCS's name and map (two replies) */

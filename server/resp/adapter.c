@@ -1,7 +1,8 @@
 /*
- * proto_resp.c: the Redis protocol (RESP2) behind a connection (see
- * protocol.h): proto/resp.c reads the requests, resp_commands.c answers
- * them as a read-only Redis 7.0 replica would.
+ * adapter.c: the Redis protocol (RESP2) behind a connection (see
+ * protocol.h): proto/resp.c reads the requests, the rest of this wing
+ * (dispatch.c and the command files) answers them as a read-only Redis
+ * 7.0 replica would.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,139 @@
+/*
+ * connection.c: the commands about the connection itself, as Redis's
+ * networking.c and server.c answer them: PING, ECHO, SELECT, QUIT, AUTH,
+ * CLIENT ID/GETNAME/SETNAME and HELLO (RESP2 only).
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+
+int cmd_ping(resp_exec *x, const resp_args *a)
+{
+    if (a->argc > 2)
+        return reply_error(x, "wrong number of arguments for 'ping' command");
+    if (a->argc == 1)
+        return resp_encode_simple(x->out, "PONG", 4);
+    return resp_encode_bulk(x->out, a->argv[1], a->len[1]);
+}
+
+int cmd_echo(resp_exec *x, const resp_args *a)
+{
+    return resp_encode_bulk(x->out, a->argv[1], a->len[1]);
+}
+
+int cmd_select(resp_exec *x, const resp_args *a)
+{
+    long long id;
+    if (!resp_string2ll(a->argv[1], a->len[1], &id))
+        return reply_not_integer(x);
+    if (id < INT_MIN || id > INT_MAX)
+        return reply_error(x, "value is out of range, value must between %d and %d", INT_MIN, INT_MAX);
+    if (id != 0)
+        return reply_error(x, "DB index is out of range");
+    return reply_ok(x);
+}
+
+int cmd_quit(resp_exec *x, const resp_args *a)
+{
+    (void)a;
+    x->res->close = 1;
+    return reply_ok(x);
+}
+
+int cmd_auth(resp_exec *x, const resp_args *a)
+{
+    /* As a Redis whose only user, "default", has no password. */
+    if (a->argc == 2)
+        return reply_error(x, "AUTH <password> called without any password configured for the default "
+                              "user. Are you sure your configuration is correct?");
+    if (a->argc > 3)
+        return reply_syntax_error(x);
+    if (a->len[1] == 7 && memcmp(a->argv[1], "default", 7) == 0)
+        return reply_ok(x);
+    return reply_error(x, "-WRONGPASS invalid username-password pair or user is disabled.");
+}
+
+/* networking.c's clientSetNameOrReply: "" removes the name. Returns 0 when
+ * the name is set, 1 when it is refused (the error is replied), -1 when out
+ * of memory. */
+static int set_name(resp_exec *x, const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] < '!' || name[i] > '~')
+            return reply_error(x, "Client names cannot contain spaces, newlines or special characters.") == 0 ? 1 : -1;
+    }
+    char *copy = NULL;
+    if (len > 0) {
+        copy = malloc(len + 1);
+        if (copy == NULL)
+            return -1;
+        memcpy(copy, name, len);
+        copy[len] = '\0';
+    }
+    free(x->c->name);
+    x->c->name = copy;
+    return 0;
+}
+
+int cmd_client_setname(resp_exec *x, const resp_args *a)
+{
+    int rc = set_name(x, a->argv[2], a->len[2]);
+    return rc != 0 ? (rc > 0 ? 0 : -1) : reply_ok(x);
+}
+
+int cmd_client_getname(resp_exec *x, const resp_args *a)
+{
+    (void)a;
+    if (x->c->name == NULL)
+        return resp_encode_null_bulk(x->out);
+    return reply_str_bulk(x, x->c->name);
+}
+
+int cmd_client_id(resp_exec *x, const resp_args *a)
+{
+    (void)a;
+    return resp_encode_integer(x->out, x->c->id);
+}
+
+/* HELLO [protover [AUTH username password] [SETNAME clientname]], RESP2 only. */
+int cmd_hello(resp_exec *x, const resp_args *a)
+{
+    size_t next = 1;
+    if (a->argc >= 2) {
+        long long ver;
+        if (!resp_string2ll(a->argv[1], a->len[1], &ver))
+            return reply_error(x, "Protocol version is not an integer or out of range");
+        /* Redis takes 2 and 3; evkv speaks RESP2 only and answers 3 as
+         * Redis answers a version it does not know. */
+        if (ver != 2)
+            return reply_error(x, "-NOPROTO unsupported protocol version");
+        next = 2;
+    }
+    for (size_t j = next; j < a->argc; j++) {
+        size_t more = a->argc - 1 - j;
+        if (arg_is(a, j, "auth") && more >= 2) {
+            if (!(a->len[j + 1] == 7 && memcmp(a->argv[j + 1], "default", 7) == 0))
+                return reply_error(x, "-WRONGPASS invalid username-password pair or user is disabled.");
+            j += 2;
+        } else if (arg_is(a, j, "setname") && more) {
+            int rc = set_name(x, a->argv[j + 1], a->len[j + 1]);
+            if (rc != 0)
+                return rc > 0 ? 0 : -1;
+            j++;
+        } else {
+            return reply_error(x, "Syntax error in HELLO option '%.*s'", (int)cstr_len(a->argv[j], a->len[j]),
+                               a->argv[j]);
+        }
+    }
+    int rc = resp_encode_array(x->out, 14);
+    rc |= reply_str_bulk(x, "server") | reply_str_bulk(x, "redis");
+    rc |= reply_str_bulk(x, "version") | reply_str_bulk(x, REDIS_VERSION);
+    rc |= reply_str_bulk(x, "proto") | resp_encode_integer(x->out, 2);
+    rc |= reply_str_bulk(x, "id") | resp_encode_integer(x->out, x->c->id);
+    rc |= reply_str_bulk(x, "mode") | reply_str_bulk(x, "standalone");
+    rc |= reply_str_bulk(x, "role") | reply_str_bulk(x, "replica");
+    rc |= reply_str_bulk(x, "modules") | resp_encode_array(x->out, 0);
+    return rc ? -1 : 0;
+}
