@@ -21,6 +21,11 @@
  * server stopped reading is waiting on the client taking its answers, not
  * on a message: only --idle-timeout (no byte taken) applies to it.
  *
+ * Transport: every byte crosses the socket through the connection's
+ * transport (transport.h), which its listener chose: the plain socket, or
+ * one that wraps it. After a read, input the transport already holds (and
+ * the socket will not announce) is processed in the same turn.
+ *
  * Closing: when the server closes first (an error answer, a timeout, a
  * refusal, a stop), a plain close() of a socket whose receive queue holds
  * unread bytes makes the kernel send a reset, which throws away the
@@ -36,14 +41,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <linux/sockios.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "conn.h"
 #include "listen.h"
 #include "protocol.h"
+#include "transport.h"
 #include "worker.h"
 
 /* Requests answered in one callback before the others get a turn. */
@@ -61,7 +64,7 @@
 
 struct conn {
     worker *wk;
-    evutil_socket_t fd;
+    transport_conn t; /* the socket, through its listener's transport */
     struct event *ev_read, *ev_write;
     struct evbuffer *out;       /* answers not yet taken by the socket */
     const conn_protocol *proto; /* what the listener speaks */
@@ -113,7 +116,7 @@ void conn_close(struct conn *c)
     event_free(c->ev_read);
     event_free(c->ev_write);
     evbuffer_free(c->out);
-    evutil_closesocket(c->fd);
+    transport_close(&c->t);
     c->proto->free(&c->st);
     free(c);
     if (wk->stopping && wk->nconns == 0)
@@ -157,7 +160,7 @@ static int conn_linger_check(struct conn *c)
     size_t taken = 0;
 
     while (taken < CONN_LINGER_READ_MAX) {
-        ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+        ssize_t n = transport_read(&c->t, scratch, sizeof(scratch));
         if (n > 0) {
             COUNTER_ADD(c->wk->counters.bytes_in, (unsigned long long)n);
             taken += (size_t)n;
@@ -170,14 +173,14 @@ static int conn_linger_check(struct conn *c)
         conn_close(c); /* the client closed (or reset): done */
         return -1;
     }
-    /* SIOCOUTQ counts the bytes the client has not acknowledged (TCP,
-     * including the FIN) or not read (Unix sockets). At 0 the client has
-     * every answer: a close loses nothing, even if input still arriving
-     * makes it a reset. Before that, the input read above keeps the
-     * receive queue empty, so that a close at the deadline sends no reset
-     * either, unless the client is sending at that very moment. */
-    int unsent = 0;
-    if (ioctl(c->fd, SIOCOUTQ, &unsent) != 0 || unsent == 0 || c->wk->clock > c->linger_until) {
+    /* Bytes the client has not acknowledged (TCP, including the FIN) or
+     * not read (Unix sockets). At 0 the client has every answer: a close
+     * loses nothing, even if input still arriving makes it a reset. Before
+     * that, the input read above keeps the receive queue empty, so that a
+     * close at the deadline sends no reset either, unless the client is
+     * sending at that very moment. */
+    int unsent = transport_unacked(&c->t);
+    if (unsent <= 0 || c->wk->clock > c->linger_until) {
         conn_close(c);
         return -1;
     }
@@ -202,7 +205,7 @@ static int conn_linger(struct conn *c)
         c->counted = 0;
         atomic_fetch_sub_explicit(&c->wk->server->conns, 1, memory_order_relaxed);
     }
-    if (shutdown(c->fd, SHUT_WR) != 0) {
+    if (transport_shutdown(&c->t) != 0) {
         conn_close(c);
         return -1;
     }
@@ -238,7 +241,7 @@ static void conn_resume(struct conn *c)
 static int conn_flush(struct conn *c)
 {
     if (evbuffer_get_length(c->out) > 0) {
-        int n = evbuffer_write(c->out, c->fd);
+        int n = transport_write(&c->t, c->out);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             if (log_enabled(LOG_DEBUG))
                 conn_log(c, strerror(errno));
@@ -351,7 +354,7 @@ static ssize_t conn_read(struct conn *c)
         conn_close(c);
         return -1;
     }
-    ssize_t n = recv(c->fd, p, space, 0);
+    ssize_t n = transport_read(&c->t, p, space);
     if (n > 0) {
         c->last_active = c->wk->clock;
         COUNTER_ADD(c->wk->counters.bytes_in, (unsigned long long)n);
@@ -408,7 +411,12 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         return;
     if (conn_process(c, CONN_REQUESTS_PER_EVENT) != 0)
         return;
-    conn_flush(c);
+    if (conn_flush(c) != 0)
+        return;
+    /* Input the transport holds, which no readiness of the socket will
+     * announce: read it in the next turn, as if it had just arrived. */
+    if (c->reading && transport_pending(&c->t) > 0)
+        event_active(c->ev_read, EV_READ, 1);
 }
 
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
@@ -423,7 +431,7 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 /* Sets up a connection on fd (which it then owns) and adds it to wk's
  * list. counted: it holds a place under --max-conns, taken by the caller.
  * Returns NULL (fd closed, the place given back) when out of memory. */
-static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto,
+static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep,
                                 int counted)
 {
     struct conn *c = calloc(1, sizeof(*c));
@@ -431,17 +439,17 @@ static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct soc
     if (c == NULL)
         goto fail;
     c->wk = wk;
-    c->fd = fd;
     c->ev_read = event_new(wk->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
     c->ev_write = event_new(wk->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
     c->out = evbuffer_new();
-    if (c->ev_read == NULL || c->ev_write == NULL || c->out == NULL)
+    if (c->ev_read == NULL || c->ev_write == NULL || c->out == NULL ||
+        transport_open(&c->t, ep->tp, fd, ep->tp_ctx) != 0)
         goto fail;
     /* Unique over the workers. (The listener made fd non-blocking.) */
     c->id = ++wk->next_conn_id * (uint64_t)wk->server->nworkers + (uint64_t)wk->index;
     c->last_active = wk->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
-    c->proto = proto;
+    c->proto = ep->proto;
     c->proto->init(&c->st, &wk->opt->limits, c->id);
     c->next = wk->conns;
     if (wk->conns)
@@ -466,9 +474,9 @@ fail:
     return NULL;
 }
 
-void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto)
+void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep)
 {
-    struct conn *c = conn_create(wk, fd, addr, proto, 1);
+    struct conn *c = conn_create(wk, fd, addr, ep, 1);
     if (c == NULL)
         return;
     COUNTER_ADD(wk->counters.conns_total, 1);
@@ -477,15 +485,14 @@ void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const
         conn_log(c, "accepted");
 }
 
-void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_protocol *proto,
-                 const char *why)
+void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep, const char *why)
 {
     COUNTER_ADD(wk->counters.conns_refused, 1);
     /* A connection of its own, so that the answer is sent and the close
      * lingers like any other: a request the client already sent must not
      * turn the close into a reset that destroys the answer. It holds no
      * place under --max-conns, and goes within CONN_LINGER_SECONDS. */
-    struct conn *c = conn_create(wk, fd, addr, proto, 0);
+    struct conn *c = conn_create(wk, fd, addr, ep, 0);
     if (c == NULL)
         return;
     if (log_enabled(LOG_DEBUG))
@@ -547,9 +554,7 @@ void conn_stop_all(worker *wk)
          * on and on) and answer every complete request in it, so that a
          * request that fully arrived before the stop is answered. A FIN
          * waiting behind it is seen by the lingering close. */
-        int closed = 0, pending = 0;
-        if (!c->eof && ioctl(c->fd, FIONREAD, &pending) != 0)
-            pending = 0;
+        int closed = 0, pending = c->eof ? 0 : transport_readable(&c->t);
         while (pending > 0) {
             ssize_t n = conn_read(c);
             if (n < 0)

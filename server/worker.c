@@ -25,6 +25,7 @@
 #include "listen.h"
 #include "protocol.h"
 #include "stats.h"
+#include "transport.h"
 #include "worker.h"
 
 /* Between two callbacks, so between two requests: answer from the current
@@ -148,10 +149,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         char why[96];
         atomic_fetch_sub_explicit(&w->server->conns, 1, memory_order_relaxed);
         snprintf(why, sizeof(why), "too many connections (the limit is %zu)", w->opt->max_conns);
-        conn_refuse(w, fd, addr, li->proto, why);
+        conn_refuse(w, fd, addr, &li->ep, why);
         return;
     }
-    conn_new(w, fd, addr, li->proto);
+    conn_new(w, fd, addr, &li->ep);
 }
 
 static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -188,8 +189,8 @@ int worker_init(worker *w, server *srv, int index)
     w->random = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)index;
     for (int i = 0; i < WORKER_LISTENERS; i++)
         w->listeners[i].w = w;
-    w->listeners[LISTENER_MAIN].proto = w->opt->echo ? &proto_echo : &proto_guide;
-    w->listeners[LISTENER_RESP].proto = &proto_resp;
+    w->listeners[LISTENER_MAIN].ep = (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL};
+    w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL};
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;

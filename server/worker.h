@@ -12,11 +12,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "dataset.h"
 #include "handler.h"
 #include "server.h"
-
-struct conn;
 
 /* A worker's counters. Only the worker writes them; stats read them from
  * any worker, hence atomics (relaxed: plain loads and stores on x86). */
@@ -32,11 +31,12 @@ typedef struct worker_counters {
 /* A worker's listeners: the guide's protocol (or --echo), and RESP. */
 enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
 
-/* One listener of a worker, and the protocol its connections speak. */
+/* One listener of a worker, and what its connections are: the protocol
+ * they speak, over which transport. */
 typedef struct worker_listener {
     struct worker *w;
     struct evconnlistener *ev; /* NULL: not listening */
-    const struct conn_protocol *proto;
+    conn_endpoint ep;
 } worker_listener;
 
 /* One worker: a thread with its own event loop, listener (SO_REUSEPORT),
@@ -96,21 +96,5 @@ void worker_free(worker *w);
 
 /* Called by conn.c when the last connection of a stopping server closed. */
 void worker_conns_drained(worker *wk);
-
-/* Takes over fd (a connected socket) as a new connection, in the place
- * under --max-conns that the caller took in server->conns. */
-void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto);
-/* Takes over fd to send it one error answer saying why, and close it
- * (--max-conns); it holds no place under --max-conns meanwhile. */
-void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const struct conn_protocol *proto,
-                 const char *why);
-/* Closes c at once and frees it. */
-void conn_close(struct conn *c);
-/* Once a second: closes connections past --idle-timeout or with a message
- * unfinished on the wire past --message-timeout. */
-void conn_sweep(worker *wk);
-/* For a stop: reads what already arrived on every connection, answers the
- * complete requests, and closes each one once its answers are sent. */
-void conn_stop_all(worker *wk);
 
 #endif

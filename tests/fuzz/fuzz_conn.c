@@ -27,6 +27,7 @@
 
 #include "fuzz_common.h"
 #include "protocol.h"
+#include "transport.h"
 #include "worker.h"
 #include "table.h"
 
@@ -172,7 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_new(&wk, sv[0], (struct sockaddr *)&addr, client.resp ? &proto_resp : &proto_guide);
+    conn_endpoint ep = {client.resp ? &proto_resp : &proto_guide, &transport_plain, NULL};
+    conn_new(&wk, sv[0], (struct sockaddr *)&addr, &ep);
     proto_decoder_init(&client.guide, NULL);
 
     int closed = 0;

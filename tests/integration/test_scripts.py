@@ -8,6 +8,7 @@
 - scripts/report.py turns canned evkv-bench --json results into report.md
   (the columns, the notes, the spread of compare's rounds) and, when
   gnuplot is there, its plots, leaving out the partial last second.
+- scripts/callgrind refuses a kind it does not know before it builds.
 
 Each case runs in a few seconds at most; nothing listens, nothing connects.
 """
@@ -87,6 +88,25 @@ class ArgumentTest(Temp):
                 self.assertEqual(p.returncode, 0, p.stderr)
                 self.assertIn("scripts/%s [--keys N]" % script, p.stdout)
                 self.assertIn("--seed S", p.stdout)
+
+
+class CallgrindTest(Temp):
+    """scripts/callgrind: its kinds and usage errors (a measurement itself
+    needs valgrind and a quiet build, not a test)."""
+
+    def test_unknown_kind(self):
+        build = os.path.join(self.tmp, "build")
+        p = run([os.path.join(SCRIPTS, "callgrind"), "guide", "nosuch"], env={"EVKV_BUILD_DIR": build})
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(p.stderr, "scripts/callgrind: unknown kind 'nosuch' (guide, resp or mget10) (see --help)\n")
+        self.assertFalse(os.path.exists(build), "nothing is built")
+
+    def test_help(self):
+        p = run([os.path.join(SCRIPTS, "callgrind"), "--help"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("Usage: scripts/callgrind [guide|resp|mget10]...\n"), p.stdout)
+        self.assertIn("Exit status: 0; 1 when a run fails; 2 usage error.", p.stdout)
 
 
 class DataCacheTest(Temp):
