@@ -5,10 +5,11 @@
  * complete requests there, and sends what it queued; it knows nothing of
  * framing or answers. A protocol is a table of functions, chosen by the
  * listener, and a state of its own in each connection, the way memcached's
- * conn holds try_read_command and Redis's connection its ConnectionType.
- * The guide's protocol (proto_guide.c), RESP2 (proto_resp.c) and --echo
- * (proto_echo.c) are the implementations; a new protocol is a new file
- * behind this table.
+ * conn holds try_read_command. Below it, the bytes cross the socket through
+ * the connection's transport (transport.h), which the protocol never sees.
+ * The guide's protocol (guide/proto_guide.c), RESP2 (resp/adapter.c) and
+ * --echo (guide/proto_echo.c) are the implementations; a new protocol is a
+ * new wing behind this table.
  */
 #ifndef EVKV_PROTOCOL_H
 #define EVKV_PROTOCOL_H
