@@ -109,6 +109,20 @@ int listen_check(const server_options *o, char *err, size_t errlen)
     }
     return SERVER_LISTEN_OK;
 }
+int listen_port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
 /* With SO_REUSEPORT, any socket of the same user can join a port that our
  * workers share, and the kernel then splits the connections between two
  * servers. So before the workers bind, one plain socket (SO_REUSEADDR

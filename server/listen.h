@@ -44,6 +44,8 @@ int server_unix_socket(const char *path, int mode, int *fd);
 /* Checks that path can name a Unix domain socket. Returns 0, or -1 with
  * err, which starts with name (the setting, "--unix"). */
 int server_unix_path_check(const char *name, const char *path, char *err, size_t errlen);
+/* The TCP port the socket fd is bound to, or 0 (not TCP, or unknown). */
+int listen_port_of(int fd);
 /* Writes addr as host:port ([host]:port for IPv6). */
 void server_format_addr(char *out, size_t outlen, const struct sockaddr *addr);
 
