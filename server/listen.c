@@ -88,16 +88,27 @@ static int listener_check(const server_options *o, const char *port, const char 
 int listen_check(const server_options *o, char *err, size_t errlen)
 {
     const listen_names *n = &o->names;
-    int rc = listener_check(o, o->port, o->unix_path, n->unix_path, err, errlen);
+    int main_on = o->port || o->unix_path, resp_on = o->resp_port || o->resp_unix_path;
+    int rc = SERVER_LISTEN_OK;
 
-    if (rc != SERVER_LISTEN_OK || (o->resp_port == NULL && o->resp_unix_path == NULL))
+    /* Port 0 is no listener: with none at all, nothing could be served. */
+    if (!main_on && !resp_on) {
+        snprintf(err, errlen,
+                 "%s 0 leaves no listener at all: give a port (any picks a free one), --unix, --resp-port or "
+                 "--resp-unix",
+                 n->port);
+        return SERVER_LISTEN_CONFIG;
+    }
+    if (main_on)
+        rc = listener_check(o, o->port, o->unix_path, n->unix_path, err, errlen);
+    if (rc != SERVER_LISTEN_OK || !resp_on)
         return rc;
     rc = listener_check(o, o->resp_port, o->resp_unix_path, n->resp_unix_path, err, errlen);
-    if (rc != SERVER_LISTEN_OK)
+    if (rc != SERVER_LISTEN_OK || !main_on)
         return rc;
     /* The second listener would find the first in its way, as if another
      * server held the address: that is a mistake in the settings, not
-     * something a retry mends. Port 0 picks a free port for each. */
+     * something a retry mends. `any` ("0" here) picks a free port for each. */
     if (o->unix_path && o->resp_unix_path && strcmp(o->unix_path, o->resp_unix_path) == 0) {
         snprintf(err, errlen, "%s %s: the same socket as %s", n->resp_unix_path, o->resp_unix_path, n->unix_path);
         return SERVER_LISTEN_CONFIG;
@@ -109,6 +120,21 @@ int listen_check(const server_options *o, char *err, size_t errlen)
     }
     return SERVER_LISTEN_OK;
 }
+
+int listen_port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
 /* With SO_REUSEPORT, any socket of the same user can join a port that our
  * workers share, and the kernel then splits the connections between two
  * servers. So before the workers bind, one plain socket (SO_REUSEADDR

@@ -22,8 +22,9 @@ struct server_options;
 
 /* Checks the listeners the options ask for (--host, --port, --unix and the
  * RESP listener's --resp-port, --resp-unix), as --check-config and the
- * start both do before anything listens: the host resolves, a socket path
- * fits, the two listeners do not take the same port or path. Returns
+ * start both do before anything listens: there is at least one (a port of
+ * 0 is none), the host resolves, a socket path fits, the two listeners do
+ * not take the same port or path. Returns
  * SERVER_LISTEN_OK, or a SERVER_LISTEN_* failure with err naming the
  * setting as the user gave it (o->names). */
 int listen_check(const struct server_options *o, char *err, size_t errlen);
@@ -44,6 +45,8 @@ int server_unix_socket(const char *path, int mode, int *fd);
 /* Checks that path can name a Unix domain socket. Returns 0, or -1 with
  * err, which starts with name (the setting, "--unix"). */
 int server_unix_path_check(const char *name, const char *path, char *err, size_t errlen);
+/* The TCP port the socket fd is bound to, or 0 (not TCP, or unknown). */
+int listen_port_of(int fd);
 /* Writes addr as host:port ([host]:port for IPv6). */
 void server_format_addr(char *out, size_t outlen, const struct sockaddr *addr);
 

@@ -75,6 +75,11 @@ typedef struct main_state {
     struct event_base *base;
     int stopping, signal, forced, done;
     reloader reload;
+    int server_ready, reload_ready; /* server and reload set up (and to free) */
+    int done_pipe[2];               /* the workers' "my loop ended" */
+    struct event *events[4];        /* SIGINT, SIGTERM, SIGHUP, done_pipe */
+    char where[PATH_MAX + 16];      /* the main listener's address, or "": none */
+    char source[PATH_MAX + 512];    /* what the first table was loaded from */
     /* the Unix socket file this server made, removed at exit if it is
      * still the same file */
     int unix_bound[WORKER_LISTENERS];
@@ -190,16 +195,219 @@ static void unlink_sockets(main_state *m)
     }
 }
 
+/* Reads the options, and fills in the defaults that the start picks (the
+ * threads, max-conns). Returns -1 to go on, or the exit status. */
+static int start_options(main_state *m, int argc, char **argv)
+{
+    server_options *opt = &m->cfg.opt;
+    size_t fd_limit = fd_limit_raise();
+    char err[PATH_MAX + 256];
+
+    switch (options_parse(&m->cfg, argc, argv, err, sizeof(err))) {
+    case OPTIONS_OK: break;
+    case OPTIONS_DONE: return EXIT_OK;
+    default: fprintf(stderr, "evkv-server: %s\nTry 'evkv-server --help'.\n", err); return EXIT_USAGE;
+    }
+    if (opt->threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        opt->threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+    }
+    if (opt->max_conns == 0)
+        opt->max_conns = fd_limit > 2 * SERVER_FD_RESERVE ? fd_limit - SERVER_FD_RESERVE : fd_limit / 2;
+    log_set_level(opt->log_level);
+    return -1;
+}
+
+/* --check-config: checks what a start would, then says so. Returns the
+ * exit status. */
+static int check_only(main_state *m)
+{
+    const server_options *opt = &m->cfg.opt;
+    dataset_shard_spec spec = {opt->shard_name, opt->shard_config, opt->shard_pool};
+    char err[PATH_MAX + 256];
+    dataset *d = NULL;
+
+    if (check_config(opt, err, sizeof(err)) != 0 ||
+        (d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "evkv-server: %s\n", err);
+        return EXIT_USAGE;
+    }
+    dataset_describe(d, m->source, sizeof(m->source));
+    printf("evkv-server: configuration OK (%s%s%s)\n", m->cfg.config_path ? m->cfg.config_path : "",
+           m->cfg.config_path ? "; " : "", m->source);
+    dataset_release(d);
+    return EXIT_OK;
+}
+
+/* Opens the log file, checks the listeners and loads the first table.
+ * Returns it, or NULL with the exit status in *status. */
+static dataset *load_first(main_state *m, int *status)
+{
+    const server_options *opt = &m->cfg.opt;
+    dataset_shard_spec spec = {opt->shard_name, opt->shard_config, opt->shard_pool};
+    char err[PATH_MAX + 256];
+    dataset *d = NULL;
+
+    *status = EXIT_USAGE;
+    if (opt->log_file && log_set_file(opt->log_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "evkv-server: %s\n", err);
+        return NULL;
+    }
+    /* The listeners are checked as --check-config checks them, before the
+     * table is loaded: a mistake there is told at once, in the same words. */
+    int listen_rc = listen_check(opt, err, sizeof(err));
+    if (listen_rc == SERVER_LISTEN_OK)
+        d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
+    if (d == NULL) {
+        log_error("%s", err);
+        if (listen_rc == SERVER_LISTEN_FAILED)
+            *status = EXIT_RUNTIME;
+        return NULL;
+    }
+    dataset_describe(d, m->source, sizeof(m->source));
+    return d;
+}
+
+/* Sets up the server to serve d (whose reference it takes), the reloader
+ * and the workers. Returns 0, or -1 (logged). */
+static int setup(main_state *m, dataset *d, int argc, char **argv)
+{
+    const server_options *opt = &m->cfg.opt;
+
+    m->workers = calloc((size_t)opt->threads, sizeof(*m->workers));
+    m->base = event_base_new();
+    if (pipe(m->done_pipe) != 0 || m->workers == NULL || m->base == NULL ||
+        server_init(&m->server, opt, d, m->workers, opt->threads) != 0) {
+        log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
+        dataset_release(d);
+        return -1;
+    }
+    m->server_ready = 1;
+    if (reloader_init(&m->reload, m->base, &m->server, &m->cfg, argc, argv, opt->log_file) != 0) {
+        log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
+        return -1;
+    }
+    m->reload_ready = 1;
+    m->server.done_fd = m->done_pipe[1];
+    for (int i = 0; i < opt->threads; i++) {
+        m->started = i + 1; /* worker_free takes a half set-up worker */
+        if (worker_init(&m->workers[i], &m->server, i) != 0) {
+            log_error("cannot set up worker %d", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Opens the listeners asked for: the RESP one, then the main one. Returns
+ * SERVER_LISTEN_OK or a failure (logged). */
+static int listen_everywhere(main_state *m)
+{
+    const server_options *opt = &m->cfg.opt;
+    char resp_where[PATH_MAX + 16];
+    int rc;
+
+    if (opt->resp_port || opt->resp_unix_path) {
+        rc = listen_all(m, LISTENER_RESP, opt->resp_port, opt->resp_unix_path, resp_where, sizeof(resp_where));
+        if (rc != SERVER_LISTEN_OK)
+            return rc;
+        /* INFO's tcp_port: the port bound, which `any` leaves to the kernel */
+        if (opt->resp_unix_path == NULL)
+            m->server.resp_port = listen_port_of(evconnlistener_get_fd(m->workers[0].listeners[LISTENER_RESP].ev));
+        log_info("listening for Redis clients on %s", resp_where);
+    }
+    if (opt->port || opt->unix_path)
+        return listen_all(m, LISTENER_MAIN, opt->port, opt->unix_path, m->where, sizeof(m->where));
+    return SERVER_LISTEN_OK;
+}
+
+/* The main loop's events: the signals and the workers' "done". Returns 0,
+ * or -1 (logged). */
+static int events_setup(main_state *m)
+{
+    m->events[0] = evsignal_new(m->base, SIGINT, signal_cb, m);
+    m->events[1] = evsignal_new(m->base, SIGTERM, signal_cb, m);
+    m->events[2] = evsignal_new(m->base, SIGHUP, hup_cb, m);
+    m->events[3] = event_new(m->base, m->done_pipe[0], EV_READ | EV_PERSIST, done_cb, m);
+    for (int i = 0; i < 4; i++) {
+        if (m->events[i] == NULL || event_add(m->events[i], NULL) != 0) {
+            log_error("cannot set up signal handling");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Starts the workers, says where the server listens, and runs until they
+ * have all stopped. Returns the exit status. */
+static int run(main_state *m)
+{
+    const server_options *opt = &m->cfg.opt;
+    char what[sizeof(m->where) + 64], ready[sizeof(what) + sizeof(m->source) + 64];
+
+    for (int i = 0; i < opt->threads; i++) {
+        if (worker_start(&m->workers[i]) != 0) {
+            log_error("cannot start worker %d", i);
+            for (int j = 0; j < i; j++)
+                worker_notify(&m->workers[j], WORKER_CMD_FORCE);
+            return EXIT_RUNTIME;
+        }
+    }
+    if (m->where[0])
+        snprintf(what, sizeof(what), "listening on %s", m->where);
+    else
+        snprintf(what, sizeof(what), "listening for Redis clients only");
+    log_info("%s (%s, %d thread%s)", what, m->source, opt->threads, opt->threads == 1 ? "" : "s");
+    snprintf(ready, sizeof(ready), "READY=1\nSTATUS=%s (%s)\nMAINPID=%ld", what, m->source, (long)getpid());
+    systemd_notify(ready);
+    event_base_dispatch(m->base);
+
+    uint64_t requests = 0;
+    for (int i = 0; i < m->started; i++) {
+        worker_free(&m->workers[i]);
+        requests += worker_requests(&m->workers[i]);
+    }
+    m->started = 0;
+    log_info("stopped%s%s after %llu requests", m->signal ? " on " : "",
+             m->signal == SIGINT    ? "SIGINT"
+             : m->signal == SIGTERM ? "SIGTERM"
+                                    : "",
+             (unsigned long long)requests);
+    return m->forced ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* Frees whatever the start set up, in any state it stopped in. */
+static void teardown(main_state *m)
+{
+    char err[PATH_MAX + 64];
+
+    for (int i = 0; i < 4; i++)
+        if (m->events[i])
+            event_free(m->events[i]);
+    for (int i = 0; i < m->started; i++) {
+        worker_notify(&m->workers[i], WORKER_CMD_FORCE);
+        worker_free(&m->workers[i]);
+    }
+    if (m->reload_ready)
+        reloader_free(&m->reload);
+    unlink_sockets(m);
+    free(m->workers);
+    if (m->base)
+        event_base_free(m->base);
+    for (int i = 0; i < 2; i++)
+        if (m->done_pipe[i] >= 0)
+            close(m->done_pipe[i]);
+    if (m->server_ready)
+        server_free(&m->server);
+    options_free(&m->cfg);
+    log_set_file(NULL, err, sizeof(err));
+}
+
 int main(int argc, char **argv)
 {
-    main_state m;
-    server_options *opt = &m.cfg.opt;
-    size_t fd_limit = fd_limit_raise();
+    static main_state m; /* big (paths), and the signal callbacks' */
+    int status;
     dataset *d = NULL;
-    struct event *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL, *done_ev = NULL;
-    int done_pipe[2] = {-1, -1}, server_ready = 0, reload_ready = 0;
-    char where[PATH_MAX + 16], source[PATH_MAX + 512], err[PATH_MAX + 256];
-    int status = EXIT_RUNTIME;
     sigset_t hup;
 
     /* Until the signal events are in place, a SIGHUP (a logrotate hook, a
@@ -209,164 +417,24 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &hup, NULL);
 
     memory_setup();
-    memset(&m, 0, sizeof(m));
-    switch (options_parse(&m.cfg, argc, argv, err, sizeof(err))) {
-    case OPTIONS_OK: break;
-    case OPTIONS_DONE: options_free(&m.cfg); return EXIT_OK;
-    default:
-        fprintf(stderr, "evkv-server: %s\nTry 'evkv-server --help'.\n", err);
+    m.done_pipe[0] = m.done_pipe[1] = -1;
+    if ((status = start_options(&m, argc, argv)) >= 0 || (m.cfg.check_config && (status = check_only(&m)) >= 0) ||
+        (d = load_first(&m, &status)) == NULL) {
         options_free(&m.cfg);
-        return EXIT_USAGE;
+        return status;
     }
-    if (opt->threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        opt->threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
-    }
-    if (opt->max_conns == 0)
-        opt->max_conns = fd_limit > 2 * SERVER_FD_RESERVE ? fd_limit - SERVER_FD_RESERVE : fd_limit / 2;
-    log_set_level(opt->log_level);
-
-    dataset_shard_spec spec = {opt->shard_name, opt->shard_config, opt->shard_pool};
-    if (m.cfg.check_config) {
-        if (check_config(opt, err, sizeof(err)) != 0 ||
-            (d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err))) == NULL) {
-            fprintf(stderr, "evkv-server: %s\n", err);
-            options_free(&m.cfg);
-            return EXIT_USAGE;
-        }
-        dataset_describe(d, source, sizeof(source));
-        printf("evkv-server: configuration OK (%s%s%s)\n", m.cfg.config_path ? m.cfg.config_path : "",
-               m.cfg.config_path ? "; " : "", source);
-        dataset_release(d);
-        options_free(&m.cfg);
-        return EXIT_OK;
-    }
-    if (opt->log_file && log_set_file(opt->log_file, err, sizeof(err)) != 0) {
-        fprintf(stderr, "evkv-server: %s\n", err);
-        options_free(&m.cfg);
-        return EXIT_USAGE;
-    }
-
-    /* The listeners are checked as --check-config checks them, before the
-     * table is loaded: a mistake there is told at once, in the same words. */
-    int listen_rc = listen_check(opt, err, sizeof(err));
-    if (listen_rc == SERVER_LISTEN_OK)
-        d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
-    if (d == NULL) {
-        log_error("%s", err);
-        options_free(&m.cfg);
-        return listen_rc == SERVER_LISTEN_FAILED ? EXIT_RUNTIME : EXIT_USAGE;
-    }
-    dataset_describe(d, source, sizeof(source));
-
     signal(SIGPIPE, SIG_IGN);
     json_object_seed(0); /* before any thread builds a JSON object */
-    m.workers = calloc((size_t)opt->threads, sizeof(*m.workers));
-    m.base = event_base_new();
-    if (pipe(done_pipe) != 0 || m.workers == NULL || m.base == NULL ||
-        server_init(&m.server, opt, d, m.workers, opt->threads) != 0) {
-        log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
-        dataset_release(d);
-        goto done;
-    }
-    server_ready = 1;
-    if (reloader_init(&m.reload, m.base, &m.server, &m.cfg, argc, argv, opt->log_file) != 0) {
-        log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
-        goto done;
-    }
-    reload_ready = 1;
-    m.server.done_fd = done_pipe[1];
-    for (int i = 0; i < opt->threads; i++) {
-        m.started = i + 1; /* worker_free takes a half set-up worker */
-        if (worker_init(&m.workers[i], &m.server, i) != 0) {
-            log_error("cannot set up worker %d", i);
-            goto done;
-        }
-    }
-    int listened = SERVER_LISTEN_OK;
-    if (opt->resp_port || opt->resp_unix_path) {
-        char resp_where[PATH_MAX + 16];
-        listened = listen_all(&m, LISTENER_RESP, opt->resp_port, opt->resp_unix_path, resp_where, sizeof(resp_where));
-        if (listened == SERVER_LISTEN_OK) {
-            const char *colon = strrchr(resp_where, ':');
-            if (opt->resp_unix_path == NULL && colon != NULL)
-                m.server.resp_port = atoi(colon + 1);
-            log_info("listening for Redis clients on %s", resp_where);
-        }
-    }
-    if (listened == SERVER_LISTEN_OK)
-        listened = listen_all(&m, LISTENER_MAIN, opt->port, opt->unix_path, where, sizeof(where));
-    if (listened != SERVER_LISTEN_OK) {
+    status = EXIT_RUNTIME;
+    if (setup(&m, d, argc, argv) == 0) {
+        int listened = listen_everywhere(&m);
         if (listened == SERVER_LISTEN_CONFIG)
             status = EXIT_USAGE;
-        goto done;
-    }
-    sig_int = evsignal_new(m.base, SIGINT, signal_cb, &m);
-    sig_term = evsignal_new(m.base, SIGTERM, signal_cb, &m);
-    sig_hup = evsignal_new(m.base, SIGHUP, hup_cb, &m);
-    done_ev = event_new(m.base, done_pipe[0], EV_READ | EV_PERSIST, done_cb, &m);
-    if (!sig_int || !sig_term || !sig_hup || !done_ev || evsignal_add(sig_int, NULL) != 0 ||
-        evsignal_add(sig_term, NULL) != 0 || evsignal_add(sig_hup, NULL) != 0 || event_add(done_ev, NULL) != 0) {
-        log_error("cannot set up signal handling");
-        goto events;
-    }
-    pthread_sigmask(SIG_UNBLOCK, &hup, NULL); /* a SIGHUP held back is handled now */
-    for (int i = 0; i < opt->threads; i++) {
-        if (worker_start(&m.workers[i]) != 0) {
-            log_error("cannot start worker %d", i);
-            for (int j = 0; j < i; j++)
-                worker_notify(&m.workers[j], WORKER_CMD_FORCE);
-            goto events;
+        else if (listened == SERVER_LISTEN_OK && events_setup(&m) == 0) {
+            pthread_sigmask(SIG_UNBLOCK, &hup, NULL); /* a SIGHUP held back is handled now */
+            status = run(&m);
         }
     }
-
-    log_info("listening on %s (%s, %d thread%s)", where, source, opt->threads, opt->threads == 1 ? "" : "s");
-    {
-        char ready[sizeof(where) + sizeof(source) + 64];
-        snprintf(ready, sizeof(ready), "READY=1\nSTATUS=listening on %s (%s)\nMAINPID=%ld", where, source,
-                 (long)getpid());
-        systemd_notify(ready);
-    }
-    event_base_dispatch(m.base);
-    uint64_t requests = 0;
-    for (int i = 0; i < m.started; i++) {
-        worker_free(&m.workers[i]);
-        requests += worker_requests(&m.workers[i]);
-    }
-    m.started = 0;
-    log_info("stopped%s%s after %llu requests", m.signal ? " on " : "",
-             m.signal == SIGINT    ? "SIGINT"
-             : m.signal == SIGTERM ? "SIGTERM"
-                                   : "",
-             (unsigned long long)requests);
-    status = m.forced ? EXIT_RUNTIME : EXIT_OK;
-
-events:
-    if (sig_int)
-        event_free(sig_int);
-    if (sig_term)
-        event_free(sig_term);
-    if (sig_hup)
-        event_free(sig_hup);
-    if (done_ev)
-        event_free(done_ev);
-done:
-    for (int i = 0; i < m.started; i++) {
-        worker_notify(&m.workers[i], WORKER_CMD_FORCE);
-        worker_free(&m.workers[i]);
-    }
-    if (reload_ready)
-        reloader_free(&m.reload);
-    unlink_sockets(&m);
-    free(m.workers);
-    if (m.base)
-        event_base_free(m.base);
-    for (int i = 0; i < 2; i++)
-        if (done_pipe[i] >= 0)
-            close(done_pipe[i]);
-    if (server_ready)
-        server_free(&m.server);
-    options_free(&m.cfg);
-    log_set_file(NULL, err, sizeof(err));
+    teardown(&m);
     return status;
 }

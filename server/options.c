@@ -1,6 +1,6 @@
 /*
  * options.c: evkv-server's options, from the config file and the command
- * line (see options.h).
+ * line, and --help: all from one table (see options.h).
  */
 #include "options.h"
 
@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,143 +23,235 @@
 
 /* The longest config file line. */
 #define CONFIG_LINE_MAX 4096
+/* --help's width (the longest line), and the column where the options' texts start. */
+#define HELP_WIDTH  80
+#define HELP_COLUMN 27
+
+#define STRINGIFY(x) #x
+#define STR(x)       STRINGIFY(x)
+#define AT(field)    offsetof(server_config, field)
+#define NAMED(field) AT(opt.names.field)
+
+/* One row per option, laid out by hand: a row a few lines long reads as
+ * one option. */
+/* clang-format off */
+const option_spec options_table[] = {
+    {.name = "config", .short_name = 'c', .kind = OPTION_STRING, .offset = AT(config_path), .arg = "FILE",
+     .flags = OPTION_CLI_ONLY,
+     .help = "read options from FILE first: one `option value` per line, named as the long options below; "
+             "flags given on the command line override it"},
+    {.name = "check-config", .kind = OPTION_FLAG, .offset = AT(check_config), .flags = OPTION_CLI_ONLY,
+     .help = "check the options, the config file, the log file and the data file, then exit: 0 if the server "
+             "would start, 2 if not"},
+    {.name = "host", .short_name = 'H', .kind = OPTION_STRING, .offset = AT(opt.host), .name_offset = NAMED(host),
+     .def = "127.0.0.1", .arg = "HOST", .flags = OPTION_RESTART,
+     .help = "address to listen on (default {default}; ::1 for IPv6)"},
+    {.name = "port", .short_name = 'p', .kind = OPTION_PORT, .offset = AT(opt.port), .name_offset = NAMED(port),
+     .def = "65432", .arg = "PORT", .flags = OPTION_RESTART,
+     .help = "TCP port (default {default}; `any` picks a free one, shown in the start line; 0: none, for a "
+             "server that listens only on --unix or only for Redis clients)"},
+    {.name = "unix", .kind = OPTION_NONEMPTY, .offset = AT(opt.unix_path), .name_offset = NAMED(unix_path),
+     .arg = "PATH", .must = "a path", .flags = OPTION_RESTART,
+     .help = "listen on a Unix domain socket at PATH instead of TCP"},
+    {.name = "unix-mode", .kind = OPTION_MODE, .offset = AT(opt.unix_mode), .def_num = -1, .arg = "MODE",
+     .must = "an octal mode from 0 to 0777", .flags = OPTION_RESTART,
+     .help = "the socket file's permissions, in octal (default: as the umask leaves them; 0666 lets every user "
+             "in); also --resp-unix's"},
+    {.name = "resp-port", .kind = OPTION_PORT, .offset = AT(opt.resp_port), .name_offset = NAMED(resp_port),
+     .arg = "PORT", .flags = OPTION_RESTART,
+     .help = "also answer Redis clients (RESP2) on this TCP port of --host, from the same table, as a read-only "
+             "Redis replica would (none by default, nor with 0; `any` picks a free port, shown in the log)"},
+    {.name = "resp-unix", .kind = OPTION_NONEMPTY, .offset = AT(opt.resp_unix_path),
+     .name_offset = NAMED(resp_unix_path), .arg = "PATH", .must = "a path", .flags = OPTION_RESTART,
+     .help = "answer Redis clients on a Unix domain socket at PATH instead of a TCP port"},
+    {.name = "data", .short_name = 'd', .kind = OPTION_STRING, .offset = AT(opt.data), .arg = "FILE",
+     .help = "serve the table in FILE instead of the built-in one: a JSON object (key -> any JSON value) or "
+             "TSV lines key<TAB>value"},
+    {.name = "format", .short_name = 'f', .kind = OPTION_FORMAT, .offset = AT(opt.format), .arg = "json|tsv",
+     .must = "json or tsv", .help = "how to read FILE (default: from its extension, .json or .tsv/.tab)"},
+    {.name = "shard", .kind = OPTION_NONEMPTY, .offset = AT(opt.shard_name), .arg = "NAME", .must = "a value",
+     .help = "serve only the keys of --data that twemproxy (nutcracker) sends to its server named NAME (the "
+             "name in \"host:port:weight NAME\", or host:port)"},
+    {.name = "shard-config", .kind = OPTION_NONEMPTY, .offset = AT(opt.shard_config), .arg = "FILE",
+     .must = "a value",
+     .help = "the nutcracker YAML config the proxies use, with the pool's hash, hash_tag, distribution and "
+             "servers; refused where `nutcracker -t` would refuse it"},
+    {.name = "shard-pool", .kind = OPTION_NONEMPTY, .offset = AT(opt.shard_pool), .arg = "POOL", .must = "a value",
+     .help = "the pool of FILE (default: its only one)"},
+    {.name = "echo", .short_name = 'e', .kind = OPTION_FLAG, .offset = AT(opt.echo), .flags = OPTION_RESTART,
+     .help = "raw echo mode: send back whatever arrives"},
+    {.name = "max-header", .kind = OPTION_SIZE, .offset = AT(opt.limits.max_header), .min = 16, .max = 65535,
+     .def_num = PROTO_DEFAULT_MAX_HEADER, .arg = "BYTES", .must = "a byte count from 16 to 65535",
+     .flags = OPTION_RESTART, .help = "largest JSON header accepted (default {default}, at most 65535)"},
+    {.name = "max-content", .kind = OPTION_SIZE, .offset = AT(opt.limits.max_content), .max = (size_t)1 << 40,
+     .def_num = PROTO_DEFAULT_MAX_CONTENT, .arg = "BYTES", .must = "a byte count", .flags = OPTION_RESTART,
+     .help = "largest content accepted (default {default}); for Redis clients, the largest argument, and with "
+             "4 KiB more the largest request and MULTI queue"},
+    {.name = "max-conns", .kind = OPTION_SIZE, .offset = AT(opt.max_conns), .min = 1, .max = (size_t)1 << 30,
+     .arg = "N", .must = "a count above 0", .flags = OPTION_RESTART | OPTION_AUTO,
+     .help = "connections served at once; past it a new one gets an error answer and is closed (default: the "
+             "open file limit, raised to its hard limit, less " STR(SERVER_FD_RESERVE) ")"},
+    {.name = "max-output", .kind = OPTION_SIZE, .offset = AT(opt.max_output), .min = 1, .max = (size_t)1 << 40,
+     .def_num = SERVER_DEFAULT_MAX_OUTPUT, .arg = "BYTES", .must = "a byte count above 0", .flags = OPTION_RESTART,
+     .help = "unsent answers at which a connection stops being read, until they fall below half (default "
+             "{default})"},
+    {.name = "idle-timeout", .kind = OPTION_SECONDS, .offset = AT(opt.idle_timeout), .max = 1000000000,
+     .def_num = SERVER_DEFAULT_IDLE_TIMEOUT, .arg = "SECS", .must = "whole seconds (0: never)",
+     .flags = OPTION_RESTART,
+     .help = "close a connection idle this long, or not reading its answers (default {default}; 0: never)"},
+    {.name = "message-timeout", .kind = OPTION_SECONDS, .offset = AT(opt.message_timeout), .max = 1000000000,
+     .def_num = SERVER_DEFAULT_MESSAGE_TIMEOUT, .arg = "SECS", .must = "whole seconds (0: never)",
+     .flags = OPTION_RESTART,
+     .help = "close a connection whose message is not complete this long after its first byte (default "
+             "{default}; 0: never)"},
+    {.name = "threads", .short_name = 't', .kind = OPTION_INT, .offset = AT(opt.threads), .min = 1, .max = 256,
+     .arg = "N", .must = "1 to 256", .flags = OPTION_RESTART | OPTION_AUTO,
+     .help = "worker threads, each with its own event loop and listeners (default: one per core)"},
+    {.name = "log-level", .kind = OPTION_LOG_LEVEL, .offset = AT(opt.log_level), .def_num = LOG_INFO,
+     .arg = "LEVEL", .must = "error, warn, info or debug",
+     .help = "error, warn, info (the default) or debug (every connection and request)"},
+    {.name = "log-file", .kind = OPTION_NONEMPTY, .offset = AT(opt.log_file), .arg = "FILE", .must = "a path",
+     .help = "log to FILE, with timestamps, instead of stderr; reopened on SIGHUP"},
+    {.name = "verbose", .short_name = 'v', .kind = OPTION_VERBOSE, .offset = AT(opt.log_level),
+     .help = "the same as --log-level debug"},
+    {.name = "help", .short_name = 'h', .kind = OPTION_ACTION, .flags = OPTION_CLI_ONLY,
+     .help = "show this help and exit"},
+    {.name = "version", .short_name = 'V', .kind = OPTION_ACTION, .flags = OPTION_CLI_ONLY,
+     .help = "show the version and exit"},
+};
+/* clang-format on */
+#define NOPTIONS (sizeof(options_table) / sizeof(options_table[0]))
+const size_t options_count = NOPTIONS;
+
+/* getopt's code for each row: its short option, or 256 + its index. */
+#define LONG_CODE(i) (256 + (int)(i))
+
+/* The field spec keeps in cfg, as a T. */
+#define FIELD(cfg, spec, T)  ((T *)(void *)((char *)(cfg) + (spec)->offset))
+#define CFIELD(cfg, spec, T) ((const T *)(const void *)((const char *)(cfg) + (spec)->offset))
+
+static const option_spec *option_named(const char *name)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcmp(options_table[i].name, name) == 0)
+            return &options_table[i];
+    return NULL;
+}
+
+/* Prints text from column col (where the line stands now), filled to
+ * HELP_WIDTH, each further line indented to column indent. */
+static void help_fill(FILE *out, const char *text, size_t col, size_t indent)
+{
+    size_t start = col;
+
+    while (*text) {
+        size_t len = strcspn(text, " ");
+        if (col > start && col + 1 + len > HELP_WIDTH) {
+            fprintf(out, "\n%*s", (int)indent, "");
+            col = start = indent;
+        }
+        if (col > start)
+            col += (size_t)fprintf(out, " ");
+        col += (size_t)fprintf(out, "%.*s", (int)len, text);
+        text += len;
+        text += strspn(text, " ");
+    }
+    fputc('\n', out);
+}
+
+/* spec's --help text, with {default} replaced by its default. */
+static void help_text(const option_spec *spec, char *out, size_t outlen)
+{
+    const char *mark = strstr(spec->help, "{default}");
+    if (mark == NULL) {
+        snprintf(out, outlen, "%s", spec->help);
+    } else if (spec->def) {
+        snprintf(out, outlen, "%.*s%s%s", (int)(mark - spec->help), spec->help, spec->def, mark + 9);
+    } else {
+        snprintf(out, outlen, "%.*s%lld%s", (int)(mark - spec->help), spec->help, spec->def_num, mark + 9);
+    }
+}
+
+/* The options part of --help, one entry a row. */
+static void help_options(FILE *out)
+{
+    char head[64], text[1024];
+
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_spec *spec = &options_table[i];
+        int n = snprintf(head, sizeof(head), "  %c%c%c --%s%s%s", spec->short_name ? '-' : ' ',
+                         spec->short_name ? spec->short_name : ' ', spec->short_name ? ',' : ' ', spec->name,
+                         spec->arg ? " " : "", spec->arg ? spec->arg : "");
+        help_text(spec, text, sizeof(text));
+        /* a head too long for the column gets two blanks before its text */
+        int col = n + 2 > HELP_COLUMN ? n + 2 : HELP_COLUMN;
+        fprintf(out, "%-*s", col, head);
+        help_fill(out, text, (size_t)col, HELP_COLUMN);
+    }
+}
+
+/* The paragraph on signals, with the options a reload applies. */
+static void help_signals(FILE *out)
+{
+    char text[2048];
+    size_t len, nreload = 0, seen = 0;
+
+    for (size_t i = 0; i < NOPTIONS; i++)
+        nreload += !(options_table[i].flags & (OPTION_RESTART | OPTION_CLI_ONLY));
+    len = (size_t)snprintf(text, sizeof(text), "%s",
+                           "Signals: SIGINT or SIGTERM stops accepting, answers the requests already received, "
+                           "then exits; a second one exits at once. SIGHUP reloads: it reads the config file "
+                           "again, loads the data file into a new table and swaps it in between two requests "
+                           "(if anything fails, the old table stays and the log says why), and reopens the log "
+                           "file. A reload applies");
+    for (size_t i = 0; i < NOPTIONS && len < sizeof(text); i++) {
+        if (options_table[i].flags & (OPTION_RESTART | OPTION_CLI_ONLY))
+            continue;
+        seen++;
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+                                seen == 1         ? " "
+                                : seen == nreload ? " and "
+                                                  : ", ",
+                                options_table[i].name);
+    }
+    if (len < sizeof(text))
+        snprintf(text + len, sizeof(text) - len, "%s",
+                 "; any other option takes a restart (the log says so when a reload finds it changed). Under "
+                 "systemd (NOTIFY_SOCKET), the server tells it READY=1 once it listens, and RELOADING=1 / "
+                 "READY=1 around a reload.");
+    help_fill(out, text, 0, 0);
+}
 
 void options_usage(FILE *out)
 {
-    fprintf(out,
+    fprintf(out, "%s",
             "Usage: evkv-server [OPTIONS] [HOST PORT]\n"
             "Answers key lookups over the evkv protocol (the header + JSON protocol of the\n"
             "\"Socket Programming in Python\" guide's app-server), keeping connections open.\n"
             "\n"
-            "Options:\n"
-            "  -c, --config FILE        read options from FILE first: one `option value` per\n"
-            "                           line, named as the long options below; flags given\n"
-            "                           on the command line override it\n"
-            "      --check-config       check the options, the config file, the log file and\n"
-            "                           the data file, then exit: 0 if the server would\n"
-            "                           start, 2 if not\n"
-            "  -H, --host HOST          address to listen on (default 127.0.0.1; ::1 for IPv6)\n"
-            "  -p, --port PORT          TCP port (default 65432; 0 picks a free one, shown\n"
-            "                           in the start line)\n"
-            "      --unix PATH          listen on a Unix domain socket at PATH instead of TCP\n"
-            "      --unix-mode MODE     the socket file's permissions, in octal (default:\n"
-            "                           as the umask leaves them; 0666 lets every user in);\n"
-            "                           also --resp-unix's\n"
-            "      --resp-port PORT     also answer Redis clients (RESP2) on this TCP port of\n"
-            "                           --host, from the same table, as a read-only Redis\n"
-            "                           replica would (none by default, nor with 0; `any`\n"
-            "                           picks a free port, shown in the log)\n"
-            "      --resp-unix PATH     answer Redis clients on a Unix domain socket at PATH\n"
-            "                           instead of a TCP port\n"
-            "  -d, --data FILE          serve the table in FILE instead of the built-in one:\n"
-            "                           a JSON object (key -> any JSON value) or TSV lines\n"
-            "                           key<TAB>value\n"
-            "  -f, --format json|tsv    how to read FILE (default: from its extension,\n"
-            "                           .json or .tsv/.tab)\n"
-            "      --shard NAME         serve only the keys of --data that twemproxy\n"
-            "                           (nutcracker) sends to its server named NAME (the\n"
-            "                           name in \"host:port:weight NAME\", or host:port)\n"
-            "      --shard-config FILE  the nutcracker YAML config the proxies use, with\n"
-            "                           the pool's hash, hash_tag, distribution and servers;\n"
-            "                           refused where `nutcracker -t` would refuse it\n"
-            "      --shard-pool POOL    the pool of FILE (default: its only one)\n"
-            "  -e, --echo               raw echo mode: send back whatever arrives\n"
-            "      --max-header BYTES   largest JSON header accepted (default %d, at most 65535)\n"
-            "      --max-content BYTES  largest content accepted (default %d); for Redis\n"
-            "                           clients, the largest argument, and with 4 KiB\n"
-            "                           more the largest request and MULTI queue\n"
-            "      --max-conns N        connections served at once; past it a new one gets\n"
-            "                           an error answer and is closed (default: the open\n"
-            "                           file limit, raised to its hard limit, less %d)\n"
-            "      --max-output BYTES   unsent answers at which a connection stops being\n"
-            "                           read, until they fall below half (default %d)\n"
-            "      --idle-timeout SECS  close a connection idle this long, or not reading\n"
-            "                           its answers (default %d; 0: never)\n"
-            "      --message-timeout SECS  close a connection whose message is not complete\n"
-            "                           this long after its first byte (default %d; 0: never)\n"
-            "  -t, --threads N          worker threads, each with its own event loop and\n"
-            "                           listener on the port (default: one per core)\n"
-            "      --log-level LEVEL    error, warn, info (the default) or debug (every\n"
-            "                           connection and request)\n"
-            "      --log-file FILE      log to FILE, with timestamps, instead of stderr;\n"
-            "                           reopened on SIGHUP\n"
-            "  -v, --verbose            the same as --log-level debug\n"
-            "  -h, --help               show this help and exit\n"
-            "  -V, --version            show the version and exit\n"
+            "Options:\n");
+    help_options(out);
+    fprintf(out, "%s",
             "\n"
             "HOST PORT given as two arguments work as --host HOST --port PORT, as with the\n"
-            "guide's app-server.py.\n"
-            "\n"
-            "Signals: SIGINT or SIGTERM stops accepting, answers the requests already\n"
-            "received, then exits; a second one exits at once. SIGHUP reloads: it reads\n"
-            "the config file again, loads the data file into a new table and swaps it in\n"
-            "between two requests (if anything fails, the old table stays and the log says\n"
-            "why), and reopens the log file. Under systemd (NOTIFY_SOCKET), the server\n"
-            "tells it READY=1 once it listens, and RELOADING=1 / READY=1 around a reload.\n"
+            "guide's app-server.py. A port of 0 means no listener there, and `any` a free\n"
+            "port; a server needs at least one listener (--port, --unix, --resp-port or\n"
+            "--resp-unix).\n"
+            "\n");
+    help_signals(out);
+    fprintf(out, "%s",
             "\n"
             "Exit status:\n"
             "  0  stopped by SIGINT/SIGTERM after sending the answers in flight, or\n"
             "     --check-config found nothing wrong\n"
             "  1  could not listen for a reason that may pass (address already in use, an\n"
             "     address not up yet, ...), or a second signal forced the stop\n"
-            "  2  bad usage or config file, a bad address (--host, a --unix or --resp-unix\n"
-            "     path too long, --resp-port on --port's port or --resp-unix on --unix's\n"
-            "     path, a port not allowed) or a data file that could not be loaded: the\n"
-            "     same as --check-config reports; nothing was served\n",
-            PROTO_DEFAULT_MAX_HEADER, PROTO_DEFAULT_MAX_CONTENT, SERVER_FD_RESERVE, SERVER_DEFAULT_MAX_OUTPUT,
-            SERVER_DEFAULT_IDLE_TIMEOUT, SERVER_DEFAULT_MESSAGE_TIMEOUT);
+            "  2  bad usage or config file (no listener at all, ...), a bad address (--host,\n"
+            "     a --unix or --resp-unix path too long, --resp-port on --port's port or\n"
+            "     --resp-unix on --unix's path, a port not allowed) or a data file that\n"
+            "     could not be loaded: the same as --check-config reports; nothing was\n"
+            "     served\n");
 }
-
-enum {
-    OPT_MAX_HEADER = 256,
-    OPT_MAX_CONTENT,
-    OPT_MAX_CONNS,
-    OPT_MAX_OUTPUT,
-    OPT_IDLE_TIMEOUT,
-    OPT_MESSAGE_TIMEOUT,
-    OPT_UNIX,
-    OPT_UNIX_MODE,
-    OPT_RESP_PORT,
-    OPT_RESP_UNIX,
-    OPT_LOG_LEVEL,
-    OPT_LOG_FILE,
-    OPT_CHECK_CONFIG,
-    OPT_SHARD,
-    OPT_SHARD_CONFIG,
-    OPT_SHARD_POOL,
-};
-
-/* The leading ':' makes getopt tell a missing value (':') from an unknown option ('?'). */
-static const char shortopts[] = ":c:H:p:d:f:et:vhV";
-static const struct option longopts[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
-    {"host", required_argument, NULL, 'H'},
-    {"port", required_argument, NULL, 'p'},
-    {"unix", required_argument, NULL, OPT_UNIX},
-    {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
-    {"resp-port", required_argument, NULL, OPT_RESP_PORT},
-    {"resp-unix", required_argument, NULL, OPT_RESP_UNIX},
-    {"data", required_argument, NULL, 'd'},
-    {"format", required_argument, NULL, 'f'},
-    {"shard", required_argument, NULL, OPT_SHARD},
-    {"shard-config", required_argument, NULL, OPT_SHARD_CONFIG},
-    {"shard-pool", required_argument, NULL, OPT_SHARD_POOL},
-    {"echo", no_argument, NULL, 'e'},
-    {"max-header", required_argument, NULL, OPT_MAX_HEADER},
-    {"max-content", required_argument, NULL, OPT_MAX_CONTENT},
-    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
-    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-    {"message-timeout", required_argument, NULL, OPT_MESSAGE_TIMEOUT},
-    {"threads", required_argument, NULL, 't'},
-    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-    {"log-file", required_argument, NULL, OPT_LOG_FILE},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -195,152 +288,116 @@ static const char *keep(server_config *cfg, const char *s)
     return copy;
 }
 
-/* The listener settings: where each was set goes with it, so that an error
- * found when the listeners are checked together (listen_check) names it as
- * the user wrote it. */
-static const char **listen_name_slot(server_options *o, int code)
+/* Keeps name as the one a listener option was given by, for listen_check's
+ * errors (other options keep none). Returns 0, or -1: out of memory. */
+static int set_name(server_config *cfg, const option_spec *spec, const char *name)
 {
-    switch (code) {
-    case 'H': return &o->names.host;
-    case 'p': return &o->names.port;
-    case OPT_UNIX: return &o->names.unix_path;
-    case OPT_RESP_PORT: return &o->names.resp_port;
-    case OPT_RESP_UNIX: return &o->names.resp_unix_path;
-    default: return NULL;
-    }
+    if (spec->name_offset == 0)
+        return 0;
+    const char *kept = keep(cfg, name);
+    *(const char **)(void *)((char *)cfg + spec->name_offset) = kept;
+    return kept ? 0 : -1;
 }
 
-/* Sets option `code` to value on o. `name` is how the error names the
- * option ("--port", or "FILE:LINE: port"). Returns 0, or -1 with err. */
-static int apply(server_config *cfg, int code, const char *value, const char *name, char *err, size_t errlen)
+/* A port option's value: "0" is no listener (NULL), "any" is port 0 to
+ * the kernel, which then picks a free one. Returns 0, or -1. */
+static int parse_port(const char *value, const char **out)
 {
-    server_options *o = &cfg->opt;
-    const char **slot = listen_name_slot(o, code);
     size_t n;
+    if (strcmp(value, "any") == 0) {
+        *out = "0";
+        return 0;
+    }
+    if (parse_size(value, 0, 65535, &n) != 0)
+        return -1;
+    *out = n == 0 ? NULL : value;
+    return 0;
+}
 
-    if (slot && (*slot = keep(cfg, name)) == NULL) {
+/* Parses value as spec's kind into cfg. Returns 0, or -1 (a bad value). */
+static int parse_value(server_config *cfg, const option_spec *spec, const char *value)
+{
+    size_t n;
+    char *end;
+
+    switch (spec->kind) {
+    case OPTION_FLAG: *FIELD(cfg, spec, int) = 1; return 0;
+    case OPTION_VERBOSE: *FIELD(cfg, spec, log_level) = LOG_DEBUG; return 0;
+    case OPTION_ACTION: return 0;
+    case OPTION_STRING: *FIELD(cfg, spec, const char *) = value; return 0;
+    case OPTION_NONEMPTY: *FIELD(cfg, spec, const char *) = value; return value[0] == '\0' ? -1 : 0;
+    case OPTION_PORT: return parse_port(value, FIELD(cfg, spec, const char *));
+    case OPTION_MODE: {
+        errno = 0;
+        long mode = strtol(value, &end, 8);
+        if (errno || end == value || *end != '\0' || mode < 0 || mode > 0777)
+            return -1;
+        *FIELD(cfg, spec, int) = (int)mode;
+        return 0;
+    }
+    case OPTION_INT:
+        if (parse_size(value, spec->min, spec->max, &n) != 0)
+            return -1;
+        *FIELD(cfg, spec, int) = (int)n;
+        return 0;
+    case OPTION_SIZE: return parse_size(value, spec->min, spec->max, FIELD(cfg, spec, size_t));
+    case OPTION_SECONDS:
+        if (parse_size(value, spec->min, spec->max, &n) != 0)
+            return -1;
+        *FIELD(cfg, spec, long) = (long)n;
+        return 0;
+    case OPTION_FORMAT: return datafile_format_parse(value, FIELD(cfg, spec, datafile_format));
+    case OPTION_LOG_LEVEL: return log_level_parse(value, FIELD(cfg, spec, log_level));
+    }
+    return -1;
+}
+
+/* Sets option spec to value on cfg. `name` is how the error names the
+ * option ("--port", or "FILE:LINE: port"); a listener's keeps it, so
+ * that an error found when the listeners are checked together
+ * (listen_check) names it as the user wrote it. Returns 0, or -1 with
+ * err. */
+static int apply(server_config *cfg, const option_spec *spec, const char *value, const char *name, char *err,
+                 size_t errlen)
+{
+    if (set_name(cfg, spec, name) != 0) {
         set_err(err, errlen, "out of memory");
         return -1;
     }
-    switch (code) {
-    case 'c': cfg->config_path = value; break;
-    case OPT_CHECK_CONFIG: cfg->check_config = 1; break;
-    case 'H': o->host = value; break;
-    case 'p':
-        if (parse_size(value, 0, 65535, &n) != 0) {
-            set_err(err, errlen, "%s must be a number from 0 to 65535, not '%s'", name, value);
-            return -1;
-        }
-        o->port = value;
-        break;
-    case OPT_UNIX:
-        if (value[0] == '\0') {
-            set_err(err, errlen, "%s needs a path", name);
-            return -1;
-        }
-        o->unix_path = value;
-        break;
-    case OPT_RESP_PORT:
-        if (strcmp(value, "any") == 0) {
-            o->resp_port = "0";
-        } else if (parse_size(value, 0, 65535, &n) != 0) {
-            set_err(err, errlen, "%s must be a number from 0 to 65535 or any, not '%s'", name, value);
-            return -1;
-        } else {
-            o->resp_port = n == 0 ? NULL : value;
-        }
-        break;
-    case OPT_RESP_UNIX:
-        if (value[0] == '\0') {
-            set_err(err, errlen, "%s needs a path", name);
-            return -1;
-        }
-        o->resp_unix_path = value;
-        break;
-    case OPT_UNIX_MODE: {
-        char *end;
-        errno = 0;
-        long mode = strtol(value, &end, 8);
-        if (errno || end == value || *end != '\0' || mode < 0 || mode > 0777) {
-            set_err(err, errlen, "%s must be an octal mode from 0 to 0777, not '%s'", name, value);
-            return -1;
-        }
-        o->unix_mode = (int)mode;
-        break;
+    if (parse_value(cfg, spec, value) == 0)
+        return 0;
+    switch (spec->kind) {
+    case OPTION_NONEMPTY: set_err(err, errlen, "%s needs %s", name, spec->must); break;
+    case OPTION_PORT: set_err(err, errlen, "%s must be a number from 0 to 65535 or any, not '%s'", name, value); break;
+    case OPTION_MODE:
+    case OPTION_FORMAT:
+    case OPTION_LOG_LEVEL: set_err(err, errlen, "%s must be %s, not '%s'", name, spec->must, value); break;
+    default: set_err(err, errlen, "%s must be %s", name, spec->must); break;
     }
-    case 'd': o->data = value; break;
-    case 'f':
-        if (datafile_format_parse(value, &o->format) != 0) {
-            set_err(err, errlen, "%s must be json or tsv, not '%s'", name, value);
-            return -1;
-        }
-        break;
-    case OPT_SHARD:
-    case OPT_SHARD_CONFIG:
-    case OPT_SHARD_POOL:
-        if (value[0] == '\0') {
-            set_err(err, errlen, "%s needs a value", name);
-            return -1;
-        }
-        *(code == OPT_SHARD ? &o->shard_name : code == OPT_SHARD_CONFIG ? &o->shard_config : &o->shard_pool) = value;
-        break;
-    case 'e': o->echo = 1; break;
-    case OPT_MAX_HEADER:
-        if (parse_size(value, 16, 65535, &o->limits.max_header) != 0) {
-            set_err(err, errlen, "%s must be a byte count from 16 to 65535", name);
-            return -1;
-        }
-        break;
-    case OPT_MAX_CONTENT:
-        if (parse_size(value, 0, (size_t)1 << 40, &o->limits.max_content) != 0) {
-            set_err(err, errlen, "%s must be a byte count", name);
-            return -1;
-        }
-        break;
-    case OPT_MAX_CONNS:
-        if (parse_size(value, 1, (size_t)1 << 30, &o->max_conns) != 0) {
-            set_err(err, errlen, "%s must be a count above 0", name);
-            return -1;
-        }
-        break;
-    case OPT_MAX_OUTPUT:
-        if (parse_size(value, 1, (size_t)1 << 40, &o->max_output) != 0) {
-            set_err(err, errlen, "%s must be a byte count above 0", name);
-            return -1;
-        }
-        break;
-    case OPT_IDLE_TIMEOUT:
-    case OPT_MESSAGE_TIMEOUT:
-        if (parse_size(value, 0, 1000000000, &n) != 0) {
-            set_err(err, errlen, "%s must be whole seconds (0: never)", name);
-            return -1;
-        }
-        *(code == OPT_IDLE_TIMEOUT ? &o->idle_timeout : &o->message_timeout) = (long)n;
-        break;
-    case 't':
-        if (parse_size(value, 1, 256, &n) != 0) {
-            set_err(err, errlen, "%s must be 1 to 256", name);
-            return -1;
-        }
-        o->threads = (int)n;
-        break;
-    case OPT_LOG_LEVEL:
-        if (log_level_parse(value, &o->log_level) != 0) {
-            set_err(err, errlen, "%s must be error, warn, info or debug, not '%s'", name, value);
-            return -1;
-        }
-        break;
-    case OPT_LOG_FILE:
-        if (value[0] == '\0') {
-            set_err(err, errlen, "%s needs a path", name);
-            return -1;
-        }
-        o->log_file = value;
-        break;
-    case 'v': o->log_level = LOG_DEBUG; break;
-    default: set_err(err, errlen, "%s: unknown option", name); return -1;
+    return -1;
+}
+
+/* A flag of the config file, alone or with yes or no. Returns 0, or -1
+ * with err. */
+static int apply_flag(server_config *cfg, const option_spec *spec, const char *value, const char *where, char *err,
+                      size_t errlen)
+{
+    static const char *const yes[] = {"", "yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (strcmp(value, yes[i]) == 0)
+            return apply(cfg, spec, "", where, err, errlen);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        if (strcmp(value, no[i]) != 0)
+            continue;
+        if (spec->kind == OPTION_FLAG)
+            *FIELD(cfg, spec, int) = 0;
+        else if (*FIELD(cfg, spec, log_level) == LOG_DEBUG)
+            *FIELD(cfg, spec, log_level) = LOG_INFO;
+        return 0;
     }
-    return 0;
+    set_err(err, errlen, "%s takes yes or no, not '%s'", where, value);
+    return -1;
 }
 
 static char *trim(char *s)
@@ -379,6 +436,49 @@ static FILE *open_config(const char *path, char *err, size_t errlen)
     return f;
 }
 
+/* One line of the config file (where: "FILE:LINE"). Returns 0, or -1 with
+ * err. */
+static int config_line(server_config *cfg, char *line, char *where, size_t wherelen, char *err, size_t errlen)
+{
+    char *name, *value, *hash;
+    const option_spec *spec;
+
+    /* A # at the start of a line, or after a blank, starts a comment. */
+    for (hash = strchr(line, '#'); hash; hash = strchr(hash + 1, '#'))
+        if (hash == line || isspace((unsigned char)hash[-1])) {
+            *hash = '\0';
+            break;
+        }
+    name = trim(line);
+    if (*name == '\0')
+        return 0;
+    value = name + strcspn(name, " \t");
+    if (*value != '\0')
+        *value++ = '\0';
+    value = trim(value);
+    if ((spec = option_named(name)) == NULL) {
+        set_err(err, errlen, "%s: unknown option '%s'", where, name);
+        return -1;
+    }
+    if (spec->flags & OPTION_CLI_ONLY) {
+        set_err(err, errlen, "%s: '%s' is for the command line only", where, name);
+        return -1;
+    }
+    snprintf(where + strlen(where), wherelen - strlen(where), ": %s", name);
+    if (spec->arg == NULL)
+        return apply_flag(cfg, spec, value, where, err, errlen);
+    if (*value == '\0') {
+        set_err(err, errlen, "%s needs a value", where);
+        return -1;
+    }
+    const char *kept = keep(cfg, value);
+    if (kept == NULL) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    return apply(cfg, spec, kept, where, err, errlen);
+}
+
 /* Reads the config file at path into cfg. Returns 0, or -1 with err. */
 static int read_config(server_config *cfg, const char *path, char *err, size_t errlen)
 {
@@ -391,77 +491,19 @@ static int read_config(server_config *cfg, const char *path, char *err, size_t e
     if (f == NULL)
         return -1;
     while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-        char where[PATH_MAX + 128], *name, *value, *hash;
-        const struct option *opt;
+        char where[PATH_MAX + 128];
 
         lineno++;
         snprintf(where, sizeof(where), "%s:%d", path, lineno);
         if (len > CONFIG_LINE_MAX) {
             set_err(err, errlen, "%s: line longer than %d bytes", where, CONFIG_LINE_MAX);
             rc = -1;
-            break;
-        }
-        if (memchr(line, '\0', (size_t)len) != NULL) {
+        } else if (memchr(line, '\0', (size_t)len) != NULL) {
             set_err(err, errlen, "%s: a NUL byte: not a text file?", where);
             rc = -1;
-            break;
+        } else {
+            rc = config_line(cfg, line, where, sizeof(where), err, errlen);
         }
-        /* A # at the start of a line, or after a blank, starts a comment. */
-        for (hash = strchr(line, '#'); hash; hash = strchr(hash + 1, '#'))
-            if (hash == line || isspace((unsigned char)hash[-1])) {
-                *hash = '\0';
-                break;
-            }
-        name = trim(line);
-        if (*name == '\0')
-            continue;
-        value = name + strcspn(name, " \t");
-        if (*value != '\0')
-            *value++ = '\0';
-        value = trim(value);
-        for (opt = longopts; opt->name; opt++)
-            if (strcmp(opt->name, name) == 0)
-                break;
-        if (opt->name == NULL) {
-            set_err(err, errlen, "%s: unknown option '%s'", where, name);
-            rc = -1;
-            break;
-        }
-        if (opt->val == 'c' || opt->val == OPT_CHECK_CONFIG || opt->val == 'h' || opt->val == 'V') {
-            set_err(err, errlen, "%s: '%s' is for the command line only", where, name);
-            rc = -1;
-            break;
-        }
-        snprintf(where + strlen(where), sizeof(where) - strlen(where), ": %s", name);
-        if (opt->has_arg == no_argument) {
-            /* a flag: alone, or yes/no */
-            if (*value == '\0' || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
-                strcmp(value, "1") == 0) {
-                rc = apply(cfg, opt->val, "", where, err, errlen);
-            } else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
-                       strcmp(value, "0") == 0) {
-                if (opt->val == 'e')
-                    cfg->opt.echo = 0;
-                else if (opt->val == 'v' && cfg->opt.log_level == LOG_DEBUG)
-                    cfg->opt.log_level = LOG_INFO;
-            } else {
-                set_err(err, errlen, "%s takes yes or no, not '%s'", where, value);
-                rc = -1;
-            }
-            continue;
-        }
-        if (*value == '\0') {
-            set_err(err, errlen, "%s needs a value", where);
-            rc = -1;
-            break;
-        }
-        const char *kept = keep(cfg, value);
-        if (kept == NULL) {
-            set_err(err, errlen, "out of memory");
-            rc = -1;
-            break;
-        }
-        rc = apply(cfg, opt->val, kept, where, err, errlen);
     }
     if (rc == 0 && ferror(f)) {
         set_err(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
@@ -472,79 +514,129 @@ static int read_config(server_config *cfg, const char *path, char *err, size_t e
     return rc;
 }
 
-static void set_defaults(server_config *cfg)
+/* Every option's default, from the table. Returns 0, or -1 with err. */
+static int set_defaults(server_config *cfg, char *err, size_t errlen)
 {
+    char flag[64];
+
     memset(cfg, 0, sizeof(*cfg));
-    cfg->opt.host = "127.0.0.1";
-    cfg->opt.port = "65432";
-    cfg->opt.limits.max_header = PROTO_DEFAULT_MAX_HEADER;
-    cfg->opt.limits.max_content = PROTO_DEFAULT_MAX_CONTENT;
-    cfg->opt.max_output = SERVER_DEFAULT_MAX_OUTPUT;
-    cfg->opt.idle_timeout = SERVER_DEFAULT_IDLE_TIMEOUT;
-    cfg->opt.message_timeout = SERVER_DEFAULT_MESSAGE_TIMEOUT;
-    cfg->opt.log_level = LOG_INFO;
-    cfg->opt.unix_mode = -1;
-    cfg->opt.names = (listen_names){"--host", "--port", "--unix", "--resp-port", "--resp-unix"};
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_spec *spec = &options_table[i];
+        snprintf(flag, sizeof(flag), "--%s", spec->name);
+        if (set_name(cfg, spec, flag) != 0) {
+            set_err(err, errlen, "out of memory");
+            return -1;
+        }
+        switch (spec->kind) {
+        case OPTION_STRING:
+        case OPTION_NONEMPTY:
+        case OPTION_PORT: *FIELD(cfg, spec, const char *) = spec->def; break;
+        case OPTION_MODE:
+        case OPTION_INT: *FIELD(cfg, spec, int) = (int)spec->def_num; break;
+        case OPTION_SIZE: *FIELD(cfg, spec, size_t) = (size_t)spec->def_num; break;
+        case OPTION_SECONDS: *FIELD(cfg, spec, long) = (long)spec->def_num; break;
+        case OPTION_LOG_LEVEL: *FIELD(cfg, spec, log_level) = (log_level)spec->def_num; break;
+        default: break; /* flags start at 0; a format at its 0, "from the extension" */
+        }
+    }
+    return 0;
+}
+/* The error for what getopt refused (ch: '?' unknown, ':' no value). */
+static void argv_error(int argc, char **argv, int ch, char *err, size_t errlen)
+{
+    /* getopt says which option only through optopt (a short one, or the
+     * code of a long one) and optind (past the argument it took the
+     * option from, or still on it when more short options follow in the
+     * same argument). */
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    int is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
+    int arglen = (int)strcspn(arg, "=");
+    if (ch == ':' && is_long)
+        set_err(err, errlen, "option %.*s needs a value", arglen, arg);
+    else if (ch == ':')
+        set_err(err, errlen, "option -%c needs a value", optopt);
+    else if (is_long && optopt != 0 && arg[arglen] == '=')
+        set_err(err, errlen, "option %.*s takes no value", arglen, arg);
+    else if (optopt != 0)
+        set_err(err, errlen, "unknown option -%c", optopt);
+    else
+        set_err(err, errlen, "unknown option %.*s", arglen, arg);
 }
 
-/* One pass over argv. With only_config, takes -c, --check-config, --help
- * and --version and skips the rest; otherwise applies every flag. */
+/* One pass over argv. With only_config, takes the command-line-only
+ * options (-c, --check-config, --help, --version) and skips the rest;
+ * otherwise applies every other one. */
 static int scan_argv(server_config *cfg, int argc, char **argv, int only_config, char *err, size_t errlen)
 {
+    /* The leading ':' makes getopt tell a missing value (':') from an unknown option ('?'). */
+    char shortopts[2 + 2 * NOPTIONS] = ":", name[64];
+    struct option longopts[NOPTIONS + 1];
+    size_t nshort = 1;
     int ch;
-    char name[64];
 
+    memset(longopts, 0, sizeof(longopts));
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_spec *spec = &options_table[i];
+        longopts[i] = (struct option){spec->name, spec->arg ? required_argument : no_argument, NULL, LONG_CODE(i)};
+        if (spec->short_name) {
+            shortopts[nshort++] = spec->short_name;
+            if (spec->arg)
+                shortopts[nshort++] = ':';
+        }
+    }
     optind = 0; /* glibc: start over, from argv[1] */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (ch == '?' || ch == ':') {
             if (only_config)
                 continue;
-            /* getopt says which option only through optopt (a short
-             * one, or the value of a long one) and optind (past the
-             * argument it took the option from, or still on it when more
-             * short options follow in the same argument). */
-            const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
-            int is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
-            int arglen = (int)strcspn(arg, "=");
-            if (ch == ':' && is_long)
-                set_err(err, errlen, "option %.*s needs a value", arglen, arg);
-            else if (ch == ':')
-                set_err(err, errlen, "option -%c needs a value", optopt);
-            else if (is_long && optopt != 0 && arg[arglen] == '=')
-                set_err(err, errlen, "option %.*s takes no value", arglen, arg);
-            else if (optopt != 0)
-                set_err(err, errlen, "unknown option -%c", optopt);
-            else
-                set_err(err, errlen, "unknown option %.*s", arglen, arg);
+            argv_error(argc, argv, ch, err, errlen);
             return OPTIONS_ERROR;
         }
-        if (ch == 'h' || ch == 'V') {
-            if (!only_config)
-                continue;
-            if (ch == 'h')
+        const option_spec *spec = NULL;
+        for (size_t i = 0; i < NOPTIONS && spec == NULL; i++)
+            if (ch == LONG_CODE(i) || ch == options_table[i].short_name)
+                spec = &options_table[i];
+        if (!(spec->flags & OPTION_CLI_ONLY) != !only_config)
+            continue;
+        if (spec->kind == OPTION_ACTION) {
+            if (strcmp(spec->name, "help") == 0)
                 options_usage(stdout);
             else
                 printf("evkv-server %s\n", EVKV_VERSION);
             return OPTIONS_DONE;
         }
-        int is_config = ch == 'c' || ch == OPT_CHECK_CONFIG;
-        if (is_config != only_config)
-            continue;
-        for (const struct option *o = longopts; o->name; o++)
-            if (o->val == ch)
-                snprintf(name, sizeof(name), "--%s", o->name);
-        if (apply(cfg, ch, optarg ? optarg : "", name, err, errlen) != 0)
+        snprintf(name, sizeof(name), "--%s", spec->name);
+        if (apply(cfg, spec, optarg ? optarg : "", name, err, errlen) != 0)
             return OPTIONS_ERROR;
     }
     return OPTIONS_OK;
+}
+
+/* The options that go together, or not at all. Returns 0, or -1 with err. */
+static int check_together(const server_options *o, char *err, size_t errlen)
+{
+    if (o->echo && (o->resp_port || o->resp_unix_path)) {
+        set_err(err, errlen, "--echo serves no table: it takes no --resp-port or --resp-unix");
+        return -1;
+    }
+    if ((o->shard_name == NULL) != (o->shard_config == NULL) || (o->shard_pool && o->shard_name == NULL)) {
+        set_err(err, errlen, "--shard NAME and --shard-config FILE go together (and --shard-pool with them)");
+        return -1;
+    }
+    if (o->shard_name && (o->echo || o->data == NULL)) {
+        set_err(err, errlen, "--shard splits the table of --data: it needs --data and no --echo");
+        return -1;
+    }
+    return 0;
 }
 
 int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     int rc;
 
-    set_defaults(cfg);
+    if (set_defaults(cfg, err, errlen) != 0)
+        return OPTIONS_ERROR;
     /* -c first, so that the other flags override the file. */
     rc = scan_argv(cfg, argc, argv, 1, err, errlen);
     if (rc != OPTIONS_OK)
@@ -554,22 +646,11 @@ int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t e
     rc = scan_argv(cfg, argc, argv, 0, err, errlen);
     if (rc != OPTIONS_OK)
         return rc;
-    if (cfg->opt.echo && (cfg->opt.resp_port || cfg->opt.resp_unix_path)) {
-        set_err(err, errlen, "--echo serves no table: it takes no --resp-port or --resp-unix");
+    if (check_together(&cfg->opt, err, errlen) != 0)
         return OPTIONS_ERROR;
-    }
-    if ((cfg->opt.shard_name == NULL) != (cfg->opt.shard_config == NULL) ||
-        (cfg->opt.shard_pool && cfg->opt.shard_name == NULL)) {
-        set_err(err, errlen, "--shard NAME and --shard-config FILE go together (and --shard-pool with them)");
-        return OPTIONS_ERROR;
-    }
-    if (cfg->opt.shard_name && (cfg->opt.echo || cfg->opt.data == NULL)) {
-        set_err(err, errlen, "--shard splits the table of --data: it needs --data and no --echo");
-        return OPTIONS_ERROR;
-    }
     if (argc - optind == 2) {
-        if (apply(cfg, 'H', argv[optind], "host", err, errlen) != 0 ||
-            apply(cfg, 'p', argv[optind + 1], "port", err, errlen) != 0)
+        if (apply(cfg, option_named("host"), argv[optind], "host", err, errlen) != 0 ||
+            apply(cfg, option_named("port"), argv[optind + 1], "port", err, errlen) != 0)
             return OPTIONS_ERROR;
     } else if (argc - optind != 0) {
         set_err(err, errlen, "expected no arguments or HOST PORT");
@@ -585,4 +666,33 @@ void options_free(server_config *cfg)
     free(cfg->strings);
     cfg->strings = NULL;
     cfg->nstrings = 0;
+}
+
+/* Whether two texts differ, NULL being a value of its own. */
+static int text_differs(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+int options_differ(const option_spec *spec, const server_config *a, const server_config *b)
+{
+    switch (spec->kind) {
+    case OPTION_STRING:
+    case OPTION_NONEMPTY:
+    case OPTION_PORT: return text_differs(*CFIELD(a, spec, const char *), *CFIELD(b, spec, const char *));
+    case OPTION_FLAG:
+    case OPTION_MODE:
+    case OPTION_INT:
+        return *CFIELD(a, spec, int) != *CFIELD(b, spec, int) &&
+               !((spec->flags & OPTION_AUTO) && *CFIELD(b, spec, int) == 0);
+    case OPTION_SIZE:
+        return *CFIELD(a, spec, size_t) != *CFIELD(b, spec, size_t) &&
+               !((spec->flags & OPTION_AUTO) && *CFIELD(b, spec, size_t) == 0);
+    case OPTION_SECONDS: return *CFIELD(a, spec, long) != *CFIELD(b, spec, long);
+    case OPTION_FORMAT: return *CFIELD(a, spec, datafile_format) != *CFIELD(b, spec, datafile_format);
+    case OPTION_VERBOSE:
+    case OPTION_LOG_LEVEL: return *CFIELD(a, spec, log_level) != *CFIELD(b, spec, log_level);
+    case OPTION_ACTION: return 0;
+    }
+    return 0;
 }

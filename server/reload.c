@@ -42,30 +42,15 @@ static char *copy_or_null(const char *s, int *lost)
     return c;
 }
 
-/* Warns about the settings a reload cannot change. */
-static void warn_restart_needed(const server_options *was, const server_options *now)
+/* Warns about each setting a reload cannot change (OPTION_RESTART in the
+ * option table), one line each, naming it. */
+static void warn_restart_needed(const server_config *was, const server_config *now)
 {
-#define CHANGED_STR(a, b) (((a) == NULL) != ((b) == NULL) || ((a) && strcmp((a), (b)) != 0))
-    const char *name = NULL;
-    if (CHANGED_STR(was->host, now->host))
-        name = "host";
-    else if (CHANGED_STR(was->port, now->port))
-        name = "port";
-    else if (CHANGED_STR(was->unix_path, now->unix_path))
-        name = "unix";
-    else if (was->echo != now->echo)
-        name = "echo";
-    else if (now->threads && was->threads != now->threads)
-        name = "threads";
-    else if (was->limits.max_header != now->limits.max_header || was->limits.max_content != now->limits.max_content)
-        name = "max-header/max-content";
-    else if ((now->max_conns && was->max_conns != now->max_conns) || was->max_output != now->max_output)
-        name = "max-conns/max-output";
-    else if (was->idle_timeout != now->idle_timeout || was->message_timeout != now->message_timeout)
-        name = "idle-timeout/message-timeout";
-    if (name)
-        log_warn("reload: %s changed; that takes a restart, the running value stays", name);
-#undef CHANGED_STR
+    for (size_t i = 0; i < options_count; i++) {
+        const option_spec *spec = &options_table[i];
+        if ((spec->flags & OPTION_RESTART) && options_differ(spec, was, now))
+            log_warn("reload: %s changed; that needs a restart, the running value stays", spec->name);
+    }
 }
 
 /* Moves the log to path (NULL: stderr) if that is not where it goes; the
@@ -104,7 +89,7 @@ static void reload_start(reloader *r)
         systemd_notify("READY=1");
         return;
     }
-    warn_restart_needed(now, &next.opt);
+    warn_restart_needed(r->cfg, &next);
     log_set_level(next.opt.log_level);
     apply_log_file(r, next.opt.log_file);
 

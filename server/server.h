@@ -31,10 +31,10 @@ typedef struct listen_names {
 
 typedef struct server_options {
     const char *host;           /* address to listen on */
-    const char *port;           /* port, as text; "0" picks a free one */
+    const char *port;           /* port, as text ("0": a free one), or NULL: none */
     const char *unix_path;      /* Unix domain socket to listen on instead, or NULL */
     int unix_mode;              /* its permissions (and resp_unix_path's), or -1 for the umask's */
-    const char *resp_port;      /* RESP listener's port on host ("0": a free one), or NULL */
+    const char *resp_port;      /* RESP listener's port on host ("0": a free one), or NULL: none */
     const char *resp_unix_path; /* RESP listener's Unix domain socket, or NULL */
     listen_names names;         /* where each of the above was set, for errors */
     const char *data;           /* data file, or NULL for the built-in table */

@@ -2,7 +2,7 @@
 evkv_test.py: shared helpers for evkv's integration tests.
 
 Every test starts the real evkv-server on an ephemeral port of 127.0.0.1
-(--port 0, the port read back from the start line on stderr) and talks to
+(--port any, the port read back from the start line on stderr) and talks to
 it over real sockets. Requests are encoded exactly as the "Socket
 Programming in Python" guide's app-client encodes them, and expected
 answers are computed the way its app-server computes them, so a byte-exact
@@ -47,8 +47,9 @@ STOP_TIMEOUT = 15.0  # the server's own drain grace is 5 s
 
 # A log line on stderr starts with an ISO-8601 UTC timestamp.
 LOG_PREFIX = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z evkv-server: "
-# The address: 127.0.0.1:PORT, [::1]:PORT or unix:PATH.
-START_RE = re.compile(LOG_PREFIX + r"listening on (\S+?)(?::(\d+))? \((.*)\)$", re.M)
+# The address: 127.0.0.1:PORT, [::1]:PORT or unix:PATH; none (--port 0)
+# when the server listens only for Redis clients.
+START_RE = re.compile(LOG_PREFIX + r"listening (?:on (\S+?)(?::(\d+))?|for Redis clients only) \((.*)\)$", re.M)
 # The RESP listener's line (--resp-port / --resp-unix), logged before the
 # start line: "listening for Redis clients on 127.0.0.1:PORT".
 RESP_START_RE = re.compile(LOG_PREFIX + r"listening for Redis clients on (\S+?)(?::(\d+))?$", re.M)
@@ -403,14 +404,14 @@ class Server:
         self.stderr_file = tempfile.TemporaryFile()
         self.stdout_file = tempfile.TemporaryFile()
         if argv is None:
-            argv = ["--host", HOST, "--port", "0"] + list(args)
+            argv = ["--host", HOST, "--port", "any"] + list(args)
         # EVKV_SERVER_WRAPPER runs the server under another program, such
         # as valgrind (scripts/test does): "valgrind -q --error-exitcode=99".
         self.argv = os.environ.get("EVKV_SERVER_WRAPPER", "").split() + [SERVER] + list(argv)
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.stdout_file,
                                      stderr=self.stderr_file, preexec_fn=preexec_fn)
         self.port = None
-        self.address = None  # as the start line gives it: 127.0.0.1, [::1], unix:PATH
+        self.address = None  # as the start line gives it: 127.0.0.1, [::1], unix:PATH (None: no such listener)
         self.resp_port = None  # the RESP listener's port (--resp-port), if any
         self.resp_address = None  # and its address, as for address
         self.source = None

@@ -1029,7 +1029,7 @@ class CliServerAddressTest(CliTestCase):
     def test_ipv6(self):
         if not t.ipv6_loopback():
             self.skipTest("no IPv6 loopback here")
-        srv = self.start_server(argv=["--host", "::1", "--port", "0"])
+        srv = self.start_server(argv=["--host", "::1", "--port", "any"])
         port = srv.port
         self.assert_run(run_cli(["-u", f"evkv://[::1]:{port}", "search", "morpheus"]), 0, t.TABLE["morpheus"] + "\n")
         self.assert_run(run_cli(["-u", f"evkv://[0:0:0:0:0:0:0:1]:{port}/", "ping"]), 0, "pong\n")

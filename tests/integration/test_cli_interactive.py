@@ -367,7 +367,7 @@ class InteractiveTest(InteractiveTestCase):
                 s.bind(("::1", 0))
         except OSError:
             self.skipTest("no IPv6 loopback here")
-        srv = self.start_server(argv=["--host", "::1", "--port", "0"])
+        srv = self.start_server(argv=["--host", "::1", "--port", "any"])
         for args in (["-h", "::1", "-p", srv.port], ["-u", f"evkv://[::1]:{srv.port}"]):
             with self.subTest(args=args):
                 pty = self.spawn(args, {"EVKV_HISTFILE": ""}, prompt=f"evkv [::1]:{srv.port}> ")

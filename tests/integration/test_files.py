@@ -92,7 +92,7 @@ class FilesTest(t.TempDirTestCase):
     def test_fifo_data_file_at_start_and_in_check_config(self):
         for name in ("f.tsv", "f.json"):
             fifo = self.fifo(name)
-            for argv in (["--check-config", "--data", fifo], ["--port", "0", "--data", fifo]):
+            for argv in (["--check-config", "--data", fifo], ["--port", "any", "--data", fifo]):
                 with self.subTest(argv=argv):
                     rc, out, err = self.run_server(*argv)
                     self.assertEqual(rc, 2, err)
@@ -101,7 +101,7 @@ class FilesTest(t.TempDirTestCase):
 
     def test_fifo_config_file_at_start_and_in_check_config(self):
         fifo = self.fifo("evkv.conf")
-        for argv in (["--check-config", "-c", fifo], ["-c", fifo, "--port", "0"]):
+        for argv in (["--check-config", "-c", fifo], ["-c", fifo, "--port", "any"]):
             with self.subTest(argv=argv):
                 rc, out, err = self.run_server(*argv)
                 self.assertEqual(rc, 2, err)
@@ -109,7 +109,7 @@ class FilesTest(t.TempDirTestCase):
 
     def test_fifo_log_file_with_no_reader(self):
         fifo = self.fifo("evkv.log")
-        for argv in (["--check-config", "--log-file", fifo], ["--log-file", fifo, "--port", "0"]):
+        for argv in (["--check-config", "--log-file", fifo], ["--log-file", fifo, "--port", "any"]):
             with self.subTest(argv=argv):
                 rc, out, err = self.run_server(*argv)
                 self.assertEqual(rc, 2, err)

@@ -161,7 +161,7 @@ class OpsTest(t.TempDirTestCase):
 
     def test_config_file_errors(self):
         cases = [
-            ("port 0\nbogus 1\n", "evkv.conf:2: unknown option 'bogus'"),
+            ("port any\nbogus 1\n", "evkv.conf:2: unknown option 'bogus'"),
             ("max-header 5\n", "evkv.conf:1: max-header must be a byte count from 16 to 65535"),
             ("data\n", "evkv.conf:1: data needs a value"),
             ("echo maybe\n", "evkv.conf:1: echo takes yes or no, not 'maybe'"),
@@ -175,7 +175,7 @@ class OpsTest(t.TempDirTestCase):
         for text, message in cases:
             with self.subTest(text=text[:20]):
                 conf = self.write("evkv.conf", text)
-                rc, out, err = run_server("-c", conf, "-p", "0")
+                rc, out, err = run_server("-c", conf, "-p", "any")
                 self.assertEqual(rc, 2, err)
                 self.assertEqual(err, f"evkv-server: {self.dir}/{message}\nTry 'evkv-server --help'.\n")
         rc, out, err = run_server("-c", self.path("missing.conf"))
@@ -202,7 +202,7 @@ class OpsTest(t.TempDirTestCase):
                                        "port 0#not a comment, so a bad port\n")
         rc, out, err = run_server("-c", conf)
         self.assertEqual(rc, 2)
-        self.assertIn("evkv.conf:3: port must be a number from 0 to 65535, not '0#not a comment, so a bad port'", err)
+        self.assertIn("evkv.conf:3: port must be a number from 0 to 65535 or any, not '0#not a comment, so a bad port'", err)
         # without the bad line, the path with '#' in it (no blank before) is read whole
         self.write("evkv.conf", f"data {data}  # a comment\n")
         srv = self.start_server("-c", conf)
@@ -298,7 +298,7 @@ class OpsTest(t.TempDirTestCase):
         with open(err_path, "wb") as err:
             st = os.fstat(err.fileno())
             env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
-            p = subprocess.Popen([t.SERVER, "-p", "0", "--data", self.path("missing.tsv")], stderr=err,
+            p = subprocess.Popen([t.SERVER, "-p", "any", "--data", self.path("missing.tsv")], stderr=err,
                                  stdin=subprocess.DEVNULL, env=env)
             self.assertEqual(p.wait(timeout=10), 2)
         self.assertEqual(open(err_path).read(),
@@ -425,7 +425,7 @@ class OpsTest(t.TempDirTestCase):
     def test_ipv6(self):
         if not t.ipv6_loopback():
             self.skipTest("this machine has no IPv6 loopback")
-        srv = self.start_server(argv=["--host", "::1", "--port", "0", "--threads", "2"])
+        srv = self.start_server(argv=["--host", "::1", "--port", "any", "--threads", "2"])
         self.assertEqual(srv.address, "[::1]")
         for _ in range(4):
             self.assert_search(self.connect(srv), "\U0001f436")

@@ -45,13 +45,13 @@ class OptionsTest(t.ServerTestCase):
                 self.assertNotIn(b"listening", p.stderr)
 
     def test_positional_host_port(self):
-        srv = self.start_server(argv=["127.0.0.1", "0"])
+        srv = self.start_server(argv=["127.0.0.1", "any"])
         with srv.connect() as c:
             self.assert_search(c, "morpheus")
             self.assertEqual(c.exchange(t.binary_request(b"double12")), t.binary_answer(b"double12"))
 
     def test_positional_with_options(self):
-        srv = self.start_server(argv=["--max-content", "100", "127.0.0.1", "0"])
+        srv = self.start_server(argv=["--max-content", "100", "127.0.0.1", "any"])
         with srv.connect() as c:
             self.assert_search(c, "ring")
             c.send(t.binary_request(b"x" * 101))
@@ -59,9 +59,27 @@ class OptionsTest(t.ServerTestCase):
             self.assertTrue(c.at_eof())
 
     def test_short_options(self):
-        srv = self.start_server(argv=["-H", "127.0.0.1", "-p", "0", "-v"])
+        srv = self.start_server(argv=["-H", "127.0.0.1", "-p", "any", "-v"])
         with srv.connect() as c:
             self.assert_search(c, "\U0001f436")
+
+    def test_port_any_and_port_0(self):
+        """A port of `any` is a free one, the same for --port and
+        --resp-port; 0 is none: a server may listen only for Redis
+        clients."""
+        srv = self.start_server(argv=["--host", t.HOST, "--port", "any", "--resp-port", "any", "--threads", "1"])
+        self.assertNotIn(srv.port, (None, 0))
+        self.assertNotIn(srv.resp_port, (None, 0, srv.port))
+        self.assert_search(self.connect(srv), "morpheus")
+        srv = self.start_server(argv=["--host", t.HOST, "--port", "0", "--resp-port", "any", "--threads", "1"])
+        self.assertIsNone(srv.address, srv.stderr())
+        self.assertRegex(srv.stderr(), re.compile(t.LOG_PREFIX + r"listening for Redis clients only \(3 keys, "
+                                                  r"built-in table, 1 thread\)$", re.M))
+        redis = t.Resp(srv.resp_port)
+        self.addCleanup(redis.close)
+        self.assertEqual(redis.call("GET", "morpheus"), t.TABLE["morpheus"].encode())
+        # INFO's tcp_port is the port bound, not the `any` asked for
+        self.assertIn(b"tcp_port:%d\r\n" % srv.resp_port, redis.call("INFO", "server"))
 
     def test_explicit_port(self):
         port = t.free_port()
@@ -124,34 +142,40 @@ class ListenerCheckTest(t.TempDirTestCase):
         cli = [
             (["--port", "65536"], "--port"),
             (["--port", "http"], "--port"),
-            (["--host", "256.1.1.1", "--port", "0"], "--host"),
-            (["--host", "fe80::1%nosuchif", "--port", "0"], "--host"),
-            (["256.1.1.1", "0"], "host"),
+            (["--host", "256.1.1.1", "--port", "any"], "--host"),
+            (["--host", "fe80::1%nosuchif", "--port", "any"], "--host"),
+            (["256.1.1.1", "any"], "host"),
             (["--unix", long_path], "--unix"),
             (["--unix", ""], "--unix"),
             (["--unix", sock, "--unix-mode", "0888"], "--unix-mode"),
-            (["--resp-unix", sock, "--unix-mode", "rw", "--port", "0"], "--unix-mode"),
-            (["--resp-port", "65536", "--port", "0"], "--resp-port"),
-            (["--resp-port", "x", "--port", "0"], "--resp-port"),
-            (["--resp-unix", long_path, "--port", "0"], "--resp-unix"),
-            (["--resp-unix", "", "--port", "0"], "--resp-unix"),
+            (["--resp-unix", sock, "--unix-mode", "rw", "--port", "any"], "--unix-mode"),
+            (["--resp-port", "65536", "--port", "any"], "--resp-port"),
+            (["--resp-port", "x", "--port", "any"], "--resp-port"),
+            (["--resp-unix", long_path, "--port", "any"], "--resp-unix"),
+            (["--resp-unix", "", "--port", "any"], "--resp-unix"),
             (["--unix", sock, "--resp-unix", sock], "--resp-unix"),
             (["--port", port, "--resp-port", port], "--resp-port"),
             (["--unix", sock, "--host", "256.1.1.1", "--resp-port", "any"], "--host"),
+            # port 0 is no listener: with none at all there is nothing to serve
+            (["--port", "0"], "--port"),
+            (["-p", "0", "--resp-port", "0"], "--port"),
+            (["127.0.0.1", "0"], "port"),
         ]
         for args, name in cli:
             yield args, None, name
         in_file = [
             ("port 65536\n", "1: port"),
-            (f"host 256.1.1.1\nport 0\n", "1: host"),
+            (f"host 256.1.1.1\nport any\n", "1: host"),
             (f"unix {long_path}\n", "1: unix"),
             ("unix\n", "1: unix"),
             (f"unix {sock}\nunix-mode 0888\n", "2: unix-mode"),
-            ("port 0\nresp-port 70000\n", "2: resp-port"),
-            (f"port 0\nresp-unix {long_path}\n", "2: resp-unix"),
+            ("port any\nresp-port 70000\n", "2: resp-port"),
+            (f"port any\nresp-unix {long_path}\n", "2: resp-unix"),
             (f"unix {sock}\nresp-unix {sock}\n", "2: resp-unix"),
             (f"port {port}\nresp-port {port}\n", "2: resp-port"),
             (f"unix {sock}\nhost 256.1.1.1\nresp-port any\n", "2: host"),
+            ("port 0\n", "1: port"),
+            ("resp-port any\nresp-port 0\nport 0\n", "3: port"),
         ]
         for text, name in in_file:
             yield ["-c", conf], text, f"{conf}:{name}"
@@ -171,12 +195,13 @@ class ListenerCheckTest(t.TempDirTestCase):
                 self.assertFalse(os.path.exists(self.path("evkv.sock")))
 
     def test_listeners_that_fit_together(self):
-        """What the checks must not refuse: port 0 for both listeners, a
-        Unix socket with the RESP listener on a TCP port, and the other way
-        round."""
+        """What the checks must not refuse: a free port (any) for both
+        listeners, a Unix socket with the RESP listener on a TCP port, and
+        the other way round, and one listener alone (port 0 is none)."""
         sock = self.path("evkv.sock")
-        for args in (["--port", "0", "--resp-port", "0"], ["--port", "0", "--resp-port", "any"],
-                     ["--unix", sock, "--resp-port", "any"], ["--port", "0", "--resp-unix", sock]):
+        for args in (["--port", "any", "--resp-port", "0"], ["--port", "any", "--resp-port", "any"],
+                     ["--unix", sock, "--resp-port", "any"], ["--port", "any", "--resp-unix", sock],
+                     ["--port", "0", "--unix", sock]):
             with self.subTest(args=args):
                 p = subprocess.run(os.environ.get("EVKV_SERVER_WRAPPER", "").split() + [t.SERVER, "--check-config"]
                                    + args, stdin=subprocess.DEVNULL, capture_output=True, text=True,

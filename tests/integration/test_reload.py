@@ -21,6 +21,8 @@ from test_bench import BENCH, BENCH_TIMEOUT
 
 RELOADED_RE = re.compile(t.LOG_PREFIX + r"reloaded: (\d+) keys? from (\S+), loaded in", re.M)
 FAILED_RE = re.compile(t.LOG_PREFIX + r"error: reload failed: (.*); still serving (.*)$", re.M)
+RESTART_RE = re.compile(t.LOG_PREFIX + r"warn: reload: (\S+) changed; that needs a restart, the running value stays$",
+                        re.M)
 
 
 def write_tsv(path, table):
@@ -248,7 +250,7 @@ class ReloadTest(t.ServerTestCase):
             f.write(f"data {other}\nidle-timeout 5\n")
         self.hup_and_wait(srv, RELOADED_RE, 1)
         self.assert_search(conn, "a", {"a": "second"})
-        self.assertIn("warn: reload: idle-timeout/message-timeout changed; that takes a restart, the running value stays", srv.stderr())
+        self.assertEqual(RESTART_RE.findall(srv.stderr()), ["idle-timeout"])
         # a config file that no longer parses changes nothing
         with open(conf, "w") as f:
             f.write(f"data {self.data}\nthreads many\n")
@@ -260,6 +262,48 @@ class ReloadTest(t.ServerTestCase):
         self.assertIn(f"error: reload: {conf}:2: threads must be 1 to 256; nothing changed", srv.stderr())
         self.assert_search(conn, "a", {"a": "second"})
         self.assertEqual(self.stats(conn)["table"]["reload_failures"], 1)
+
+    def test_reload_names_what_needs_a_restart(self):
+        """A config file change of a setting a reload cannot change (each
+        listener setting, the threads, the limits) is logged on SIGHUP as
+        needing a restart, naming it, and the server goes on serving on
+        its old listeners; a reloadable setting (the data file) takes
+        effect."""
+        other = os.path.join(self.dir, "other.tsv")
+        write_tsv(self.data, {"a": "first"})
+        write_tsv(other, {"a": "second"})
+        conf = os.path.join(self.dir, "evkv.conf")
+        base = {"host": t.HOST, "port": "any", "resp-port": "any", "threads": "1", "data": self.data}
+
+        def configure(**changed):
+            settings = dict(base, **{k.replace("_", "-"): v for k, v in changed.items()})
+            with open(conf, "w") as f:
+                f.write("".join(f"{k} {v}\n" for k, v in settings.items()))
+
+        configure()
+        srv = self.start_server(argv=["-c", conf])
+        redis = t.Resp(srv.resp_port)
+        self.addCleanup(redis.close)
+        changes = [("host", "::1"), ("port", str(t.free_port())), ("port", "0"),
+                   ("unix", os.path.join(self.dir, "evkv.sock")), ("unix_mode", "0600"),
+                   ("resp_port", str(t.free_port())), ("resp_port", "0"),
+                   ("resp_unix", os.path.join(self.dir, "redis.sock")), ("threads", "2"), ("max_header", "100"),
+                   ("max_content", "100"), ("max_conns", "10"), ("max_output", "100"), ("idle_timeout", "5"),
+                   ("message_timeout", "5")]
+        for i, (key, value) in enumerate(changes, 1):
+            with self.subTest(option=key, value=value):
+                configure(**{key: value})
+                self.hup_and_wait(srv, RELOADED_RE, i)
+                self.assertEqual(RESTART_RE.findall(srv.stderr()), [k.replace("_", "-") for k, _ in changes[:i]])
+                self.assert_search(self.connect(srv), "a", {"a": "first"})
+                self.assertEqual(redis.call("GET", "a"), b"first")
+        self.assertEqual(len(RESTART_RE.findall(srv.stderr())), len(changes))
+        configure(data=other)
+        self.hup_and_wait(srv, RELOADED_RE, len(changes) + 1)
+        self.assertEqual(len(RESTART_RE.findall(srv.stderr())), len(changes), "the data file needs no restart")
+        self.assert_search(self.connect(srv), "a", {"a": "second"})
+        self.assertEqual(redis.call("GET", "a"), b"second")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "evkv.sock")), "no listener moved")
 
     def test_reload_moves_the_log(self):
         """log-file set, changed and removed in the config file: each

@@ -218,7 +218,7 @@ class ShardTest(t.TempDirTestCase):
             shards = []
             try:
                 for port, (w, name) in zip(ports, servers):
-                    srv = t.Server("--host", t.HOST, "--port", "0", "--threads", "1", "--resp-port", str(port),
+                    srv = t.Server("--host", t.HOST, "--port", "any", "--threads", "1", "--resp-port", str(port),
                                    "--data", table, "--shard", name or f"{t.HOST}:{port}", "--shard-config", cfg)
                     self.addCleanup(self._cleanup_server, srv)
                     shards.append(srv)
