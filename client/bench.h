@@ -161,6 +161,7 @@ typedef struct bconn {
     evutil_socket_t fd; /* -1 when not connected */
     struct event *ev_read, *ev_write;
     struct evbuffer *in;  /* RESP replies not yet parsed */
+    size_t resp_need;     /* bytes in must hold before its first reply can be whole (0: any) */
     struct evbuffer *out; /* requests not yet taken by the socket */
     struct event *timer;  /* open loop: next send; reconnect: retry */
     /* Fires at the oldest request's deadline or before (it is moved only

@@ -504,6 +504,7 @@ static void conn_close_socket(bconn *c)
     c->connected = 0;
     c->writing = 0;
     evbuffer_drain(c->in, evbuffer_get_length(c->in));
+    c->resp_need = 0;
     evbuffer_drain(c->out, evbuffer_get_length(c->out));
 }
 
