@@ -2,11 +2,14 @@
  * test_resp_reply.c: unit tests of the RESP2 reply reader (resp_reply.h),
  * which evkv-bench reads every answer with.
  *
- * Each well-formed reply is read whole and from every shorter prefix (as
- * bytes arriving one at a time would be), which must say "need more" with
- * a need that grows towards the reply's length; what it reads is written
- * back as text and compared. Each malformed stream must give its error as
- * soon as the bytes show it, and the same error with any more bytes.
+ * The cases live in resp-reply-cases.txt (RESP_REPLY_CASES, or argv[1]),
+ * which tests/integration/test_resp_reply.py runs through the tests' Python
+ * reader too. Each well-formed reply is read whole and from every shorter
+ * prefix (as bytes arriving one at a time would be), which must say "need
+ * more" with a need that grows towards the reply's length; what it reads
+ * is written back as text and compared. Each malformed stream must give
+ * its error as soon as the bytes show it, and the same error with any more
+ * bytes. Needs, big bulks, deep nesting and the line limit follow.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,89 +21,154 @@
 
 #include <cmocka.h>
 
+#include "proto.h"
 #include "resp_reply.h"
 
-/* Writes the reply at p[0..n) as text into out ("bulk:abc", "[...]");
- * returns its length, 0 or -1 as resp_reply_read. */
-static long render(const char *p, size_t n, char *out, size_t cap, char *errstr)
+static const char *cases_path = RESP_REPLY_CASES;
+
+static void put(proto_buf *out, const char *s)
 {
+    assert_int_equal(proto_buf_append(out, s, strlen(s)), 0);
+}
+
+/* Writes the reply at p[0..n) as text to out ("bulk:abc", "[...]");
+ * returns its length, 0 or -1 as resp_reply_read. */
+static long render(const char *p, size_t n, proto_buf *out, char *errstr)
+{
+    static const char *const names[] = {
+        [RESP_REPLY_STATUS] = "status:", [RESP_REPLY_ERROR] = "error:", [RESP_REPLY_INTEGER] = "int:",
+        [RESP_REPLY_BULK] = "bulk:",     [RESP_REPLY_NIL] = "nil",      [RESP_REPLY_NIL_ARRAY] = "nil-array",
+    };
     resp_reply r;
     long len = resp_reply_read(p, n, &r, NULL, errstr);
-    size_t o = strlen(out);
+    char num[32];
 
     if (len <= 0)
         return len;
-    switch (r.type) {
-    case RESP_REPLY_STATUS: snprintf(out + o, cap - o, "status:%.*s", (int)r.len, r.str); return len;
-    case RESP_REPLY_ERROR: snprintf(out + o, cap - o, "error:%.*s", (int)r.len, r.str); return len;
-    case RESP_REPLY_INTEGER: snprintf(out + o, cap - o, "int:%lld", r.num); return len;
-    case RESP_REPLY_BULK: snprintf(out + o, cap - o, "bulk:%.*s", (int)r.len, r.str); return len;
-    case RESP_REPLY_NIL: snprintf(out + o, cap - o, "nil"); return len;
-    case RESP_REPLY_NIL_ARRAY: snprintf(out + o, cap - o, "nil-array"); return len;
-    case RESP_REPLY_ARRAY: break;
+    if (r.type != RESP_REPLY_ARRAY) {
+        put(out, names[r.type]);
+        if (r.type == RESP_REPLY_INTEGER) {
+            snprintf(num, sizeof(num), "%lld", r.num);
+            put(out, num);
+        } else if (r.type != RESP_REPLY_NIL && r.type != RESP_REPLY_NIL_ARRAY) {
+            assert_int_equal(proto_buf_append(out, r.str, r.len), 0);
+        }
+        return len;
     }
-    snprintf(out + o, cap - o, "[");
+    put(out, "[");
     for (long long i = 0; i < r.num; i++) {
         if (i > 0)
-            snprintf(out + strlen(out), cap - strlen(out), ",");
-        long l = render(p + len, n - (size_t)len, out, cap, errstr);
+            put(out, ",");
+        long l = render(p + len, n - (size_t)len, out, errstr);
         if (l <= 0)
             return l;
         len += l;
     }
-    snprintf(out + strlen(out), cap - strlen(out), "]");
+    put(out, "]");
     return len;
 }
 
-static const struct {
-    const char *in, *text;
-} good[] = {
-    {"+OK\r\n", "status:OK"},
-    {"+\r\n", "status:"},
-    {"-ERR unknown command 'x'\r\n", "error:ERR unknown command 'x'"},
-    {":0\r\n", "int:0"},
-    {":-42\r\n", "int:-42"},
-    {":9223372036854775807\r\n", "int:9223372036854775807"},
-    {"$0\r\n\r\n", "bulk:"},
-    {"$5\r\nhello\r\n", "bulk:hello"},
-    {"$4\r\na\r\nb\r\n", "bulk:a\r\nb"}, /* a bulk's bytes are any bytes */
-    {"$-1\r\n", "nil"},
-    {"*-1\r\n", "nil-array"},
-    {"*0\r\n", "[]"},
-    {"*3\r\n$1\r\na\r\n$-1\r\n:7\r\n", "[bulk:a,nil,int:7]"},
-    {"*2\r\n*2\r\n+a\r\n-b\r\n*1\r\n*0\r\n", "[[status:a,error:b],[[]]]"},
-    {"*2\r\n*-1\r\n$3\r\nxyz\r\n", "[nil-array,bulk:xyz]"},
-};
+/* Appends the bytes that line (escaped: \r \n \\ \xHH) stands for. */
+static void unescape(const char *line, proto_buf *b)
+{
+    for (const char *p = line; *p != '\0' && *p != '\n'; p++) {
+        char c = *p;
+        if (c == '\\' && p[1] == 'x' && proto_hex_digit(p[2]) >= 0 && proto_hex_digit(p[3]) >= 0) {
+            c = (char)(proto_hex_digit(p[2]) * 16 + proto_hex_digit(p[3]));
+            p += 3;
+        } else if (c == '\\') {
+            if (p[1] != 'r' && p[1] != 'n' && p[1] != '\\')
+                fail_msg("bad escape in \"%s\"", line);
+            c = p[1] == 'r' ? '\r' : p[1] == 'n' ? '\n' : '\\';
+            p++;
+        }
+        assert_int_equal(proto_buf_append(b, &c, 1), 0);
+    }
+}
 
-static void test_good(void **state)
+/* A well-formed reply: read whole, followed by more, and from every prefix. */
+static void check_good(const proto_buf *in, const proto_buf *want)
+{
+    const char *p = in->data;
+    size_t n = in->len, need = 0, last_need = 0;
+    char errstr[RESP_REPLY_ERRSTR_LEN];
+    proto_buf text = {0}, more = {0};
+    resp_reply r;
+
+    if (render(p, n, &text, errstr) != (long)n || text.len != want->len || memcmp(text.data, want->data, text.len))
+        fail_msg("\"%.*s\": read as \"%.*s\"", (int)n, p, (int)text.len, text.data);
+    assert_int_equal(resp_reply_span(p, n, errstr), (long)n);
+    assert_int_equal(proto_buf_append(&more, p, n), 0);
+    assert_int_equal(proto_buf_append(&more, "+next\r\n", 7), 0);
+    assert_int_equal(resp_reply_span(more.data, more.len, errstr), (long)n);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(resp_reply_span(p, k, errstr), 0);
+        long l = resp_reply_read(p, k, &r, &need, errstr);
+        if (l > 0) /* an array's header, whole before its elements */
+            continue;
+        assert_int_equal(l, 0);
+        assert_true(need > k);
+        assert_true(need >= last_need);
+        last_need = need;
+    }
+    proto_buf_free(&text);
+    proto_buf_free(&more);
+}
+
+/* A malformed stream: need more before its first shown_at bytes, then
+ * the error want with every longer prefix. */
+static void check_bad(const proto_buf *in, size_t shown_at, const char *want)
+{
+    char errstr[RESP_REPLY_ERRSTR_LEN];
+
+    if (shown_at > in->len)
+        fail_msg("\"%.*s\": shown at %zu of %zu bytes", (int)in->len, in->data, shown_at, in->len);
+    for (size_t k = 0; k <= in->len; k++) {
+        long l = resp_reply_span(in->data, k, errstr);
+        if (k < shown_at) {
+            if (l != 0)
+                fail_msg("\"%.*s\", %zu bytes: %ld, not 0", (int)in->len, in->data, k, l);
+            continue;
+        }
+        if (l != -1)
+            fail_msg("\"%.*s\", %zu bytes: %ld, not -1", (int)in->len, in->data, k, l);
+        assert_string_equal(errstr, want);
+    }
+}
+
+static void test_cases(void **state)
 {
     (void)state;
-    for (size_t c = 0; c < sizeof(good) / sizeof(good[0]); c++) {
-        const char *in = good[c].in;
-        size_t n = strlen(in);
-        char errstr[RESP_REPLY_ERRSTR_LEN], text[256] = "";
-        resp_reply r;
-        size_t need = 0, last_need = 0;
+    FILE *f = fopen(cases_path, "r");
+    char line[4096];
+    proto_buf in = {0}, want = {0};
+    int ngood = 0, nbad = 0;
 
-        assert_int_equal(render(in, n, text, sizeof(text), errstr), (long)n);
-        assert_string_equal(text, good[c].text);
-        assert_int_equal(resp_reply_span(in, n, errstr), (long)n);
-        /* Followed by more bytes: the same length. */
-        char more[300];
-        snprintf(more, sizeof(more), "%s+next\r\n", in);
-        assert_int_equal(resp_reply_span(more, strlen(more), errstr), (long)n);
-        /* Every prefix: need more, the need above the prefix and growing. */
-        for (size_t k = 0; k < n; k++) {
-            assert_int_equal(resp_reply_span(in, k, errstr), 0);
-            long l = resp_reply_read(in, k, &r, &need, errstr);
-            if (l > 0) /* an array's header, whole before its elements */
-                continue;
-            assert_int_equal(l, 0);
-            assert_true(need > k);
-            assert_true(need >= last_need);
-            last_need = need;
+    if (f == NULL)
+        fail_msg("cannot open %s", cases_path);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] == '<' && line[1] == ' ') {
+            proto_buf_reset(&in);
+            unescape(line + 2, &in);
+        } else if (line[0] == '>' && line[1] == ' ') {
+            proto_buf_reset(&want);
+            unescape(line + 2, &want);
+            check_good(&in, &want);
+            ngood++;
+        } else if (line[0] == '!' && line[1] == ' ') {
+            char *end;
+            size_t shown_at = strtoul(line + 2, &end, 10);
+            proto_buf_reset(&want);
+            unescape(end + 1, &want);
+            assert_int_equal(proto_buf_append(&want, "", 1), 0);
+            check_bad(&in, shown_at, want.data);
+            nbad++;
         }
     }
+    fclose(f);
+    proto_buf_free(&in);
+    proto_buf_free(&want);
+    assert_true(ngood >= 10 && nbad >= 10); /* the file was read */
 }
 
 static void test_need_exact_for_bulk(void **state)
@@ -170,50 +238,6 @@ static void test_deep_nesting(void **state)
     free(buf);
 }
 
-static const struct {
-    const char *in;
-    size_t shown_at; /* the fewest bytes that show the error */
-    const char *errstr;
-} bad[] = {
-    {"x", 1, "not a RESP2 reply: it starts with 'x'"},
-    {"\x01", 1, "not a RESP2 reply: it starts with byte \\x01"},
-    {"HTTP/1.1 400\r\n", 1, "not a RESP2 reply: it starts with 'H'"},
-    {"+OK\rx", 5, "a reply line's '\\r' not followed by '\\n'"},
-    {":12a\r\n", 6, "bad integer reply: '12a'"},
-    {":\r\n", 3, "bad integer reply: ''"},
-    {"$-2\r\n", 5, "bad bulk length in a reply: '-2'"},
-    {"$05\r\n", 5, "bad bulk length in a reply: '05'"},
-    {"$ 5\r\n", 5, "bad bulk length in a reply: ' 5'"},
-    {"$+5\r\n", 5, "bad bulk length in a reply: '+5'"},
-    {"$\r\n", 3, "bad bulk length in a reply: ''"},
-    {"$3\r\nabcd\r\n", 9, "a bulk of 3 bytes not followed by \"\\r\\n\""},
-    {"*x\r\n", 4, "bad array count in a reply: 'x'"},
-    {"*-5\r\n", 5, "bad array count in a reply: '-5'"},
-    {"*2\r\n:1\r\n?\r\n", 9, "not a RESP2 reply: it starts with '?'"},
-    {"*1\r\n*1\r\n$1\r\nab\r\n", 15, "a bulk of 1 bytes not followed by \"\\r\\n\""},
-};
-
-static void test_bad(void **state)
-{
-    (void)state;
-    for (size_t c = 0; c < sizeof(bad) / sizeof(bad[0]); c++) {
-        const char *in = bad[c].in;
-        size_t n = strlen(in);
-        char errstr[RESP_REPLY_ERRSTR_LEN];
-
-        for (size_t k = 0; k <= n; k++) {
-            long l = resp_reply_span(in, k, errstr);
-            if (k < bad[c].shown_at) {
-                assert_int_equal(l, 0);
-                continue;
-            }
-            if (l != -1)
-                fail_msg("case %zu (%s), %zu bytes: %ld, not -1", c, in, k, l);
-            assert_string_equal(errstr, bad[c].errstr);
-        }
-    }
-}
-
 /* A line's end must come within RESP_REPLY_LINE_MAX bytes, however the
  * bytes arrive. */
 static void test_line_limit(void **state)
@@ -239,12 +263,14 @@ static void test_line_limit(void **state)
     free(buf);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        cases_path = argv[1];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),     cmocka_unit_test(test_need_exact_for_bulk),
-        cmocka_unit_test(test_big_bulk), cmocka_unit_test(test_deep_nesting),
-        cmocka_unit_test(test_bad),      cmocka_unit_test(test_line_limit),
+        cmocka_unit_test(test_cases),      cmocka_unit_test(test_need_exact_for_bulk),
+        cmocka_unit_test(test_big_bulk),   cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_line_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
