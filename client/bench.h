@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "datafile.h"
+#include "hash.h"
 #include "histogram.h"
 #include "proto.h"
 #include "uri.h"
@@ -206,13 +207,10 @@ typedef struct bthread {
     char first_error[256];
 } bthread;
 
-/* splitmix64: small, fast, and good enough to pick keys. */
+/* splitmix64 (common/hash.h): small, fast, and good enough to pick keys. */
 static inline uint64_t rng_next(uint64_t *s)
 {
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return hash_splitmix64(s);
 }
 
 static inline double rng_unit(uint64_t *s)

@@ -6,6 +6,8 @@
  */
 #include "nc_hash.h"
 
+#include "hash.h"
+
 #include <string.h>
 
 /* twemproxy widens a key byte from a plain char in these places. */
@@ -165,8 +167,6 @@ uint32_t nc_hash_crc32a(const char *key, size_t len)
 
 #define FNV_64_INIT  UINT64_C(0xcbf29ce484222325)
 #define FNV_64_PRIME UINT64_C(0x100000001b3)
-#define FNV_32_INIT  UINT32_C(2166136261)
-#define FNV_32_PRIME UINT32_C(16777619)
 
 uint32_t nc_hash_fnv1_64(const char *key, size_t len)
 {
@@ -194,23 +194,22 @@ uint32_t nc_hash_fnv1a_64(const char *key, size_t len)
 
 uint32_t nc_hash_fnv1_32(const char *key, size_t len)
 {
-    uint32_t hash = FNV_32_INIT;
+    uint32_t hash = HASH_FNV32_OFFSET;
 
     for (size_t x = 0; x < len; x++) {
-        hash *= FNV_32_PRIME;
+        hash *= HASH_FNV32_PRIME;
         hash ^= CHAR_U32(key[x]);
     }
     return hash;
 }
 
+/* FNV-1a (common/hash.h), each byte widened as twemproxy widens it. */
 uint32_t nc_hash_fnv1a_32(const char *key, size_t len)
 {
-    uint32_t hash = FNV_32_INIT;
+    uint32_t hash = HASH_FNV32_OFFSET;
 
-    for (size_t x = 0; x < len; x++) {
-        hash ^= CHAR_U32(key[x]);
-        hash *= FNV_32_PRIME;
-    }
+    for (size_t x = 0; x < len; x++)
+        hash = hash_fnv1a_32_step(hash, CHAR_U32(key[x]));
     return hash;
 }
 
