@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "datafile.h"
+#include "hash.h"
 #include "histogram.h"
 #include "proto.h"
 #include "uri.h"
@@ -161,6 +162,7 @@ typedef struct bconn {
     evutil_socket_t fd; /* -1 when not connected */
     struct event *ev_read, *ev_write;
     struct evbuffer *in;  /* RESP replies not yet parsed */
+    size_t resp_need;     /* bytes in must hold before its first reply can be whole (0: any) */
     struct evbuffer *out; /* requests not yet taken by the socket */
     struct event *timer;  /* open loop: next send; reconnect: retry */
     /* Fires at the oldest request's deadline or before (it is moved only
@@ -205,13 +207,10 @@ typedef struct bthread {
     char first_error[256];
 } bthread;
 
-/* splitmix64: small, fast, and good enough to pick keys. */
+/* splitmix64 (common/hash.h): small, fast, and good enough to pick keys. */
 static inline uint64_t rng_next(uint64_t *s)
 {
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return hash_splitmix64(s);
 }
 
 static inline double rng_unit(uint64_t *s)

@@ -12,6 +12,7 @@
 
 #include "bench.h"
 #include "evkv_client.h"
+#include "resp_reply.h"
 #include "wire.h"
 
 /* What the answer for key k must be, by a table: keys is ks.keys, or
@@ -331,185 +332,135 @@ void read_evkv(bconn *c, const char *data, size_t n)
     }
 }
 
-/* Parses one RESP reply at the front of in. Returns 1 and drains it, 0 if
- * incomplete, -1 on a protocol error. */
-static int read_resp_one(bconn *c, struct evbuffer *in)
+/* One reply to GET at p[0..n), checked against the request at the head of
+ * c's FIFO. Returns its length (taken), 0 if it is incomplete (*need: the
+ * bytes it needs, when known), -1 if it is not RESP (errstr). */
+static long get_reply(bconn *c, const char *p, size_t n, size_t *need, char *errstr)
 {
     bthread *th = c->th;
-    size_t avail = evbuffer_get_length(in);
-    struct evbuffer_ptr eol = evbuffer_search(in, "\r\n", 2, NULL);
+    resp_reply r;
+    long len = resp_reply_read(p, n, &r, need, errstr);
 
-    if (eol.pos < 0)
-        return avail > 1024 ? -1 : 0;
-    size_t linelen = (size_t)eol.pos;
-    unsigned char *p = evbuffer_pullup(in, (ssize_t)linelen + 2);
+    if (len <= 0)
+        return len;
+    if (r.type == RESP_REPLY_ARRAY || r.type == RESP_REPLY_NIL_ARRAY) {
+        snprintf(errstr, RESP_REPLY_ERRSTR_LEN, "an array in reply to GET");
+        return -1;
+    }
+    if (r.type != RESP_REPLY_BULK && r.type != RESP_REPLY_NIL) {
+        bench_error(th, 1, "unexpected reply: %.*s", (int)(len - 2 > 80 ? 80 : len - 2), p);
+        conn_answered(c, 0, 0);
+        return len;
+    }
     uint32_t k = c->ring[c->head].key;
     size_t elen = 0;
     const char *edata = NULL;
     expect e = expected_answer(th, k, &edata, &elen);
+    int nil = r.type == RESP_REPLY_NIL, ok;
+    const char *data = nil ? NULL : r.str;
+    size_t dlen = nil ? 0 : r.len;
 
-    if (p[0] == '$') {
-        long n = strtol((const char *)p + 1, NULL, 10);
-        if (n == -1) {
-            int ok = e != EXPECT_HIT;
-            if (th->two_tables)
-                ok = check_second(c, k, e, ok, 1, NULL, 0) != EXPECT_UNKNOWN;
-            if (!ok)
-                bench_error(th, 1, "nil answer for a key in the table");
-            conn_answered(c, ok, 0);
-            evbuffer_drain(in, linelen + 2);
-            return 1;
-        }
-        if (n < 0 || n > (1 << 30))
-            return -1;
-        size_t total = linelen + 2 + (size_t)n + 2;
-        if (avail < total)
-            return 0;
-        p = evbuffer_pullup(in, (ssize_t)total);
-        const char *data = (const char *)p + linelen + 2;
-        int ok = !(e == EXPECT_MISS || (e == EXPECT_HIT && ((size_t)n != elen || memcmp(data, edata, elen) != 0)));
-        if (th->two_tables)
-            ok = check_second(c, k, e, ok, 0, data, (size_t)n) != EXPECT_UNKNOWN;
-        if (!ok)
-            bench_error(th, 1, "wrong answer: %.*s", (int)(n > 80 ? 80 : n), data);
-        conn_answered(c, ok, 1);
-        evbuffer_drain(in, total);
-        return 1;
-    }
-    if (p[0] == '-' || p[0] == '+' || p[0] == ':') {
-        bench_error(th, 1, "unexpected reply: %.*s", (int)(linelen > 80 ? 80 : linelen), (const char *)p);
-        conn_answered(c, 0, 0);
-        evbuffer_drain(in, linelen + 2);
-        return 1;
-    }
-    return -1;
-}
-
-/* Reads one RESP header line at p[0..end): its type byte, and for '*'
- * and '$' its number. Returns the line's length with its CRLF, 0 if
- * incomplete, -1 if it is not RESP. */
-static long resp_line(const char *p, const char *end, char *type, long *num)
-{
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    char *e;
-
-    if (nl == NULL)
-        return end - p > 1024 ? -1 : 0;
-    if (nl == p || nl[-1] != '\r')
-        return -1;
-    *type = p[0];
-    if (*type == '*' || *type == '$') {
-        *num = strtol(p + 1, &e, 10);
-        if (e != nl - 1 || *num < -1 || *num > (1L << 30))
-            return -1;
-    }
-    return nl + 1 - p;
+    if (nil)
+        ok = e != EXPECT_HIT;
+    else
+        ok = !(e == EXPECT_MISS || (e == EXPECT_HIT && (dlen != elen || memcmp(data, edata, elen) != 0)));
+    if (th->two_tables)
+        ok = check_second(c, k, e, ok, nil, data, dlen) != EXPECT_UNKNOWN;
+    if (!ok && nil)
+        bench_error(th, 1, "nil answer for a key in the table");
+    else if (!ok)
+        bench_error(th, 1, "wrong answer: %.*s", (int)(dlen > 80 ? 80 : dlen), data);
+    conn_answered(c, ok, !nil);
+    return len;
 }
 
 /* One reply to MGET (--mget) at p[0..n), checked key by key against the
  * request at the head of c's FIFO. Returns its length (taken), 0 if it is
- * incomplete, -1 if it is not RESP. */
-static long mget_reply(bconn *c, const char *p, size_t n)
+ * incomplete (*need: the bytes it needs, when known), -1 if it is not RESP
+ * (errstr). */
+static long mget_reply(bconn *c, const char *p, size_t n, size_t *need, char *errstr)
 {
     bthread *th = c->th;
     int nkeys = th->b->opt.mget, hits = 0, ok = 1;
     const uint32_t *keys = &c->mkeys[(size_t)c->head * (size_t)nkeys];
-    const char *end = p + n, *q;
-    char type;
-    long count, len = resp_line(p, end, &type, &count);
+    resp_reply r, el;
+    long len = resp_reply_read(p, n, &r, need, errstr), total = len;
 
     if (len <= 0)
         return len;
-    if (type == '$' && count >= 0) {
-        if (end - p < len + count + 2)
-            return 0;
-        len += count + 2;
-    }
-    if (type == '-' || type == '+' || type == ':' || type == '$' || (type == '*' && count < 0)) {
-        /* A whole reply, but not MGET's. */
-        long shown = memchr(p, '\r', (size_t)len) ? (const char *)memchr(p, '\r', (size_t)len) - p : 0;
+    if (r.type != RESP_REPLY_ARRAY) {
+        /* A whole reply, but not MGET's: its first line is shown. */
+        const char *cr = memchr(p, '\r', (size_t)len);
+        long shown = cr ? cr - p : 0;
         bench_error(th, 1, "unexpected reply to MGET: %.*s", (int)(shown > 80 ? 80 : shown), p);
         conn_answered(c, 0, 0);
         return len;
     }
-    if (type != '*')
-        return -1;
     /* First the whole reply, then its elements: an answer is checked once. */
-    q = p + len;
-    for (long i = 0; i < count; i++) {
-        long size, l = resp_line(q, end, &type, &size);
+    for (long long i = 0; i < r.num; i++) {
+        long l = resp_reply_read(p + total, n - (size_t)total, &el, need, errstr);
+        if (l == 0)
+            *need += (size_t)total;
         if (l <= 0)
             return l;
-        if (type != '$')
+        if (el.type != RESP_REPLY_BULK && el.type != RESP_REPLY_NIL) {
+            snprintf(errstr, RESP_REPLY_ERRSTR_LEN, "an element of an MGET reply is not a bulk");
             return -1;
-        if (size >= 0 && end - q < l + size + 2)
-            return 0;
-        q += l + (size >= 0 ? size + 2 : 0);
+        }
+        total += l;
     }
-    long total = q - p;
-    if (count != nkeys) {
-        bench_error(th, 1, "MGET of %d keys answered with %ld values", nkeys, count);
+    if (r.num != nkeys) {
+        bench_error(th, 1, "MGET of %d keys answered with %lld values", nkeys, r.num);
         ok = 0;
     }
-    q = p + len;
     for (int i = 0; ok && i < nkeys; i++) {
-        long size, l = resp_line(q, end, &type, &size);
-        const char *data = size >= 0 ? q + l : NULL;
+        len += resp_reply_read(p + len, (size_t)(total - len), &el, NULL, errstr);
+        const char *data = el.type == RESP_REPLY_BULK ? el.str : NULL;
+        size_t dlen = data ? el.len : 0;
         int hit = 0;
-        if (!check_element(c, keys[i], data == NULL, data, data ? (size_t)size : 0, &hit)) {
-            element_error(c, keys[i], i, data, data ? (size_t)size : 0);
+        if (!check_element(c, keys[i], data == NULL, data, dlen, &hit)) {
+            element_error(c, keys[i], i, data, dlen);
             ok = 0;
         }
         hits += hit;
-        q += l + (size >= 0 ? size + 2 : 0);
     }
     conn_answered(c, ok, hits);
     return total;
 }
 
-/* Checks the MGET replies in in, draining those taken. */
-static void read_resp_mget(bconn *c, struct evbuffer *in)
+void read_resp(bconn *c, struct evbuffer *in)
 {
-    size_t avail = evbuffer_get_length(in), used = 0;
+    size_t avail = evbuffer_get_length(in), used = 0, need = 0;
+    char errstr[RESP_REPLY_ERRSTR_LEN], why[RESP_REPLY_ERRSTR_LEN + 32];
+
+    /* A reply still arriving (a big bulk) is made contiguous once it is
+     * whole, not again at every read. */
+    if (avail < c->resp_need)
+        return;
     /* Most reads bring whole replies: one pullup, then plain parsing. */
     const char *p = (const char *)evbuffer_pullup(in, -1);
 
+    if (p == NULL) {
+        conn_drop(c, "out of memory");
+        return;
+    }
     while (used < avail) {
         if (c->count == 0) {
             conn_drop(c, "a reply nobody asked for");
             bench_error(c->th, 1, "a reply nobody asked for");
             return;
         }
-        long n = mget_reply(c, p + used, avail - used);
+        long n = c->th->b->opt.mget ? mget_reply(c, p + used, avail - used, &need, errstr)
+                                    : get_reply(c, p + used, avail - used, &need, errstr);
         if (n == 0)
             break;
         if (n < 0) {
-            conn_drop(c, "bad RESP reply");
+            snprintf(why, sizeof(why), "bad RESP reply: %s", errstr);
+            conn_drop(c, why);
             return;
         }
         used += (size_t)n;
     }
+    c->resp_need = used < avail ? need : 0;
     evbuffer_drain(in, used);
-}
-
-void read_resp(bconn *c, struct evbuffer *in)
-{
-    if (c->th->b->opt.mget) {
-        read_resp_mget(c, in);
-        return;
-    }
-    while (evbuffer_get_length(in) > 0) {
-        if (c->count == 0) {
-            conn_drop(c, "a reply nobody asked for");
-            bench_error(c->th, 1, "a reply nobody asked for");
-            return;
-        }
-        int rc = read_resp_one(c, in);
-        if (rc == 0)
-            return;
-        if (rc < 0) {
-            conn_drop(c, "bad RESP reply");
-            return;
-        }
-    }
 }

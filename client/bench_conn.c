@@ -504,6 +504,7 @@ static void conn_close_socket(bconn *c)
     c->connected = 0;
     c->writing = 0;
     evbuffer_drain(c->in, evbuffer_get_length(c->in));
+    c->resp_need = 0;
     evbuffer_drain(c->out, evbuffer_get_length(c->out));
 }
 
@@ -709,7 +710,7 @@ int thread_setup(bench *b, bthread *th, int id)
     th->b = b;
     th->id = id;
     th->two_tables = b->ks.second != NULL;
-    th->rng = o->seed * UINT64_C(0x9e3779b97f4a7c15) + (uint64_t)id + 1;
+    th->rng = o->seed * HASH_SPLITMIX64_GAMMA + (uint64_t)id + 1;
     histogram_init(&th->hist);
     histogram_init(&th->interval);
     if (o->requests)

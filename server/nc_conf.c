@@ -41,9 +41,9 @@
  * for it. */
 typedef enum {
     KIND_LISTEN, /* conf_set_listen: "host:port" or "/path [permissions]" */
-    KIND_HASH,   /* conf_set_hash: one of its twelve hashes */
+    KIND_HASH,   /* conf_set_hash: one of its hashes (nc_hash_kind) */
     KIND_TAG,    /* conf_set_hashtag: two characters */
-    KIND_DIST,   /* conf_set_distribution: ketama, modula or random */
+    KIND_DIST,   /* conf_set_distribution: an nc_dist */
     KIND_NUM,    /* conf_set_num: digits */
     KIND_BOOL,   /* conf_set_bool: true or false */
     KIND_STRING, /* conf_set_string: anything */
@@ -329,22 +329,47 @@ static const char *parse_server(const char *line, nc_conf_server *out)
     return NULL;
 }
 
-/* Checks value by its key's kind. Returns NULL, or why it is refused. */
-static const char *check_value(key_kind kind, const char *value)
+static const char *const dist_names[NC_DIST_COUNT] = {
+    [NC_DIST_KETAMA] = "ketama",
+    [NC_DIST_MODULA] = "modula",
+    [NC_DIST_RANDOM] = "random",
+};
+
+const char *nc_dist_name(nc_dist dist)
 {
-    static const char *const dists[] = {"ketama", "modula", "random"};
+    return dist_names[dist];
+}
+
+int nc_dist_lookup(const char *name, nc_dist *dist)
+{
+    for (int i = 0; i < NC_DIST_COUNT; i++)
+        if (strcmp(dist_names[i], name) == 0) {
+            *dist = (nc_dist)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Checks value by its key's kind. Returns NULL, or why it is refused (a
+ * static text, or one written in buf). */
+static const char *check_value(key_kind kind, const char *value, char *buf, size_t buflen)
+{
+    nc_hash_kind hash;
+    nc_dist dist;
     switch (kind) {
     case KIND_LISTEN: return check_listen(value);
     case KIND_HASH:
-        return nc_hash_by_name(value) ? NULL
-                                      : "is not one of nutcracker's (one_at_a_time, md5, crc16, crc32, crc32a, "
-                                        "fnv1_64, fnv1a_64, fnv1_32, fnv1a_32, hsieh, murmur, jenkins)";
+        if (nc_hash_lookup(value, &hash) == 0)
+            return NULL;
+        snprintf(buf, buflen, "is not one of nutcracker's (%s)", nc_hash_names_text);
+        return buf;
     case KIND_TAG: return strlen(value) == 2 ? NULL : "is not two characters";
     case KIND_DIST:
-        for (size_t i = 0; i < sizeof(dists) / sizeof(dists[0]); i++)
-            if (strcmp(value, dists[i]) == 0)
-                return NULL;
-        return "is not ketama, modula or random";
+        if (nc_dist_lookup(value, &dist) == 0)
+            return NULL;
+        snprintf(buf, buflen, "is not %s, %s or %s", nc_dist_name(NC_DIST_KETAMA), nc_dist_name(NC_DIST_MODULA),
+                 nc_dist_name(NC_DIST_RANDOM));
+        return buf;
     case KIND_NUM: return nc_atoi(value, strlen(value)) < 0 ? "is not a number" : NULL;
     case KIND_BOOL: return strcmp(value, "true") == 0 || strcmp(value, "false") == 0 ? NULL : "is not true or false";
     default: return NULL;
@@ -358,6 +383,7 @@ static int take_value(reader *r, size_t line, const char *value)
     nc_conf_pool *pool = &r->conf->pools[r->conf->npools - 1];
     size_t i = r->key_index;
     const char *why;
+    char why_buf[160];
 
     if (keys[i].kind == KIND_SERVER) {
         nc_conf_server *grown = realloc(pool->servers, (pool->nservers + 1) * sizeof(*grown));
@@ -371,7 +397,7 @@ static int take_value(reader *r, size_t line, const char *value)
     }
     if (pool->values[i] != NULL)
         return fail(r, line, "pool %s: %s is given twice", pool->name, keys[i].name);
-    if ((why = check_value(keys[i].kind, value)) != NULL)
+    if ((why = check_value(keys[i].kind, value, why_buf, sizeof(why_buf))) != NULL)
         return fail(r, line, "pool %s: %s '%s' %s", pool->name, keys[i].name, value, why);
     if ((pool->values[i] = strdup(value)) == NULL)
         return fail(r, line, "out of memory");

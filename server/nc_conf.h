@@ -25,6 +25,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* nutcracker's distributions (its dist_type_t), as `distribution:` names
+ * them. */
+typedef enum nc_dist {
+    NC_DIST_KETAMA, /* "ketama": a ring of points by weight (nutcracker's default) */
+    NC_DIST_MODULA, /* "modula": by the hash's remainder */
+    NC_DIST_RANDOM, /* "random": any server, not by the key */
+    NC_DIST_COUNT   /* not a distribution: how many there are */
+} nc_dist;
+
+/* A distribution's name ("ketama"; static). */
+const char *nc_dist_name(nc_dist dist);
+/* The distribution `distribution:` names name: 0 with *dist, or -1. */
+int nc_dist_lookup(const char *name, nc_dist *dist);
+
 /* A pool's server, as nutcracker names and weighs it. */
 typedef struct nc_conf_server {
     char *name; /* the NAME of "host:port:weight NAME"; else host:port, or host for port 11211 */

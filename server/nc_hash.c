@@ -6,6 +6,8 @@
  */
 #include "nc_hash.h"
 
+#include "hash.h"
+
 #include <string.h>
 
 /* twemproxy widens a key byte from a plain char in these places. */
@@ -165,8 +167,6 @@ uint32_t nc_hash_crc32a(const char *key, size_t len)
 
 #define FNV_64_INIT  UINT64_C(0xcbf29ce484222325)
 #define FNV_64_PRIME UINT64_C(0x100000001b3)
-#define FNV_32_INIT  UINT32_C(2166136261)
-#define FNV_32_PRIME UINT32_C(16777619)
 
 uint32_t nc_hash_fnv1_64(const char *key, size_t len)
 {
@@ -194,23 +194,22 @@ uint32_t nc_hash_fnv1a_64(const char *key, size_t len)
 
 uint32_t nc_hash_fnv1_32(const char *key, size_t len)
 {
-    uint32_t hash = FNV_32_INIT;
+    uint32_t hash = HASH_FNV32_OFFSET;
 
     for (size_t x = 0; x < len; x++) {
-        hash *= FNV_32_PRIME;
+        hash *= HASH_FNV32_PRIME;
         hash ^= CHAR_U32(key[x]);
     }
     return hash;
 }
 
+/* FNV-1a (common/hash.h), each byte widened as twemproxy widens it. */
 uint32_t nc_hash_fnv1a_32(const char *key, size_t len)
 {
-    uint32_t hash = FNV_32_INIT;
+    uint32_t hash = HASH_FNV32_OFFSET;
 
-    for (size_t x = 0; x < len; x++) {
-        hash ^= CHAR_U32(key[x]);
-        hash *= FNV_32_PRIME;
-    }
+    for (size_t x = 0; x < len; x++)
+        hash = hash_fnv1a_32_step(hash, CHAR_U32(key[x]));
     return hash;
 }
 
@@ -368,27 +367,35 @@ uint32_t nc_hash_jenkins(const char *key, size_t len)
     return c;
 }
 
+#define NC_HASH_NAME(kind, name) #name,
+#define NC_HASH_FN(kind, name)   nc_hash_##name,
+static const char *const hash_names[NC_HASH_COUNT] = {NC_HASH_LIST(NC_HASH_NAME)};
+static const nc_hash_fn hash_fns[NC_HASH_COUNT] = {NC_HASH_LIST(NC_HASH_FN)};
+#define NC_HASH_TEXT(kind, name) ", " #name
+const char *const nc_hash_names_text = NC_HASH_LIST(NC_HASH_TEXT) + 2; /* past the first ", " */
+
+const char *nc_hash_name(nc_hash_kind kind)
+{
+    return hash_names[kind];
+}
+
+nc_hash_fn nc_hash_function(nc_hash_kind kind)
+{
+    return hash_fns[kind];
+}
+
+int nc_hash_lookup(const char *name, nc_hash_kind *kind)
+{
+    for (int i = 0; i < NC_HASH_COUNT; i++)
+        if (strcmp(hash_names[i], name) == 0) {
+            *kind = (nc_hash_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
 nc_hash_fn nc_hash_by_name(const char *name)
 {
-    static const struct {
-        const char *name;
-        nc_hash_fn fn;
-    } hashes[] = {
-        {"one_at_a_time", nc_hash_one_at_a_time},
-        {"md5", nc_hash_md5},
-        {"crc16", nc_hash_crc16},
-        {"crc32", nc_hash_crc32},
-        {"crc32a", nc_hash_crc32a},
-        {"fnv1_64", nc_hash_fnv1_64},
-        {"fnv1a_64", nc_hash_fnv1a_64},
-        {"fnv1_32", nc_hash_fnv1_32},
-        {"fnv1a_32", nc_hash_fnv1a_32},
-        {"hsieh", nc_hash_hsieh},
-        {"murmur", nc_hash_murmur},
-        {"jenkins", nc_hash_jenkins},
-    };
-    for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
-        if (strcmp(hashes[i].name, name) == 0)
-            return hashes[i].fn;
-    return NULL;
+    nc_hash_kind kind;
+    return nc_hash_lookup(name, &kind) == 0 ? hash_fns[kind] : NULL;
 }

@@ -135,22 +135,20 @@ static int read_pool(shard *s, const nc_conf_pool *p, const char *path, const ch
 
     /* nc_conf checked the values: names nutcracker knows, a two-character
      * tag; the defaults are nutcracker's */
-    s->hash_name = "fnv1a_64";
-    s->distribution = dist && strcmp(dist, "modula") == 0 ? "modula" : "ketama";
-    if (dist && strcmp(dist, "random") == 0) {
+    s->hash_kind = NC_HASH_FNV1A_64;
+    s->distribution = NC_DIST_KETAMA;
+    if (hash)
+        nc_hash_lookup(hash, &s->hash_kind);
+    if (dist)
+        nc_dist_lookup(dist, &s->distribution);
+    s->hash = nc_hash_function(s->hash_kind);
+    if (s->distribution == NC_DIST_RANDOM) {
         snprintf(err, errlen,
                  "%s: pool %s: distribution random sends a key to any server, not by the key: a table cannot be "
                  "sharded by it (use ketama or modula)",
                  path, p->name);
         return -1;
     }
-    /* hash_name must outlive the config: take the static name */
-    static const char *const hash_names[] = {"one_at_a_time", "md5",     "crc16",    "crc32", "crc32a", "fnv1_64",
-                                             "fnv1a_64",      "fnv1_32", "fnv1a_32", "hsieh", "murmur", "jenkins"};
-    for (size_t i = 0; hash && i < sizeof(hash_names) / sizeof(hash_names[0]); i++)
-        if (strcmp(hash_names[i], hash) == 0)
-            s->hash_name = hash_names[i];
-    s->hash = nc_hash_by_name(s->hash_name);
     if (tag) {
         memcpy(s->hash_tag, tag, 2);
         s->has_hash_tag = 1;
@@ -180,7 +178,7 @@ static int read_pool(shard *s, const nc_conf_pool *p, const char *path, const ch
         }
     }
     s->self = found;
-    if (strcmp(s->distribution, "ketama") == 0 && build_ketama(s, cancel) != 0) {
+    if (s->distribution == NC_DIST_KETAMA && build_ketama(s, cancel) != 0) {
         snprintf(err, errlen, cancel && atomic_load(cancel) ? "%s: cancelled" : "out of memory", path);
         return -1;
     }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nc_conf.h"
 #include "nc_hash.h"
 
 typedef struct shard_point {
@@ -29,9 +30,9 @@ typedef struct shard_point {
 typedef struct shard {
     char *pool;               /* the pool's name */
     char *name;               /* this server's name in it */
-    const char *hash_name;    /* "fnv1a_64", ... (static) */
-    const char *distribution; /* "ketama" or "modula" (static) */
-    nc_hash_fn hash;
+    nc_hash_kind hash_kind;   /* the pool's hash: nc_hash_name() names it */
+    nc_dist distribution;     /* NC_DIST_KETAMA or NC_DIST_MODULA */
+    nc_hash_fn hash;          /* nc_hash_function(hash_kind) */
     char hash_tag[2]; /* the two characters, when has_hash_tag */
     int has_hash_tag;
     size_t nservers;     /* in the ring */

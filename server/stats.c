@@ -141,12 +141,12 @@ int server_stats_json(void *arg, proto_buf *out)
         return -1;
     }
     /* --shard: this server's part of the nutcracker pool's keys */
-    if (d->shard &&
-        json_object_set_new(stats, "shard",
-                            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", d->shard->name, "pool",
-                                      d->shard->pool, "hash", d->shard->hash_name, "distribution",
-                                      d->shard->distribution, "servers", count(d->shard->nservers), "keys_kept",
-                                      count(table_size(d->table)), "keys_skipped", count(d->keys_skipped))) != 0) {
+    if (d->shard && json_object_set_new(stats, "shard",
+                                        json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", d->shard->name, "pool",
+                                                  d->shard->pool, "hash", nc_hash_name(d->shard->hash_kind),
+                                                  "distribution", nc_dist_name(d->shard->distribution), "servers",
+                                                  count(d->shard->nservers), "keys_kept", count(table_size(d->table)),
+                                                  "keys_skipped", count(d->keys_skipped))) != 0) {
         json_decref(stats);
         return -1;
     }

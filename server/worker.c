@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "listen.h"
 #include "protocol.h"
 #include "stats.h"
@@ -42,11 +43,7 @@ static void worker_swap_dataset(worker *w)
 uint64_t worker_random(void *arg)
 {
     worker *w = arg;
-    /* splitmix64: every state gives the next, a good spread of bits. */
-    uint64_t z = (w->random += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return hash_splitmix64(&w->random);
 }
 
 uint64_t worker_requests(const worker *w)

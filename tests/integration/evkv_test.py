@@ -31,6 +31,8 @@ import threading
 import time
 import unittest
 
+import resp_reply
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 _BUILD = os.path.join(HERE, "..", "..", "build")
 SERVER = os.environ.get("EVKV_SERVER") or os.path.join(_BUILD, "server", "evkv-server")
@@ -335,54 +337,29 @@ class RespError(Exception):
     pass
 
 
+def _resp_value(v):
+    """A decoded reply with its errors, at any depth, as RespError."""
+    if isinstance(v, resp_reply.ReplyError):
+        return RespError(v.decode("utf-8", "replace"))
+    if isinstance(v, list):
+        return [_resp_value(x) for x in v]
+    return v
+
+
 class Resp:
     """One RESP connection: call() sends a command and reads its reply
-    (bulk strings as bytes, nil as None, an error as a RespError)."""
+    (bulk strings and statuses as bytes, nil as None, an error as a
+    RespError), read as resp_reply.py reads it."""
 
     def __init__(self, port, timeout=IO_TIMEOUT):
         self.sock = socket.create_connection((HOST, port), timeout=timeout)
-        self.buf = b""
+        self.reader = resp_reply.ReplyReader(self.sock)
 
     def close(self):
         self.sock.close()
 
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(f"connection closed; buffered {self.buf[:200]!r}")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exactly(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed in a bulk string")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
-
     def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            return RespError(rest.decode("utf-8", "replace"))
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self._exactly(n + 2)
-            return data[:-2]
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        raise AssertionError(f"not a RESP reply: {line[:200]!r}")
+        return _resp_value(resp_reply.decode(self.reader.read_reply()))
 
     def pipeline(self, commands):
         """Sends commands (resp_command's bytes) at once; their replies."""

@@ -19,8 +19,9 @@ Python process dies first (PR_SET_PDEATHSIG), so none outlives a test run.
 
 Also for those tests: command(*args) encodes a multibulk request,
 ReplyReader reads whole RESP2 replies from a socket, decode() and encode()
-turn a reply's bytes into Python values and back, ask(port, request)
-sends one request on a new connection and decodes its reply.
+turn a reply's bytes into Python values and back (all three from
+resp_reply.py, the tests' one reply reader), ask(port, request) sends one
+request on a new connection and decodes its reply.
 
 Standard library only. available() says whether redis-server is installed
 (REDIS_SERVER in the environment names another binary).
@@ -34,6 +35,8 @@ import socket
 import subprocess
 import tempfile
 import time
+
+from resp_reply import ReplyError, ReplyReader, decode, encode  # noqa: F401 (this module's API)
 
 HOST = "127.0.0.1"
 REDIS_SERVER = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
@@ -70,133 +73,6 @@ def command(*args):
     """One multibulk request of args (bytes, str or int)."""
     args = [_as_bytes(a) for a in args]
     return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
-
-
-class ReplyReader:
-    """Reads RESP2 replies from a socket: read_reply() returns the raw bytes
-    of one whole reply; decode() turns them into Python values."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = bytearray()
-        self.pos = 0
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 16)
-        if not chunk:
-            raise EOFError("connection closed after %r" % bytes(self.buf[:200]))
-        self.buf += chunk
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n", self.pos)
-            if i >= 0:
-                line = bytes(self.buf[self.pos:i])
-                self.pos = i + 2
-                return line
-            self._fill()
-
-    def _skip(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-", b":"):
-            return
-        if kind == b"$":
-            n = int(rest)
-            if n >= 0:
-                while len(self.buf) < self.pos + n + 2:
-                    self._fill()
-                self.pos += n + 2
-            return
-        if kind == b"*":
-            for _ in range(max(int(rest), 0)):
-                self._skip()
-            return
-        raise ValueError("not a RESP2 reply: %r" % line[:200])
-
-    def read_reply(self):
-        """The raw bytes of the next whole reply (EOFError if the peer
-        closes first)."""
-        start = self.pos
-        self._skip()
-        raw = bytes(self.buf[start:self.pos])
-        del self.buf[:self.pos]
-        self.pos = 0
-        return raw
-
-    def read_rest(self):
-        """Everything until the peer closes (with what came before it and
-        b"<timeout>" if the socket's timeout runs out first)."""
-        data = bytes(self.buf)
-        self.buf.clear()
-        self.pos = 0
-        while True:
-            try:
-                chunk = self.sock.recv(1 << 16)
-            except socket.timeout:
-                return data + b"<timeout>"
-            except ConnectionResetError:
-                return data + b"<reset>"
-            if not chunk:
-                return data
-            data += chunk
-
-
-class ReplyError(bytes):
-    """An error reply, as decode() gives it (the text after '-')."""
-
-
-def decode(raw):
-    """The Python value of one raw RESP2 reply: bytes for a bulk or a
-    status, ReplyError for an error, int, None, list."""
-    value, end = _decode(raw, 0)
-    if end != len(raw):
-        raise ValueError("trailing bytes after a reply: %r" % raw[end:end + 100])
-    return value
-
-
-def _decode(raw, pos):
-    i = raw.index(b"\r\n", pos)
-    kind, rest = raw[pos:pos + 1], raw[pos + 1:i]
-    pos = i + 2
-    if kind == b"+":
-        return bytes(rest), pos
-    if kind == b"-":
-        return ReplyError(rest), pos
-    if kind == b":":
-        return int(rest), pos
-    if kind == b"$":
-        n = int(rest)
-        if n < 0:
-            return None, pos
-        return raw[pos:pos + n], pos + n + 2
-    if kind == b"*":
-        n = int(rest)
-        if n < 0:
-            return None, pos
-        items = []
-        for _ in range(n):
-            item, pos = _decode(raw, pos)
-            items.append(item)
-        return items, pos
-    raise ValueError("not a RESP2 reply: %r" % raw[pos - 2 - len(rest):][:100])
-
-
-def encode(value):
-    """The RESP2 bytes of a value decode() gave."""
-    if isinstance(value, ReplyError):
-        return b"-" + value + b"\r\n"
-    if value is None:
-        return b"$-1\r\n"
-    if isinstance(value, bool):
-        raise TypeError("bool")
-    if isinstance(value, int):
-        return b":%d\r\n" % value
-    if isinstance(value, (bytes, bytearray)):
-        return b"$%d\r\n%s\r\n" % (len(value), value)
-    if isinstance(value, list):
-        return b"*%d\r\n" % len(value) + b"".join(encode(v) for v in value)
-    raise TypeError(type(value))
 
 
 def ask(port, request, timeout=IO_TIMEOUT):

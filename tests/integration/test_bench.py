@@ -786,6 +786,51 @@ class BenchTest(t.ServerTestCase):
         self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (5, 4, 2, 0))
         self.assertIn("unexpected reply to MGET: -ERR unknown command 'MGET'", err)
 
+    def test_resp_reply_in_pieces_and_malformed(self):
+        """Over RESP, a reply that arrives a few bytes at a time (a big value
+        too) is read whole and checked; a reply of another type is a wrong
+        answer; bytes that are not RESP end the connection, saying why."""
+        big = "v" * 300000
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        data, keys = os.path.join(d.name, "d.json"), os.path.join(d.name, "keys")
+        with open(data, "w") as f:
+            json.dump({"big": big, "s": "text"}, f)
+        with open(keys, "w") as f:
+            f.write("big\ns\n")
+        pieces = [(b"$%d\r\n%s\r\n" % (len(big), big.encode()), 7000), (b"$4\r\ntext\r\n", 1), (b"+OK\r\n", 5)]
+
+        def answering(replies):
+            def handle(s):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                for reply, piece in replies:
+                    buf = b""
+                    while not buf.endswith((b"$3\r\nbig\r\n", b"$1\r\ns\r\n")):
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            return
+                        buf += chunk
+                    for i in range(0, len(reply), piece):
+                        s.sendall(reply[i:i + piece])
+                        time.sleep(0.002)
+            return self.fake_server(handle)[0]
+
+        rc, out, err = run_bench(answering(pieces), "--protocol", "resp", "--data", data, "--keys", keys, "-n", 3,
+                                 "-c", 1, "--key-pattern", "sequential")
+        self.assertEqual(rc, 1, out + err)
+        row = table_row(out)
+        self.assertEqual((row["requests"], row["errors"], row["hits"], row["misses"]), (3, 1, 2, 0))
+        self.assertIn("unexpected reply: +OK\n", err)
+        for reply, why in ((b"$05\r\ntext!\r\n", "bad bulk length in a reply: '05'"),
+                           (b"$4\r\ntext\n\n", 'a bulk of 4 bytes not followed by "\\r\\n"'),
+                           (b"HTTP/1.1 400 Bad Request\r\n", "not a RESP2 reply: it starts with 'H'")):
+            with self.subTest(reply=reply):
+                rc, out, err = run_bench(answering([(reply, 3)]), "--protocol", "resp", "--data", data, "--keys",
+                                         keys, "-n", 1, "-c", 1, "--key-pattern", "sequential")
+                self.assertEqual(rc, 1, out + err)
+                self.assertEqual(table_row(out)["errors"], 1)
+                self.assertIn(f"bad RESP reply: {why} (1 requests unanswered)", err)
+
     def test_msearch_against_the_server(self):
         """msearch (--mget over the guide protocol) against evkv-server:
         every element checked; a value the bench does not expect is found.

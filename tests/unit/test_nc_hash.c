@@ -130,6 +130,28 @@ static void test_hash_names(void **state)
     assert_null(nc_hash_by_name("random"));
     assert_null(nc_hash_by_name("FNV1A_64"));
     assert_ptr_equal(nc_hash_by_name("fnv1a_64"), nc_hash_fnv1a_64);
+
+    /* One list makes the kinds, the names, the functions and the text that
+     * names them all: each name finds its kind again, in twemproxy's order. */
+    assert_int_equal(NC_HASH_COUNT, 12);
+    assert_string_equal(nc_hash_names_text, "one_at_a_time, md5, crc16, crc32, crc32a, fnv1_64, fnv1a_64, fnv1_32, "
+                                            "fnv1a_32, hsieh, murmur, jenkins");
+    nc_hash_kind kind;
+    for (int k = 0; k < NC_HASH_COUNT; k++) {
+        assert_int_equal(nc_hash_lookup(nc_hash_name((nc_hash_kind)k), &kind), 0);
+        assert_int_equal(kind, k);
+        assert_ptr_equal(nc_hash_function(kind), nc_hash_by_name(nc_hash_name(kind)));
+    }
+    assert_int_equal(nc_hash_lookup("sha1", &kind), -1);
+    assert_ptr_equal(nc_hash_function(NC_HASH_MD5), nc_hash_md5);
+
+    nc_dist dist;
+    for (int d = 0; d < NC_DIST_COUNT; d++) {
+        assert_int_equal(nc_dist_lookup(nc_dist_name((nc_dist)d), &dist), 0);
+        assert_int_equal(dist, d);
+    }
+    assert_string_equal(nc_dist_name(NC_DIST_MODULA), "modula");
+    assert_int_equal(nc_dist_lookup("Ketama", &dist), -1);
 }
 
 /* Writes text to a temporary file; returns its path (static buffer). */
@@ -165,8 +187,9 @@ static void test_ring_config(void **state)
 
     s = shard_load(path, "alpha", "bb", NULL, err, sizeof(err));
     assert_non_null(s);
-    assert_string_equal(s->hash_name, "md5");
-    assert_string_equal(s->distribution, "modula");
+    assert_string_equal(nc_hash_name(s->hash_kind), "md5");
+    assert_ptr_equal(s->hash, nc_hash_md5);
+    assert_string_equal(nc_dist_name(s->distribution), "modula");
     assert_int_equal(s->nservers, 4);
     /* nutcracker's order: shorter names first; 11211 drops the port */
     assert_string_equal(s->names[0], "a");
@@ -191,7 +214,12 @@ static void test_ring_config(void **state)
 
     path = write_yaml("p:\n  listen: 127.0.0.1:22121\n  hash: sha1\n  servers:\n   - 10.0.0.1:6379:1\n");
     assert_null(shard_load(path, NULL, "10.0.0.1:6379", NULL, err, sizeof(err)));
-    assert_non_null(strstr(err, "hash 'sha1'"));
+    assert_non_null(strstr(err, "hash 'sha1' is not one of nutcracker's (one_at_a_time, md5, crc16, crc32, crc32a, "
+                                "fnv1_64, fnv1a_64, fnv1_32, fnv1a_32, hsieh, murmur, jenkins)"));
+    unlink(path);
+    path = write_yaml("p:\n  listen: 127.0.0.1:22121\n  distribution: consistent\n  servers:\n   - 10.0.0.1:6379:1\n");
+    assert_null(shard_load(path, NULL, "10.0.0.1:6379", NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "distribution 'consistent' is not ketama, modula or random"));
     unlink(path);
     path = write_yaml("p:\n  listen: 127.0.0.1:22121\n  servers:\n   - 10.0.0.1:6379:0 a\n");
     assert_null(shard_load(path, NULL, "a", NULL, err, sizeof(err)));
@@ -227,8 +255,8 @@ static void test_ketama_points(void **state)
                    "   - 127.0.0.1:7003:1 c\n");
     shard *s = shard_load(path, NULL, "b", NULL, err, sizeof(err));
     assert_non_null(s);
-    assert_string_equal(s->hash_name, "fnv1a_64");
-    assert_string_equal(s->distribution, "ketama");
+    assert_string_equal(nc_hash_name(s->hash_kind), "fnv1a_64");
+    assert_string_equal(nc_dist_name(s->distribution), "ketama");
     assert_int_equal(s->npoints, 480);
     for (size_t i = 1; i < s->npoints; i++)
         assert_true(s->points[i - 1].value <= s->points[i].value);
