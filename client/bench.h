@@ -207,7 +207,7 @@ typedef struct bthread {
     char first_error[256];
 } bthread;
 
-/* splitmix64 (common/hash.h): small, fast, and good enough to pick keys. */
+/* splitmix64 (proto/hash.h): small, fast, and good enough to pick keys. */
 static inline uint64_t rng_next(uint64_t *s)
 {
     return hash_splitmix64(s);

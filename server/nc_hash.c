@@ -203,7 +203,7 @@ uint32_t nc_hash_fnv1_32(const char *key, size_t len)
     return hash;
 }
 
-/* FNV-1a (common/hash.h), each byte widened as twemproxy widens it. */
+/* FNV-1a (proto/hash.h), each byte widened as twemproxy widens it. */
 uint32_t nc_hash_fnv1a_32(const char *key, size_t len)
 {
     uint32_t hash = HASH_FNV32_OFFSET;

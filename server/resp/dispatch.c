@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "command.h"
+#include "hash.h"
 
 /* ---- replies and arguments ---- */
 
@@ -83,15 +84,6 @@ typedef struct command_entry {
 static command_entry command_index[INDEX_SLOTS];
 static pthread_once_t command_index_once = PTHREAD_ONCE_INIT;
 
-/* FNV-1a over a lowercase name. */
-static uint32_t name_hash(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 static void command_index_build(void)
 {
     if (resp_command_nspecs > INDEX_SLOTS / 2)
@@ -99,7 +91,7 @@ static void command_index_build(void)
     for (size_t i = 0; i < resp_command_nspecs; i++) {
         const resp_command_spec *spec = &resp_command_specs[i];
         size_t len = strlen(spec->name);
-        uint32_t slot = name_hash(spec->name, len) & (INDEX_SLOTS - 1);
+        uint32_t slot = hash_fnv1a_32(spec->name, len) & (INDEX_SLOTS - 1); /* names are lowercase */
         while (command_index[slot].spec != NULL)
             slot = (slot + 1) & (INDEX_SLOTS - 1);
         command_index[slot] = (command_entry){spec, len};
@@ -111,7 +103,7 @@ static void command_index_build(void)
 static const command_entry *command_find(const char *name, size_t len)
 {
     char lower[2 * NAME_MAX_LEN + 2];
-    uint32_t h = 2166136261u;
+    uint32_t h = HASH_FNV32_OFFSET;
 
     if (len >= sizeof(lower))
         return NULL;
@@ -122,7 +114,7 @@ static const command_entry *command_find(const char *name, size_t len)
         if (c >= 'A' && c <= 'Z')
             c = (unsigned char)(c + ('a' - 'A'));
         lower[i] = (char)c;
-        h = (h ^ c) * 16777619u;
+        h = hash_fnv1a_32_step(h, c);
     }
     pthread_once(&command_index_once, command_index_build);
     for (uint32_t slot = h & (INDEX_SLOTS - 1);; slot = (slot + 1) & (INDEX_SLOTS - 1)) {

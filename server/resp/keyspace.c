@@ -16,6 +16,7 @@
 
 #include "command.h"
 #include "glob.h"
+#include "hash.h"
 
 #define SCAN_COUNT_DEF 10
 #define SCAN_COUNT_MAX 10000 /* COUNT above it walks as far as this */
@@ -272,12 +273,9 @@ static uint64_t next_random(resp_exec *x)
 {
     if (x->env->random != NULL)
         return x->env->random(x->env->arg);
-    /* No source given: a fixed sequence (splitmix64), enough for tests. */
-    static __thread uint64_t state = UINT64_C(0x9e3779b97f4a7c15);
-    uint64_t z = (state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    /* No source given: a fixed sequence, enough for tests. */
+    static __thread uint64_t state = HASH_SPLITMIX64_GAMMA;
+    return hash_splitmix64(&state);
 }
 
 int cmd_randomkey(resp_exec *x, const resp_args *a)
