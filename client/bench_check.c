@@ -12,6 +12,7 @@
 
 #include "bench.h"
 #include "evkv_client.h"
+#include "json_write.h"
 #include "resp_reply.h"
 #include "wire.h"
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "json_write.h"
 
 void bench_error(bthread *th, uint64_t n, const char *fmt, ...)
 {

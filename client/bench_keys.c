@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "text.h"
 #include "wire.h"
 
 /* Makes room in *keys (*cap entries) for entry n. Returns 0, or -1. */

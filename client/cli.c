@@ -24,6 +24,7 @@
 
 #include "cli_modes.h"
 #include "parse.h"
+#include "text.h"
 
 #ifndef EVKV_VERSION
 #define EVKV_VERSION "0.0.0"

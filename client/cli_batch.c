@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli_modes.h"
+#include "text.h"
 
 /* Requests a batch keeps in flight on its connection. */
 #define BATCH_WINDOW 512

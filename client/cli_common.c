@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json_write.h"
 
 int cli_connect_by(evkv_client *c, const cli_options *o, int64_t deadline)
 {

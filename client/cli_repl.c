@@ -27,6 +27,7 @@
 #include <wchar.h>
 
 #include "cli_modes.h"
+#include "text.h"
 
 #define REPL_HISTORY_SIZE 1000            /* commands kept */
 #define REPL_HISTORY_NAME ".evkv_history" /* in $HOME */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "evkv_client.h" /* EVKV_DEFAULT_PORT */
+#include "text.h"
 
 void evkv_server_name(char *buf, size_t len, const char *host, const char *port, const char *unix_path)
 {

@@ -1,5 +1,7 @@
 /*
- * proto.c: the evkv wire protocol decoder and encoder (see proto.h).
+ * proto.c: the guide's codec, the decoder and encoder of the header+JSON
+ * protocol (see proto.h). The byte buffers are buf.c's, the JSON writer
+ * json_write.c's, the bound on a parse parse_cost.c's.
  *
  * The decoder keeps the bytes it was fed in one buffer and walks through a
  * message in three states: the 2-byte protoheader, the JSON header, the
@@ -16,6 +18,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_write.h"
+#include "text.h"
+
 /* Which part of a message the decoder is reading. */
 enum {
     ST_PROTOHEADER = 0, /* waiting for the 2-byte header length */
@@ -23,82 +28,8 @@ enum {
     ST_CONTENT,         /* waiting for body_len bytes of content */
 };
 
-static size_t utf8_seq_len(const unsigned char *s, size_t n);
-
 /* Flags for every JSON parse of network bytes. */
 #define PROTO_JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
-
-/* ---- a bound on what parsing one message may allocate ----
- *
- * jansson builds a tree many times the size of its input for some shapes
- * (an array of empty objects takes over 80 bytes per input byte). It cannot
- * be refused memory halfway through a parse (its lexer then goes on with a
- * buffer it failed to grow), so the bound is checked before it runs: one
- * pass over the bytes prices what jansson would allocate at most for them
- * (proto_json_parse_cost), and a message priced over its budget
- * (proto_parse_memory of the largest message the limits allow) is refused
- * without being parsed. The prices are generous upper bounds of jansson
- * 2.14's allocations; tests/unit/test_parse_cost.c checks them against what
- * jansson really holds at its peak. */
-#define COST_BASE     1024 /* the parse itself: lexer buffer, error text */
-#define COST_OBJECT   512  /* '{': the object, its first hashtable */
-#define COST_ARRAY    256  /* '[': the array, its first table of 8 slots */
-#define COST_MEMBER   192  /* ',' in an object: a pair, and the hashtable's growth */
-#define COST_SLOT     32   /* ',' in an array: a slot, and the table's growth (old and new) */
-#define COST_TOKEN    96   /* a string, number or literal */
-#define COST_PER_BYTE 5    /* a string's bytes: lexer buffer growth (old + new), copy */
-/* The depth to which a ',' is known to be in an array: jansson stops at
- * JSON_PARSER_MAX_DEPTH; deeper, a ',' is priced as an object's. */
-#define COST_DEPTH 2048
-
-size_t proto_json_parse_cost(const void *data, size_t n)
-{
-    const unsigned char *p = data, *end = p + n;
-    size_t cost = COST_BASE, depth = 0;
-    unsigned char in_array[COST_DEPTH / 8] = {0}; /* a bit per open container: 1 for an array */
-
-    while (p < end) {
-        unsigned char c = *p++;
-        switch (c) {
-        case '{':
-        case '[':
-            cost += c == '{' ? COST_OBJECT : COST_ARRAY;
-            if (depth < COST_DEPTH) {
-                in_array[depth / 8] &= (unsigned char)~(1u << depth % 8);
-                in_array[depth / 8] |= (unsigned char)((c == '[') << depth % 8);
-            }
-            depth++;
-            break;
-        case '}':
-        case ']':
-            if (depth > 0)
-                depth--;
-            break;
-        case ',':
-            if (depth > 0 && depth <= COST_DEPTH && (in_array[(depth - 1) / 8] >> ((depth - 1) % 8) & 1))
-                cost += COST_SLOT;
-            else
-                cost += COST_MEMBER;
-            break;
-        case '"': {
-            const unsigned char *start = p;
-            while (p < end && *p != '"')
-                p += (*p == '\\' && p + 1 < end) ? 2 : 1;
-            cost += COST_TOKEN + COST_PER_BYTE * (size_t)(p - start);
-            p++;
-            break;
-        }
-        default:
-            if ((c >= '0' && c <= '9') || c == '-' || (c >= 'a' && c <= 'z')) {
-                cost += COST_TOKEN;
-                while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '.' || *p == '+' ||
-                                   *p == '-' || *p == 'E'))
-                    p++;
-            }
-        }
-    }
-    return cost;
-}
 
 /* json_loadb for network bytes, if priced within max_memory; on failure,
  * jerr says why (the bound included). */
@@ -155,49 +86,6 @@ void proto_decoder_free(proto_decoder *d)
     free(d->in.buf);
     json_decref(d->header);
     memset(d, 0, sizeof(*d));
-}
-
-unsigned char *proto_inbuf_reserve(proto_inbuf *in, size_t len)
-{
-    if (in->pos > 0) {
-        memmove(in->buf, in->buf + in->pos, in->len - in->pos);
-        in->len -= in->pos;
-        in->pos = 0;
-    }
-    if (in->buf == NULL || in->cap - in->len < len) { /* reserve(0) gets a buffer too */
-        size_t want = in->cap ? in->cap : 4096;
-        while (want - in->len < len) {
-            if (want > SIZE_MAX / 2)
-                return NULL;
-            want *= 2;
-        }
-        unsigned char *nb = realloc(in->buf, want);
-        if (nb == NULL)
-            return NULL;
-        in->buf = nb;
-        in->cap = want;
-    }
-    return in->buf + in->len;
-}
-
-int proto_inbuf_append(proto_inbuf *in, const void *buf, size_t len)
-{
-    if (len == 0)
-        return 0;
-    unsigned char *space = proto_inbuf_reserve(in, len);
-    if (space == NULL)
-        return -1;
-    memcpy(space, buf, len);
-    in->len += len;
-    return 0;
-}
-
-void proto_inbuf_release(proto_inbuf *in)
-{
-    if (in->len == in->pos) {
-        free(in->buf);
-        memset(in, 0, sizeof(*in));
-    }
 }
 
 void *proto_decoder_reserve(proto_decoder *d, size_t len)
@@ -508,7 +396,7 @@ static int plain_string(const unsigned char **p, const unsigned char *end, const
                 return 0;
             q++;
         } else {
-            size_t k = utf8_seq_len(q, (size_t)(end - q));
+            size_t k = proto_utf8_span((const char *)q, (size_t)(end - q));
             if (k == 0)
                 return 0;
             q += k;
@@ -539,374 +427,7 @@ int proto_request_parse(const void *content, size_t len, size_t max_memory, prot
 #undef FAST_LIT
 }
 
-/* ---- encoder ---- */
-
-/* Makes room for len more bytes. Returns where they go, or NULL (and the
- * buffer is failed) when out of memory. */
-static char *buf_reserve(proto_buf *b, size_t len)
-{
-    if (b->failed)
-        return NULL;
-    if (b->cap - b->len < len) {
-        size_t want = b->cap ? b->cap : 256;
-        while (want - b->len < len) {
-            if (want > SIZE_MAX / 2)
-                goto fail;
-            want *= 2;
-        }
-        char *nd = realloc(b->data, want);
-        if (nd == NULL)
-            goto fail;
-        b->data = nd;
-        b->cap = want;
-    }
-    return b->data + b->len;
-fail:
-    b->failed = 1;
-    return NULL;
-}
-
-int proto_buf_append(proto_buf *b, const void *data, size_t len)
-{
-    if (len == 0)
-        return b->failed ? -1 : 0; /* nothing to hold: a fresh buffer has no room yet, and needs none */
-    char *p = buf_reserve(b, len);
-    if (p == NULL)
-        return -1;
-    if (len)
-        memcpy(p, data, len);
-    b->len += len;
-    return 0;
-}
-
-void proto_buf_reset(proto_buf *b)
-{
-    b->len = 0;
-    b->failed = 0;
-}
-
-void proto_buf_free(proto_buf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof(*b));
-}
-
 #define BUF_LIT(b, s) proto_buf_append((b), (s), sizeof(s) - 1)
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned int cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-size_t proto_utf8_span(const char *s, size_t len)
-{
-    return len ? utf8_seq_len((const unsigned char *)s, len) : 0;
-}
-
-/* Eight bytes at a time: a word is plain when no byte has its top bit set,
- * is below 0x20, or equals '"' or '\\' (the classic "has a zero byte"
- * test, on the word and on its xor with each special byte). */
-#define ONES        UINT64_C(0x0101010101010101)
-#define HIGHS       UINT64_C(0x8080808080808080)
-#define HAS_ZERO(v) (((v)-ONES) & ~(v)&HIGHS)
-
-size_t proto_plain_span(const char *s, size_t len)
-{
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if ((w & HIGHS) || (((w - ONES * 0x20) & ~w & HIGHS)) || HAS_ZERO(w ^ (ONES * '"')) ||
-            HAS_ZERO(w ^ (ONES * '\\')) || HAS_ZERO(w ^ (ONES * 0x7f)))
-            break;
-    }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
-            break;
-    }
-    return i;
-}
-
-int proto_json_safe(const char *s, size_t len)
-{
-    size_t i = 0;
-    while ((i += proto_plain_span(s + i, len - i)) < len) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k;
-        if (c < 0x80 || (k = utf8_seq_len((const unsigned char *)s + i, len - i)) == 0)
-            return 0; /* a control character, '"', '\\', DEL (safe, but rare) or not UTF-8 */
-        i += k;
-    }
-    return 1;
-}
-
-int proto_hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int proto_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        uint64_t w;
-        if (i + 8 <= len && (memcpy(&w, p + i, 8), (w & HIGHS) == 0)) {
-            i += 8; /* eight ASCII bytes */
-            continue;
-        }
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n = utf8_seq_len(p + i, len - i);
-        if (n == 0)
-            return 0;
-        i += n;
-    }
-    return 1;
-}
-
-int proto_dump_string(proto_buf *b, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    size_t run = 0; /* start of the bytes copied as they are */
-
-    BUF_LIT(b, "\"");
-    for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        char esc[6];
-        size_t esclen = 2, n = 1;
-
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            if (c < 0x80 || (n = utf8_seq_len(p + i, len - i)) != 0) {
-                i += n;
-                continue;
-            }
-            n = 1; /* not UTF-8: written as U+FFFD, as Python's "replace" */
-        }
-        proto_buf_append(b, s + run, i - run);
-        esc[0] = '\\';
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            if (c < 0x20) {
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 0xf];
-                esclen = 6;
-            } else {
-                memcpy(esc, "\xef\xbf\xbd", 3);
-                esclen = 3;
-            }
-        }
-        proto_buf_append(b, esc, esclen);
-        i += n;
-        run = i;
-    }
-    proto_buf_append(b, s + run, len - run);
-    BUF_LIT(b, "\"");
-    return b->failed ? -1 : 0;
-}
-
-/* Whether the decimal digits[0..n) x 10^exp10 (one digit before the point)
- * reads back as v. */
-static int digits_round_trip(const char *digits, int n, int exp10, double v)
-{
-    char tmp[48];
-    snprintf(tmp, sizeof(tmp), "%c.%.*se%d", digits[0], n - 1, digits + 1, exp10);
-    return strtod(tmp, NULL) == fabs(v);
-}
-
-/* Finds the shortest digits that read back as v (> 0), as Python's repr
- * does (David Gay's shortest mode). At each length the correctly rounded
- * digits are tried first; when v lies on a tie or next to the edge of its
- * rounding interval they may miss it while their neighbour one unit in the
- * last place above or below hits it, so those are tried too. Returns the
- * number of digits; *exp10 is the exponent of the first one. */
-static int shortest_digits(double v, char digits[20], int *exp10)
-{
-    char tmp[40];
-    for (int n = 1; n <= 17; n++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", n - 1, v);
-        /* tmp is d[.ddd]e[+-]XX */
-        int k = 0;
-        const char *p = tmp;
-        for (; *p != 'e'; p++)
-            if (*p != '.')
-                digits[k++] = *p;
-        int e = atoi(p + 1);
-        if (digits_round_trip(digits, n, e, v)) {
-            *exp10 = e;
-            return n;
-        }
-        for (int dir = 1; dir >= -1; dir -= 2) {
-            char d[20];
-            int de = e, i = n - 1;
-            memcpy(d, digits, (size_t)n);
-            while (i >= 0) { /* add or take one unit in the last place */
-                if (dir > 0 && d[i] == '9') {
-                    d[i--] = '0';
-                } else if (dir < 0 && d[i] == '0') {
-                    d[i--] = '9';
-                } else {
-                    d[i] += (char)dir;
-                    break;
-                }
-            }
-            if (i < 0 && dir > 0) { /* 99..9 + 1 = 100..0 */
-                d[0] = '1';
-                de++;
-            }
-            if (i < 0 || d[0] == '0')
-                continue; /* a shorter candidate, already tried */
-            if (digits_round_trip(d, n, de, v)) {
-                memcpy(digits, d, (size_t)n);
-                *exp10 = de;
-                return n;
-            }
-        }
-    }
-    snprintf(tmp, sizeof(tmp), "%.16e", v); /* unreachable: 17 digits always round-trip */
-    digits[0] = tmp[0];
-    memcpy(digits + 1, tmp + 2, 16);
-    *exp10 = atoi(tmp + 19);
-    return 17;
-}
-
-/* Writes v as Python's repr(float): the shortest digits that read back as
- * the same double, in fixed notation for exponents -4..15, else d.ddde+XX. */
-static void dump_real(proto_buf *b, double v)
-{
-    char digits[20], out[48];
-    int exp10, ndig;
-    size_t o = 0;
-
-    if (v == 0) {
-        if (signbit(v))
-            BUF_LIT(b, "-0.0");
-        else
-            BUF_LIT(b, "0.0");
-        return;
-    }
-    if (v < 0)
-        out[o++] = '-';
-    ndig = shortest_digits(fabs(v), digits, &exp10);
-    while (ndig > 1 && digits[ndig - 1] == '0')
-        ndig--;
-
-    if (exp10 >= -4 && exp10 < 16) {
-        if (exp10 < 0) {
-            memcpy(out + o, "0.", 2);
-            o += 2;
-            for (int i = 0; i < -exp10 - 1; i++)
-                out[o++] = '0';
-            memcpy(out + o, digits, (size_t)ndig);
-            o += (size_t)ndig;
-        } else {
-            for (int i = 0; i <= exp10; i++)
-                out[o++] = i < ndig ? digits[i] : '0';
-            out[o++] = '.';
-            if (ndig > exp10 + 1) {
-                memcpy(out + o, digits + exp10 + 1, (size_t)(ndig - exp10 - 1));
-                o += (size_t)(ndig - exp10 - 1);
-            } else {
-                out[o++] = '0';
-            }
-        }
-    } else {
-        out[o++] = digits[0];
-        if (ndig > 1) {
-            out[o++] = '.';
-            memcpy(out + o, digits + 1, (size_t)(ndig - 1));
-            o += (size_t)(ndig - 1);
-        }
-        o += (size_t)snprintf(out + o, sizeof(out) - o, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
-    }
-    proto_buf_append(b, out, o);
-}
-
-int proto_dump_json(proto_buf *b, const json_t *v)
-{
-    char num[32];
-
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        int first = 1;
-        BUF_LIT(b, "{");
-        for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
-            if (!first)
-                BUF_LIT(b, ", ");
-            first = 0;
-            proto_dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
-            BUF_LIT(b, ": ");
-            proto_dump_json(b, json_object_iter_value(it));
-        }
-        BUF_LIT(b, "}");
-        break;
-    }
-    case JSON_ARRAY:
-        BUF_LIT(b, "[");
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i)
-                BUF_LIT(b, ", ");
-            proto_dump_json(b, json_array_get(v, i));
-        }
-        BUF_LIT(b, "]");
-        break;
-    case JSON_STRING: proto_dump_string(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER:
-        proto_buf_append(b, num, (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
-        break;
-    case JSON_REAL: dump_real(b, json_real_value(v)); break;
-    case JSON_TRUE: BUF_LIT(b, "true"); break;
-    case JSON_FALSE: BUF_LIT(b, "false"); break;
-    case JSON_NULL: BUF_LIT(b, "null"); break;
-    }
-    return b->failed ? -1 : 0;
-}
 
 const char *proto_host_byteorder(void)
 {
@@ -944,7 +465,7 @@ int proto_encode_header(proto_buf *b, const char *content_type, const char *cont
         /* Every answer evkv sends: no escaping needed, one copy each. */
         hlen = sizeof("{\"byteorder\": \"") - 1 + bl + sizeof("\", \"content-type\": \"") - 1 + tl +
                sizeof("\", \"content-encoding\": \"") - 1 + el + sizeof("\", \"content-length\": ") - 1 + nl + 1;
-        char *p = buf_reserve(b, PROTO_PROTOHEADER_LEN + hlen);
+        char *p = proto_buf_reserve(b, PROTO_PROTOHEADER_LEN + hlen);
         if (p == NULL || hlen > 65535)
             return -1;
         *p++ = (char)(hlen >> 8);

@@ -1,5 +1,6 @@
 /*
- * proto.h: the evkv wire protocol, with no I/O.
+ * proto.h: the guide's codec, the header+JSON protocol of "Socket
+ * Programming in Python", with no I/O.
  *
  * A message is a 2-byte big-endian protoheader (the JSON header's length),
  * a JSON header object naming byteorder, content-type, content-encoding and
@@ -21,24 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"        /* proto_buf, proto_inbuf */
+#include "parse_cost.h" /* proto_parse_memory: the bound on parsing a message */
+
 #define PROTO_PROTOHEADER_LEN     2
 #define PROTO_DEFAULT_MAX_HEADER  8192          /* bytes of JSON header */
 #define PROTO_DEFAULT_MAX_CONTENT (1024 * 1024) /* bytes of content */
 #define PROTO_ERRSTR_LEN          160
-/* Most memory parsing a JSON header or content may allocate, where max is
- * the most bytes the limits let it have (max_header or max_content): 48
- * bytes a byte, what a list of empty strings that fills max is priced at
- * (proto_json_parse_cost), so that every list of strings (an msearch) and
- * every lighter shape is parsed, at any length the limits allow. Shapes
- * heavier for jansson (a list of empty objects: over 80 bytes a byte at
- * its peak) are parsed while they fit. The bound is one of the limits:
- * it does not grow with the message, however small. */
-#define PROTO_PARSE_PER_BYTE 48
-static inline size_t proto_parse_memory(size_t max)
-{
-    const size_t base = 64 * 1024;
-    return max > (SIZE_MAX - base) / PROTO_PARSE_PER_BYTE ? SIZE_MAX : base + PROTO_PARSE_PER_BYTE * max;
-}
 
 typedef enum proto_status {
     PROTO_ERROR = -1,    /* the stream is broken; errstr says why; final */
@@ -81,22 +71,6 @@ typedef struct proto_message {
 
 /* Longest content-type or content-encoding the header fast path copies. */
 #define PROTO_FAST_STRING_MAX 63
-
-/* The input buffer a decoder of proto/ reads into: buf[pos..len) is
- * unread, cap bytes are allocated. */
-typedef struct proto_inbuf {
-    unsigned char *buf;
-    size_t len, pos, cap;
-} proto_inbuf;
-
-/* Makes room for len more bytes after buf[len), dropping the consumed bytes
- * first (the unread ones move to buf[0]). Returns where the new bytes go, or
- * NULL when out of memory (the buffer is unchanged but for the move). */
-unsigned char *proto_inbuf_reserve(proto_inbuf *in, size_t len);
-/* Appends len bytes. Returns 0 or -1 (out of memory). */
-int proto_inbuf_append(proto_inbuf *in, const void *buf, size_t len);
-/* Frees the buffer if it holds no unread byte. */
-void proto_inbuf_release(proto_inbuf *in);
 
 typedef struct proto_decoder {
     proto_limits limits;
@@ -173,25 +147,6 @@ int proto_request_parse_full(const void *content, size_t len, size_t max_memory,
 /* Frees what a parse holds. Safe on a zeroed or failed request. */
 void proto_request_free(proto_request *req);
 
-/* A growable byte buffer for the encoder. Zero-initialise before use. */
-typedef struct proto_buf {
-    char *data;
-    size_t len, cap;
-    int failed; /* set once an allocation failed; appends are then no-ops */
-} proto_buf;
-
-int proto_buf_append(proto_buf *b, const void *data, size_t len);
-void proto_buf_reset(proto_buf *b);
-void proto_buf_free(proto_buf *b);
-
-/* Appends s (len bytes of UTF-8) as a JSON string, quoted and escaped as
- * Python's json module does with ensure_ascii=False. Bytes that are not valid
- * UTF-8 are written as \ufffd. Returns 0 or -1 (out of memory). */
-int proto_dump_string(proto_buf *b, const char *s, size_t len);
-/* Appends v as Python's json.dumps(v, ensure_ascii=False) writes it.
- * Returns 0 or -1 (out of memory). */
-int proto_dump_json(proto_buf *b, const json_t *v);
-
 /* The byte order this host would name in a header: "little" or "big". */
 const char *proto_host_byteorder(void);
 
@@ -205,23 +160,5 @@ int proto_encode_message(proto_buf *b, const char *content_type, const char *con
 /* Appends a text/json request {"action": A, "value": V} as the reference
  * client sends it. */
 int proto_encode_request(proto_buf *b, const char *action, size_t action_len, const char *value, size_t value_len);
-
-/* An upper bound on the memory jansson holds at its peak while parsing
- * data[0..n) (see proto.c); a header or content priced over
- * proto_parse_memory(its limit) is refused without being parsed. */
-size_t proto_json_parse_cost(const void *data, size_t n);
-
-/* The value of the hexadecimal digit c (either case), or -1. */
-int proto_hex_digit(int c);
-/* Whether s[0..len) is valid UTF-8 (no surrogates, no overlongs). */
-int proto_utf8_valid(const char *s, size_t len);
-/* Length of the longest prefix of s made of printable ASCII other than
- * '"' and '\\': bytes that JSON and Python's json write as they are. */
-size_t proto_plain_span(const char *s, size_t len);
-/* Length of the valid UTF-8 sequence (one character) at s, or 0. */
-size_t proto_utf8_span(const char *s, size_t len);
-/* Whether s is valid UTF-8 that a JSON string holds as it is: then its
- * encoding (proto_dump_string) is s between two quotes. */
-int proto_json_safe(const char *s, size_t len);
 
 #endif

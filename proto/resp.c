@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 enum {
     ST_START,     /* at the first byte of a request */
     ST_MULTIBULK, /* the count is read; bulks are being read */

@@ -51,7 +51,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "proto.h"
+#include "buf.h"
 
 #define RESP_INLINE_MAX_SIZE  (64 * 1024)                 /* Redis's PROTO_INLINE_MAX_SIZE */
 #define RESP_DEFAULT_MAX_ARGS ((size_t)INT_MAX)           /* Redis 7.0's multibulk count limit */

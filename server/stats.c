@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "stats.h"
+#include "json_write.h"
 
 /* Sums, over every worker, the counter at `offset` in worker_counters. */
 static unsigned long long sum(const server *srv, size_t offset)

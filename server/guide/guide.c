@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "json_write.h"
 #include "wire.h"
 
 #define LIT(s)        s, sizeof(s) - 1

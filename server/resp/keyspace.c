@@ -17,6 +17,7 @@
 #include "command.h"
 #include "glob.h"
 #include "hash.h"
+#include "text.h"
 
 #define SCAN_COUNT_DEF 10
 #define SCAN_COUNT_MAX 10000 /* COUNT above it walks as far as this */

@@ -15,6 +15,7 @@
 
 #include "fuzz_common.h"
 #include "proto.h"
+#include "text.h"
 
 #define JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 

@@ -19,8 +19,10 @@
 
 #include "fuzz_common.h"
 #include "guide.h"
+#include "json_write.h"
 #include "proto.h"
 #include "table.h"
+#include "text.h"
 
 #define JSON_FLAGS    (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 #define BINARY_PREFIX "First 10 bytes of request: "

@@ -127,7 +127,7 @@ REGRESSIONS = {
     "utf-8-nul": b'{"byteorder": "little", "content-type": "text/json", '
     b'"content-encoding": "utf-8\\u0000latin-1", "content-length": 2}',
     # jansson (2.14, asserts on) aborts when its token buffer cannot grow:
-    # proto.c's parse budget runs out at the 16th "A" (the spaces tune it)
+    # the parse budget (parse_cost.c) runs out at the 16th "A" (the spaces tune it)
     "jansson-abort": b"[" * 549 + b" " * 5 + b"A" * 18 + b" ",
     # and it overruns its buffers (out-of-bounds read and write) when the
     # budget runs out inside a string: the closing quote is never saved

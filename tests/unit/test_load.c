@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "load.h"
+#include "json_write.h"
 #include "proto.h"
 #include "table.h"
 

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "parse_cost.h"
 #include "proto.h"
 
 static size_t live, peak;

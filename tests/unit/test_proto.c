@@ -19,7 +19,9 @@
 
 #include <cmocka.h>
 
+#include "json_write.h"
 #include "proto.h"
+#include "text.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "resp.h"
+#include "text.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 

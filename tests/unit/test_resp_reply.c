@@ -21,8 +21,9 @@
 
 #include <cmocka.h>
 
-#include "proto.h"
+#include "buf.h"
 #include "resp_reply.h"
+#include "text.h"
 
 static const char *cases_path = RESP_REPLY_CASES;
 
