@@ -298,7 +298,86 @@ static int is_command(const char *word, const char *name)
     return strcasecmp(word, name) == 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for, beyond the connection (cli_options). */
+typedef struct cli_request {
+    const char *echo, *uri; /* --echo TEXT, --uri URI; NULL when not given */
+    int host_set;           /* --host or --port given */
+    int latency, stat;      /* ping --latency, --stat */
+    int repeat_set;         /* --repeat given (in rep.count) */
+    long count;             /* --count; -1: until Ctrl-C */
+    double interval_ms;     /* --interval; -1: the mode's default */
+    repeat rep;
+    int nargs; /* the words after the options: args[0..nargs) */
+    char **args;
+} cli_request;
+
+/* parse_options' answer when the command line asks for a command to run. */
+#define CLI_GO_ON (-1)
+
+/* Reads one option ch (getopt_long's answer) into o and r. Returns
+ * CLI_GO_ON, or the exit status when it is a usage error or asks for the
+ * help or the version. */
+static int parse_option(int ch, cli_options *o, cli_request *r)
+{
+    char err[PARSE_ERR_LEN];
+    long long n;
+    double secs;
+
+    switch (ch) {
+    case 'h':
+        o->host = optarg;
+        r->host_set = 1;
+        break;
+    case 'p':
+        o->port = optarg;
+        r->host_set = 1;
+        break;
+    case 'u': r->uri = optarg; break;
+    case 's': o->unix_path = optarg; break;
+    case 't':
+        if (parse_seconds(optarg, 0.001, 86400, &secs, err, sizeof(err)) != 0)
+            return usage_error_in("--timeout", err);
+        o->timeout_ms = (int)(secs * 1000);
+        break;
+    case 'j': o->json = 1; break;
+    case OPT_RETRIES:
+        if (parse_count(optarg, 0, 1000, &n, err, sizeof(err)) != 0)
+            return usage_error_in("--retries", err);
+        o->retries = (int)n;
+        break;
+    case OPT_MAX_ANSWER:
+        if (parse_bytes(optarg, 1, SIZE_MAX, &o->max_answer, err, sizeof(err)) != 0)
+            return usage_error_in("--max-answer", err);
+        break;
+    case 'e': r->echo = optarg; break;
+    case OPT_LATENCY: r->latency = 1; break;
+    case OPT_STAT: r->stat = 1; break;
+    case 'r':
+        if (parse_count(optarg, -1, 1000000000000LL, &n, err, sizeof(err)) != 0 || n == 0)
+            return usage_error("--repeat must be a whole number above 0, or -1 for ever");
+        r->rep.count = (long)n;
+        r->repeat_set = 1;
+        break;
+    case 'i':
+        if (parse_seconds(optarg, 0, 3600, &secs, err, sizeof(err)) != 0)
+            return usage_error_in("--interval", err);
+        r->interval_ms = secs * 1000;
+        break;
+    case 'n':
+        if (parse_count(optarg, 1, 1000000000, &n, err, sizeof(err)) != 0)
+            return usage_error_in("--count", err);
+        r->count = (long)n;
+        break;
+    case OPT_HELP: usage(stdout); return EXIT_FOUND;
+    case 'V': printf("evkv-cli %s\n", EVKV_VERSION); return EXIT_FOUND;
+    default: fprintf(stderr, "Try 'evkv-cli --help'.\n"); return EXIT_ERROR;
+    }
+    return CLI_GO_ON;
+}
+
+/* Reads the options into o and r, and the words after them into r.
+ * Returns CLI_GO_ON or an exit status, as parse_option. */
+static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
 {
     static const struct option longopts[] = {
         {"host", required_argument, NULL, 'h'},
@@ -319,141 +398,128 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    int ch, status;
+
+    while ((ch = getopt_long(argc, argv, "h:p:u:s:t:je:r:i:n:V", longopts, NULL)) != -1)
+        if ((status = parse_option(ch, o, r)) != CLI_GO_ON)
+            return status;
+    r->nargs = argc - optind;
+    r->args = argv + optind;
+    return CLI_GO_ON;
+}
+
+/* Checks how the server is named (-h/-p, -s, -u or HOST PORT first) and
+ * reads a --uri into o. Returns CLI_GO_ON or the exit status of a usage
+ * error. */
+static int resolve_server(cli_options *o, const cli_request *r)
+{
+    if (r->nargs >= 3 && is_command(r->args[0], "search"))
+        return usage_error("search takes one KEY: quote a key with spaces (evkv-cli search 'two words')");
+    if (r->uri && (r->host_set || o->unix_path))
+        return usage_error("--uri names the server: give it without --host, --port or --socket");
+    if (o->unix_path && r->host_set)
+        return usage_error("--socket cannot go with --host or --port");
+    if (r->nargs == 4 && (r->uri || o->unix_path || r->host_set))
+        return usage_error("HOST PORT ACTION VALUE names the server: give it without --host, --port, --uri or "
+                           "--socket");
+    if (r->uri) {
+        char why[EVKV_URI_ERR_LEN];
+        if (evkv_uri_parse(r->uri, &o->uri, why, sizeof(why)) != 0) {
+            fprintf(stderr, "evkv-cli: bad URI '%s': %s\n", r->uri, why);
+            return EXIT_ERROR;
+        }
+        if (o->uri.is_unix) {
+            o->unix_path = o->uri.path;
+        } else {
+            o->host = o->uri.host;
+            o->port = o->uri.port;
+        }
+    }
+    if (o->unix_path && o->unix_path[0] == '\0')
+        return usage_error("--socket needs a path");
+    return CLI_GO_ON;
+}
+
+/* The commands, in any case, as at the prompt; the guide's form
+ * HOST PORT ACTION VALUE keeps app-client's exact "search". */
+static int is_ping(const cli_request *r)
+{
+    return r->nargs == 1 && is_command(r->args[0], "ping");
+}
+
+static int is_search(const cli_request *r)
+{
+    return r->nargs == 1 && is_command(r->args[0], "search");
+}
+
+/* Checks that the options go with the command. Returns CLI_GO_ON or the
+ * exit status of a usage error. */
+static int check_modes(const cli_request *r)
+{
+    if (r->latency && !is_ping(r))
+        return usage_error("--latency goes with the ping command: evkv-cli ping --latency");
+    if (r->count >= 0 && !r->latency)
+        return usage_error("--count goes with ping --latency");
+    if (r->stat && (r->nargs != 0 || r->echo || r->latency))
+        return usage_error("--stat takes no command");
+    if (r->repeat_set && (r->latency || r->echo || (!r->stat && (r->nargs == 0 || is_search(r)))))
+        return usage_error("--repeat goes with one command (search KEY, ping, stats, ACTION VALUE) or --stat");
+    if (r->interval_ms >= 0 && !r->latency && !r->stat && !r->repeat_set)
+        return usage_error("--interval goes with --repeat, --stat or ping --latency");
+    if (r->echo && r->nargs != 0)
+        return usage_error("--echo takes no other arguments");
+    return CLI_GO_ON;
+}
+
+/* Runs what the command line asked for. Returns the exit status. */
+static int run(cli_options *o, cli_request *r)
+{
+    char **args = r->args;
+    int nargs = r->nargs, ping = is_ping(r), search = is_search(r);
+    int stats = nargs == 1 && is_command(args[0], "stats");
+
+    if (nargs == 4) { /* the guide's form: HOST PORT ACTION VALUE */
+        o->host = args[0];
+        o->port = args[1];
+    }
+    evkv_server_name(o->where, sizeof(o->where), o->host, o->port, o->unix_path);
+    if (r->interval_ms >= 0)
+        r->rep.interval_ms = r->interval_ms;
+    if (r->echo)
+        return run_echo(o, r->echo);
+    if (r->stat)
+        return cli_stat_run(o, r->repeat_set ? r->rep.count : -1, r->interval_ms >= 0 ? r->interval_ms : 1000);
+    if (nargs == 4)
+        return run_one(o, args[2], args[3], 1, &r->rep);
+    if (nargs == 2)
+        return run_one(o, args[0], args[1], 0, &r->rep);
+    if (ping && r->latency)
+        return cli_latency_run(o, r->count, r->interval_ms >= 0 ? r->interval_ms : LATENCY_DEFAULT_INTERVAL_MS);
+    if (ping || stats)
+        return run_command(o, ping ? CLI_PING : CLI_STATS, &r->rep);
+    if ((nargs == 0 || search) && !isatty(STDIN_FILENO))
+        return cli_batch_run(o);
+    if (nargs == 0) /* stdin is a terminal */
+        return cli_repl_run(o);
+    if (nargs == 1)
+        return usage_error(search ? "give a key (search KEY), or keys on stdin"
+                                  : "expected search KEY, ping, stats or ACTION VALUE");
+    return usage_error("expected search KEY, ping, stats, ACTION VALUE or HOST PORT ACTION VALUE");
+}
+
+int main(int argc, char **argv)
+{
     cli_options o = {.host = EVKV_DEFAULT_HOST,
                      .port = EVKV_DEFAULT_PORT,
                      .timeout_ms = 5000,
                      .retries = 3,
                      .max_answer = EVKV_DEFAULT_MAX_ANSWER};
-    const char *echo = NULL, *uri = NULL;
-    int ch, host_set = 0, latency = 0, stat = 0, repeat_set = 0;
-    long count = -1;
-    long long n;
-    double interval_ms = -1, secs; /* -1: the mode's default */
-    repeat rep = {.count = 1, .interval_ms = 0};
-    char err[PARSE_ERR_LEN];
+    cli_request r = {.count = -1, .interval_ms = -1, .rep = {.count = 1, .interval_ms = 0}};
+    int status;
 
-    while ((ch = getopt_long(argc, argv, "h:p:u:s:t:je:r:i:n:V", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'h':
-            o.host = optarg;
-            host_set = 1;
-            break;
-        case 'p':
-            o.port = optarg;
-            host_set = 1;
-            break;
-        case 'u': uri = optarg; break;
-        case 's': o.unix_path = optarg; break;
-        case 't':
-            if (parse_seconds(optarg, 0.001, 86400, &secs, err, sizeof(err)) != 0)
-                return usage_error_in("--timeout", err);
-            o.timeout_ms = (int)(secs * 1000);
-            break;
-        case 'j': o.json = 1; break;
-        case OPT_RETRIES:
-            if (parse_count(optarg, 0, 1000, &n, err, sizeof(err)) != 0)
-                return usage_error_in("--retries", err);
-            o.retries = (int)n;
-            break;
-        case OPT_MAX_ANSWER:
-            if (parse_bytes(optarg, 1, SIZE_MAX, &o.max_answer, err, sizeof(err)) != 0)
-                return usage_error_in("--max-answer", err);
-            break;
-        case 'e': echo = optarg; break;
-        case OPT_LATENCY: latency = 1; break;
-        case OPT_STAT: stat = 1; break;
-        case 'r':
-            if (parse_count(optarg, -1, 1000000000000LL, &n, err, sizeof(err)) != 0 || n == 0)
-                return usage_error("--repeat must be a whole number above 0, or -1 for ever");
-            rep.count = (long)n;
-            repeat_set = 1;
-            break;
-        case 'i':
-            if (parse_seconds(optarg, 0, 3600, &secs, err, sizeof(err)) != 0)
-                return usage_error_in("--interval", err);
-            interval_ms = secs * 1000;
-            break;
-        case 'n':
-            if (parse_count(optarg, 1, 1000000000, &n, err, sizeof(err)) != 0)
-                return usage_error_in("--count", err);
-            count = (long)n;
-            break;
-        case OPT_HELP: usage(stdout); return EXIT_FOUND;
-        case 'V': printf("evkv-cli %s\n", EVKV_VERSION); return EXIT_FOUND;
-        default: fprintf(stderr, "Try 'evkv-cli --help'.\n"); return EXIT_ERROR;
-        }
-    }
-    int nargs = argc - optind;
-    char **args = argv + optind;
-
-    if (nargs >= 3 && is_command(args[0], "search"))
-        return usage_error("search takes one KEY: quote a key with spaces (evkv-cli search 'two words')");
-    if (uri && (host_set || o.unix_path))
-        return usage_error("--uri names the server: give it without --host, --port or --socket");
-    if (o.unix_path && host_set)
-        return usage_error("--socket cannot go with --host or --port");
-    if (nargs == 4 && (uri || o.unix_path || host_set))
-        return usage_error("HOST PORT ACTION VALUE names the server: give it without --host, --port, --uri or "
-                           "--socket");
-    if (uri) {
-        char why[EVKV_URI_ERR_LEN];
-        if (evkv_uri_parse(uri, &o.uri, why, sizeof(why)) != 0) {
-            fprintf(stderr, "evkv-cli: bad URI '%s': %s\n", uri, why);
-            return EXIT_ERROR;
-        }
-        if (o.uri.is_unix) {
-            o.unix_path = o.uri.path;
-        } else {
-            o.host = o.uri.host;
-            o.port = o.uri.port;
-        }
-    }
-    if (o.unix_path && o.unix_path[0] == '\0')
-        return usage_error("--socket needs a path");
-    /* The commands, in any case, as at the prompt; the guide's form
-     * HOST PORT ACTION VALUE keeps app-client's exact "search". */
-    int is_ping = nargs == 1 && is_command(args[0], "ping");
-    int is_stats = nargs == 1 && is_command(args[0], "stats");
-    int is_search = nargs == 1 && is_command(args[0], "search");
-    if (latency && !is_ping)
-        return usage_error("--latency goes with the ping command: evkv-cli ping --latency");
-    if (count >= 0 && !latency)
-        return usage_error("--count goes with ping --latency");
-    if (stat && (nargs != 0 || echo || latency))
-        return usage_error("--stat takes no command");
-    if (repeat_set && (latency || echo || (!stat && (nargs == 0 || is_search))))
-        return usage_error("--repeat goes with one command (search KEY, ping, stats, ACTION VALUE) or --stat");
-    if (interval_ms >= 0 && !latency && !stat && !repeat_set)
-        return usage_error("--interval goes with --repeat, --stat or ping --latency");
-    if (echo && nargs != 0)
-        return usage_error("--echo takes no other arguments");
-
+    if ((status = parse_options(argc, argv, &o, &r)) != CLI_GO_ON || (status = resolve_server(&o, &r)) != CLI_GO_ON ||
+        (status = check_modes(&r)) != CLI_GO_ON)
+        return status;
     signal(SIGPIPE, SIG_IGN);
-    if (nargs == 4) { /* the guide's form: HOST PORT ACTION VALUE */
-        o.host = args[0];
-        o.port = args[1];
-    }
-    evkv_server_name(o.where, sizeof(o.where), o.host, o.port, o.unix_path);
-    if (interval_ms >= 0)
-        rep.interval_ms = interval_ms;
-    if (echo)
-        return run_echo(&o, echo);
-    if (stat)
-        return cli_stat_run(&o, repeat_set ? rep.count : -1, interval_ms >= 0 ? interval_ms : 1000);
-    if (nargs == 4)
-        return run_one(&o, args[2], args[3], 1, &rep);
-    if (nargs == 2)
-        return run_one(&o, args[0], args[1], 0, &rep);
-    if (is_ping && latency)
-        return cli_latency_run(&o, count, interval_ms >= 0 ? interval_ms : LATENCY_DEFAULT_INTERVAL_MS);
-    if (is_ping || is_stats)
-        return run_command(&o, is_ping ? CLI_PING : CLI_STATS, &rep);
-    if ((nargs == 0 || is_search) && !isatty(STDIN_FILENO))
-        return cli_batch_run(&o);
-    if (nargs == 0) /* stdin is a terminal */
-        return cli_repl_run(&o);
-    if (nargs == 1)
-        return usage_error(is_search ? "give a key (search KEY), or keys on stdin"
-                                     : "expected search KEY, ping, stats or ACTION VALUE");
-    return usage_error("expected search KEY, ping, stats, ACTION VALUE or HOST PORT ACTION VALUE");
+    return run(&o, &r);
 }
