@@ -207,116 +207,164 @@ enum {
     OPT_HELP,
 };
 
-int bench_options_parse(int argc, char **argv, bench_options *o)
+static const struct option longopts[] = {
+    {"host", required_argument, NULL, 'h'},
+    {"port", required_argument, NULL, 'p'},
+    {"socket", required_argument, NULL, 's'},
+    {"uri", required_argument, NULL, 'u'},
+    {"protocol", required_argument, NULL, OPT_PROTOCOL},
+    {"reconnect", no_argument, NULL, OPT_RECONNECT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
+    {"threads", required_argument, NULL, 't'},
+    {"connections", required_argument, NULL, 'c'},
+    {"pipeline", required_argument, NULL, 'P'},
+    {"duration", required_argument, NULL, 'd'},
+    {"requests", required_argument, NULL, 'n'},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"rate", required_argument, NULL, 'R'},
+    {"mget", required_argument, NULL, OPT_MGET},
+    {"keys", required_argument, NULL, OPT_KEYS},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"key-pattern", required_argument, NULL, OPT_PATTERN},
+    {"zipf-exp", required_argument, NULL, OPT_ZIPF},
+    {"miss-ratio", required_argument, NULL, OPT_MISS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"csv", no_argument, NULL, OPT_CSV},
+    {"quiet", no_argument, NULL, 'q'},
+    {"hide-histogram", no_argument, NULL, OPT_HIDE_HISTOGRAM},
+    {"runs", required_argument, NULL, 'x'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/* How the command line named the server, checked once it is all read. */
+typedef struct server_args {
+    const char *uri; /* --uri, or NULL */
+    int host_set;    /* --host or --port given */
+} server_args;
+
+/* Reads one option ch (getopt_long's answer) into o and srv. Returns NULL,
+ * or why the option is wrong ("" when getopt_long has said it), perhaps
+ * written into msg (len bytes). Prints --help or --version and exits 0
+ * for those. */
+static const char *parse_option(int ch, bench_options *o, server_args *srv, char *msg, size_t len)
 {
-    static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'h'},
-        {"port", required_argument, NULL, 'p'},
-        {"socket", required_argument, NULL, 's'},
-        {"uri", required_argument, NULL, 'u'},
-        {"protocol", required_argument, NULL, OPT_PROTOCOL},
-        {"reconnect", no_argument, NULL, OPT_RECONNECT},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"retries", required_argument, NULL, OPT_RETRIES},
-        {"max-answer", required_argument, NULL, OPT_MAX_ANSWER},
-        {"threads", required_argument, NULL, 't'},
-        {"connections", required_argument, NULL, 'c'},
-        {"pipeline", required_argument, NULL, 'P'},
-        {"duration", required_argument, NULL, 'd'},
-        {"requests", required_argument, NULL, 'n'},
-        {"warmup", required_argument, NULL, OPT_WARMUP},
-        {"rate", required_argument, NULL, 'R'},
-        {"mget", required_argument, NULL, OPT_MGET},
-        {"keys", required_argument, NULL, OPT_KEYS},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"key-pattern", required_argument, NULL, OPT_PATTERN},
-        {"zipf-exp", required_argument, NULL, OPT_ZIPF},
-        {"miss-ratio", required_argument, NULL, OPT_MISS},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"csv", no_argument, NULL, OPT_CSV},
-        {"quiet", no_argument, NULL, 'q'},
-        {"hide-histogram", no_argument, NULL, OPT_HIDE_HISTOGRAM},
-        {"runs", required_argument, NULL, 'x'},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int ch, host_set = 0;
-    const char *uri = NULL;
-    double d;
     /* In the order of their enums. */
     static const char *const protocols[] = {"evkv", "resp"};
     static const char *const patterns[] = {"uniform", "zipf", "sequential"};
+    const char *bad = NULL;
+    double d;
+
+    switch (ch) {
+    case 'h':
+        o->host = optarg;
+        srv->host_set = 1;
+        break;
+    case 'p':
+        o->port = optarg;
+        srv->host_set = 1;
+        break;
+    case 's': o->unix_path = optarg; break;
+    case 'u': srv->uri = optarg; break;
+    case OPT_PROTOCOL:
+        o->protocol =
+            (bench_protocol)opt_choice(protocols, 2, (int)o->protocol, "--protocol must be evkv or resp", &bad);
+        break;
+    case OPT_RECONNECT: o->reconnect = 1; break;
+    case OPT_TIMEOUT:
+        if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, len)) == NULL)
+            o->timeout_ms = (int)(d * 1000);
+        break;
+    case OPT_RETRIES: bad = opt_int("--retries", 0, 1000, &o->retries, msg, len); break;
+    case OPT_MAX_ANSWER: bad = opt_bytes("--max-answer", 1, SIZE_MAX, &o->max_answer, msg, len); break;
+    case 't': bad = opt_int("-t", 1, 256, &o->threads, msg, len); break;
+    case 'c': bad = opt_int("-c", 1, 100000, &o->conns, msg, len); break;
+    case 'P': bad = opt_int("-P", 1, 65536, &o->depth, msg, len); break;
+    case 'd': bad = opt_seconds("-d", 0.001, 86400, &o->duration, msg, len); break;
+    case 'n': bad = opt_u64("-n", 1, &o->requests, msg, len); break;
+    case OPT_WARMUP: bad = opt_seconds("--warmup", 0, 86400, &o->warmup, msg, len); break;
+    case 'R':
+        bad = opt_number("-R", 0, 1e9, "requests per second from 0 (closed loop) to 1e9", &o->rate, msg, len);
+        break;
+    case OPT_MGET: bad = opt_int("--mget", 1, 10000, &o->mget, msg, len); break;
+    case OPT_KEYS: o->keys_path = optarg; break;
+    case OPT_DATA:
+        if (o->ndata < 2)
+            o->data_path[o->ndata++] = optarg;
+        else
+            bad = "--data may be given at most twice";
+        break;
+    case OPT_FORMAT:
+        if (datafile_format_parse(optarg, &o->format) != 0)
+            bad = "--format must be json or tsv";
+        break;
+    case OPT_PATTERN:
+        o->pattern = (key_pattern)opt_choice(patterns, 3, (int)o->pattern,
+                                             "--key-pattern must be uniform, zipf or sequential", &bad);
+        break;
+    case OPT_ZIPF: bad = opt_number("--zipf-exp", 0, 10, "a number from 0 to 10", &o->zipf_exp, msg, len); break;
+    case OPT_MISS: bad = opt_number("--miss-ratio", 0, 1, "a share from 0 to 1", &o->miss_ratio, msg, len); break;
+    case OPT_SEED: bad = opt_u64("--seed", 0, &o->seed, msg, len); break;
+    case OPT_JSON: o->json_path = optarg; break;
+    case OPT_CSV: o->csv = 1; break;
+    case 'q': o->quiet = 1; break;
+    case OPT_HIDE_HISTOGRAM: o->histogram = 0; break;
+    case 'x': bad = opt_int("-x", 1, 1000, &o->runs, msg, len); break;
+    case OPT_HELP: usage(stdout); exit(EXIT_OK);
+    case 'V': printf("evkv-bench %s\n", EVKV_VERSION); exit(EXIT_OK);
+    default: bad = "";
+    }
+    return bad;
+}
+
+/* Checks how the server is named (-h/-p, -s or -u) and where the reports
+ * go, and reads a --uri into o. Returns 0, or -1 after saying why on
+ * stderr. */
+static int check_server(bench_options *o, const server_args *srv)
+{
     char msg[PARSE_ERR_LEN + 64];
+    const char *conflict = NULL;
+
+    if (srv->uri && (srv->host_set || o->unix_path))
+        conflict = "--uri names the server: give it without --host, --port or --socket";
+    else if (o->unix_path && srv->host_set)
+        conflict = "--socket cannot go with --host or --port";
+    else if (o->unix_path && o->unix_path[0] == '\0')
+        conflict = "--socket needs a path";
+    else if (o->csv && o->json_path && strcmp(o->json_path, "-") == 0)
+        conflict = "--csv and --json - cannot both write to stdout";
+    if (conflict) {
+        fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", conflict);
+        return -1;
+    }
+    if (srv->uri) {
+        if (evkv_uri_parse(srv->uri, &o->uri, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "evkv-bench: bad URI '%s': %s\n", srv->uri, msg);
+            return -1;
+        }
+        if (o->uri.is_unix) {
+            o->unix_path = o->uri.path;
+        } else {
+            o->host = o->uri.host;
+            o->port = o->uri.port;
+        }
+    }
+    return 0;
+}
+
+int bench_options_parse(int argc, char **argv, bench_options *o)
+{
+    server_args srv = {0};
+    char msg[PARSE_ERR_LEN + 64];
+    int ch;
 
     while ((ch = getopt_long(argc, argv, "h:p:s:u:t:c:P:d:n:R:x:qV", longopts, NULL)) != -1) {
-        const char *bad = NULL;
-        switch (ch) {
-        case 'h':
-            o->host = optarg;
-            host_set = 1;
-            break;
-        case 'p':
-            o->port = optarg;
-            host_set = 1;
-            break;
-        case 's': o->unix_path = optarg; break;
-        case 'u': uri = optarg; break;
-        case OPT_PROTOCOL:
-            o->protocol =
-                (bench_protocol)opt_choice(protocols, 2, (int)o->protocol, "--protocol must be evkv or resp", &bad);
-            break;
-        case OPT_RECONNECT: o->reconnect = 1; break;
-        case OPT_TIMEOUT:
-            if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, sizeof(msg))) == NULL)
-                o->timeout_ms = (int)(d * 1000);
-            break;
-        case OPT_RETRIES: bad = opt_int("--retries", 0, 1000, &o->retries, msg, sizeof(msg)); break;
-        case OPT_MAX_ANSWER: bad = opt_bytes("--max-answer", 1, SIZE_MAX, &o->max_answer, msg, sizeof(msg)); break;
-        case 't': bad = opt_int("-t", 1, 256, &o->threads, msg, sizeof(msg)); break;
-        case 'c': bad = opt_int("-c", 1, 100000, &o->conns, msg, sizeof(msg)); break;
-        case 'P': bad = opt_int("-P", 1, 65536, &o->depth, msg, sizeof(msg)); break;
-        case 'd': bad = opt_seconds("-d", 0.001, 86400, &o->duration, msg, sizeof(msg)); break;
-        case 'n': bad = opt_u64("-n", 1, &o->requests, msg, sizeof(msg)); break;
-        case OPT_WARMUP: bad = opt_seconds("--warmup", 0, 86400, &o->warmup, msg, sizeof(msg)); break;
-        case 'R':
-            bad =
-                opt_number("-R", 0, 1e9, "requests per second from 0 (closed loop) to 1e9", &o->rate, msg, sizeof(msg));
-            break;
-        case OPT_MGET: bad = opt_int("--mget", 1, 10000, &o->mget, msg, sizeof(msg)); break;
-        case OPT_KEYS: o->keys_path = optarg; break;
-        case OPT_DATA:
-            if (o->ndata < 2)
-                o->data_path[o->ndata++] = optarg;
-            else
-                bad = "--data may be given at most twice";
-            break;
-        case OPT_FORMAT:
-            if (datafile_format_parse(optarg, &o->format) != 0)
-                bad = "--format must be json or tsv";
-            break;
-        case OPT_PATTERN:
-            o->pattern = (key_pattern)opt_choice(patterns, 3, (int)o->pattern,
-                                                 "--key-pattern must be uniform, zipf or sequential", &bad);
-            break;
-        case OPT_ZIPF:
-            bad = opt_number("--zipf-exp", 0, 10, "a number from 0 to 10", &o->zipf_exp, msg, sizeof(msg));
-            break;
-        case OPT_MISS:
-            bad = opt_number("--miss-ratio", 0, 1, "a share from 0 to 1", &o->miss_ratio, msg, sizeof(msg));
-            break;
-        case OPT_SEED: bad = opt_u64("--seed", 0, &o->seed, msg, sizeof(msg)); break;
-        case OPT_JSON: o->json_path = optarg; break;
-        case OPT_CSV: o->csv = 1; break;
-        case 'q': o->quiet = 1; break;
-        case OPT_HIDE_HISTOGRAM: o->histogram = 0; break;
-        case 'x': bad = opt_int("-x", 1, 1000, &o->runs, msg, sizeof(msg)); break;
-        case OPT_HELP: usage(stdout); exit(EXIT_OK);
-        case 'V': printf("evkv-bench %s\n", EVKV_VERSION); exit(EXIT_OK);
-        default: bad = "";
-        }
+        const char *bad = parse_option(ch, o, &srv, msg, sizeof(msg));
         if (bad) {
             if (*bad)
                 fprintf(stderr, "evkv-bench: %s\n", bad);
@@ -328,31 +376,8 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         fprintf(stderr, "evkv-bench: unexpected argument '%s'\nTry 'evkv-bench --help'.\n", argv[optind]);
         return -1;
     }
-    const char *conflict = NULL;
-    if (uri && (host_set || o->unix_path))
-        conflict = "--uri names the server: give it without --host, --port or --socket";
-    else if (o->unix_path && host_set)
-        conflict = "--socket cannot go with --host or --port";
-    else if (o->unix_path && o->unix_path[0] == '\0')
-        conflict = "--socket needs a path";
-    else if (o->csv && o->json_path && strcmp(o->json_path, "-") == 0)
-        conflict = "--csv and --json - cannot both write to stdout";
-    if (conflict) {
-        fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", conflict);
+    if (check_server(o, &srv) != 0)
         return -1;
-    }
-    if (uri) {
-        if (evkv_uri_parse(uri, &o->uri, msg, sizeof(msg)) != 0) {
-            fprintf(stderr, "evkv-bench: bad URI '%s': %s\n", uri, msg);
-            return -1;
-        }
-        if (o->uri.is_unix) {
-            o->unix_path = o->uri.path;
-        } else {
-            o->host = o->uri.host;
-            o->port = o->uri.port;
-        }
-    }
     if (o->reconnect)
         o->depth = 1;
     return 0;
