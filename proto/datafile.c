@@ -413,6 +413,72 @@ static size_t count_keys(const char *p, const char *end)
     return n;
 }
 
+/* Reads the key token at *p (advancing it past it) into key/klen: the
+ * bytes between its quotes, or, when it holds escapes, what jansson
+ * decodes into *decoded (the caller's, freed with the next key or by the
+ * caller). Returns 0, or -1 to give the file to jansson. */
+static int fast_key(const char **p, const char *end, json_t **decoded, const char **key, size_t *klen)
+{
+    int escaped;
+
+    if (*p >= end || **p != '"' || string_token(p, end, key, klen, &escaped) != 0)
+        return -1;
+    json_decref(*decoded);
+    *decoded = NULL;
+    if (escaped) {
+        *decoded = json_loadb(*key, *klen, JSON_DECODE_ANY, NULL); /* refuses \u0000 */
+        if (*decoded == NULL)
+            return -1;
+        *key = json_string_value(*decoded);
+        *klen = json_string_length(*decoded);
+    } else {
+        (*key)++; /* between the quotes */
+        *klen -= 2;
+    }
+    return 0;
+}
+
+/* Reads the value at *p (advancing it past it) and gives the sink the
+ * entry key: value, the value as answers write it (enc is scratch).
+ * Returns FAST_OK, FAST_FALLBACK (a value the small reader leaves to
+ * jansson, or a duplicate key: jansson words the error) or FAST_NOMEM. */
+static int fast_entry(const char **p, const char *end, proto_buf *enc, const datafile_sink *sink, const char *key,
+                      size_t klen)
+{
+    const char *tok, *vstart = *p;
+    size_t toklen;
+    int escaped, put;
+
+    if (**p == '"') {
+        if (string_token(p, end, &tok, &toklen, &escaped) != 0)
+            return FAST_FALLBACK;
+        if (!escaped) {
+            put = sink_entry1(sink, key, klen, tok, toklen); /* already as answers write it */
+        } else {
+            json_t *s = json_loadb(tok, toklen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+            proto_buf_reset(enc);
+            if (s == NULL)
+                return FAST_FALLBACK;
+            proto_dump_string(enc, json_string_value(s), json_string_length(s));
+            json_decref(s);
+            put = enc->failed ? -1 : sink_entry1(sink, key, klen, enc->data, enc->len);
+        }
+    } else {
+        if (value_extent(p, end) != 0)
+            return FAST_FALLBACK;
+        json_t *v = json_loadb(vstart, (size_t)(*p - vstart), LOAD_JSON_FLAGS | JSON_DECODE_ANY, NULL);
+        if (v == NULL)
+            return FAST_FALLBACK;
+        proto_buf_reset(enc);
+        proto_dump_json(enc, v);
+        json_decref(v);
+        put = enc->failed ? -1 : sink_entry1(sink, key, klen, enc->data, enc->len);
+    }
+    if (put < 0)
+        return FAST_NOMEM;
+    return put == 1 ? FAST_FALLBACK : FAST_OK;
+}
+
 static int read_json_fast(const file_bytes *m, const datafile_sink *sink, long *count)
 {
     const char *p = m->data, *end = p + m->len;
@@ -433,64 +499,22 @@ static int read_json_fast(const file_bytes *m, const datafile_sink *sink, long *
         goto tail;
     }
     for (;;) {
-        const char *key, *tok, *vstart;
-        size_t klen, toklen;
-        int escaped;
+        const char *key;
+        size_t klen;
+        int entry;
 
-        if (p >= end || *p != '"' || string_token(&p, end, &key, &klen, &escaped) != 0)
+        if (fast_key(&p, end, &decoded, &key, &klen) != 0)
             goto out;
-        json_decref(decoded);
-        decoded = NULL;
-        if (escaped) {
-            decoded = json_loadb(key, klen, JSON_DECODE_ANY, NULL); /* refuses \u0000 */
-            if (decoded == NULL)
-                goto out;
-            key = json_string_value(decoded);
-            klen = json_string_length(decoded);
-        } else {
-            key++; /* between the quotes */
-            klen -= 2;
-        }
         p = skip_ws(p, end);
         if (p >= end || *p != ':')
             goto out;
         p = skip_ws(p + 1, end);
         if (p >= end)
             goto out;
-
-        int put;
-        vstart = p;
-        if (*p == '"') {
-            if (string_token(&p, end, &tok, &toklen, &escaped) != 0)
-                goto out;
-            if (!escaped) {
-                put = sink_entry1(sink, key, klen, tok, toklen); /* already as answers write it */
-            } else {
-                json_t *s = json_loadb(tok, toklen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-                proto_buf_reset(&enc);
-                if (s == NULL)
-                    goto out;
-                proto_dump_string(&enc, json_string_value(s), json_string_length(s));
-                json_decref(s);
-                put = enc.failed ? -1 : sink_entry1(sink, key, klen, enc.data, enc.len);
-            }
-        } else {
-            if (value_extent(&p, end) != 0)
-                goto out;
-            json_t *v = json_loadb(vstart, (size_t)(p - vstart), LOAD_JSON_FLAGS | JSON_DECODE_ANY, NULL);
-            if (v == NULL)
-                goto out;
-            proto_buf_reset(&enc);
-            proto_dump_json(&enc, v);
-            json_decref(v);
-            put = enc.failed ? -1 : sink_entry1(sink, key, klen, enc.data, enc.len);
-        }
-        if (put < 0) {
-            rc = FAST_NOMEM;
+        if ((entry = fast_entry(&p, end, &enc, sink, key, klen)) != FAST_OK) {
+            rc = entry;
             goto out;
         }
-        if (put == 1)
-            goto out; /* a duplicate: jansson words the error */
         n++;
         p = skip_ws(p, end);
         if (p < end && *p == ',') {
