@@ -265,7 +265,8 @@ def _server_is_slowed():
 # How long a server may take to load its table and listen: the tests' tables
 # load in 2 s at most, but ten times slower under ThreadSanitizer, which
 # took 16 s for 1,000,000 keys on a busy machine.
-START_TIMEOUT = 60.0 if _server_is_slowed() else 10.0
+SLOWED = _server_is_slowed()
+START_TIMEOUT = 60.0 if SLOWED else 10.0
 
 
 def rss_is_the_servers():
