@@ -311,7 +311,7 @@ static int conn_process(struct conn *c, int budget)
             waiting = 1;
             break;
         }
-        COUNTER_ADD(wk->counters.outcomes[oc], 1);
+        COUNTER_ADD(wk->counters.proto[c->proto->tag].outcomes[oc], 1);
         answered++;
         if (debug)
             log_debug("conn %llu %s: %s -> %s", (unsigned long long)c->id, c->peer, what, handler_outcome_name(oc));

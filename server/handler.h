@@ -36,6 +36,22 @@ typedef enum handler_outcome {
     OUTCOME_COUNT
 } handler_outcome;
 
+/* Whose requests an outcome counts among (conn_protocol.tag): each
+ * protocol's outcomes are counted apart, whatever the outcome. */
+typedef enum protocol_tag {
+    PROTOCOL_GUIDE, /* the guide's protocol (and --echo's refusals) */
+    PROTOCOL_RESP,  /* RESP2 */
+    PROTOCOL_COUNT
+} protocol_tag;
+
+/* One protocol's counters in one worker. Only that worker writes them;
+ * stats read them from any thread. */
+typedef struct protocol_counters {
+    atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome (conn.c) */
+    atomic_ullong key_hits, key_misses;    /* keys looked up by requests of many keys (msearch, RESP's) */
+    atomic_ullong commands;                /* commands run, as Redis counts them (RESP's resp_result) */
+} protocol_counters;
+
 /* What a handler works with. One per event loop: scratch buffers are not
  * shared between threads. The table is borrowed. */
 typedef struct handler_ctx {

@@ -43,6 +43,7 @@ typedef enum conn_answer {
 
 typedef struct conn_protocol {
     const char *name;
+    protocol_tag tag; /* whose counters its answers go to */
     /* Sets up the state of connection id (unique in the server). */
     void (*init)(conn_proto_state *st, const proto_limits *limits, uint64_t id);
     void (*free)(conn_proto_state *st);

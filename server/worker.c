@@ -49,9 +49,19 @@ uint64_t worker_random(void *arg)
 uint64_t worker_requests(const worker *w)
 {
     uint64_t n = 0;
-    for (int i = 0; i < OUTCOME_COUNT; i++)
-        n += COUNTER_GET(w->counters.outcomes[i]);
+    for (int p = 0; p < PROTOCOL_COUNT; p++)
+        for (int i = 0; i < OUTCOME_COUNT; i++)
+            n += COUNTER_GET(w->counters.proto[p].outcomes[i]);
     return n;
+}
+
+/* Once a second, from the sweep: counts the requests w answered in the
+ * second just ended, for stats' requests_per_second. */
+static void worker_stats_tick(worker *w)
+{
+    uint64_t total = worker_requests(w);
+    atomic_store_explicit(&w->counters.last_second, total - w->requests_at_sweep, memory_order_relaxed);
+    w->requests_at_sweep = total;
 }
 
 void worker_conns_drained(worker *w)
@@ -193,8 +203,6 @@ int worker_init(worker *w, server *srv, int index)
     w->handler.table = w->dataset->table;
     w->handler.stats = server_stats_json;
     w->handler.stats_arg = w;
-    for (int i = 0; i < OUTCOME_COUNT; i++)
-        atomic_init(&w->counters.outcomes[i], 0);
     atomic_init(&w->counters.conns_total, 0);
     atomic_init(&w->counters.conns_refused, 0);
     atomic_init(&w->counters.timeouts, 0);

@@ -20,10 +20,10 @@
 /* A worker's counters. Only the worker writes them; stats read them from
  * any worker, hence atomics (relaxed: plain loads and stores on x86). */
 typedef struct worker_counters {
-    atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome */
-    atomic_ullong conns_total;             /* connections accepted */
-    atomic_ullong conns_refused;           /* connections refused past --max-conns */
-    atomic_ullong timeouts;                /* connections closed by --idle/--message-timeout */
+    protocol_counters proto[PROTOCOL_COUNT]; /* requests answered, by protocol */
+    atomic_ullong conns_total;               /* connections accepted */
+    atomic_ullong conns_refused;             /* connections refused past --max-conns */
+    atomic_ullong timeouts;                  /* connections closed by --idle/--message-timeout */
     atomic_ullong bytes_in, bytes_out;
     atomic_ullong last_second; /* requests answered in the last whole second (worker_stats_tick) */
 } worker_counters;

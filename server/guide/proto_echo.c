@@ -67,6 +67,7 @@ static void echo_release(conn_proto_state *st)
 
 const conn_protocol proto_echo = {
     .name = "echo",
+    .tag = PROTOCOL_GUIDE,
     .init = echo_init,
     .free = echo_free,
     .reserve = echo_reserve,

@@ -94,6 +94,7 @@ static void guide_release(conn_proto_state *st)
 
 const conn_protocol proto_guide = {
     .name = "guide",
+    .tag = PROTOCOL_GUIDE,
     .init = guide_init,
     .free = guide_free,
     .reserve = guide_reserve,

@@ -125,6 +125,7 @@ static handler_outcome redis_error(handler_ctx *h, const char *why, struct evbuf
 
 const conn_protocol proto_resp = {
     .name = "resp",
+    .tag = PROTOCOL_RESP,
     .init = redis_init,
     .free = redis_free,
     .reserve = redis_reserve,
