@@ -68,6 +68,7 @@ struct conn {
     struct event *ev_read, *ev_write;
     struct evbuffer *out;       /* answers not yet taken by the socket */
     const conn_protocol *proto; /* what the listener speaks */
+    void *wing;                 /* its state in this worker, for proto's calls */
     conn_proto_state st;        /* the protocol's own state */
     struct conn *prev, *next;
     uint64_t id;
@@ -304,7 +305,7 @@ static int conn_process(struct conn *c, int budget)
             break;
         }
         handler_outcome oc = OUTCOME_NOMEM;
-        conn_answer a = c->proto->answer(&c->st, &wk->handler, c->out, &oc, debug ? what : NULL, sizeof(what));
+        conn_answer a = c->proto->answer(&c->st, c->wing, c->out, &oc, debug ? what : NULL, sizeof(what));
         if (a == CONN_NEED_MORE) {
             if (c->eof)
                 return conn_close_after_flush(c);
@@ -450,6 +451,7 @@ static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct soc
     c->last_active = wk->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
     c->proto = ep->proto;
+    c->wing = ep->wing;
     c->proto->init(&c->st, &wk->opt->limits, c->id);
     c->next = wk->conns;
     if (wk->conns)
@@ -497,7 +499,7 @@ void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, co
         return;
     if (log_enabled(LOG_DEBUG))
         conn_log(c, why);
-    c->proto->error(&wk->handler, why, c->out);
+    c->proto->error(c->wing, why, c->out);
     conn_close_after_flush(c);
 }
 
@@ -522,7 +524,7 @@ void conn_sweep(worker *wk)
                 conn_log(c, why);
             c->msg_timed = 0;
             COUNTER_ADD(wk->counters.timeouts, 1);
-            c->proto->error(&wk->handler, why, c->out);
+            c->proto->error(c->wing, why, c->out);
             conn_close_after_flush(c);
             continue;
         }

@@ -18,11 +18,12 @@ struct worker;
 
 /* What a listener's connections are: the protocol they speak, over which
  * transport (with the transport's context for this listener: NULL for the
- * plain one). */
+ * plain one), answered by which wing. */
 typedef struct conn_endpoint {
     const struct conn_protocol *proto;
     const struct transport *tp;
     void *tp_ctx;
+    void *wing; /* the protocol's state in this worker (conn_protocol.wing_new) */
 } conn_endpoint;
 
 /* Takes over fd (a connected socket) as a new connection of ep, in the

@@ -32,31 +32,27 @@ static unsigned long long sum(const server *srv, size_t offset)
 
 #define SUM(srv, field) sum(srv, offsetof(worker_counters, field))
 
-/* Sums, over every worker, its handler's counter at `offset`. */
-static unsigned long long sum_handler(const server *srv, size_t offset)
-{
-    unsigned long long n = 0;
-    for (int i = 0; i < srv->nworkers; i++)
-        n += COUNTER_GET(*(atomic_ullong *)((char *)&srv->workers[i].handler + offset));
-    return n;
-}
-
-#define SUM_HANDLER(srv, field) sum_handler(srv, offsetof(handler_ctx, field))
-
 /* One protocol's counters, summed over every worker. */
 typedef struct protocol_sums {
     unsigned long long by[OUTCOME_COUNT]; /* requests, by outcome */
     unsigned long long requests;          /* all of them, whatever the outcome */
+    unsigned long long key_hits, key_misses, commands;
 } protocol_sums;
+
+/* The offset in worker_counters of protocol p's counter `field`. */
+#define PROTO(p, field)                                                                                                \
+    (offsetof(worker_counters, proto) + (size_t)(p) * sizeof(protocol_counters) + offsetof(protocol_counters, field))
 
 static void sum_protocol(const server *srv, protocol_tag p, protocol_sums *s)
 {
     s->requests = 0;
     for (int o = 0; o < OUTCOME_COUNT; o++) {
-        s->by[o] = sum(srv, offsetof(worker_counters, proto) + (size_t)p * sizeof(protocol_counters) +
-                                offsetof(protocol_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
+        s->by[o] = sum(srv, PROTO(p, outcomes) + (size_t)o * sizeof(atomic_ullong));
         s->requests += s->by[o];
     }
+    s->key_hits = sum(srv, PROTO(p, key_hits));
+    s->key_misses = sum(srv, PROTO(p, key_misses));
+    s->commands = sum(srv, PROTO(p, commands));
 }
 
 /* The process's resident memory in bytes (the second figure of
@@ -92,13 +88,12 @@ static json_t *guide_requests_json(const protocol_sums *g)
 }
 
 /* The Redis protocol's (--resp-port) requests: it counts on its own. */
-static json_t *resp_json(const server *srv, const protocol_sums *r)
+static json_t *resp_json(const protocol_sums *r)
 {
     const unsigned long long *by = r->by;
     return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(r->requests), "commands",
                      count(by[OUTCOME_COMMAND]), "errors", count(by[OUTCOME_COMMAND_ERROR]), "protocol_errors",
-                     count(by[OUTCOME_PROTOCOL_ERROR]), "hits", count(SUM_HANDLER(srv, resp_hits)), "misses",
-                     count(SUM_HANDLER(srv, resp_misses)));
+                     count(by[OUTCOME_PROTOCOL_ERROR]), "hits", count(r->key_hits), "misses", count(r->key_misses));
 }
 
 /* The table the answering worker serves. */
@@ -143,24 +138,24 @@ int server_stats_json(void *arg, proto_buf *out)
     sum_protocol(srv, PROTOCOL_GUIDE, &g);
     sum_protocol(srv, PROTOCOL_RESP, &r);
     /* msearch's keys count among the hits and misses */
-    json_t *stats = json_pack("{s:s, s:I, s:I, s:i, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o,"
-                              " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
-                              "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds",
-                              (json_int_t)uptime(srv), "threads", srv->nworkers, "rss_bytes", count(rss_bytes()),
-                              /* connections */
-                              "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)),
-                              "total", count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
-                              /* requests */
-                              "requests", guide_requests_json(&g), "requests_per_second", count(SUM(srv, last_second)),
-                              "hits", count(g.by[OUTCOME_HIT] + SUM_HANDLER(srv, msearch_hits)), "misses",
-                              count(g.by[OUTCOME_MISS] + SUM_HANDLER(srv, msearch_misses)),
-                              /* errors */
-                              "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request",
-                              count(g.by[OUTCOME_BAD_REQUEST]), "bad_frame", count(g.by[OUTCOME_BAD_FRAME]), "timeout",
-                              count(SUM(srv, timeouts)), "nomem", count(g.by[OUTCOME_NOMEM]),
-                              /* bytes */
-                              "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)), "table",
-                              table_json(srv, d), "resp", resp_json(srv, &r));
+    json_t *stats =
+        json_pack("{s:s, s:I, s:I, s:i, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o,"
+                  " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
+                  "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds", (json_int_t)uptime(srv),
+                  "threads", srv->nworkers, "rss_bytes", count(rss_bytes()),
+                  /* connections */
+                  "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)), "total",
+                  count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
+                  /* requests */
+                  "requests", guide_requests_json(&g), "requests_per_second", count(SUM(srv, last_second)), "hits",
+                  count(g.by[OUTCOME_HIT] + g.key_hits), "misses", count(g.by[OUTCOME_MISS] + g.key_misses),
+                  /* errors */
+                  "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request",
+                  count(g.by[OUTCOME_BAD_REQUEST]), "bad_frame", count(g.by[OUTCOME_BAD_FRAME]), "timeout",
+                  count(SUM(srv, timeouts)), "nomem", count(g.by[OUTCOME_NOMEM]),
+                  /* bytes */
+                  "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)), "table",
+                  table_json(srv, d), "resp", resp_json(&r));
     if (stats == NULL)
         return -1;
     if (d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) {
@@ -191,13 +186,12 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->total_connections_received = (long long)SUM(srv, conns_total);
     /* Every protocol's requests: the guide's, and the Redis commands run
      * as Redis counts them. */
-    info->total_commands_processed = (long long)(g.requests + SUM_HANDLER(srv, resp_commands));
+    info->total_commands_processed = (long long)(g.requests + r.commands);
     info->rejected_connections = (long long)SUM(srv, conns_refused);
     info->instantaneous_ops_per_sec = (double)SUM(srv, last_second);
     /* Lookups over both protocols: they share the keyspace. */
-    info->keyspace_hits = (long long)(g.by[OUTCOME_HIT] + SUM_HANDLER(srv, msearch_hits) + SUM_HANDLER(srv, resp_hits));
-    info->keyspace_misses =
-        (long long)(g.by[OUTCOME_MISS] + SUM_HANDLER(srv, msearch_misses) + SUM_HANDLER(srv, resp_misses));
+    info->keyspace_hits = (long long)(g.by[OUTCOME_HIT] + g.key_hits + r.key_hits);
+    info->keyspace_misses = (long long)(g.by[OUTCOME_MISS] + g.key_misses + r.key_misses);
     /* Redis's used_memory is what its allocator handed out: here the
      * table's mappings and what malloc holds for the rest. */
     struct mallinfo2 mi = mallinfo2();

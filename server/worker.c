@@ -25,7 +25,6 @@
 #include "hash.h"
 #include "listen.h"
 #include "protocol.h"
-#include "stats.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -141,7 +140,8 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     w->clock++;
     worker_stats_tick(w);
     conn_sweep(w);
-    handler_ctx_trim(&w->handler);
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        w->listeners[i].ep.proto->wing_trim(w->listeners[i].ep.wing);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)
@@ -196,13 +196,19 @@ int worker_init(worker *w, server *srv, int index)
     w->random = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)index;
     for (int i = 0; i < WORKER_LISTENERS; i++)
         w->listeners[i].w = w;
-    w->listeners[LISTENER_MAIN].ep = (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL};
-    w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL};
+    w->listeners[LISTENER_MAIN].ep =
+        (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL, NULL};
+    w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL, NULL};
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;
-    w->handler.stats = server_stats_json;
-    w->handler.stats_arg = w;
+    for (int i = 0; i < WORKER_LISTENERS; i++) {
+        conn_endpoint *ep = &w->listeners[i].ep;
+        protocol_env env = {
+            &w->handler, &w->counters.proto[ep->proto->tag], srv->stats_json, srv->server_info, worker_random, w};
+        if ((ep->wing = ep->proto->wing_new(&env)) == NULL)
+            return -1;
+    }
     atomic_init(&w->counters.conns_total, 0);
     atomic_init(&w->counters.conns_refused, 0);
     atomic_init(&w->counters.timeouts, 0);
@@ -319,7 +325,9 @@ void worker_free(worker *w)
     for (int i = 0; i < 2; i++)
         if (w->notify_fd[i] >= 0)
             close(w->notify_fd[i]);
-    handler_ctx_free(&w->handler);
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        if (w->listeners[i].ep.proto)
+            w->listeners[i].ep.proto->wing_free(w->listeners[i].ep.wing);
     dataset_release(w->dataset);
     w->dataset = NULL;
 }

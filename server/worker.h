@@ -32,7 +32,9 @@ typedef struct worker_counters {
 enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
 
 /* One listener of a worker, and what its connections are: the protocol
- * they speak, over which transport. */
+ * they speak, over which transport, and the protocol's wing in this
+ * worker (made by worker_init, trimmed by the sweep, freed by
+ * worker_free). */
 typedef struct worker_listener {
     struct worker *w;
     struct evconnlistener *ev; /* NULL: not listening */
@@ -51,10 +53,10 @@ typedef struct worker {
     struct event_base *base;
     worker_listener listeners[WORKER_LISTENERS];
     struct event *notify_ev, *stop_timer, *sweep_timer;
-    int notify_fd[2]; /* the main thread writes a command byte to [1] */
-    handler_ctx handler;
-    dataset *dataset;   /* the table handler answers from (a reference) */
-    struct conn *conns; /* doubly linked list of open connections */
+    int notify_fd[2];    /* the main thread writes a command byte to [1] */
+    handler_ctx handler; /* what every protocol's wing answers from (protocol_env) */
+    dataset *dataset;    /* the table handler answers from (a reference) */
+    struct conn *conns;  /* doubly linked list of open connections */
     size_t nconns;
     int stopping;    /* a stop arrived: no new work */
     int forced_stop; /* a second stop cut it short */

@@ -173,7 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_endpoint ep = {client.resp ? &proto_resp : &proto_guide, &transport_plain, NULL};
+    /* the worker's own endpoints, with its wings */
+    conn_endpoint ep = wk.listeners[client.resp ? LISTENER_RESP : LISTENER_MAIN].ep;
     conn_new(&wk, sv[0], (struct sockaddr *)&addr, &ep);
     proto_decoder_init(&client.guide, NULL);
 

@@ -21,11 +21,11 @@
 #include "worker.h"
 
 /* An answer that could not be built: the connection closes at once. */
-static conn_answer answer_nomem(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
-                                char *what, size_t whatlen)
+static conn_answer answer_nomem(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
+                                size_t whatlen)
 {
     (void)st;
-    (void)h;
+    (void)wing;
     (void)out;
     (void)what;
     (void)whatlen;
@@ -73,9 +73,9 @@ static void test_nomem_counted_by_protocol(void **state)
     w.thread_started = 0;
     conn_protocol guide = proto_guide, resp = proto_resp;
     guide.answer = resp.answer = answer_nomem;
-    run_one(&w, &(conn_endpoint){&guide, w.listeners[LISTENER_MAIN].ep.tp, NULL});
-    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL});
-    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL});
+    run_one(&w, &(conn_endpoint){&guide, w.listeners[LISTENER_MAIN].ep.tp, NULL, w.listeners[LISTENER_MAIN].ep.wing});
+    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL, w.listeners[LISTENER_RESP].ep.wing});
+    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL, w.listeners[LISTENER_RESP].ep.wing});
 
     proto_buf out = {0};
     assert_int_equal(server_stats_json(&w, &out), 0);
