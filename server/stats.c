@@ -1,7 +1,7 @@
 /*
  * stats.c: the stats action's answer, summed over every worker.
  *
- * Each worker counts in its own worker_counters; a stats request reads all
+ * Each worker counts in its connections' conn_counters; a stats request reads all
  * of them (relaxed atomics: each figure is exact on its own, the figures
  * together are as of "about now"). The table part describes the table the
  * answering worker serves. requests_per_second is what the workers
@@ -19,18 +19,28 @@
 
 #include "stats.h"
 
-/* Sums, over every worker, the counter at `offset` in worker_counters. */
+/* Sums, over every worker, the counter at `offset` in its connections'
+ * conn_counters. */
 static unsigned long long sum(const server *srv, size_t offset)
 {
     unsigned long long n = 0;
     for (int i = 0; i < srv->nworkers; i++) {
-        atomic_ullong *c = (atomic_ullong *)((char *)&srv->workers[i].counters + offset);
+        atomic_ullong *c = (atomic_ullong *)((char *)&srv->workers[i].conns.counters + offset);
         n += COUNTER_GET(*c);
     }
     return n;
 }
 
-#define SUM(srv, field) sum(srv, offsetof(worker_counters, field))
+#define SUM(srv, field) sum(srv, offsetof(conn_counters, field))
+
+/* What the workers answered in their last whole second. */
+static unsigned long long last_second(const server *srv)
+{
+    unsigned long long n = 0;
+    for (int i = 0; i < srv->nworkers; i++)
+        n += COUNTER_GET(srv->workers[i].last_second);
+    return n;
+}
 
 /* One protocol's counters, summed over every worker. */
 typedef struct protocol_sums {
@@ -39,9 +49,9 @@ typedef struct protocol_sums {
     unsigned long long key_hits, key_misses, commands;
 } protocol_sums;
 
-/* The offset in worker_counters of protocol p's counter `field`. */
+/* The offset in conn_counters of protocol p's counter `field`. */
 #define PROTO(p, field)                                                                                                \
-    (offsetof(worker_counters, proto) + (size_t)(p) * sizeof(protocol_counters) + offsetof(protocol_counters, field))
+    (offsetof(conn_counters, proto) + (size_t)(p) * sizeof(protocol_counters) + offsetof(protocol_counters, field))
 
 static void sum_protocol(const server *srv, protocol_tag p, protocol_sums *s)
 {
@@ -147,7 +157,7 @@ int server_stats_json(void *arg, proto_buf *out)
                   "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)), "total",
                   count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
                   /* requests */
-                  "requests", guide_requests_json(&g), "requests_per_second", count(SUM(srv, last_second)), "hits",
+                  "requests", guide_requests_json(&g), "requests_per_second", count(last_second(srv)), "hits",
                   count(g.by[OUTCOME_HIT] + g.key_hits), "misses", count(g.by[OUTCOME_MISS] + g.key_misses),
                   /* errors */
                   "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request",
@@ -188,7 +198,7 @@ void stats_resp_info(void *arg, resp_server_info *info)
      * as Redis counts them. */
     info->total_commands_processed = (long long)(g.requests + r.commands);
     info->rejected_connections = (long long)SUM(srv, conns_refused);
-    info->instantaneous_ops_per_sec = (double)SUM(srv, last_second);
+    info->instantaneous_ops_per_sec = (double)last_second(srv);
     /* Lookups over both protocols: they share the keyspace. */
     info->keyspace_hits = (long long)(g.by[OUTCOME_HIT] + g.key_hits + r.key_hits);
     info->keyspace_misses = (long long)(g.by[OUTCOME_MISS] + g.key_misses + r.key_misses);

@@ -17,17 +17,6 @@
 #include "handler.h"
 #include "server.h"
 
-/* A worker's counters. Only the worker writes them; stats read them from
- * any worker, hence atomics (relaxed: plain loads and stores on x86). */
-typedef struct worker_counters {
-    protocol_counters proto[PROTOCOL_COUNT]; /* requests answered, by protocol */
-    atomic_ullong conns_total;               /* connections accepted */
-    atomic_ullong conns_refused;             /* connections refused past --max-conns */
-    atomic_ullong timeouts;                  /* connections closed by --idle/--message-timeout */
-    atomic_ullong bytes_in, bytes_out;
-    atomic_ullong last_second; /* requests answered in the last whole second (worker_stats_tick) */
-} worker_counters;
-
 /* A worker's listeners: the guide's protocol (or --echo), and RESP. */
 enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
 
@@ -56,13 +45,11 @@ typedef struct worker {
     int notify_fd[2];    /* the main thread writes a command byte to [1] */
     handler_ctx handler; /* what every protocol's wing answers from (protocol_env) */
     dataset *dataset;    /* the table handler answers from (a reference) */
-    struct conn *conns;  /* doubly linked list of open connections */
-    size_t nconns;
-    int stopping;    /* a stop arrived: no new work */
-    int forced_stop; /* a second stop cut it short */
-    uint64_t next_conn_id;
-    worker_counters counters;
-    long clock;                 /* seconds since start, advanced by the sweep */
+    /* Its connections (conn.c), their counters, the clock (seconds since
+     * start, advanced by the sweep) and whether a stop arrived. */
+    conn_set conns;
+    int forced_stop;            /* a second stop cut it short */
+    atomic_ullong last_second;  /* requests answered in the last whole second (worker_stats_tick) */
     uint64_t random;            /* worker_random's state */
     uint64_t requests_at_sweep; /* worker_requests(w) at the last sweep (worker_stats_tick) */
 } worker;
@@ -95,8 +82,5 @@ void worker_notify(worker *w, char cmd);
 uint64_t worker_random(void *arg);
 /* Waits for w's thread (if started) and frees what w holds. */
 void worker_free(worker *w);
-
-/* Called by conn.c when the last connection of a stopping server closed. */
-void worker_conns_drained(worker *wk);
 
 #endif

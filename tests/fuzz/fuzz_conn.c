@@ -175,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
     /* the worker's own endpoints, with its wings */
     conn_endpoint ep = wk.listeners[client.resp ? LISTENER_RESP : LISTENER_MAIN].ep;
-    conn_new(&wk, sv[0], (struct sockaddr *)&addr, &ep);
+    conn_new(&wk.conns, sv[0], (struct sockaddr *)&addr, &ep);
     proto_decoder_init(&client.guide, NULL);
 
     int closed = 0;
@@ -216,9 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(framed);
     /* A connection the server closed first lingers until it sees its
      * client gone: the next turns of the loop read that. */
-    for (int turn = 0; turn < 100 && wk.conns != NULL; turn++)
+    for (int turn = 0; turn < 100 && wk.conns.list != NULL; turn++)
         event_base_loop(wk.base, EVLOOP_NONBLOCK);
-    if (wk.conns != NULL)
+    if (wk.conns.list != NULL)
         fuzz_fail("a connection outlived its client");
     return 0;
 }

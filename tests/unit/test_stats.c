@@ -41,11 +41,11 @@ static void run_one(worker *w, const conn_endpoint *ep)
 
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     assert_int_equal(write(sv[1], "x", 1), 1);
-    atomic_fetch_add(&w->server->conns, 1); /* the place conn_new takes over */
-    conn_new(w, sv[0], (struct sockaddr *)&addr, ep);
-    for (int i = 0; i < 100 && w->nconns > 0; i++)
+    atomic_fetch_add(w->conns.open, 1); /* the place conn_new takes over */
+    conn_new(&w->conns, sv[0], (struct sockaddr *)&addr, ep);
+    for (int i = 0; i < 100 && w->conns.n > 0; i++)
         event_base_loop(w->base, EVLOOP_NONBLOCK);
-    assert_int_equal(w->nconns, 0);
+    assert_int_equal(w->conns.n, 0);
     close(sv[1]);
 }
 
