@@ -82,9 +82,4 @@ extern const conn_protocol proto_guide; /* the guide's protocol: lookups */
 extern const conn_protocol proto_echo;  /* --echo: whatever arrives goes back */
 extern const conn_protocol proto_resp;  /* RESP2: a read-only Redis replica's commands */
 
-/* RESP's bounds from --max-content: a request, and a MULTI queue, hold at
- * most --max-content bytes and this much more (the count line, a command
- * name and the length lines around one argument of --max-content bytes). */
-#define RESP_REQUEST_SLACK 4096
-
 #endif
