@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,6 @@
 #include "listen.h"
 #include "protocol.h"
 #include "transport.h"
-#include "worker.h"
 
 /* Requests answered in one callback before the others get a turn. */
 #define CONN_REQUESTS_PER_EVENT 128
@@ -63,11 +63,12 @@
 #define CONN_LINGER_READ_MAX (256 * 1024)
 
 struct conn {
-    worker *wk;
+    conn_set *cs;     /* the worker's connections it is one of */
     transport_conn t; /* the socket, through its listener's transport */
     struct event *ev_read, *ev_write;
     struct evbuffer *out;       /* answers not yet taken by the socket */
     const conn_protocol *proto; /* what the listener speaks */
+    void *wing;                 /* its state in this worker, for proto's calls */
     conn_proto_state st;        /* the protocol's own state */
     struct conn *prev, *next;
     uint64_t id;
@@ -94,7 +95,7 @@ static void conn_log(const struct conn *c, const char *what)
 
 void conn_close(struct conn *c)
 {
-    worker *wk = c->wk;
+    conn_set *cs = c->cs;
 
     if (log_enabled(LOG_DEBUG)) {
         char what[96];
@@ -107,20 +108,20 @@ void conn_close(struct conn *c)
     if (c->prev)
         c->prev->next = c->next;
     else
-        wk->conns = c->next;
+        cs->list = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    wk->nconns--;
+    cs->n--;
     if (c->counted)
-        atomic_fetch_sub_explicit(&wk->server->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(cs->open, 1, memory_order_relaxed);
     event_free(c->ev_read);
     event_free(c->ev_write);
     evbuffer_free(c->out);
     transport_close(&c->t);
     c->proto->free(&c->st);
     free(c);
-    if (wk->stopping && wk->nconns == 0)
-        worker_conns_drained(wk);
+    if (cs->stopping && cs->n == 0)
+        cs->drained(cs->arg);
 }
 
 static void conn_read_stop(struct conn *c)
@@ -162,7 +163,7 @@ static int conn_linger_check(struct conn *c)
     while (taken < CONN_LINGER_READ_MAX) {
         ssize_t n = transport_read(&c->t, scratch, sizeof(scratch));
         if (n > 0) {
-            COUNTER_ADD(c->wk->counters.bytes_in, (unsigned long long)n);
+            COUNTER_ADD(c->cs->counters.bytes_in, (unsigned long long)n);
             taken += (size_t)n;
             continue;
         }
@@ -180,7 +181,7 @@ static int conn_linger_check(struct conn *c)
      * close at the deadline sends no reset either, unless the client is
      * sending at that very moment. */
     int unsent = transport_unacked(&c->t);
-    if (unsent <= 0 || c->wk->clock > c->linger_until) {
+    if (unsent <= 0 || c->cs->clock > c->linger_until) {
         conn_close(c);
         return -1;
     }
@@ -203,7 +204,7 @@ static int conn_linger(struct conn *c)
      * see its EOF. */
     if (c->counted) {
         c->counted = 0;
-        atomic_fetch_sub_explicit(&c->wk->server->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(c->cs->open, 1, memory_order_relaxed);
     }
     if (transport_shutdown(&c->t) != 0) {
         conn_close(c);
@@ -211,7 +212,7 @@ static int conn_linger(struct conn *c)
     }
     c->lingering = 1;
     c->paused = 0;
-    c->linger_until = c->wk->clock + CONN_LINGER_SECONDS;
+    c->linger_until = c->cs->clock + CONN_LINGER_SECONDS;
     /* The read event, now with a timeout, drives the lingering. */
     conn_read_stop(c);
     if (event_add(c->ev_read, &check) != 0) {
@@ -228,7 +229,7 @@ static int conn_linger(struct conn *c)
  * paused it). The requests already buffered are answered first. */
 static void conn_resume(struct conn *c)
 {
-    if (!c->paused || c->closing || evbuffer_get_length(c->out) > c->wk->opt->max_output / 2)
+    if (!c->paused || c->closing || evbuffer_get_length(c->out) > c->cs->opt->max_output / 2)
         return;
     c->paused = 0;
     conn_read_start(c);
@@ -249,8 +250,8 @@ static int conn_flush(struct conn *c)
             return -1;
         }
         if (n > 0) {
-            c->last_active = c->wk->clock;
-            COUNTER_ADD(c->wk->counters.bytes_out, (unsigned long long)n);
+            c->last_active = c->cs->clock;
+            COUNTER_ADD(c->cs->counters.bytes_out, (unsigned long long)n);
         }
     }
     if (evbuffer_get_length(c->out) > 0) {
@@ -277,7 +278,7 @@ static int conn_flush(struct conn *c)
  * paused. */
 static int conn_pause_if_full(struct conn *c)
 {
-    if (evbuffer_get_length(c->out) <= c->wk->opt->max_output)
+    if (evbuffer_get_length(c->out) <= c->cs->opt->max_output)
         return 0;
     c->paused = 1;
     conn_read_stop(c);
@@ -289,7 +290,7 @@ static int conn_pause_if_full(struct conn *c)
  * was closed. */
 static int conn_process(struct conn *c, int budget)
 {
-    worker *wk = c->wk;
+    conn_set *cs = c->cs;
     int answered = 0, waiting = 0, debug = log_enabled(LOG_DEBUG);
     char what[512];
 
@@ -304,14 +305,14 @@ static int conn_process(struct conn *c, int budget)
             break;
         }
         handler_outcome oc = OUTCOME_NOMEM;
-        conn_answer a = c->proto->answer(&c->st, &wk->handler, c->out, &oc, debug ? what : NULL, sizeof(what));
+        conn_answer a = c->proto->answer(&c->st, c->wing, c->out, &oc, debug ? what : NULL, sizeof(what));
         if (a == CONN_NEED_MORE) {
             if (c->eof)
                 return conn_close_after_flush(c);
             waiting = 1;
             break;
         }
-        COUNTER_ADD(wk->counters.outcomes[oc], 1);
+        COUNTER_ADD(cs->counters.proto[c->proto->tag].outcomes[oc], 1);
         answered++;
         if (debug)
             log_debug("conn %llu %s: %s -> %s", (unsigned long long)c->id, c->peer, what, handler_outcome_name(oc));
@@ -339,7 +340,7 @@ static int conn_process(struct conn *c, int budget)
         c->msg_timed = 0;
     } else if (!c->msg_timed || answered > 0) {
         c->msg_timed = 1;
-        c->msg_start = wk->clock;
+        c->msg_start = cs->clock;
     }
     return 0;
 }
@@ -356,8 +357,8 @@ static ssize_t conn_read(struct conn *c)
     }
     ssize_t n = transport_read(&c->t, p, space);
     if (n > 0) {
-        c->last_active = c->wk->clock;
-        COUNTER_ADD(c->wk->counters.bytes_in, (unsigned long long)n);
+        c->last_active = c->cs->clock;
+        COUNTER_ADD(c->cs->counters.bytes_in, (unsigned long long)n);
         /* A closing connection reads only to throw away. */
         if (!c->closing && c->proto->commit(&c->st, (size_t)n, c->out) != 0) {
             conn_close(c);
@@ -403,7 +404,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         conn_linger_check(c);
         return;
     }
-    if (c->wk->stopping) {
+    if (c->cs->stopping) {
         conn_stop_answer(c); /* reads nothing more: answers what the stop took in */
         return;
     }
@@ -428,34 +429,35 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
-/* Sets up a connection on fd (which it then owns) and adds it to wk's
+/* Sets up a connection on fd (which it then owns) and adds it to cs's
  * list. counted: it holds a place under --max-conns, taken by the caller.
  * Returns NULL (fd closed, the place given back) when out of memory. */
-static struct conn *conn_create(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep,
+static struct conn *conn_create(conn_set *cs, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep,
                                 int counted)
 {
     struct conn *c = calloc(1, sizeof(*c));
 
     if (c == NULL)
         goto fail;
-    c->wk = wk;
-    c->ev_read = event_new(wk->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-    c->ev_write = event_new(wk->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+    c->cs = cs;
+    c->ev_read = event_new(cs->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+    c->ev_write = event_new(cs->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
     c->out = evbuffer_new();
     if (c->ev_read == NULL || c->ev_write == NULL || c->out == NULL ||
         transport_open(&c->t, ep->tp, fd, ep->tp_ctx) != 0)
         goto fail;
     /* Unique over the workers. (The listener made fd non-blocking.) */
-    c->id = ++wk->next_conn_id * (uint64_t)wk->server->nworkers + (uint64_t)wk->index;
-    c->last_active = wk->clock;
+    c->id = ++cs->next_id * cs->id_step + cs->id_base;
+    c->last_active = cs->clock;
     server_format_addr(c->peer, sizeof(c->peer), addr);
     c->proto = ep->proto;
-    c->proto->init(&c->st, &wk->opt->limits, c->id);
-    c->next = wk->conns;
-    if (wk->conns)
-        wk->conns->prev = c;
-    wk->conns = c;
-    wk->nconns++;
+    c->wing = ep->wing;
+    c->proto->init(&c->st, &cs->opt->limits, c->id);
+    c->next = cs->list;
+    if (cs->list)
+        cs->list->prev = c;
+    cs->list = c;
+    cs->n++;
     c->counted = counted != 0;
     return c;
 fail:
@@ -469,43 +471,44 @@ fail:
         free(c);
     }
     if (counted)
-        atomic_fetch_sub_explicit(&wk->server->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(cs->open, 1, memory_order_relaxed);
     evutil_closesocket(fd);
     return NULL;
 }
 
-void conn_new(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep)
+void conn_new(conn_set *cs, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep)
 {
-    struct conn *c = conn_create(wk, fd, addr, ep, 1);
+    struct conn *c = conn_create(cs, fd, addr, ep, 1);
     if (c == NULL)
         return;
-    COUNTER_ADD(wk->counters.conns_total, 1);
+    COUNTER_ADD(cs->counters.conns_total, 1);
     conn_read_start(c);
     if (log_enabled(LOG_DEBUG))
         conn_log(c, "accepted");
 }
 
-void conn_refuse(worker *wk, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep, const char *why)
+void conn_refuse(conn_set *cs, evutil_socket_t fd, const struct sockaddr *addr, const conn_endpoint *ep,
+                 const char *why)
 {
-    COUNTER_ADD(wk->counters.conns_refused, 1);
+    COUNTER_ADD(cs->counters.conns_refused, 1);
     /* A connection of its own, so that the answer is sent and the close
      * lingers like any other: a request the client already sent must not
      * turn the close into a reset that destroys the answer. It holds no
      * place under --max-conns, and goes within CONN_LINGER_SECONDS. */
-    struct conn *c = conn_create(wk, fd, addr, ep, 0);
+    struct conn *c = conn_create(cs, fd, addr, ep, 0);
     if (c == NULL)
         return;
     if (log_enabled(LOG_DEBUG))
         conn_log(c, why);
-    c->proto->error(&wk->handler, why, c->out);
+    c->proto->error(c->wing, why, c->out);
     conn_close_after_flush(c);
 }
 
-void conn_sweep(worker *wk)
+void conn_sweep(conn_set *cs)
 {
-    const server_options *o = wk->opt;
-    long now = wk->clock;
-    struct conn *c = wk->conns, *next;
+    const server_options *o = cs->opt;
+    long now = cs->clock;
+    struct conn *c = cs->list, *next;
 
     for (; c; c = next) {
         next = c->next;
@@ -521,8 +524,8 @@ void conn_sweep(worker *wk)
             if (log_enabled(LOG_DEBUG))
                 conn_log(c, why);
             c->msg_timed = 0;
-            COUNTER_ADD(wk->counters.timeouts, 1);
-            c->proto->error(&wk->handler, why, c->out);
+            COUNTER_ADD(cs->counters.timeouts, 1);
+            c->proto->error(c->wing, why, c->out);
             conn_close_after_flush(c);
             continue;
         }
@@ -532,7 +535,7 @@ void conn_sweep(worker *wk)
              * connection closes at once, unsent answers and all). */
             if (log_enabled(LOG_DEBUG))
                 conn_log(c, unsent ? "answers not read: timed out" : "idle: timed out");
-            COUNTER_ADD(wk->counters.timeouts, 1);
+            COUNTER_ADD(cs->counters.timeouts, 1);
             if (unsent)
                 conn_close(c);
             else
@@ -542,9 +545,9 @@ void conn_sweep(worker *wk)
     }
 }
 
-void conn_stop_all(worker *wk)
+void conn_stop_all(conn_set *cs)
 {
-    struct conn *c = wk->conns, *next;
+    struct conn *c = cs->list, *next;
     for (; c; c = next) {
         next = c->next;
         if (c->closing)

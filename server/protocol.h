@@ -43,6 +43,15 @@ typedef enum conn_answer {
 
 typedef struct conn_protocol {
     const char *name;
+    protocol_tag tag; /* whose counters its answers go to */
+    /* The protocol's state in one worker (its scratch buffers, what env
+     * hands it), made once per listener; NULL when out of memory. Every
+     * call below that takes a wing gets it. */
+    void *(*wing_new)(const protocol_env *env);
+    void (*wing_free)(void *wing);
+    /* Once a second: frees the buffers a big answer grew past
+     * HANDLER_BUF_KEEP. */
+    void (*wing_trim)(void *wing);
     /* Sets up the state of connection id (unique in the server). */
     void (*init)(conn_proto_state *st, const proto_limits *limits, uint64_t id);
     void (*free)(conn_proto_state *st);
@@ -56,7 +65,7 @@ typedef struct conn_protocol {
     /* Answers the next complete request buffered into out; *oc says how
      * (for the counters). With what not NULL (debug logging), also writes
      * there what the request was. */
-    conn_answer (*answer)(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc, char *what,
+    conn_answer (*answer)(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
                           size_t whatlen);
     /* Whether bytes of an unfinished request are buffered. */
     int (*in_message)(const conn_proto_state *st);
@@ -66,16 +75,11 @@ typedef struct conn_protocol {
      * holds none. */
     void (*release)(conn_proto_state *st);
     /* Queues an error answer saying why (a timeout, a refusal). */
-    handler_outcome (*error)(handler_ctx *h, const char *why, struct evbuffer *out);
+    handler_outcome (*error)(void *wing, const char *why, struct evbuffer *out);
 } conn_protocol;
 
 extern const conn_protocol proto_guide; /* the guide's protocol: lookups */
 extern const conn_protocol proto_echo;  /* --echo: whatever arrives goes back */
 extern const conn_protocol proto_resp;  /* RESP2: a read-only Redis replica's commands */
-
-/* RESP's bounds from --max-content: a request, and a MULTI queue, hold at
- * most --max-content bytes and this much more (the count line, a command
- * name and the length lines around one argument of --max-content bytes). */
-#define RESP_REQUEST_SLACK 4096
 
 #endif

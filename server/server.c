@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "stats.h"
 #include "worker.h"
 
 int server_init(server *srv, const server_options *opt, dataset *d, worker *workers, int nworkers)
@@ -17,6 +18,8 @@ int server_init(server *srv, const server_options *opt, dataset *d, worker *work
     srv->workers = workers;
     srv->nworkers = nworkers;
     srv->done_fd = -1;
+    srv->stats_json = server_stats_json;
+    srv->server_info = stats_resp_info;
     atomic_init(&srv->conns, 0);
     atomic_init(&srv->reloads, 0);
     atomic_init(&srv->reload_failures, 0);

@@ -54,6 +54,7 @@ typedef struct server_options {
 } server_options;
 
 struct worker;
+struct resp_server_info;
 
 /* What the workers share: read-only, but for the counters and the current
  * dataset (under lock). */
@@ -69,6 +70,10 @@ typedef struct server {
     double started; /* CLOCK_MONOTONIC seconds at start */
     int resp_port;  /* the RESP listener's TCP port, once bound (0: none, or a Unix socket) */
     int done_fd;    /* a worker writes a byte here when its loop ends */
+    /* What the workers hand their protocols for the stats action and INFO
+     * (stats.c's, set by server_init); arg is a worker. */
+    int (*stats_json)(void *arg, proto_buf *out);
+    void (*server_info)(void *arg, struct resp_server_info *info);
 } server;
 
 /* Sets srv up to serve d (whose reference it takes). Returns 0 or -1. */

@@ -1,7 +1,7 @@
 /*
  * stats.c: the stats action's answer, summed over every worker.
  *
- * Each worker counts in its own worker_counters; a stats request reads all
+ * Each worker counts in its connections' conn_counters; a stats request reads all
  * of them (relaxed atomics: each figure is exact on its own, the figures
  * together are as of "about now"). The table part describes the table the
  * answering worker serves. requests_per_second is what the workers
@@ -20,35 +20,50 @@
 #include "stats.h"
 #include "json_write.h"
 
-/* Sums, over every worker, the counter at `offset` in worker_counters. */
+/* Sums, over every worker, the counter at `offset` in its connections'
+ * conn_counters. */
 static unsigned long long sum(const server *srv, size_t offset)
 {
     unsigned long long n = 0;
     for (int i = 0; i < srv->nworkers; i++) {
-        atomic_ullong *c = (atomic_ullong *)((char *)&srv->workers[i].counters + offset);
+        atomic_ullong *c = (atomic_ullong *)((char *)&srv->workers[i].conns.counters + offset);
         n += COUNTER_GET(*c);
     }
     return n;
 }
 
-#define SUM(srv, field) sum(srv, offsetof(worker_counters, field))
+#define SUM(srv, field) sum(srv, offsetof(conn_counters, field))
 
-/* Sums, over every worker, its handler's counter at `offset`. */
-static unsigned long long sum_handler(const server *srv, size_t offset)
+/* What the workers answered in their last whole second. */
+static unsigned long long last_second(const server *srv)
 {
     unsigned long long n = 0;
     for (int i = 0; i < srv->nworkers; i++)
-        n += COUNTER_GET(*(atomic_ullong *)((char *)&srv->workers[i].handler + offset));
+        n += COUNTER_GET(srv->workers[i].last_second);
     return n;
 }
 
-#define SUM_HANDLER(srv, field) sum_handler(srv, offsetof(handler_ctx, field))
+/* One protocol's counters, summed over every worker. */
+typedef struct protocol_sums {
+    unsigned long long by[OUTCOME_COUNT]; /* requests, by outcome */
+    unsigned long long requests;          /* all of them, whatever the outcome */
+    unsigned long long key_hits, key_misses, commands;
+} protocol_sums;
 
-void worker_stats_tick(worker *w)
+/* The offset in conn_counters of protocol p's counter `field`. */
+#define PROTO(p, field)                                                                                                \
+    (offsetof(conn_counters, proto) + (size_t)(p) * sizeof(protocol_counters) + offsetof(protocol_counters, field))
+
+static void sum_protocol(const server *srv, protocol_tag p, protocol_sums *s)
 {
-    uint64_t total = worker_requests(w);
-    atomic_store_explicit(&w->counters.last_second, total - w->requests_at_sweep, memory_order_relaxed);
-    w->requests_at_sweep = total;
+    s->requests = 0;
+    for (int o = 0; o < OUTCOME_COUNT; o++) {
+        s->by[o] = sum(srv, PROTO(p, outcomes) + (size_t)o * sizeof(atomic_ullong));
+        s->requests += s->by[o];
+    }
+    s->key_hits = sum(srv, PROTO(p, key_hits));
+    s->key_misses = sum(srv, PROTO(p, key_misses));
+    s->commands = sum(srv, PROTO(p, commands));
 }
 
 /* The process's resident memory in bytes (the second figure of
@@ -72,82 +87,89 @@ static json_t *count(unsigned long long n)
     return json_integer((json_int_t)n);
 }
 
+/* The guide's requests, by what they were. */
+static json_t *guide_requests_json(const protocol_sums *g)
+{
+    const unsigned long long *by = g->by;
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "total", count(g->requests), "search",
+                     count(by[OUTCOME_HIT] + by[OUTCOME_MISS]), "ping", count(by[OUTCOME_PING]), "stats",
+                     count(by[OUTCOME_STATS]), "invalid_action", count(by[OUTCOME_BAD_ACTION]), "binary",
+                     count(by[OUTCOME_BINARY]), "bad_request", count(by[OUTCOME_BAD_REQUEST]), "bad_frame",
+                     count(by[OUTCOME_BAD_FRAME]), "msearch", count(by[OUTCOME_MSEARCH]));
+}
+
+/* The Redis protocol's (--resp-port) requests: it counts on its own. */
+static json_t *resp_json(const protocol_sums *r)
+{
+    const unsigned long long *by = r->by;
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(r->requests), "commands",
+                     count(by[OUTCOME_COMMAND]), "errors", count(by[OUTCOME_COMMAND_ERROR]), "protocol_errors",
+                     count(by[OUTCOME_PROTOCOL_ERROR]), "hits", count(r->key_hits), "misses", count(r->key_misses));
+}
+
+/* The table the answering worker serves. */
+static json_t *table_json(const server *srv, const dataset *d)
+{
+    char loaded_at[32];
+    struct tm tm;
+    time_t t = (time_t)d->loaded_at;
+
+    gmtime_r(&t, &tm);
+    strftime(loaded_at, sizeof(loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_pack("{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o}", "keys", count(d->table ? table_size(d->table) : 0),
+                     "memory_bytes", count(d->table ? table_memory(d->table) : 0), "source", d->source, "format",
+                     d->format, "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
+                     count(atomic_load_explicit(&srv->reloads, memory_order_relaxed)), "reload_failures",
+                     count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)));
+}
+
+/* --shard: this server's part of the nutcracker pool's keys. */
+static json_t *shard_json(const dataset *d)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", d->shard->name, "pool", d->shard->pool, "hash",
+                     nc_hash_name(d->shard->hash_kind), "distribution", nc_dist_name(d->shard->distribution), "servers",
+                     count(d->shard->nservers), "keys_kept", count(table_size(d->table)), "keys_skipped",
+                     count(d->keys_skipped));
+}
+
+static double uptime(const server *srv)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9 - srv->started;
+}
+
 int server_stats_json(void *arg, proto_buf *out)
 {
     worker *w = arg;
     server *srv = w->server;
     const dataset *d = w->dataset;
-    unsigned long long by[OUTCOME_COUNT], total = 0;
-    struct timespec now;
-    char loaded_at[32];
-    struct tm tm;
-    time_t t = (time_t)d->loaded_at;
+    protocol_sums g, r;
 
-    for (int o = 0; o < OUTCOME_COUNT; o++) {
-        by[o] = sum(srv, offsetof(worker_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
-    }
-    for (int o = 0; o < OUTCOME_COMMAND; o++)
-        total += by[o]; /* the guide's protocol's */
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double uptime = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - srv->started;
-    gmtime_r(&t, &tm);
-    strftime(loaded_at, sizeof(loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-    json_t *stats = json_pack("{s:s, s:I, s:I, s:i, s:o,"
-                              " s:{s:o, s:o, s:o},"
-                              " s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o,"
-                              " s:o, s:o,"
-                              " s:{s:o, s:o, s:o, s:o, s:o},"
-                              " s:{s:o, s:o},"
-                              " s:{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o}}",
-                              "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds",
-                              (json_int_t)uptime, "threads", srv->nworkers, "rss_bytes", count(rss_bytes()),
-                              /* connections */
-                              "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)),
-                              "total", count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
-                              /* requests */
-                              "requests", "total", count(total), "search", count(by[OUTCOME_HIT] + by[OUTCOME_MISS]),
-                              "ping", count(by[OUTCOME_PING]), "stats", count(by[OUTCOME_STATS]), "invalid_action",
-                              count(by[OUTCOME_BAD_ACTION]), "binary", count(by[OUTCOME_BINARY]), "bad_request",
-                              count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]),
-                              "requests_per_second", count(SUM(srv, last_second)),
-                              /* search outcomes */
-                              "hits", count(by[OUTCOME_HIT] + SUM_HANDLER(srv, msearch_hits)), "misses",
-                              count(by[OUTCOME_MISS] + SUM_HANDLER(srv, msearch_misses)),
-                              /* errors */
-                              "errors", "invalid_action", count(by[OUTCOME_BAD_ACTION]), "bad_request",
-                              count(by[OUTCOME_BAD_REQUEST]), "bad_frame", count(by[OUTCOME_BAD_FRAME]), "timeout",
-                              count(SUM(srv, timeouts)), "nomem", count(by[OUTCOME_NOMEM]),
-                              /* bytes */
-                              "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)),
-                              /* table */
-                              "table", "keys", count(d->table ? table_size(d->table) : 0), "memory_bytes",
-                              count(d->table ? table_memory(d->table) : 0), "source", d->source, "format", d->format,
-                              "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
-                              count(atomic_load_explicit(&srv->reloads, memory_order_relaxed)), "reload_failures",
-                              count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)));
+    sum_protocol(srv, PROTOCOL_GUIDE, &g);
+    sum_protocol(srv, PROTOCOL_RESP, &r);
+    /* msearch's keys count among the hits and misses */
+    json_t *stats =
+        json_pack("{s:s, s:I, s:I, s:i, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o,"
+                  " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
+                  "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds", (json_int_t)uptime(srv),
+                  "threads", srv->nworkers, "rss_bytes", count(rss_bytes()),
+                  /* connections */
+                  "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)), "total",
+                  count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
+                  /* requests */
+                  "requests", guide_requests_json(&g), "requests_per_second", count(last_second(srv)), "hits",
+                  count(g.by[OUTCOME_HIT] + g.key_hits), "misses", count(g.by[OUTCOME_MISS] + g.key_misses),
+                  /* errors */
+                  "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request",
+                  count(g.by[OUTCOME_BAD_REQUEST]), "bad_frame", count(g.by[OUTCOME_BAD_FRAME]), "timeout",
+                  count(SUM(srv, timeouts)), "nomem", count(g.by[OUTCOME_NOMEM]),
+                  /* bytes */
+                  "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)), "table",
+                  table_json(srv, d), "resp", resp_json(&r));
     if (stats == NULL)
         return -1;
-    /* msearch's keys count among the hits and misses; the Redis
-     * protocol (--resp-port) counts on its own. */
-    unsigned long long resp = by[OUTCOME_COMMAND] + by[OUTCOME_COMMAND_ERROR] + by[OUTCOME_PROTOCOL_ERROR];
-    if (json_object_set_new(json_object_get(stats, "requests"), "msearch", count(by[OUTCOME_MSEARCH])) != 0 ||
-        json_object_set_new(
-            stats, "resp",
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(resp), "commands", count(by[OUTCOME_COMMAND]),
-                      "errors", count(by[OUTCOME_COMMAND_ERROR]), "protocol_errors", count(by[OUTCOME_PROTOCOL_ERROR]),
-                      "hits", count(SUM_HANDLER(srv, resp_hits)), "misses", count(SUM_HANDLER(srv, resp_misses)))) !=
-            0) {
-        json_decref(stats);
-        return -1;
-    }
-    /* --shard: this server's part of the nutcracker pool's keys */
-    if (d->shard && json_object_set_new(stats, "shard",
-                                        json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", d->shard->name, "pool",
-                                                  d->shard->pool, "hash", nc_hash_name(d->shard->hash_kind),
-                                                  "distribution", nc_dist_name(d->shard->distribution), "servers",
-                                                  count(d->shard->nservers), "keys_kept", count(table_size(d->table)),
-                                                  "keys_skipped", count(d->keys_skipped))) != 0) {
+    if (d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) {
         json_decref(stats);
         return -1;
     }
@@ -161,15 +183,13 @@ void stats_resp_info(void *arg, resp_server_info *info)
     worker *w = arg;
     server *srv = w->server;
     const dataset *d = w->dataset;
-    unsigned long long guide = 0;
-    struct timespec now;
+    protocol_sums g, r;
 
-    for (int o = 0; o < OUTCOME_COMMAND; o++)
-        guide += sum(srv, offsetof(worker_counters, outcomes) + (size_t)o * sizeof(atomic_ullong));
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    sum_protocol(srv, PROTOCOL_GUIDE, &g);
+    sum_protocol(srv, PROTOCOL_RESP, &r);
     info->evkv_version = EVKV_VERSION;
     info->pid = (long long)getpid();
-    info->uptime_seconds = (long long)((double)now.tv_sec + (double)now.tv_nsec / 1e9 - srv->started);
+    info->uptime_seconds = (long long)uptime(srv);
     info->threads = srv->nworkers;
     info->tcp_port = srv->resp_port;
     info->connected_clients = (long long)atomic_load_explicit(&srv->conns, memory_order_relaxed);
@@ -177,14 +197,12 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->total_connections_received = (long long)SUM(srv, conns_total);
     /* Every protocol's requests: the guide's, and the Redis commands run
      * as Redis counts them. */
-    info->total_commands_processed = (long long)(guide + SUM_HANDLER(srv, resp_commands));
+    info->total_commands_processed = (long long)(g.requests + r.commands);
     info->rejected_connections = (long long)SUM(srv, conns_refused);
-    info->instantaneous_ops_per_sec = (double)SUM(srv, last_second);
+    info->instantaneous_ops_per_sec = (double)last_second(srv);
     /* Lookups over both protocols: they share the keyspace. */
-    info->keyspace_hits =
-        (long long)(SUM(srv, outcomes[OUTCOME_HIT]) + SUM_HANDLER(srv, msearch_hits) + SUM_HANDLER(srv, resp_hits));
-    info->keyspace_misses = (long long)(SUM(srv, outcomes[OUTCOME_MISS]) + SUM_HANDLER(srv, msearch_misses) +
-                                        SUM_HANDLER(srv, resp_misses));
+    info->keyspace_hits = (long long)(g.by[OUTCOME_HIT] + g.key_hits + r.key_hits);
+    info->keyspace_misses = (long long)(g.by[OUTCOME_MISS] + g.key_misses + r.key_misses);
     /* Redis's used_memory is what its allocator handed out: here the
      * table's mappings and what malloc holds for the rest. */
     struct mallinfo2 mi = mallinfo2();
@@ -199,7 +217,6 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->shard_ring_servers = d->shard ? (long long)d->shard->nservers : 0;
     info->reloads = (long long)atomic_load_explicit(&srv->reloads, memory_order_relaxed);
     info->reload_failures = (long long)atomic_load_explicit(&srv->reload_failures, memory_order_relaxed);
-    info->guide_requests = (long long)guide;
-    info->resp_requests = (long long)(SUM(srv, outcomes[OUTCOME_COMMAND]) + SUM(srv, outcomes[OUTCOME_COMMAND_ERROR]) +
-                                      SUM(srv, outcomes[OUTCOME_PROTOCOL_ERROR]));
+    info->guide_requests = (long long)g.requests;
+    info->resp_requests = (long long)r.requests;
 }

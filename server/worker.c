@@ -25,7 +25,6 @@
 #include "hash.h"
 #include "listen.h"
 #include "protocol.h"
-#include "stats.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -49,13 +48,25 @@ uint64_t worker_random(void *arg)
 uint64_t worker_requests(const worker *w)
 {
     uint64_t n = 0;
-    for (int i = 0; i < OUTCOME_COUNT; i++)
-        n += COUNTER_GET(w->counters.outcomes[i]);
+    for (int p = 0; p < PROTOCOL_COUNT; p++)
+        for (int i = 0; i < OUTCOME_COUNT; i++)
+            n += COUNTER_GET(w->conns.counters.proto[p].outcomes[i]);
     return n;
 }
 
-void worker_conns_drained(worker *w)
+/* Once a second, from the sweep: counts the requests w answered in the
+ * second just ended, for stats' requests_per_second. */
+static void worker_stats_tick(worker *w)
 {
+    uint64_t total = worker_requests(w);
+    atomic_store_explicit(&w->last_second, total - w->requests_at_sweep, memory_order_relaxed);
+    w->requests_at_sweep = total;
+}
+
+/* conn.c's drained: the last connection of a stopping worker closed. */
+static void worker_conns_drained(void *arg)
+{
+    worker *w = arg;
     event_base_loopexit(w->base, NULL);
 }
 
@@ -66,9 +77,9 @@ static void stop_timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     /* The last connection may have closed in this same turn of the loop
      * (a stop that took the whole grace answering what had arrived). */
-    if (w->nconns == 0)
+    if (w->conns.n == 0)
         return;
-    log_warn("%zu connection(s) still had answers unsent after %d s; closing them", w->nconns,
+    log_warn("%zu connection(s) still had answers unsent after %d s; closing them", w->conns.n,
              SERVER_STOP_GRACE_SECONDS);
     event_base_loopbreak(w->base);
 }
@@ -85,9 +96,9 @@ static void worker_stop(worker *w)
     }
     struct timeval grace = {SERVER_STOP_GRACE_SECONDS, 0};
     evtimer_add(w->stop_timer, &grace);
-    w->stopping = 1;
-    conn_stop_all(w);
-    if (w->nconns == 0)
+    w->conns.stopping = 1;
+    conn_stop_all(&w->conns);
+    if (w->conns.n == 0)
         worker_conns_drained(w);
 }
 
@@ -102,7 +113,7 @@ static void notify_cb(evutil_socket_t fd, short what, void *arg)
         if (cmds[i] == WORKER_CMD_FORCE) {
             w->forced_stop = 1;
             event_base_loopbreak(w->base);
-        } else if (cmds[i] == WORKER_CMD_STOP && !w->stopping) {
+        } else if (cmds[i] == WORKER_CMD_STOP && !w->conns.stopping) {
             worker_stop(w);
         } else if (cmds[i] == WORKER_CMD_SWAP) {
             worker_swap_dataset(w);
@@ -128,10 +139,11 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     worker *w = arg;
     (void)fd;
     (void)what;
-    w->clock++;
+    w->conns.clock++;
     worker_stats_tick(w);
-    conn_sweep(w);
-    handler_ctx_trim(&w->handler);
+    conn_sweep(&w->conns);
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        w->listeners[i].ep.proto->wing_trim(w->listeners[i].ep.wing);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int addrlen, void *arg)
@@ -146,10 +158,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         char why[96];
         atomic_fetch_sub_explicit(&w->server->conns, 1, memory_order_relaxed);
         snprintf(why, sizeof(why), "too many connections (the limit is %zu)", w->opt->max_conns);
-        conn_refuse(w, fd, addr, &li->ep, why);
+        conn_refuse(&w->conns, fd, addr, &li->ep, why);
         return;
     }
-    conn_new(w, fd, addr, &li->ep);
+    conn_new(&w->conns, fd, addr, &li->ep);
 }
 
 static void listener_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -186,23 +198,29 @@ int worker_init(worker *w, server *srv, int index)
     w->random = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)index;
     for (int i = 0; i < WORKER_LISTENERS; i++)
         w->listeners[i].w = w;
-    w->listeners[LISTENER_MAIN].ep = (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL};
-    w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL};
+    w->listeners[LISTENER_MAIN].ep =
+        (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL, NULL};
+    w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL, NULL};
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;
-    w->handler.stats = server_stats_json;
-    w->handler.stats_arg = w;
-    for (int i = 0; i < OUTCOME_COUNT; i++)
-        atomic_init(&w->counters.outcomes[i], 0);
-    atomic_init(&w->counters.conns_total, 0);
-    atomic_init(&w->counters.conns_refused, 0);
-    atomic_init(&w->counters.timeouts, 0);
-    atomic_init(&w->counters.bytes_in, 0);
-    atomic_init(&w->counters.bytes_out, 0);
+    for (int i = 0; i < WORKER_LISTENERS; i++) {
+        conn_endpoint *ep = &w->listeners[i].ep;
+        protocol_env env = {
+            &w->handler, &w->conns.counters.proto[ep->proto->tag], srv->stats_json, srv->server_info, worker_random, w};
+        if ((ep->wing = ep->proto->wing_new(&env)) == NULL)
+            return -1;
+    }
     w->base = event_base_new();
     if (w->base == NULL || pipe(w->notify_fd) != 0)
         return -1;
+    w->conns.base = w->base;
+    w->conns.opt = w->opt;
+    w->conns.open = &srv->conns;
+    w->conns.drained = worker_conns_drained;
+    w->conns.arg = w;
+    w->conns.id_step = (uint64_t)srv->nworkers;
+    w->conns.id_base = (uint64_t)index;
     evutil_make_socket_nonblocking(w->notify_fd[0]);
     w->notify_ev = event_new(w->base, w->notify_fd[0], EV_READ | EV_PERSIST, notify_cb, w);
     w->stop_timer = evtimer_new(w->base, stop_timer_cb, w);
@@ -276,8 +294,8 @@ static void *worker_main(void *arg)
     char done = 1;
 
     event_base_dispatch(w->base);
-    while (w->conns)
-        conn_close(w->conns);
+    while (w->conns.list)
+        conn_close(w->conns.list);
     ssize_t n = write(w->server->done_fd, &done, 1);
     (void)n;
     return NULL;
@@ -295,8 +313,8 @@ void worker_free(worker *w)
 {
     if (w->thread_started)
         pthread_join(w->thread, NULL);
-    while (w->conns)
-        conn_close(w->conns);
+    while (w->conns.list)
+        conn_close(w->conns.list);
     for (int i = 0; i < WORKER_LISTENERS; i++)
         if (w->listeners[i].ev)
             evconnlistener_free(w->listeners[i].ev);
@@ -311,7 +329,9 @@ void worker_free(worker *w)
     for (int i = 0; i < 2; i++)
         if (w->notify_fd[i] >= 0)
             close(w->notify_fd[i]);
-    handler_ctx_free(&w->handler);
+    for (int i = 0; i < WORKER_LISTENERS; i++)
+        if (w->listeners[i].ep.proto)
+            w->listeners[i].ep.proto->wing_free(w->listeners[i].ep.wing);
     dataset_release(w->dataset);
     w->dataset = NULL;
 }

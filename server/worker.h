@@ -17,22 +17,13 @@
 #include "handler.h"
 #include "server.h"
 
-/* A worker's counters. Only the worker writes them; stats read them from
- * any worker, hence atomics (relaxed: plain loads and stores on x86). */
-typedef struct worker_counters {
-    atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome */
-    atomic_ullong conns_total;             /* connections accepted */
-    atomic_ullong conns_refused;           /* connections refused past --max-conns */
-    atomic_ullong timeouts;                /* connections closed by --idle/--message-timeout */
-    atomic_ullong bytes_in, bytes_out;
-    atomic_ullong last_second; /* requests answered in the last whole second (worker_stats_tick) */
-} worker_counters;
-
 /* A worker's listeners: the guide's protocol (or --echo), and RESP. */
 enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
 
 /* One listener of a worker, and what its connections are: the protocol
- * they speak, over which transport. */
+ * they speak, over which transport, and the protocol's wing in this
+ * worker (made by worker_init, trimmed by the sweep, freed by
+ * worker_free). */
 typedef struct worker_listener {
     struct worker *w;
     struct evconnlistener *ev; /* NULL: not listening */
@@ -51,16 +42,14 @@ typedef struct worker {
     struct event_base *base;
     worker_listener listeners[WORKER_LISTENERS];
     struct event *notify_ev, *stop_timer, *sweep_timer;
-    int notify_fd[2]; /* the main thread writes a command byte to [1] */
-    handler_ctx handler;
-    dataset *dataset;   /* the table handler answers from (a reference) */
-    struct conn *conns; /* doubly linked list of open connections */
-    size_t nconns;
-    int stopping;    /* a stop arrived: no new work */
-    int forced_stop; /* a second stop cut it short */
-    uint64_t next_conn_id;
-    worker_counters counters;
-    long clock;                 /* seconds since start, advanced by the sweep */
+    int notify_fd[2];    /* the main thread writes a command byte to [1] */
+    handler_ctx handler; /* what every protocol's wing answers from (protocol_env) */
+    dataset *dataset;    /* the table handler answers from (a reference) */
+    /* Its connections (conn.c), their counters, the clock (seconds since
+     * start, advanced by the sweep) and whether a stop arrived. */
+    conn_set conns;
+    int forced_stop;            /* a second stop cut it short */
+    atomic_ullong last_second;  /* requests answered in the last whole second (worker_stats_tick) */
     uint64_t random;            /* worker_random's state */
     uint64_t requests_at_sweep; /* worker_requests(w) at the last sweep (worker_stats_tick) */
 } worker;
@@ -93,8 +82,5 @@ void worker_notify(worker *w, char cmd);
 uint64_t worker_random(void *arg);
 /* Waits for w's thread (if started) and frees what w holds. */
 void worker_free(worker *w);
-
-/* Called by conn.c when the last connection of a stopping server closed. */
-void worker_conns_drained(worker *wk);
 
 #endif

@@ -9,10 +9,28 @@
 
 #include "handler.h"
 
-/* Appends the answer to msg to out. */
-handler_outcome guide_answer(handler_ctx *h, const proto_message *msg, struct evbuffer *out);
+/* The guide's protocol in one worker: what the worker handed it, and the
+ * scratch buffers its answers are built in (not shared between threads). */
+typedef struct guide_wing {
+    protocol_env env;
+    proto_buf scratch; /* the answer being encoded */
+    proto_buf text;    /* the result text of an answer being built */
+    proto_buf encoded; /* that text, encoded as a JSON string */
+} guide_wing;
 
-/* Appends a text/json answer {"result": "Error: <why>."}. */
-handler_outcome guide_answer_error(handler_ctx *h, const char *why, struct evbuffer *out);
+/* A guide_wing answering from what env says (copied); NULL when out of
+ * memory. env->counters must not be NULL. (conn_protocol.wing_new) */
+void *guide_wing_new(const protocol_env *env);
+/* Frees a guide_wing and its buffers; NULL is fine. */
+void guide_wing_free(void *wing);
+/* Frees the buffers a big answer grew past HANDLER_BUF_KEEP. */
+void guide_wing_trim(void *wing);
+
+/* Appends the answer to msg to out. */
+handler_outcome guide_answer(guide_wing *g, const proto_message *msg, struct evbuffer *out);
+
+/* Appends a text/json answer {"result": "Error: <why>."}. wing is a
+ * guide_wing (conn_protocol.error). */
+handler_outcome guide_answer_error(void *wing, const char *why, struct evbuffer *out);
 
 #endif

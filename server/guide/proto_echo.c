@@ -36,11 +36,11 @@ static int echo_commit(conn_proto_state *st, size_t n, struct evbuffer *out)
     return rc;
 }
 
-static conn_answer echo_answer(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
-                               char *what, size_t whatlen)
+static conn_answer echo_answer(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
+                               size_t whatlen)
 {
     (void)st;
-    (void)h;
+    (void)wing;
     (void)out;
     (void)oc;
     (void)what;
@@ -67,6 +67,10 @@ static void echo_release(conn_proto_state *st)
 
 const conn_protocol proto_echo = {
     .name = "echo",
+    .tag = PROTOCOL_GUIDE,
+    .wing_new = guide_wing_new, /* for its refusals, worded as the guide's */
+    .wing_free = guide_wing_free,
+    .wing_trim = guide_wing_trim,
     .init = echo_init,
     .free = echo_free,
     .reserve = echo_reserve,

@@ -55,8 +55,8 @@ static void guide_describe(const proto_message *msg, char *what, size_t whatlen)
     }
 }
 
-static conn_answer guide_next(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
-                              char *what, size_t whatlen)
+static conn_answer guide_next(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
+                              size_t whatlen)
 {
     proto_message msg;
     proto_status s = proto_decoder_next(&st->guide, &msg);
@@ -65,13 +65,13 @@ static conn_answer guide_next(conn_proto_state *st, handler_ctx *h, struct evbuf
         return CONN_NEED_MORE;
     if (s == PROTO_ERROR) {
         /* Framing is lost: one error answer, then the connection closes. */
-        guide_answer_error(h, st->guide.errstr, out);
+        guide_answer_error(wing, st->guide.errstr, out);
         *oc = OUTCOME_BAD_FRAME;
         if (what)
             snprintf(what, whatlen, "bad frame: %s", st->guide.errstr);
         return CONN_BROKEN;
     }
-    *oc = guide_answer(h, &msg, out);
+    *oc = guide_answer(wing, &msg, out);
     if (what)
         guide_describe(&msg, what, whatlen);
     return *oc == OUTCOME_NOMEM ? CONN_NOMEM : CONN_ANSWERED;
@@ -94,6 +94,10 @@ static void guide_release(conn_proto_state *st)
 
 const conn_protocol proto_guide = {
     .name = "guide",
+    .tag = PROTOCOL_GUIDE,
+    .wing_new = guide_wing_new,
+    .wing_free = guide_wing_free,
+    .wing_trim = guide_wing_trim,
     .init = guide_init,
     .free = guide_free,
     .reserve = guide_reserve,

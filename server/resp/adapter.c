@@ -5,14 +5,43 @@
  * 7.0 replica would.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "protocol.h"
 #include "resp.h"
 #include "resp_commands.h"
-#include "stats.h"
-#include "worker.h"
+
+/* RESP in one worker: what the worker handed it, and the buffer replies
+ * are built in (not shared between threads). */
+typedef struct resp_wing {
+    protocol_env env;
+    proto_buf scratch;
+} resp_wing;
+
+static void *redis_wing_new(const protocol_env *env)
+{
+    resp_wing *r = calloc(1, sizeof(*r));
+    if (r != NULL)
+        r->env = *env;
+    return r;
+}
+
+static void redis_wing_free(void *wing)
+{
+    resp_wing *r = wing;
+    if (r == NULL)
+        return;
+    proto_buf_free(&r->scratch);
+    free(r);
+}
+
+static void redis_wing_trim(void *wing)
+{
+    resp_wing *r = wing;
+    handler_buf_trim(&r->scratch);
+}
 
 static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
 {
@@ -62,12 +91,13 @@ static void redis_describe(const resp_request *req, char *what, size_t whatlen)
         snprintf(what + used, whatlen - used, " (%zu arguments)", req->argc);
 }
 
-static conn_answer redis_answer(conn_proto_state *st, handler_ctx *h, struct evbuffer *out, handler_outcome *oc,
-                                char *what, size_t whatlen)
+static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
+                                size_t whatlen)
 {
+    resp_wing *r = wing;
     resp_request req;
     resp_status s = resp_reader_next(&st->resp.reader, &req);
-    proto_buf *b = &h->scratch;
+    proto_buf *b = &r->scratch;
 
     if (s == RESP_NEED_MORE)
         return CONN_NEED_MORE;
@@ -84,16 +114,16 @@ static conn_answer redis_answer(conn_proto_state *st, handler_ctx *h, struct evb
     }
     if (what)
         redis_describe(&req, what, whatlen);
-    /* The worker's INFO figures and random numbers (stats.c, worker.c). */
-    resp_env env = {h->table, stats_resp_info, worker_random, h->stats_arg};
+    /* The worker's INFO figures and random numbers, as it handed them */
+    resp_env env = {r->env.handler->table, r->env.server_info, r->env.random, r->env.arg};
     resp_result res;
     if (resp_execute(&env, &st->resp.client, &req, b, &res) != 0 || evbuffer_add(out, b->data, b->len) != 0) {
         *oc = OUTCOME_NOMEM;
         return CONN_NOMEM;
     }
-    COUNTER_ADD(h->resp_hits, res.hits);
-    COUNTER_ADD(h->resp_misses, res.misses);
-    COUNTER_ADD(h->resp_commands, res.commands);
+    COUNTER_ADD(r->env.counters->key_hits, res.hits);
+    COUNTER_ADD(r->env.counters->key_misses, res.misses);
+    COUNTER_ADD(r->env.counters->commands, res.commands);
     *oc = res.error ? OUTCOME_COMMAND_ERROR : OUTCOME_COMMAND;
     return res.close ? CONN_BROKEN : CONN_ANSWERED; /* QUIT: closed once the reply is sent */
 }
@@ -114,9 +144,10 @@ static void redis_release(conn_proto_state *st)
 }
 
 /* A refusal or a timeout, as an error reply. */
-static handler_outcome redis_error(handler_ctx *h, const char *why, struct evbuffer *out)
+static handler_outcome redis_error(void *wing, const char *why, struct evbuffer *out)
 {
-    proto_buf *b = &h->scratch;
+    resp_wing *r = wing;
+    proto_buf *b = &r->scratch;
     proto_buf_reset(b);
     if (resp_encode_error(b, why, strlen(why)) != 0 || evbuffer_add(out, b->data, b->len) != 0)
         return OUTCOME_NOMEM;
@@ -125,6 +156,10 @@ static handler_outcome redis_error(handler_ctx *h, const char *why, struct evbuf
 
 const conn_protocol proto_resp = {
     .name = "resp",
+    .tag = PROTOCOL_RESP,
+    .wing_new = redis_wing_new,
+    .wing_free = redis_wing_free,
+    .wing_trim = redis_wing_trim,
     .init = redis_init,
     .free = redis_free,
     .reserve = redis_reserve,

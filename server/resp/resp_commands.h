@@ -115,6 +115,12 @@ typedef struct resp_client {
     size_t max_queued_bytes;
 } resp_client;
 
+/* RESP's bounds from --max-content (the adapter sets them): a request, and
+ * a MULTI queue, hold at most --max-content bytes and this much more (the
+ * count line, a command name and the length lines around one argument of
+ * --max-content bytes). */
+#define RESP_REQUEST_SLACK 4096
+
 /* What one resp_execute did, for the caller's counters. */
 typedef struct resp_result {
     size_t hits;     /* key lookups that found the key (GET, MGET, EXISTS, ... inside EXEC too) */

@@ -173,8 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     struct sockaddr_storage addr = {.ss_family = AF_UNIX};
-    conn_endpoint ep = {client.resp ? &proto_resp : &proto_guide, &transport_plain, NULL};
-    conn_new(&wk, sv[0], (struct sockaddr *)&addr, &ep);
+    /* the worker's own endpoints, with its wings */
+    conn_endpoint ep = wk.listeners[client.resp ? LISTENER_RESP : LISTENER_MAIN].ep;
+    conn_new(&wk.conns, sv[0], (struct sockaddr *)&addr, &ep);
     proto_decoder_init(&client.guide, NULL);
 
     int closed = 0;
@@ -215,9 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(framed);
     /* A connection the server closed first lingers until it sees its
      * client gone: the next turns of the loop read that. */
-    for (int turn = 0; turn < 100 && wk.conns != NULL; turn++)
+    for (int turn = 0; turn < 100 && wk.conns.list != NULL; turn++)
         event_base_loop(wk.base, EVLOOP_NONBLOCK);
-    if (wk.conns != NULL)
+    if (wk.conns.list != NULL)
         fuzz_fail("a connection outlived its client");
     return 0;
 }

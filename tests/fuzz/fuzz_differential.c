@@ -111,7 +111,7 @@ static void compare_requests(const void *content, size_t len, size_t max_memory)
 }
 
 /* The handler's answers to the same message with either parser. */
-static void compare_answers(handler_ctx *hf, const proto_message *mf, handler_ctx *hj, const proto_message *mj)
+static void compare_answers(guide_wing *hf, const proto_message *mf, guide_wing *hj, const proto_message *mj)
 {
     struct evbuffer *bf = evbuffer_new(), *bj = evbuffer_new();
     if (bf == NULL || bj == NULL)
@@ -140,8 +140,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input in;
     proto_limits lim;
     proto_decoder fast, full;
-    handler_ctx hf = {.table = builtin, .full_parser_only = 0};
-    handler_ctx hj = {.table = builtin, .full_parser_only = 1};
+    handler_ctx fast_h = {.table = builtin, .full_parser_only = 0};
+    handler_ctx jansson_h = {.table = builtin, .full_parser_only = 1};
+    protocol_counters counters = {0};
+    guide_wing *hf = guide_wing_new(&(protocol_env){.handler = &fast_h, .counters = &counters});
+    guide_wing *hj = guide_wing_new(&(protocol_env){.handler = &jansson_h, .counters = &counters});
+    if (hf == NULL || hj == NULL)
+        fuzz_fail("out of memory");
     size_t fed = 0;
     int done = 0;
 
@@ -167,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             if (mf.is_json)
                 compare_requests(mf.content, mf.content_len, mf.parse_memory);
-            compare_answers(&hf, &mf, &hj, &mj);
+            compare_answers(hf, &mf, hj, &mj);
         }
     } while (fed < in.len);
 
@@ -180,12 +185,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          .content_len = in.len,
                          .parse_memory = proto_parse_memory(lim.max_content)};
     compare_requests(in.stream, in.len, raw.parse_memory);
-    compare_answers(&hf, &raw, &hj, &raw);
+    compare_answers(hf, &raw, hj, &raw);
 
     proto_decoder_free(&fast);
     proto_decoder_free(&full);
-    handler_ctx_free(&hf);
-    handler_ctx_free(&hj);
+    guide_wing_free(hf);
+    guide_wing_free(hj);
     free(framed);
     return 0;
 }

@@ -213,6 +213,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     unsigned choice = data[0];
     handler_ctx h = {.table = builtin, .full_parser_only = (choice >> 3) & 1};
+    protocol_counters counters = {0};
+    guide_wing *g = guide_wing_new(&(protocol_env){.handler = &h, .counters = &counters});
+    if (g == NULL)
+        fuzz_fail("out of memory");
     proto_message msg = {.byteorder = "little",
                          .content_type = content_types[choice & 7],
                          .content_encoding = (choice & 7) == 0 ? "utf-8" : "binary",
@@ -224,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (out == NULL)
         fuzz_fail("evbuffer_new failed");
-    check_answer(out, guide_answer(&h, &msg, out), &msg, NULL);
+    check_answer(out, guide_answer(g, &msg, out), &msg, NULL);
 
     if (choice & 16) {
         char *why = malloc(size);
@@ -233,10 +237,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(why, data + 1, size - 1);
         why[size - 1] = '\0';
         evbuffer_drain(out, evbuffer_get_length(out));
-        check_answer(out, guide_answer_error(&h, why, out), NULL, why);
+        check_answer(out, guide_answer_error(g, why, out), NULL, why);
         free(why);
     }
     evbuffer_free(out);
-    handler_ctx_free(&h);
+    guide_wing_free(g);
     return 0;
 }

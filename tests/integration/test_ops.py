@@ -98,6 +98,21 @@ class OpsTest(t.TempDirTestCase):
         self.assertRegex(table["loaded_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         # the stats request itself is counted once answered
         self.assertEqual(self.stats(conn)["requests"]["stats"], 1)
+        # each protocol counts its own requests only, errors and broken
+        # streams included: a RESP protocol error is RESP's, in stats and
+        # in INFO, and the guide's bad frame and errors are the guide's
+        redis.send(b"*1\r\n$x\r\n")
+        got = b""
+        while not got.endswith(b"\r\n"):
+            got += redis.sock.recv(4096)
+        self.assertTrue(got.startswith(b"-ERR Protocol error"), got)
+        self.assertTrue(redis.at_eof())
+        s = self.stats(conn)
+        self.assertEqual(s["requests"]["total"], 24)
+        self.assertEqual((s["resp"]["requests"], s["resp"]["protocol_errors"]), (4, 1))
+        fields = dict(line.split(b":", 1) for line in t.Resp(srv.resp_port).call("INFO", "evkv").split(b"\r\n")
+                      if b":" in line)
+        self.assertEqual((fields[b"guide_requests"], fields[b"resp_requests"]), (b"25", b"4"))
 
     def test_stats_resident_memory(self):
         srv = self.start_server()
