@@ -372,7 +372,7 @@ uint32_t nc_hash_jenkins(const char *key, size_t len)
 static const char *const hash_names[NC_HASH_COUNT] = {NC_HASH_LIST(NC_HASH_NAME)};
 static const nc_hash_fn hash_fns[NC_HASH_COUNT] = {NC_HASH_LIST(NC_HASH_FN)};
 #define NC_HASH_TEXT(kind, name) ", " #name
-const char *const nc_hash_names_text = NC_HASH_LIST(NC_HASH_TEXT) + 2; /* past the first ", " */
+const char *const nc_hash_names_text = &(NC_HASH_LIST(NC_HASH_TEXT))[2]; /* past the first ", " */
 
 const char *nc_hash_name(nc_hash_kind kind)
 {

@@ -132,6 +132,25 @@ class Pty:
         del self.buf[:i]
         return out
 
+    def read_until_past_echo(self, marker, echo=b"^C", settle=0.2, timeout=STEP_TIMEOUT):
+        """Reads until marker, then whatever else comes within settle
+        seconds, and returns it all with the terminal's echo of a control
+        key (as "^C") taken out, which must be there at most once. The
+        terminal signals the program before it echoes the key, and the echo
+        can wait in the terminal: the program, woken on another core, may
+        write first (its "\\n" after a Ctrl-C, or its whole last line, then
+        "^C"), and a program that switches the terminal to raw mode at once
+        may see the echo never come (both seen here, rarely)."""
+        out = self.read_until(marker, timeout)
+        deadline = time.monotonic() + settle
+        while self._read_some(deadline):
+            pass
+        out += bytes(self.buf)
+        del self.buf[:]
+        if out.count(echo) > 1:
+            raise AssertionError(f"{echo!r} echoed {out.count(echo)} times: {out!r}")
+        return out.replace(echo, b"")
+
     def read_to_eof(self, timeout=STEP_TIMEOUT):
         deadline = time.monotonic() + timeout
         try:
@@ -631,8 +650,8 @@ class InteractiveReconnectTest(InteractiveTestCase):
         pty.send(b"ping\r")  # typed ahead, echoed by the terminal
         time.sleep(0.2)
         pty.send(b"\x03")
-        out = pty.read_until(NOT_CONNECTED)  # within STEP_TIMEOUT, far below -t 300
-        self.assertEqual(out, b"search morpheus\r\nping\r\n^C\r\nevkv-cli: interrupted\r\n" + NOT_CONNECTED)
+        out = pty.read_until_past_echo(NOT_CONNECTED)  # within STEP_TIMEOUT, far below -t 300
+        self.assertEqual(out, b"search morpheus\r\nping\r\n\r\nevkv-cli: interrupted\r\n" + NOT_CONNECTED)
         self.assertEqual(len(accepted), 1)
         # SIGINT from elsewhere does the same (no "^C" from the terminal).
         came.clear()
@@ -681,14 +700,17 @@ class LatencyOnTerminalTest(InteractiveTestCase):
         for _ in range(3):
             pty.read_until(b" samples)")
         pty.send(b"\x03")
+        # The final line, and the terminal's "^C" before it, after it or
+        # not at all (see read_until_past_echo); a round trip under way
+        # when it comes completes, and may redraw once more.
         out = pty.read_to_eof()
         self.assertEqual(pty.wait(), 0)
+        self.assertLessEqual(out.count(b"^C"), 1, out)
+        out = out.replace(b"^C", b"")
         redraw = rb"\r\x1b\[2Kmin: \d+\.\d\d, max: \d+\.\d\d, avg: \d+\.\d\d \(\d+ samples\)"
         final = (rb"\r\x1b\[2Kmin: \d+\.\d\d, avg: \d+\.\d\d, p50: \d+\.\d\d, p99: \d+\.\d\d, max: \d+\.\d\d "
                  rb"\((\d+) samples\)\r\n")
-        # The terminal echoes ^C where it comes: a round trip under way
-        # when it does completes, and may redraw once more.
-        m = re.fullmatch(rb"(?:" + redraw + rb"|\^C)*" + final, out)
+        m = re.fullmatch(rb"(?:" + redraw + rb")*" + final, out)
         self.assertTrue(m, out)
         self.assertGreater(int(m.group(1)), 3)
 
