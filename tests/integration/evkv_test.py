@@ -234,8 +234,9 @@ def ipv6_loopback():
 
 def rss_kib(pid, field="VmRSS"):
     """Resident memory of process pid, in KiB; field="VmHWM" for its peak.
-    Raises ProcessLookupError once the process has ended: a zombie, not yet
-    waited for, has no memory to tell."""
+    Raises ProcessLookupError once the process is ending: one that has let
+    its memory go (exiting, or a zombie not yet waited for) has no Vm lines
+    left, whatever its State line says by then."""
     try:
         with open(f"/proc/{pid}/status") as f:
             lines = f.read().splitlines()
@@ -244,9 +245,7 @@ def rss_kib(pid, field="VmRSS"):
     for line in lines:
         if line.startswith(field + ":"):
             return int(line.split()[1])
-    if "State:\tZ (zombie)" in lines:
-        raise ProcessLookupError(f"process {pid} has ended")
-    raise AssertionError(f"no {field}")
+    raise ProcessLookupError(f"process {pid} has no {field}: it is ending ({lines[2] if len(lines) > 2 else '?'})")
 
 
 def _server_is_slowed():
