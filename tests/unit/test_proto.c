@@ -481,7 +481,7 @@ static void test_limit_max_header(void **state)
     proto_decoder_init(&d, &lim);
     assert_int_equal(proto_decoder_feed(&d, REQ_MORPHEUS, 1), 0);
     assert_int_equal(proto_decoder_next(&d, &m), PROTO_NEED_MORE);
-    assert_int_equal(proto_decoder_feed(&d, REQ_MORPHEUS + 1, 1), 0);
+    assert_int_equal(proto_decoder_feed(&d, &REQ_MORPHEUS[1], 1), 0);
     assert_int_equal(proto_decoder_next(&d, &m), PROTO_ERROR);
     assert_int_equal(d.err, PROTO_ERR_HEADER_TOO_LONG);
     assert_non_null(strstr(d.errstr, "header length 103 exceeds the limit of 102 bytes"));
