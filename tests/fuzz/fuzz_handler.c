@@ -116,44 +116,106 @@ static int msearch_ok(const json_t *v, handler_outcome o, const proto_request *r
     return 1;
 }
 
+/* Decodes the answer bytes[0..len) into *a (d holds it; free d) and checks
+ * its frame: one whole message, its header the reference server's. */
+static void decode_answer(const unsigned char *bytes, size_t len, proto_decoder *d, proto_message *a)
+{
+    proto_limits lim = {.max_header = 65535, .max_content = 1 << 30};
+    proto_buf hdr = {0};
+
+    proto_decoder_init(d, &lim);
+    if (proto_decoder_feed(d, bytes, len) != 0)
+        fuzz_fail("feed failed");
+    proto_status st = proto_decoder_next(d, a);
+    if (st != PROTO_OK) {
+        fuzz_print_bytes("answer", bytes, len);
+        fuzz_fail("the answer does not decode: %d \"%s\"", (int)st, d->errstr);
+    }
+    if (proto_decoder_buffered(d) != 0)
+        fuzz_fail("%zu bytes after the answer's frame", proto_decoder_buffered(d));
+    /* the header is the reference server's, byte for byte */
+    if (proto_encode_header(&hdr, a->content_type, a->content_encoding, a->content_len) != 0 ||
+        hdr.len != len - a->content_len || memcmp(hdr.data, bytes, hdr.len) != 0) {
+        fuzz_print_bytes("answer", bytes, len);
+        fuzz_fail("the answer's header is not in the reference's form");
+    }
+    proto_buf_free(&hdr);
+}
+
+/* A binary answer a: to a binary request msg, its first 10 bytes quoted. */
+static void check_binary_answer(handler_outcome o, const proto_message *msg, const proto_message *a)
+{
+    size_t n = msg && msg->content_len < 10 ? msg->content_len : 10;
+    if (msg == NULL || msg->is_json || o != OUTCOME_BINARY || strcmp(a->content_encoding, "binary") != 0 ||
+        a->content_len != sizeof(BINARY_PREFIX) - 1 + n ||
+        memcmp(a->content, BINARY_PREFIX, sizeof(BINARY_PREFIX) - 1) != 0 ||
+        memcmp(a->content + sizeof(BINARY_PREFIX) - 1, msg->content, n) != 0)
+        fuzz_fail("wrong binary answer (outcome %s)", handler_outcome_name(o));
+}
+
+/* Whether answer a (its JSON v, outcome o) is what the request req, as
+ * jansson parsed it (rc its result), calls for. */
+static int request_answer_ok(int rc, const proto_request *req, handler_outcome o, const proto_message *a, json_t *v)
+{
+    const char *enc;
+    size_t enc_len;
+
+    if (rc != 0)
+        return o == OUTCOME_BAD_REQUEST && result_is(v, "Error: ", req->errstr, strlen(req->errstr), ".");
+    if (req->action_len == 4 && memcmp(req->action, "ping", 4) == 0)
+        return o == OUTCOME_PING && a->content_len == 18 && memcmp(a->content, "{\"result\": \"pong\"}", 18) == 0;
+    if (req->action_len == 5 && memcmp(req->action, "stats", 5) == 0) /* the harness's handler has no stats callback */
+        return o == OUTCOME_BAD_REQUEST && result_is(v, "Error: stats are not available here", "", 0, ".");
+    if (req->action_len == 7 && memcmp(req->action, "msearch", 7) == 0)
+        return msearch_ok(v, o, req);
+    if (req->action_len != 6 || memcmp(req->action, "search", 6) != 0)
+        return o == OUTCOME_BAD_ACTION && result_is(v, "Error: invalid action '", req->action, req->action_len, "'.");
+    if (req->value_state == PROTO_VALUE_MISSING)
+        return o == OUTCOME_BAD_REQUEST && result_is(v, "Error: request lacks 'value'", "", 0, ".");
+    if (req->value_state == PROTO_VALUE_NOT_STRING)
+        return o == OUTCOME_BAD_REQUEST && result_is(v, "Error: 'value' must be a string", "", 0, ".");
+    if (table_lookup(builtin, req->value, req->value_len, &enc, &enc_len))
+        return o == OUTCOME_HIT && a->content_len == 11 + enc_len + 1 && memcmp(a->content, "{\"result\": ", 11) == 0 &&
+               memcmp(a->content + 11, enc, enc_len) == 0;
+    return o == OUTCOME_MISS && result_is(v, "No match for '", req->value, req->value_len, "'.");
+}
+
+/* A JSON answer a (its JSON v): what it says follows from the request msg,
+ * parsed by jansson, or from the reason why (msg NULL). */
+static void check_json_answer_for(handler_outcome o, const proto_message *msg, const char *why, const proto_message *a,
+                                  json_t *v)
+{
+    if (msg == NULL) {
+        /* a reason that is not UTF-8 is written with U+FFFD: not compared */
+        if (o != OUTCOME_BAD_REQUEST ||
+            (proto_utf8_valid(why, strlen(why)) && !result_is(v, "Error: ", why, strlen(why), ".")))
+            fuzz_fail("wrong error answer (outcome %s)", handler_outcome_name(o));
+        return;
+    }
+    proto_request req;
+    int rc = proto_request_parse_full(msg->content, msg->content_len, msg->parse_memory, &req);
+    if (!request_answer_ok(rc, &req, o, a, v)) {
+        fuzz_print_bytes("request", msg->content, msg->content_len);
+        fuzz_print_bytes("answer", a->content, a->content_len);
+        fuzz_fail("wrong answer (outcome %s)", handler_outcome_name(o));
+    }
+    proto_request_free(&req);
+}
+
 /* Decodes the answer in out, checks its frame and what it says about the
  * request msg (NULL for an error answer with reason why). */
 static void check_answer(struct evbuffer *out, handler_outcome o, const proto_message *msg, const char *why)
 {
     size_t len = evbuffer_get_length(out);
     const unsigned char *bytes = evbuffer_pullup(out, -1);
-    proto_limits lim = {.max_header = 65535, .max_content = 1 << 30};
     proto_decoder d;
     proto_message a;
-    proto_buf hdr = {0};
 
     if (o >= OUTCOME_COUNT || o == OUTCOME_NOMEM || o == OUTCOME_BAD_FRAME)
         fuzz_fail("outcome %d", (int)o);
-    proto_decoder_init(&d, &lim);
-    if (proto_decoder_feed(&d, bytes, len) != 0)
-        fuzz_fail("feed failed");
-    proto_status st = proto_decoder_next(&d, &a);
-    if (st != PROTO_OK) {
-        fuzz_print_bytes("answer", bytes, len);
-        fuzz_fail("the answer does not decode: %d \"%s\"", (int)st, d.errstr);
-    }
-    if (proto_decoder_buffered(&d) != 0)
-        fuzz_fail("%zu bytes after the answer's frame", proto_decoder_buffered(&d));
-    /* the header is the reference server's, byte for byte */
-    if (proto_encode_header(&hdr, a.content_type, a.content_encoding, a.content_len) != 0 ||
-        hdr.len != len - a.content_len || memcmp(hdr.data, bytes, hdr.len) != 0) {
-        fuzz_print_bytes("answer", bytes, len);
-        fuzz_fail("the answer's header is not in the reference's form");
-    }
-    proto_buf_free(&hdr);
-
+    decode_answer(bytes, len, &d, &a);
     if (strcmp(a.content_type, "binary/custom-server-binary-type") == 0) {
-        size_t n = msg && msg->content_len < 10 ? msg->content_len : 10;
-        if (msg == NULL || msg->is_json || o != OUTCOME_BINARY || strcmp(a.content_encoding, "binary") != 0 ||
-            a.content_len != sizeof(BINARY_PREFIX) - 1 + n ||
-            memcmp(a.content, BINARY_PREFIX, sizeof(BINARY_PREFIX) - 1) != 0 ||
-            memcmp(a.content + sizeof(BINARY_PREFIX) - 1, msg->content, n) != 0)
-            fuzz_fail("wrong binary answer (outcome %s)", handler_outcome_name(o));
+        check_binary_answer(o, msg, &a);
         proto_decoder_free(&d);
         return;
     }
@@ -162,47 +224,7 @@ static void check_answer(struct evbuffer *out, handler_outcome o, const proto_me
     if (msg && !msg->is_json)
         fuzz_fail("text/json answer to a binary request");
     json_t *v = check_json_answer(&a);
-
-    if (msg == NULL) {
-        /* a reason that is not UTF-8 is written with U+FFFD: not compared */
-        if (o != OUTCOME_BAD_REQUEST ||
-            (proto_utf8_valid(why, strlen(why)) && !result_is(v, "Error: ", why, strlen(why), ".")))
-            fuzz_fail("wrong error answer (outcome %s)", handler_outcome_name(o));
-    } else {
-        /* what the answer says follows from the request, parsed by jansson */
-        proto_request req;
-        const char *enc;
-        size_t enc_len;
-        int rc = proto_request_parse_full(msg->content, msg->content_len, msg->parse_memory, &req);
-        int ok;
-        if (rc != 0) {
-            ok = o == OUTCOME_BAD_REQUEST && result_is(v, "Error: ", req.errstr, strlen(req.errstr), ".");
-        } else if (req.action_len == 4 && memcmp(req.action, "ping", 4) == 0) {
-            ok = o == OUTCOME_PING && a.content_len == 18 && memcmp(a.content, "{\"result\": \"pong\"}", 18) == 0;
-        } else if (req.action_len == 5 && memcmp(req.action, "stats", 5) == 0) {
-            /* the harness's handler has no stats callback */
-            ok = o == OUTCOME_BAD_REQUEST && result_is(v, "Error: stats are not available here", "", 0, ".");
-        } else if (req.action_len == 7 && memcmp(req.action, "msearch", 7) == 0) {
-            ok = msearch_ok(v, o, &req);
-        } else if (req.action_len != 6 || memcmp(req.action, "search", 6) != 0) {
-            ok = o == OUTCOME_BAD_ACTION && result_is(v, "Error: invalid action '", req.action, req.action_len, "'.");
-        } else if (req.value_state == PROTO_VALUE_MISSING) {
-            ok = o == OUTCOME_BAD_REQUEST && result_is(v, "Error: request lacks 'value'", "", 0, ".");
-        } else if (req.value_state == PROTO_VALUE_NOT_STRING) {
-            ok = o == OUTCOME_BAD_REQUEST && result_is(v, "Error: 'value' must be a string", "", 0, ".");
-        } else if (table_lookup(builtin, req.value, req.value_len, &enc, &enc_len)) {
-            ok = o == OUTCOME_HIT && a.content_len == 11 + enc_len + 1 && memcmp(a.content, "{\"result\": ", 11) == 0 &&
-                 memcmp(a.content + 11, enc, enc_len) == 0;
-        } else {
-            ok = o == OUTCOME_MISS && result_is(v, "No match for '", req.value, req.value_len, "'.");
-        }
-        if (!ok) {
-            fuzz_print_bytes("request", msg->content, msg->content_len);
-            fuzz_print_bytes("answer", a.content, a.content_len);
-            fuzz_fail("wrong answer (outcome %s)", handler_outcome_name(o));
-        }
-        proto_request_free(&req);
-    }
+    check_json_answer_for(o, msg, why, &a, v);
     json_decref(v);
     proto_decoder_free(&d);
 }

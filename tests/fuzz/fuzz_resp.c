@@ -208,125 +208,148 @@ static int model_line_end(const char *p, const char *e, size_t max)
     return e != NULL && (size_t)(e - p) <= max;
 }
 
+/* The model's view of one stream: a NUL-terminated copy of it, and room
+ * for the words of one request. */
+typedef struct model {
+    char *q;
+    size_t n;
+    const resp_limits *lim;
+    proto_buf *words;
+    size_t wordmax;
+    const char **argv;
+    size_t *argv_len;
+} model;
+
+/* Reads the bulk at *pos into argv[*argc]. Returns 0, or -1 where Redis
+ * stops reading (an error emitted into out, or the stream ends first). */
+static int model_bulk(model *m, size_t *pos, size_t *argc, proto_buf *out)
+{
+    char *p = m->q + *pos, *nl = strchr(p, '\r');
+    size_t rem = m->n - *pos;
+    long long ll;
+
+    if (!model_line_end(p, nl, m->lim->max_inline)) {
+        if (rem > m->lim->max_inline)
+            emit_error(out, "Protocol error: too big bulk count string");
+        return -1;
+    }
+    if ((size_t)(nl - p) + 2 > rem)
+        return -1;
+    if (*p != '$') {
+        char text[64];
+        snprintf(text, sizeof(text), "Protocol error: expected '$', got '%c'", *p);
+        for (char *t = text; *t; t++)
+            if (*t == '\r' || *t == '\n')
+                *t = ' ';
+        emit_error(out, text);
+        return -1;
+    }
+    if (!model_string2ll(p + 1, (size_t)(nl - (p + 1)), &ll) || ll < 0 || (unsigned long long)ll > m->lim->max_bulk) {
+        emit_error(out, "Protocol error: invalid bulk length");
+        return -1;
+    }
+    *pos = (size_t)(nl - m->q) + 2;
+    if (m->n - *pos < (size_t)ll + 2)
+        return -1;
+    m->argv[*argc] = m->q + *pos;
+    m->argv_len[(*argc)++] = (size_t)ll;
+    *pos += (size_t)ll + 2;
+    return 0;
+}
+
+/* Reads the multibulk request at *pos (its '*') into out. Returns 0, or -1
+ * where Redis stops reading. */
+static int model_multibulk(model *m, size_t *pos, proto_buf *out)
+{
+    char *p = m->q + *pos, *nl = strchr(p, '\r');
+    size_t rem = m->n - *pos, argc = 0;
+    long long ll;
+
+    if (!model_line_end(p, nl, m->lim->max_inline)) {
+        if (rem > m->lim->max_inline)
+            emit_error(out, "Protocol error: too big mbulk count string");
+        return -1;
+    }
+    if ((size_t)(nl - p) + 2 > rem)
+        return -1;
+    if (!model_string2ll(p + 1, (size_t)(nl - (p + 1)), &ll) || ll > (long long)m->lim->max_args) {
+        emit_error(out, "Protocol error: invalid multibulk length");
+        return -1;
+    }
+    *pos = (size_t)(nl - m->q) + 2;
+    if (ll <= 0)
+        return 0;
+    for (long long multibulklen = ll; multibulklen; multibulklen--)
+        if (model_bulk(m, pos, &argc, out) != 0)
+            return -1;
+    emit(out, argc, m->argv, m->argv_len);
+    return 0;
+}
+
+/* Reads the inline request at *pos into out. Returns 0, or -1 where Redis
+ * stops reading. */
+static int model_inline(model *m, size_t *pos, proto_buf *out)
+{
+    char *p = m->q + *pos, *nl = strchr(p, '\n');
+    size_t rem = m->n - *pos, argc = m->wordmax;
+
+    if (!model_line_end(p, nl, m->lim->max_inline)) {
+        if (rem > m->lim->max_inline)
+            emit_error(out, "Protocol error: too big inline request");
+        return -1;
+    }
+    size_t querylen = (size_t)(nl - p);
+    if (nl != p && *(nl - 1) == '\r')
+        querylen--;
+    char save = p[querylen];
+    p[querylen] = '\0';
+    int bad = model_splitargs(p, m->words, &argc);
+    p[querylen] = save;
+    if (bad) {
+        emit_error(out, "Protocol error: unbalanced quotes in request");
+        return -1;
+    }
+    for (size_t i = 0; i < argc; i++)
+        if (m->words[i].len > m->lim->max_bulk)
+            bad = 1;
+    if (bad) {
+        emit_error(out, "Protocol error: invalid bulk length");
+        return -1;
+    }
+    *pos = (size_t)(nl - m->q) + 1;
+    for (size_t i = 0; i < argc; i++) {
+        m->argv[i] = m->words[i].data ? m->words[i].data : "";
+        m->argv_len[i] = m->words[i].len;
+    }
+    if (argc > 0)
+        emit(out, argc, m->argv, m->argv_len);
+    return 0;
+}
+
 /* Reads the whole stream s[0..n) as Redis would, into out. */
 static void model_run(const uint8_t *s, size_t n, const resp_limits *lim, proto_buf *out)
 {
-    char *q = malloc(n + 1);
-    size_t pos = 0, wordmax = n + 1;
-    proto_buf *words = calloc(wordmax, sizeof(*words));
-    const char **argv = calloc(wordmax, sizeof(*argv));
-    size_t *argv_len = calloc(wordmax, sizeof(*argv_len));
+    model m = {malloc(n + 1), n, lim, NULL, n + 1, NULL, NULL};
+    size_t pos = 0;
 
-    if (q == NULL || words == NULL || argv == NULL || argv_len == NULL)
+    m.words = calloc(m.wordmax, sizeof(*m.words));
+    m.argv = calloc(m.wordmax, sizeof(*m.argv));
+    m.argv_len = calloc(m.wordmax, sizeof(*m.argv_len));
+    if (m.q == NULL || m.words == NULL || m.argv == NULL || m.argv_len == NULL)
         fuzz_fail("out of memory");
-    memcpy(q, s, n);
-    q[n] = '\0';
+    memcpy(m.q, s, n);
+    m.q[n] = '\0';
     while (pos < n) {
-        char *p = q + pos, *nl;
-        size_t rem = n - pos, argc = 0;
-        long long ll;
-        if (*p == '*') {
-            nl = strchr(p, '\r');
-            if (!model_line_end(p, nl, lim->max_inline)) {
-                if (rem > lim->max_inline)
-                    emit_error(out, "Protocol error: too big mbulk count string");
-                break;
-            }
-            if ((size_t)(nl - p) + 2 > rem)
-                break;
-            if (!model_string2ll(p + 1, (size_t)(nl - (p + 1)), &ll) || ll > (long long)lim->max_args) {
-                emit_error(out, "Protocol error: invalid multibulk length");
-                break;
-            }
-            pos = (size_t)(nl - q) + 2;
-            if (ll <= 0)
-                continue;
-            long long multibulklen = ll;
-            int complete = 1;
-            while (multibulklen) {
-                p = q + pos;
-                rem = n - pos;
-                nl = strchr(p, '\r');
-                if (!model_line_end(p, nl, lim->max_inline)) {
-                    if (rem > lim->max_inline)
-                        emit_error(out, "Protocol error: too big bulk count string");
-                    complete = 0;
-                    break;
-                }
-                if ((size_t)(nl - p) + 2 > rem) {
-                    complete = 0;
-                    break;
-                }
-                if (*p != '$') {
-                    char text[64];
-                    snprintf(text, sizeof(text), "Protocol error: expected '$', got '%c'", *p);
-                    for (char *t = text; *t; t++)
-                        if (*t == '\r' || *t == '\n')
-                            *t = ' ';
-                    emit_error(out, text);
-                    complete = 0;
-                    break;
-                }
-                if (!model_string2ll(p + 1, (size_t)(nl - (p + 1)), &ll) || ll < 0 ||
-                    (unsigned long long)ll > lim->max_bulk) {
-                    emit_error(out, "Protocol error: invalid bulk length");
-                    complete = 0;
-                    break;
-                }
-                pos = (size_t)(nl - q) + 2;
-                if (n - pos < (size_t)ll + 2) {
-                    complete = 0;
-                    break;
-                }
-                argv[argc] = q + pos;
-                argv_len[argc++] = (size_t)ll;
-                pos += (size_t)ll + 2;
-                multibulklen--;
-            }
-            if (!complete)
-                break;
-            emit(out, argc, argv, argv_len);
-        } else {
-            nl = strchr(p, '\n');
-            if (!model_line_end(p, nl, lim->max_inline)) {
-                if (rem > lim->max_inline)
-                    emit_error(out, "Protocol error: too big inline request");
-                break;
-            }
-            size_t querylen = (size_t)(nl - p);
-            if (nl != p && *(nl - 1) == '\r')
-                querylen--;
-            char save = p[querylen];
-            p[querylen] = '\0';
-            argc = wordmax;
-            int bad = model_splitargs(p, words, &argc);
-            p[querylen] = save;
-            if (bad) {
-                emit_error(out, "Protocol error: unbalanced quotes in request");
-                break;
-            }
-            for (size_t i = 0; i < argc; i++)
-                if (words[i].len > lim->max_bulk)
-                    bad = 1;
-            if (bad) {
-                emit_error(out, "Protocol error: invalid bulk length");
-                break;
-            }
-            pos = (size_t)(nl - q) + 1;
-            for (size_t i = 0; i < argc; i++) {
-                argv[i] = words[i].data ? words[i].data : "";
-                argv_len[i] = words[i].len;
-            }
-            if (argc > 0)
-                emit(out, argc, argv, argv_len);
-        }
+        int rc = m.q[pos] == '*' ? model_multibulk(&m, &pos, out) : model_inline(&m, &pos, out);
+        if (rc != 0)
+            break;
     }
-    for (size_t i = 0; i < wordmax; i++)
-        proto_buf_free(&words[i]);
-    free(words);
-    free(argv);
-    free(argv_len);
-    free(q);
+    for (size_t i = 0; i < m.wordmax; i++)
+        proto_buf_free(&m.words[i]);
+    free(m.words);
+    free(m.argv);
+    free(m.argv_len);
+    free(m.q);
 }
 
 /* ---- the reader ---- */

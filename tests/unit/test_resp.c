@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "case_file.h"
 #include "resp.h"
 #include "text.h"
 
@@ -29,70 +30,6 @@
 static const char *cases_path = RESP_CASES;
 
 #define ERR(text) "-ERR Protocol error: " text "\r\n"
-
-/* One case of resp-cases.txt, its bytes unescaped. */
-typedef struct resp_case {
-    char name[128];
-    proto_buf in, out;
-} resp_case;
-
-/* Appends the bytes that line (escaped, see resp-cases.txt) stands for. */
-static void unescape(const char *line, proto_buf *b)
-{
-    static const char from[] = "rntvfab0\\", to[] = "\r\n\t\v\f\a\b\0\\";
-    for (const char *p = line; *p != '\0' && *p != '\n'; p++) {
-        char c = *p;
-        if (c == '\\' && p[1] == 'x' && proto_hex_digit(p[2]) >= 0 && proto_hex_digit(p[3]) >= 0) {
-            c = (char)(proto_hex_digit(p[2]) * 16 + proto_hex_digit(p[3]));
-            p += 3;
-        } else if (c == '\\') {
-            const char *e = p[1] ? strchr(from, p[1]) : NULL;
-            if (e == NULL)
-                fail_msg("bad escape in \"%s\"", line);
-            c = to[e - from];
-            p++;
-        }
-        assert_int_equal(proto_buf_append(b, &c, 1), 0);
-    }
-}
-
-/* Reads resp-cases.txt (RESP_CASES, or argv[1]) into *cases. */
-static size_t load_cases(resp_case **cases)
-{
-    FILE *f = fopen(cases_path, "r");
-    char line[4096];
-    size_t n = 0;
-    resp_case *c = NULL;
-
-    if (f == NULL)
-        fail_msg("cannot open %s", cases_path);
-    *cases = NULL;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (line[0] == '=' && line[1] == ' ') {
-            *cases = realloc(*cases, (n + 1) * sizeof(**cases));
-            assert_non_null(*cases);
-            c = &(*cases)[n++];
-            memset(c, 0, sizeof(*c));
-            snprintf(c->name, sizeof(c->name), "%.*s", (int)strcspn(line + 2, "\n"), line + 2);
-        } else if (c != NULL && line[0] == '<') {
-            unescape(line + 1 + (line[1] == ' '), &c->in);
-        } else if (c != NULL && line[0] == '>') {
-            unescape(line + 1 + (line[1] == ' '), &c->out);
-        }
-    }
-    fclose(f);
-    assert_true(n > 0);
-    return n;
-}
-
-static void free_cases(resp_case *cases, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        proto_buf_free(&cases[i].in);
-        proto_buf_free(&cases[i].out);
-    }
-    free(cases);
-}
 
 /* Drains the reader into out as described above. Returns the status of the
  * last call. */
@@ -188,24 +125,24 @@ static void check_case(const resp_limits *lim, const char *name, const char *in,
 
 static void test_cases(void **state)
 {
-    resp_case *cases;
-    size_t n = load_cases(&cases);
+    test_case *cases;
+    size_t n = case_file_load(cases_path, &cases);
     (void)state;
     for (size_t i = 0; i < n; i++)
         check_case(NULL, cases[i].name, cases[i].in.data, cases[i].in.len, cases[i].out.data, cases[i].out.len, 1);
-    free_cases(cases, n);
+    case_file_free(cases, n);
 }
 
 /* The cases that read whole requests and leave nothing behind, back to
  * back as one stream, also split at every point. */
 static void test_cases_pipelined(void **state)
 {
-    resp_case *cases;
-    size_t n = load_cases(&cases);
+    test_case *cases;
+    size_t n = case_file_load(cases_path, &cases);
     proto_buf in = {0}, want = {0};
     (void)state;
     for (size_t i = 0; i < n; i++) {
-        const resp_case *c = &cases[i];
+        const test_case *c = &cases[i];
         if (c->out.len == 0 || memmem(c->out.data, c->out.len, "-ERR", 4) != NULL || strstr(c->name, "unchecked"))
             continue;
         proto_buf_append(&in, c->in.data, c->in.len);
@@ -214,7 +151,7 @@ static void test_cases_pipelined(void **state)
     check_case(NULL, "all pipelined", in.data, in.len, want.data, want.len, 1);
     proto_buf_free(&in);
     proto_buf_free(&want);
-    free_cases(cases, n);
+    case_file_free(cases, n);
 }
 
 /* A string of n copies of c, then tail. Free it. */
