@@ -80,8 +80,7 @@ int proto_buf_append(proto_buf *b, const void *data, size_t len)
     char *p = proto_buf_reserve(b, len);
     if (p == NULL)
         return -1;
-    if (len)
-        memcpy(p, data, len);
+    memcpy(p, data, len);
     b->len += len;
     return 0;
 }

@@ -179,7 +179,7 @@ static int read_pool(shard *s, const nc_conf_pool *p, const char *path, const ch
     }
     s->self = found;
     if (s->distribution == NC_DIST_KETAMA && build_ketama(s, cancel) != 0) {
-        snprintf(err, errlen, cancel && atomic_load(cancel) ? "%s: cancelled" : "out of memory", path);
+        snprintf(err, errlen, "%s: %s", path, cancel && atomic_load(cancel) ? "cancelled" : "out of memory");
         return -1;
     }
     return 0;

@@ -3,8 +3,9 @@
  *
  * A text/json request {"action": A, "value": V} is dispatched by name
  * through the action table below; anything else is a binary request. Error
- * answers say what was wrong in words a client author can act on. The
- * lookups, ping and stats themselves are handler.c's.
+ * answers say what was wrong in words a client author can act on. Lookups
+ * go to the table (handler_lookup); the stats answer comes from above the
+ * worker through the wing's protocol_env.
  */
 #include "guide.h"
 

@@ -192,8 +192,19 @@ class ClusterTest(t.TempDirTestCase):
         self.assertGreater(len(two), len(self.keys) // 4)
 
     def recorded_pids(self):
+        """DIR/pids as {name: pid}, each line checked before the test may
+        signal its pid: a positive pid whose process still has the start
+        time and program recorded (never a group, nor a pid reused)."""
+        pids = {}
         with open(os.path.join(self.cdir, "pids")) as f:
-            return {line.split()[0]: int(line.split()[1]) for line in f}
+            for line in f:
+                name, pid, start, exe = line.rstrip("\n").split(" ", 3)
+                pid = int(pid)
+                self.assertGreater(pid, 0, line)
+                self.assertEqual(start_time(pid), start, line)
+                self.assertEqual(os.readlink(f"/proc/{pid}/exe"), exe, line)
+                pids[name] = pid
+        return pids
 
     def test_up_kill_a_replica_down(self):
         self.up()
