@@ -192,19 +192,22 @@ class ClusterTest(t.TempDirTestCase):
         self.assertGreater(len(two), len(self.keys) // 4)
 
     def recorded_pids(self):
-        """DIR/pids as {name: pid}, each line checked before the test may
-        signal its pid: a positive pid whose process still has the start
-        time and program recorded (never a group, nor a pid reused)."""
-        pids = {}
         with open(os.path.join(self.cdir, "pids")) as f:
-            for line in f:
-                name, pid, start, exe = line.rstrip("\n").split(" ", 3)
-                pid = int(pid)
-                self.assertGreater(pid, 0, line)
-                self.assertEqual(start_time(pid), start, line)
-                self.assertEqual(os.readlink(f"/proc/{pid}/exe"), exe, line)
-                pids[name] = pid
-        return pids
+            return {line.split()[0]: int(line.split()[1]) for line in f}
+
+    def checked_pid(self, name):
+        """name's pid from DIR/pids, checked before the test signals it: a
+        positive pid whose process still has the start time and program
+        recorded (never a group, nor a pid reused)."""
+        with open(os.path.join(self.cdir, "pids")) as f:
+            (line,) = [l for l in f if l.split()[0] == name]
+        _, pid, start, exe = line.rstrip("\n").split(" ", 3)
+        pid = int(pid)
+        self.assertGreater(pid, 0, line)
+        self.assertTrue(alive(pid), f"{line.strip()}: not running")
+        self.assertEqual(start_time(pid), start, line)
+        self.assertEqual(os.readlink(f"/proc/{pid}/exe"), exe, line)
+        return pid
 
     def test_up_kill_a_replica_down(self):
         self.up()
@@ -220,7 +223,7 @@ class ClusterTest(t.TempDirTestCase):
         self.assert_all_through_nutcracker()
         self.assert_all_through_guide()
 
-        os.kill(pids["shard1-r1"], signal.SIGKILL)
+        os.kill(self.checked_pid("shard1-r1"), signal.SIGKILL)
         deadline = time.monotonic() + 10
         while alive(pids["shard1-r1"]) and time.monotonic() < deadline:
             time.sleep(0.05)
