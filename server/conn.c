@@ -23,8 +23,12 @@
  *
  * Transport: every byte crosses the socket through the connection's
  * transport (transport.h), which its listener chose: the plain socket, or
- * one that wraps it. After a read, input the transport already holds (and
- * the socket will not announce) is processed in the same turn.
+ * TLS. After a read, input the transport already holds (and the socket
+ * will not announce) is processed in the same turn. A read that waits for
+ * the socket to take bytes (a TLS handshake's reply) adds the write event,
+ * whose callback then reads; a write that waits for the peer's bytes (the
+ * handshake an answer needs) is driven by the read event. A handshake not
+ * done within --message-timeout of the accept closes the connection.
  *
  * Closing: when the server closes first (an error answer, a timeout, a
  * refusal, a stop), a plain close() of a socket whose receive queue holds
@@ -91,6 +95,18 @@ static int conn_flush(struct conn *c);
 static void conn_log(const struct conn *c, const char *what)
 {
     log_debug("conn %llu %s: %s", (unsigned long long)c->id, c->peer, what);
+}
+
+/* A read or write failed: the transport's reason goes to the log (a TLS
+ * alert, a client speaking the wrong one of TLS and plain text), or, in
+ * debug, errno's. */
+static void conn_log_failure(const struct conn *c)
+{
+    const char *why = transport_error(&c->t);
+    if (why)
+        log_info("conn %llu %s: %s", (unsigned long long)c->id, c->peer, why);
+    else if (log_enabled(LOG_DEBUG))
+        conn_log(c, strerror(errno));
 }
 
 void conn_close(struct conn *c)
@@ -236,6 +252,22 @@ static void conn_resume(struct conn *c)
     event_active(c->ev_read, EV_TIMEOUT, 1);
 }
 
+/* The transport's write waits for the peer's bytes (TLS: the handshake
+ * an answer needs): the socket is writable, so the write event would fire
+ * at once and for ever. The read event drives the write instead, whether
+ * or not c reads requests (conn_read_cb). */
+static void conn_write_waits_read(struct conn *c)
+{
+    if (c->writing) {
+        event_del(c->ev_write);
+        c->writing = 0;
+    }
+    if (!c->reading) {
+        event_add(c->ev_read, NULL);
+        c->reading = 1;
+    }
+}
+
 /* Sends what the socket takes now; adds the write event for the rest;
  * resumes a paused connection below the low mark; makes a closing one
  * linger once everything is written. Returns -1 if c was closed. */
@@ -244,8 +276,7 @@ static int conn_flush(struct conn *c)
     if (evbuffer_get_length(c->out) > 0) {
         int n = transport_write(&c->t, c->out);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            if (log_enabled(LOG_DEBUG))
-                conn_log(c, strerror(errno));
+            conn_log_failure(c);
             conn_close(c);
             return -1;
         }
@@ -254,7 +285,9 @@ static int conn_flush(struct conn *c)
             COUNTER_ADD(c->cs->counters.bytes_out, (unsigned long long)n);
         }
     }
-    if (evbuffer_get_length(c->out) > 0) {
+    if (c->t.write_wants_read) {
+        conn_write_waits_read(c);
+    } else if (evbuffer_get_length(c->out) > 0 || c->t.read_wants_write) {
         if (!c->writing) {
             event_add(c->ev_write, NULL);
             c->writing = 1;
@@ -369,8 +402,7 @@ static ssize_t conn_read(struct conn *c)
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (n < 0) {
-        if (log_enabled(LOG_DEBUG))
-            conn_log(c, strerror(errno));
+        conn_log_failure(c);
         conn_close(c);
         return -1;
     }
@@ -404,6 +436,9 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         conn_linger_check(c);
         return;
     }
+    /* The write was waiting for these bytes (conn_write_waits_read). */
+    if (c->t.write_wants_read && conn_flush(c) != 0)
+        return;
     if (c->cs->stopping) {
         conn_stop_answer(c); /* reads nothing more: answers what the stop took in */
         return;
@@ -423,9 +458,15 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
-    (void)fd;
     (void)what;
 
+    /* A read was waiting for the socket to take bytes: read now (its
+     * flush takes the write event off, or keeps it for the output). */
+    if (c->t.read_wants_write) {
+        c->t.read_wants_write = 0;
+        conn_read_cb(fd, EV_READ, c);
+        return;
+    }
     conn_flush(c);
 }
 
@@ -504,6 +545,25 @@ void conn_refuse(conn_set *cs, evutil_socket_t fd, const struct sockaddr *addr, 
     conn_close_after_flush(c);
 }
 
+/* From the sweep: closes c if its handshake is not done within
+ * --message-timeout of the accept (no byte of the protocol has passed, so
+ * last_active is still the accept's time). No answer can reach a client
+ * that has no session. Returns whether c was closed. */
+static int conn_handshake_late(struct conn *c)
+{
+    long limit = c->cs->opt->message_timeout;
+    if (limit <= 0 || c->cs->clock - c->last_active <= limit)
+        return 0;
+    if (log_enabled(LOG_DEBUG)) {
+        char why[96];
+        snprintf(why, sizeof(why), "handshake not complete within %ld s: closed", limit);
+        conn_log(c, why);
+    }
+    COUNTER_ADD(c->cs->counters.timeouts, 1);
+    conn_close(c);
+    return 1;
+}
+
 void conn_sweep(conn_set *cs)
 {
     const server_options *o = cs->opt;
@@ -516,6 +576,10 @@ void conn_sweep(conn_set *cs)
             continue; /* bounded by CONN_LINGER_SECONDS */
         /* The clock ticks once a second: "more than N ticks ago" is at
          * least N seconds ago, at most N + 1. */
+        if (c->t.handshaking) {
+            if (conn_handshake_late(c))
+                continue;
+        }
         int unsent = evbuffer_get_length(c->out) > 0;
         int idle = o->idle_timeout > 0 && now - c->last_active > o->idle_timeout;
         if (c->msg_timed && o->message_timeout > 0 && now - c->msg_start > o->message_timeout && !c->closing) {

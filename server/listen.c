@@ -85,40 +85,80 @@ static int listener_check(const server_options *o, const char *port, const char 
     return rc;
 }
 
+/* The TCP listeners asked for, with their names: two of them may not take
+ * the same port. Returns how many, in ports and names. */
+static int tcp_listeners(const server_options *o, const char *ports[4], const char *names[4])
+{
+    const listen_names *n = &o->names;
+    int k = 0;
+    if (o->port && !o->unix_path) {
+        ports[k] = o->port;
+        names[k++] = n->port;
+    }
+    if (o->resp_port && !o->resp_unix_path) {
+        ports[k] = o->resp_port;
+        names[k++] = n->resp_port;
+    }
+    if (o->tls_port) {
+        ports[k] = o->tls_port;
+        names[k++] = n->tls_port;
+    }
+    if (o->resp_tls_port) {
+        ports[k] = o->resp_tls_port;
+        names[k++] = n->resp_tls_port;
+    }
+    return k;
+}
+
+/* The second of two listeners would find the first in its way, as if
+ * another server held the address: that is a mistake in the settings, not
+ * something a retry mends. `any` ("0" here) picks a free port for each. */
+static int listeners_apart(const server_options *o, char *err, size_t errlen)
+{
+    const char *ports[4], *names[4];
+    int k = tcp_listeners(o, ports, names);
+
+    if (o->unix_path && o->resp_unix_path && strcmp(o->unix_path, o->resp_unix_path) == 0) {
+        snprintf(err, errlen, "%s %s: the same socket as %s", o->names.resp_unix_path, o->resp_unix_path,
+                 o->names.unix_path);
+        return SERVER_LISTEN_CONFIG;
+    }
+    for (int i = 0; i < k; i++) {
+        long port = strtol(ports[i], NULL, 10);
+        for (int j = 0; j < i; j++) {
+            if (port != 0 && port == strtol(ports[j], NULL, 10)) {
+                snprintf(err, errlen, "%s %s: the same port as %s", names[i], ports[i], names[j]);
+                return SERVER_LISTEN_CONFIG;
+            }
+        }
+    }
+    return SERVER_LISTEN_OK;
+}
+
 int listen_check(const server_options *o, char *err, size_t errlen)
 {
     const listen_names *n = &o->names;
     int main_on = o->port || o->unix_path, resp_on = o->resp_port || o->resp_unix_path;
+    int tls_on = o->tls_port || o->resp_tls_port;
     int rc = SERVER_LISTEN_OK;
 
     /* Port 0 is no listener: with none at all, nothing could be served. */
-    if (!main_on && !resp_on) {
+    if (!main_on && !resp_on && !tls_on) {
         snprintf(err, errlen,
-                 "%s 0 leaves no listener at all: give a port (any picks a free one), --unix, --resp-port or "
-                 "--resp-unix",
+                 "%s 0 leaves no listener at all: give a port (any picks a free one), --unix, --resp-port, "
+                 "--resp-unix, --tls-port or --resp-tls-port",
                  n->port);
         return SERVER_LISTEN_CONFIG;
     }
     if (main_on)
         rc = listener_check(o, o->port, o->unix_path, n->unix_path, err, errlen);
-    if (rc != SERVER_LISTEN_OK || !resp_on)
+    if (rc == SERVER_LISTEN_OK && resp_on)
+        rc = listener_check(o, o->resp_port, o->resp_unix_path, n->resp_unix_path, err, errlen);
+    if (rc == SERVER_LISTEN_OK && tls_on)
+        rc = listener_check(o, o->tls_port ? o->tls_port : o->resp_tls_port, NULL, NULL, err, errlen);
+    if (rc != SERVER_LISTEN_OK)
         return rc;
-    rc = listener_check(o, o->resp_port, o->resp_unix_path, n->resp_unix_path, err, errlen);
-    if (rc != SERVER_LISTEN_OK || !main_on)
-        return rc;
-    /* The second listener would find the first in its way, as if another
-     * server held the address: that is a mistake in the settings, not
-     * something a retry mends. `any` ("0" here) picks a free port for each. */
-    if (o->unix_path && o->resp_unix_path && strcmp(o->unix_path, o->resp_unix_path) == 0) {
-        snprintf(err, errlen, "%s %s: the same socket as %s", n->resp_unix_path, o->resp_unix_path, n->unix_path);
-        return SERVER_LISTEN_CONFIG;
-    }
-    if (!o->unix_path && !o->resp_unix_path && strtol(o->port, NULL, 10) != 0 &&
-        strtol(o->port, NULL, 10) == strtol(o->resp_port, NULL, 10)) {
-        snprintf(err, errlen, "%s %s: the same port as %s", n->resp_port, o->resp_port, n->port);
-        return SERVER_LISTEN_CONFIG;
-    }
-    return SERVER_LISTEN_OK;
+    return listeners_apart(o, err, errlen);
 }
 
 int listen_port_of(int fd)

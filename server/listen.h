@@ -20,11 +20,12 @@ struct sockaddr;
 
 struct server_options;
 
-/* Checks the listeners the options ask for (--host, --port, --unix and the
- * RESP listener's --resp-port, --resp-unix), as --check-config and the
+/* Checks the listeners the options ask for (--host, --port, --unix, the
+ * RESP listener's --resp-port, --resp-unix, and the TLS ones, --tls-port and
+ * --resp-tls-port), as --check-config and the
  * start both do before anything listens: there is at least one (a port of
- * 0 is none), the host resolves, a socket path fits, the two listeners do
- * not take the same port or path. Returns
+ * 0 is none), the host resolves, a socket path fits, no two listeners
+ * take the same port or path. Returns
  * SERVER_LISTEN_OK, or a SERVER_LISTEN_* failure with err naming the
  * setting as the user gave it (o->names). */
 int listen_check(const struct server_options *o, char *err, size_t errlen);

@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "options.h"
 #include "reload.h"
+#include "tls.h"
 #include "worker.h"
 
 /* Exit statuses, as --help documents them. */
@@ -77,8 +78,11 @@ typedef struct main_state {
     reloader reload;
     int server_ready, reload_ready; /* server and reload set up (and to free) */
     int done_pipe[2];               /* the workers' "my loop ended" */
+    tls_context tls;                /* the TLS listeners' (when tls_ready) */
+    int tls_ready;
     struct event *events[4];        /* SIGINT, SIGTERM, SIGHUP, done_pipe */
     char where[PATH_MAX + 16];      /* the main listener's address, or "": none */
+    char tls_where[64];             /* the TLS listener's address, or "": none */
     char source[PATH_MAX + 512];    /* what the first table was loaded from */
     /* the Unix socket file this server made, removed at exit if it is
      * still the same file */
@@ -136,7 +140,15 @@ static int check_config(const server_options *o, char *err, size_t errlen)
 {
     if (o->log_file && log_file_check(o->log_file, err, errlen) != 0)
         return -1;
-    return listen_check(o, err, errlen) == SERVER_LISTEN_OK ? 0 : -1;
+    if (listen_check(o, err, errlen) != SERVER_LISTEN_OK)
+        return -1;
+    if (tls_wanted(o)) {
+        SSL_CTX *ctx = tls_ctx_build(&o->tls, err, errlen);
+        if (ctx == NULL)
+            return -1;
+        SSL_CTX_free(ctx);
+    }
+    return 0;
 }
 
 /* Sets up the `which` listener of every worker: one each on host:port
@@ -256,6 +268,12 @@ static dataset *load_first(main_state *m, int *status)
     /* The listeners are checked as --check-config checks them, before the
      * table is loaded: a mistake there is told at once, in the same words. */
     int listen_rc = listen_check(opt, err, sizeof(err));
+    if (listen_rc == SERVER_LISTEN_OK && tls_wanted(opt)) {
+        if (tls_context_init(&m->tls, &opt->tls, err, sizeof(err)) == 0)
+            m->tls_ready = 1;
+        else
+            listen_rc = SERVER_LISTEN_CONFIG;
+    }
     if (listen_rc == SERVER_LISTEN_OK)
         d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
     if (d == NULL) {
@@ -283,6 +301,7 @@ static int setup(main_state *m, dataset *d, int argc, char **argv)
         return -1;
     }
     m->server_ready = 1;
+    m->server.tls = m->tls_ready ? &m->tls : NULL;
     if (reloader_init(&m->reload, m->base, &m->server, &m->cfg, argc, argv, opt->log_file) != 0) {
         log_error("cannot start: %s", strerror(errno ? errno : ENOMEM));
         return -1;
@@ -315,6 +334,18 @@ static int listen_everywhere(main_state *m)
         if (opt->resp_unix_path == NULL)
             m->server.resp_port = listen_port_of(evconnlistener_get_fd(m->workers[0].listeners[LISTENER_RESP].ev));
         log_info("listening for Redis clients on %s", resp_where);
+    }
+    if (opt->resp_tls_port) {
+        rc = listen_all(m, LISTENER_RESP_TLS, opt->resp_tls_port, NULL, resp_where, sizeof(resp_where));
+        if (rc != SERVER_LISTEN_OK)
+            return rc;
+        log_info("listening for Redis clients over TLS on %s", resp_where);
+    }
+    if (opt->tls_port) {
+        rc = listen_all(m, LISTENER_TLS, opt->tls_port, NULL, m->tls_where, sizeof(m->tls_where));
+        if (rc != SERVER_LISTEN_OK)
+            return rc;
+        log_info("listening over TLS on %s", m->tls_where);
     }
     if (opt->port || opt->unix_path)
         return listen_all(m, LISTENER_MAIN, opt->port, opt->unix_path, m->where, sizeof(m->where));
@@ -355,6 +386,8 @@ static int run(main_state *m)
     }
     if (m->where[0])
         snprintf(what, sizeof(what), "listening on %s", m->where);
+    else if (m->tls_where[0])
+        snprintf(what, sizeof(what), "listening over TLS only, on %s", m->tls_where);
     else
         snprintf(what, sizeof(what), "listening for Redis clients only");
     log_info("%s (%s, %d thread%s)", what, m->source, opt->threads, opt->threads == 1 ? "" : "s");
@@ -399,6 +432,8 @@ static void teardown(main_state *m)
             close(m->done_pipe[i]);
     if (m->server_ready)
         server_free(&m->server);
+    if (m->tls_ready)
+        tls_context_free(&m->tls);
     options_free(&m->cfg);
     log_set_file(NULL, err, sizeof(err));
 }
@@ -420,6 +455,8 @@ int main(int argc, char **argv)
     m.done_pipe[0] = m.done_pipe[1] = -1;
     if ((status = start_options(&m, argc, argv)) >= 0 || (m.cfg.check_config && (status = check_only(&m)) >= 0) ||
         (d = load_first(&m, &status)) == NULL) {
+        if (m.tls_ready)
+            tls_context_free(&m.tls);
         options_free(&m.cfg);
         return status;
     }

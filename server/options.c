@@ -64,6 +64,52 @@ const option_spec options_table[] = {
     {.name = "resp-unix", .kind = OPTION_NONEMPTY, .offset = AT(opt.resp_unix_path),
      .name_offset = NAMED(resp_unix_path), .arg = "PATH", .must = "a path", .flags = OPTION_RESTART,
      .help = "answer Redis clients on a Unix domain socket at PATH instead of a TCP port"},
+    {.name = "tls-port", .kind = OPTION_PORT, .offset = AT(opt.tls_port), .name_offset = NAMED(tls_port),
+     .arg = "PORT", .flags = OPTION_RESTART,
+     .help = "also answer the guide's protocol over TLS on this TCP port of --host (none by default, nor with 0; "
+             "`any` picks a free port, shown in the log); needs --tls-cert-file and --tls-key-file"},
+    {.name = "resp-tls-port", .kind = OPTION_PORT, .offset = AT(opt.resp_tls_port),
+     .name_offset = NAMED(resp_tls_port), .arg = "PORT", .flags = OPTION_RESTART,
+     .help = "also answer Redis clients over TLS on this TCP port of --host, as redis-server's tls-port does "
+             "(none by default, nor with 0; `any` picks a free port)"},
+    {.name = "tls-cert-file", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.cert_file), .arg = "FILE",
+     .must = "a path",
+     .help = "the TLS ports' certificate (PEM, the chain after it); read again on SIGHUP, even under the same "
+             "name"},
+    {.name = "tls-key-file", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.key_file), .arg = "FILE",
+     .must = "a path", .help = "its private key (PEM); read again on SIGHUP"},
+    {.name = "tls-key-file-pass", .kind = OPTION_STRING, .offset = AT(opt.tls.key_file_pass), .arg = "PASSWORD",
+     .help = "the key file's passphrase, if it has one (safer in the config file: ps shows the command line)"},
+    {.name = "tls-ca-cert-file", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.ca_cert_file), .arg = "FILE",
+     .must = "a path",
+     .help = "CA certificates (PEM) that client certificates must chain to; read again on SIGHUP"},
+    {.name = "tls-ca-cert-dir", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.ca_cert_dir), .arg = "DIR",
+     .must = "a path", .help = "a directory of CA certificates, named as `openssl rehash` names them"},
+    {.name = "tls-auth-clients", .kind = OPTION_CHOICE, .offset = AT(opt.tls.auth_clients),
+     .def_num = TLS_AUTH_YES, .arg = "yes|no|optional", .must = "yes, no or optional",
+     .choices = (const char *const[]){"yes", "no", "optional", NULL},
+     .help = "whether TLS clients must show a certificate from the CA (default yes; optional: one shown must "
+             "verify, none is accepted too; no: none is asked for)"},
+    {.name = "tls-protocols", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.protocols), .def = "TLSv1.2 TLSv1.3",
+     .arg = "LIST", .must = "a list of protocols",
+     .help = "the TLS versions accepted, among TLSv1, TLSv1.1, TLSv1.2 and TLSv1.3, separated by spaces; TLSv1.2 "
+             "and TLSv1.3 by default"},
+    {.name = "tls-ciphers", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.ciphers), .arg = "LIST",
+     .must = "a cipher list", .help = "TLS 1.2's ciphers, in OpenSSL's cipher list syntax (default: OpenSSL's)"},
+    {.name = "tls-ciphersuites", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.ciphersuites), .arg = "LIST",
+     .must = "a list of suites", .help = "TLS 1.3's cipher suites, colon-separated (default: OpenSSL's)"},
+    {.name = "tls-prefer-server-ciphers", .kind = OPTION_CHOICE, .offset = AT(opt.tls.prefer_server_ciphers),
+     .arg = "yes|no", .must = "yes or no", .choices = (const char *const[]){"no", "yes", NULL},
+     .help = "choose the cipher by the server's order, not the client's (default no)"},
+    {.name = "tls-session-caching", .kind = OPTION_CHOICE, .offset = AT(opt.tls.session_caching), .def_num = 1,
+     .arg = "yes|no", .must = "yes or no", .choices = (const char *const[]){"no", "yes", NULL},
+     .help = "let TLS clients resume sessions, skipping most of a handshake (default yes)"},
+    {.name = "tls-session-cache-size", .kind = OPTION_SIZE, .offset = AT(opt.tls.session_cache_size),
+     .max = INT_MAX, .def_num = 20480, .arg = "N", .must = "a count (0: no limit)",
+     .help = "sessions kept for resumption (default {default}; 0: no limit)"},
+    {.name = "tls-session-cache-timeout", .kind = OPTION_SECONDS, .offset = AT(opt.tls.session_cache_timeout),
+     .max = INT_MAX, .def_num = 300, .arg = "SECS", .must = "whole seconds",
+     .help = "how long a session may be resumed (default {default})"},
     {.name = "data", .short_name = 'd', .kind = OPTION_STRING, .offset = AT(opt.data), .arg = "FILE",
      .help = "serve the table in FILE instead of the built-in one: a JSON object (key -> any JSON value) or "
              "TSV lines key<TAB>value"},
@@ -348,6 +394,14 @@ static int parse_value(server_config *cfg, const option_spec *spec, const char *
         return 0;
     case OPTION_FORMAT: return datafile_format_parse(value, FIELD(cfg, spec, datafile_format));
     case OPTION_LOG_LEVEL: return log_level_parse(value, FIELD(cfg, spec, log_level));
+    case OPTION_CHOICE:
+        for (int i = 0; spec->choices[i]; i++) {
+            if (strcmp(value, spec->choices[i]) == 0) {
+                *FIELD(cfg, spec, int) = i;
+                return 0;
+            }
+        }
+        return -1;
     }
     return -1;
 }
@@ -371,6 +425,7 @@ static int apply(server_config *cfg, const option_spec *spec, const char *value,
     case OPTION_PORT: set_err(err, errlen, "%s must be a number from 0 to 65535 or any, not '%s'", name, value); break;
     case OPTION_MODE:
     case OPTION_FORMAT:
+    case OPTION_CHOICE:
     case OPTION_LOG_LEVEL: set_err(err, errlen, "%s must be %s, not '%s'", name, spec->must, value); break;
     default: set_err(err, errlen, "%s must be %s", name, spec->must); break;
     }
@@ -532,6 +587,7 @@ static int set_defaults(server_config *cfg, char *err, size_t errlen)
         case OPTION_NONEMPTY:
         case OPTION_PORT: *FIELD(cfg, spec, const char *) = spec->def; break;
         case OPTION_MODE:
+        case OPTION_CHOICE:
         case OPTION_INT: *FIELD(cfg, spec, int) = (int)spec->def_num; break;
         case OPTION_SIZE: *FIELD(cfg, spec, size_t) = (size_t)spec->def_num; break;
         case OPTION_SECONDS: *FIELD(cfg, spec, long) = (long)spec->def_num; break;
@@ -616,8 +672,8 @@ static int scan_argv(server_config *cfg, int argc, char **argv, int only_config,
 /* The options that go together, or not at all. Returns 0, or -1 with err. */
 static int check_together(const server_options *o, char *err, size_t errlen)
 {
-    if (o->echo && (o->resp_port || o->resp_unix_path)) {
-        set_err(err, errlen, "--echo serves no table: it takes no --resp-port or --resp-unix");
+    if (o->echo && (o->resp_port || o->resp_unix_path || o->resp_tls_port)) {
+        set_err(err, errlen, "--echo serves no table: it takes no --resp-port, --resp-unix or --resp-tls-port");
         return -1;
     }
     if ((o->shard_name == NULL) != (o->shard_config == NULL) || (o->shard_pool && o->shard_name == NULL)) {
@@ -689,6 +745,7 @@ int options_differ(const option_spec *spec, const server_config *a, const server
         return *CFIELD(a, spec, size_t) != *CFIELD(b, spec, size_t) &&
                !((spec->flags & OPTION_AUTO) && *CFIELD(b, spec, size_t) == 0);
     case OPTION_SECONDS: return *CFIELD(a, spec, long) != *CFIELD(b, spec, long);
+    case OPTION_CHOICE: return *CFIELD(a, spec, int) != *CFIELD(b, spec, int);
     case OPTION_FORMAT: return *CFIELD(a, spec, datafile_format) != *CFIELD(b, spec, datafile_format);
     case OPTION_VERBOSE:
     case OPTION_LOG_LEVEL: return *CFIELD(a, spec, log_level) != *CFIELD(b, spec, log_level);

@@ -44,6 +44,7 @@ typedef enum option_kind {
     OPTION_SECONDS,   /* a whole number of seconds from min to max (a long) */
     OPTION_FORMAT,    /* json or tsv (a datafile_format) */
     OPTION_LOG_LEVEL, /* error, warn, info or debug (a log_level) */
+    OPTION_CHOICE,    /* one of the words in choices (an int: its index) */
 } option_kind;
 
 /* An option's flags. */
@@ -65,6 +66,7 @@ typedef struct option_spec {
     long long def_num;  /* the default of a number option */
     const char *arg;    /* what --help calls the value ("PORT"), or NULL for none */
     const char *must;   /* what a bad value's error says it must be (or need) */
+    const char *const *choices; /* OPTION_CHOICE's words, NULL-terminated */
     const char *help;   /* --help's text, where {default} stands for the default */
     unsigned flags;     /* OPTION_* */
 } option_spec;

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "tls.h"
 
 static void *loader_main(void *arg)
 {
@@ -75,6 +76,22 @@ static void apply_log_file(reloader *r, const char *path)
     r->log_file = copy;
 }
 
+/* The TLS context, built again from the files (read again even under the
+ * same names: a rotated certificate keeps its path). New connections get
+ * it; established ones keep theirs. A bad file keeps the old context. */
+static void reload_tls(reloader *r, const server_options *next)
+{
+    char err[512];
+
+    if (r->server->tls == NULL)
+        return;
+    if (tls_context_reload(r->server->tls, &next->tls, err, sizeof(err)) != 0) {
+        log_error("reload: TLS: %s; new TLS connections still get the certificates loaded before", err);
+        return;
+    }
+    log_info("reload: TLS certificates read again from %s", next->tls.cert_file);
+}
+
 static void reload_start(reloader *r)
 {
     server_config next;
@@ -92,6 +109,7 @@ static void reload_start(reloader *r)
     warn_restart_needed(r->cfg, &next);
     log_set_level(next.opt.log_level);
     apply_log_file(r, next.opt.log_file);
+    reload_tls(r, &next.opt);
 
     memset(&r->job, 0, sizeof(r->job));
     int lost = 0;

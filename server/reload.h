@@ -9,7 +9,9 @@
  * "reloaded", READY=1 to systemd), so that a request sent after that is
  * answered from the new table, and the old table is freed here, not by a
  * worker. If anything fails, nothing changes but the log line saying why.
- * A SIGHUP during a reload queues one more.
+ * A SIGHUP during a reload queues one more. The TLS listeners' certificate,
+ * key and CA files are read again too, at once (tls.h): a bad one keeps
+ * the context in use, whatever becomes of the table.
  */
 #ifndef EVKV_RELOAD_H
 #define EVKV_RELOAD_H

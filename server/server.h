@@ -26,8 +26,30 @@
 /* How errors name each listener setting: the flag ("--port"), or where
  * the config file set it ("evkv.conf:3: port"). */
 typedef struct listen_names {
-    const char *host, *port, *unix_path, *resp_port, *resp_unix_path;
+    const char *host, *port, *unix_path, *resp_port, *resp_unix_path, *tls_port, *resp_tls_port;
 } listen_names;
+
+/* --tls-auth-clients: whether a client must show a certificate. */
+typedef enum tls_auth {
+    TLS_AUTH_YES,      /* required, and verified against the CA (the default, as Redis's) */
+    TLS_AUTH_NO,       /* not asked for */
+    TLS_AUTH_OPTIONAL, /* asked for; one shown must verify, none is accepted */
+} tls_auth;
+
+/* The TLS listeners' settings, named as Redis's tls-* settings. All but
+ * the ports are read again by SIGHUP's reload (tls.h). */
+typedef struct tls_options {
+    const char *cert_file, *key_file, *key_file_pass; /* the server's certificate (chain) and key */
+    const char *ca_cert_file, *ca_cert_dir;           /* what client certificates are verified against */
+    tls_auth auth_clients;
+    const char *protocols;    /* "TLSv1.2 TLSv1.3" */
+    const char *ciphers;      /* TLS 1.2's cipher list, or NULL: OpenSSL's */
+    const char *ciphersuites; /* TLS 1.3's, or NULL: OpenSSL's */
+    int prefer_server_ciphers;
+    int session_caching;
+    size_t session_cache_size;
+    long session_cache_timeout; /* seconds */
+} tls_options;
 
 typedef struct server_options {
     const char *host;           /* address to listen on */
@@ -36,6 +58,9 @@ typedef struct server_options {
     int unix_mode;              /* its permissions (and resp_unix_path's), or -1 for the umask's */
     const char *resp_port;      /* RESP listener's port on host ("0": a free one), or NULL: none */
     const char *resp_unix_path; /* RESP listener's Unix domain socket, or NULL */
+    const char *tls_port;       /* the guide's protocol over TLS on host, or NULL: none */
+    const char *resp_tls_port;  /* RESP over TLS on host, or NULL: none */
+    tls_options tls;            /* the TLS listeners' certificates and rules */
     listen_names names;         /* where each of the above was set, for errors */
     const char *data;           /* data file, or NULL for the built-in table */
     datafile_format format;     /* how to read the data file */
@@ -55,6 +80,7 @@ typedef struct server_options {
 
 struct worker;
 struct resp_server_info;
+struct tls_context;
 
 /* What the workers share: read-only, but for the counters and the current
  * dataset (under lock). */
@@ -70,6 +96,7 @@ typedef struct server {
     double started; /* CLOCK_MONOTONIC seconds at start */
     int resp_port;  /* the RESP listener's TCP port, once bound (0: none, or a Unix socket) */
     int done_fd;    /* a worker writes a byte here when its loop ends */
+    struct tls_context *tls; /* the TLS listeners' context, or NULL: none (owned by main) */
     /* What the workers hand their protocols for the stats action and INFO
      * (stats.c's, set by server_init); arg is a worker. */
     int (*stats_json)(void *arg, proto_buf *out);

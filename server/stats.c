@@ -19,6 +19,7 @@
 
 #include "stats.h"
 #include "json_write.h"
+#include "tls.h"
 
 /* Sums, over every worker, the counter at `offset` in its connections'
  * conn_counters. */
@@ -132,6 +133,17 @@ static json_t *shard_json(const dataset *d)
                      count(d->keys_skipped));
 }
 
+/* The TLS listeners' context: SIGHUP's rebuilds, and why the last one
+ * failed ("" if it did not). */
+static json_t *tls_json(tls_context *tc)
+{
+    char why[sizeof(tc->reload_error)];
+    tls_context_reload_error(tc, why, sizeof(why));
+    return json_pack("{s:o, s:o, s:s}", "reloads", count(atomic_load_explicit(&tc->reloads, memory_order_relaxed)),
+                     "reload_failures", count(atomic_load_explicit(&tc->reload_failures, memory_order_relaxed)),
+                     "reload_error", why);
+}
+
 static double uptime(const server *srv)
 {
     struct timespec now;
@@ -169,7 +181,8 @@ int server_stats_json(void *arg, proto_buf *out)
                   table_json(srv, d), "resp", resp_json(&r));
     if (stats == NULL)
         return -1;
-    if (d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) {
+    if ((d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) ||
+        (srv->tls && json_object_set_new(stats, "tls", tls_json(srv->tls)) != 0)) {
         json_decref(stats);
         return -1;
     }

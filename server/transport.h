@@ -5,12 +5,18 @@
  * its transport, a table of functions the listener chose, the way Redis's
  * connection holds its ConnectionType (socket or TLS) under the RESP code.
  * The protocol above (protocol.h) never sees it. The plain transport
- * (transport_plain.c) is the socket itself. TLS is meant to be a second
- * implementation behind the same table, driving OpenSSL on the
- * non-blocking socket as Redis's tls.c does; `pending` is there for the
- * input such a transport holds decrypted, which epoll never signals
- * (Redis's tlsProcessPendingData), and `open` for its per-connection
- * state, made from the listener's context.
+ * (transport_plain.c) is the socket itself; the TLS one (transport_tls.c)
+ * drives OpenSSL on the non-blocking socket as Redis's tls.c does.
+ * `pending` is there for the input TLS holds decrypted, which epoll never
+ * signals (Redis's tlsProcessPendingData), and `open` for its
+ * per-connection state, made from the listener's context.
+ *
+ * A TLS read may have to write (a handshake's reply) and a TLS write may
+ * have to read (the handshake an answer waits for): such a call answers
+ * EAGAIN with read_wants_write or write_wants_read set, and conn.c waits
+ * for that readiness instead, as Redis's TLS_CONN_FLAG_READ_WANT_WRITE
+ * does. A connection still in its handshake says so (handshaking), so that
+ * --message-timeout bounds it.
  *
  * Calls follow recv(2)'s conventions, so that the plain transport is the
  * system call and nothing more: a count of bytes, 0 at the end of input,
@@ -33,6 +39,9 @@ typedef struct transport_conn {
     const struct transport *tp;
     evutil_socket_t fd;
     void *state;
+    unsigned read_wants_write : 1; /* the last read's EAGAIN waits for the socket to take bytes */
+    unsigned write_wants_read : 1; /* the last write's EAGAIN waits for bytes from the peer */
+    unsigned handshaking : 1;      /* no byte of the protocol can pass yet */
 } transport_conn;
 
 typedef struct transport {
@@ -58,9 +67,14 @@ typedef struct transport {
     int (*readable)(const transport_conn *t);
     /* Frees t's state and closes its socket. */
     void (*close)(transport_conn *t);
+    /* Why the call that just failed on this thread did (a TLS alert, a
+     * handshake sent to a plain port), worth a line in the log; NULL when
+     * errno says all (a reset, a close). */
+    const char *(*error)(const transport_conn *t);
 } transport;
 
 extern const transport transport_plain; /* the socket as it is */
+extern const transport transport_tls;   /* TLS, ctx a tls_context (tls.h) */
 
 /* Opens t on fd with transport tp and its listener's context ctx. Returns
  * 0, or -1 with fd still open. */
@@ -69,6 +83,7 @@ static inline int transport_open(transport_conn *t, const transport *tp, evutil_
     t->tp = tp;
     t->fd = fd;
     t->state = NULL;
+    t->read_wants_write = t->write_wants_read = t->handshaking = 0;
     return tp->open(t, fd, ctx);
 }
 
@@ -105,6 +120,11 @@ static inline int transport_readable(const transport_conn *t)
 static inline void transport_close(transport_conn *t)
 {
     t->tp->close(t);
+}
+
+static inline const char *transport_error(const transport_conn *t)
+{
+    return t->tp->error(t);
 }
 
 #endif

@@ -201,6 +201,9 @@ int worker_init(worker *w, server *srv, int index)
     w->listeners[LISTENER_MAIN].ep =
         (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL, NULL};
     w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL, NULL};
+    w->listeners[LISTENER_TLS].ep =
+        (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_tls, srv->tls, NULL};
+    w->listeners[LISTENER_RESP_TLS].ep = (conn_endpoint){&proto_resp, &transport_tls, srv->tls, NULL};
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;

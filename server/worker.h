@@ -17,8 +17,9 @@
 #include "handler.h"
 #include "server.h"
 
-/* A worker's listeners: the guide's protocol (or --echo), and RESP. */
-enum { LISTENER_MAIN, LISTENER_RESP, WORKER_LISTENERS };
+/* A worker's listeners: the guide's protocol (or --echo), and RESP, each
+ * in plain text and over TLS. */
+enum { LISTENER_MAIN, LISTENER_RESP, LISTENER_TLS, LISTENER_RESP_TLS, WORKER_LISTENERS };
 
 /* One listener of a worker, and what its connections are: the protocol
  * they speak, over which transport, and the protocol's wing in this
