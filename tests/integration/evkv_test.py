@@ -50,8 +50,9 @@ STOP_TIMEOUT = 15.0  # the server's own drain grace is 5 s
 # A log line on stderr starts with an ISO-8601 UTC timestamp.
 LOG_PREFIX = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z evkv-server: "
 # The address: 127.0.0.1:PORT, [::1]:PORT or unix:PATH; none (--port 0)
-# when the server listens only for Redis clients.
-START_RE = re.compile(LOG_PREFIX + r"listening (?:on (\S+?)(?::(\d+))?|for Redis clients only) \((.*)\)$", re.M)
+# when the server listens only for Redis clients, or only over TLS.
+START_RE = re.compile(LOG_PREFIX + r"listening (?:on (\S+?)(?::(\d+))?|for Redis clients only|"
+                      r"over TLS only, on \S+) \((.*)\)$", re.M)
 # The RESP listener's line (--resp-port / --resp-unix), logged before the
 # start line: "listening for Redis clients on 127.0.0.1:PORT".
 RESP_START_RE = re.compile(LOG_PREFIX + r"listening for Redis clients on (\S+?)(?::(\d+))?$", re.M)
