@@ -46,7 +46,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
  * its error queue emptied. */
 static const char *ssl_reason(char *buf, size_t len)
 {
-    unsigned long e = ERR_peek_last_error();
+    unsigned long e = ERR_peek_error(); /* the first: the cause, before what it made fail */
     buf[0] = '\0';
     if (e != 0) {
         const char *r = ERR_reason_error_string(e);
