@@ -7,6 +7,7 @@ clients: Python's ssl module, openssl s_client.
 
 import os
 import re
+import select
 import socket
 import ssl
 import subprocess
@@ -100,20 +101,32 @@ class TlsTestCase(t.TempDirTestCase):
         except (OSError, EOFError, ValueError) as e:
             return e
 
-    def s_client(self, port, *args, send=b"PING\r\n", timeout=10):
+    def s_client(self, port, *args, send=b"PING\r\n", expect=b"+PONG", timeout=20):
         """openssl s_client to port with args; sends send, then reads until
-        the server closes or a second passes. Returns (status, output)."""
+        expect arrives or s_client ends (a refused handshake ends it), at
+        most timeout seconds. Returns (status, output)."""
         argv = ["openssl", "s_client", "-connect", f"{HOST}:{port}", "-CAfile", self.certs.ca, "-quiet",
                 "-no_ign_eof", *args]
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out, deadline = b"", time.monotonic() + timeout
         try:
             p.stdin.write(send)
             p.stdin.flush()
-            time.sleep(0.3)  # the answer comes before the end of input closes s_client
-            out, _ = p.communicate(timeout=timeout)
+            while expect not in out:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([p.stdout], [], [], left)[0]:
+                    break
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                out += chunk
+        except BrokenPipeError:
+            pass
+        try:  # communicate closes stdin: the end of input ends s_client (-no_ign_eof)
+            out += p.communicate(timeout=timeout)[0]
         except subprocess.TimeoutExpired:
             p.kill()
-            out, _ = p.communicate()
+            out += p.communicate()[0]
         return p.returncode, out.decode("utf-8", "replace")
 
     def evkv_log_wait(self, server, pattern, timeout=10, msg=""):
