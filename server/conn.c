@@ -436,8 +436,10 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         conn_linger_check(c);
         return;
     }
-    /* The write was waiting for these bytes (conn_write_waits_read). */
-    if (c->t.write_wants_read && conn_flush(c) != 0)
+    /* The write was waiting for these bytes (conn_write_waits_read). A
+     * closing connection has nothing more to read: it goes on lingering,
+     * or waiting for its write. */
+    if (c->t.write_wants_read && (conn_flush(c) != 0 || c->closing))
         return;
     if (c->cs->stopping) {
         conn_stop_answer(c); /* reads nothing more: answers what the stop took in */

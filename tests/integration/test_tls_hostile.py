@@ -6,6 +6,7 @@ certificates rotated under load, and a scanner:
   - a handshake that never starts or stalls half way: closed after
     --message-timeout; 200 of them at once while another client is served;
   - a 16 KB TLS record sent one byte per packet: answered whole;
+  - a connection past --max-conns: its error answer after the handshake;
   - certificates replaced in place and SIGHUP while clients connect and
     reconnect and redis-benchmark --tls runs: no request fails, new
     connections get the new certificate, established ones go on; a bad
@@ -115,6 +116,25 @@ class MisbehavingClientTest(tls_test.TlsTestCase):
         finally:
             for sock in stalled:
                 sock.close()
+        self.assertEqual(self.resp_ask(s.resp_tls_port, command("PING")), b"+PONG\r\n")
+
+    def test_refused_past_max_conns(self):
+        """A connection past --max-conns gets its error answer over TLS as
+        over plain text: the answer waits for the handshake it needs."""
+        s = self.start_evkv("--max-conns", "1", "--threads", "1")
+        with self.tls_connect(s.resp_tls_port) as held:
+            held.sendall(command("PING"))
+            self.assertEqual(redis_oracle.ReplyReader(held).read_reply(), b"+PONG\r\n")
+            with socket.create_connection((tls_test.HOST, s.resp_port), timeout=t.IO_TIMEOUT) as plain:
+                want = redis_oracle.ReplyReader(plain).read_reply()
+            self.assertRegex(want, rb"^-ERR too many connections")
+            with self.tls_connect(s.resp_tls_port) as refused:
+                self.assertEqual(redis_oracle.ReplyReader(refused).read_reply(), want)
+                self.assertEqual(refused.recv(100), b"")  # then close_notify
+        for _ in range(50):  # the places free again
+            if self.resp_ask(s.resp_tls_port, command("PING")) == b"+PONG\r\n":
+                break
+            time.sleep(0.1)
         self.assertEqual(self.resp_ask(s.resp_tls_port, command("PING")), b"+PONG\r\n")
 
     def test_record_one_byte_per_packet(self):
