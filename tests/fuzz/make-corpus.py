@@ -282,6 +282,22 @@ def resp_command_seeds():
         write("fuzz_resp_commands", name, WHOLE + stream)
 
 
+def tls_seeds():
+    """fuzz_tls: RESP sessions over a real handshake (RESP_FLAG), the same
+    with a ciphertext byte flipped (and FRAMED), split into small records,
+    and raw bytes to the TLS port: plain text, a guide request, nothing."""
+    for name, reqs in RESP_SESSIONS.items():
+        stream = b"".join(multibulk(a) for a in reqs)
+        write("fuzz_tls", "session-" + name, bytes([RESP_FLAG]) + stream)
+        write("fuzz_tls", "session-" + name + "-split", bytes([RESP_FLAG | 2, 0, 6]) + stream)
+    everything = b"".join(multibulk(a) for a in RESP_COMMANDS)
+    write("fuzz_tls", "pipelined-all-commands", bytes([RESP_FLAG]) + everything)
+    write("fuzz_tls", "pipelined-all-commands-flipped", bytes([RESP_FLAG | FRAMED[0]]) + b"\x30" + everything)
+    write("fuzz_tls", "raw-plain-text", bytes([0]) + multibulk(["PING"]))
+    write("fuzz_tls", "raw-guide-request", bytes([1, 0]) + frame("text/json", "utf-8", b'{"action": "ping"}'))
+    write("fuzz_tls", "raw-nothing", bytes([0]))
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else find_protocol()
     examples = protocol_examples(path)
@@ -335,6 +351,7 @@ def main():
     write("fuzz_handler", "error-answer", bytes([BINARY | ERROR_TOO]) + b"request lacks 'action'")
     resp_seeds()
     resp_command_seeds()
+    tls_seeds()
 
 
 if __name__ == "__main__":
