@@ -347,6 +347,12 @@ static int check_server(bench_options *o, const server_args *srv)
             fprintf(stderr, "evkv-bench: bad URI '%s': %s\n", srv->uri, msg);
             return -1;
         }
+        if (o->uri.is_tls) {
+            fprintf(stderr, "evkv-bench: bad URI '%s': evkv-bench speaks no TLS (evkv-cli and redis-benchmark --tls "
+                            "do)\n",
+                    srv->uri);
+            return -1;
+        }
         if (o->uri.is_unix) {
             o->unix_path = o->uri.path;
         } else {

@@ -56,7 +56,17 @@ static void usage(FILE *out)
             "                         evkv://HOST[:PORT]\n"
             "                         evkv://[IPV6][:PORT], evkv://[fe80::1%%25eth0]:PORT\n"
             "                         evkv+unix:///PATH, unix:///PATH, unix:/PATH (a socket)\n"
+            "                         evkvs://HOST[:PORT] (TLS, as --tls)\n"
             "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
+            "TLS (the server's --tls-port), as redis-cli's:\n"
+            "      --tls            speak TLS; the server's certificate must chain to a CA\n"
+            "                       (the system's, or --cacert's) and name the host (or --sni)\n"
+            "      --cacert FILE    CA certificates (PEM) to check the server's against\n"
+            "      --cacertdir DIR  a directory of them, as `openssl rehash` names them\n"
+            "      --cert FILE      the client's certificate (PEM), for a server that asks\n"
+            "      --key FILE       its private key (PEM)\n"
+            "      --sni NAME       the server name to send, and to check its certificate for\n"
+            "      --insecure       do not check the server's certificate at all\n"
             "Requests and answers:\n"
             "  -t, --timeout SECS   each request's deadline, its retries included: its whole\n"
             "                       answer must come within SECS of its first try (connect and\n"
@@ -290,7 +300,20 @@ static int usage_error_in(const char *option, const char *err)
     return EXIT_ERROR;
 }
 
-enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER, OPT_STAT, OPT_RETRIES };
+enum {
+    OPT_HELP = 256,
+    OPT_LATENCY,
+    OPT_MAX_ANSWER,
+    OPT_STAT,
+    OPT_RETRIES,
+    OPT_TLS,
+    OPT_CACERT,
+    OPT_CACERTDIR,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_SNI,
+    OPT_INSECURE,
+};
 
 /* Whether word is the command name, in any case. */
 static int is_command(const char *word, const char *name)
@@ -309,10 +332,35 @@ typedef struct cli_request {
     repeat rep;
     int nargs; /* the words after the options: args[0..nargs) */
     char **args;
+    int tls;                 /* --tls, or an evkvs:// URI */
+    const char *tls_option;  /* the first of --cacert, --cert, ... given, or NULL */
+    evkv_tls_config tls_cfg; /* what they said */
 } cli_request;
 
 /* parse_options' answer when the command line asks for a command to run. */
 #define CLI_GO_ON (-1)
+
+/* Reads one of the TLS options into r. Returns CLI_GO_ON, or the exit
+ * status of a usage error. */
+static int parse_tls_option(int ch, cli_request *r)
+{
+    static const char *const names[] = {"--cacert", "--cacertdir", "--cert", "--key", "--sni", "--insecure"};
+    evkv_tls_config *t = &r->tls_cfg;
+
+    switch (ch) {
+    case OPT_TLS: r->tls = 1; return CLI_GO_ON;
+    case OPT_CACERT: t->cacert = optarg; break;
+    case OPT_CACERTDIR: t->cacertdir = optarg; break;
+    case OPT_CERT: t->cert = optarg; break;
+    case OPT_KEY: t->key = optarg; break;
+    case OPT_SNI: t->sni = optarg; break;
+    case OPT_INSECURE: t->insecure = 1; break;
+    default: fprintf(stderr, "Try 'evkv-cli --help'.\n"); return EXIT_ERROR;
+    }
+    if (r->tls_option == NULL)
+        r->tls_option = names[ch - OPT_CACERT];
+    return CLI_GO_ON;
+}
 
 /* Reads one option ch (getopt_long's answer) into o and r. Returns
  * CLI_GO_ON, or the exit status when it is a usage error or asks for the
@@ -370,7 +418,7 @@ static int parse_option(int ch, cli_options *o, cli_request *r)
         break;
     case OPT_HELP: usage(stdout); return EXIT_FOUND;
     case 'V': printf("evkv-cli %s\n", EVKV_VERSION); return EXIT_FOUND;
-    default: fprintf(stderr, "Try 'evkv-cli --help'.\n"); return EXIT_ERROR;
+    default: return parse_tls_option(ch, r);
     }
     return CLI_GO_ON;
 }
@@ -394,6 +442,13 @@ static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
         {"repeat", required_argument, NULL, 'r'},
         {"interval", required_argument, NULL, 'i'},
         {"count", required_argument, NULL, 'n'},
+        {"tls", no_argument, NULL, OPT_TLS},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"cacertdir", required_argument, NULL, OPT_CACERTDIR},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"sni", required_argument, NULL, OPT_SNI},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -411,7 +466,7 @@ static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
 /* Checks how the server is named (-h/-p, -s, -u or HOST PORT first) and
  * reads a --uri into o. Returns CLI_GO_ON or the exit status of a usage
  * error. */
-static int resolve_server(cli_options *o, const cli_request *r)
+static int resolve_server(cli_options *o, cli_request *r)
 {
     if (r->nargs >= 3 && is_command(r->args[0], "search"))
         return usage_error("search takes one KEY: quote a key with spaces (evkv-cli search 'two words')");
@@ -434,6 +489,7 @@ static int resolve_server(cli_options *o, const cli_request *r)
             o->host = o->uri.host;
             o->port = o->uri.port;
         }
+        r->tls |= o->uri.is_tls;
     }
     if (o->unix_path && o->unix_path[0] == '\0')
         return usage_error("--socket needs a path");
@@ -507,6 +563,29 @@ static int run(cli_options *o, cli_request *r)
     return usage_error("expected search KEY, ping, stats, ACTION VALUE or HOST PORT ACTION VALUE");
 }
 
+/* --tls: checks the TLS options go with it, and sets the client's TLS up.
+ * Returns CLI_GO_ON, or the exit status of an error. */
+static int tls_setup(const cli_options *o, const cli_request *r)
+{
+    char err[512];
+
+    if (!r->tls && r->tls_option) {
+        fprintf(stderr, "evkv-cli: %s goes with --tls (or an evkvs:// URI)\nTry 'evkv-cli --help'.\n", r->tls_option);
+        return EXIT_ERROR;
+    }
+    if (!r->tls)
+        return CLI_GO_ON;
+    if (o->unix_path)
+        return usage_error("--tls is for TCP: a Unix domain socket speaks plain text");
+    if ((r->tls_cfg.cert == NULL) != (r->tls_cfg.key == NULL))
+        return usage_error("--cert and --key go together");
+    if (evkv_client_tls_setup(&r->tls_cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "evkv-cli: %s\n", err);
+        return EXIT_ERROR;
+    }
+    return CLI_GO_ON;
+}
+
 int main(int argc, char **argv)
 {
     cli_options o = {.host = EVKV_DEFAULT_HOST,
@@ -518,8 +597,10 @@ int main(int argc, char **argv)
     int status;
 
     if ((status = parse_options(argc, argv, &o, &r)) != CLI_GO_ON || (status = resolve_server(&o, &r)) != CLI_GO_ON ||
-        (status = check_modes(&r)) != CLI_GO_ON)
+        (status = check_modes(&r)) != CLI_GO_ON || (status = tls_setup(&o, &r)) != CLI_GO_ON)
         return status;
     signal(SIGPIPE, SIG_IGN);
-    return run(&o, &r);
+    status = run(&o, &r);
+    evkv_client_tls_cleanup();
+    return status;
 }

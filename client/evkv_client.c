@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_tls.h"
 #include "wire.h"
 
 /* What ends every wait early (evkv_client_set_interrupt), or NULL. */
@@ -51,7 +52,8 @@ void evkv_client_set_deadline(evkv_client *c, int64_t deadline)
  * timeout or a poll error. */
 static int client_wait(evkv_client *c, short events, int64_t deadline, const char *what)
 {
-    struct pollfd p = {.fd = c->fd, .events = events};
+    /* TLS may need the other direction first (a read that must write) */
+    struct pollfd p = {.fd = c->fd, .events = c->tls_want ? c->tls_want : events};
     int rc, left;
     do {
         if (interrupt_flag && *interrupt_flag) {
@@ -137,6 +139,23 @@ static void client_init(evkv_client *c, int timeout_ms, int64_t deadline, size_t
     proto_decoder_init(&c->dec, &limits);
 }
 
+/* --tls: the handshake on c's new connection to host, by deadline.
+ * Returns 0, or -1 with c->err (c->ssl freed). */
+static int client_handshake(evkv_client *c, const char *host, int64_t deadline)
+{
+    int step;
+    if (client_tls_start(c, host) != 0)
+        return -1;
+    while ((step = client_tls_handshake_step(c)) != 1) {
+        c->tls_want = 0;
+        if (step < 0 || client_wait(c, (short)step, deadline, "for the TLS handshake") < 0) {
+            client_tls_close(c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int evkv_client_connect(evkv_client *c, const char *host, const char *port, int timeout_ms, int64_t deadline,
                         size_t max_answer)
 {
@@ -160,6 +179,10 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
         if (connect_one(c, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr, ai->ai_addrlen, deadline) == 0)
             break;
     freeaddrinfo(res);
+    if (c->fd >= 0 && client_tls_enabled() && client_handshake(c, host, deadline) != 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
     if (c->fd < 0) {
         snprintf(why, sizeof(why), "%.120s", c->err);
         snprintf(c->err, sizeof(c->err), "cannot connect to %.60s port %.10s: %.120s", host, port, why);
@@ -193,14 +216,33 @@ int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, i
 
 long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
 {
-    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-    if (n >= 0)
+    ssize_t n = c->ssl ? client_tls_write(c, buf, len) : send(c->fd, buf, len, MSG_NOSIGNAL);
+    if (n > 0 || (n == 0 && !c->ssl))
         return (long)n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     c->gone = 1; /* the request may not have gone out whole */
-    snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
+    if (n == 0)
+        snprintf(c->err, sizeof(c->err), "the server closed the connection");
+    else if (errno != EPROTO)
+        snprintf(c->err, sizeof(c->err), "send: %s", strerror(errno));
     return -1;
+}
+
+/* recv(2), over TLS when c has it (EPROTO: c->err says why). */
+static ssize_t client_recv(evkv_client *c, void *buf, size_t len)
+{
+    return c->ssl ? client_tls_read(c, buf, len) : recv(c->fd, buf, len, 0);
+}
+
+/* A failed receive (n: 0 at the end, or -1 with errno): c->err and gone. */
+static void client_recv_failed(evkv_client *c, ssize_t n)
+{
+    c->gone = 1;
+    if (n == 0)
+        snprintf(c->err, sizeof(c->err), "the server closed the connection");
+    else if (errno != EPROTO)
+        snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
 }
 
 /* Sends all len bytes by deadline. Returns 0, or -1 with c->err. */
@@ -228,7 +270,7 @@ int evkv_client_send(evkv_client *c, const void *buf, size_t len)
 long evkv_client_read_some(evkv_client *c)
 {
     char buf[65536];
-    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+    ssize_t n = client_recv(c, buf, sizeof(buf));
     if (n > 0) {
         if (proto_decoder_feed(&c->dec, buf, (size_t)n) != 0) {
             snprintf(c->err, sizeof(c->err), "out of memory");
@@ -238,11 +280,7 @@ long evkv_client_read_some(evkv_client *c)
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
-    c->gone = 1;
-    if (n == 0)
-        snprintf(c->err, sizeof(c->err), "the server closed the connection");
-    else
-        snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
+    client_recv_failed(c, n);
     return -1;
 }
 
@@ -284,19 +322,13 @@ int evkv_client_recv_raw(evkv_client *c, void *buf, size_t len, size_t *got)
 
     c->gone = c->timed_out = 0;
     while (n_got < len) {
-        ssize_t n = recv(c->fd, (char *)buf + n_got, len - n_got, 0);
+        ssize_t n = client_recv(c, (char *)buf + n_got, len - n_got);
         if (n > 0) {
             n_got += (size_t)n;
             continue;
         }
-        if (n == 0) {
-            c->gone = 1;
-            snprintf(c->err, sizeof(c->err), "the server closed the connection");
-            goto done;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            c->gone = 1;
-            snprintf(c->err, sizeof(c->err), "recv: %s", strerror(errno));
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            client_recv_failed(c, n);
             goto done;
         }
         if (client_wait(c, POLLIN, deadline, "for the echo") < 0)
@@ -311,6 +343,8 @@ done:
 
 void evkv_client_close(evkv_client *c)
 {
+    if (c->ssl)
+        client_tls_close(c);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

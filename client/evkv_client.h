@@ -12,6 +12,11 @@
  * deadline is either timeout_ms from the start of each call (a connect, a
  * send, an answer), or one instant that every call of a request shares,
  * its retries included (evkv_client_set_deadline), as gRPC's deadlines are.
+ *
+ * TLS: once evkv_client_tls_setup has run, every TCP connection of the
+ * process speaks TLS (OpenSSL 3 on the same non-blocking socket), the
+ * server's certificate checked against the CA and the host name unless
+ * told otherwise, as redis-cli's --tls options ask.
  */
 #ifndef EVKV_CLIENT_H
 #define EVKV_CLIENT_H
@@ -45,6 +50,8 @@ typedef struct evkv_client {
     int gone;
     int interrupted; /* the last call was cut short by evkv_client_set_interrupt's flag */
     int timed_out;   /* the last call failed because its time ran out */
+    void *ssl;       /* the connection's OpenSSL SSL, or NULL: plain */
+    short tls_want;  /* what TLS waits for (POLLIN, POLLOUT) when a call ended wanting the other, or 0 */
     char err[256];   /* why the last call failed */
 } evkv_client;
 
@@ -55,6 +62,22 @@ typedef enum evkv_answer {
     EVKV_ANSWER_BINARY,  /* a binary answer (to a binary request) */
     EVKV_ANSWER_ERROR,   /* an "Error: ..." result or a malformed answer */
 } evkv_answer;
+
+/* What --tls and its options ask for. Strings are borrowed: they must
+ * outlive the setup call only. */
+typedef struct evkv_tls_config {
+    const char *cacert, *cacertdir; /* CA certificates for the server's (NULL, NULL: the system's) */
+    const char *cert, *key;         /* the client's certificate and key, or NULL */
+    const char *sni;                /* the name sent (and checked) instead of the host's, or NULL */
+    int insecure;                   /* do not check the server's certificate at all */
+} evkv_tls_config;
+
+/* Makes every TCP connection the process opens from now on speak TLS with
+ * cfg. Returns 0, or -1 with err (a file OpenSSL cannot read, a key that is
+ * not the certificate's). Not thread-safe: call it before any client. */
+int evkv_client_tls_setup(const evkv_tls_config *cfg, char *err, size_t errlen);
+/* Frees what evkv_client_tls_setup made. */
+void evkv_client_tls_cleanup(void);
 
 /* Connects to host:port (a name, an IPv4 or an IPv6 address, tried in
  * getaddrinfo's order) by deadline (an evkv_clock_ms() value), or when

@@ -150,8 +150,12 @@ int evkv_uri_parse(const char *text, evkv_uri *uri, char *err, size_t errlen)
         rc = uri_parse_unix(strchr(text, ':') + 1, uri, &why);
     else if (has_prefix_nocase(text, "evkv://"))
         rc = uri_parse_tcp(text + strlen("evkv://"), uri, &why);
-    else {
-        why = "expected evkv://HOST[:PORT], evkv://[IPV6][:PORT], evkv+unix:///PATH or unix:///PATH";
+    else if (has_prefix_nocase(text, "evkvs://")) {
+        rc = uri_parse_tcp(text + strlen("evkvs://"), uri, &why);
+        uri->is_tls = 1;
+    } else {
+        why = "expected evkv://HOST[:PORT], evkvs://HOST[:PORT] (TLS), evkv://[IPV6][:PORT], evkv+unix:///PATH or "
+              "unix:///PATH";
         rc = -1;
     }
     if (rc != 0 && errlen > 0)

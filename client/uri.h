@@ -3,6 +3,7 @@
  * messages and prompts give a server.
  *
  *   evkv://HOST[:PORT][/]          TCP; HOST a name or an IPv4 address
+ *   evkvs://HOST[:PORT][/]         the same over TLS (is_tls); IPv6 too
  *   evkv://[IPV6][:PORT][/]        an IPv6 address, a zone written %25
  *   evkv+unix:///PATH, unix:///PATH, unix:/PATH
  *                                  the Unix domain socket PATH (absolute,
@@ -23,6 +24,7 @@
 
 typedef struct evkv_uri {
     int is_unix;                                            /* a Unix socket (path), else TCP (host, port) */
+    int is_tls;                                             /* evkvs://: TCP over TLS */
     char host[128];                                         /* TCP: the host, brackets and escapes removed */
     char port[8];                                           /* TCP: the port, 1 to 65535, as digits */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* Unix: the socket's path */

@@ -974,7 +974,8 @@ class CliServerAddressTest(CliTestCase):
         self.assertEqual(p.stderr.decode(), f"evkv-cli: cannot connect to 127.0.0.1 port {port}: Connection refused\n")
 
     def test_bad_uris(self):
-        expected = "expected evkv://HOST[:PORT], evkv://[IPV6][:PORT], evkv+unix:///PATH or unix:///PATH"
+        expected = ("expected evkv://HOST[:PORT], evkvs://HOST[:PORT] (TLS), evkv://[IPV6][:PORT], "
+                    "evkv+unix:///PATH or unix:///PATH")
         port_range = "the port must be a number from 1 to 65535"
         for uri, why in (
                 ("http://127.0.0.1:65432", expected),

@@ -4,6 +4,8 @@ as the oracle:
 
   - RESP replies over TLS byte for byte as a read-only Redis replica's
     (Python's ssl module), pipelined and with a 200 KB value;
+  - evkv-cli --tls (--cacert, --cacertdir, --cert, --key, --sni,
+    --insecure) and evkvs:// URIs, and what it refuses;
   - redis-cli --tls (--cacert, --cert, --key), redis-benchmark --tls,
     redis-py (ssl=True, rediss://) answered as Redis answers them;
   - the guide's protocol over TLS (the guide's header and JSON on an ssl
@@ -19,8 +21,9 @@ as the oracle:
 """
 
 import json
-import re
 import os
+import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -170,6 +173,81 @@ class GuideTest(tls_test.TlsTestCase):
         self.assertRegex(s.stderr(), re.compile(t.LOG_PREFIX + r"listening over TLS only, on 127\.0\.0\.1:\d+ \(", re.M))
         self.assertIsNone(s.port)
         self.assertEqual(self.resp_ask(s.resp_tls_port, command("PING")), b"+PONG\r\n")
+
+
+class EvkvCliTest(tls_test.TlsTestCase):
+    """evkv-cli --tls and its options, and evkvs:// URIs."""
+
+    def cli(self, *args):
+        return subprocess.run([t.CLI, *map(str, args)], capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+
+    def test_evkv_cli(self):
+        s = self.start_evkv()
+        c = self.certs
+        mtls = ["--tls", "--cacert", c.ca, "--cert", c.client_crt, "--key", c.client_key]
+        key = list(t.TABLE)[0]
+        plain = self.cli("-p", s.port, "search", key)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        for args in ([*mtls, "-p", s.tls_port], [*mtls[1:], "-u", f"evkvs://127.0.0.1:{s.tls_port}"],
+                     [*mtls, "--sni", "localhost", "-p", s.tls_port],
+                     ["--tls", "--insecure", "--cert", c.client_crt, "--key", c.client_key, "-p", s.tls_port],
+                     ["--tls", "--cacertdir", self.rehashed_dir(), "--cert", c.client_crt, "--key", c.client_key,
+                      "-p", s.tls_port]):
+            with self.subTest(args=args):
+                got = self.cli(*args, "search", key)
+                self.assertEqual((got.returncode, got.stdout, got.stderr), (0, plain.stdout, b""))
+        got = self.cli(*mtls, "-p", s.tls_port, "search", "no such key")
+        self.assertEqual(got.returncode, 1, got.stderr)
+        # a batch on one TLS connection
+        keys = "\n".join(list(t.TABLE) * 20).encode()
+        got = subprocess.run([t.CLI, *mtls, "-p", str(s.tls_port)], input=keys, capture_output=True, timeout=30)
+        want = subprocess.run([t.CLI, "-p", str(s.port)], input=keys, capture_output=True, timeout=30)
+        self.assertEqual((got.returncode, got.stdout), (want.returncode, want.stdout))
+
+    def rehashed_dir(self):
+        d = self.path("cas")
+        os.makedirs(d, exist_ok=True)
+        subprocess.run(["openssl", "rehash", d], check=True, capture_output=True)
+        shutil.copy(self.certs.ca, d)
+        subprocess.run(["openssl", "rehash", d], check=True, capture_output=True)
+        return d
+
+    def test_refusals(self):
+        s = self.start_evkv()
+        c = self.certs
+        cases = [
+            (["--tls", "--cert", c.client_crt, "--key", c.client_key],  # the system's CAs do not know ours
+             r"TLS handshake failed: certificate verify failed \(server certificate: (unable to get local issuer "
+             r"certificate|self-signed certificate in certificate chain)\)"),
+            (["--tls", "--cacert", c.ca, "--cert", c.client_crt, "--key", c.client_key, "--sni", "other.example"],
+             r"TLS handshake failed: certificate verify failed \(server certificate: hostname mismatch\)"),
+            # TLS 1.3: the refusal comes after the client's handshake, as an
+            # alert, or as a reset if the request was on its way
+            (["--tls", "--cacert", c.ca],
+             r"(TLS: tlsv13 alert certificate required|server closed the connection|Connection reset by peer)$"),
+            (["--tls", "--cacert", c.other_ca, "--cert", c.client_crt, "--key", c.client_key],
+             r"certificate verify failed"),
+        ]
+        for args, pattern in cases:
+            with self.subTest(args=args):
+                got = self.cli(*args, "-p", s.tls_port, "search", "a")
+                self.assertEqual(got.returncode, 2)
+                self.assertRegex(got.stderr.decode(), "^evkv-cli: .*" + pattern)
+        got = self.cli("-p", s.port, "--tls", "--insecure", "ping")  # TLS to the plain port
+        self.assertEqual(got.returncode, 2)
+        usage = [(["--cacert", c.ca, "ping"], "evkv-cli: --cacert goes with --tls (or an evkvs:// URI)\n"),
+                 (["--tls", "-s", "/tmp/x.sock", "ping"],
+                  "evkv-cli: --tls is for TCP: a Unix domain socket speaks plain text\n"),
+                 (["--tls", "--cert", c.client_crt, "ping"], "evkv-cli: --cert and --key go together\n"),
+                 (["--tls", "--cacert", c.dir + "/nope.pem", "ping"], None)]
+        for args, message in usage:
+            with self.subTest(args=args):
+                got = self.cli(*args)
+                self.assertEqual(got.returncode, 2)
+                if message:
+                    self.assertTrue(got.stderr.decode().startswith(message), got.stderr)
+                else:
+                    self.assertRegex(got.stderr.decode(), r"^evkv-cli: --cacert \S+/nope\.pem: ")
 
 
 class ClientCertificateTest(tls_test.TlsTestCase):

@@ -69,6 +69,31 @@ static void test_tcp(void **state)
         check_tcp(tcp_cases[i].text, tcp_cases[i].host, tcp_cases[i].port);
 }
 
+/* evkvs://: TCP over TLS; evkv:// and the Unix schemes are not. */
+static void test_tls(void **state)
+{
+    static const struct {
+        const char *text;
+        int is_tls;
+    } cases[] = {
+        {"evkvs://127.0.0.1:6390", 1}, {"EVKVS://[::1]", 1},      {"evkv://127.0.0.1:6390", 0},
+        {"unix:///tmp/x", 0},          {"evkv+unix:///tmp/x", 0},
+    };
+    (void)state;
+    check_tcp("evkvs://example.com:6390/", "example.com", "6390");
+    check_tcp("evkvs://[::1]", "::1", "65432");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        evkv_uri u;
+        char err[EVKV_URI_ERR_LEN] = "";
+        if (evkv_uri_parse(cases[i].text, &u, err, sizeof(err)) != 0)
+            fail_msg("%s: refused: %s", cases[i].text, err);
+        assert_int_equal(u.is_tls, cases[i].is_tls);
+    }
+    check_bad("evkvs://", "no host: write evkv://HOST[:PORT]");
+    check_bad("evkvs+unix:///tmp/x", "expected evkv://HOST[:PORT], evkvs://HOST[:PORT] (TLS), evkv://[IPV6][:PORT], "
+                                     "evkv+unix:///PATH or unix:///PATH");
+}
+
 static void test_unix(void **state)
 {
     (void)state;
@@ -81,8 +106,8 @@ static void test_unix(void **state)
 
 static void test_bad(void **state)
 {
-    static const char expected[] = "expected evkv://HOST[:PORT], evkv://[IPV6][:PORT], evkv+unix:///PATH or "
-                                   "unix:///PATH";
+    static const char expected[] = "expected evkv://HOST[:PORT], evkvs://HOST[:PORT] (TLS), evkv://[IPV6][:PORT], "
+                                   "evkv+unix:///PATH or unix:///PATH";
     static const char port_range[] = "the port must be a number from 1 to 65535";
     static const char escape[] = "a '%' must start an escape %XX of a byte other than 0";
     static const char no_host[] = "a Unix socket URI names no host: write evkv+unix:///PATH (three slashes) for /PATH";
@@ -152,8 +177,11 @@ static void test_server_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tcp),         cmocka_unit_test(test_unix),
-        cmocka_unit_test(test_bad),         cmocka_unit_test(test_short_err_buffer),
+        cmocka_unit_test(test_tcp),
+        cmocka_unit_test(test_unix),
+        cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_short_err_buffer),
         cmocka_unit_test(test_server_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
