@@ -109,6 +109,25 @@ class CallgrindTest(Temp):
         self.assertIn("Exit status: 0; 1 when a run fails; 2 usage error.", p.stdout)
 
 
+class TlsBenchTest(Temp):
+    """scripts/tls-bench: usage errors before anything starts (a
+    measurement itself is not a test)."""
+
+    def test_usage(self):
+        for args, why in ((["--nosuch"], "unknown option '--nosuch'"),
+                          (["--requests", "x"], "--requests must be a whole number"),
+                          (["--requests"], "--requests needs a value"),
+                          (["--idle", "-1"], "--idle must be a whole number")):
+            with self.subTest(args=args):
+                p = run([os.path.join(SCRIPTS, "tls-bench")] + args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual((p.stdout, p.stderr), ("", f"scripts/tls-bench: {why} (see --help)\n"))
+        p = run([os.path.join(SCRIPTS, "tls-bench"), "--help"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("Usage: scripts/tls-bench [--requests N] [--idle N] [--out FILE]\n"), p.stdout)
+        self.assertIn("Exit status: 0; 1 when a server or a run fails; 2 usage error.", p.stdout)
+
+
 class DataCacheTest(Temp):
     """lib.sh's ensure_data: one data set per (keys, value size, seed)."""
 
