@@ -1,7 +1,8 @@
 /*
  * client_tls.c: the clients' TLS (see evkv_client.h): the process's one
  * client SSL_CTX, made from --tls's options, and each connection's
- * handshake, reads and writes on its non-blocking socket.
+ * handshake, reads and writes on its non-blocking socket, for evkv-cli's
+ * connections (evkv_client.c) and evkv-bench's (bench_conn.c).
  *
  * As redis-cli: --cacert/--cacertdir (else the system's CAs), --cert and
  * --key for a server that asks for a client certificate, --sni, --insecure.
@@ -19,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client_tls.h"
+#include "evkv_client.h"
 
 static SSL_CTX *tls_ctx;
 static int tls_insecure;
@@ -82,7 +83,7 @@ void evkv_client_tls_cleanup(void)
     tls_ctx = NULL;
 }
 
-int client_tls_enabled(void)
+int evkv_tls_enabled(void)
 {
     return tls_ctx != NULL;
 }
@@ -104,60 +105,60 @@ static int tls_set_names(SSL *ssl, const char *host)
     return SSL_set1_host(ssl, name) == 1 ? 0 : -1;
 }
 
-int client_tls_start(evkv_client *c, const char *host)
+void *evkv_tls_new(int fd, const char *host, char *err, size_t errlen)
 {
     char why[200];
     SSL *ssl = SSL_new(tls_ctx);
 
-    if (ssl == NULL || SSL_set_fd(ssl, c->fd) != 1 || tls_set_names(ssl, host) != 0) {
-        snprintf(c->err, sizeof(c->err), "TLS: %s", ssl_reason(why, sizeof(why)));
+    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 || tls_set_names(ssl, host) != 0) {
+        snprintf(err, errlen, "TLS: %s", ssl_reason(why, sizeof(why)));
         SSL_free(ssl);
-        return -1;
+        return NULL;
     }
     SSL_set_connect_state(ssl);
-    c->ssl = ssl;
-    return 0;
+    return ssl;
 }
 
 /* Why a failed handshake failed: the certificate check's own words when
  * that was it. */
-static void tls_handshake_error(evkv_client *c)
+static void tls_handshake_error(SSL *ssl, char *err, size_t errlen)
 {
     char why[200];
-    long verify = SSL_get_verify_result(c->ssl);
+    long verify = SSL_get_verify_result(ssl);
     ssl_reason(why, sizeof(why));
     if (verify != X509_V_OK)
-        snprintf(c->err, sizeof(c->err), "TLS handshake failed: %.100s (server certificate: %.80s)", why,
+        snprintf(err, errlen, "TLS handshake failed: %.100s (server certificate: %.80s)", why,
                  X509_verify_cert_error_string(verify));
     else
-        snprintf(c->err, sizeof(c->err), "TLS handshake failed: %.180s", why);
+        snprintf(err, errlen, "TLS handshake failed: %.180s", why);
 }
 
-int client_tls_handshake_step(evkv_client *c)
+int evkv_tls_handshake(void *tls, char *err, size_t errlen)
 {
     ERR_clear_error();
-    int rc = SSL_do_handshake(c->ssl);
+    int rc = SSL_do_handshake(tls);
     if (rc == 1)
         return 1;
-    switch (SSL_get_error(c->ssl, rc)) {
+    switch (SSL_get_error(tls, rc)) {
     case SSL_ERROR_WANT_READ: return POLLIN;
     case SSL_ERROR_WANT_WRITE: return POLLOUT;
-    default: /* a refusal: another try would meet the same */ tls_handshake_error(c); return -1;
+    default: tls_handshake_error(tls, err, errlen); return -1;
     }
 }
 
 /* A failed SSL_read or SSL_write, in recv(2)'s terms: 0 for the end, or
- * -1 with errno (EAGAIN: c->tls_want says for what; EPROTO: c->err). */
-static long tls_failed(evkv_client *c, int rc, short same)
+ * -1 with errno (EAGAIN: *want says for what, when it is not the call's
+ * own direction `same`; EPROTO: err). */
+static long tls_failed(SSL *ssl, int rc, short same, short *want, char *err, size_t errlen)
 {
     char why[200];
-    switch (SSL_get_error(c->ssl, rc)) {
+    switch (SSL_get_error(ssl, rc)) {
     case SSL_ERROR_WANT_READ:
-        c->tls_want = same == POLLIN ? 0 : POLLIN;
+        *want = same == POLLIN ? 0 : POLLIN;
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_WANT_WRITE:
-        c->tls_want = same == POLLOUT ? 0 : POLLOUT;
+        *want = same == POLLOUT ? 0 : POLLOUT;
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_ZERO_RETURN: ERR_clear_error(); return 0;
@@ -167,35 +168,40 @@ static long tls_failed(evkv_client *c, int rc, short same)
             return 0;
         return -1;
     default:
-        snprintf(c->err, sizeof(c->err), "TLS: %.180s", ssl_reason(why, sizeof(why)));
+        snprintf(err, errlen, "TLS: %.180s", ssl_reason(why, sizeof(why)));
         errno = EPROTO;
         return -1;
     }
 }
 
-long client_tls_read(evkv_client *c, void *buf, size_t len)
+long evkv_tls_read(void *tls, void *buf, size_t len, short *want, char *err, size_t errlen)
 {
     ERR_clear_error();
     errno = 0;
-    c->tls_want = 0;
-    int n = SSL_read(c->ssl, buf, len > 1 << 30 ? 1 << 30 : (int)len);
-    return n > 0 ? n : tls_failed(c, n, POLLIN);
+    *want = 0;
+    int n = SSL_read(tls, buf, len > 1 << 30 ? 1 << 30 : (int)len);
+    return n > 0 ? n : tls_failed(tls, n, POLLIN, want, err, errlen);
 }
 
-long client_tls_write(evkv_client *c, const void *buf, size_t len)
+long evkv_tls_write(void *tls, const void *buf, size_t len, short *want, char *err, size_t errlen)
 {
     ERR_clear_error();
     errno = 0;
-    c->tls_want = 0;
-    int n = SSL_write(c->ssl, buf, len > 1 << 30 ? 1 << 30 : (int)len);
-    return n > 0 ? n : tls_failed(c, n, POLLOUT);
+    *want = 0;
+    int n = SSL_write(tls, buf, len > 1 << 30 ? 1 << 30 : (int)len);
+    return n > 0 ? n : tls_failed(tls, n, POLLOUT, want, err, errlen);
 }
 
-void client_tls_close(evkv_client *c)
+size_t evkv_tls_pending(void *tls)
+{
+    int n = SSL_pending(tls);
+    return n > 0 ? (size_t)n : 0;
+}
+
+void evkv_tls_free(void *tls)
 {
     ERR_clear_error();
-    SSL_shutdown(c->ssl); /* close_notify, if the socket takes it now */
+    SSL_shutdown(tls); /* close_notify, if the socket takes it now */
     ERR_clear_error();
-    SSL_free(c->ssl);
-    c->ssl = NULL;
+    SSL_free(tls);
 }

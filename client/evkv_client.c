@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client_tls.h"
 #include "wire.h"
 
 /* What ends every wait early (evkv_client_set_interrupt), or NULL. */
@@ -144,12 +143,13 @@ static void client_init(evkv_client *c, int timeout_ms, int64_t deadline, size_t
 static int client_handshake(evkv_client *c, const char *host, int64_t deadline)
 {
     int step;
-    if (client_tls_start(c, host) != 0)
+    if ((c->ssl = evkv_tls_new(c->fd, host, c->err, sizeof(c->err))) == NULL)
         return -1;
-    while ((step = client_tls_handshake_step(c)) != 1) {
+    while ((step = evkv_tls_handshake(c->ssl, c->err, sizeof(c->err))) != 1) {
         c->tls_want = 0;
         if (step < 0 || client_wait(c, (short)step, deadline, "for the TLS handshake") < 0) {
-            client_tls_close(c);
+            evkv_tls_free(c->ssl);
+            c->ssl = NULL;
             return -1;
         }
     }
@@ -179,7 +179,7 @@ int evkv_client_connect(evkv_client *c, const char *host, const char *port, int 
         if (connect_one(c, ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr, ai->ai_addrlen, deadline) == 0)
             break;
     freeaddrinfo(res);
-    if (c->fd >= 0 && client_tls_enabled() && client_handshake(c, host, deadline) != 0) {
+    if (c->fd >= 0 && evkv_tls_enabled() && client_handshake(c, host, deadline) != 0) {
         close(c->fd);
         c->fd = -1;
     }
@@ -216,7 +216,8 @@ int evkv_client_connect_unix(evkv_client *c, const char *path, int timeout_ms, i
 
 long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
 {
-    ssize_t n = c->ssl ? client_tls_write(c, buf, len) : send(c->fd, buf, len, MSG_NOSIGNAL);
+    ssize_t n = c->ssl ? evkv_tls_write(c->ssl, buf, len, &c->tls_want, c->err, sizeof(c->err))
+                       : send(c->fd, buf, len, MSG_NOSIGNAL);
     if (n > 0 || (n == 0 && !c->ssl))
         return (long)n;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -232,7 +233,7 @@ long evkv_client_write_some(evkv_client *c, const void *buf, size_t len)
 /* recv(2), over TLS when c has it (EPROTO: c->err says why). */
 static ssize_t client_recv(evkv_client *c, void *buf, size_t len)
 {
-    return c->ssl ? client_tls_read(c, buf, len) : recv(c->fd, buf, len, 0);
+    return c->ssl ? evkv_tls_read(c->ssl, buf, len, &c->tls_want, c->err, sizeof(c->err)) : recv(c->fd, buf, len, 0);
 }
 
 /* A failed receive (n: 0 at the end, or -1 with errno): c->err and gone. */
@@ -344,7 +345,8 @@ done:
 void evkv_client_close(evkv_client *c)
 {
     if (c->ssl)
-        client_tls_close(c);
+        evkv_tls_free(c->ssl);
+    c->ssl = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

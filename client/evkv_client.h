@@ -79,6 +79,28 @@ int evkv_client_tls_setup(const evkv_tls_config *cfg, char *err, size_t errlen);
 /* Frees what evkv_client_tls_setup made. */
 void evkv_client_tls_cleanup(void);
 
+/* One TLS connection over a connected non-blocking socket, for a client
+ * with its own event loop (evkv-bench); evkv_client's calls use them too.
+ * Whether evkv_client_tls_setup has run: */
+int evkv_tls_enabled(void);
+/* A TLS connection on fd to host (its name sent and checked, per the
+ * setup), or NULL with err. Free it with evkv_tls_free before closing fd. */
+void *evkv_tls_new(int fd, const char *host, char *err, size_t errlen);
+/* One step of the handshake: 1 when done, POLLIN or POLLOUT for the
+ * readiness it waits for, or -1 with err (a refusal: another try would
+ * meet the same). */
+int evkv_tls_handshake(void *tls, char *err, size_t errlen);
+/* recv(2) and send(2) through the TLS connection: a count, 0 at the end of
+ * input, or -1 with errno (EAGAIN, *want then POLLOUT for a read or
+ * POLLIN for a write that waits for the other direction, else 0; EPROTO
+ * with err). */
+long evkv_tls_read(void *tls, void *buf, size_t len, short *want, char *err, size_t errlen);
+long evkv_tls_write(void *tls, const void *buf, size_t len, short *want, char *err, size_t errlen);
+/* Bytes decrypted and not read yet, which poll will not announce. */
+size_t evkv_tls_pending(void *tls);
+/* Sends close_notify if the socket takes it now, and frees tls. */
+void evkv_tls_free(void *tls);
+
 /* Connects to host:port (a name, an IPv4 or an IPv6 address, tried in
  * getaddrinfo's order) by deadline (an evkv_clock_ms() value), or when
  * deadline is 0 within timeout_ms; the calls that follow keep that
