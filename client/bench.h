@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "datafile.h"
+#include "evkv_client.h"
 #include "hash.h"
 #include "histogram.h"
 #include "proto.h"
@@ -60,14 +61,16 @@ typedef struct bench_options {
     int reconnect;
     int retries; /* --retries: tries after the first of a request whose connection failed */
     bench_protocol protocol;
-    int timeout_ms;    /* --timeout: each request's deadline, its retries included */
-    size_t max_answer; /* largest evkv answer content taken */
-    int runs;          /* -x: how many times to run */
-    int csv;           /* --csv: one line per run on stdout instead of the table */
-    int quiet;         /* -q: one summary line */
-    int histogram;     /* the latency spectrum: 1 shown, 0 hidden, -1 for long runs */
-    int mget;          /* --mget: keys per request (msearch, or MGET); 0: one key (search, or GET) */
-    evkv_uri uri;      /* -u: host, port or unix_path point into it */
+    int timeout_ms;          /* --timeout: each request's deadline, its retries included */
+    size_t max_answer;       /* largest evkv answer content taken */
+    int runs;                /* -x: how many times to run */
+    int csv;                 /* --csv: one line per run on stdout instead of the table */
+    int quiet;               /* -q: one summary line */
+    int histogram;           /* the latency spectrum: 1 shown, 0 hidden, -1 for long runs */
+    int mget;                /* --mget: keys per request (msearch, or MGET); 0: one key (search, or GET) */
+    evkv_uri uri;            /* -u: host, port or unix_path point into it */
+    int tls;                 /* --tls, or an evkvs:// URI */
+    evkv_tls_config tls_cfg; /* --cacert, --cert, ... */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */
@@ -138,6 +141,7 @@ typedef struct bench {
      * connect means nothing listens: unreachable is set, with why, by the
      * first thread to see it, and the run stops. */
     atomic_int connected_once, unreachable;
+    atomic_int tls_done_once; /* --tls: a handshake succeeded: a failed one is no reason to stop */
     char unreachable_why[256];
     pthread_mutex_t lock; /* guards what follows */
     series_point *series;
@@ -174,6 +178,9 @@ typedef struct bconn {
     unsigned head, count;
     uint64_t next_sched; /* open loop */
     int connected;
+    void *tls;          /* --tls: the connection's TLS (evkv_tls_new), or NULL */
+    int tls_ready;      /* its handshake is done: requests may go */
+    short tls_want;     /* the handshake waits for POLLIN or POLLOUT */
     int writing;        /* ev_write is added */
     int deadline_armed; /* deadline_timer is added */
     int pause_ms;       /* the last pause before a reconnect, doubled at each loss; 0 after an answer */

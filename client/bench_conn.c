@@ -8,6 +8,7 @@
  * adds what it measured to the shared per-second series.
  */
 #include <errno.h>
+#include <poll.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -406,14 +407,69 @@ static void conn_failed(bconn *c, const char *why)
     thread_check_done(c->th);
 }
 
+/* --tls: a handshake that failed. Before any connection made it, nothing
+ * will: the thread stops, and main says why (exit 2), as for a refused
+ * connect. */
+static void conn_tls_failed(bconn *c, const char *why)
+{
+    bench *b = c->th->b;
+    int no = 0;
+    if (!atomic_load(&b->tls_done_once) && atomic_compare_exchange_strong(&b->unreachable, &no, 1)) {
+        snprintf(b->unreachable_why, sizeof(b->unreachable_why), "cannot connect to %s: %s", b->target, why);
+        c->th->stopping = 1;
+        event_base_loopexit(c->th->base, NULL);
+    }
+    conn_failed(c, why);
+}
+
+/* --tls: the next step of c's handshake; once done, the requests go. */
+static void conn_tls_step(bconn *c)
+{
+    char why[256];
+    int step = evkv_tls_handshake(c->tls, why, sizeof(why));
+    if (step < 0) {
+        conn_tls_failed(c, why);
+        return;
+    }
+    c->tls_want = (short)step;
+    if (step == 0) {
+        c->tls_ready = 1;
+        if (!atomic_load_explicit(&c->th->b->tls_done_once, memory_order_relaxed))
+            atomic_store(&c->th->b->tls_done_once, 1);
+    }
+    conn_flush(c);
+}
+
+/* Why this thread's last TLS read or write failed (errno EPROTO). */
+static _Thread_local char tls_why[160];
+
+/* A read from c's socket, through its TLS if it has one (EPROTO: why in
+ * tls_why). */
+static ssize_t conn_recv(bconn *c, char *buf, size_t len)
+{
+    short want;
+    if (c->tls == NULL)
+        return recv(c->fd, buf, len, 0);
+    ssize_t n = evkv_tls_read(c->tls, buf, len, &want, tls_why, sizeof(tls_why));
+    /* The rest of a record OpenSSL holds decrypted: poll will not say. */
+    if (n > 0 && evkv_tls_pending(c->tls) > 0)
+        event_active(c->ev_read, EV_READ, 1);
+    return n;
+}
+
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     bconn *c = arg;
     bthread *th = c->th;
     char buf[65536];
     (void)what;
+    (void)fd;
 
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (c->tls && !c->tls_ready) {
+        conn_tls_step(c);
+        return;
+    }
+    ssize_t n = conn_recv(c, buf, sizeof(buf));
     /* One time for every answer the read brought: they arrived together,
      * and the checks of the first ones do not delay the later ones'. */
     th->t_read = evkv_clock_ns();
@@ -423,7 +479,10 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         if (n < 0 && !c->connected)
             conn_connect_failed(c, errno);
         char why[160];
-        snprintf(why, sizeof(why), "%s", n == 0 ? "the server closed the connection" : strerror(errno));
+        snprintf(why, sizeof(why), "%s",
+                 n == 0                      ? "the server closed the connection"
+                 : errno == EPROTO && c->tls ? tls_why
+                                             : strerror(errno));
         conn_failed(c, why);
         return;
     }
@@ -467,8 +526,40 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
         c->connected = 1;
         if (!atomic_load_explicit(&c->th->b->connected_once, memory_order_relaxed))
             atomic_store(&c->th->b->connected_once, 1);
+        if (evkv_tls_enabled()) {
+            char why[256];
+            if ((c->tls = evkv_tls_new(c->fd, c->th->b->opt.host, why, sizeof(why))) == NULL) {
+                conn_tls_failed(c, why);
+                return;
+            }
+        }
+    }
+    if (c->tls && !c->tls_ready) {
+        conn_tls_step(c);
+        return;
     }
     conn_flush(c);
+}
+
+/* Writes what the socket takes of c->out through c's TLS, a record (at
+ * most 16 KB made contiguous) at a time. Returns -1 with errno on a
+ * failure, else 0. */
+static int conn_tls_write(bconn *c)
+{
+    short want;
+    size_t left;
+    while ((left = evbuffer_get_length(c->out)) > 0) {
+        size_t chunk = left < 16384 ? left : 16384;
+        const unsigned char *p = evbuffer_pullup(c->out, (ev_ssize_t)chunk);
+        long n = p ? evkv_tls_write(c->tls, p, chunk, &want, tls_why, sizeof(tls_why)) : -1;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EPIPE;
+            return n < 0 && errno == EAGAIN ? 0 : -1;
+        }
+        evbuffer_drain(c->out, (size_t)n);
+    }
+    return 0;
 }
 
 /* Writes what the socket takes now; keeps the write event for the rest (or
@@ -477,15 +568,18 @@ static void conn_flush(bconn *c)
 {
     if (c->fd < 0)
         return;
-    if (c->connected && evbuffer_get_length(c->out) > 0) {
-        if (evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    int ready = c->connected && (c->tls == NULL || c->tls_ready);
+    if (ready && evbuffer_get_length(c->out) > 0) {
+        int rc = c->tls ? conn_tls_write(c) : evbuffer_write(c->out, c->fd);
+        if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             char why[160];
-            snprintf(why, sizeof(why), "send: %s", strerror(errno));
+            snprintf(why, sizeof(why), "send: %.140s", errno == EPROTO && c->tls ? tls_why : strerror(errno));
             conn_failed(c, why);
             return;
         }
     }
-    int want = !c->connected || evbuffer_get_length(c->out) > 0;
+    /* a handshake waits for what OpenSSL says; requests wait for it */
+    int want = !c->connected || (c->tls && !c->tls_ready ? c->tls_want == POLLOUT : evbuffer_get_length(c->out) > 0);
     if (want && !c->writing)
         event_add(c->ev_write, NULL);
     else if (!want && c->writing)
@@ -500,6 +594,11 @@ static void conn_close_socket(bconn *c)
     event_free(c->ev_read);
     event_free(c->ev_write);
     c->ev_read = c->ev_write = NULL;
+    if (c->tls)
+        evkv_tls_free(c->tls);
+    c->tls = NULL;
+    c->tls_ready = 0;
+    c->tls_want = 0;
     evutil_closesocket(c->fd);
     c->fd = -1;
     c->connected = 0;

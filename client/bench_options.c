@@ -36,6 +36,19 @@ static void usage(FILE *out)
             "                           evkv://HOST[:PORT]\n"
             "                           evkv://[IPV6][:PORT], evkv://[fe80::1%%25eth0]:PORT\n"
             "                           evkv+unix:///PATH, unix:///PATH, unix:/PATH\n"
+            "                           evkvs://HOST[:PORT] (TLS, as --tls)\n"
+            "      --tls              speak TLS (the server's --tls-port, or with --protocol\n"
+            "                         resp its --resp-tls-port or Redis's tls-port); the\n"
+            "                         server's certificate must chain to a CA and name the\n"
+            "                         host (or --sni); the handshakes count in the run\n"
+            "      --cacert FILE, --cacertdir DIR\n"
+            "                         CA certificates for the server's (default: the\n"
+            "                         system's)\n"
+            "      --cert FILE, --key FILE\n"
+            "                         the client's certificate and key, for a server that\n"
+            "                         asks for one\n"
+            "      --sni NAME         the server name sent and checked instead of the host\n"
+            "      --insecure         do not check the server's certificate\n"
             "      --protocol P       evkv (default) or resp (Redis GET)\n"
             "      --reconnect        a new connection for every request, as the guide's\n"
             "                         client makes\n"
@@ -205,6 +218,13 @@ enum {
     OPT_HIDE_HISTOGRAM,
     OPT_MGET,
     OPT_HELP,
+    OPT_TLS,
+    OPT_CACERT,
+    OPT_CACERTDIR,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_SNI,
+    OPT_INSECURE,
 };
 
 static const struct option longopts[] = {
@@ -238,20 +258,50 @@ static const struct option longopts[] = {
     {"hide-histogram", no_argument, NULL, OPT_HIDE_HISTOGRAM},
     {"runs", required_argument, NULL, 'x'},
     {"help", no_argument, NULL, OPT_HELP},
+    {"tls", no_argument, NULL, OPT_TLS},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"cacertdir", required_argument, NULL, OPT_CACERTDIR},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"sni", required_argument, NULL, OPT_SNI},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
 /* How the command line named the server, checked once it is all read. */
 typedef struct server_args {
-    const char *uri; /* --uri, or NULL */
-    int host_set;    /* --host or --port given */
+    const char *uri;        /* --uri, or NULL */
+    int host_set;           /* --host or --port given */
+    const char *tls_option; /* the first of --cacert, --cert, ... given, or NULL */
 } server_args;
 
 /* Reads one option ch (getopt_long's answer) into o and srv. Returns NULL,
  * or why the option is wrong ("" when getopt_long has said it), perhaps
  * written into msg (len bytes). Prints --help or --version and exits 0
  * for those. */
+/* One of the TLS options into o (srv notes the first given). Returns
+ * NULL, or "" for an option getopt did not know. */
+static const char *parse_tls_option(int ch, bench_options *o, server_args *srv)
+{
+    static const char *const names[] = {"--cacert", "--cacertdir", "--cert", "--key", "--sni", "--insecure"};
+    evkv_tls_config *t = &o->tls_cfg;
+
+    switch (ch) {
+    case OPT_TLS: o->tls = 1; return NULL;
+    case OPT_CACERT: t->cacert = optarg; break;
+    case OPT_CACERTDIR: t->cacertdir = optarg; break;
+    case OPT_CERT: t->cert = optarg; break;
+    case OPT_KEY: t->key = optarg; break;
+    case OPT_SNI: t->sni = optarg; break;
+    case OPT_INSECURE: t->insecure = 1; break;
+    default: return "";
+    }
+    if (srv->tls_option == NULL)
+        srv->tls_option = names[ch - OPT_CACERT];
+    return NULL;
+}
+
 static const char *parse_option(int ch, bench_options *o, server_args *srv, char *msg, size_t len)
 {
     /* In the order of their enums. */
@@ -317,7 +367,7 @@ static const char *parse_option(int ch, bench_options *o, server_args *srv, char
     case 'x': bad = opt_int("-x", 1, 1000, &o->runs, msg, len); break;
     case OPT_HELP: usage(stdout); exit(EXIT_OK);
     case 'V': printf("evkv-bench %s\n", EVKV_VERSION); exit(EXIT_OK);
-    default: bad = "";
+    default: bad = parse_tls_option(ch, o, srv);
     }
     return bad;
 }
@@ -347,18 +397,37 @@ static int check_server(bench_options *o, const server_args *srv)
             fprintf(stderr, "evkv-bench: bad URI '%s': %s\n", srv->uri, msg);
             return -1;
         }
-        if (o->uri.is_tls) {
-            fprintf(stderr, "evkv-bench: bad URI '%s': evkv-bench speaks no TLS (evkv-cli and redis-benchmark --tls "
-                            "do)\n",
-                    srv->uri);
-            return -1;
-        }
+        o->tls |= o->uri.is_tls;
         if (o->uri.is_unix) {
             o->unix_path = o->uri.path;
         } else {
             o->host = o->uri.host;
             o->port = o->uri.port;
         }
+    }
+    return 0;
+}
+
+/* --tls: checks the TLS options go with it, and sets the client's TLS up
+ * (the files are read now). Returns 0, or -1 after saying why. */
+static int check_tls(const bench_options *o, const server_args *srv)
+{
+    char err[512];
+
+    err[0] = '\0';
+    if (!o->tls && srv->tls_option)
+        snprintf(err, sizeof(err), "%s goes with --tls (or an evkvs:// URI)", srv->tls_option);
+    else if (o->tls && o->unix_path)
+        snprintf(err, sizeof(err), "--tls is for TCP: a Unix domain socket speaks plain text");
+    else if (o->tls && (o->tls_cfg.cert == NULL) != (o->tls_cfg.key == NULL))
+        snprintf(err, sizeof(err), "--cert and --key go together");
+    if (err[0]) {
+        fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", err);
+        return -1;
+    }
+    if (o->tls && evkv_client_tls_setup(&o->tls_cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "evkv-bench: %s\n", err);
+        return -1;
     }
     return 0;
 }
@@ -382,7 +451,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         fprintf(stderr, "evkv-bench: unexpected argument '%s'\nTry 'evkv-bench --help'.\n", argv[optind]);
         return -1;
     }
-    if (check_server(o, &srv) != 0)
+    if (check_server(o, &srv) != 0 || check_tls(o, &srv) != 0)
         return -1;
     if (o->reconnect)
         o->depth = 1;

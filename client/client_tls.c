@@ -138,7 +138,7 @@ int evkv_tls_handshake(void *tls, char *err, size_t errlen)
     ERR_clear_error();
     int rc = SSL_do_handshake(tls);
     if (rc == 1)
-        return 1;
+        return 0;
     switch (SSL_get_error(tls, rc)) {
     case SSL_ERROR_WANT_READ: return POLLIN;
     case SSL_ERROR_WANT_WRITE: return POLLOUT;

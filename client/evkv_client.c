@@ -145,7 +145,7 @@ static int client_handshake(evkv_client *c, const char *host, int64_t deadline)
     int step;
     if ((c->ssl = evkv_tls_new(c->fd, host, c->err, sizeof(c->err))) == NULL)
         return -1;
-    while ((step = evkv_tls_handshake(c->ssl, c->err, sizeof(c->err))) != 1) {
+    while ((step = evkv_tls_handshake(c->ssl, c->err, sizeof(c->err))) != 0) {
         c->tls_want = 0;
         if (step < 0 || client_wait(c, (short)step, deadline, "for the TLS handshake") < 0) {
             evkv_tls_free(c->ssl);

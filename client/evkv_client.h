@@ -86,7 +86,7 @@ int evkv_tls_enabled(void);
 /* A TLS connection on fd to host (its name sent and checked, per the
  * setup), or NULL with err. Free it with evkv_tls_free before closing fd. */
 void *evkv_tls_new(int fd, const char *host, char *err, size_t errlen);
-/* One step of the handshake: 1 when done, POLLIN or POLLOUT for the
+/* One step of the handshake: 0 when done, POLLIN or POLLOUT for the
  * readiness it waits for, or -1 with err (a refusal: another try would
  * meet the same). */
 int evkv_tls_handshake(void *tls, char *err, size_t errlen);

@@ -5,7 +5,8 @@ as the oracle:
   - RESP replies over TLS byte for byte as a read-only Redis replica's
     (Python's ssl module), pipelined and with a 200 KB value;
   - evkv-cli --tls (--cacert, --cacertdir, --cert, --key, --sni,
-    --insecure) and evkvs:// URIs, and what it refuses;
+    --insecure) and evkvs:// URIs, and what it refuses; evkv-bench --tls
+    over both protocols, pipelined, --reconnect, --mget;
   - redis-cli --tls (--cacert, --cert, --key), redis-benchmark --tls,
     redis-py (ssl=True, rediss://) answered as Redis answers them;
   - the guide's protocol over TLS (the guide's header and JSON on an ssl
@@ -248,6 +249,47 @@ class EvkvCliTest(tls_test.TlsTestCase):
                     self.assertTrue(got.stderr.decode().startswith(message), got.stderr)
                 else:
                     self.assertRegex(got.stderr.decode(), r"^evkv-cli: --cacert \S+/nope\.pem: ")
+
+
+class EvkvBenchTest(tls_test.TlsTestCase):
+    """evkv-bench --tls over both protocols; what it refuses."""
+
+    def bench(self, *args):
+        return subprocess.run([tls_test.BENCH, *map(str, args)], capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+
+    def test_evkv_bench(self):
+        s = self.start_evkv()
+        c = self.certs
+        mtls = ["--cacert", c.ca, "--cert", c.client_crt, "--key", c.client_key]
+        runs = [["--tls", "-p", s.tls_port, "-n", 3000, "-c", 4, "-P", 8],
+                ["-u", f"evkvs://127.0.0.1:{s.tls_port}", "-n", 300, "-c", 2, "--reconnect"],
+                ["--tls", "--protocol", "resp", "-p", s.resp_tls_port, "-n", 3000, "-c", 4, "-P", 8],
+                ["--tls", "-p", s.tls_port, "-n", 300, "--mget", 50]]
+        for args in runs:
+            with self.subTest(args=args):
+                r = self.bench(*mtls, *args, "-q")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertRegex(r.stdout.decode(), r" \d+ requests, 0 errors, 0 retried(,|$)")
+
+    def test_refusals(self):
+        s = self.start_evkv()
+        c = self.certs
+        r = self.bench("--tls", "--cacert", c.other_ca, "-p", s.tls_port, "-n", 10, "-q")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.decode(), f"evkv-bench: cannot connect to 127.0.0.1:{s.tls_port}: TLS handshake "
+                                            "failed: certificate verify failed (server certificate: self-signed "
+                                            "certificate in certificate chain)\n")
+        r = self.bench("--tls", "--cacert", c.ca, "-p", s.tls_port, "-n", 10, "-q")  # no client certificate
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr.decode(), r"TLS: tlsv13 alert certificate required|Connection reset by peer")
+        for args, message in ((["--cacert", c.ca], "--cacert goes with --tls (or an evkvs:// URI)"),
+                              (["--tls", "-s", "/tmp/x.sock"], "--tls is for TCP: a Unix domain socket speaks "
+                                                               "plain text"),
+                              (["--tls", "--key", c.client_key], "--cert and --key go together")):
+            with self.subTest(args=args):
+                r = self.bench(*args, "-n", 1)
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stderr.decode(), f"evkv-bench: {message}\nTry 'evkv-bench --help'.\n")
 
 
 class ClientCertificateTest(tls_test.TlsTestCase):

@@ -8,7 +8,7 @@ certificates rotated under load, and a scanner:
   - a 16 KB TLS record sent one byte per packet: answered whole;
   - a connection past --max-conns: its error answer after the handshake;
   - certificates replaced in place and SIGHUP while clients connect and
-    reconnect and redis-benchmark --tls runs: no request fails, new
+    reconnect, redis-benchmark --tls and evkv-bench --tls --reconnect run: no request fails, new
     connections get the new certificate, established ones go on; a bad
     file keeps the old certificate, with the reason in the log and stats;
   - sslscan: no SSLv3, TLS 1.0 or 1.1, no NULL, EXPORT or RC4 cipher, and
@@ -218,6 +218,12 @@ class RotationTest(tls_test.TlsTestCase):
              "--cert", self.certs.client_crt, "--key", self.certs.client_key, "-t", "ping", "-n", "20000", "-c", "4",
              "-q"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.addCleanup(bench.kill)
+        # evkv-bench --tls, a new connection (and handshake) for every request
+        ebench = subprocess.Popen(
+            [tls_test.BENCH, "--tls", "--cacert", self.certs.ca, "--cert", self.certs.client_crt, "--key",
+             self.certs.client_key, "-p", str(s.tls_port), "--reconnect", "-c", "2", "-d", "3", "-q"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.addCleanup(ebench.kill)
         stop, counts = threading.Event(), {"ok": 0, "errors": 0, "last": None}
         loaders = [threading.Thread(target=self.load, args=(s.resp_tls_port, stop, counts)) for _ in range(3)]
         for th in loaders:
@@ -248,6 +254,9 @@ class RotationTest(tls_test.TlsTestCase):
         self.assertEqual(bench.returncode, 0, out)
         self.assertRegex(out.decode(), r"PING_INLINE: [\d.]+ requests per second")
         self.assertNotIn(b"rror", out)
+        out, _ = ebench.communicate(timeout=60)
+        self.assertEqual(ebench.returncode, 0, out)
+        self.assertRegex(out.decode(), r" [1-9]\d* requests, 0 errors, 0 retried\n$")
         self.assertEqual(counts["errors"], 0, counts["last"])
         self.assertGreater(counts["ok"], 0)
         early.sendall(command("PING"))  # the old session carries on

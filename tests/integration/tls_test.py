@@ -20,6 +20,7 @@ import redis_oracle
 import tls_certs
 
 HOST = t.HOST
+BENCH = os.environ.get("EVKV_BENCH") or os.path.join(t.HERE, "..", "..", "build", "client", "evkv-bench")
 TLS_RE = re.compile(t.LOG_PREFIX + r"listening over TLS on (\S+):(\d+)$", re.M)
 RESP_TLS_RE = re.compile(t.LOG_PREFIX + r"listening for Redis clients over TLS on (\S+):(\d+)$", re.M)
 # What a redis-server with TLS is given besides the certificates.
