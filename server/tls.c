@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -179,6 +180,28 @@ static int ctx_configure(SSL_CTX *ctx, const tls_options *o, long off, char *err
     return 0;
 }
 
+/* Does now, on this thread, what OpenSSL would otherwise do at the first
+ * handshakes, on whichever workers run them at once: the server's chain,
+ * and each CA certificate's extensions (key identifiers, usages), which
+ * OpenSSL caches in the certificate the first time a check needs them.
+ * Workers then only read the shared certificates. (CAs that
+ * --tls-ca-cert-dir names are read at the first handshake that needs
+ * them, under OpenSSL's own locks.) */
+static void ctx_warm(SSL_CTX *ctx)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (x)
+            X509_check_purpose(x, -1, 0);
+    }
+    X509 *leaf = SSL_CTX_get0_certificate(ctx);
+    if (leaf)
+        X509_check_purpose(leaf, -1, 0);
+    SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR);
+    ERR_clear_error();
+}
+
 SSL_CTX *tls_ctx_build(const tls_options *o, char *err, size_t errlen)
 {
     SSL_CTX *ctx = NULL;
@@ -205,6 +228,7 @@ SSL_CTX *tls_ctx_build(const tls_options *o, char *err, size_t errlen)
     }
     if (ctx_load_files(ctx, o, err, errlen) != 0 || ctx_configure(ctx, o, off, err, errlen) != 0)
         goto fail;
+    ctx_warm(ctx);
     return ctx;
 fail:
     SSL_CTX_free(ctx);
