@@ -7,6 +7,8 @@ certificates rotated under load, and a scanner:
     --message-timeout; 200 of them at once while another client is served;
   - a 16 KB TLS record sent one byte per packet: answered whole;
   - a connection past --max-conns: its error answer after the handshake;
+  - backpressure (--max-output) and a stop: every answer whole, then
+    close_notify;
   - certificates replaced in place and SIGHUP while clients connect and
     reconnect, redis-benchmark --tls and evkv-bench --tls --reconnect run: no request fails, new
     connections get the new certificate, established ones go on; a bad
@@ -172,6 +174,47 @@ class MisbehavingClientTest(tls_test.TlsTestCase):
                     self.assertTrue(chunk, "closed before the answer")
                     bio_in.write(chunk)
             self.assertEqual(got, want)
+
+
+class LifecycleTest(tls_test.TlsTestCase):
+    """Backpressure and a stop over TLS, as in plain text."""
+
+    def start_big(self, *args):
+        data = self.path("table.json")
+        with open(data, "w") as f:
+            json.dump({"big": "b" * 100000, "alpha": "1"}, f)
+        return self.start_evkv("--data", data, *args)
+
+    def read_replies(self, sock, n):
+        reader = redis_oracle.ReplyReader(sock)
+        return [reader.read_reply() for _ in range(n)]
+
+    def test_backpressure(self):
+        """50 answers of 100 KB asked for at once, none read for a while:
+        the server stops reading past --max-output and goes on as the
+        client reads; every answer comes whole, in order."""
+        s = self.start_big("--max-output", "65536")
+        want = b"$100000\r\n" + b"b" * 100000 + b"\r\n"
+        with self.tls_connect(s.resp_tls_port) as sock:
+            sock.sendall(b"".join(command("GET", k) for k in ["big"] * 50 + ["alpha"]))
+            time.sleep(0.5)
+            got = self.read_replies(sock, 51)
+        self.assertEqual(got, [want] * 50 + [b"$1\r\n1\r\n"])
+
+    def test_stop_answers_then_close_notify(self):
+        s = self.start_big()
+        want = b"$100000\r\n" + b"b" * 100000 + b"\r\n"
+        with self.tls_connect(s.resp_tls_port) as sock:
+            sock.sendall(command("PING"))
+            self.assertEqual(self.read_replies(sock, 1), [b"+PONG\r\n"])
+            # one record: once the first answer comes, the server holds all 20
+            sock.sendall(b"".join(command("GET", "big") for _ in range(20)))
+            reader = redis_oracle.ReplyReader(sock)
+            self.assertEqual(reader.read_reply(), want)
+            s.send_signal(signal.SIGTERM)
+            self.assertEqual([reader.read_reply() for _ in range(19)], [want] * 19)
+            self.assertEqual(sock.recv(100), b"")  # close_notify: ssl.SSLEOFError otherwise
+        self.assertEqual(s.wait_exit(), 0)
 
 
 class RotationTest(tls_test.TlsTestCase):
