@@ -5,7 +5,8 @@ certificates rotated under load, and a scanner:
     with a log line saying which;
   - a handshake that never starts or stalls half way: closed after
     --message-timeout; 200 of them at once while another client is served;
-  - a 16 KB TLS record sent one byte per packet: answered whole;
+  - a 16 KB TLS record sent one byte per packet: answered whole; half a
+    record, then a reset: that connection goes, the others are served;
   - a connection past --max-conns: its error answer after the handshake;
   - backpressure (--max-output) and a stop: every answer whole, then
     close_notify;
@@ -24,6 +25,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -119,6 +121,34 @@ class MisbehavingClientTest(tls_test.TlsTestCase):
             for sock in stalled:
                 sock.close()
         self.assertEqual(self.resp_ask(s.resp_tls_port, command("PING")), b"+PONG\r\n")
+
+    def test_reset_mid_record(self):
+        """Half a record, then a reset: the server drops that connection
+        and goes on serving."""
+        s = self.start_evkv()
+        bio_in, bio_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = self.client_context().wrap_bio(bio_in, bio_out, server_hostname=tls_test.HOST)
+        sock = socket.create_connection((tls_test.HOST, s.resp_tls_port), timeout=t.IO_TIMEOUT)
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(bio_out.read())
+                bio_in.write(sock.recv(65536))
+        sock.sendall(bio_out.read())
+        obj.write(command("MGET", *["k"] * 2000))
+        record = bio_out.read()
+        sock.sendall(record[:len(record) // 2])
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()  # a reset
+        for _ in range(3):
+            self.assertEqual(self.resp_ask(s.resp_tls_port, command("PING")), b"+PONG\r\n")
+        deadline = time.monotonic() + t.IO_TIMEOUT
+        # the reset connection is gone: only the stats request's own is open
+        while self.evkv_stats(s)["connections"]["current"] > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.evkv_stats(s)["connections"]["current"], 1)
 
     def test_refused_past_max_conns(self):
         """A connection past --max-conns gets its error answer over TLS as
@@ -225,11 +255,6 @@ class RotationTest(tls_test.TlsTestCase):
             subject = dict(x[0] for x in sock.getpeercert()["subject"])
             return subject["commonName"]
 
-    def stats(self, s):
-        with s.connect() as c:
-            c.send(t.json_request({"action": "stats"}))
-            return t.answer_result(c.read_answer())
-
     def load(self, port, stop, counts):
         """Requests until stop is set, a new connection every 20."""
         ctx = self.client_context()
@@ -285,7 +310,7 @@ class RotationTest(tls_test.TlsTestCase):
             self.evkv_log_wait(s, r"error: reload: TLS: --tls-cert-file \S+: no start line; new TLS connections "
                                   r"still get the certificates loaded before")
             self.assertEqual(self.served_cn(s.resp_tls_port), "Rotated")
-            tls = self.stats(s)["tls"]
+            tls = self.evkv_stats(s)["tls"]
             self.assertEqual((tls["reloads"], tls["reload_failures"]), (1, 1))
             self.assertRegex(tls["reload_error"], r"^--tls-cert-file \S+: no start line$")
             time.sleep(0.5)

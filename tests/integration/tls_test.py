@@ -130,6 +130,12 @@ class TlsTestCase(t.TempDirTestCase):
             out += p.communicate()[0]
         return p.returncode, out.decode("utf-8", "replace")
 
+    def evkv_stats(self, server):
+        """The stats action's answer, over server's plain port."""
+        with server.connect() as c:
+            c.send(t.json_request({"action": "stats"}))
+            return t.answer_result(c.read_answer())
+
     def evkv_log_wait(self, server, pattern, timeout=10, msg=""):
         """Waits for a line matching pattern in server's log; returns the match."""
         deadline = time.monotonic() + timeout
