@@ -11,6 +11,8 @@ as the oracle:
     redis-py (ssl=True, rediss://) answered as Redis answers them;
   - the guide's protocol over TLS (the guide's header and JSON on an ssl
     socket), next to the plain port;
+  - HAProxy 2.6 in front of the RESP TLS port: `ssl verify required`, a
+    client certificate, its Redis check over check-ssl (UP, then DOWN);
   - client certificates under --tls-auth-clients yes, optional and no:
     none, the CA's, an expired one, another CA's, each accepted or refused
     by openssl s_client's handshake as Redis accepts or refuses it;
@@ -32,6 +34,7 @@ import sys
 
 import evkv_test as t
 import redis_oracle
+import test_redis_clients as rc
 import tls_certs
 import tls_test
 
@@ -292,6 +295,56 @@ class EvkvBenchTest(tls_test.TlsTestCase):
                 r = self.bench(*args, "-n", 1)
                 self.assertEqual(r.returncode, 2)
                 self.assertEqual(r.stderr.decode(), f"evkv-bench: {message}\nTry 'evkv-bench --help'.\n")
+
+
+class HAProxyTest(tls_test.TlsTestCase, rc.ClientsTestCase):
+    """HAProxy 2.6 between plain-text clients and evkv's TLS ports:
+    `ssl verify required` with a client certificate, and its Redis check
+    over TLS (check-ssl)."""
+
+    def test_check_ssl(self):
+        s = self.start_evkv()
+        client_pem = self.path("client.pem")
+        with open(client_pem, "w") as f:
+            for part in (self.certs.client_crt, self.certs.client_key):
+                with open(part) as src:
+                    f.write(src.read())
+        front, stats, cfg = t.free_port(), self.path("haproxy.sock"), self.path("haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(f"""global
+    stats socket {stats} mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+frontend redis
+    bind {t.HOST}:{front}
+    default_backend evkv
+backend evkv
+    option redis-check
+    server evkv1 {t.HOST}:{s.resp_tls_port} ssl verify required ca-file {self.certs.ca} crt {client_pem} check check-ssl inter 100ms fall 2 rise 1
+""")
+        p, out = self.spawn([rc.program("haproxy"), "-db", "-f", cfg], "haproxy")
+        rc.wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
+        self.assertIsNone(p.poll(), self.output(out))
+
+        def status():
+            row = self.show_stat(stats)[("evkv", "evkv1")]
+            return row["status"], row["check_status"], row["last_chk"]
+
+        rc.wait_until(lambda: status()[0] == "UP", f"haproxy marking the server UP over TLS ({status()})")
+        self.assertEqual(status(), ("UP", "L7OK", "Redis server is ok"))
+        key = list(t.TABLE)[0]
+        conn = t.Resp(front)
+        self.addCleanup(conn.close)
+        direct = t.Resp(s.resp_port)
+        self.addCleanup(direct.close)
+        self.assertEqual(conn.call("GET", key), direct.call("GET", key))
+        self.assertEqual(conn.call("MGET", key, "nokey"), direct.call("MGET", key, "nokey"))
+        s.stop()
+        rc.wait_until(lambda: status()[0] == "DOWN", f"haproxy marking the server DOWN ({status()})")
 
 
 class ClientCertificateTest(tls_test.TlsTestCase):
