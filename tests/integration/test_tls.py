@@ -13,6 +13,7 @@ as the oracle:
     socket), next to the plain port;
   - HAProxy 2.6 in front of the RESP TLS port: `ssl verify required`, a
     client certificate, its Redis check over check-ssl (UP, then DOWN);
+  - prometheus-redis-exporter over rediss:// with a client certificate;
   - client certificates under --tls-auth-clients yes, optional and no:
     none, the CA's, an expired one, another CA's, each accepted or refused
     by openssl s_client's handshake as Redis accepts or refuses it;
@@ -31,6 +32,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import urllib.request
 
 import evkv_test as t
 import redis_oracle
@@ -345,6 +347,29 @@ backend evkv
         self.assertEqual(conn.call("MGET", key, "nokey"), direct.call("MGET", key, "nokey"))
         s.stop()
         rc.wait_until(lambda: status()[0] == "DOWN", f"haproxy marking the server DOWN ({status()})")
+
+
+class ExporterTest(tls_test.TlsTestCase, rc.ClientsTestCase):
+    """prometheus-redis-exporter scraping evkv over rediss:// with a
+    client certificate."""
+
+    def test_rediss(self):
+        data = self.path("table.json")
+        with open(data, "w", encoding="utf-8") as f:
+            json.dump(TABLE, f, ensure_ascii=False)
+        s = self.start_evkv("--data", data)
+        web = t.free_port()
+        p, out = self.spawn([rc.program("prometheus-redis-exporter"), "--redis.addr",
+                             f"rediss://{t.HOST}:{s.resp_tls_port}", "--tls-ca-cert-file", self.certs.ca,
+                             "--tls-client-cert-file", self.certs.client_crt, "--tls-client-key-file",
+                             self.certs.client_key, "--web.listen-address", f"{t.HOST}:{web}"], "exporter")
+        rc.wait_until(lambda: p.poll() is not None or rc.can_connect(web), "the exporter listening")
+        self.assertIsNone(p.poll(), self.output(out))
+        with urllib.request.urlopen(f"http://{t.HOST}:{web}/metrics", timeout=rc.STEP_TIMEOUT) as resp:
+            lines = set(resp.read().decode().splitlines())
+        for line in ("redis_up 1", f'redis_db_keys{{db="db0"}} {len(TABLE)}',
+                     'redis_exporter_last_scrape_error{err=""} 0'):
+            self.assertIn(line, lines, f"exporter's log:\n{self.output(out)}")
 
 
 class ClientCertificateTest(tls_test.TlsTestCase):
