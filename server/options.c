@@ -78,6 +78,17 @@ const option_spec options_table[] = {
              "servers; refused where `nutcracker -t` would refuse it"},
     {.name = "shard-pool", .kind = OPTION_NONEMPTY, .offset = AT(opt.shard_pool), .arg = "POOL", .must = "a value",
      .help = "the pool of FILE (default: its only one)"},
+    {.name = "cluster-config", .kind = OPTION_NONEMPTY, .offset = AT(opt.cluster_config), .arg = "FILE",
+     .must = "a path",
+     .help = "serve as a node of a Redis Cluster whose map is FILE, in the format of CLUSTER NODES (a real "
+             "cluster's output will do): only the keys of --data in this node's slots are kept, and Redis clients "
+             "get -MOVED for the others"},
+    {.name = "cluster-myself", .kind = OPTION_NONEMPTY, .offset = AT(opt.cluster_myself), .arg = "ID",
+     .must = "a node id",
+     .help = "this node's id in the map (40 hex digits); a replica serves its master's slots"},
+    {.name = "cluster-require-full-coverage", .kind = OPTION_YESNO, .offset = AT(opt.cluster_full_coverage),
+     .def_num = 1, .arg = "yes|no", .must = "yes or no",
+     .help = "refuse a map where a slot has no owner (default yes; no: keys of such slots get -CLUSTERDOWN)"},
     {.name = "echo", .short_name = 'e', .kind = OPTION_FLAG, .offset = AT(opt.echo), .flags = OPTION_RESTART,
      .help = "raw echo mode: send back whatever arrives"},
     {.name = "max-header", .kind = OPTION_SIZE, .offset = AT(opt.limits.max_header), .min = 16, .max = 65535,
@@ -348,6 +359,11 @@ static int parse_value(server_config *cfg, const option_spec *spec, const char *
         return 0;
     case OPTION_FORMAT: return datafile_format_parse(value, FIELD(cfg, spec, datafile_format));
     case OPTION_LOG_LEVEL: return log_level_parse(value, FIELD(cfg, spec, log_level));
+    case OPTION_YESNO:
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+            return -1;
+        *FIELD(cfg, spec, int) = strcmp(value, "yes") == 0;
+        return 0;
     }
     return -1;
 }
@@ -371,6 +387,7 @@ static int apply(server_config *cfg, const option_spec *spec, const char *value,
     case OPTION_PORT: set_err(err, errlen, "%s must be a number from 0 to 65535 or any, not '%s'", name, value); break;
     case OPTION_MODE:
     case OPTION_FORMAT:
+    case OPTION_YESNO:
     case OPTION_LOG_LEVEL: set_err(err, errlen, "%s must be %s, not '%s'", name, spec->must, value); break;
     default: set_err(err, errlen, "%s must be %s", name, spec->must); break;
     }
@@ -532,6 +549,7 @@ static int set_defaults(server_config *cfg, char *err, size_t errlen)
         case OPTION_NONEMPTY:
         case OPTION_PORT: *FIELD(cfg, spec, const char *) = spec->def; break;
         case OPTION_MODE:
+        case OPTION_YESNO:
         case OPTION_INT: *FIELD(cfg, spec, int) = (int)spec->def_num; break;
         case OPTION_SIZE: *FIELD(cfg, spec, size_t) = (size_t)spec->def_num; break;
         case OPTION_SECONDS: *FIELD(cfg, spec, long) = (long)spec->def_num; break;
@@ -628,6 +646,16 @@ static int check_together(const server_options *o, char *err, size_t errlen)
         set_err(err, errlen, "--shard splits the table of --data: it needs --data and no --echo");
         return -1;
     }
+    if ((o->cluster_config == NULL) != (o->cluster_myself == NULL)) {
+        set_err(err, errlen, "--cluster-config FILE and --cluster-myself ID go together");
+        return -1;
+    }
+    if (o->cluster_config && (o->echo || o->data == NULL || o->shard_name)) {
+        set_err(err, errlen,
+                "--cluster-config splits the table of --data by slot: it needs --data, and no --echo "
+                "nor --shard");
+        return -1;
+    }
     return 0;
 }
 
@@ -659,6 +687,16 @@ int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t e
     return OPTIONS_OK;
 }
 
+dataset_shard_spec options_dataset_spec(const server_options *o)
+{
+    return (dataset_shard_spec){.name = o->shard_name,
+                                .config = o->shard_config,
+                                .pool = o->shard_pool,
+                                .cluster_config = o->cluster_config,
+                                .cluster_myself = o->cluster_myself,
+                                .cluster_full_coverage = o->cluster_full_coverage};
+}
+
 void options_free(server_config *cfg)
 {
     for (size_t i = 0; i < cfg->nstrings; i++)
@@ -682,6 +720,7 @@ int options_differ(const option_spec *spec, const server_config *a, const server
     case OPTION_PORT: return text_differs(*CFIELD(a, spec, const char *), *CFIELD(b, spec, const char *));
     case OPTION_FLAG:
     case OPTION_MODE:
+    case OPTION_YESNO:
     case OPTION_INT:
         return *CFIELD(a, spec, int) != *CFIELD(b, spec, int) &&
                !((spec->flags & OPTION_AUTO) && *CFIELD(b, spec, int) == 0);

@@ -44,6 +44,7 @@ typedef enum option_kind {
     OPTION_SECONDS,   /* a whole number of seconds from min to max (a long) */
     OPTION_FORMAT,    /* json or tsv (a datafile_format) */
     OPTION_LOG_LEVEL, /* error, warn, info or debug (a log_level) */
+    OPTION_YESNO,     /* yes or no (an int, 1 or 0), on the command line too */
 } option_kind;
 
 /* An option's flags. */
@@ -90,6 +91,10 @@ void options_free(server_config *cfg);
 /* Whether option spec holds different values in a and b. A 0 in b of an
  * OPTION_AUTO option (not given: the start picks it) is no change. */
 int options_differ(const option_spec *spec, const server_config *a, const server_config *b);
+
+/* What o asks the load to keep: --shard's or --cluster-config's keys.
+ * Its strings are o's. */
+dataset_shard_spec options_dataset_spec(const server_options *o);
 
 /* Prints --help to out. */
 void options_usage(FILE *out);

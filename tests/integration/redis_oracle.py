@@ -86,8 +86,9 @@ class RedisProcess:
     """One redis-server on an ephemeral port, its directory and log in
     workdir/name."""
 
-    def __init__(self, workdir, name, *extra):
+    def __init__(self, workdir, name, *extra, cluster=False):
         self.name = name
+        self.cluster = cluster  # its cluster bus, port + 10000, must be free too
         self.dir = os.path.join(workdir, name)
         os.mkdir(self.dir)
         self.log_path = os.path.join(self.dir, "redis.log")
@@ -100,7 +101,7 @@ class RedisProcess:
         """Starts the server on a free port; returns once it answers PING."""
         deadline = time.monotonic() + timeout
         for _attempt in range(5):  # a port taken between the probe and the bind: another one
-            self.port = _free_port()
+            self.port = free_cluster_port() if self.cluster else _free_port()
             argv = [REDIS_SERVER, "--port", str(self.port), "--bind", HOST, "--save", "",
                     "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
                     "--logfile", "", "--dbfilename", "dump.rdb"] + self._extra
@@ -153,6 +154,25 @@ def _free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def free_cluster_port():
+    """A port of 127.0.0.1 free now, with port + 10000 (a cluster node's
+    bus) free too; under 55536, as Redis Cluster wants."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port > 55535:
+            port = 20000 + port % 30000
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind((HOST, port))
+                b.bind((HOST, port + 10000))
+            return port
+        except OSError:
+            continue
+    raise OracleError("no free port with a free cluster bus port")
 
 
 def load(port, table, batch=1000):
