@@ -29,25 +29,43 @@ static const uint16_t crc16_table[256] = {
     0x2e93, 0x3eb2, 0x0ed1, 0x1ef0,
 };
 
+/* Slicing by 8 (keyslot.h): keyslot_slices[k][b] is the CRC of the byte
+ * b followed by k zero bytes. Built once, before main. */
+uint16_t keyslot_slices[8][256];
+
+__attribute__((constructor)) static void keyslot_slices_build(void)
+{
+    for (int b = 0; b < 256; b++) {
+        keyslot_slices[0][b] = crc16_table[b];
+        for (int k = 1; k < 8; k++) {
+            uint16_t prev = keyslot_slices[k - 1][b];
+            keyslot_slices[k][b] = (uint16_t)((prev << 8) ^ crc16_table[prev >> 8]);
+        }
+    }
+}
+
 uint16_t keyslot_crc16(const void *p, size_t len)
 {
     const unsigned char *b = p;
     uint16_t crc = 0;
+    size_t i = 0;
 
-    for (size_t i = 0; i < len; i++)
-        crc = (uint16_t)((crc << 8) ^ crc16_table[((crc >> 8) ^ b[i]) & 0xff]);
+    for (; i + 8 <= len; i += 8)
+        crc = keyslot_crc16_eight(crc, b + i);
+    for (; i < len; i++)
+        crc = keyslot_crc16_step(crc, b[i]);
     return crc;
 }
 
-unsigned keyslot(const char *key, size_t len)
+/* key[open] is its first '{', and crc the CRC of the bytes before it. */
+unsigned keyslot_tagged(const char *key, size_t len, size_t open, uint16_t crc)
 {
-    const char *open = memchr(key, '{', len), *close;
+    const char *close = memchr(key + open + 1, '}', len - open - 1);
 
-    if (open != NULL) {
-        close = memchr(open + 1, '}', (size_t)(key + len - (open + 1)));
-        /* a tag of one byte or more: only it is hashed */
-        if (close != NULL && close > open + 1)
-            return keyslot_crc16(open + 1, (size_t)(close - open - 1)) & (KEYSLOT_COUNT - 1);
-    }
-    return keyslot_crc16(key, len) & (KEYSLOT_COUNT - 1);
+    /* a tag of one byte or more: only it is hashed */
+    if (close != NULL && close > key + open + 1)
+        return keyslot_crc16(key + open + 1, (size_t)(close - key - open - 1)) & (KEYSLOT_COUNT - 1);
+    for (size_t i = open; i < len; i++)
+        crc = keyslot_crc16_step(crc, (unsigned char)key[i]);
+    return crc & (KEYSLOT_COUNT - 1);
 }

@@ -218,6 +218,8 @@ static int parse_node(map_reader *r, char **w, size_t nw)
         parse_number(w[6], 0, INT64_MAX, &epoch) != 0)
         return fail(r, "node %s: ping, pong and epoch must be whole numbers", n->id);
     n->epoch = epoch;
+    if (epoch > r->m->current_epoch)
+        r->m->current_epoch = epoch;
     if (strcmp(w[7], "connected") != 0 && strcmp(w[7], "disconnected") != 0)
         return fail(r, "node %s: link state '%s' is not connected or disconnected", n->id, w[7]);
     for (size_t i = 8; i < nw; i++)
@@ -237,8 +239,14 @@ static int parse_line(map_reader *r, char *line)
             return fail(r, "more than %d fields", MAX_WORDS);
         w[nw++] = t;
     }
-    if (nw == 0 || w[0][0] == '#' || strcmp(w[0], "vars") == 0)
+    if (nw == 0 || w[0][0] == '#')
         return 0;
+    if (strcmp(w[0], "vars") == 0) {
+        for (size_t i = 1; i + 1 < nw; i += 2)
+            if (strcmp(w[i], "currentEpoch") == 0 && parse_number(w[i + 1], 0, INT64_MAX, &r->m->current_epoch) != 0)
+                return fail(r, "currentEpoch '%s' is not a whole number", w[i + 1]);
+        return 0;
+    }
     return parse_node(r, w, nw);
 }
 

@@ -13,8 +13,8 @@
  * is ignored (--cluster-myself names this node), and so are the states
  * gossip finds (fail?, fail, handshake, noaddr); nofailover is kept.
  * Migrating and importing slots ("[5461->-id]") are ignored: evkv answers no
- * ASK. Blank lines, lines starting with # and nodes.conf's "vars" line are
- * skipped. The map is refused (with the reason: the file, its line) when a
+ * ASK. Blank lines and lines starting with # are skipped; of nodes.conf's
+ * "vars" line, only currentEpoch is read. The map is refused (with the reason: the file, its line) when a
  * node's id is not 40 hex digits or comes twice, an address is not an IP
  * address and ports, a slot is out of 0-16383 or owned twice, a replica
  * names no known master or owns slots, the myself id is not in it, or,
@@ -53,10 +53,11 @@ typedef struct cluster_map {
     char *path;          /* the file */
     cluster_node *nodes; /* in the file's order */
     size_t nnodes;
-    size_t myself;      /* --cluster-myself's node */
-    size_t serving;     /* whose slots myself serves: itself, or a replica's master */
-    int full_coverage;  /* --cluster-require-full-coverage */
-    size_t slots_owned; /* slots with an owner */
+    size_t myself;           /* --cluster-myself's node */
+    size_t serving;          /* whose slots myself serves: itself, or a replica's master */
+    int full_coverage;       /* --cluster-require-full-coverage */
+    size_t slots_owned;      /* slots with an owner */
+    long long current_epoch; /* nodes.conf's "vars currentEpoch", or the highest epoch */
     /* Each slot's owner, an index into nodes plus one (0: none). */
     uint16_t owner[KEYSLOT_COUNT];
 } cluster_map;

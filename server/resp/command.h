@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cluster_map.h"
 #include "resp_commands.h"
 
 #define REDIS_VERSION "7.0.15"
@@ -82,6 +83,21 @@ const resp_command_spec *resp_command_find(const resp_args *a);
 /* Runs a command whose checks passed: its handler, or the answer for a
  * command evkv does not serve (dispatch.c). */
 int resp_command_run(resp_exec *x, const resp_command_spec *spec, const resp_args *a);
+
+/* In a cluster (env->cluster set): the check processCommand runs before
+ * a command with keys (getNodeByQuery): 0 to go on, or 1 with the error
+ * (-MOVED, -CROSSSLOT, -CLUSTERDOWN) in msg (cluster.c). */
+int resp_cluster_redirect(resp_exec *x, const resp_command_spec *spec, const resp_args *a, char *msg, size_t size);
+
+/* The usual request in a cluster, one key of this node's own slots,
+ * which needs no more check: 1, else 0 (ask resp_cluster_redirect). Inline,
+ * as every request of a cluster node asks it. */
+static inline int resp_cluster_own_key(const cluster_map *m, const resp_command_spec *spec, const resp_args *a)
+{
+    size_t k = (size_t)spec->keys.first;
+    return spec->keys.first > 0 && spec->keys.first == spec->keys.last && k < a->argc &&
+           m->owner[keyslot(a->argv[k], a->len[k])] == m->myself + 1;
+}
 
 /* MULTI's queue (multi.c): what queuing a request costs in queued_bytes;
  * queue a copy of it (0, or -1 when out of memory); leave the transaction,
@@ -149,5 +165,18 @@ int cmd_latency_reset(resp_exec *x, const resp_args *a);
 
 /* info.c */
 int cmd_info(resp_exec *x, const resp_args *a);
+
+/* cluster.c: Redis Cluster, with the map of resp_env.cluster */
+int cmd_readonly(resp_exec *x, const resp_args *a);
+int cmd_readwrite(resp_exec *x, const resp_args *a);
+int cmd_asking(resp_exec *x, const resp_args *a);
+int cmd_cluster_keyslot(resp_exec *x, const resp_args *a);
+int cmd_cluster_myid(resp_exec *x, const resp_args *a);
+int cmd_cluster_countkeysinslot(resp_exec *x, const resp_args *a);
+int cmd_cluster_getkeysinslot(resp_exec *x, const resp_args *a);
+int cmd_cluster_nodes(resp_exec *x, const resp_args *a);
+int cmd_cluster_slots(resp_exec *x, const resp_args *a);
+int cmd_cluster_shards(resp_exec *x, const resp_args *a);
+int cmd_cluster_info(resp_exec *x, const resp_args *a);
 
 #endif

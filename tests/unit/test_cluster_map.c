@@ -62,6 +62,53 @@ static void test_hash_tags(void **state)
     assert_int_equal(keyslot("", 0), 0);
 }
 
+/* CRC16-XMODEM a bit at a time, and keyHashSlot as Redis writes it: the
+ * reference the table-driven, sliced keyslot must agree with. */
+static uint16_t crc16_bitwise(const char *p, size_t len)
+{
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (uint16_t)((unsigned char)p[i] << 8);
+        for (int bit = 0; bit < 8; bit++)
+            crc = (uint16_t)(crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1);
+    }
+    return crc;
+}
+
+static unsigned keyslot_reference(const char *key, size_t len)
+{
+    size_t s, e;
+    for (s = 0; s < len && key[s] != '{'; s++)
+        ;
+    if (s == len)
+        return crc16_bitwise(key, len) & 0x3FFF;
+    for (e = s + 1; e < len && key[e] != '}'; e++)
+        ;
+    if (e == len || e == s + 1)
+        return crc16_bitwise(key, len) & 0x3FFF;
+    return crc16_bitwise(key + s + 1, e - s - 1) & 0x3FFF;
+}
+
+/* Random keys of 0 to 40 bytes, braces anywhere, every byte value. */
+static void test_keyslot_random(void **state)
+{
+    static const char alphabet[] = "ab{}x\x00\xff{}";
+    char key[41];
+    uint32_t seed = 12345;
+    (void)state;
+
+    for (int n = 0; n < 200000; n++) {
+        size_t len = (seed = seed * 1103515245 + 12345) >> 16 & 0x3f;
+        len = len > 40 ? len - 24 : len;
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245 + 12345;
+            key[i] = (seed >> 20) & 1 ? (char)(seed >> 8) : alphabet[(seed >> 8) % (sizeof(alphabet) - 1)];
+        }
+        if (keyslot(key, len) != keyslot_reference(key, len) || keyslot_crc16(key, len) != crc16_bitwise(key, len))
+            fail_msg("key %d of %zu bytes", n, len);
+    }
+}
+
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define ID_C "cccccccccccccccccccccccccccccccccccccccc"
@@ -105,6 +152,7 @@ static void test_map_read(void **state)
     assert_int_equal(m->nodes[2].flags, CLUSTER_FLAG_MASTER | CLUSTER_FLAG_NOFAILOVER);
     assert_int_equal(m->nodes[0].flags, CLUSTER_FLAG_MASTER); /* myself is --cluster-myself's */
     assert_int_equal(m->nodes[3].master, 0);
+    assert_int_equal(m->current_epoch, 3); /* the vars line's */
     assert_int_equal(cluster_map_owner(m, 0), 0);
     assert_int_equal(cluster_map_owner(m, 5461), 1);
     assert_int_equal(cluster_map_owner(m, 16383), 2);
@@ -184,8 +232,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc16_check_value), cmocka_unit_test(test_keyslot_documented),
-        cmocka_unit_test(test_hash_tags),         cmocka_unit_test(test_map_read),
-        cmocka_unit_test(test_map_partial),       cmocka_unit_test(test_map_refused),
+        cmocka_unit_test(test_hash_tags),         cmocka_unit_test(test_keyslot_random),
+        cmocka_unit_test(test_map_read),          cmocka_unit_test(test_map_partial),
+        cmocka_unit_test(test_map_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
