@@ -69,7 +69,7 @@ def _wire_words():
         return codecs.escape_decode(body.encode("ascii"))[0].decode("utf-8")
 
     words = {m.group(1): c_string(m.group(2))
-             for m in re.finditer(r'^#define (WIRE_\w+) "((?:[^"\\]|\\.)*)"$', text, re.M)}
+             for m in re.finditer(r'^#define (WIRE_\w+) +"((?:[^"\\]|\\.)*)"$', text, re.M)}
     table = {c_string(k): json.loads(c_string(v))
              for k, v in re.findall(r'X\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\)', text)}
     return words, table
@@ -78,6 +78,8 @@ def _wire_words():
 _WIRE, TABLE = _wire_words()  # TABLE: the built-in table, key -> value
 MISS_PREFIX, MISS_SUFFIX = _WIRE["WIRE_MISS_PREFIX"], _WIRE["WIRE_MISS_SUFFIX"]
 BINARY_PREFIX = _WIRE["WIRE_BINARY_PREFIX"]
+MOVED_PREFIX, MOVED_SUFFIX = _WIRE["WIRE_MOVED_PREFIX"], _WIRE["WIRE_MOVED_SUFFIX"]
+CLUSTERDOWN_PREFIX, CLUSTERDOWN_SUFFIX = _WIRE["WIRE_CLUSTERDOWN_PREFIX"], _WIRE["WIRE_CLUSTERDOWN_SUFFIX"]
 
 
 def miss_text(key):

@@ -82,10 +82,11 @@ class ClusterMapTest(t.TempDirTestCase):
         try:
             redis.start()
             cls.keys = make_keys()
+            cls.absent = [f"absent:{i}" for i in range(100)]  # keys of no data file
             with redis_oracle.socket.create_connection((redis_oracle.HOST, redis.port), timeout=10) as s:
-                s.sendall(b"".join(redis_oracle.command("CLUSTER", "KEYSLOT", k) for k in cls.keys))
+                s.sendall(b"".join(redis_oracle.command("CLUSTER", "KEYSLOT", k) for k in cls.keys + cls.absent))
                 reader = redis_oracle.ReplyReader(s)
-                cls.slot = {k: redis_oracle.decode(reader.read_reply()) for k in cls.keys}
+                cls.slot = {k: redis_oracle.decode(reader.read_reply()) for k in cls.keys + cls.absent}
         finally:
             redis.stop()
             cls.redis_dir.cleanup()
@@ -200,6 +201,46 @@ class ClusterMapTest(t.TempDirTestCase):
             out = subprocess.run([t.SERVER, "--data", self.data, "--cluster-config", self.map] + argv,
                                  capture_output=True, text=True, timeout=30)
             self.assertEqual((out.returncode, out.stderr.splitlines()[0]), (2, f"evkv-server: {reason}"))
+
+    @staticmethod
+    def search(c, key):
+        c.send(t.search_request(key))
+        return t.answer_result(c.read_answer())
+
+    def test_guide_protocol_names_the_owner(self):
+        """The guide's protocol has no redirection: a search for a key of
+        another node's slot is an error naming the owner (its slot and
+        RESP address, as the map gives them); msearch likewise for its
+        first such key. A key of no node's slot is CLUSTERDOWN."""
+        ranges = ("0-5000 16000-16383", "5001-10000", "10001-15000")
+        self.write_map(map_text(ranges, ports=(7001, 7002, 7003, 7004)))
+        owner = owner_of(ranges)
+        srv = self.node(D, "--cluster-require-full-coverage", "no")  # a replica of B: B's keys
+        port = {A: 7001, B: 7002, C: 7003}
+        seen = set()
+        with srv.connect() as c:
+            for k in self.keys:
+                s = self.slot[k]
+                got = self.search(c, k)
+                if owner.get(s) == B:
+                    self.assertEqual(got, self.values[k], k)
+                elif s in owner:
+                    self.assertEqual(got, f"{t.MOVED_PREFIX}{s} 127.0.0.1:{port[owner[s]]}: '{k}{t.MOVED_SUFFIX}")
+                else:
+                    self.assertEqual(got, f"{t.CLUSTERDOWN_PREFIX}{s}: '{k}{t.CLUSTERDOWN_SUFFIX}")
+                seen.add(owner.get(s))
+            self.assertEqual(seen, {A, B, C, None})
+            mine = [k for k in self.keys if owner.get(self.slot[k]) == B][:3]
+            other = [k for k in self.keys if owner.get(self.slot[k]) == C][0]
+            # a miss of this node's slots is a miss, as without a map
+            absent = next(k for k in self.absent if owner.get(self.slot[k]) == B)
+            self.assertEqual(self.search(c, absent), t.miss_text(absent))
+            c.send(t.json_request({"action": "msearch", "value": mine + [absent]}))
+            self.assertEqual(t.answer_result(c.read_answer()), [self.values[k] for k in mine] + [None])
+            c.send(t.json_request({"action": "msearch", "value": mine + [other]}))
+            s = self.slot[other]
+            self.assertEqual(t.answer_result(c.read_answer()),
+                             f"{t.MOVED_PREFIX}{s} 127.0.0.1:7003: '{other}{t.MOVED_SUFFIX}")
 
     def hup_and_wait(self, srv, pattern, count):
         srv.send_signal(signal.SIGHUP)
