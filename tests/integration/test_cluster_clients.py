@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""evkv as a Redis Cluster under the real cluster clients: redis-py's
+RedisCluster (Debian's python3-redis 4.3.4), redis-cli -c and
+redis-benchmark --cluster, with no proxy.
+
+Six evkv nodes (three masters, three replicas) are started from one map
+and one data file. redis-py reads every key with GET, with
+mget_nonatomic and in pipelines, each value checked, from any node it is
+first given; with read_from_replicas=True the replicas answer reads too
+(their own counters say so). redis-cli -c follows -MOVED from a node
+that does not hold the key, where redis-cli without -c shows the MOVED
+error; redis-benchmark --cluster -t get finds the masters from CLUSTER
+NODES and runs against all three.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import unittest
+
+import evkv_test as t
+from test_redis_clients import import_redis_py
+
+IDS = ["%040x" % (0x1111 * (i + 1)) for i in range(6)]  # masters 0-2, replicas 3-5
+RANGES = ["0-5460", "5461-10922", "10923-16383"]
+TIMEOUT = 60
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((t.HOST, 0))
+        return s.getsockname()[1]
+
+
+class ClusterClientsTest(t.TempDirTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.table = {f"key:{i}": f"value {i} é" for i in range(3000)}
+        self.table.update({f"{{user{i % 10}}}:{i}": f"tagged {i}" for i in range(200)})
+        self.data = self.path("data.json")
+        with open(self.data, "w", encoding="utf-8") as f:
+            json.dump(self.table, f)
+        self.ports = [free_port() for _ in IDS]
+        lines = ["# three masters, each with a replica"]
+        for i, (node, port) in enumerate(zip(IDS, self.ports)):
+            if i < 3:
+                lines.append(f"{node} {t.HOST}:{port}@{port + 1} master - 0 0 {i + 1} connected {RANGES[i]}")
+            else:
+                lines.append(f"{node} {t.HOST}:{port}@{port + 1} slave {IDS[i - 3]} 0 0 {i - 2} connected")
+        self.map = self.path("nodes.conf")
+        with open(self.map, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.nodes = [self.start_server("--data", self.data, "--resp-port", str(port), "--threads", "1",
+                                        "--cluster-config", self.map, "--cluster-myself", node)
+                      for node, port in zip(IDS, self.ports)]
+
+    def resp_requests(self, srv):
+        with srv.connect() as c:
+            c.send(t.json_request({"action": "stats"}))
+            return t.answer_result(c.read_answer())["resp"]["requests"]
+
+    def test_redis_py(self):
+        import_redis_py()
+        from redis.cluster import ClusterNode, RedisCluster
+        keys = sorted(self.table)
+        for start in (0, 4):  # a master, then a replica, as the one node it is given
+            rc = RedisCluster(startup_nodes=[ClusterNode(t.HOST, self.ports[start])], decode_responses=True)
+            self.addCleanup(rc.close)
+            self.assertEqual([rc.get(k) for k in keys], [self.table[k] for k in keys])
+            for i in range(0, len(keys), 500):
+                self.assertEqual(rc.mget_nonatomic(keys[i:i + 500]), [self.table[k] for k in keys[i:i + 500]])
+            pipe = rc.pipeline()
+            for k in keys:
+                pipe.get(k)
+            self.assertEqual(pipe.execute(), [self.table[k] for k in keys])
+            self.assertIsNone(rc.get("no such key"))
+        before = [self.resp_requests(n) for n in self.nodes[3:]]
+        rc = RedisCluster(startup_nodes=[ClusterNode(t.HOST, self.ports[0])], decode_responses=True,
+                          read_from_replicas=True)
+        self.addCleanup(rc.close)
+        self.assertEqual([rc.get(k) for k in keys], [self.table[k] for k in keys])
+        after = [self.resp_requests(n) for n in self.nodes[3:]]
+        for b, a in zip(before, after):
+            self.assertGreater(a - b, 100, "each replica answers reads")
+
+    def cli(self, *args):
+        cli = shutil.which("redis-cli")
+        self.assertIsNotNone(cli, "redis-cli is not installed (Debian's redis-tools)")
+        return subprocess.run([cli, "-h", t.HOST] + list(args), capture_output=True, text=True, timeout=TIMEOUT)
+
+    def test_redis_cli_follows_moved(self):
+        for key in ("key:0", "key:1", "{user3}:3"):
+            slot = int(self.cli("-p", str(self.ports[0]), "CLUSTER", "KEYSLOT", key).stdout)
+            owner = next(i for i, r in enumerate(RANGES) if int(r.split("-")[0]) <= slot <= int(r.split("-")[1]))
+            other = (owner + 1) % 3
+            # without -c, the MOVED error; with -c, the value, from a
+            # master or a replica of another master
+            out = self.cli("-p", str(self.ports[other]), "GET", key)
+            self.assertEqual(out.stdout.strip(), f"MOVED {slot} {t.HOST}:{self.ports[owner]}")
+            for node in (other, 3 + other):
+                out = self.cli("-c", "-p", str(self.ports[node]), "GET", key)
+                self.assertEqual((out.returncode, out.stdout), (0, self.table[key] + "\n"))
+
+    def test_redis_benchmark_cluster(self):
+        bench = shutil.which("redis-benchmark")
+        self.assertIsNotNone(bench, "redis-benchmark is not installed (Debian's redis-tools)")
+        before = [self.resp_requests(n) for n in self.nodes[:3]]
+        out = subprocess.run([bench, "--cluster", "-h", t.HOST, "-p", str(self.ports[0]), "-t", "get", "-n", "3000",
+                              "-c", "6", "-q"], capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("Cluster has 3 master nodes", out.stdout)
+        self.assertRegex(out.stdout, r"GET: [\d.]+ requests per second")
+        after = [self.resp_requests(n) for n in self.nodes[:3]]
+        for b, a in zip(before, after):
+            self.assertGreater(a - b, 100, "each master answers GETs")
+
+
+if __name__ == "__main__":
+    t.main()
