@@ -18,7 +18,10 @@ import os
 import re
 import shutil
 import socket
+import signal
 import subprocess
+import threading
+import time
 import unittest
 
 import evkv_test as t
@@ -117,6 +120,87 @@ class ClusterClientsTest(t.TempDirTestCase):
         after = [self.resp_requests(n) for n in self.nodes[:3]]
         for b, a in zip(before, after):
             self.assertGreater(a - b, 100, "each master answers GETs")
+
+
+
+RELOADED_RE = re.compile(t.LOG_PREFIX + r"reloaded: ", re.M)
+
+
+class ReshardingTest(t.TempDirTestCase):
+    """Slots 0-4000 move from node A to node B, by a new map (and the same
+    data) on both, reloaded in the documented order: B first, then A.
+    A redis-py RedisCluster client reading every key in a loop meanwhile
+    gets every value, and no error: until A's reload, A still answers
+    them; after it, A answers -MOVED and the client follows to B, which
+    holds them since its own reload."""
+
+    def write(self, path, text):
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+    def map_text(self, a_slots, b_slots):
+        return (f"{IDS[0]} {t.HOST}:{self.ports[0]}@{self.ports[0] + 1} master - 0 0 1 connected {a_slots}\n"
+                f"{IDS[1]} {t.HOST}:{self.ports[1]}@{self.ports[1] + 1} master - 0 0 2 connected {b_slots}\n")
+
+    def reload(self, srv, path, text, count):
+        self.write(path, text)
+        srv.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while len(RELOADED_RE.findall(srv.stderr())) < count:
+            self.assertLess(time.monotonic(), deadline, srv.stderr())
+            time.sleep(0.01)
+
+    def test_slots_move_without_errors(self):
+        import_redis_py()
+        from redis.cluster import ClusterNode, RedisCluster
+        table = {f"key:{i}": f"v{i}" for i in range(2000)}
+        data = self.path("data.json")
+        with open(data, "w") as f:
+            json.dump(table, f)
+        self.ports = [free_port(), free_port()]
+        maps = [self.path("a.conf"), self.path("b.conf")]
+        for m in maps:
+            self.write(m, self.map_text("0-8191", "8192-16383"))
+        nodes = [self.start_server("--data", data, "--resp-port", str(p), "--threads", "1", "--cluster-config", m,
+                                   "--cluster-myself", i) for p, m, i in zip(self.ports, maps, IDS)]
+        rc = RedisCluster(startup_nodes=[ClusterNode(t.HOST, self.ports[0])], decode_responses=True)
+        self.addCleanup(rc.close)
+        keys = sorted(table)
+        stop, errors, rounds = threading.Event(), [], [0]
+
+        def reader():
+            while not stop.is_set():
+                for k in keys:
+                    try:
+                        v = rc.get(k)
+                    except Exception as e:  # any error fails the test
+                        errors.append(f"{k}: {e!r}")
+                        continue
+                    if v != table[k]:
+                        errors.append(f"{k}: {v!r}")
+                rounds[0] += 1
+
+        th = threading.Thread(target=reader)
+        th.start()
+        try:
+            while rounds[0] < 1:
+                time.sleep(0.01)
+            moved = self.map_text("4001-8191", "0-4000 8192-16383")
+            self.reload(nodes[1], maps[1], moved, 1)  # B first: it holds the slots' keys
+            self.reload(nodes[0], maps[0], moved, 1)  # then A, which sends them to B
+            start = rounds[0]
+            while rounds[0] < start + 2:
+                self.assertTrue(th.is_alive())
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            th.join(60)
+        self.assertEqual(errors, [])
+        key = next(k for k in keys if int(rc.cluster_keyslot(k)) <= 4000)
+        out = subprocess.run([shutil.which("redis-cli"), "-p", str(self.ports[0]), "GET", key], capture_output=True,
+                             text=True, timeout=TIMEOUT)
+        self.assertEqual(out.stdout.strip(), f"MOVED {rc.cluster_keyslot(key)} {t.HOST}:{self.ports[1]}")
 
 
 if __name__ == "__main__":
