@@ -89,6 +89,21 @@ int resp_command_run(resp_exec *x, const resp_command_spec *spec, const resp_arg
  * (-MOVED, -CROSSSLOT, -CLUSTERDOWN) in msg (cluster.c). */
 int resp_cluster_redirect(resp_exec *x, const resp_command_spec *spec, const resp_args *a, char *msg, size_t size);
 
+/* Whether this node answers reads of the slots it serves on c: a master
+ * always, a replica after READONLY. */
+static inline int resp_cluster_reads_here(const cluster_map *m, const resp_client *c)
+{
+    return m->serving == m->myself || c->cluster_readonly;
+}
+
+/* GET in a cluster, of a key the table holds, where reads are answered
+ * here: the key is then of this node's slots by construction (the node
+ * loaded only those), so the value is the answer, with no slot to hash.
+ * Returns 1 with the reply (the command and the hit counted), 0 with
+ * nothing done (not held: the usual path decides, -MOVED or null), -1 out
+ * of memory (keyspace.c). */
+int resp_get_held(resp_exec *x, const resp_args *a);
+
 /* The usual request in a cluster, one key of this node's own slots,
  * which needs no more check: 1, else 0 (ask resp_cluster_redirect). Inline,
  * as every request of a cluster node asks it. */

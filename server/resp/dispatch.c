@@ -242,6 +242,9 @@ static inline __attribute__((always_inline)) int execute(const resp_env *env, re
         rc = reject(&x, spec, msg);
     } else if (c->in_multi && (spec->flags & RESP_CMD_NO_MULTI)) {
         rc = reject(&x, spec, "Command not allowed inside a transaction");
+    } else if (clustered && spec->fn == cmd_get && !c->in_multi && resp_cluster_reads_here(env->cluster, c) &&
+               (rc = resp_get_held(&x, &a)) != 0) {
+        rc = rc < 0 ? -1 : 0; /* a GET of a key held here: answered */
     } else if (clustered && !resp_cluster_own_key(env->cluster, spec, &a) &&
                resp_cluster_redirect(&x, spec, &a, msg, sizeof(msg))) {
         /* processCommand: EXEC discards the transaction, with no EXECABORT */
