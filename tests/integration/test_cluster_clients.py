@@ -122,6 +122,34 @@ class ClusterClientsTest(t.TempDirTestCase):
             self.assertGreater(a - b, 100, "each master answers GETs")
 
 
+    def test_a_master_killed(self):
+        """A master killed: its slots' keys fail, every other key is
+        served. redis-py 4.3.4 (client made before the kill: made after,
+        its first COMMAND may go to the dead node and fail) raises for
+        each key of the dead master's slots, after about a second of
+        trying to read the slot map again from the dead node, even with
+        read_from_replicas=True; the replica itself still answers those
+        keys to a client that says READONLY."""
+        import_redis_py()
+        from redis.cluster import ClusterNode, RedisCluster
+        clients = [RedisCluster(startup_nodes=[ClusterNode(t.HOST, self.ports[1])], decode_responses=True,
+                                read_from_replicas=rfr, cluster_error_retry_attempts=1) for rfr in (False, True)]
+        for rc in clients:
+            self.addCleanup(rc.close)
+        dead = [k for k in sorted(self.table) if clients[0].keyslot(k) <= 5460][:4]
+        alive = [k for k in sorted(self.table) if clients[0].keyslot(k) > 5460][:40]
+        self.nodes[0].kill()
+        for rc in clients:
+            self.assertEqual([rc.get(k) for k in alive], [self.table[k] for k in alive])
+            for k in dead:
+                with self.assertRaises(Exception, msg=k):
+                    rc.get(k)
+            self.assertEqual([rc.get(k) for k in alive], [self.table[k] for k in alive])
+        r = t.Resp(self.ports[3])  # the dead master's replica
+        self.addCleanup(r.close)
+        self.assertEqual(r.call("READONLY"), b"OK")
+        self.assertEqual([r.call("GET", k).decode() for k in dead], [self.table[k] for k in dead])
+
 
 RELOADED_RE = re.compile(t.LOG_PREFIX + r"reloaded: ", re.M)
 
