@@ -690,6 +690,25 @@ class ServerTestCase(unittest.TestCase):
         return result
 
 
+def start_on_free_ports(n, start, attempts=3):
+    """Picks n distinct free ports of HOST and calls start(ports), which
+    starts servers that must listen on them (a cluster map names its
+    nodes' ports before they start). Another program may take a port
+    between the pick and the bind: start then fails with "Address already
+    in use", and it goes again on other ports. Returns (ports, what start
+    returned)."""
+    for attempt in range(attempts):
+        ports = set()
+        while len(ports) < n:
+            ports.add(free_port())
+        ports = sorted(ports)
+        try:
+            return ports, start(ports)
+        except AssertionError as e:
+            if "in use" not in str(e) or attempt == attempts - 1:
+                raise
+
+
 class TempDirTestCase(ServerTestCase):
     """A ServerTestCase with a temporary directory, self.dir, removed at
     cleanup; self.path(name) names a file in it."""

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import signal
 import subprocess
 import threading
@@ -32,12 +31,6 @@ RANGES = ["0-5460", "5461-10922", "10923-16383"]
 TIMEOUT = 60
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((t.HOST, 0))
-        return s.getsockname()[1]
-
-
 class ClusterClientsTest(t.TempDirTestCase):
 
     def setUp(self):
@@ -47,9 +40,13 @@ class ClusterClientsTest(t.TempDirTestCase):
         self.data = self.path("data.json")
         with open(self.data, "w", encoding="utf-8") as f:
             json.dump(self.table, f)
-        self.ports = [free_port() for _ in IDS]
+        self.ports, self.nodes = t.start_on_free_ports(len(IDS), self.start_nodes)
+
+    def start_nodes(self, ports):
+        """The six nodes, from one map naming them on ports."""
+        self.ports = ports
         lines = ["# three masters, each with a replica"]
-        for i, (node, port) in enumerate(zip(IDS, self.ports)):
+        for i, (node, port) in enumerate(zip(IDS, ports)):
             if i < 3:
                 lines.append(f"{node} {t.HOST}:{port}@{port + 1} master - 0 0 {i + 1} connected {RANGES[i]}")
             else:
@@ -57,9 +54,9 @@ class ClusterClientsTest(t.TempDirTestCase):
         self.map = self.path("nodes.conf")
         with open(self.map, "w") as f:
             f.write("\n".join(lines) + "\n")
-        self.nodes = [self.start_server("--data", self.data, "--resp-port", str(port), "--threads", "1",
-                                        "--cluster-config", self.map, "--cluster-myself", node)
-                      for node, port in zip(IDS, self.ports)]
+        return [self.start_server("--data", self.data, "--resp-port", str(port), "--threads", "1",
+                                  "--cluster-config", self.map, "--cluster-myself", node)
+                for node, port in zip(IDS, ports)]
 
     def resp_requests(self, srv):
         with srv.connect() as c:
@@ -186,12 +183,16 @@ class ReshardingTest(t.TempDirTestCase):
         data = self.path("data.json")
         with open(data, "w") as f:
             json.dump(table, f)
-        self.ports = [free_port(), free_port()]
         maps = [self.path("a.conf"), self.path("b.conf")]
-        for m in maps:
-            self.write(m, self.map_text("0-8191", "8192-16383"))
-        nodes = [self.start_server("--data", data, "--resp-port", str(p), "--threads", "1", "--cluster-config", m,
-                                   "--cluster-myself", i) for p, m, i in zip(self.ports, maps, IDS)]
+
+        def start(ports):
+            self.ports = ports
+            for m in maps:
+                self.write(m, self.map_text("0-8191", "8192-16383"))
+            return [self.start_server("--data", data, "--resp-port", str(p), "--threads", "1", "--cluster-config",
+                                      m, "--cluster-myself", i) for p, m, i in zip(ports, maps, IDS)]
+
+        self.ports, nodes = t.start_on_free_ports(2, start)
         rc = RedisCluster(startup_nodes=[ClusterNode(t.HOST, self.ports[0])], decode_responses=True)
         self.addCleanup(rc.close)
         keys = sorted(table)

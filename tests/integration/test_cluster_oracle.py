@@ -40,12 +40,6 @@ def make_table():
     return {k: f"value of {k}" for k in keys}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((t.HOST, 0))
-        return s.getsockname()[1]
-
-
 def call(port, *args):
     """One request on a new connection: the raw reply bytes."""
     with socket.create_connection((t.HOST, port), timeout=t.IO_TIMEOUT) as s:
@@ -81,8 +75,16 @@ class ClusterOracleTest(t.TempDirTestCase):
         text = ro.decode(text).decode()
         self.real_lines = {line.split()[0]: line.split() for line in text.splitlines()}
         self.id_of = {int(w[1].split("@")[0].rsplit(":", 1)[1]): i for i, w in self.real_lines.items()}
-        # each evkv node on a port of its own, in the map the real one's
-        self.evkv_port = {i: free_port() for i in self.real_lines}
+        self.data = self.path("data.json")
+        with open(self.data, "w", encoding="utf-8") as f:
+            json.dump(self.table, f)
+        self.pairs = []  # (real port, evkv port, id)
+        t.start_on_free_ports(len(self.real_lines), self.start_twins)
+        self.to_real = {ep: rp for rp, ep, _ in self.pairs}
+
+    def start_twins(self, ports):
+        """Each evkv node on a port of its own, in the map the real one's."""
+        self.evkv_port = dict(zip(self.real_lines, ports))
         map_text = "# CLUSTER NODES of a real cluster, each address moved to its evkv twin\n"
         for i, w in self.real_lines.items():
             cport = w[1].split("@")[1]
@@ -90,16 +92,12 @@ class ClusterOracleTest(t.TempDirTestCase):
         self.map = self.path("nodes.conf")
         with open(self.map, "w") as f:
             f.write(map_text)
-        self.data = self.path("data.json")
-        with open(self.data, "w", encoding="utf-8") as f:
-            json.dump(self.table, f)
-        self.pairs = []  # (real port, evkv port, id)
-        for n in real:
+        self.pairs = []
+        for n in self.cluster.nodes:
             i = self.id_of[n.port]
             self.start_server("--data", self.data, "--port", "0", "--resp-port", str(self.evkv_port[i]),
                               "--threads", "1", "--cluster-config", self.map, "--cluster-myself", i)
             self.pairs.append((n.port, self.evkv_port[i], i))
-        self.to_real = {self.evkv_port[i]: p for p, i in ((p, i) for p, _, i in self.pairs)}
 
     def mapped(self, reply):
         """evkv's reply with its nodes' addresses as the real ones'."""
