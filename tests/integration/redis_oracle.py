@@ -17,6 +17,12 @@ terminates the servers, then kills any still running after a grace, and
 removes the directory; the servers are also killed with SIGKILL if this
 Python process dies first (PR_SET_PDEATHSIG), so none outlives a test run.
 
+RedisCluster(table, masters=3, replicas=1) makes a real Redis Cluster the
+same way (each node's bus port, port + 10000, free too) with `redis-cli
+--cluster create ... --cluster-yes`, waits until every node says
+cluster_state:ok, knows every node and lists every replica in CLUSTER
+SLOTS, and SETs each key on its slot's master; its replicas in sync.
+
 Also for those tests: command(*args) encodes a multibulk request,
 ReplyReader reads whole RESP2 replies from a socket, decode() and encode()
 turn a reply's bytes into Python values and back (all three from
