@@ -12,6 +12,16 @@
 #define WIRE_MISS_PREFIX "No match for '"
 #define WIRE_MISS_SUFFIX "'."
 
+/* In a Redis Cluster (--cluster-config), a search for a KEY of another
+ * node's slot: {"result": "Error: MOVED SLOT IP:PORT: 'KEY' is another
+ * node's."}, the owner as the map gives its RESP address; a slot no node
+ * owns: "Error: CLUSTERDOWN SLOT: 'KEY' is no node's." A client routes by
+ * the words after WIRE_MOVED_PREFIX, as a Redis client follows -MOVED. */
+#define WIRE_MOVED_PREFIX       "Error: MOVED "
+#define WIRE_CLUSTERDOWN_PREFIX "Error: CLUSTERDOWN "
+#define WIRE_MOVED_SUFFIX       "' is another node's."
+#define WIRE_CLUSTERDOWN_SUFFIX "' is no node's."
+
 /* A binary request is answered with its first WIRE_BINARY_ECHOED bytes
  * after this text, as a binary/custom-server-binary-type answer. */
 #define WIRE_BINARY_PREFIX "First 10 bytes of request: "

@@ -43,6 +43,7 @@ void dataset_release(dataset *d)
         return;
     table_free(d->table);
     shard_free(d->shard);
+    cluster_map_free(d->cluster);
     free(d->source);
     free(d);
 }
@@ -63,32 +64,60 @@ static const char *format_name(const char *path, datafile_format format)
     }
 }
 
+static int cluster_keeps(const void *arg, const char *key, size_t len)
+{
+    return cluster_map_serves(arg, key, len);
+}
+
+/* The data file, with only the keys spec keeps. Returns a dataset, or
+ * NULL with err. */
+static dataset *load_data(const char *data, datafile_format format, const dataset_shard_spec *spec,
+                          const atomic_int *cancel, char *err, size_t errlen)
+{
+    double t0 = now_seconds();
+    shard *sh = NULL;
+    cluster_map *map = NULL;
+    size_t skipped = 0;
+    table *t;
+    dataset *d;
+
+    if (spec && spec->name && (sh = shard_load(spec->config, spec->pool, spec->name, cancel, err, errlen)) == NULL)
+        return NULL;
+    if (spec && spec->cluster_config &&
+        (map = cluster_map_load(spec->cluster_config, spec->cluster_myself, spec->cluster_full_coverage, err,
+                                errlen)) == NULL)
+        goto fail;
+    if (map)
+        t = load_file_keep(data, format, cluster_keeps, map, &skipped, cancel, err, errlen);
+    else
+        t = load_file_shard(data, format, sh, &skipped, cancel, err, errlen);
+    if (t == NULL)
+        goto fail;
+    if ((d = dataset_new(t, data, format_name(data, format), now_seconds() - t0)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    d->shard = sh;
+    d->cluster = map;
+    d->keys_skipped = skipped;
+    return d;
+fail:
+    shard_free(sh);
+    cluster_map_free(map);
+    return NULL;
+}
+
 dataset *dataset_load(const char *data, datafile_format format, int echo, const dataset_shard_spec *spec,
                       const atomic_int *cancel, char *err, size_t errlen)
 {
     double t0 = now_seconds();
-    table *t = NULL;
-    shard *sh = NULL;
-    size_t skipped = 0;
+    table *t;
     dataset *d;
 
+    if (data != NULL && !echo)
+        return load_data(data, format, spec, cancel, err, errlen);
     if (echo) {
         d = dataset_new(NULL, "echo mode", NULL, 0);
-    } else if (data != NULL) {
-        if (spec && spec->name && (sh = shard_load(spec->config, spec->pool, spec->name, cancel, err, errlen)) == NULL)
-            return NULL;
-        t = load_file_shard(data, format, sh, &skipped, cancel, err, errlen);
-        if (t == NULL) {
-            shard_free(sh);
-            return NULL;
-        }
-        d = dataset_new(t, data, format_name(data, format), now_seconds() - t0);
-        if (d) {
-            d->shard = sh;
-            d->keys_skipped = skipped;
-        } else {
-            shard_free(sh);
-        }
     } else {
         t = table_builtin();
         d = t ? dataset_new(t, "built-in", NULL, now_seconds() - t0) : NULL;
@@ -112,6 +141,24 @@ static void with_commas(size_t n, char *out, size_t outlen)
     out[o] = '\0';
 }
 
+/* "; cluster node ID (replica of ID): slots 0-5460, N of M keys". */
+static void describe_cluster(const dataset *d, char *out, size_t outlen)
+{
+    const cluster_map *m = d->cluster;
+    const cluster_node *me = &m->nodes[m->myself];
+    char kept[32], all[32], slots[256];
+    size_t len = strlen(out);
+
+    with_commas(table_size(d->table), kept, sizeof(kept));
+    with_commas(table_size(d->table) + d->keys_skipped, all, sizeof(all));
+    cluster_map_slots_text(m, m->serving, slots, sizeof(slots));
+    if (me->master >= 0)
+        snprintf(out + len, outlen - len, "; cluster node %s (replica of %s): slots %s, %s of %s keys", me->id,
+                 m->nodes[me->master].id, slots, kept, all);
+    else
+        snprintf(out + len, outlen - len, "; cluster node %s: slots %s, %s of %s keys", me->id, slots, kept, all);
+}
+
 void dataset_describe(const dataset *d, char *out, size_t outlen)
 {
     if (d->table == NULL)
@@ -129,4 +176,6 @@ void dataset_describe(const dataset *d, char *out, size_t outlen)
         snprintf(out + len, outlen - len, "; shard %s of pool %s: %s of %s keys", d->shard->name, d->shard->pool, kept,
                  all);
     }
+    if (d->cluster)
+        describe_cluster(d, out, outlen);
 }

@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 
+#include "cluster_map.h"
 #include "datafile.h"
 #include "shard.h"
 #include "table.h"
@@ -27,17 +28,23 @@ typedef struct dataset {
     const char *format; /* "json", "tsv", or NULL for the built-in table */
     double load_seconds;
     long long loaded_at; /* Unix time */
-    shard *shard;        /* --shard's ring (owned), or NULL: the whole file */
-    size_t keys_skipped; /* the data file's entries that are other shards' */
+    shard *shard;         /* --shard's ring (owned), or NULL: the whole file */
+    cluster_map *cluster; /* --cluster-config's map (owned), or NULL: no cluster */
+    size_t keys_skipped;  /* the data file's entries that are other shards' or nodes' */
 } dataset;
 
 /* What --shard asks for: keep only the keys nutcracker routes to the
  * server named name in pool (NULL: the only one) of the nutcracker
- * config file config. name NULL: no sharding. */
+ * config file config. name NULL: no sharding. Or what --cluster-config
+ * asks for: keep only the keys of the slots the node cluster_myself
+ * serves in the map cluster_config (NULL: no cluster). */
 typedef struct dataset_shard_spec {
     const char *name;
     const char *config;
     const char *pool;
+    const char *cluster_config;
+    const char *cluster_myself;
+    int cluster_full_coverage; /* a slot without an owner is an error */
 } dataset_shard_spec;
 
 /* Takes over t (NULL in echo mode); one reference. NULL when out of memory
@@ -50,8 +57,9 @@ int dataset_unshared(dataset *d);
 
 /* Loads what the options say to serve: the data file (in format), the
  * built-in table (data NULL), or no table in echo mode. With spec->name
- * set, the shard config is read first and only the shard's keys of the
- * data file are kept. cancel, when not NULL, gives up the load once set.
+ * (or spec->cluster_config) set, the shard config (or the cluster map) is
+ * read first and only the shard's (the node's slots') keys of the data
+ * file are kept: the map and the keys come and go together. cancel, when not NULL, gives up the load once set.
  * Returns a dataset, or NULL with err. */
 dataset *dataset_load(const char *data, datafile_format format, int echo, const dataset_shard_spec *spec,
                       const atomic_int *cancel, char *err, size_t errlen);

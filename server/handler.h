@@ -56,8 +56,11 @@ typedef struct protocol_counters {
 
 /* What every protocol answers from, in one worker: the table is
  * borrowed, and the worker moves it to another only between two requests. */
+struct cluster_map;
+
 typedef struct handler_ctx {
     const table *table;
+    const struct cluster_map *cluster; /* the table's Redis Cluster map (--cluster-config), or NULL */
     int full_parser_only; /* 1: parse every request with jansson (for tests) */
 } handler_ctx;
 

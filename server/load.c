@@ -8,8 +8,9 @@
 typedef struct loading {
     table *t;
     const atomic_int *cancel;
-    const shard *shard; /* keep only its keys, or NULL */
-    size_t skipped;     /* entries that are another shard's */
+    load_keep_fn keep; /* which keys to keep, or NULL: all */
+    const void *keep_arg;
+    size_t skipped; /* entries left out */
 } loading;
 
 static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
@@ -26,7 +27,7 @@ static int sink_entry(void *arg, const char *key, size_t key_len, const struct i
     loading *l = arg;
     if (l->cancel && atomic_load_explicit(l->cancel, memory_order_relaxed))
         return -1;
-    if (l->shard && !shard_owns(l->shard, key, key_len)) {
+    if (l->keep && !l->keep(l->keep_arg, key, key_len)) {
         l->skipped++;
         return 0;
     }
@@ -47,10 +48,21 @@ table *load_file(const char *path, datafile_format format, const atomic_int *can
     return load_file_shard(path, format, NULL, NULL, cancel, errbuf, errlen);
 }
 
+static int shard_keeps(const void *arg, const char *key, size_t len)
+{
+    return shard_owns(arg, key, len);
+}
+
 table *load_file_shard(const char *path, datafile_format format, const shard *s, size_t *skipped,
                        const atomic_int *cancel, char *errbuf, size_t errlen)
 {
-    loading l = {.t = NULL, .cancel = cancel, .shard = s};
+    return load_file_keep(path, format, s ? shard_keeps : NULL, s, skipped, cancel, errbuf, errlen);
+}
+
+table *load_file_keep(const char *path, datafile_format format, load_keep_fn keep, const void *keep_arg,
+                      size_t *skipped, const atomic_int *cancel, char *errbuf, size_t errlen)
+{
+    loading l = {.t = NULL, .cancel = cancel, .keep = keep, .keep_arg = keep_arg};
     datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .progress = sink_progress, .arg = &l};
     table *t;
 

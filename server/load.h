@@ -24,4 +24,14 @@ table *load_file(const char *path, datafile_format format, const atomic_int *can
 table *load_file_shard(const char *path, datafile_format format, const shard *s, size_t *skipped,
                        const atomic_int *cancel, char *errbuf, size_t errlen);
 
+/* Whether the load keeps key (1) or leaves it out (0): a shard's or a
+ * cluster node's keys. arg is the predicate's own. */
+typedef int (*load_keep_fn)(const void *arg, const char *key, size_t len);
+
+/* load_file, keeping only the keys keep(keep_arg, ...) says to (all of
+ * them when keep is NULL); *skipped, when not NULL, gets the number left
+ * out. keep_arg is borrowed for the call. */
+table *load_file_keep(const char *path, datafile_format format, load_keep_fn keep, const void *keep_arg,
+                      size_t *skipped, const atomic_int *cancel, char *errbuf, size_t errlen);
+
 #endif

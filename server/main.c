@@ -235,7 +235,7 @@ static int start_options(main_state *m, int argc, char **argv)
 static int check_only(main_state *m)
 {
     const server_options *opt = &m->cfg.opt;
-    dataset_shard_spec spec = {opt->shard_name, opt->shard_config, opt->shard_pool};
+    dataset_shard_spec spec = options_dataset_spec(opt);
     char err[PATH_MAX + 256];
     dataset *d = NULL;
 
@@ -256,7 +256,7 @@ static int check_only(main_state *m)
 static dataset *load_first(main_state *m, int *status)
 {
     const server_options *opt = &m->cfg.opt;
-    dataset_shard_spec spec = {opt->shard_name, opt->shard_config, opt->shard_pool};
+    dataset_shard_spec spec = options_dataset_spec(opt);
     char err[PATH_MAX + 256];
     dataset *d = NULL;
 

@@ -124,6 +124,17 @@ const option_spec options_table[] = {
              "servers; refused where `nutcracker -t` would refuse it"},
     {.name = "shard-pool", .kind = OPTION_NONEMPTY, .offset = AT(opt.shard_pool), .arg = "POOL", .must = "a value",
      .help = "the pool of FILE (default: its only one)"},
+    {.name = "cluster-config", .kind = OPTION_NONEMPTY, .offset = AT(opt.cluster_config), .arg = "FILE",
+     .must = "a path",
+     .help = "serve as a node of a Redis Cluster whose map is FILE, in the format of CLUSTER NODES (a real "
+             "cluster's output will do): only the keys of --data in this node's slots are kept, and Redis clients "
+             "get -MOVED for the others"},
+    {.name = "cluster-myself", .kind = OPTION_NONEMPTY, .offset = AT(opt.cluster_myself), .arg = "ID",
+     .must = "a node id",
+     .help = "this node's id in the map (40 hex digits); a replica serves its master's slots"},
+    {.name = "cluster-require-full-coverage", .kind = OPTION_CHOICE, .offset = AT(opt.cluster_full_coverage),
+     .def_num = 1, .arg = "yes|no", .must = "yes or no", .choices = (const char *const[]){"no", "yes", NULL},
+     .help = "refuse a map where a slot has no owner (default yes; no: keys of such slots get -CLUSTERDOWN)"},
     {.name = "echo", .short_name = 'e', .kind = OPTION_FLAG, .offset = AT(opt.echo), .flags = OPTION_RESTART,
      .help = "raw echo mode: send back whatever arrives"},
     {.name = "max-header", .kind = OPTION_SIZE, .offset = AT(opt.limits.max_header), .min = 16, .max = 65535,
@@ -684,6 +695,16 @@ static int check_together(const server_options *o, char *err, size_t errlen)
         set_err(err, errlen, "--shard splits the table of --data: it needs --data and no --echo");
         return -1;
     }
+    if ((o->cluster_config == NULL) != (o->cluster_myself == NULL)) {
+        set_err(err, errlen, "--cluster-config FILE and --cluster-myself ID go together");
+        return -1;
+    }
+    if (o->cluster_config && (o->echo || o->data == NULL || o->shard_name)) {
+        set_err(err, errlen,
+                "--cluster-config splits the table of --data by slot: it needs --data, and no --echo "
+                "nor --shard");
+        return -1;
+    }
     return 0;
 }
 
@@ -713,6 +734,16 @@ int options_parse(server_config *cfg, int argc, char **argv, char *err, size_t e
         return OPTIONS_ERROR;
     }
     return OPTIONS_OK;
+}
+
+dataset_shard_spec options_dataset_spec(const server_options *o)
+{
+    return (dataset_shard_spec){.name = o->shard_name,
+                                .config = o->shard_config,
+                                .pool = o->shard_pool,
+                                .cluster_config = o->cluster_config,
+                                .cluster_myself = o->cluster_myself,
+                                .cluster_full_coverage = o->cluster_full_coverage};
 }
 
 void options_free(server_config *cfg)

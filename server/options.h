@@ -93,6 +93,10 @@ void options_free(server_config *cfg);
  * OPTION_AUTO option (not given: the start picks it) is no change. */
 int options_differ(const option_spec *spec, const server_config *a, const server_config *b);
 
+/* What o asks the load to keep: --shard's or --cluster-config's keys.
+ * Its strings are o's. */
+dataset_shard_spec options_dataset_spec(const server_options *o);
+
 /* Prints --help to out. */
 void options_usage(FILE *out);
 

@@ -17,7 +17,12 @@ static void *loader_main(void *arg)
 {
     reload_job *job = arg;
     char byte = 1;
-    dataset_shard_spec spec = {job->shard_name, job->shard_config, job->shard_pool};
+    dataset_shard_spec spec = {.name = job->shard_name,
+                               .config = job->shard_config,
+                               .pool = job->shard_pool,
+                               .cluster_config = job->cluster_config,
+                               .cluster_myself = job->cluster_myself,
+                               .cluster_full_coverage = job->cluster_full_coverage};
     job->result = dataset_load(job->data, job->format, job->echo, &spec, &job->cancel, job->err, sizeof(job->err));
     ssize_t n = write(job->done_fd, &byte, 1);
     (void)n;
@@ -31,7 +36,10 @@ static void job_free_names(reload_job *job)
     free(job->shard_name);
     free(job->shard_config);
     free(job->shard_pool);
+    free(job->cluster_config);
+    free(job->cluster_myself);
     job->data = job->shard_name = job->shard_config = job->shard_pool = NULL;
+    job->cluster_config = job->cluster_myself = NULL;
 }
 
 /* A copy of s (NULL stays NULL); sets *lost when out of memory. */
@@ -118,6 +126,10 @@ static void reload_start(reloader *r)
     r->job.shard_name = copy_or_null(next.opt.shard_name, &lost);
     r->job.shard_config = copy_or_null(next.opt.shard_config, &lost);
     r->job.shard_pool = copy_or_null(next.opt.shard_pool, &lost);
+    /* and so is the cluster map: the map and the keys change together */
+    r->job.cluster_config = copy_or_null(next.opt.cluster_config, &lost);
+    r->job.cluster_myself = copy_or_null(next.opt.cluster_myself, &lost);
+    r->job.cluster_full_coverage = next.opt.cluster_full_coverage;
     r->job.format = next.opt.format;
     r->job.echo = now->echo; /* echo mode takes a restart */
     r->job.done_fd = r->pipe[1];
@@ -211,7 +223,7 @@ static void reload_done(reloader *r)
 /* The loader thread is done: swap its table in, or keep the old one. */
 static void reload_finish(reloader *r)
 {
-    char what[600];
+    char what[PATH_MAX + 512];
 
     pthread_join(r->loader, NULL); /* orders its writes to r->job before ours */
     dataset *result = r->job.result;

@@ -17,6 +17,7 @@
 #define EVKV_RELOAD_H
 
 #include <event2/event.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -31,6 +32,9 @@ typedef struct reload_job {
     char *shard_name; /* --shard, --shard-config, --shard-pool: NULL if not given */
     char *shard_config;
     char *shard_pool;
+    char *cluster_config; /* --cluster-config, --cluster-myself: NULL if not given */
+    char *cluster_myself;
+    int cluster_full_coverage;
     int echo;
     dataset *result;   /* NULL if the load failed: see err */
     atomic_int cancel; /* set by a stop: give up loading */
@@ -52,7 +56,7 @@ typedef struct reloader {
      * the reload is announced: the swapped-out one (in retiring) is then
      * no worker's any more. */
     dataset *settling;
-    char settled[600]; /* what "reloaded: ..." then says */
+    char settled[PATH_MAX + 512]; /* what "reloaded: ..." then says */
     reload_job job;
     int pipe[2];    /* the loader's "done" */
     char *log_file; /* the log file in use (NULL: stderr), as last applied */

@@ -67,6 +67,9 @@ typedef struct server_options {
     const char *shard_name;     /* --shard: keep only this nutcracker server's keys, or NULL */
     const char *shard_config;   /* the nutcracker config file naming it */
     const char *shard_pool;     /* its pool there, or NULL: the file's only one */
+    const char *cluster_config; /* --cluster-config: the Redis Cluster map, or NULL */
+    const char *cluster_myself; /* this node's id in it */
+    int cluster_full_coverage;  /* a map with a slot of no owner is refused */
     int echo;                   /* raw echo mode: send back whatever arrives */
     log_level log_level;        /* LOG_DEBUG logs each connection and request */
     const char *log_file;       /* log here instead of stderr, or NULL */

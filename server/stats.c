@@ -144,6 +144,25 @@ static json_t *tls_json(tls_context *tc)
                      "reload_error", why);
 }
 
+/* --cluster-config: this node, and its part of the cluster's keys. */
+static json_t *cluster_json(const dataset *d)
+{
+    const cluster_map *m = d->cluster;
+    const cluster_node *me = &m->nodes[m->myself];
+    char slots[4096];
+
+    cluster_map_slots_text(m, m->serving, slots, sizeof(slots));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "myself", me->id, "role",
+                          me->master >= 0 ? "replica" : "master", "slots", slots, "slots_served",
+                          count(m->nodes[m->serving].nslots), "nodes", count(m->nnodes), "keys_kept",
+                          count(table_size(d->table)), "keys_skipped", count(d->keys_skipped), "config", m->path);
+    if (j && me->master >= 0 && json_object_set_new(j, "master", json_string(m->nodes[me->master].id)) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
 static double uptime(const server *srv)
 {
     struct timespec now;
@@ -182,7 +201,8 @@ int server_stats_json(void *arg, proto_buf *out)
     if (stats == NULL)
         return -1;
     if ((d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) ||
-        (srv->tls && json_object_set_new(stats, "tls", tls_json(srv->tls)) != 0)) {
+        (srv->tls && json_object_set_new(stats, "tls", tls_json(srv->tls)) != 0) ||
+        (d->cluster && json_object_set_new(stats, "cluster", cluster_json(d)) != 0)) {
         json_decref(stats);
         return -1;
     }

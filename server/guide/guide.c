@@ -9,8 +9,10 @@
  */
 #include "guide.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "cluster_map.h"
 #include "json_write.h"
 #include "wire.h"
 
@@ -82,16 +84,45 @@ handler_outcome guide_answer_error(void *wing, const char *why, struct evbuffer 
     return OUTCOME_BAD_REQUEST;
 }
 
+/* In a Redis Cluster, a key this node does not serve (another node's
+ * slot, or no node's): sends the error naming its owner (wire.h) and
+ * returns 1, with its outcome in *oc; else 0. Asked only for a key the
+ * table lacks: a key it holds is this node's by construction. The guide's
+ * protocol has no redirection: the error says where to ask. */
+static int cluster_elsewhere(guide_wing *g, const char *key, size_t key_len, struct evbuffer *out, handler_outcome *oc)
+{
+    const cluster_map *m = g->env.handler->cluster;
+    char head[128];
+
+    if (m == NULL)
+        return 0;
+    unsigned slot = keyslot(key, key_len);
+    int owner = cluster_map_owner(m, slot);
+    if (owner == (int)m->serving)
+        return 0;
+    if (owner < 0)
+        snprintf(head, sizeof(head), WIRE_CLUSTERDOWN_PREFIX "%u: '", slot);
+    else
+        snprintf(head, sizeof(head), WIRE_MOVED_PREFIX "%u %s:%d: '", slot, m->nodes[owner].ip, m->nodes[owner].port);
+    *oc = send_result_text(g, head, key, key_len, owner < 0 ? WIRE_CLUSTERDOWN_SUFFIX : WIRE_MOVED_SUFFIX, out) != 0
+              ? OUTCOME_NOMEM
+              : OUTCOME_BAD_REQUEST;
+    return 1;
+}
+
 static handler_outcome action_search(guide_wing *g, const char *key, size_t key_len, struct evbuffer *out)
 {
     const char *enc;
     size_t enc_len;
+    handler_outcome oc;
 
     if (handler_lookup(g->env.handler, key, key_len, &enc, &enc_len)) {
         if (send_result_json(g, enc, enc_len, out) != 0)
             return OUTCOME_NOMEM;
         return OUTCOME_HIT;
     }
+    if (cluster_elsewhere(g, key, key_len, out, &oc))
+        return oc;
     if (send_result_text(g, WIRE_MISS_PREFIX, key, key_len, WIRE_MISS_SUFFIX, out) != 0)
         return OUTCOME_NOMEM;
     return OUTCOME_MISS;
@@ -145,11 +176,14 @@ static handler_outcome action_msearch(guide_wing *g, const proto_request *req, s
     {
         const char *enc;
         size_t enc_len;
+        handler_outcome oc;
         if (i > 0)
             proto_buf_append(b, LIT(", "));
         if (handler_lookup(g->env.handler, json_string_value(key), json_string_length(key), &enc, &enc_len)) {
             COUNTER_ADD(g->env.counters->key_hits, 1);
             proto_buf_append(b, enc, enc_len);
+        } else if (cluster_elsewhere(g, json_string_value(key), json_string_length(key), out, &oc)) {
+            return oc; /* the whole request: a key of another node is no miss */
         } else {
             COUNTER_ADD(g->env.counters->key_misses, 1);
             proto_buf_append(b, LIT("null"));

@@ -17,14 +17,20 @@
  * are built in (not shared between threads). */
 typedef struct resp_wing {
     protocol_env env;
+    /* What resp_execute reads: the worker's INFO figures and random
+     * numbers, set once; the table and its cluster map, set before each
+     * request (the worker moves to another dataset between two). */
+    resp_env exec_env;
     proto_buf scratch;
 } resp_wing;
 
 static void *redis_wing_new(const protocol_env *env)
 {
     resp_wing *r = calloc(1, sizeof(*r));
-    if (r != NULL)
+    if (r != NULL) {
         r->env = *env;
+        r->exec_env = (resp_env){.server_info = env->server_info, .random = env->random, .arg = env->arg};
+    }
     return r;
 }
 
@@ -114,10 +120,10 @@ static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffe
     }
     if (what)
         redis_describe(&req, what, whatlen);
-    /* The worker's INFO figures and random numbers, as it handed them */
-    resp_env env = {r->env.handler->table, r->env.server_info, r->env.random, r->env.arg};
+    r->exec_env.table = r->env.handler->table;
+    r->exec_env.cluster = r->env.handler->cluster;
     resp_result res;
-    if (resp_execute(&env, &st->resp.client, &req, b, &res) != 0 || evbuffer_add(out, b->data, b->len) != 0) {
+    if (resp_execute(&r->exec_env, &st->resp.client, &req, b, &res) != 0 || evbuffer_add(out, b->data, b->len) != 0) {
         *oc = OUTCOME_NOMEM;
         return CONN_NOMEM;
     }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cluster_map.h"
 #include "resp_commands.h"
 
 #define REDIS_VERSION "7.0.15"
@@ -82,6 +83,36 @@ const resp_command_spec *resp_command_find(const resp_args *a);
 /* Runs a command whose checks passed: its handler, or the answer for a
  * command evkv does not serve (dispatch.c). */
 int resp_command_run(resp_exec *x, const resp_command_spec *spec, const resp_args *a);
+
+/* In a cluster (env->cluster set): the check processCommand runs before
+ * a command with keys (getNodeByQuery): 0 to go on, or 1 with the error
+ * (-MOVED, -CROSSSLOT, -CLUSTERDOWN) in msg (cluster.c). */
+int resp_cluster_redirect(resp_exec *x, const resp_command_spec *spec, const resp_args *a, char *msg, size_t size);
+
+/* Whether this node answers reads of the slots it serves on c: a master
+ * always, a replica after READONLY. */
+static inline int resp_cluster_reads_here(const cluster_map *m, const resp_client *c)
+{
+    return m->serving == m->myself || c->cluster_readonly;
+}
+
+/* GET in a cluster, of a key the table holds, where reads are answered
+ * here: the key is then of this node's slots by construction (the node
+ * loaded only those), so the value is the answer, with no slot to hash.
+ * Returns 1 with the reply (the command and the hit counted), 0 with
+ * nothing done (not held: the usual path decides, -MOVED or null), -1 out
+ * of memory (keyspace.c). */
+int resp_get_held(resp_exec *x, const resp_args *a);
+
+/* The usual request in a cluster, one key of this node's own slots,
+ * which needs no more check: 1, else 0 (ask resp_cluster_redirect). Inline,
+ * as every request of a cluster node asks it. */
+static inline int resp_cluster_own_key(const cluster_map *m, const resp_command_spec *spec, const resp_args *a)
+{
+    size_t k = (size_t)spec->keys.first;
+    return spec->keys.first > 0 && spec->keys.first == spec->keys.last && k < a->argc &&
+           m->owner[keyslot(a->argv[k], a->len[k])] == m->myself + 1;
+}
 
 /* MULTI's queue (multi.c): what queuing a request costs in queued_bytes;
  * queue a copy of it (0, or -1 when out of memory); leave the transaction,
@@ -149,5 +180,18 @@ int cmd_latency_reset(resp_exec *x, const resp_args *a);
 
 /* info.c */
 int cmd_info(resp_exec *x, const resp_args *a);
+
+/* cluster.c: Redis Cluster, with the map of resp_env.cluster */
+int cmd_readonly(resp_exec *x, const resp_args *a);
+int cmd_readwrite(resp_exec *x, const resp_args *a);
+int cmd_asking(resp_exec *x, const resp_args *a);
+int cmd_cluster_keyslot(resp_exec *x, const resp_args *a);
+int cmd_cluster_myid(resp_exec *x, const resp_args *a);
+int cmd_cluster_countkeysinslot(resp_exec *x, const resp_args *a);
+int cmd_cluster_getkeysinslot(resp_exec *x, const resp_args *a);
+int cmd_cluster_nodes(resp_exec *x, const resp_args *a);
+int cmd_cluster_slots(resp_exec *x, const resp_args *a);
+int cmd_cluster_shards(resp_exec *x, const resp_args *a);
+int cmd_cluster_info(resp_exec *x, const resp_args *a);
 
 #endif

@@ -4,7 +4,8 @@
  * redis-server) to write it again.
  *
  * Every Redis command and subcommand ("container|sub") sorted by name (bytes), with
- * its arity and the flags the command layer needs; for the commands evkv
+ * its arity, the flags the command layer needs and its keys' positions
+ * (COMMAND INFO's first key, last key and step); for the commands evkv
  * serves (commands.list), their handler and the exact bytes of their
  * COMMAND INFO entry, COMMAND DOCS entry
  * (name and map) and HELP reply; subcommands are sorted by name, where
@@ -13,23 +14,71 @@
 #include "command.h"
 
 const resp_command_spec resp_command_specs[] = {
-    {"acl", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|cat", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|deluser", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|dryrun", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|genpass", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|getuser", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|list", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|load", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|log", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|save", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|setuser", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|users", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|whoami", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"append", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"asking", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"auth", -2, 0, cmd_auth,
+    {"acl", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|cat", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|deluser", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|dryrun", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|genpass", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|getuser", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|list", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|load", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|log", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|save", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|setuser", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|users", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl|whoami", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"append", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"asking",
+     1,
+     0,
+     {0, 0, 0},
+     cmd_asking,
+     /* info */
+     "*10\r\n"
+     "$6\r\n"
+     "asking\r\n"
+     ":1\r\n"
+     "*1\r\n"
+     "+fast\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*2\r\n"
+     "+@fast\r\n"
+     "+@connection\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     82,
+     /* docs */
+     "$6\r\n"
+     "asking\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$46\r\n"
+     "Sent by cluster clients after an -ASK redirect\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n",
+     155,
+     NULL,
+     0},
+    {"auth",
+     -2,
+     0,
+     {0, 0, 0},
+     cmd_auth,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -109,23 +158,29 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     441, NULL, 0},
-    {"bgrewriteaof", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bgsave", -1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitcount", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitfield", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitfield_ro", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitop", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitpos", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"blmove", 6, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"blmpop", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"blpop", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"brpop", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"brpoplpush", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bzmpop", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bzpopmax", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bzpopmin", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client", -2, RESP_CMD_CONTAINER, NULL,
+     441,
+     NULL,
+     0},
+    {"bgrewriteaof", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bgsave", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bitcount", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bitfield", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bitfield_ro", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bitop", -4, RESP_CMD_WRITE, {2, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bitpos", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"blmove", 6, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"blmpop", -5, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"blpop", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"brpop", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"brpoplpush", 4, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bzmpop", -5, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bzpopmax", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bzpopmin", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client",
+     -2,
+     RESP_CMD_CONTAINER,
+     {0, 0, 0},
+     NULL,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -1637,8 +1692,12 @@ const resp_command_spec resp_command_specs[] = {
      "+HELP\r\n"
      "+    Prints this help.\r\n",
      1915},
-    {"client|caching", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|getname", 2, 0, cmd_client_getname,
+    {"client|caching", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|getname",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_client_getname,
      /* info */
      "*10\r\n"
      "$14\r\n"
@@ -1678,9 +1737,15 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     153, NULL, 0},
-    {"client|getredir", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|help", 2, 0, cmd_help,
+     153,
+     NULL,
+     0},
+    {"client|getredir", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|help",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_help,
      /* info */
      "*10\r\n"
      "$11\r\n"
@@ -1719,8 +1784,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     168, NULL, 0},
-    {"client|id", 2, 0, cmd_client_id,
+     168,
+     NULL,
+     0},
+    {"client|id",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_client_id,
      /* info */
      "*10\r\n"
      "$9\r\n"
@@ -1760,14 +1831,20 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     164, NULL, 0},
-    {"client|info", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|kill", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|list", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|no-evict", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|pause", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|reply", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|setname", 3, 0, cmd_client_setname,
+     164,
+     NULL,
+     0},
+    {"client|info", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|kill", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|no-evict", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|pause", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|reply", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|setname",
+     3,
+     0,
+     {0, 0, 0},
+     cmd_client_setname,
      /* info */
      "*10\r\n"
      "$14\r\n"
@@ -1819,40 +1896,1965 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     231, NULL, 0},
-    {"client|tracking", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|trackinginfo", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|unblock", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|unpause", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|addslots", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|addslotsrange", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|bumpepoch", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|count-failure-reports", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|countkeysinslot", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|delslots", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|delslotsrange", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|failover", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|flushslots", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|forget", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|getkeysinslot", 4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|info", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|keyslot", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|links", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|meet", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|myid", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|nodes", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|replicas", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|replicate", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|reset", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|saveconfig", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|set-config-epoch", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|setslot", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|shards", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|slaves", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|slots", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"command", -1, RESP_CMD_CONTAINER, cmd_command,
+     231,
+     NULL,
+     0},
+    {"client|tracking", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|trackinginfo", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|unblock", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|unpause", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster",
+     -2,
+     RESP_CMD_CONTAINER,
+     {0, 0, 0},
+     NULL,
+     /* info */
+     "*10\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     ":-2\r\n"
+     "*0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*27\r\n"
+     "*10\r\n"
+     "$12\r\n"
+     "cluster|help\r\n"
+     ":2\r\n"
+     "*2\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$12\r\n"
+     "cluster|info\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$12\r\n"
+     "cluster|meet\r\n"
+     ":-4\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$12\r\n"
+     "cluster|myid\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$13\r\n"
+     "cluster|links\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$13\r\n"
+     "cluster|nodes\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$13\r\n"
+     "cluster|reset\r\n"
+     ":-2\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$13\r\n"
+     "cluster|slots\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$14\r\n"
+     "cluster|forget\r\n"
+     ":3\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$14\r\n"
+     "cluster|shards\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$14\r\n"
+     "cluster|slaves\r\n"
+     ":3\r\n"
+     "*2\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$15\r\n"
+     "cluster|keyslot\r\n"
+     ":3\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$15\r\n"
+     "cluster|setslot\r\n"
+     ":-4\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$16\r\n"
+     "cluster|addslots\r\n"
+     ":-3\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$16\r\n"
+     "cluster|delslots\r\n"
+     ":-3\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$16\r\n"
+     "cluster|failover\r\n"
+     ":-2\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$16\r\n"
+     "cluster|replicas\r\n"
+     ":3\r\n"
+     "*2\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$17\r\n"
+     "cluster|bumpepoch\r\n"
+     ":2\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$17\r\n"
+     "cluster|replicate\r\n"
+     ":3\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$18\r\n"
+     "cluster|flushslots\r\n"
+     ":2\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$18\r\n"
+     "cluster|saveconfig\r\n"
+     ":2\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$21\r\n"
+     "cluster|addslotsrange\r\n"
+     ":-4\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$21\r\n"
+     "cluster|delslotsrange\r\n"
+     ":-4\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$21\r\n"
+     "cluster|getkeysinslot\r\n"
+     ":4\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$23\r\n"
+     "cluster|countkeysinslot\r\n"
+     ":3\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$24\r\n"
+     "cluster|set-config-epoch\r\n"
+     ":3\r\n"
+     "*3\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     "+no_async_loading\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$29\r\n"
+     "cluster|count-failure-reports\r\n"
+     ":3\r\n"
+     "*2\r\n"
+     "+admin\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     3323,
+     /* docs */
+     "$7\r\n"
+     "cluster\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$32\r\n"
+     "A container for cluster commands\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$22\r\n"
+     "Depends on subcommand.\r\n"
+     "$11\r\n"
+     "subcommands\r\n"
+     "*54\r\n"
+     "$12\r\n"
+     "cluster|help\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$49\r\n"
+     "Show helpful text about the different subcommands\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "5.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$12\r\n"
+     "cluster|info\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$44\r\n"
+     "Provides info about Redis Cluster node state\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$12\r\n"
+     "cluster|meet\r\n"
+     "*12\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$51\r\n"
+     "Force a node cluster to handshake with another node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$7\r\n"
+     "history\r\n"
+     "*1\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "4.0.0\r\n"
+     "$47\r\n"
+     "Added the optional `cluster_bus_port` argument.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*3\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$2\r\n"
+     "ip\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "port\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "*8\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$16\r\n"
+     "cluster_bus_port\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "4.0.0\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+optional\r\n"
+     "$12\r\n"
+     "cluster|myid\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$18\r\n"
+     "Return the node id\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$13\r\n"
+     "cluster|links\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$65\r\n"
+     "Returns a list of all TCP links to and from peer nodes in cluster\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(N) where N is the total number of Cluster nodes\r\n"
+     "$13\r\n"
+     "cluster|nodes\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$31\r\n"
+     "Get Cluster config for the node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(N) where N is the total number of Cluster nodes\r\n"
+     "$13\r\n"
+     "cluster|reset\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$26\r\n"
+     "Reset a Redis Cluster node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$95\r\n"
+     "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.\r"
+     "\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*8\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$9\r\n"
+     "hard_soft\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$5\r\n"
+     "oneof\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+optional\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "hard\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$10\r\n"
+     "pure-token\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$4\r\n"
+     "HARD\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "soft\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$10\r\n"
+     "pure-token\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$4\r\n"
+     "SOFT\r\n"
+     "$13\r\n"
+     "cluster|slots\r\n"
+     "*16\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$42\r\n"
+     "Get array of Cluster slot to node mappings\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(N) where N is the total number of Cluster nodes\r\n"
+     "$9\r\n"
+     "doc_flags\r\n"
+     "*1\r\n"
+     "+deprecated\r\n"
+     "$16\r\n"
+     "deprecated_since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$11\r\n"
+     "replaced_by\r\n"
+     "$16\r\n"
+     "`CLUSTER SHARDS`\r\n"
+     "$7\r\n"
+     "history\r\n"
+     "*2\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "4.0.0\r\n"
+     "$15\r\n"
+     "Added node IDs.\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$43\r\n"
+     "Added additional networking metadata field.\r\n"
+     "$14\r\n"
+     "cluster|forget\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$34\r\n"
+     "Remove a node from the nodes table\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$14\r\n"
+     "cluster|shards\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$43\r\n"
+     "Get array of cluster slots to node mappings\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(N) where N is the total number of cluster nodes\r\n"
+     "$14\r\n"
+     "cluster|slaves\r\n"
+     "*16\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$47\r\n"
+     "List replica nodes of the specified master node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "doc_flags\r\n"
+     "*1\r\n"
+     "+deprecated\r\n"
+     "$16\r\n"
+     "deprecated_since\r\n"
+     "$5\r\n"
+     "5.0.0\r\n"
+     "$11\r\n"
+     "replaced_by\r\n"
+     "$18\r\n"
+     "`CLUSTER REPLICAS`\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$15\r\n"
+     "cluster|keyslot\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$42\r\n"
+     "Returns the hash slot of the specified key\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$46\r\n"
+     "O(N) where N is the number of bytes in the key\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$3\r\n"
+     "key\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$15\r\n"
+     "cluster|setslot\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$35\r\n"
+     "Bind a hash slot to a specific node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$10\r\n"
+     "subcommand\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$5\r\n"
+     "oneof\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*4\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$9\r\n"
+     "IMPORTING\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$9\r\n"
+     "MIGRATING\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$4\r\n"
+     "NODE\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$6\r\n"
+     "stable\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$10\r\n"
+     "pure-token\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$6\r\n"
+     "STABLE\r\n"
+     "$16\r\n"
+     "cluster|addslots\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$39\r\n"
+     "Assign new hash slots to receiving node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$55\r\n"
+     "O(N) where N is the total number of hash slot arguments\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+multiple\r\n"
+     "$16\r\n"
+     "cluster|delslots\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$43\r\n"
+     "Set hash slots as unbound in receiving node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$55\r\n"
+     "O(N) where N is the total number of hash slot arguments\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+multiple\r\n"
+     "$16\r\n"
+     "cluster|failover\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$60\r\n"
+     "Forces a replica to perform a manual failover of its master.\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*8\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "options\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$5\r\n"
+     "oneof\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+optional\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$5\r\n"
+     "force\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$10\r\n"
+     "pure-token\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$5\r\n"
+     "FORCE\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$8\r\n"
+     "takeover\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$10\r\n"
+     "pure-token\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$8\r\n"
+     "TAKEOVER\r\n"
+     "$16\r\n"
+     "cluster|replicas\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$47\r\n"
+     "List replica nodes of the specified master node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "5.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$17\r\n"
+     "cluster|bumpepoch\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$32\r\n"
+     "Advance the cluster config epoch\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$17\r\n"
+     "cluster|replicate\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$60\r\n"
+     "Reconfigure a node as a replica of the specified master node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$18\r\n"
+     "cluster|flushslots\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$37\r\n"
+     "Delete a node's own slots information\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$18\r\n"
+     "cluster|saveconfig\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$45\r\n"
+     "Forces the node to save cluster state on disk\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$21\r\n"
+     "cluster|addslotsrange\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$39\r\n"
+     "Assign new hash slots to receiving node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$92\r\n"
+     "O(N) where N is the total number of the slots between the start slot and end slot arguments.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*8\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$19\r\n"
+     "start-slot_end-slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$5\r\n"
+     "block\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+multiple\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$10\r\n"
+     "start-slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$8\r\n"
+     "end-slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$21\r\n"
+     "cluster|delslotsrange\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$43\r\n"
+     "Set hash slots as unbound in receiving node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$92\r\n"
+     "O(N) where N is the total number of the slots between the start slot and end slot arguments.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*8\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$19\r\n"
+     "start-slot_end-slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$5\r\n"
+     "block\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+multiple\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$10\r\n"
+     "start-slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$8\r\n"
+     "end-slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$21\r\n"
+     "cluster|getkeysinslot\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$49\r\n"
+     "Return local key names in the specified hash slot\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(log(N)) where N is the number of requested keys\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$5\r\n"
+     "count\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$23\r\n"
+     "cluster|countkeysinslot\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$58\r\n"
+     "Return the number of local keys in the specified hash slot\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$24\r\n"
+     "cluster|set-config-epoch\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$41\r\n"
+     "Set the configuration epoch in a new node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$12\r\n"
+     "config-epoch\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$29\r\n"
+     "cluster|count-failure-reports\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$60\r\n"
+     "Return the number of failure reports active for a given node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$45\r\n"
+     "O(N) where N is the number of failure reports\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "node-id\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n",
+     8224,
+     NULL,
+     0},
+    {"cluster|addslots", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|addslotsrange", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|bumpepoch", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|count-failure-reports", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|countkeysinslot",
+     3,
+     0,
+     {0, 0, 0},
+     cmd_cluster_countkeysinslot,
+     /* info */
+     "*10\r\n"
+     "$23\r\n"
+     "cluster|countkeysinslot\r\n"
+     ":3\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     87,
+     /* docs */
+     "$23\r\n"
+     "cluster|countkeysinslot\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$58\r\n"
+     "Return the number of local keys in the specified hash slot\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n",
+     252,
+     NULL,
+     0},
+    {"cluster|delslots", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|delslotsrange", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|failover", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|flushslots", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|forget", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|getkeysinslot",
+     4,
+     0,
+     {0, 0, 0},
+     cmd_cluster_getkeysinslot,
+     /* info */
+     "*10\r\n"
+     "$21\r\n"
+     "cluster|getkeysinslot\r\n"
+     ":4\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     115,
+     /* docs */
+     "$21\r\n"
+     "cluster|getkeysinslot\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$49\r\n"
+     "Return local key names in the specified hash slot\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(log(N)) where N is the number of requested keys\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "slot\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$5\r\n"
+     "count\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n",
+     335,
+     NULL,
+     0},
+    {"cluster|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|info",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_cluster_info,
+     /* info */
+     "*10\r\n"
+     "$12\r\n"
+     "cluster|info\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     106,
+     /* docs */
+     "$12\r\n"
+     "cluster|info\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$44\r\n"
+     "Provides info about Redis Cluster node state\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n",
+     160,
+     NULL,
+     0},
+    {"cluster|keyslot",
+     3,
+     0,
+     {0, 0, 0},
+     cmd_cluster_keyslot,
+     /* info */
+     "*10\r\n"
+     "$15\r\n"
+     "cluster|keyslot\r\n"
+     ":3\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     79,
+     /* docs */
+     "$15\r\n"
+     "cluster|keyslot\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$42\r\n"
+     "Returns the hash slot of the specified key\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$46\r\n"
+     "O(N) where N is the number of bytes in the key\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$3\r\n"
+     "key\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n",
+     269,
+     NULL,
+     0},
+    {"cluster|links", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|meet", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|myid",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_cluster_myid,
+     /* info */
+     "*10\r\n"
+     "$12\r\n"
+     "cluster|myid\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     76,
+     /* docs */
+     "$12\r\n"
+     "cluster|myid\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$18\r\n"
+     "Return the node id\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n",
+     134,
+     NULL,
+     0},
+    {"cluster|nodes",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_cluster_nodes,
+     /* info */
+     "*10\r\n"
+     "$13\r\n"
+     "cluster|nodes\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     107,
+     /* docs */
+     "$13\r\n"
+     "cluster|nodes\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$31\r\n"
+     "Get Cluster config for the node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(N) where N is the total number of Cluster nodes\r\n",
+     194,
+     NULL,
+     0},
+    {"cluster|replicas", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|replicate", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|reset", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|saveconfig", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|set-config-epoch", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|setslot", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|shards",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_cluster_shards,
+     /* info */
+     "*10\r\n"
+     "$14\r\n"
+     "cluster|shards\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     108,
+     /* docs */
+     "$14\r\n"
+     "cluster|shards\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$43\r\n"
+     "Get array of cluster slots to node mappings\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(N) where N is the total number of cluster nodes\r\n",
+     207,
+     NULL,
+     0},
+    {"cluster|slaves", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|slots",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_cluster_slots,
+     /* info */
+     "*10\r\n"
+     "$13\r\n"
+     "cluster|slots\r\n"
+     ":2\r\n"
+     "*1\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*1\r\n"
+     "$23\r\n"
+     "nondeterministic_output\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     107,
+     /* docs */
+     "$13\r\n"
+     "cluster|slots\r\n"
+     "*16\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$42\r\n"
+     "Get array of Cluster slot to node mappings\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(N) where N is the total number of Cluster nodes\r\n"
+     "$9\r\n"
+     "doc_flags\r\n"
+     "*1\r\n"
+     "+deprecated\r\n"
+     "$16\r\n"
+     "deprecated_since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$11\r\n"
+     "replaced_by\r\n"
+     "$16\r\n"
+     "`CLUSTER SHARDS`\r\n"
+     "$7\r\n"
+     "history\r\n"
+     "*2\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "4.0.0\r\n"
+     "$15\r\n"
+     "Added node IDs.\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$43\r\n"
+     "Added additional networking metadata field.\r\n",
+     432,
+     NULL,
+     0},
+    {"command",
+     -1,
+     RESP_CMD_CONTAINER,
+     {0, 0, 0},
+     cmd_command,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -2276,7 +4278,11 @@ const resp_command_spec resp_command_specs[] = {
      "+HELP\r\n"
      "+    Prints this help.\r\n",
      848},
-    {"command|count", 2, 0, cmd_command_count,
+    {"command|count",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_command_count,
      /* info */
      "*10\r\n"
      "$13\r\n"
@@ -2315,8 +4321,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     151, NULL, 0},
-    {"command|docs", -2, 0, cmd_command_docs,
+     151,
+     NULL,
+     0},
+    {"command|docs",
+     -2,
+     0,
+     {0, 0, 0},
+     cmd_command_docs,
      /* info */
      "*10\r\n"
      "$12\r\n"
@@ -2374,10 +4386,16 @@ const resp_command_spec resp_command_specs[] = {
      "*2\r\n"
      "+optional\r\n"
      "+multiple\r\n",
-     322, NULL, 0},
-    {"command|getkeys", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"command|getkeysandflags", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"command|help", 2, 0, cmd_help,
+     322,
+     NULL,
+     0},
+    {"command|getkeys", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"command|getkeysandflags", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"command|help",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_help,
      /* info */
      "*10\r\n"
      "$12\r\n"
@@ -2416,8 +4434,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     164, NULL, 0},
-    {"command|info", -2, 0, cmd_command_info,
+     164,
+     NULL,
+     0},
+    {"command|info",
+     -2,
+     0,
+     {0, 0, 0},
+     cmd_command_info,
      /* info */
      "*10\r\n"
      "$12\r\n"
@@ -2483,9 +4507,15 @@ const resp_command_spec resp_command_specs[] = {
      "*2\r\n"
      "+optional\r\n"
      "+multiple\r\n",
-     457, NULL, 0},
-    {"command|list", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"config", -2, RESP_CMD_CONTAINER, NULL,
+     457,
+     NULL,
+     0},
+    {"command|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"config",
+     -2,
+     RESP_CMD_CONTAINER,
+     {0, 0, 0},
+     NULL,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -2810,7 +4840,11 @@ const resp_command_spec resp_command_specs[] = {
      "+HELP\r\n"
      "+    Prints this help.\r\n",
      384},
-    {"config|get", -3, 0, cmd_config_get,
+    {"config|get",
+     -3,
+     0,
+     {0, 0, 0},
+     cmd_config_get,
      /* info */
      "*10\r\n"
      "$10\r\n"
@@ -2888,8 +4922,14 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     484, NULL, 0},
-    {"config|help", 2, 0, cmd_help,
+     484,
+     NULL,
+     0},
+    {"config|help",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_help,
      /* info */
      "*10\r\n"
      "$11\r\n"
@@ -2927,12 +4967,18 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     163, NULL, 0},
-    {"config|resetstat", 2, RESP_CMD_REFUSED, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
-    {"config|rewrite", 2, RESP_CMD_REFUSED, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
-    {"config|set", -4, RESP_CMD_REFUSED, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
-    {"copy", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"dbsize", 1, 0, cmd_dbsize,
+     163,
+     NULL,
+     0},
+    {"config|resetstat", 2, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
+    {"config|rewrite", 2, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
+    {"config|set", -4, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
+    {"copy", -3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"dbsize",
+     1,
+     0,
+     {0, 0, 0},
+     cmd_dbsize,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -2976,12 +5022,18 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     158, NULL, 0},
-    {"debug", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"decr", 2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"decrby", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"del", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"discard", 1, RESP_CMD_TXN_CONTROL, cmd_discard,
+     158,
+     NULL,
+     0},
+    {"debug", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"decr", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"decrby", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"del", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"discard",
+     1,
+     RESP_CMD_TXN_CONTROL,
+     {0, 0, 0},
+     cmd_discard,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -3023,9 +5075,15 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$45\r\n"
      "O(N), when N is the number of queued commands\r\n",
-     197, NULL, 0},
-    {"dump", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"echo", 2, 0, cmd_echo,
+     197,
+     NULL,
+     0},
+    {"dump", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"echo",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_echo,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -3077,12 +5135,18 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     201, NULL, 0},
-    {"eval", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"eval_ro", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"evalsha", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"evalsha_ro", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"exec", 1, RESP_CMD_TXN_CONTROL, cmd_exec,
+     201,
+     NULL,
+     0},
+    {"eval", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"eval_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"evalsha", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"evalsha_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"exec",
+     1,
+     RESP_CMD_TXN_CONTROL,
+     {0, 0, 0},
+     cmd_exec,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -3123,8 +5187,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$38\r\n"
      "Depends on commands in the transaction\r\n",
-     187, NULL, 0},
-    {"exists", -2, 0, cmd_exists,
+     187,
+     NULL,
+     0},
+    {"exists",
+     -2,
+     0,
+     {1, -1, 1},
+     cmd_exists,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -3232,36 +5302,42 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+multiple\r\n",
-     360, NULL, 0},
-    {"expire", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"expireat", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"expiretime", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"failover", -1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"fcall", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"fcall_ro", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"flushall", -1, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"flushdb", -1, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|delete", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|dump", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|flush", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|kill", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|list", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|load", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|restore", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|stats", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geoadd", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geodist", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geohash", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geopos", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadius", -6, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadius_ro", -6, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadiusbymember", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadiusbymember_ro", -5, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geosearch", -7, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geosearchstore", -8, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"get", 2, 0, cmd_get,
+     360,
+     NULL,
+     0},
+    {"expire", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"expireat", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"expiretime", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"failover", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"fcall", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"fcall_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"flushall", -1, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"flushdb", -1, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|delete", 3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|dump", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|flush", -2, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|kill", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|load", -3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|restore", -3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"function|stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"geoadd", -5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"geodist", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"geohash", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"geopos", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"georadius", -6, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"georadius_ro", -6, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"georadiusbymember", -5, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"georadiusbymember_ro", -5, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"geosearch", -7, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"geosearchstore", -8, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"get",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_get,
      /* info */
      "*10\r\n"
      "$3\r\n"
@@ -3354,11 +5430,17 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     214, NULL, 0},
-    {"getbit", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"getdel", 2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"getex", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"getrange", 4, 0, cmd_getrange,
+     214,
+     NULL,
+     0},
+    {"getbit", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"getdel", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"getex", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"getrange",
+     4,
+     0,
+     {1, 1, 1},
+     cmd_getrange,
      /* info */
      "*10\r\n"
      "$8\r\n"
@@ -3470,10 +5552,16 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$7\r\n"
      "integer\r\n",
-     565, NULL, 0},
-    {"getset", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hdel", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hello", -1, 0, cmd_hello,
+     565,
+     NULL,
+     0},
+    {"getset", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hdel", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hello",
+     -1,
+     0,
+     {0, 0, 0},
+     cmd_hello,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -3608,8 +5696,14 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+optional\r\n",
-     776, NULL, 0},
-    {"hexists", 3, 0, cmd_zero_read,
+     776,
+     NULL,
+     0},
+    {"hexists",
+     3,
+     0,
+     {1, 1, 1},
+     cmd_zero_read,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -3710,8 +5804,14 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     273, NULL, 0},
-    {"hget", 3, 0, cmd_null_read,
+     273,
+     NULL,
+     0},
+    {"hget",
+     3,
+     0,
+     {1, 1, 1},
+     cmd_null_read,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -3813,8 +5913,14 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     267, NULL, 0},
-    {"hgetall", 2, 0, cmd_array_read,
+     267,
+     NULL,
+     0},
+    {"hgetall",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_array_read,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -3908,10 +6014,16 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     267, NULL, 0},
-    {"hincrby", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hincrbyfloat", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hkeys", 2, 0, cmd_array_read,
+     267,
+     NULL,
+     0},
+    {"hincrby", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hincrbyfloat", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hkeys",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_array_read,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -4005,8 +6117,14 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     254, NULL, 0},
-    {"hlen", 2, 0, cmd_zero_read,
+     254,
+     NULL,
+     0},
+    {"hlen",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_zero_read,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -4098,8 +6216,14 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     225, NULL, 0},
-    {"hmget", -3, 0, cmd_hmget,
+     225,
+     NULL,
+     0},
+    {"hmget",
+     -3,
+     0,
+     {1, 1, 1},
+     cmd_hmget,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -4205,13 +6329,19 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+multiple\r\n",
-     358, NULL, 0},
-    {"hmset", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hrandfield", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hscan", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hset", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hsetnx", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hstrlen", 3, 0, cmd_zero_read,
+     358,
+     NULL,
+     0},
+    {"hmset", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hrandfield", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hset", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hsetnx", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"hstrlen",
+     3,
+     0,
+     {1, 1, 1},
+     cmd_zero_read,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -4312,8 +6442,14 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     284, NULL, 0},
-    {"hvals", 2, 0, cmd_array_read,
+     284,
+     NULL,
+     0},
+    {"hvals",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_array_read,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -4407,11 +6543,17 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     254, NULL, 0},
-    {"incr", 2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"incrby", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"incrbyfloat", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"info", -1, 0, cmd_info,
+     254,
+     NULL,
+     0},
+    {"incr", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"incrby", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"incrbyfloat", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"info",
+     -1,
+     0,
+     {0, 0, 0},
+     cmd_info,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -4481,8 +6623,14 @@ const resp_command_spec resp_command_specs[] = {
      "*2\r\n"
      "+optional\r\n"
      "+multiple\r\n",
-     350, NULL, 0},
-    {"keys", 2, 0, cmd_keys,
+     350,
+     NULL,
+     0},
+    {"keys",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_keys,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -4539,9 +6687,15 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$7\r\n"
      "pattern\r\n",
-     367, NULL, 0},
-    {"lastsave", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency", -2, RESP_CMD_CONTAINER, NULL,
+     367,
+     NULL,
+     0},
+    {"lastsave", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"latency",
+     -2,
+     RESP_CMD_CONTAINER,
+     {0, 0, 0},
+     NULL,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -4934,12 +7088,18 @@ const resp_command_spec resp_command_specs[] = {
      "*2\r\n"
      "+optional\r\n"
      "+multiple\r\n",
-     1795, NULL, 0},
-    {"latency|doctor", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency|graph", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency|histogram", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency|history", 3, 0, cmd_latency_history,
+     1795,
+     NULL,
+     0},
+    {"latency|doctor", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"latency|graph", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"latency|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"latency|histogram", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"latency|history",
+     3,
+     0,
+     {0, 0, 0},
+     cmd_latency_history,
      /* info */
      "*10\r\n"
      "$15\r\n"
@@ -4999,8 +7159,14 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     233, NULL, 0},
-    {"latency|latest", 2, 0, cmd_latency_latest,
+     233,
+     NULL,
+     0},
+    {"latency|latest",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_latency_latest,
      /* info */
      "*10\r\n"
      "$14\r\n"
@@ -5048,8 +7214,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     167, NULL, 0},
-    {"latency|reset", -2, 0, cmd_latency_reset,
+     167,
+     NULL,
+     0},
+    {"latency|reset",
+     -2,
+     0,
+     {0, 0, 0},
+     cmd_latency_reset,
      /* info */
      "*10\r\n"
      "$13\r\n"
@@ -5112,9 +7284,15 @@ const resp_command_spec resp_command_specs[] = {
      "*2\r\n"
      "+optional\r\n"
      "+multiple\r\n",
-     263, NULL, 0},
-    {"lcs", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lindex", 3, 0, cmd_null_read,
+     263,
+     NULL,
+     0},
+    {"lcs", -3, 0, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lindex",
+     3,
+     0,
+     {1, 1, 1},
+     cmd_null_read,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -5216,9 +7394,15 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$7\r\n"
      "integer\r\n",
-     430, NULL, 0},
-    {"linsert", 5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"llen", 2, 0, cmd_zero_read,
+     430,
+     NULL,
+     0},
+    {"linsert", 5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"llen",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_zero_read,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -5310,15 +7494,21 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     215, NULL, 0},
-    {"lmove", 5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lmpop", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lolwut", -1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpop", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpos", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpush", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpushx", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lrange", 4, 0, cmd_lrange,
+     215,
+     NULL,
+     0},
+    {"lmove", 5, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lmpop", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lolwut", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lpop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lpos", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lpush", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lpushx", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lrange",
+     4,
+     0,
+     {1, 1, 1},
+     cmd_lrange,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -5429,18 +7619,24 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$7\r\n"
      "integer\r\n",
-     499, NULL, 0},
-    {"lrem", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lset", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"ltrim", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|doctor", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|malloc-stats", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|purge", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|stats", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|usage", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"mget", -2, 0, cmd_mget,
+     499,
+     NULL,
+     0},
+    {"lrem", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lset", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"ltrim", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"memory", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"memory|doctor", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"memory|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"memory|malloc-stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"memory|purge", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"memory|stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"memory|usage", -3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"mget",
+     -2,
+     0,
+     {1, -1, 1},
+     cmd_mget,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -5539,19 +7735,25 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+multiple\r\n",
-     299, NULL, 0},
-    {"migrate", -6, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|list", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|load", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|loadex", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|unload", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"monitor", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"move", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"mset", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"msetnx", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"multi", 1, RESP_CMD_TXN_CONTROL, cmd_multi,
+     299,
+     NULL,
+     0},
+    {"migrate", -6, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {3, 3, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"module", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"module|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"module|list", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"module|load", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"module|loadex", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"module|unload", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"monitor", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"move", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"mset", -3, RESP_CMD_WRITE, {1, -1, 2}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"msetnx", -3, RESP_CMD_WRITE, {1, -1, 2}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"multi",
+     1,
+     RESP_CMD_TXN_CONTROL,
+     {0, 0, 0},
+     cmd_multi,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -5593,23 +7795,29 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     151, NULL, 0},
-    {"object", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|encoding", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|freq", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|idletime", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|refcount", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"persist", 2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pexpire", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pexpireat", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pexpiretime", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfadd", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfcount", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfdebug", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfmerge", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfselftest", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"ping", -1, 0, cmd_ping,
+     151,
+     NULL,
+     0},
+    {"object", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"object|encoding", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"object|freq", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"object|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"object|idletime", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"object|refcount", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"persist", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pexpire", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pexpireat", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pexpiretime", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pfadd", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pfcount", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pfdebug", 3, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pfmerge", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pfselftest", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"ping",
+     -1,
+     0,
+     {0, 0, 0},
+     cmd_ping,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -5667,11 +7875,17 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+optional\r\n",
-     221, NULL, 0},
-    {"psetex", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"psubscribe", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"psync", -3, RESP_CMD_NO_MULTI, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pttl", 2, 0, cmd_ttl,
+     221,
+     NULL,
+     0},
+    {"psetex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"psubscribe", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"psync", -3, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pttl",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_ttl,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -5774,17 +7988,23 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     298, NULL, 0},
-    {"publish", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|channels", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|numpat", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|numsub", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|shardchannels", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|shardnumsub", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"punsubscribe", -1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"quit", -1, RESP_CMD_TXN_CONTROL, cmd_quit,
+     298,
+     NULL,
+     0},
+    {"publish", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pubsub", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pubsub|channels", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pubsub|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pubsub|numpat", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pubsub|numsub", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pubsub|shardchannels", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"pubsub|shardnumsub", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"punsubscribe", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"quit",
+     -1,
+     RESP_CMD_TXN_CONTROL,
+     {0, 0, 0},
+     cmd_quit,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -5827,8 +8047,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     131, NULL, 0},
-    {"randomkey", 1, 0, cmd_randomkey,
+     131,
+     NULL,
+     0},
+    {"randomkey",
+     1,
+     0,
+     {0, 0, 0},
+     cmd_randomkey,
      /* info */
      "*10\r\n"
      "$9\r\n"
@@ -5871,14 +8097,112 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     149, NULL, 0},
-    {"readonly", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"readwrite", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"rename", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"renamenx", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"replconf", -1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"replicaof", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"reset", 1, RESP_CMD_TXN_CONTROL, cmd_reset,
+     149,
+     NULL,
+     0},
+    {"readonly",
+     1,
+     0,
+     {0, 0, 0},
+     cmd_readonly,
+     /* info */
+     "*10\r\n"
+     "$8\r\n"
+     "readonly\r\n"
+     ":1\r\n"
+     "*3\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     "+fast\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*2\r\n"
+     "+@fast\r\n"
+     "+@connection\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     102,
+     /* docs */
+     "$8\r\n"
+     "readonly\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$63\r\n"
+     "Enables read queries for a connection to a cluster replica node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n",
+     174,
+     NULL,
+     0},
+    {"readwrite",
+     1,
+     0,
+     {0, 0, 0},
+     cmd_readwrite,
+     /* info */
+     "*10\r\n"
+     "$9\r\n"
+     "readwrite\r\n"
+     ":1\r\n"
+     "*3\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     "+fast\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*2\r\n"
+     "+@fast\r\n"
+     "+@connection\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     103,
+     /* docs */
+     "$9\r\n"
+     "readwrite\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$64\r\n"
+     "Disables read queries for a connection to a cluster replica node\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "3.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$7\r\n"
+     "cluster\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n",
+     176,
+     NULL,
+     0},
+    {"rename", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"renamenx", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"replconf", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"replicaof", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"reset",
+     1,
+     RESP_CMD_TXN_CONTROL,
+     {0, 0, 0},
+     cmd_reset,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -5921,10 +8245,16 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     132, NULL, 0},
-    {"restore", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"restore-asking", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"role", 1, 0, cmd_role,
+     132,
+     NULL,
+     0},
+    {"restore", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"restore-asking", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"role",
+     1,
+     0,
+     {0, 0, 0},
+     cmd_role,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -5966,14 +8296,20 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     168, NULL, 0},
-    {"rpop", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"rpoplpush", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"rpush", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"rpushx", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sadd", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"save", 1, RESP_CMD_NO_MULTI, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"scan", -2, 0, cmd_scan,
+     168,
+     NULL,
+     0},
+    {"rpop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"rpoplpush", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"rpush", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"rpushx", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sadd", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"save", 1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"scan",
+     -2,
+     0,
+     {0, 0, 0},
+     cmd_scan,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -6092,8 +8428,14 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+optional\r\n",
-     756, NULL, 0},
-    {"scard", 2, 0, cmd_zero_read,
+     756,
+     NULL,
+     0},
+    {"scard",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_zero_read,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -6185,17 +8527,23 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     225, NULL, 0},
-    {"script", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|debug", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|exists", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|flush", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|kill", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|load", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sdiff", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sdiffstore", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"select", 2, 0, cmd_select,
+     225,
+     NULL,
+     0},
+    {"script", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"script|debug", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"script|exists", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"script|flush", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"script|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"script|kill", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"script|load", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sdiff", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sdiffstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"select",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_select,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -6247,17 +8595,23 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$7\r\n"
      "integer\r\n",
-     236, NULL, 0},
-    {"set", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setbit", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setex", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setnx", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setrange", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"shutdown", -1, RESP_CMD_NO_MULTI, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sinter", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sintercard", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sinterstore", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sismember", 3, 0, cmd_zero_read,
+     236,
+     NULL,
+     0},
+    {"set", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"setbit", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"setex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"setnx", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"setrange", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"shutdown", -1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sinter", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sintercard", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sinterstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sismember",
+     3,
+     0,
+     {1, 1, 1},
+     cmd_zero_read,
      /* info */
      "*10\r\n"
      "$9\r\n"
@@ -6358,9 +8712,15 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     290, NULL, 0},
-    {"slaveof", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"slowlog", -2, RESP_CMD_CONTAINER, NULL,
+     290,
+     NULL,
+     0},
+    {"slaveof", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"slowlog",
+     -2,
+     RESP_CMD_CONTAINER,
+     {0, 0, 0},
+     NULL,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -6582,8 +8942,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$52\r\n"
      "O(N) where N is the number of entries in the slowlog\r\n",
-     1059, NULL, 0},
-    {"slowlog|get", -2, 0, cmd_slowlog_get,
+     1059,
+     NULL,
+     0},
+    {"slowlog|get",
+     -2,
+     0,
+     {0, 0, 0},
+     cmd_slowlog_get,
      /* info */
      "*10\r\n"
      "$11\r\n"
@@ -6652,9 +9018,15 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+optional\r\n",
-     369, NULL, 0},
-    {"slowlog|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"slowlog|len", 2, 0, cmd_slowlog_len,
+     369,
+     NULL,
+     0},
+    {"slowlog|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"slowlog|len",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_slowlog_len,
      /* info */
      "*10\r\n"
      "$11\r\n"
@@ -6701,8 +9073,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     140, NULL, 0},
-    {"slowlog|reset", 2, 0, cmd_slowlog_reset,
+     140,
+     NULL,
+     0},
+    {"slowlog|reset",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_slowlog_reset,
      /* info */
      "*10\r\n"
      "$13\r\n"
@@ -6747,8 +9125,14 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$52\r\n"
      "O(N) where N is the number of entries in the slowlog\r\n",
-     201, NULL, 0},
-    {"smembers", 2, 0, cmd_array_read,
+     201,
+     NULL,
+     0},
+    {"smembers",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_array_read,
      /* info */
      "*10\r\n"
      "$8\r\n"
@@ -6842,8 +9226,14 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     255, NULL, 0},
-    {"smismember", -3, 0, cmd_smismember,
+     255,
+     NULL,
+     0},
+    {"smismember",
+     -3,
+     0,
+     {1, 1, 1},
+     cmd_smismember,
      /* info */
      "*10\r\n"
      "$10\r\n"
@@ -6949,17 +9339,23 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+multiple\r\n",
-     402, NULL, 0},
-    {"smove", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sort", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sort_ro", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"spop", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"spublish", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"srandmember", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"srem", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sscan", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"ssubscribe", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"strlen", 2, 0, cmd_strlen,
+     402,
+     NULL,
+     0},
+    {"smove", 4, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sort", -2, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sort_ro", -2, RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"spop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"spublish", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"srandmember", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"srem", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"ssubscribe", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"strlen",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_strlen,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -7051,9 +9447,15 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     238, NULL, 0},
-    {"subscribe", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"substr", 4, 0, cmd_getrange,
+     238,
+     NULL,
+     0},
+    {"subscribe", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"substr",
+     4,
+     0,
+     {1, 1, 1},
+     cmd_getrange,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -7177,15 +9579,21 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$7\r\n"
      "integer\r\n",
-     664, NULL, 0},
-    {"sunion", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sunionstore", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sunsubscribe", -1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"swapdb", 3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sync", 1, RESP_CMD_NO_MULTI, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"time", 1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"touch", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"ttl", 2, 0, cmd_ttl,
+     664,
+     NULL,
+     0},
+    {"sunion", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sunionstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sunsubscribe", -1, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"swapdb", 3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"sync", 1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"time", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"touch", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"ttl",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_ttl,
      /* info */
      "*10\r\n"
      "$3\r\n"
@@ -7288,8 +9696,14 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     292, NULL, 0},
-    {"type", 2, 0, cmd_type,
+     292,
+     NULL,
+     0},
+    {"type",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_type,
      /* info */
      "*10\r\n"
      "$4\r\n"
@@ -7381,10 +9795,16 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     226, NULL, 0},
-    {"unlink", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"unsubscribe", -1, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"unwatch", 1, 0, cmd_unwatch,
+     226,
+     NULL,
+     0},
+    {"unlink", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"unsubscribe", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"unwatch",
+     1,
+     0,
+     {0, 0, 0},
+     cmd_unwatch,
      /* info */
      "*10\r\n"
      "$7\r\n"
@@ -7426,9 +9846,15 @@ const resp_command_spec resp_command_specs[] = {
      "complexity\r\n"
      "$4\r\n"
      "O(1)\r\n",
-     145, NULL, 0},
-    {"wait", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"watch", -2, RESP_CMD_TXN_CONTROL, cmd_watch,
+     145,
+     NULL,
+     0},
+    {"wait", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"watch",
+     -2,
+     RESP_CMD_TXN_CONTROL,
+     {1, -1, 1},
+     cmd_watch,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -7526,34 +9952,40 @@ const resp_command_spec resp_command_specs[] = {
      "flags\r\n"
      "*1\r\n"
      "+multiple\r\n",
-     310, NULL, 0},
-    {"xack", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xadd", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xautoclaim", -6, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xclaim", -6, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xdel", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|create", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|createconsumer", 5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|delconsumer", 5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|destroy", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|setid", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo", -2, RESP_CMD_CONTAINER, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|consumers", 4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|groups", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|help", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|stream", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xlen", 2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xpending", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xrange", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xread", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xreadgroup", -7, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xrevrange", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xsetid", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xtrim", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zadd", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zcard", 2, 0, cmd_zero_read,
+     310,
+     NULL,
+     0},
+    {"xack", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xadd", -5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xautoclaim", -6, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xclaim", -6, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xdel", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xgroup", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xgroup|create", -5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xgroup|createconsumer", 5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xgroup|delconsumer", 5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xgroup|destroy", 4, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xgroup|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xgroup|setid", -5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xinfo", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xinfo|consumers", 4, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xinfo|groups", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xinfo|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xinfo|stream", -3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xlen", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xpending", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xread", -4, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xreadgroup", -7, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xrevrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xsetid", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"xtrim", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zadd", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zcard",
+     2,
+     0,
+     {1, 1, 1},
+     cmd_zero_read,
      /* info */
      "*10\r\n"
      "$5\r\n"
@@ -7645,35 +10077,41 @@ const resp_command_spec resp_command_specs[] = {
      "$14\r\n"
      "key_spec_index\r\n"
      ":0\r\n",
-     240, NULL, 0},
-    {"zcount", 4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zdiff", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zdiffstore", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zincrby", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zinter", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zintercard", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zinterstore", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zlexcount", 4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zmpop", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zmscore", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zpopmax", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zpopmin", -2, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrandmember", -2, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrange", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrangebylex", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrangebyscore", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrangestore", -5, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrank", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrem", -3, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zremrangebylex", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zremrangebyrank", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zremrangebyscore", 4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrange", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrangebylex", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrangebyscore", -4, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrank", 3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zscan", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zscore", 3, 0, cmd_null_read,
+     240,
+     NULL,
+     0},
+    {"zcount", 4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zdiff", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zdiffstore", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zincrby", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zinter", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zintercard", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zinterstore", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zlexcount", 4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zmpop", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zmscore", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zpopmax", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zpopmin", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrandmember", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrangebylex", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrangebyscore", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrangestore", -5, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrank", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrem", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zremrangebylex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zremrangebyrank", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zremrangebyscore", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrevrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrevrangebylex", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrevrangebyscore", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zrevrank", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zscore",
+     3,
+     0,
+     {1, 1, 1},
+     cmd_null_read,
      /* info */
      "*10\r\n"
      "$6\r\n"
@@ -7775,9 +10213,11 @@ const resp_command_spec resp_command_specs[] = {
      "type\r\n"
      "$6\r\n"
      "string\r\n",
-     310, NULL, 0},
-    {"zunion", -3, 0, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zunionstore", -4, RESP_CMD_WRITE, NULL, NULL, 0, NULL, 0, NULL, 0},
+     310,
+     NULL,
+     0},
+    {"zunion", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"zunionstore", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
 };
 
 const size_t resp_command_nspecs = sizeof(resp_command_specs) / sizeof(resp_command_specs[0]);

@@ -30,6 +30,8 @@ int cmd_select(resp_exec *x, const resp_args *a)
         return reply_not_integer(x);
     if (id < INT_MIN || id > INT_MAX)
         return reply_error(x, "value is out of range, value must between %d and %d", INT_MIN, INT_MAX);
+    if (id != 0 && x->env->cluster)
+        return reply_error(x, "SELECT is not allowed in cluster mode");
     if (id != 0)
         return reply_error(x, "DB index is out of range");
     return reply_ok(x);

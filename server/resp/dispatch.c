@@ -214,7 +214,11 @@ void resp_client_free(resp_client *c)
     resp_multi_discard(c);
 }
 
-int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, proto_buf *out, resp_result *res)
+/* resp_execute, made twice by the compiler: with clustered a constant,
+ * the copy without a cluster map has no trace of its check, so that a
+ * request to a server outside a cluster costs what it did. */
+static inline __attribute__((always_inline)) int execute(const resp_env *env, resp_client *c, const resp_request *req,
+                                                         proto_buf *out, resp_result *res, int clustered)
 {
     resp_exec x = {env, c, out, res};
     resp_args a = {req->argc, req->argv, req->argv_len};
@@ -238,6 +242,17 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
         rc = reject(&x, spec, msg);
     } else if (c->in_multi && (spec->flags & RESP_CMD_NO_MULTI)) {
         rc = reject(&x, spec, "Command not allowed inside a transaction");
+    } else if (clustered && spec->fn == cmd_get && !c->in_multi && resp_cluster_reads_here(env->cluster, c) &&
+               (rc = resp_get_held(&x, &a)) != 0) {
+        rc = rc < 0 ? -1 : 0; /* a GET of a key held here: answered */
+    } else if (clustered && !resp_cluster_own_key(env->cluster, spec, &a) &&
+               resp_cluster_redirect(&x, spec, &a, msg, sizeof(msg))) {
+        /* processCommand: EXEC discards the transaction, with no EXECABORT */
+        if (spec->fn == cmd_exec)
+            resp_multi_discard(c);
+        else if (c->in_multi)
+            c->multi_dirty = 1;
+        rc = reply_error(&x, "%s", msg);
     } else if (spec->flags & RESP_CMD_WRITE) {
         rc = reject(&x, spec, "-READONLY You can't write against a read only replica.");
     } else if (c->in_multi && !(spec->flags & RESP_CMD_TXN_CONTROL)) {
@@ -254,4 +269,11 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
         return -1;
     res->error = out->len > start && out->data[start] == '-';
     return 0;
+}
+
+int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, proto_buf *out, resp_result *res)
+{
+    if (env->cluster != NULL)
+        return execute(env, c, req, out, res, 1);
+    return execute(env, c, req, out, res, 0);
 }

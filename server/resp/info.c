@@ -287,6 +287,8 @@ static int info_text(resp_exec *x, unsigned sec, proto_buf *b)
             proto_buf_append(b, "\r\n", 2);
         if (info_section_list[k].write != NULL)
             info_section_list[k].write(b, &si, x->env->table);
+        else if (info_section_list[k].bit == SEC_CLUSTER && x->env->cluster != NULL)
+            proto_buf_append(b, "# Cluster\r\ncluster_enabled:1\r\n", 30);
         else
             proto_buf_append(b, info_section_list[k].text, strlen(info_section_list[k].text));
     }

@@ -168,6 +168,18 @@ int cmd_get(resp_exec *x, const resp_args *a)
     return reply_value(x, v, vlen, kind);
 }
 
+int resp_get_held(resp_exec *x, const resp_args *a)
+{
+    const char *v;
+    size_t vlen;
+    table_kind kind;
+    if (!table_get(x->env->table, a->argv[1], a->len[1], &v, &vlen, &kind))
+        return 0;
+    x->res->commands++;
+    x->res->hits++;
+    return reply_value(x, v, vlen, kind) == 0 ? 1 : -1;
+}
+
 int cmd_mget(resp_exec *x, const resp_args *a)
 {
     if (resp_encode_array(x->out, a->argc - 1) != 0)

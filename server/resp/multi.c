@@ -138,6 +138,7 @@ int cmd_reset(resp_exec *x, const resp_args *a)
     resp_multi_discard(x->c);
     free(x->c->name);
     x->c->name = NULL;
+    x->c->cluster_readonly = 0;
     return resp_encode_simple(x->out, "RESET", 5);
 }
 

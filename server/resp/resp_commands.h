@@ -8,8 +8,10 @@
  * resp_env, and sends what lands in the proto_buf.
  *
  * Checks run in Redis's order (server.c, processCommand): unknown command or
- * subcommand, arity, "not allowed inside a transaction", READONLY for a
- * write command, then MULTI queueing, then the command. The names, arities
+ * subcommand, arity, "not allowed inside a transaction", in a Redis
+ * Cluster (env->cluster) the redirection (-MOVED, -CROSSSLOT,
+ * -CLUSTERDOWN: server/resp/cluster.c), READONLY for a write command, then
+ * MULTI queueing, then the command. The names, arities
  * and flags of every Redis command come from command_table.c, written by
  * scripts/gen-resp-commands from a real Redis 7.0.15.
  *
@@ -31,7 +33,7 @@
  * Every other Redis command:
  *   - a write command (Redis's "write" flag) with valid arity gets Redis's
  *     "-READONLY You can't write against a read only replica.";
- *   - anything else (SUBSCRIBE, EVAL, CLUSTER, CLIENT LIST, CONFIG SET,
+ *   - anything else (SUBSCRIBE, EVAL, CLUSTER MEET, CLIENT LIST, CONFIG SET,
  *     COMMAND GETKEYS, ...) gets "-ERR evkv does not serve the 'name'
  *     command" (the full name: "client|list"), or for CONFIG SET, RESETSTAT
  *     and REWRITE "-ERR evkv does not change its configuration: CONFIG <sub>
@@ -83,6 +85,8 @@ typedef struct resp_server_info {
 } resp_server_info;
 
 /* What resp_execute reads from the server. Borrowed for one call. */
+struct cluster_map;
+
 typedef struct resp_env {
     const table *table; /* the table to answer from; never NULL */
     /* Fills *info for INFO (info is zeroed first). NULL: all zero. */
@@ -90,6 +94,9 @@ typedef struct resp_env {
     /* A random 64-bit number, for RANDOMKEY. NULL: a fixed sequence. */
     uint64_t (*random)(void *arg);
     void *arg; /* passed to both callbacks */
+    /* --cluster-config's map: a Redis Cluster node's checks and commands;
+     * NULL: no cluster (CLUSTER answers "cluster support disabled"). */
+    const struct cluster_map *cluster;
 } resp_env;
 
 /* One request queued by MULTI, copied (the reader's buffer moves on). */
@@ -113,6 +120,7 @@ typedef struct resp_client {
      * queued_bytes (0: no limit, as in Redis). A command that would go
      * over is refused with an error, and EXEC then aborts. */
     size_t max_queued_bytes;
+    int cluster_readonly; /* READONLY: a replica answers reads of its master's slots */
 } resp_client;
 
 /* RESP's bounds from --max-content (the adapter sets them): a request, and
@@ -152,6 +160,14 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
 #define RESP_CMD_CONTAINER   4  /* has subcommands ("name|sub" entries follow) */
 #define RESP_CMD_TXN_CONTROL 8  /* runs at once inside MULTI, never queued (EXEC, DISCARD, ...) */
 #define RESP_CMD_REFUSED     16 /* its handler refuses it: not served, not in COMMAND */
+#define RESP_CMD_MOVABLE_KEYS 32 /* "movablekeys": keys found by its arguments (keys says only the fixed ones) */
+
+/* Where a command's keys are, as COMMAND INFO's legacy triple: arguments
+ * first to last (-1: the last argument, -2: the one before, ...), every
+ * step-th; first 0: none. */
+typedef struct resp_key_range {
+    signed char first, last, step;
+} resp_key_range;
 
 /* A command's handler (command.h): appends the reply, returns 0, or -1
  * when out of memory. */
@@ -163,6 +179,7 @@ typedef struct resp_command_spec {
     const char *name;   /* lower case; "container|sub" for a subcommand */
     int arity;          /* Redis's: n exactly, or -n for at least n (the name counts) */
     unsigned flags;     /* RESP_CMD_* */
+    resp_key_range keys; /* where its keys are, for Redis Cluster's checks */
     resp_command_fn fn; /* the handler commands.list names, or NULL: evkv does not serve it */
     /* For the commands evkv serves (a container: one of its subcommands),
      * Redis's exact bytes, else NULL, 0. */

@@ -75,7 +75,7 @@ static size_t resp_expected(const uint8_t *sent, size_t len)
 {
     resp_limits lim = {RESP_DEFAULT_MAX_ARGS, opt.limits.max_content, RESP_INLINE_MAX_SIZE,
                        opt.limits.max_content + RESP_REQUEST_SLACK};
-    resp_env env = {shadow, NULL, NULL, NULL};
+    resp_env env = {shadow, NULL, NULL, NULL, NULL};
     resp_reader r;
     resp_client c;
     resp_request req;

@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     resp_request req;
     resp_result res;
     proto_buf out = {0};
-    resp_env env = {tab, NULL, NULL, NULL};
+    resp_env env = {tab, NULL, NULL, NULL, NULL};
 
     fuzz_input_init(&in, data, size);
     if (in.flags & FLAG_INFO)

@@ -70,7 +70,7 @@ def _wire_words():
         return codecs.escape_decode(body.encode("ascii"))[0].decode("utf-8")
 
     words = {m.group(1): c_string(m.group(2))
-             for m in re.finditer(r'^#define (WIRE_\w+) "((?:[^"\\]|\\.)*)"$', text, re.M)}
+             for m in re.finditer(r'^#define (WIRE_\w+) +"((?:[^"\\]|\\.)*)"$', text, re.M)}
     table = {c_string(k): json.loads(c_string(v))
              for k, v in re.findall(r'X\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\)', text)}
     return words, table
@@ -79,6 +79,8 @@ def _wire_words():
 _WIRE, TABLE = _wire_words()  # TABLE: the built-in table, key -> value
 MISS_PREFIX, MISS_SUFFIX = _WIRE["WIRE_MISS_PREFIX"], _WIRE["WIRE_MISS_SUFFIX"]
 BINARY_PREFIX = _WIRE["WIRE_BINARY_PREFIX"]
+MOVED_PREFIX, MOVED_SUFFIX = _WIRE["WIRE_MOVED_PREFIX"], _WIRE["WIRE_MOVED_SUFFIX"]
+CLUSTERDOWN_PREFIX, CLUSTERDOWN_SUFFIX = _WIRE["WIRE_CLUSTERDOWN_PREFIX"], _WIRE["WIRE_CLUSTERDOWN_SUFFIX"]
 
 
 def miss_text(key):
@@ -687,6 +689,25 @@ class ServerTestCase(unittest.TestCase):
         self.assertGreater(len(result), len("Error: "))
         self.assertEqual(answer.raw, result_answer(result))
         return result
+
+
+def start_on_free_ports(n, start, attempts=3):
+    """Picks n distinct free ports of HOST and calls start(ports), which
+    starts servers that must listen on them (a cluster map names its
+    nodes' ports before they start). Another program may take a port
+    between the pick and the bind: start then fails with "Address already
+    in use", and it goes again on other ports. Returns (ports, what start
+    returned)."""
+    for attempt in range(attempts):
+        ports = set()
+        while len(ports) < n:
+            ports.add(free_port())
+        ports = sorted(ports)
+        try:
+            return ports, start(ports)
+        except AssertionError as e:
+            if "in use" not in str(e) or attempt == attempts - 1:
+                raise
 
 
 class TempDirTestCase(ServerTestCase):

@@ -17,6 +17,12 @@ terminates the servers, then kills any still running after a grace, and
 removes the directory; the servers are also killed with SIGKILL if this
 Python process dies first (PR_SET_PDEATHSIG), so none outlives a test run.
 
+RedisCluster(table, masters=3, replicas=1) makes a real Redis Cluster the
+same way (each node's bus port, port + 10000, free too) with `redis-cli
+--cluster create ... --cluster-yes`, waits until every node says
+cluster_state:ok, knows every node and lists every replica in CLUSTER
+SLOTS, and SETs each key on its slot's master; its replicas in sync.
+
 Also for those tests: command(*args) encodes a multibulk request,
 ReplyReader reads whole RESP2 replies from a socket, decode() and encode()
 turn a reply's bytes into Python values and back (all three from
@@ -86,8 +92,9 @@ class RedisProcess:
     """One redis-server on an ephemeral port, its directory and log in
     workdir/name."""
 
-    def __init__(self, workdir, name, *extra):
+    def __init__(self, workdir, name, *extra, cluster=False):
         self.name = name
+        self.cluster = cluster  # its cluster bus, port + 10000, must be free too
         self.dir = os.path.join(workdir, name)
         os.mkdir(self.dir)
         self.log_path = os.path.join(self.dir, "redis.log")
@@ -100,7 +107,7 @@ class RedisProcess:
         """Starts the server on a free port; returns once it answers PING."""
         deadline = time.monotonic() + timeout
         for _attempt in range(5):  # a port taken between the probe and the bind: another one
-            self.port = _free_port()
+            self.port = free_cluster_port() if self.cluster else _free_port()
             argv = [REDIS_SERVER, "--port", str(self.port), "--bind", HOST, "--save", "",
                     "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
                     "--logfile", "", "--dbfilename", "dump.rdb"] + self._extra
@@ -153,6 +160,25 @@ def _free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def free_cluster_port():
+    """A port of 127.0.0.1 free now, with port + 10000 (a cluster node's
+    bus) free too; under 55536, as Redis Cluster wants."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port > 55535:
+            port = 20000 + port % 30000
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind((HOST, port))
+                b.bind((HOST, port + 10000))
+            return port
+        except OSError:
+            continue
+    raise OracleError("no free port with a free cluster bus port")
 
 
 def load(port, table, batch=1000):
@@ -254,3 +280,127 @@ def start_for_test(testcase, table, replicas=1, **kw):
     else:
         testcase.addCleanup(rr.stop)
     return rr.start()
+
+
+class RedisCluster:
+    """A real Redis Cluster of `masters` masters with `replicas` replicas
+    each, made by `redis-cli --cluster create` on free ports (with their
+    bus ports, port + 10000, free too), holding table once start()
+    returns: every node says cluster_state:ok and knows every other, and
+    each replica holds its master's keys. stop() as ReplicatedRedis's."""
+
+    def __init__(self, table, masters=3, replicas=1):
+        self.table = {_as_bytes(k): _as_bytes(v) for k, v in table.items()}
+        self.n = masters * (1 + replicas)
+        self.replicas_per_master = replicas
+        self.workdir = None
+        self.nodes = []
+
+    @property
+    def ports(self):
+        return [n.port for n in self.nodes]
+
+    def start(self, timeout=SYNC_TIMEOUT):
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, what, ok, timeout):
+        deadline = time.monotonic() + timeout
+        while not ok():
+            if time.monotonic() > deadline:
+                raise OracleError("%s not within %.0f s; the logs:\n%s"
+                                  % (what, timeout, "\n".join(n.log() for n in self.nodes)))
+            time.sleep(0.05)
+
+    def _start(self, timeout):
+        if not available():
+            raise OracleError("no redis-server (apt-get install redis-server, or set REDIS_SERVER)")
+        self.workdir = tempfile.mkdtemp(prefix="evkv-redis-cluster.")
+        for i in range(self.n):
+            node = RedisProcess(self.workdir, "node%d" % (i + 1), "--cluster-enabled", "yes",
+                                "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+                                "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", cluster=True)
+            self.nodes.append(node.start())
+        cli = shutil.which("redis-cli")
+        if not cli:
+            raise OracleError("no redis-cli (apt-get install redis-tools)")
+        out = subprocess.run([cli, "--cluster", "create"] + ["%s:%d" % (HOST, p) for p in self.ports]
+                             + ["--cluster-replicas", str(self.replicas_per_master), "--cluster-yes"],
+                             stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        if out.returncode != 0:
+            raise OracleError("redis-cli --cluster create: %s" % out.stdout.decode() + out.stderr.decode())
+
+        def state_ok():
+            for n in self.nodes:
+                nodes = ask(n.port, command("CLUSTER", "NODES")).decode()
+                slaves = sum(" slave " in line.replace(",", " ") for line in nodes.splitlines())
+                if (b"cluster_state:ok" not in ask(n.port, command("CLUSTER", "INFO"))
+                        or len(nodes.splitlines()) != self.n or "handshake" in nodes or "fail" in nodes
+                        or slaves != self.n - self.n // (1 + self.replicas_per_master)):
+                    return False
+            return True
+
+        self._wait("cluster_state:ok on every node", state_ok, timeout)
+        self._load()
+        masters = [n for n in self.nodes if n.info("replication").get("role") == "master"]
+        total = sum(ask(m.port, b"DBSIZE\r\n") for m in masters)
+        if total != len(self.table):
+            raise OracleError("the masters hold %d keys, not %d" % (total, len(self.table)))
+
+        def replicas_synced():
+            for n in self.nodes:
+                rep = n.info("replication")
+                if rep.get("role") == "slave":
+                    master = [m for m in masters if m.port == int(rep["master_port"])][0]
+                    if rep.get("master_link_status") != "up" or \
+                            ask(n.port, b"DBSIZE\r\n") != ask(master.port, b"DBSIZE\r\n"):
+                        return False
+            return True
+
+        self._wait("every replica in sync", replicas_synced, timeout)
+
+        def slots_list_replicas():
+            # CLUSTER SLOTS lists a replica once gossip has told of its
+            # replication offset (isReplicaAvailable)
+            want = 3 + self.replicas_per_master
+            return all(len(r) == want for n in self.nodes for r in ask(n.port, command("CLUSTER", "SLOTS")))
+
+        self._wait("every replica in every node's CLUSTER SLOTS", slots_list_replicas, timeout)
+        return self
+
+    def _load(self, batch=1000):
+        """Each key SET on the master of its slot (CLUSTER KEYSLOT and
+        CLUSTER SLOTS, asked of the first node)."""
+        port = self.nodes[0].port
+        slots = ask(port, command("CLUSTER", "SLOTS"))
+        owner = {}
+        for r in slots:
+            for s in range(r[0], r[1] + 1):
+                owner[s] = r[2][1]
+        keys = list(self.table)
+        by_port = {}
+        with socket.create_connection((HOST, port), timeout=IO_TIMEOUT) as s:
+            reader = ReplyReader(s)
+            for i in range(0, len(keys), batch):
+                chunk = keys[i:i + batch]
+                s.sendall(b"".join(command("CLUSTER", "KEYSLOT", k) for k in chunk))
+                for k in chunk:
+                    by_port.setdefault(owner[decode(reader.read_reply())], {})[k] = self.table[k]
+        for p, table in by_port.items():
+            load(p, table, batch)
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

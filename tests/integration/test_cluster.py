@@ -431,12 +431,58 @@ class ClusterTest(t.TempDirTestCase):
                          "kill called other than on the processes of ours (last line first)")
         self.assertFalse(os.path.exists(os.path.join(cdir, "pids")))
 
+    def test_redis_cluster_mode(self):
+        """up --mode redis-cluster: 3 masters x 2 nodes from one commented
+        map, no proxy; redis-py's RedisCluster finds every key with its
+        value from any node, redis-cli -c follows -MOVED from a replica;
+        status, then down stops every node."""
+        from test_redis_clients import import_redis_py
+        import_redis_py()
+        from redis.cluster import ClusterNode, RedisCluster
+        self.cdir = self.path("rc")
+        self.addCleanup(self.cluster, "down", "--dir", self.cdir)
+        for attempt in range(3):
+            r = self.cluster("up", "--mode", "redis-cluster", "--shards", "3", "--replicas", "2", "--keys", "3000",
+                             "--dir", self.cdir)
+            if r.returncode != 1 or attempt == 2 or not self.port_was_taken():
+                break
+            shutil.rmtree(self.cdir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        ends = {w[0]: dict(zip(w[1::2], w[2::2])) for w in map(str.split, r.stdout.splitlines())}
+        names = [f"shard{s}-r{i}" for s in (1, 2, 3) for i in (1, 2)]
+        self.assertEqual(sorted(ends), sorted(names + ["redis-cluster"]), r.stdout)
+        self.assertEqual(sorted(self.recorded_pids()), names)  # no proxy
+        with open(ends["redis-cluster"]["map"]) as f:
+            text = f.read()
+        self.assertIn("# ", text)
+        self.assertEqual([l.split()[0] for l in text.splitlines() if not l.startswith("#")],
+                         [ends[n]["id"] for n in names])
+        with open(os.path.join(self.cdir, "data-n3000-v100-s1.tsv"), encoding="utf-8") as f:
+            table = dict(line.rstrip("\n").split("\t", 1) for line in f)
+        for start in ("shard1-r1", "shard3-r2"):
+            rc = RedisCluster(startup_nodes=[ClusterNode(t.HOST, self.port(ends[start]["resp"]))],
+                              decode_responses=True)
+            self.addCleanup(rc.close)
+            keys = sorted(table)
+            self.assertEqual(rc.mget_nonatomic(keys), [table[k] for k in keys])
+        key = next(k for k in sorted(table) if rc.keyslot(k) <= 5460)
+        out = subprocess.run(["redis-cli", "-c", "-p", str(self.port(ends["shard2-r2"]["resp"])), "GET", key],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.stdout, table[key] + "\n")
+        st = self.cluster("status", "--dir", self.cdir)
+        self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+        pids = self.recorded_pids()
+        down = self.cluster("down", "--dir", self.cdir, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
+
     def test_usage_errors(self):
         d = self.path("never")
         for args in ([], ["sideways"], ["up", "--shards", "0"], ["up", "--replicas", "x"],
                      ["up", "--keys"], ["up", "--keys", "10", "--data", self.path("x.tsv")],
                      ["up", "--data", self.path("missing.tsv")], ["up", "--base-port", "80"],
-                     ["up", "--bogus", "1"], ["down", "--shards", "2"], ["status", "--keys", "5"]):
+                     ["up", "--bogus", "1"], ["down", "--shards", "2"], ["status", "--keys", "5"],
+                     ["up", "--mode", "mesh"], ["up", "--mode"], ["down", "--mode", "proxies"]):
             r = self.cluster(*args, "--dir", d) if args else self.cluster()
             self.assertEqual(r.returncode, 2, f"{args}: {r.stdout} {r.stderr}")
             self.assertIn("see --help", r.stderr, args)

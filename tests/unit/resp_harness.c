@@ -68,7 +68,7 @@ void expect_bytes(const char *what, const char *got, size_t got_len, const char 
 /* Runs requests (RESP) on a fresh client with id 7 and compares the replies. */
 void expect_session(const table *t, const char *requests, size_t rlen, const char *want, size_t wlen)
 {
-    resp_env env = {t, NULL, NULL, NULL};
+    resp_env env = {t, NULL, NULL, NULL, NULL};
     resp_client c;
     resp_client_init(&c, 7);
     proto_buf out = run_stream(&env, &c, requests, rlen, NULL);

@@ -37,7 +37,7 @@ static void test_replica_sessions(void **state)
     size_t n = case_file_load(sessions_path, &sessions);
     for (size_t i = 0; i < n; i++) {
         const test_case *s = &sessions[i];
-        resp_env env = {t, NULL, NULL, NULL};
+        resp_env env = {t, NULL, NULL, NULL, NULL};
         resp_client c;
         resp_client_init(&c, 7);
         proto_buf out = run_stream(&env, &c, s->in.data, s->in.len, NULL);

@@ -21,7 +21,7 @@ static void test_quit(void **state)
 {
     (void)state;
     table *t = make_table();
-    resp_env env = {t, NULL, NULL, NULL};
+    resp_env env = {t, NULL, NULL, NULL, NULL};
     resp_client c;
     resp_result res;
 

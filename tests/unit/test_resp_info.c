@@ -60,7 +60,7 @@ static void test_info(void **state)
 {
     (void)state;
     table *t = make_table();
-    resp_env env = {t, fill_info, NULL, NULL};
+    resp_env env = {t, fill_info, NULL, NULL, NULL};
     resp_client c;
     resp_client_init(&c, 1);
 
@@ -106,7 +106,7 @@ static void test_info(void **state)
     static char path[3002];
     memset(path, 'p', sizeof(path) - 1);
     path[0] = ':';
-    resp_env env_long = {t, fill_info_long, NULL, path};
+    resp_env env_long = {t, fill_info_long, NULL, path, NULL};
     out = run_stream(&env_long, &c, LIT("*2\r\n$4\r\ninfo\r\n$4\r\nevkv\r\n"), NULL);
     expect_info(&out, path);
     proto_buf_free(&out);

@@ -23,7 +23,7 @@ static void test_command_lists(void **state)
 {
     (void)state;
     table *t = make_table();
-    resp_env env = {t, NULL, NULL, NULL};
+    resp_env env = {t, NULL, NULL, NULL, NULL};
     resp_client c;
     resp_client_init(&c, 1);
 
@@ -174,7 +174,7 @@ static void test_served_are_listed(void **state)
 {
     (void)state;
     table *t = make_table();
-    resp_env env = {t, NULL, NULL, NULL};
+    resp_env env = {t, NULL, NULL, NULL, NULL};
     resp_client c;
     proto_buf want = {0};
     long long ntop = 0;

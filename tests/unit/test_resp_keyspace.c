@@ -88,7 +88,7 @@ static void test_scan_complete(void **state)
         int n = snprintf(key, sizeof(key), "key:%d", i);
         assert_int_equal(table_put(t, key, (size_t)n, LIT("\"v\"")), 0);
     }
-    resp_env env = {t, NULL, NULL, NULL};
+    resp_env env = {t, NULL, NULL, NULL, NULL};
     resp_client c;
     resp_client_init(&c, 1);
     static const char *const counts[] = {NULL, "1", "7", "100", "100000"};
@@ -143,7 +143,7 @@ static void test_randomkey(void **state)
     (void)state;
     table *t = table_new(0, 0);
     uint64_t r = 12345;
-    resp_env env = {t, NULL, fixed_random, &r};
+    resp_env env = {t, NULL, fixed_random, &r, NULL};
     resp_client c;
     resp_client_init(&c, 1);
 

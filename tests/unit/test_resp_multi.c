@@ -21,7 +21,7 @@ static void test_counts_and_queue(void **state)
 {
     (void)state;
     table *t = make_table();
-    resp_env env = {t, NULL, NULL, NULL};
+    resp_env env = {t, NULL, NULL, NULL, NULL};
     resp_client c;
     resp_result res;
     resp_reader r;
@@ -78,7 +78,7 @@ static void test_multi_queue_bound(void **state)
 {
     (void)state;
     table *t = make_table();
-    resp_env env = {t, NULL, NULL, NULL};
+    resp_env env = {t, NULL, NULL, NULL, NULL};
     resp_client c;
     resp_client_init(&c, 1);
     c.max_queued_bytes = 1000;
