@@ -20,7 +20,7 @@
 #include "hash.h"
 #include "parse.h"
 
-#define POOL_SLACK 4096            /* a value starts anywhere in the pool's first 4096 bytes */
+#define POOL_SLACK 4096              /* a value starts anywhere in the pool's first 4096 bytes */
 #define OUT_BUF    ((size_t)1 << 20) /* bytes written at a time */
 #define KEY_LEN    13
 
@@ -182,7 +182,7 @@ static int usage_error(const char *what)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"keys", required_argument, NULL, 'n'}, {"value-size", required_argument, NULL, 'v'},
+        {"keys", required_argument, NULL, 'n'},   {"value-size", required_argument, NULL, 'v'},
         {"format", required_argument, NULL, 'f'}, {"seed", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
