@@ -1,8 +1,14 @@
 /*
  * load.c: a data file into a table (see load.h).
+ *
+ * The table is built in the file's own bytes (datafile_sink's begin_in,
+ * table_new_in): the reader reads the file into memory once, and the
+ * entries are written over the part it is done with, so that a load needs
+ * about the table's size, and a reload the old table's and the new one's.
  */
 #include "load.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 typedef struct loading {
@@ -10,6 +16,7 @@ typedef struct loading {
     const atomic_int *cancel;
     const shard *shard; /* keep only its keys, or NULL */
     size_t skipped;     /* entries that are another shard's */
+    char err[160];      /* past a table's bounds: what, for the error */
 } loading;
 
 static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
@@ -21,16 +28,44 @@ static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
     return l->t ? 0 : -1;
 }
 
-static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
+static int sink_begin_in(void *arg, size_t expected, char *bytes, size_t len, size_t room)
+{
+    loading *l = arg;
+    table_free(l->t);
+    l->skipped = 0;
+    l->t = table_new_in(bytes, len, room, expected); /* frees bytes when it fails */
+    if (l->t == NULL && errno == EFBIG)
+        snprintf(l->err, sizeof(l->err), "%zu bytes: over the %zu GiB a table can hold", len,
+                 (TABLE_ARENA_MAX + 1) * 4 / 5 >> 30);
+    return l->t ? 0 : -1;
+}
+
+/* Whether the table keeps key: the one place that decides (--shard). */
+static int keep_key(const loading *l, const char *key, size_t key_len)
+{
+    return l->shard == NULL || shard_owns(l->shard, key, key_len);
+}
+
+static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done)
 {
     loading *l = arg;
     if (l->cancel && atomic_load_explicit(l->cancel, memory_order_relaxed))
         return -1;
-    if (l->shard && !shard_owns(l->shard, key, key_len)) {
+    if (!keep_key(l, key, key_len)) {
         l->skipped++;
         return 0;
     }
-    return table_put_iov(l->t, key, key_len, value, nvalue);
+    size_t value_len = 0;
+    for (int i = 0; i < nvalue; i++)
+        value_len += value[i].iov_len;
+    if (key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX) {
+        int big_key = key_len > TABLE_KEY_MAX;
+        snprintf(l->err, sizeof(l->err), "key '%.*s': %s of %zu bytes, over the %s a %s can take",
+                 (int)(key_len < 20 ? key_len : 20), key, big_key ? "a key" : "a value (as JSON)",
+                 big_key ? key_len : value_len, big_key ? "4 GiB" : "1 GiB", big_key ? "key" : "value");
+        return -1;
+    }
+    return table_put_at(l->t, key, key_len, value, nvalue, done);
 }
 
 /* A stop during the read of a big file gives up without reading the rest. */
@@ -51,12 +86,22 @@ table *load_file_shard(const char *path, datafile_format format, const shard *s,
                        const atomic_int *cancel, char *errbuf, size_t errlen)
 {
     loading l = {.t = NULL, .cancel = cancel, .shard = s};
-    datafile_sink sink = {.begin = sink_begin, .entry = sink_entry, .progress = sink_progress, .arg = &l};
+    datafile_sink sink = {
+        .begin = sink_begin, .begin_in = sink_begin_in, .entry = sink_entry, .progress = sink_progress, .arg = &l};
     table *t;
 
-    if (datafile_read(path, format, &sink, errbuf, errlen) < 0) {
+    long n = datafile_read(path, format, &sink, errbuf, errlen);
+    if (n >= 0 && l.t && table_settle(l.t) != 0) {
+        /* a key twice, found after the fact: read again the plain way,
+         * which names it and its line */
+        sink.begin_in = NULL;
+        n = datafile_read(path, format, &sink, errbuf, errlen);
+    }
+    if (n < 0) {
         if (cancel && atomic_load(cancel))
             snprintf(errbuf, errlen, "%s: load cancelled", path);
+        else if (l.err[0])
+            snprintf(errbuf, errlen, "%s: %s", path, l.err);
         table_free(l.t);
         return NULL;
     }
