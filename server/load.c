@@ -91,9 +91,10 @@ table *load_file_shard(const char *path, datafile_format format, const shard *s,
     table *t;
 
     long n = datafile_read(path, format, &sink, errbuf, errlen);
-    if (n >= 0 && l.t && table_settle(l.t) != 0) {
-        /* a key twice, found after the fact: read again the plain way,
-         * which names it and its line */
+    if (l.t && !(cancel && atomic_load(cancel)) && table_settle(l.t) != 0) {
+        /* a key twice, found after the fact (also when the read went on to
+         * fail further down the file): read again the plain way, which
+         * names the first error, the key's line */
         sink.begin_in = NULL;
         n = datafile_read(path, format, &sink, errbuf, errlen);
     }

@@ -252,6 +252,20 @@ static void test_json_duplicate(void **state)
     free(t.data);
 }
 
+/* A key twice, then a bad line before the duplicate was indexed: the
+ * error named is the first in the file, as the plain way names it. */
+static void test_duplicate_then_error(void **state)
+{
+    (void)state;
+    text t = {0};
+    char err[512];
+    add(&t, "a\t1\nb\t2\na\t3\nno tab\n");
+    assert_null(load_both(write_text("dup-bad.tsv", &t), err, sizeof(err)));
+    if (strstr(err, ": line 3: duplicate key 'a'") == NULL)
+        fail_msg("error \"%s\"", err);
+    free(t.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_room_used_up),
         cmocka_unit_test(test_big_file),
         cmocka_unit_test(test_json_duplicate),
+        cmocka_unit_test(test_duplicate_then_error),
     };
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }
