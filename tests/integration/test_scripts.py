@@ -1,6 +1,6 @@
 """integration.scripts: the load test scripts, without a load test.
 
-- scripts/loadtest and scripts/compare check their arguments before they
+- scripts/loadtest, scripts/compare and scripts/bench-load check their arguments before they
   build, generate or start anything: a bad one exits 2 with the reason, and
   leaves no build directory, output directory or data set behind.
 - Their data sets are named by key count, value size and seed (lib.sh's
@@ -67,6 +67,10 @@ class ArgumentTest(Temp):
         ("compare", ["--scenarios", "reload"], "compare: unknown scenario 'reload'"),
         ("compare", ["--evkv-threads", "0"], "compare: --evkv-threads must be a whole number from 1"),
         ("compare", ["--bogus"], "compare: unknown option --bogus"),
+        ("bench-load", ["--keys", "0"], "bench-load: --keys must be a whole number from 1 to 999999999, not '0'"),
+        ("bench-load", ["--rounds", "100"], "bench-load: --rounds must be a whole number from 1 to 99, not '100'"),
+        ("bench-load", ["--duration", "x"], "bench-load: --duration must be a number of seconds above 0, not 'x'"),
+        ("bench-load", ["--format", "tsv"], "bench-load: unknown option --format"),
     ]
 
     def test_bad_arguments(self):
@@ -85,6 +89,10 @@ class ArgumentTest(Temp):
                 self.assertFalse(os.path.exists(out), "nothing is generated")
 
     def test_help(self):
+        p = run([os.path.join(SCRIPTS, "bench-load"), "--help"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("scripts/bench-load [--keys N]", p.stdout)
+        self.assertIn("Exit status: 0; 1 when a step fails; 2 usage error.", p.stdout)
         for script in ("loadtest", "compare"):
             with self.subTest(script=script):
                 p = run([os.path.join(SCRIPTS, script), "--help"])
