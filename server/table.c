@@ -35,7 +35,7 @@
 
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
-#define PENDING       16 /* slots fetched ahead while building in place */
+#define PENDING       64 /* slots fetched ahead while building in place */
 
 struct table {
     char *arena;     /* big_alloc'd, or the data file's bytes (table_new_in) */
