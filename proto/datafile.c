@@ -284,7 +284,7 @@ fail:
 
 /* What the small reader met: go on, give the file to jansson, or out of
  * memory. */
-enum { FAST_OK = 0, FAST_FALLBACK = 1, FAST_NOMEM = -1, FAST_NOROOM = 2 };
+enum { FAST_OK = 0, FAST_FALLBACK = 1, FAST_NOMEM = -1, FAST_NOROOM = 2, FAST_DUPLICATE = 3 };
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -427,50 +427,92 @@ static int fast_entry(const char **p, const char *end, proto_buf *enc, const dat
     }
     if (put < 0)
         return FAST_NOMEM;
-    return put == 2 ? FAST_NOROOM : put == 1 ? FAST_FALLBACK : FAST_OK;
+    return put == 2 ? FAST_NOROOM : put == 1 ? FAST_DUPLICATE : FAST_OK;
 }
 
-static int read_json_fast(file_bytes *m, const datafile_sink *sink, long *count)
+/* While a thread reads the file (r), the reader parses the whole lines
+ * read so far ([.., *end)); at what it cannot read there, it waits for
+ * more lines (1, *end moved on) before it gives up (0): no JSON string
+ * holds a newline, so only values spread over lines wait. */
+static int json_more(file_read *r, const char **end, const char *fend)
+{
+    const char *e;
+    if (r == NULL || *end >= fend || (e = file_read_lines(r, *end)) == NULL)
+        return 0;
+    *end = e;
+    return 1;
+}
+
+/* One member, key: value, at *p, handed to the sink: FAST_OK, or what
+ * stopped it (FAST_FALLBACK: something the small reader leaves to
+ * jansson, or the end of the bytes read so far). */
+static int json_member(const char **p, const char *end, file_bytes *m, proto_buf *enc, json_t **decoded,
+                       const datafile_sink *sink)
+{
+    const char *member = *p, *key;
+    size_t klen;
+
+    if (fast_key(p, end, decoded, &key, &klen) != 0)
+        return FAST_FALLBACK;
+    *p = skip_ws(*p, end);
+    if (*p >= end || **p != ':')
+        return FAST_FALLBACK;
+    *p = skip_ws(*p + 1, end);
+    if (*p >= end)
+        return FAST_FALLBACK;
+    return fast_entry(p, end, enc, sink, key, klen, done_at(m, member));
+}
+
+/* skip_ws, waiting for more lines while it reaches the end of those read. */
+static const char *json_ws(file_read *r, const char *p, const char **end, const char *fend)
+{
+    const char *q;
+    while ((q = skip_ws(p, *end)) >= *end && json_more(r, end, fend))
+        ;
+    return q;
+}
+
+static int read_json_fast(file_bytes *m, file_read *r, const datafile_sink *sink, long *count)
 {
     size_t len;
-    const char *p = text_of(m, &len), *end = p + len;
+    const char *end = r ? file_read_lines(r, m->data) : NULL, *p, *member;
     proto_buf enc = {0};
     json_t *decoded = NULL;
-    int rc = FAST_FALLBACK;
+    int rc = FAST_FALLBACK, step;
     long n = 0;
 
-    p = skip_ws(p, end);
+    if (r && end == NULL)
+        return FAST_FALLBACK;                                /* the read failed: it says why */
+    const char *text = text_of(m, &len), *fend = text + len; /* the BOM, once read */
+    if (!r)
+        end = fend;
+    p = json_ws(r, text, &end, fend);
     if (p >= end || *p != '{')
         return FAST_FALLBACK;
     size_t expected = m->count;
+    if (r) /* the entries, estimated from those read so far */
+        expected = (size_t)((double)file_bytes_count(DATAFILE_JSON, text, text, end) * (double)len /
+                            (double)(end - text) * 1.03) +
+                   16;
     if (sink_begin_bytes(sink, m, expected, m->len + expected * 8) != 0)
         return FAST_NOMEM;
-    p = skip_ws(p + 1, end);
+    p = json_ws(r, p + 1, &end, fend);
     if (p < end && *p == '}') {
         p++;
         goto tail;
     }
     for (;;) {
-        const char *key, *member = p;
-        size_t klen;
-        int entry;
-
-        if (fast_key(&p, end, &decoded, &key, &klen) != 0)
-            goto out;
-        p = skip_ws(p, end);
-        if (p >= end || *p != ':')
-            goto out;
-        p = skip_ws(p + 1, end);
-        if (p >= end)
-            goto out;
-        if ((entry = fast_entry(&p, end, &enc, sink, key, klen, done_at(m, member))) != FAST_OK) {
-            rc = entry;
+        member = p;
+        while ((step = json_member(&p, end, m, &enc, &decoded, sink)) == FAST_FALLBACK && json_more(r, &end, fend))
+            p = member; /* again, with more lines */
+        if (step != FAST_OK) {
+            rc = step == FAST_DUPLICATE ? FAST_FALLBACK : step;
             goto out;
         }
         n++;
-        p = skip_ws(p, end);
+        p = json_ws(r, p, &end, fend);
         if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
+            p = json_ws(r, p + 1, &end, fend);
             continue;
         }
         if (p < end && *p == '}') {
@@ -480,8 +522,8 @@ static int read_json_fast(file_bytes *m, const datafile_sink *sink, long *count)
         goto out;
     }
 tail:
-    p = skip_ws(p, end);
-    if (p == end) {
+    p = json_ws(r, p, &end, fend);
+    if (p == fend) {
         rc = FAST_OK;
         *count = n;
     }
@@ -514,7 +556,10 @@ static long read_once(const char *path, datafile_format format, const datafile_s
 
     if (file_read_open(&r, path, format, sink, hand_over, &m, errbuf, errlen) != 0)
         return -1;
-    int stream = format == DATAFILE_TSV && m.len >= STREAM_MIN && file_read_start(&r) == 0;
+    /* a JSON file only while the small reader reads it, into a sink that
+     * keeps its bytes (a fallback to jansson reads it again) */
+    int stream =
+        m.len >= STREAM_MIN && (format == DATAFILE_TSV || (hand_over && !*json_full)) && file_read_start(&r) == 0;
     if (!stream && file_read_all(&r, errbuf, errlen) != 0) {
         file_bytes_free(&m);
         return -1;
@@ -526,7 +571,11 @@ static long read_once(const char *path, datafile_format format, const datafile_s
         if (stream && file_read_finish(&r, errbuf, errlen) != 0)
             n = -1;
     } else {
-        int rc = *json_full ? FAST_FALLBACK : read_json_fast(&m, sink, &n);
+        int rc = *json_full ? FAST_FALLBACK : read_json_fast(&m, stream ? &r : NULL, sink, &n);
+        if (stream && file_read_finish(&r, errbuf, errlen) != 0) {
+            file_bytes_free(&m);
+            return -1;
+        }
         if (rc == FAST_NOMEM) {
             snprintf(errbuf, errlen, "%s: out of memory", path);
             n = -1;

@@ -71,6 +71,11 @@ static size_t count_lines(const char *p, const char *end)
     return n;
 }
 
+size_t file_bytes_count(datafile_format format, const char *data, const char *p, const char *end)
+{
+    return format == DATAFILE_TSV ? count_lines(p, end) : count_keys(data, p, end);
+}
+
 /* What a file that is not a regular one is, for an error message. */
 static const char *file_kind(mode_t mode)
 {
@@ -164,8 +169,7 @@ static void read_blocks(file_read *r)
          * the block is in the cache. */
         const char *block = fb->data + done;
         if (!r->threaded)
-            fb->count +=
-                r->format == DATAFILE_TSV ? count_lines(block, block + n) : count_keys(fb->data, block, block + n);
+            fb->count += file_bytes_count(r->format, fb->data, block, block + n);
         done += (size_t)n;
         atomic_store_explicit(&r->got, done, memory_order_release);
         if (r->threaded) {

@@ -33,6 +33,10 @@ typedef struct file_bytes {
     size_t count; /* the entries it seems to hold, counted as it was read (not by a thread) */
 } file_bytes;
 
+/* The entries [p, end) of a file that starts at data seems to hold: its
+ * lines (TSV), or its strings followed by ':' (JSON). */
+size_t file_bytes_count(datafile_format format, const char *data, const char *p, const char *end);
+
 /* Unmaps fb's bytes unless the sink has them. */
 void file_bytes_free(file_bytes *fb);
 

@@ -23,7 +23,7 @@
 #include "table.h"
 
 static char tmpdir[64];
-static char written[8][128]; /* the files, removed at the end */
+static char written[12][128]; /* the files, removed at the end */
 static int nwritten;
 
 static int dir_setup(void **state)
@@ -69,7 +69,7 @@ static void add(text *t, const char *fmt, ...)
 /* Writes t to <tmpdir>/name; returns the path. */
 static const char *write_text(const char *name, const text *t)
 {
-    assert_true(nwritten < 8);
+    assert_true(nwritten < 12);
     char *path = written[nwritten++];
     snprintf(path, sizeof(written[0]), "%s/%s", tmpdir, name);
     FILE *fp = fopen(path, "wb");
@@ -235,6 +235,38 @@ static void test_big_file(void **state)
     free(t.data);
 }
 
+/* A big JSON file, parsed while it is read, values spread over lines
+ * among them: every entry, and errors as the plain way gives them. */
+static void test_big_json(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    text t = {0};
+    char err[512];
+
+    add(&t, "\xef\xbb\xbf{\n");
+    for (int i = 0; i < N; i++) {
+        if (i % 1000 == 7)
+            add(&t, "  \"key:%09d\":\n    {\n      \"list\": [\n        %d,\n        \"x\"\n      ]\n    },\n", i, i);
+        else
+            add(&t, "  \"key:%09d\": \"some value of a few tens of bytes, number %d\",\n", i, i);
+    }
+    size_t whole = t.len;
+    add(&t, "  \"last\": true\n}\n");
+    assert_true(t.len > ((size_t)4 << 20));
+    table *in = load_both(write_text("big.json", &t), err, sizeof(err));
+    assert_non_null(in);
+    assert_int_equal(table_size(in), N + 1);
+    table_free(in);
+
+    t.len = whole;
+    add(&t, "  \"last\": tru\n}\n");
+    assert_null(load_both(write_text("big-bad.json", &t), err, sizeof(err)));
+    if (strstr(err, "line ") == NULL)
+        fail_msg("error \"%s\"", err);
+    free(t.data);
+}
+
 /* A JSON file with a key twice: jansson words the error, on the file read
  * again after its bytes were handed over. */
 static void test_json_duplicate(void **state)
@@ -269,11 +301,9 @@ static void test_duplicate_then_error(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escapes_crlf_bom),
-        cmocka_unit_test(test_room_used_up),
-        cmocka_unit_test(test_big_file),
-        cmocka_unit_test(test_json_duplicate),
-        cmocka_unit_test(test_duplicate_then_error),
+        cmocka_unit_test(test_escapes_crlf_bom), cmocka_unit_test(test_room_used_up),
+        cmocka_unit_test(test_big_file),         cmocka_unit_test(test_big_json),
+        cmocka_unit_test(test_json_duplicate),   cmocka_unit_test(test_duplicate_then_error),
     };
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }
