@@ -64,9 +64,10 @@ datafile_format datafile_format_of(const char *path, datafile_format format);
  * message in errbuf. path must be a regular file (anything else is refused
  * without waiting on it), and not change while it is read: a file
  * truncated, grown or written to meanwhile is refused ("changed while it
- * was read"). A TSV file of 4 MiB or more is parsed while a thread of its
- * own reads it: entries may then be handed over before such a read fails,
- * and the sink drops them (datafile_read returns -1). Safe to call from
+ * was read"). A TSV file of 4 MiB or more, and a JSON one into a sink
+ * with begin_in, is parsed while a thread of its own reads it: entries
+ * may then be handed over before such a read fails, and the sink drops
+ * them (datafile_read returns -1). Safe to call from
  * several threads at once. */
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen);
 
