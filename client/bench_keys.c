@@ -68,9 +68,10 @@ static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
     return 0;
 }
 
-static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
+static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done)
 {
     keyset *ks = arg;
+    (void)done;
     const char *v = value[0].iov_base;
     size_t vlen = value[0].iov_len;
     proto_buf joined = {0};

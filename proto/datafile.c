@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_bytes.h"
 #include "json_write.h"
 #include "text.h"
 
@@ -59,213 +60,172 @@ static int sink_begin(const datafile_sink *sink, size_t expected, size_t expecte
     return sink->begin ? sink->begin(sink->arg, expected, expected_bytes) : 0;
 }
 
-static int sink_entry1(const datafile_sink *sink, const char *key, size_t key_len, const char *value, size_t value_len)
+static int sink_entry1(const datafile_sink *sink, const char *key, size_t key_len, const char *value, size_t value_len,
+                       size_t done)
 {
     struct iovec v = {(void *)value, value_len};
-    return sink->entry(sink->arg, key, key_len, &v, 1);
+    return sink->entry(sink->arg, key, key_len, &v, 1, done);
 }
 
-/* ---- the file ---- */
+/* ---- the file (file_bytes.c reads it) ---- */
 
-/* The file's bytes, read into memory. Not mapped: a page of a mapping
- * whose file is truncated meanwhile (an editor saving in place, cp over
- * the file during a reload) faults with SIGBUS, which would end the
- * server. A copy cannot fault; what the copy cannot tell by itself, that
- * the file changed while it was being read, is checked by the reader. */
-typedef struct file_bytes {
-    char *data; /* NULL when the file is empty; else mapped, of len bytes */
-    size_t len;
-} file_bytes;
+/* What a reader returns when it must start over without handing the
+ * bytes over (they are the sink's now, and partly overwritten). */
+#define READ_AGAIN (-2)
 
-/* The buffer is an anonymous mapping of its own, not malloc's: glibc
- * raises its mmap threshold to the size of the largest block freed (up to
- * 32 MiB), after which a buffer that size comes from, and goes back to, the
- * heap of the thread reading (each reload's loader thread is a new one)
- * and stays resident. munmap gives it back to the system at once. */
-static char *file_bytes_alloc(size_t size)
+/* A TSV file this big is parsed while a thread reads it. */
+#define STREAM_MIN ((size_t)4 << 20)
+
+/* begin, or begin_in with the file's bytes when the sink keeps them. */
+static int sink_begin_bytes(const datafile_sink *sink, file_bytes *fb, size_t expected, size_t expected_bytes)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static void file_bytes_free(file_bytes *fb)
-{
-    if (fb->data != NULL)
-        munmap(fb->data, fb->len);
-    fb->data = NULL;
-    fb->len = 0;
-}
-
-/* read() in blocks of this size, so that a load can be given up (the
- * sink's progress callback) without waiting for a whole big file. */
-#define READ_BLOCK ((size_t)1 << 20)
-
-/* What a file that is not a regular one is, for an error message. */
-static const char *file_kind(mode_t mode)
-{
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "another kind of file";
-}
-
-/* read(), again on EINTR. */
-static ssize_t read_some(int fd, void *buf, size_t len)
-{
-    ssize_t n;
-    do
-        n = read(fd, buf, len);
-    while (n < 0 && errno == EINTR);
-    return n;
-}
-
-/* Reads the file at path into fb (the caller frees it with
- * file_bytes_free).
- * The file must be a regular file, and the same from the first byte read
- * to the last: a file that ends early (truncated), goes on past its size
- * (grew) or whose size or modification time differ at the end is refused
- * ("changed while it was read"), so that a load never takes half of one
- * version and half of another. A change the clock cannot see (the same
- * size, written within one tick of the file's last modification) goes
- * unnoticed. Returns 0, or -1 with errbuf. */
-static int read_file(const char *path, const datafile_sink *sink, file_bytes *fb, char *errbuf, size_t errlen)
-{
-    struct stat st, after;
-    size_t size, done = 0;
-    char probe;
-    ssize_t n;
-    /* O_NONBLOCK: opening a FIFO for reading waits for a writer, which may
-     * never come (and would wedge a reload, or --check-config under
-     * systemctl reload). Opened without waiting, it is refused below. On a
-     * regular file the flag changes nothing. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-    fb->data = NULL;
-    fb->len = 0;
-    if (fd < 0 || fstat(fd, &st) != 0)
-        goto sys_error;
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(errbuf, errlen, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
-        goto fail;
-    }
-    if ((uintmax_t)st.st_size > SIZE_MAX / 2) {
-        snprintf(errbuf, errlen, "%s: too large", path);
-        goto fail;
-    }
-    size = (size_t)st.st_size;
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (size > 0) {
-        if ((fb->data = file_bytes_alloc(size)) == NULL) {
-            snprintf(errbuf, errlen, "%s: out of memory", path);
-            goto fail;
-        }
-        fb->len = size;
-    }
-    while (done < size) {
-        n = read_some(fd, fb->data + done, size - done < READ_BLOCK ? size - done : READ_BLOCK);
-        if (n < 0)
-            goto sys_error;
-        if (n == 0) {
-            snprintf(errbuf, errlen, "%s: changed while it was read (it ended after %zu of its %zu bytes)", path, done,
-                     size);
-            goto fail;
-        }
-        done += (size_t)n;
-        if (sink->progress && sink->progress(sink->arg, done, size) != 0) {
-            snprintf(errbuf, errlen, "%s: load cancelled", path);
-            goto fail;
-        }
-    }
-    if ((n = read_some(fd, &probe, 1)) < 0 || fstat(fd, &after) != 0)
-        goto sys_error;
-    if (n > 0) {
-        snprintf(errbuf, errlen, "%s: changed while it was read (it grew past its %zu bytes)", path, size);
-        goto fail;
-    }
-    if (after.st_size != st.st_size) {
-        snprintf(errbuf, errlen, "%s: changed while it was read (its size went from %zu to %jd bytes)", path, size,
-                 (intmax_t)after.st_size);
-        goto fail;
-    }
-    if (after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
-        snprintf(errbuf, errlen, "%s: changed while it was read (written to meanwhile)", path);
-        goto fail;
-    }
-    close(fd);
-    return 0;
-sys_error:
-    snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-fail:
-    if (fd >= 0)
-        close(fd);
-    file_bytes_free(fb);
-    return -1;
+    if (fb->room == 0 || fb->data == NULL || sink->begin_in == NULL)
+        return sink_begin(sink, expected, expected_bytes);
+    fb->handed = 1;
+    return sink->begin_in(sink->arg, expected, fb->data, fb->len, fb->room);
 }
 
 /* ---- TSV ---- */
 
-static long read_tsv(const char *path, const file_bytes *m, const datafile_sink *sink, char *errbuf, size_t errlen)
+/* A file's text: its bytes past a byte-order mark (see datafile_read). */
+static const char *text_of(const file_bytes *fb, size_t *len)
 {
-    const char *data = m->data, *end = data + m->len;
-    size_t lines = 1, lineno = 0;
+    size_t bom = fb->len >= 3 && memcmp(fb->data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    *len = fb->len - bom;
+    return fb->data ? fb->data + bom : "";
+}
+
+/* How many of the file's bytes a reader at p is done with, for a sink that
+ * keeps them; 0 when it does not. */
+static size_t done_at(const file_bytes *m, const char *p)
+{
+    return m->handed ? (size_t)(p - m->data) : 0;
+}
+
+/* A TSV line, split. */
+typedef struct tsv_line {
+    const char *key, *value;
+    size_t klen, vlen;
+    int safe;         /* the value holds nothing JSON must escape */
+    const char *next; /* the next line */
+} tsv_line;
+
+enum { TSV_OK, TSV_BLANK, TSV_NO_TAB, TSV_NOT_UTF8 };
+
+/* The usual line, at the speed of the scan: a key and a value of printable
+ * ASCII (no quote or backslash in the value), then a newline. Returns 1
+ * with *l, or 0 for any other line (tsv_split judges it). */
+static int tsv_plain(const char *p, const char *end, tsv_line *l)
+{
+    size_t k = proto_plain_span(p, (size_t)(end - p));
+    if (k == (size_t)(end - p) || p[k] != '\t')
+        return 0;
+    const char *v = p + k + 1;
+    size_t n = proto_plain_span(v, (size_t)(end - v));
+    const char *eol = v + n;
+    if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n')
+        l->next = eol + 2;
+    else if (eol < end && *eol == '\n')
+        l->next = eol + 1;
+    else if (eol == end && (n == 0 || eol[-1] != '\r'))
+        l->next = end;
+    else
+        return 0;
+    *l = (tsv_line){.key = p, .klen = k, .value = v, .vlen = n, .safe = 1, .next = l->next};
+    return 1;
+}
+
+/* Splits the line at p: TSV_OK with *l, TSV_BLANK (l->next set), or the
+ * error. */
+static int tsv_split(const char *p, const char *end, tsv_line *l)
+{
+    if (tsv_plain(p, end, l))
+        return TSV_OK;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *eol = nl ? nl : end;
+    l->next = nl ? nl + 1 : end;
+    if (eol > p && eol[-1] == '\r')
+        eol--;
+    if (eol == p) /* blank lines are skipped */
+        return TSV_BLANK;
+    const char *tab = memchr(p, '\t', (size_t)(eol - p));
+    if (tab == NULL)
+        return TSV_NO_TAB;
+    l->key = p;
+    l->klen = (size_t)(tab - p);
+    l->value = tab + 1;
+    l->vlen = (size_t)(eol - tab - 1);
+    l->safe = proto_json_safe(l->value, l->vlen);
+    if (!proto_utf8_valid(p, l->klen) || (!l->safe && !proto_utf8_valid(l->value, l->vlen)))
+        return TSV_NOT_UTF8;
+    return TSV_OK;
+}
+
+/* The lines of [data, end) estimated from those of [data, lim). */
+static size_t estimate_lines(const char *data, const char *lim, const char *end)
+{
+    size_t lines = 0;
+    for (const char *p = data; p < lim && (p = memchr(p, '\n', (size_t)(lim - p))) != NULL; p++)
+        lines++;
+    double est = lim > data ? (double)lines * (double)(end - data) / (double)(lim - data) : 0;
+    return (size_t)(est * 1.03) + 16;
+}
+
+/* Reads the TSV file m into sink; r, when not NULL, is the thread still
+ * reading it (the lines are parsed as they arrive). */
+static long read_tsv(const char *path, file_bytes *m, file_read *r, const datafile_sink *sink, char *errbuf,
+                     size_t errlen)
+{
+    size_t len, lineno = 0;
+    const char *lim = r ? file_read_lines(r, m->data) : NULL;
+    if (r && lim == NULL)
+        goto unread;
+    const char *data = text_of(m, &len), *end = data + len;
     proto_buf enc = {0};
     long n = 0;
+    tsv_line l;
+    size_t expected = r ? estimate_lines(data, lim, end) : m->count + 1;
 
-    for (const char *p = data; p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
-        lines++;
-    /* Every value gains two quotes and an entry header of 8 bytes. */
-    if (sink_begin(sink, lines, m->len + lines * 10) != 0)
+    if (!r)
+        lim = end;
+    /* Every value gains two quotes and an entry header of 10 bytes at most. */
+    if (sink_begin_bytes(sink, m, expected, m->len + expected * 12) != 0)
         goto nomem;
-
-    for (const char *p = data; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *eol = nl ? nl : end;
-        const char *next = nl ? nl + 1 : end;
+    for (const char *p = data; p < end; p = l.next) {
+        if (p >= lim && (lim = file_read_lines(r, p)) == NULL) {
+            proto_buf_free(&enc);
+            goto unread;
+        }
+        int rc, split = tsv_split(p, lim, &l);
         lineno++;
-        if (eol > p && eol[-1] == '\r')
-            eol--;
-        if (eol == p) { /* blank lines are skipped */
-            p = next;
+        if (split == TSV_BLANK)
             continue;
-        }
-        const char *tab = memchr(p, '\t', (size_t)(eol - p));
-        if (tab == NULL) {
-            snprintf(errbuf, errlen, "%s: line %zu: no TAB between key and value", path, lineno);
+        if (split != TSV_OK) {
+            snprintf(errbuf, errlen, "%s: line %zu: %s", path, lineno,
+                     split == TSV_NO_TAB ? "no TAB between key and value" : "not valid UTF-8");
             goto fail;
         }
-        size_t klen = (size_t)(tab - p), vlen = (size_t)(eol - tab - 1);
-        const char *v = tab + 1;
-        int safe = proto_json_safe(v, vlen);
-        if (!proto_utf8_valid(p, klen) || (!safe && !proto_utf8_valid(v, vlen))) {
-            snprintf(errbuf, errlen, "%s: line %zu: not valid UTF-8", path, lineno);
-            goto fail;
-        }
-        struct iovec iov[3] = {{"\"", 1}, {(void *)v, vlen}, {"\"", 1}};
-        int rc;
-        if (safe) {
-            rc = sink->entry(sink->arg, p, klen, iov, 3); /* nothing to escape */
+        struct iovec iov[3] = {{"\"", 1}, {(void *)l.value, l.vlen}, {"\"", 1}};
+        if (l.safe) {
+            rc = sink->entry(sink->arg, p, l.klen, iov, 3, done_at(m, p)); /* nothing to escape */
         } else {
             proto_buf_reset(&enc);
-            if (proto_dump_string(&enc, v, vlen) != 0)
+            if (proto_dump_string(&enc, l.value, l.vlen) != 0)
                 goto nomem;
-            rc = sink_entry1(sink, p, klen, enc.data, enc.len);
+            rc = sink_entry1(sink, p, l.klen, enc.data, enc.len, done_at(m, p));
         }
         if (rc < 0)
             goto nomem;
+        if (rc == 2) {
+            proto_buf_free(&enc);
+            return READ_AGAIN;
+        }
         if (rc == 1) {
-            snprintf(errbuf, errlen, "%s: line %zu: duplicate key '%.*s'", path, lineno, (int)(klen > 40 ? 40 : klen),
-                     p);
+            snprintf(errbuf, errlen, "%s: line %zu: duplicate key '%.*s'", path, lineno,
+                     (int)(l.klen > 40 ? 40 : l.klen), p);
             goto fail;
         }
         n++;
-        p = next;
     }
     proto_buf_free(&enc);
     return n;
@@ -273,6 +233,9 @@ nomem:
     snprintf(errbuf, errlen, "%s: out of memory", path);
 fail:
     proto_buf_free(&enc);
+    return -1;
+unread:
+    snprintf(errbuf, errlen, "%s: not read", path); /* the read's own error replaces it */
     return -1;
 }
 
@@ -284,7 +247,9 @@ static long read_json_full(const char *path, const file_bytes *m, const datafile
     json_error_t jerr;
     proto_buf enc = {0};
     long n = 0;
-    json_t *root = json_loadb(m->data ? m->data : "", m->len, LOAD_JSON_FLAGS, &jerr);
+    size_t len;
+    const char *text = text_of(m, &len);
+    json_t *root = json_loadb(text, len, LOAD_JSON_FLAGS, &jerr);
 
     if (root == NULL) {
         snprintf(errbuf, errlen, "%s: line %d, column %d: %s", path, jerr.line, jerr.column, jerr.text);
@@ -301,7 +266,7 @@ static long read_json_full(const char *path, const file_bytes *m, const datafile
         if (proto_dump_json(&enc, json_object_iter_value(it)) != 0)
             goto nomem;
         /* jansson rejected duplicate keys already: entry() cannot return 1. */
-        if (sink_entry1(sink, json_object_iter_key(it), json_object_iter_key_len(it), enc.data, enc.len) != 0)
+        if (sink_entry1(sink, json_object_iter_key(it), json_object_iter_key_len(it), enc.data, enc.len, 0) != 0)
             goto nomem;
     }
     proto_buf_free(&enc);
@@ -319,7 +284,7 @@ fail:
 
 /* What the small reader met: go on, give the file to jansson, or out of
  * memory. */
-enum { FAST_OK = 0, FAST_FALLBACK = 1, FAST_NOMEM = -1 };
+enum { FAST_OK = 0, FAST_FALLBACK = 1, FAST_NOMEM = -1, FAST_NOROOM = 2, FAST_DUPLICATE = 3 };
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -399,20 +364,6 @@ static int value_extent(const char **pp, const char *end)
     return 0;
 }
 
-/* Estimates the number of entries: a key is a string followed by ':'. */
-static size_t count_keys(const char *p, const char *end)
-{
-    size_t n = 0;
-    while (p < end && (p = memchr(p, ':', (size_t)(end - p))) != NULL) {
-        const char *q = p - 1;
-        while (q > p - 8 && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
-            q--;
-        n += *q == '"';
-        p++;
-    }
-    return n;
-}
-
 /* Reads the key token at *p (advancing it past it) into key/klen: the
  * bytes between its quotes, or, when it holds escapes, what jansson
  * decodes into *decoded (the caller's, freed with the next key or by the
@@ -443,7 +394,7 @@ static int fast_key(const char **p, const char *end, json_t **decoded, const cha
  * Returns FAST_OK, FAST_FALLBACK (a value the small reader leaves to
  * jansson, or a duplicate key: jansson words the error) or FAST_NOMEM. */
 static int fast_entry(const char **p, const char *end, proto_buf *enc, const datafile_sink *sink, const char *key,
-                      size_t klen)
+                      size_t klen, size_t done)
 {
     const char *tok, *vstart = *p;
     size_t toklen;
@@ -453,7 +404,7 @@ static int fast_entry(const char **p, const char *end, proto_buf *enc, const dat
         if (string_token(p, end, &tok, &toklen, &escaped) != 0)
             return FAST_FALLBACK;
         if (!escaped) {
-            put = sink_entry1(sink, key, klen, tok, toklen); /* already as answers write it */
+            put = sink_entry1(sink, key, klen, tok, toklen, done); /* already as answers write it */
         } else {
             json_t *s = json_loadb(tok, toklen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
             proto_buf_reset(enc);
@@ -461,7 +412,7 @@ static int fast_entry(const char **p, const char *end, proto_buf *enc, const dat
                 return FAST_FALLBACK;
             proto_dump_string(enc, json_string_value(s), json_string_length(s));
             json_decref(s);
-            put = enc->failed ? -1 : sink_entry1(sink, key, klen, enc->data, enc->len);
+            put = enc->failed ? -1 : sink_entry1(sink, key, klen, enc->data, enc->len, done);
         }
     } else {
         if (value_extent(p, end) != 0)
@@ -472,53 +423,96 @@ static int fast_entry(const char **p, const char *end, proto_buf *enc, const dat
         proto_buf_reset(enc);
         proto_dump_json(enc, v);
         json_decref(v);
-        put = enc->failed ? -1 : sink_entry1(sink, key, klen, enc->data, enc->len);
+        put = enc->failed ? -1 : sink_entry1(sink, key, klen, enc->data, enc->len, done);
     }
     if (put < 0)
         return FAST_NOMEM;
-    return put == 1 ? FAST_FALLBACK : FAST_OK;
+    return put == 2 ? FAST_NOROOM : put == 1 ? FAST_DUPLICATE : FAST_OK;
 }
 
-static int read_json_fast(const file_bytes *m, const datafile_sink *sink, long *count)
+/* While a thread reads the file (r), the reader parses the whole lines
+ * read so far ([.., *end)); at what it cannot read there, it waits for
+ * more lines (1, *end moved on) before it gives up (0): no JSON string
+ * holds a newline, so only values spread over lines wait. */
+static int json_more(file_read *r, const char **end, const char *fend)
 {
-    const char *p = m->data, *end = p + m->len;
+    const char *e;
+    if (r == NULL || *end >= fend || (e = file_read_lines(r, *end)) == NULL)
+        return 0;
+    *end = e;
+    return 1;
+}
+
+/* One member, key: value, at *p, handed to the sink: FAST_OK, or what
+ * stopped it (FAST_FALLBACK: something the small reader leaves to
+ * jansson, or the end of the bytes read so far). */
+static int json_member(const char **p, const char *end, file_bytes *m, proto_buf *enc, json_t **decoded,
+                       const datafile_sink *sink)
+{
+    const char *member = *p, *key;
+    size_t klen;
+
+    if (fast_key(p, end, decoded, &key, &klen) != 0)
+        return FAST_FALLBACK;
+    *p = skip_ws(*p, end);
+    if (*p >= end || **p != ':')
+        return FAST_FALLBACK;
+    *p = skip_ws(*p + 1, end);
+    if (*p >= end)
+        return FAST_FALLBACK;
+    return fast_entry(p, end, enc, sink, key, klen, done_at(m, member));
+}
+
+/* skip_ws, waiting for more lines while it reaches the end of those read. */
+static const char *json_ws(file_read *r, const char *p, const char **end, const char *fend)
+{
+    const char *q;
+    while ((q = skip_ws(p, *end)) >= *end && json_more(r, end, fend))
+        ;
+    return q;
+}
+
+static int read_json_fast(file_bytes *m, file_read *r, const datafile_sink *sink, long *count)
+{
+    size_t len;
+    const char *end = r ? file_read_lines(r, m->data) : NULL, *p, *member;
     proto_buf enc = {0};
     json_t *decoded = NULL;
-    int rc = FAST_FALLBACK;
+    int rc = FAST_FALLBACK, step;
     long n = 0;
 
-    p = skip_ws(p, end);
+    if (r && end == NULL)
+        return FAST_FALLBACK;                                /* the read failed: it says why */
+    const char *text = text_of(m, &len), *fend = text + len; /* the BOM, once read */
+    if (!r)
+        end = fend;
+    p = json_ws(r, text, &end, fend);
     if (p >= end || *p != '{')
         return FAST_FALLBACK;
-    size_t expected = count_keys(p, end);
-    if (sink_begin(sink, expected, m->len + expected * 8) != 0)
+    size_t expected = m->count;
+    if (r) /* the entries, estimated from those read so far */
+        expected = (size_t)((double)file_bytes_count(DATAFILE_JSON, text, text, end) * (double)len /
+                            (double)(end - text) * 1.03) +
+                   16;
+    if (sink_begin_bytes(sink, m, expected, m->len + expected * 8) != 0)
         return FAST_NOMEM;
-    p = skip_ws(p + 1, end);
+    p = json_ws(r, p + 1, &end, fend);
     if (p < end && *p == '}') {
         p++;
         goto tail;
     }
     for (;;) {
-        const char *key;
-        size_t klen;
-        int entry;
-
-        if (fast_key(&p, end, &decoded, &key, &klen) != 0)
-            goto out;
-        p = skip_ws(p, end);
-        if (p >= end || *p != ':')
-            goto out;
-        p = skip_ws(p + 1, end);
-        if (p >= end)
-            goto out;
-        if ((entry = fast_entry(&p, end, &enc, sink, key, klen)) != FAST_OK) {
-            rc = entry;
+        member = p;
+        while ((step = json_member(&p, end, m, &enc, &decoded, sink)) == FAST_FALLBACK && json_more(r, &end, fend))
+            p = member; /* again, with more lines */
+        if (step != FAST_OK) {
+            rc = step == FAST_DUPLICATE ? FAST_FALLBACK : step;
             goto out;
         }
         n++;
-        p = skip_ws(p, end);
+        p = json_ws(r, p, &end, fend);
         if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
+            p = json_ws(r, p + 1, &end, fend);
             continue;
         }
         if (p < end && *p == '}') {
@@ -528,8 +522,8 @@ static int read_json_fast(const file_bytes *m, const datafile_sink *sink, long *
         goto out;
     }
 tail:
-    p = skip_ws(p, end);
-    if (p == end) {
+    p = json_ws(r, p, &end, fend);
+    if (p == fend) {
         rc = FAST_OK;
         *count = n;
     }
@@ -550,39 +544,73 @@ datafile_format datafile_format_of(const char *path, datafile_format format)
     return DATAFILE_AUTO;
 }
 
-long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen)
+/* Reads the file once into sink: the number of entries, -1 with errbuf,
+ * or READ_AGAIN. *json_full: the small JSON reader gave up (jansson reads
+ * the file from then on). */
+static long read_once(const char *path, datafile_format format, const datafile_sink *sink, int hand_over,
+                      int *json_full, char *errbuf, size_t errlen)
 {
     file_bytes m;
+    file_read r;
     long n = -1;
+
+    if (file_read_open(&r, path, format, sink, hand_over, &m, errbuf, errlen) != 0)
+        return -1;
+    /* a JSON file only while the small reader reads it, into a sink that
+     * keeps its bytes (a fallback to jansson reads it again) */
+    int stream =
+        m.len >= STREAM_MIN && (format == DATAFILE_TSV || (hand_over && !*json_full)) && file_read_start(&r) == 0;
+    if (!stream && file_read_all(&r, errbuf, errlen) != 0) {
+        file_bytes_free(&m);
+        return -1;
+    }
+    if (format == DATAFILE_TSV) {
+        n = read_tsv(path, &m, stream ? &r : NULL, sink, errbuf, errlen);
+        /* a read that failed (the file changed, the load was cancelled)
+         * says so, whatever the parse made of the bytes it had */
+        if (stream && file_read_finish(&r, errbuf, errlen) != 0)
+            n = -1;
+    } else {
+        int rc = *json_full ? FAST_FALLBACK : read_json_fast(&m, stream ? &r : NULL, sink, &n);
+        if (stream && file_read_finish(&r, errbuf, errlen) != 0) {
+            file_bytes_free(&m);
+            return -1;
+        }
+        if (rc == FAST_NOMEM) {
+            snprintf(errbuf, errlen, "%s: out of memory", path);
+            n = -1;
+        } else if (rc == FAST_NOROOM) {
+            n = READ_AGAIN;
+        } else if (rc == FAST_FALLBACK) {
+            *json_full = 1;
+            /* begins the sink again; on bytes the sink has had, after
+             * reading them again */
+            n = m.handed ? READ_AGAIN : read_json_full(path, &m, sink, errbuf, errlen);
+        }
+    }
+    file_bytes_free(&m);
+    return n;
+}
+
+long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen)
+{
+    int json_full = 0;
+    long n;
 
     format = datafile_format_of(path, format);
     if (format == DATAFILE_AUTO) {
         snprintf(errbuf, errlen, "%s: cannot tell the format from the name: use --format json|tsv", path);
         return -1;
     }
-    if (read_file(path, sink, &m, errbuf, errlen) != 0)
-        return -1;
     /* A UTF-8 byte-order mark, as Windows editors write, is not part of
-     * the first key (nor an error in JSON): skipped, as Python's utf-8-sig
-     * codec does, before any reader sees the bytes. It stands before the
-     * first line, so line numbers stay right (and jansson's columns count
-     * from after it, as Python's do). */
-    file_bytes body = m;
-    if (body.len >= 3 && memcmp(body.data, "\xef\xbb\xbf", 3) == 0) {
-        body.data += 3;
-        body.len -= 3;
-    }
-    if (format == DATAFILE_TSV) {
-        n = read_tsv(path, &body, sink, errbuf, errlen);
-    } else {
-        int rc = read_json_fast(&body, sink, &n);
-        if (rc == FAST_NOMEM) {
-            snprintf(errbuf, errlen, "%s: out of memory", path);
-            n = -1;
-        } else if (rc == FAST_FALLBACK) {
-            n = read_json_full(path, &body, sink, errbuf, errlen); /* begins the sink again */
-        }
-    }
-    file_bytes_free(&m);
+     * the first key (nor an error in JSON): skipped (text_of), as Python's
+     * utf-8-sig codec does, before any reader sees the bytes. It stands
+     * before the first line, so line numbers stay right (and jansson's
+     * columns count from after it, as Python's do). A sink that keeps the
+     * file's bytes gets them first; a reader that must start over then
+     * reads the file again, and keeps its bytes to itself. */
+    n = read_once(path, format, sink, sink->begin_in != NULL, &json_full, errbuf, errlen);
+    if (n == READ_AGAIN)
+        n = read_once(path, format, sink, 0, &json_full, errbuf, errlen);
     return n;
 }

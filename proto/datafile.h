@@ -29,10 +29,22 @@ typedef struct datafile_sink {
      * the sink then drops every entry it was given. Returns 0, or -1 (out
      * of memory). May be NULL. */
     int (*begin)(void *arg, size_t expected, size_t expected_bytes);
+    /* begin, handing over the file's bytes, when the sink keeps them (the
+     * server's table is built in them; may be NULL): bytes is an anonymous
+     * mapping (mmap) of len + room bytes, the first len the file's, the
+     * room unused, which the sink unmaps when done with it (also when it
+     * returns -1). Entries then lie in the file's bytes, or outside them,
+     * and each comes with `done`: the bytes from 0 to done are ones the
+     * reader is done with, which the sink may overwrite. When the reader
+     * must start over after this (a JSON file jansson must judge), it
+     * reads the file again. */
+    int (*begin_in)(void *arg, size_t expected, char *bytes, size_t len, size_t room);
     /* Called for each entry; the value's encoding is the concatenation of
-     * the nvalue pieces. Everything is borrowed for the call. Returns 0, 1
-     * if the key was already seen, or -1 (out of memory). */
-    int (*entry)(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue);
+     * the nvalue pieces. Everything is borrowed for the call; done is
+     * begin_in's (0 after a plain begin). Returns 0, 1 if the key was
+     * already seen, -1 (out of memory), or 2 (after begin_in only: no room
+     * left, the reader starts over without handing the bytes over). */
+    int (*entry)(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done);
     /* Called as the file is read, before any entry, after each block:
      * done bytes of size so far. Returns 0 to go on, or -1 to give up (the
      * read fails: "load cancelled"). May be NULL. (The tests change the
@@ -52,7 +64,11 @@ datafile_format datafile_format_of(const char *path, datafile_format format);
  * message in errbuf. path must be a regular file (anything else is refused
  * without waiting on it), and not change while it is read: a file
  * truncated, grown or written to meanwhile is refused ("changed while it
- * was read"). Safe to call from several threads at once. */
+ * was read"). A TSV file of 4 MiB or more, and a JSON one into a sink
+ * with begin_in, is parsed while a thread of its own reads it: entries
+ * may then be handed over before such a read fails, and the sink drops
+ * them (datafile_read returns -1). Safe to call from
+ * several threads at once. */
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen);
 
 #endif

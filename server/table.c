@@ -1,18 +1,31 @@
 /*
  * table.c: arena + open-addressing index (see table.h).
  *
- * An entry is [u32 key_len][u32 value_len][key][value] in the arena. A slot
- * holds 0 (empty) or the entry's arena offset + 1 in its low 40 bits and 24
- * bits of the key's hash above them, so most probes that would miss are
- * rejected without touching the arena. Linear probing, load factor <= 1/2.
+ * An entry is [key_len][value_len << 2 | kind][key][value] in the arena,
+ * the two lengths as LEB128 varints (a byte each for a key under 128
+ * bytes, two for a value under 8 KiB): three bytes of overhead for a
+ * typical entry where two u32s took eight. A slot holds 0 (empty) or the
+ * entry's arena offset + 1 in its low 40 bits and 24 bits of the key's
+ * hash above them, so most probes that would miss are rejected without
+ * touching the arena. Linear probing over any number of slots (a key's
+ * first slot is its hash scaled to the index, one multiplication), sized
+ * once for the entries expected at a load factor of 2/3: 12 bytes of
+ * index per key where a power of two at 1/2 took 16 to 32.
  *
- * The top 2 bits of value_len hold the value's table_kind, decided once by
- * table_put so that a RESP GET knows without looking whether the value's
- * bytes need unescaping; a lookup masks them off (one AND on the hot path).
+ * The kind (table_kind) is decided once by table_put, so that a RESP GET
+ * knows without looking whether the value's bytes need unescaping.
+ *
+ * Built in place (table_new_in), the arena is the data file's bytes: each
+ * entry is written over the part of the file the reader is done with
+ * ("the front"), or, while that part is too short for it, after the
+ * file's bytes ("the tail", in room mapped for it). table_trim then moves
+ * the tail down behind the front and gives back the rest, so that a load
+ * needs about the table's own size, not the file's size and the table's.
  */
 #define _GNU_SOURCE /* mremap */
 #include "table.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +35,22 @@
 
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
-#define ENTRY_HDR     8
-#define VLEN_BITS     30
-#define VLEN_MASK     ((UINT32_C(1) << VLEN_BITS) - 1)
+#define PENDING       64 /* slots fetched ahead while building in place */
 
 struct table {
-    char *arena; /* big_alloc'd */
-    size_t arena_len, arena_cap;
+    char *arena;     /* big_alloc'd, or the data file's bytes (table_new_in) */
+    size_t map_len;  /* bytes mapped at arena */
+    size_t front;    /* in place: entries written over the file's bytes, from 0 */
+    size_t region;   /* in place: the file's bytes; the tail starts here (0 once trimmed, or copied) */
+    size_t tail;     /* bytes of entries from region on */
+    int in_place;    /* the arena must not move: the reader holds pointers into it */
     uint64_t *slots; /* big_alloc'd */
-    size_t nslots;   /* a power of two */
+    size_t nslots;
     size_t count;
+    struct pending { /* in place: entries written, their slots not yet filled (table_put_at) */
+        uint64_t off, hash;
+    } pending[PENDING];
+    unsigned pending_head, npending; /* the next to fill, and how many */
 };
 
 /* The arena and the index are mapped directly and asked for transparent
@@ -106,30 +125,92 @@ static uint64_t slot_tag(uint64_t hash)
     return (hash >> SLOT_OFF_BITS) << SLOT_OFF_BITS;
 }
 
-static const char *entry_at(const table *t, uint64_t slot, uint32_t *klen, uint32_t *vlen)
+/* The key's first slot: the hash's low 40 bits (not the tag's) as a
+ * fraction of the index. */
+static inline size_t slot_home(size_t nslots, uint64_t hash)
 {
-    const char *e = t->arena + ((slot & SLOT_OFF_MASK) - 1);
-    memcpy(klen, e, 4);
-    memcpy(vlen, e + 4, 4);
-    return e + ENTRY_HDR;
+    return (size_t)(((unsigned __int128)(hash << (64 - SLOT_OFF_BITS)) * nslots) >> 64);
+}
+
+/* The rest of a varint whose first byte was v (>= 0x80). */
+static const unsigned char *varint_rest(const unsigned char *p, uint64_t v, uint64_t *out)
+{
+    v &= 0x7f;
+    for (int shift = 7;; shift += 7) {
+        uint64_t b = *p++;
+        v |= (b & 0x7f) << shift;
+        if (b < 0x80)
+            break;
+    }
+    *out = v;
+    return p;
+}
+
+static inline const unsigned char *varint_get(const unsigned char *p, uint64_t *out)
+{
+    uint64_t v = *p++;
+    if (v < 0x80) {
+        *out = v;
+        return p;
+    }
+    return varint_rest(p, v, out);
+}
+
+static size_t varint_put(char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (char)v;
+    return n;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* The entry in slot: its key (returned), key length and length word (the
+ * value's length << 2 | its kind). */
+static inline const char *entry_at(const table *t, uint64_t slot, size_t *klen, uint64_t *vword)
+{
+    const unsigned char *e = (const unsigned char *)t->arena + ((slot & SLOT_OFF_MASK) - 1);
+    uint64_t k;
+    e = varint_get(e, &k);
+    e = varint_get(e, vword);
+    *klen = (size_t)k;
+    return (const char *)e;
 }
 
 /* Index of key's slot, or of the empty slot where it would go. */
 static size_t slot_find(const table *t, const char *key, size_t key_len, uint64_t hash)
 {
-    size_t mask = t->nslots - 1;
     uint64_t tag = slot_tag(hash);
-    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+    for (size_t i = slot_home(t->nslots, hash);; i = i + 1 == t->nslots ? 0 : i + 1) {
         uint64_t s = t->slots[i];
         if (s == 0)
             return i;
         if ((s & ~SLOT_OFF_MASK) == tag) {
-            uint32_t klen, vlen;
-            const char *k = entry_at(t, s, &klen, &vlen);
+            size_t klen;
+            uint64_t vword;
+            const char *k = entry_at(t, s, &klen, &vword);
             if (klen == key_len && memcmp(k, key, key_len) == 0)
                 return i;
         }
     }
+}
+
+/* Slots for n entries at a load factor of 2/3. */
+static size_t slots_for(size_t n)
+{
+    return n + n / 2 + 4;
 }
 
 static int index_grow(table *t)
@@ -146,12 +227,12 @@ static int index_grow(table *t)
     for (size_t i = 0; i < oldn; i++) {
         if (old[i] == 0)
             continue;
-        uint32_t klen, vlen;
-        const char *k = entry_at(t, old[i], &klen, &vlen);
-        uint64_t h = hash_key(k, klen);
-        size_t j = (size_t)h & (n - 1);
+        size_t klen;
+        uint64_t vword;
+        const char *k = entry_at(t, old[i], &klen, &vword);
+        size_t j = slot_home(n, hash_key(k, klen));
         while (slots[j] != 0)
-            j = (j + 1) & (n - 1);
+            j = j + 1 == n ? 0 : j + 1;
         slots[j] = old[i];
     }
     big_free(old, oldn * sizeof(*old));
@@ -163,12 +244,10 @@ table *table_new(size_t expected, size_t expected_bytes)
     table *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
-    t->nslots = 16;
-    while (t->nslots / 2 < expected)
-        t->nslots *= 2;
+    t->nslots = slots_for(expected);
     t->slots = big_alloc(t->nslots * sizeof(*t->slots));
-    t->arena_cap = page_round(expected_bytes ? expected_bytes : 4096);
-    t->arena = big_alloc(t->arena_cap);
+    t->map_len = page_round(expected_bytes ? expected_bytes : 4096);
+    t->arena = big_alloc(t->map_len);
     if (t->slots == NULL || t->arena == NULL) {
         table_free(t);
         return NULL;
@@ -176,14 +255,61 @@ table *table_new(size_t expected, size_t expected_bytes)
     return t;
 }
 
+table *table_new_in(char *bytes, size_t len, size_t room, size_t expected)
+{
+    table *t = NULL;
+    if (len + room > TABLE_ARENA_MAX) {
+        big_free(bytes, len + room);
+        errno = EFBIG;
+        return NULL;
+    }
+    if ((t = calloc(1, sizeof(*t))) == NULL)
+        goto fail;
+    t->nslots = slots_for(expected);
+    if ((t->slots = big_alloc(t->nslots * sizeof(*t->slots))) == NULL)
+        goto fail;
+    t->arena = bytes;
+    t->map_len = len + room;
+    t->region = len;
+    t->in_place = 1;
+    return t;
+fail:
+    if (t)
+        big_free(t->slots, t->nslots * sizeof(*t->slots));
+    free(t);
+    big_free(bytes, len + room);
+    return NULL;
+}
+
+/* Moves the tail of a table built in place down behind its front,
+ * renumbering the slots that point into it. */
+static void tail_to_front(table *t)
+{
+    size_t from = t->region, to = t->front;
+    if (t->tail > 0 && from != to) {
+        memmove(t->arena + to, t->arena + from, t->tail);
+        for (size_t i = 0; i < t->nslots; i++) {
+            uint64_t off = (t->slots[i] & SLOT_OFF_MASK) - 1;
+            if (t->slots[i] != 0 && off >= from)
+                t->slots[i] -= from - to;
+        }
+    }
+    t->tail += t->front;
+    t->front = t->region = 0;
+    t->in_place = 0;
+}
+
 void table_trim(table *t)
 {
-    size_t want = page_round(t->arena_len ? t->arena_len : 1);
-    if (want < t->arena_cap) {
-        char *a = mremap(t->arena, t->arena_cap, want, 0); /* shrinks in place */
+    table_settle(t);
+    if (t->in_place)
+        tail_to_front(t);
+    size_t want = page_round(t->tail ? t->tail : 1);
+    if (want < t->map_len) {
+        char *a = mremap(t->arena, t->map_len, want, 0); /* shrinks in place */
         if (a != MAP_FAILED) {
             t->arena = a;
-            t->arena_cap = want;
+            t->map_len = want;
         }
     }
 }
@@ -192,7 +318,7 @@ void table_free(table *t)
 {
     if (t == NULL)
         return;
-    big_free(t->arena, t->arena_cap);
+    big_free(t->arena, t->map_len);
     big_free(t->slots, t->nslots * sizeof(*t->slots));
     free(t);
 }
@@ -213,77 +339,155 @@ int table_put(table *t, const char *key, size_t key_len, const char *value, size
 
 int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue)
 {
-    size_t value_len = 0;
-    for (int i = 0; i < nvalue; i++)
-        value_len += value[i].iov_len;
-    if (key_len > UINT32_MAX || value_len > VLEN_MASK)
-        return -1;
-    uint64_t h = hash_key(key, key_len);
-    size_t i = slot_find(t, key, key_len, h);
+    return table_put_at(t, key, key_len, value, nvalue, 0);
+}
+
+/* Where an entry of need bytes goes: the front when the reader is done
+ * with enough of the file's bytes (done), else the tail, which grows
+ * unless the arena is the file's. NULL when there is no room. */
+static char *entry_room(table *t, size_t need, size_t done)
+{
+    if (t->in_place && t->front + need <= done) {
+        char *e = t->arena + t->front;
+        t->front += need;
+        return e;
+    }
+    if (t->map_len - t->region - t->tail < need) {
+        size_t cap = t->map_len ? t->map_len : 4096;
+        if (t->in_place)
+            return NULL;
+        while (cap - t->tail < need)
+            cap *= 2;
+        if (cap > TABLE_ARENA_MAX)
+            return NULL;
+        char *a = big_realloc(t->arena, t->map_len, cap);
+        if (a == NULL)
+            return NULL;
+        t->arena = a;
+        t->map_len = cap;
+    }
+    char *e = t->arena + t->region + t->tail;
+    t->tail += need;
+    return e;
+}
+
+/* Writes key -> value at e (hdr bytes of header, then the key and the
+ * value's pieces). */
+static void entry_write(char *e, size_t hdr, const char *key, size_t key_len, const struct iovec *value, int nvalue,
+                        size_t value_len)
+{
+    char *v = e + hdr + key_len, *q = v;
+    memcpy(e + hdr, key, key_len);
+    for (int k = 0; k < nvalue; k++) {
+        memcpy(q, value[k].iov_base, value[k].iov_len);
+        q += value[k].iov_len;
+    }
+    size_t n = varint_put(e, key_len);
+    varint_put(e + n, (uint64_t)value_len << 2 | value_kind(v, value_len));
+}
+
+/* Indexes the entry at arena offset off (hash h): 0, or 1 if its key is
+ * in the index already. */
+static int entry_index(table *t, uint64_t off, uint64_t h)
+{
+    size_t klen;
+    uint64_t vword;
+    const char *k = entry_at(t, off + 1, &klen, &vword);
+    size_t i = slot_find(t, k, klen, h);
     if (t->slots[i] != 0)
         return 1;
-
-    size_t need = ENTRY_HDR + key_len + value_len;
-    if (t->arena_cap - t->arena_len < need) {
-        size_t cap = t->arena_cap ? t->arena_cap : 4096;
-        while (cap - t->arena_len < need)
-            cap *= 2;
-        if (cap > SLOT_OFF_MASK)
-            return -1;
-        char *a = big_realloc(t->arena, t->arena_cap, cap);
-        if (a == NULL)
-            return -1;
-        t->arena = a;
-        t->arena_cap = cap;
-    }
-    char *e = t->arena + t->arena_len;
-    uint32_t kl = (uint32_t)key_len;
-    memcpy(e, &kl, 4);
-    memcpy(e + ENTRY_HDR, key, key_len);
-    char *v = e + ENTRY_HDR + key_len, *p = v;
-    for (int k = 0; k < nvalue; k++) {
-        memcpy(p, value[k].iov_base, value[k].iov_len);
-        p += value[k].iov_len;
-    }
-    uint32_t vl = (uint32_t)value_len | (uint32_t)value_kind(v, value_len) << VLEN_BITS;
-    memcpy(e + 4, &vl, 4);
-    t->slots[i] = slot_tag(h) | (uint64_t)(t->arena_len + 1);
-    t->arena_len += need;
-    t->count++;
-    if (t->count * 2 > t->nslots && index_grow(t) != 0)
-        return -1;
+    t->slots[i] = slot_tag(h) | (off + 1);
     return 0;
 }
 
-/* Finds key: 1 with *value at its value and *vlen its length word (the
- * length and the kind), or 0. */
-static inline int entry_find(const table *t, const char *key, size_t key_len, const char **value, uint32_t *vlen)
+int table_settle(table *t)
+{
+    int dup = 0;
+    for (; t->npending > 0; t->npending--) {
+        size_t j = (t->pending_head + PENDING - t->npending) % PENDING;
+        dup |= entry_index(t, t->pending[j].off, t->pending[j].hash);
+    }
+    return dup;
+}
+
+int table_put_at(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done)
+{
+    size_t value_len = 0;
+    for (int i = 0; i < nvalue; i++)
+        value_len += value[i].iov_len;
+    if (key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX)
+        return -1;
+    uint64_t h = hash_key(key, key_len);
+    size_t i = 0;
+    if (!t->in_place && t->slots[i = slot_find(t, key, key_len, h)] != 0)
+        return 1;
+    if (t->count + 1 > t->nslots / 4 * 3) {
+        if (index_grow(t) != 0)
+            return -1;
+        i = slot_find(t, key, key_len, h);
+    }
+
+    /* The kind takes a length word's low 2 bits: its varint is as long
+     * whatever the kind. */
+    size_t hdr = varint_len(key_len) + varint_len((uint64_t)value_len << 2), need = hdr + key_len + value_len;
+    char *e = entry_room(t, need, done);
+    if (e == NULL)
+        return t->in_place ? 2 : -1;
+    entry_write(e, hdr, key, key_len, value, nvalue, value_len);
+    t->count++;
+    uint64_t off = (uint64_t)(e - t->arena);
+    if (!t->in_place) {
+        t->slots[i] = slot_tag(h) | (off + 1);
+        return 0;
+    }
+    /* Built in place, from a file of millions of keys: the index is far
+     * bigger than the caches, and each entry's slot is a miss. The slot is
+     * fetched now and filled PENDING entries later, when it has arrived;
+     * a key found twice then is reported late (2: the file is read again
+     * the plain way, which says where). */
+    __builtin_prefetch(&t->slots[slot_home(t->nslots, h)], 1);
+    int dup = 0;
+    if (t->npending == PENDING) {
+        size_t j = t->pending_head; /* the oldest */
+        dup = entry_index(t, t->pending[j].off, t->pending[j].hash);
+        t->npending--;
+    }
+    t->pending[t->pending_head].off = off;
+    t->pending[t->pending_head].hash = h;
+    t->pending_head = (t->pending_head + 1) % PENDING;
+    t->npending++;
+    return dup ? 2 : 0;
+}
+
+/* Finds key: 1 with *value at its value and *vword its length word (the
+ * length << 2 | the kind), or 0. */
+static inline int entry_find(const table *t, const char *key, size_t key_len, const char **value, uint64_t *vword)
 {
     size_t i = slot_find(t, key, key_len, hash_key(key, key_len));
     if (t->slots[i] == 0)
         return 0;
-    uint32_t klen;
-    const char *k = entry_at(t, t->slots[i], &klen, vlen);
+    size_t klen;
+    const char *k = entry_at(t, t->slots[i], &klen, vword);
     *value = k + klen;
     return 1;
 }
 
 int table_lookup(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len)
 {
-    uint32_t vlen;
-    if (!entry_find(t, key, key_len, value, &vlen))
+    uint64_t vword;
+    if (!entry_find(t, key, key_len, value, &vword))
         return 0;
-    *value_len = vlen & VLEN_MASK;
+    *value_len = (size_t)(vword >> 2);
     return 1;
 }
 
 int table_get(const table *t, const char *key, size_t key_len, const char **value, size_t *value_len, table_kind *kind)
 {
-    uint32_t vlen;
-    if (!entry_find(t, key, key_len, value, &vlen))
+    uint64_t vword;
+    if (!entry_find(t, key, key_len, value, &vword))
         return 0;
-    *value_len = vlen & VLEN_MASK;
-    *kind = (table_kind)(vlen >> VLEN_BITS);
+    *value_len = (size_t)(vword >> 2);
+    *kind = (table_kind)(vword & 3);
     return 1;
 }
 
@@ -296,9 +500,8 @@ int table_slot_key(const table *t, size_t slot, const char **key, size_t *key_le
 {
     if (slot >= t->nslots || t->slots[slot] == 0)
         return 0;
-    uint32_t klen, vlen;
-    *key = entry_at(t, t->slots[slot], &klen, &vlen);
-    *key_len = klen;
+    uint64_t vword;
+    *key = entry_at(t, t->slots[slot], key_len, &vword);
     return 1;
 }
 
@@ -307,7 +510,7 @@ int table_random_key(const table *t, uint64_t r, const char **key, size_t *key_l
     if (t->count == 0)
         return 0;
     /* The walk ends: count > 0. */
-    for (size_t i = (size_t)r & (t->nslots - 1);; i = (i + 1) & (t->nslots - 1)) {
+    for (size_t i = (size_t)(((unsigned __int128)r * t->nslots) >> 64);; i = i + 1 == t->nslots ? 0 : i + 1) {
         if (table_slot_key(t, i, key, key_len))
             return 1;
     }
@@ -320,7 +523,7 @@ size_t table_size(const table *t)
 
 size_t table_memory(const table *t)
 {
-    return sizeof(*t) + t->arena_cap + t->nslots * sizeof(*t->slots);
+    return sizeof(*t) + t->map_len + t->nslots * sizeof(*t->slots);
 }
 
 table *table_builtin(void)

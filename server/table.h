@@ -1,8 +1,9 @@
 /*
  * table.h: the in-memory lookup table.
  *
- * Keys and values live in one arena; an open-addressing index of 8-byte
- * slots points into it. Values are stored already encoded as the JSON text
+ * Keys and values live in one arena (which can be the data file's own
+ * bytes, see table_new_in); an open-addressing index of 8-byte slots, about
+ * 12 bytes a key, points into it. Values are stored already encoded as the JSON text
  * that goes into an answer ({"result": <value>}), so a hit costs no encoding.
  * A table is built once (table_put), then only read: a thread or a queued
  * answer may read it for as long as it is not freed.
@@ -16,11 +17,30 @@
 
 typedef struct table table;
 
+/* A table's bounds: a value's encoding under 1 GiB, a key under 4 GiB,
+ * and an arena (each entry's key, value and 2 to 10 bytes of lengths;
+ * built in place, the data file's bytes and the room after them) under
+ * 1 TiB, which its slots' 40-bit offsets can address. */
+#define TABLE_VALUE_MAX ((size_t)(1u << 30) - 1)
+#define TABLE_KEY_MAX   ((size_t)UINT32_MAX)
+#define TABLE_ARENA_MAX ((size_t)((UINT64_C(1) << 40) - 1))
+
 /* Returns a new empty table sized for about `expected` entries taking
  * about `expected_bytes` of keys and values (0 if not known), or NULL. */
 table *table_new(size_t expected, size_t expected_bytes);
 void table_free(table *t);
-/* Gives back the arena's unused room once the table is built. */
+/* Returns a new empty table built in bytes, for about `expected` entries:
+ * bytes is an anonymous mapping (mmap) of len + room bytes, the first len
+ * a data file's, which the table takes over (table_free unmaps it; so
+ * does this function when it fails, returning NULL). Entries are added
+ * with table_put_at, whose `done` says how many of the len bytes the
+ * reader is done with: an entry is written over those when it fits, else
+ * in the room after them. A table in place cannot grow its arena: when the
+ * room is used up, table_put_at returns 2. table_trim ends the building. */
+table *table_new_in(char *bytes, size_t len, size_t room, size_t expected);
+/* (With errno EFBIG when len + room is over TABLE_ARENA_MAX.) */
+/* Gives back the arena's unused room once the table is built (and, built
+ * in place, what is left of the file's bytes). */
 void table_trim(table *t);
 
 /* What an entry's encoded value is, decided when it is added: a RESP reply
@@ -37,6 +57,17 @@ typedef enum table_kind {
 int table_put(table *t, const char *key, size_t key_len, const char *value, size_t value_len);
 /* The same with the value in pieces, written one after the other. */
 int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue);
+/* table_put_iov into a table built in place (table_new_in): the key and
+ * the value's pieces lie at or after offset done of its bytes, or outside
+ * them. A table built in place indexes an entry a few entries later (see
+ * table_settle), so a key already present is found late: it returns 2,
+ * which also means no room is left for the entry; the table is then to be
+ * built again the plain way (table_new), which says which key. On a table
+ * not built in place, done is ignored. */
+int table_put_at(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done);
+/* Indexes the entries table_put_at left pending: 0, or 1 if one of their
+ * keys was present already (the table must not be served then). */
+int table_settle(table *t);
 
 /* Finds key. On a hit, returns 1 and points *value at the encoded value
  * (borrowed: valid while the table lives); returns 0 on a miss. */

@@ -298,11 +298,38 @@ def tls_seeds():
     write("fuzz_tls", "raw-nothing", bytes([0]))
 
 
+def datafile_seeds():
+    """fuzz_datafile: TSV (first byte 0) and JSON (1) data files, plain and
+    with what makes entries outgrow their bytes (escapes), CRLF, a BOM,
+    blank lines, duplicates and errors."""
+    tsv = {
+        "plain": b"a\t1\nkey:000000001\tsome value\n",
+        "escapes": b"q\t\"x\\y\x01\"\r\n\nk\t\xc3\xa9t\xc3\xa9\t2\nlast\tno newline",
+        "bom": b"\xef\xbb\xbfa\tb\r\n",
+        "duplicate": b"a\t1\nb\t2\na\t3\n",
+        "duplicate-then-error": b"a\t1\nb\t2\na\t3\nno tab\n",
+        "no-tab": b"a\t1\nnotab\n",
+        "bad-utf8": b"a\t\xff\n",
+    }
+    json_files = {
+        "plain": b'{"a": "1", "b": "two"}',
+        "values": b'{\n "n": 1.5e3, "o": {"x": [1, null]}, "e": "\\u00e9\\n", "k\\t": true\n}\n',
+        "duplicate": b'{"a": 1, "a": 2}',
+        "broken": b'{"a": "1", "b" 2}',
+        "not-object": b'[1, 2]',
+    }
+    for name, text in tsv.items():
+        write("fuzz_datafile", "tsv-" + name, b"\x00" + text)
+    for name, text in json_files.items():
+        write("fuzz_datafile", "json-" + name, b"\x01" + text)
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else find_protocol()
     examples = protocol_examples(path)
     bad = bad_frames()
     shutil.rmtree(CORPUS, ignore_errors=True)
+    datafile_seeds()
 
     for name, text in REGRESSIONS.items():
         for harness in ("fuzz_decoder", "fuzz_differential", "fuzz_conn"):

@@ -1,6 +1,6 @@
 """integration.scripts: the load test scripts, without a load test.
 
-- scripts/loadtest and scripts/compare check their arguments before they
+- scripts/loadtest, scripts/compare and scripts/bench-load check their arguments before they
   build, generate or start anything: a bad one exits 2 with the reason, and
   leaves no build directory, output directory or data set behind.
 - Their data sets are named by key count, value size and seed (lib.sh's
@@ -9,6 +9,9 @@
   (the columns, the notes, the spread of compare's rounds) and, when
   gnuplot is there, its plots, leaving out the partial last second.
 - scripts/callgrind refuses a kind it does not know before it builds.
+- scripts/gen-data writes the files its help describes: the same for the
+  same arguments, TSV and JSON with the same entries, the key list in
+  order; bad arguments exit 2.
 
 Each case runs in a few seconds at most; nothing listens, nothing connects.
 """
@@ -64,6 +67,10 @@ class ArgumentTest(Temp):
         ("compare", ["--scenarios", "reload"], "compare: unknown scenario 'reload'"),
         ("compare", ["--evkv-threads", "0"], "compare: --evkv-threads must be a whole number from 1"),
         ("compare", ["--bogus"], "compare: unknown option --bogus"),
+        ("bench-load", ["--keys", "0"], "bench-load: --keys must be a whole number from 1 to 999999999, not '0'"),
+        ("bench-load", ["--rounds", "100"], "bench-load: --rounds must be a whole number from 1 to 99, not '100'"),
+        ("bench-load", ["--duration", "x"], "bench-load: --duration must be a number of seconds above 0, not 'x'"),
+        ("bench-load", ["--format", "tsv"], "bench-load: unknown option --format"),
     ]
 
     def test_bad_arguments(self):
@@ -82,6 +89,10 @@ class ArgumentTest(Temp):
                 self.assertFalse(os.path.exists(out), "nothing is generated")
 
     def test_help(self):
+        p = run([os.path.join(SCRIPTS, "bench-load"), "--help"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("scripts/bench-load [--keys N]", p.stdout)
+        self.assertIn("Exit status: 0; 1 when a step fails; 2 usage error.", p.stdout)
         for script in ("loadtest", "compare"):
             with self.subTest(script=script):
                 p = run([os.path.join(SCRIPTS, script), "--help"])
@@ -191,6 +202,58 @@ class DataCacheTest(Temp):
         self.assertEqual(again, path)
         self.assertNotIn("reusing", err)
         self.assertTrue(os.path.isfile(path + ".keys"))
+
+
+class GenDataTest(Temp):
+    """scripts/gen-data's data file and key list."""
+
+    def gen(self, name, *args):
+        path = os.path.join(self.tmp, name)
+        p = run([os.path.join(SCRIPTS, "gen-data")] + list(args) + [path])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("gen-data: wrote", p.stderr)
+        with open(path, "rb") as f, open(path + ".keys", "rb") as k:
+            return f.read(), k.read()
+
+    def test_formats_and_seeds(self):
+        tsv, keys = self.gen("a.tsv", "-n", "1200", "--value-size", "37", "--seed", "7")
+        lines = tsv.decode().split("\n")
+        self.assertEqual(lines[-1], "", "the last line ends")
+        pairs = [line.split("\t") for line in lines[:-1]]
+        self.assertEqual([k for k, _ in pairs], ["key:%09d" % i for i in range(1200)])
+        self.assertEqual(keys.decode(), "".join("key:%09d\n" % i for i in range(1200)))
+        self.assertTrue(all(len(v) == 37 and v.isalnum() and v.isascii() for _, v in pairs))
+        self.assertGreater(len({v for _, v in pairs}), 1000, "values differ")
+        # JSON by the extension: one object with the same entries in order.
+        js, jkeys = self.gen("a.json", "-n", "1200", "--value-size", "37", "--seed", "7")
+        self.assertEqual(jkeys, keys)
+        self.assertEqual(list(json.loads(js).items()), [tuple(p) for p in pairs])
+        self.assertTrue(js.startswith(b'{\n"key:000000000": "') and js.endswith(b'"\n}\n'), js[-40:])
+        # --format wins over the extension; the same arguments, the same bytes.
+        forced, _ = self.gen("b.json", "--format", "tsv", "-n", "1200", "--value-size", "37", "--seed", "7")
+        self.assertEqual(forced, tsv)
+        other, _ = self.gen("c.tsv", "-n", "1200", "--value-size", "37", "--seed", "8")
+        self.assertNotEqual(other, tsv)
+        empty, _ = self.gen("d.tsv", "-n", "2", "--value-size", "0")
+        self.assertEqual(empty, b"key:000000000\t\nkey:000000001\t\n")
+        big, _ = self.gen("e.json", "-n", "2", "--value-size", "3000000")
+        self.assertEqual([len(v) for v in json.loads(big).values()], [3000000] * 2)
+
+    def test_bad_arguments(self):
+        out = os.path.join(self.tmp, "x.tsv")
+        for args, message in ((["-n", "0"], "-n must be a whole number from 1 to 999999999, not '0'"),
+                              (["--value-size", "-1"], "--value-size must be"),
+                              (["--format", "csv"], "--format must be tsv or json"),
+                              (["--seed", "x"], "--seed must be a whole number"),
+                              ([], "give one output file, OUT")):
+            with self.subTest(args=args):
+                p = run([os.path.join(SCRIPTS, "gen-data")] + args + ([out] if args else []))
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(message, p.stderr)
+                self.assertFalse(os.path.exists(out))
+        p = run([os.path.join(SCRIPTS, "gen-data"), os.path.join(self.tmp, "no", "such", "dir.tsv")])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("No such file or directory", p.stderr)
 
 
 def bench_json(throughput, seconds=3, p50=300.0, p99=2500.0, connections=50, threads=1, reconnect=False,

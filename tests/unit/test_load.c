@@ -365,9 +365,10 @@ static int count_begin(void *arg, size_t expected, size_t expected_bytes)
     return 0;
 }
 
-static int count_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
+static int count_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done)
 {
     counting_sink *cs = arg;
+    (void)done;
     (void)key;
     (void)key_len;
     (void)value;
@@ -540,9 +541,10 @@ static int changing_begin(void *arg, size_t expected, size_t expected_bytes)
     return count_begin(&((changing_sink *)arg)->count, expected, expected_bytes);
 }
 
-static int changing_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue)
+static int changing_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue,
+                          size_t done)
 {
-    return count_entry(&((changing_sink *)arg)->count, key, key_len, value, nvalue);
+    return count_entry(&((changing_sink *)arg)->count, key, key_len, value, nvalue, done);
 }
 
 static int changing_progress(void *arg, size_t done, size_t size)
