@@ -452,7 +452,7 @@ static struct conn *conn_create(conn_set *cs, evutil_socket_t fd, const struct s
     server_format_addr(c->peer, sizeof(c->peer), addr);
     c->proto = ep->proto;
     c->wing = ep->wing;
-    c->proto->init(&c->st, &cs->opt->limits, c->id);
+    c->proto->init(&c->st, c->wing, &cs->opt->limits, c->id);
     c->next = cs->list;
     if (cs->list)
         cs->list->prev = c;

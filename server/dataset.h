@@ -29,6 +29,9 @@ typedef struct dataset {
     long long loaded_at; /* Unix time */
     shard *shard;        /* --shard's ring (owned), or NULL: the whole file */
     size_t keys_skipped; /* the data file's entries that are other shards' */
+    /* The users Redis clients answer to (a reference, released with the
+     * dataset): set once loaded, before any worker sees the dataset. */
+    struct acl_set *acl;
 } dataset;
 
 /* What --shard asks for: keep only the keys nutcracker routes to the

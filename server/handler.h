@@ -52,12 +52,18 @@ typedef struct protocol_counters {
     atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome (conn.c) */
     atomic_ullong key_hits, key_misses;    /* keys looked up by requests of many keys (msearch, RESP's) */
     atomic_ullong commands;                /* commands run, as Redis counts them (RESP's resp_result) */
+    atomic_ullong acl_denied_auth;         /* passwords refused (RESP's AUTH, HELLO AUTH) */
+    atomic_ullong acl_denied_cmd;          /* commands refused by a user's rules */
+    atomic_ullong acl_denied_key;          /* requests refused for a key outside the user's patterns */
 } protocol_counters;
 
 /* What every protocol answers from, in one worker: the table is
  * borrowed, and the worker moves it to another only between two requests. */
+struct acl_set;
+
 typedef struct handler_ctx {
     const table *table;
+    struct acl_set *acl;  /* the users (acl.h), moved with the table */
     int full_parser_only; /* 1: parse every request with jansson (for tests) */
 } handler_ctx;
 

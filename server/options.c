@@ -78,6 +78,13 @@ const option_spec options_table[] = {
              "servers; refused where `nutcracker -t` would refuse it"},
     {.name = "shard-pool", .kind = OPTION_NONEMPTY, .offset = AT(opt.shard_pool), .arg = "POOL", .must = "a value",
      .help = "the pool of FILE (default: its only one)"},
+    {.name = "requirepass", .kind = OPTION_STRING, .offset = AT(opt.requirepass), .arg = "PASSWORD",
+     .help = "Redis clients must AUTH with PASSWORD, as the \"default\" user (as Redis's requirepass; put it in "
+             "the config file, where ps does not show it); ignored with --aclfile, as Redis ignores it"},
+    {.name = "aclfile", .kind = OPTION_NONEMPTY, .offset = AT(opt.aclfile), .arg = "FILE", .must = "a path",
+     .help = "read Redis clients' users from FILE, in Redis's ACL file syntax (user NAME on|off nopass "
+             ">password #sha256 ~pattern %R~pattern +@category -command ...); refused at start, as Redis "
+             "refuses it, if any line is bad; a reload reads it again and keeps the old users if it is bad"},
     {.name = "echo", .short_name = 'e', .kind = OPTION_FLAG, .offset = AT(opt.echo), .flags = OPTION_RESTART,
      .help = "raw echo mode: send back whatever arrives"},
     {.name = "max-header", .kind = OPTION_SIZE, .offset = AT(opt.limits.max_header), .min = 16, .max = 65535,

@@ -52,8 +52,9 @@ typedef struct conn_protocol {
     /* Once a second: frees the buffers a big answer grew past
      * HANDLER_BUF_KEEP. */
     void (*wing_trim)(void *wing);
-    /* Sets up the state of connection id (unique in the server). */
-    void (*init)(conn_proto_state *st, const proto_limits *limits, uint64_t id);
+    /* Sets up the state of connection id (unique in the server), in the
+     * worker whose wing is given. */
+    void (*init)(conn_proto_state *st, void *wing, const proto_limits *limits, uint64_t id);
     void (*free)(conn_proto_state *st);
     /* Room for a read of at least min bytes. Returns where it goes, with
      * its size in *space, or NULL when out of memory. */

@@ -42,6 +42,8 @@ typedef struct server_options {
     const char *shard_name;     /* --shard: keep only this nutcracker server's keys, or NULL */
     const char *shard_config;   /* the nutcracker config file naming it */
     const char *shard_pool;     /* its pool there, or NULL: the file's only one */
+    const char *requirepass;    /* the default user's password, or NULL (ignored with aclfile) */
+    const char *aclfile;        /* Redis ACL file with the users, or NULL */
     int echo;                   /* raw echo mode: send back whatever arrives */
     log_level log_level;        /* LOG_DEBUG logs each connection and request */
     const char *log_file;       /* log here instead of stderr, or NULL */
@@ -67,6 +69,7 @@ typedef struct server {
     atomic_size_t conns;   /* open connections, in all workers */
     atomic_ullong reloads; /* tables swapped in by SIGHUP */
     atomic_ullong reload_failures;
+    atomic_ullong acl_load_failures; /* reloads that kept the old users: the ACL file was bad */
     double started; /* CLOCK_MONOTONIC seconds at start */
     int resp_port;  /* the RESP listener's TCP port, once bound (0: none, or a Unix socket) */
     int done_fd;    /* a worker writes a byte here when its loop ends */

@@ -48,6 +48,7 @@ typedef struct protocol_sums {
     unsigned long long by[OUTCOME_COUNT]; /* requests, by outcome */
     unsigned long long requests;          /* all of them, whatever the outcome */
     unsigned long long key_hits, key_misses, commands;
+    unsigned long long acl_denied_auth, acl_denied_cmd, acl_denied_key;
 } protocol_sums;
 
 /* The offset in conn_counters of protocol p's counter `field`. */
@@ -64,6 +65,9 @@ static void sum_protocol(const server *srv, protocol_tag p, protocol_sums *s)
     s->key_hits = sum(srv, PROTO(p, key_hits));
     s->key_misses = sum(srv, PROTO(p, key_misses));
     s->commands = sum(srv, PROTO(p, commands));
+    s->acl_denied_auth = sum(srv, PROTO(p, acl_denied_auth));
+    s->acl_denied_cmd = sum(srv, PROTO(p, acl_denied_cmd));
+    s->acl_denied_key = sum(srv, PROTO(p, acl_denied_key));
 }
 
 /* The process's resident memory in bytes (the second figure of
@@ -102,9 +106,11 @@ static json_t *guide_requests_json(const protocol_sums *g)
 static json_t *resp_json(const protocol_sums *r)
 {
     const unsigned long long *by = r->by;
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(r->requests), "commands",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(r->requests), "commands",
                      count(by[OUTCOME_COMMAND]), "errors", count(by[OUTCOME_COMMAND_ERROR]), "protocol_errors",
-                     count(by[OUTCOME_PROTOCOL_ERROR]), "hits", count(r->key_hits), "misses", count(r->key_misses));
+                     count(by[OUTCOME_PROTOCOL_ERROR]), "hits", count(r->key_hits), "misses", count(r->key_misses),
+                     "acl_denied_auth", count(r->acl_denied_auth), "acl_denied_cmd", count(r->acl_denied_cmd),
+                     "acl_denied_key", count(r->acl_denied_key));
 }
 
 /* The table the answering worker serves. */
@@ -116,11 +122,13 @@ static json_t *table_json(const server *srv, const dataset *d)
 
     gmtime_r(&t, &tm);
     strftime(loaded_at, sizeof(loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o}", "keys", count(d->table ? table_size(d->table) : 0),
-                     "memory_bytes", count(d->table ? table_memory(d->table) : 0), "source", d->source, "format",
-                     d->format, "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
+    return json_pack("{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o, s:o}", "keys",
+                     count(d->table ? table_size(d->table) : 0), "memory_bytes",
+                     count(d->table ? table_memory(d->table) : 0), "source", d->source, "format", d->format,
+                     "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
                      count(atomic_load_explicit(&srv->reloads, memory_order_relaxed)), "reload_failures",
-                     count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)));
+                     count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)), "acl_load_failures",
+                     count(atomic_load_explicit(&srv->acl_load_failures, memory_order_relaxed)));
 }
 
 /* --shard: this server's part of the nutcracker pool's keys. */
@@ -217,6 +225,9 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->shard_ring_servers = d->shard ? (long long)d->shard->nservers : 0;
     info->reloads = (long long)atomic_load_explicit(&srv->reloads, memory_order_relaxed);
     info->reload_failures = (long long)atomic_load_explicit(&srv->reload_failures, memory_order_relaxed);
+    info->acl_denied_auth = (long long)r.acl_denied_auth;
+    info->acl_denied_cmd = (long long)r.acl_denied_cmd;
+    info->acl_denied_key = (long long)r.acl_denied_key;
     info->guide_requests = (long long)g.requests;
     info->resp_requests = (long long)r.requests;
 }

@@ -37,6 +37,7 @@ static void worker_swap_dataset(worker *w)
     dataset_release(w->dataset);
     w->dataset = d;
     w->handler.table = d->table;
+    w->handler.acl = d->acl;
 }
 
 uint64_t worker_random(void *arg)
@@ -204,6 +205,7 @@ int worker_init(worker *w, server *srv, int index)
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;
+    w->handler.acl = w->dataset->acl;
     for (int i = 0; i < WORKER_LISTENERS; i++) {
         conn_endpoint *ep = &w->listeners[i].ep;
         protocol_env env = {

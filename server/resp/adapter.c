@@ -43,8 +43,9 @@ static void redis_wing_trim(void *wing)
     handler_buf_trim(&r->scratch);
 }
 
-static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
+static void redis_init(conn_proto_state *st, void *wing, const proto_limits *limits, uint64_t id)
 {
+    resp_wing *r = wing;
     /* --max-content bounds a bulk argument as proto-max-bulk-len does, and
      * a whole request too, as it bounds a message of the guide's */
     resp_limits l = {RESP_DEFAULT_MAX_ARGS, limits->max_content, RESP_INLINE_MAX_SIZE,
@@ -52,6 +53,11 @@ static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_
     resp_reader_init(&st->resp.reader, &l);
     resp_client_init(&st->resp.client, (long long)id);
     st->resp.client.max_queued_bytes = limits->max_content + RESP_REQUEST_SLACK; /* a transaction is one request */
+    /* The users it answers to, as it connects: must it authenticate? Redis
+     * bounds its first request too. (A new set, a reload's, cannot take a
+     * client's user away here.) */
+    resp_client_bind(&st->resp.client, r->env.handler->acl);
+    resp_reader_set_unauthenticated(&st->resp.reader, resp_client_auth_pending(&st->resp.client));
 }
 
 static void redis_free(conn_proto_state *st)
@@ -91,11 +97,36 @@ static void redis_describe(const resp_request *req, char *what, size_t whatlen)
         snprintf(what + used, whatlen - used, " (%zu arguments)", req->argc);
 }
 
+/* What access control did: a refusal counted, or a login, after which
+ * Redis's tighter bounds on a request before AUTH are off. */
+static void acl_done(conn_proto_state *st, protocol_counters *c, int what)
+{
+    if (what == RESP_ACL_DENIED_AUTH)
+        COUNTER_ADD(c->acl_denied_auth, 1);
+    else if (what == RESP_ACL_DENIED_CMD)
+        COUNTER_ADD(c->acl_denied_cmd, 1);
+    else if (what == RESP_ACL_DENIED_KEY)
+        COUNTER_ADD(c->acl_denied_key, 1);
+    resp_reader_set_unauthenticated(&st->resp.reader, resp_client_auth_pending(&st->resp.client));
+}
+
+/* After a reload: the client's user, found again in the new users.
+ * Returns -1 when it is gone. */
+static int redis_bind(conn_proto_state *st, resp_wing *r)
+{
+    if (resp_client_bind(&st->resp.client, r->env.handler->acl) != 0)
+        return -1;
+    resp_reader_set_unauthenticated(&st->resp.reader, resp_client_auth_pending(&st->resp.client));
+    return 0;
+}
+
 static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
                                 size_t whatlen)
 {
     resp_wing *r = wing;
     resp_request req;
+    if (__builtin_expect(st->resp.client.acl != r->env.handler->acl, 0) && redis_bind(st, r) != 0)
+        return CONN_BROKEN; /* nothing queued: closed at once */
     resp_status s = resp_reader_next(&st->resp.reader, &req);
     proto_buf *b = &r->scratch;
 
@@ -124,6 +155,8 @@ static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffe
     COUNTER_ADD(r->env.counters->key_hits, res.hits);
     COUNTER_ADD(r->env.counters->key_misses, res.misses);
     COUNTER_ADD(r->env.counters->commands, res.commands);
+    if (__builtin_expect(res.acl != 0, 0))
+        acl_done(st, r->env.counters, res.acl);
     *oc = res.error ? OUTCOME_COMMAND_ERROR : OUTCOME_COMMAND;
     return res.close ? CONN_BROKEN : CONN_ANSWERED; /* QUIT: closed once the reply is sent */
 }

@@ -147,6 +147,12 @@ int cmd_latency_latest(resp_exec *x, const resp_args *a);
 int cmd_latency_history(resp_exec *x, const resp_args *a);
 int cmd_latency_reset(resp_exec *x, const resp_args *a);
 
+/* acl_command.c */
+int cmd_acl_whoami(resp_exec *x, const resp_args *a);
+int cmd_acl_users(resp_exec *x, const resp_args *a);
+int cmd_acl_list(resp_exec *x, const resp_args *a);
+int cmd_acl_cat(resp_exec *x, const resp_args *a);
+
 /* info.c */
 int cmd_info(resp_exec *x, const resp_args *a);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "command.h"
 #include "hash.h"
 
@@ -205,6 +206,18 @@ void resp_client_init(resp_client *c, long long id)
 {
     memset(c, 0, sizeof(*c));
     c->id = id;
+    /* unbound: "default" of a server without access control */
+    c->authenticated = 1;
+}
+
+acl_set *resp_client_acl(const resp_client *c)
+{
+    return c->acl != NULL ? c->acl : acl_set_open();
+}
+
+const acl_user *resp_client_user(const resp_client *c)
+{
+    return c->user != NULL ? c->user : acl_default_user(acl_set_open());
 }
 
 void resp_client_free(resp_client *c)
@@ -212,6 +225,84 @@ void resp_client_free(resp_client *c)
     free(c->name);
     c->name = NULL;
     resp_multi_discard(c);
+    acl_set_release(c->acl);
+    c->acl = NULL;
+}
+
+/* ---- access control ---- */
+
+void resp_client_login(resp_client *c, const acl_user *u)
+{
+    c->user = u;
+    c->authenticated = 1;
+    c->restricted = !acl_user_unrestricted(u);
+}
+
+int resp_client_auth_pending(const resp_client *c)
+{
+    return c->acl != NULL && !c->authenticated;
+}
+
+int resp_client_bind(resp_client *c, acl_set *acl)
+{
+    if (c->acl == acl || acl == NULL)
+        return 0;
+    if (c->acl == NULL || c->user == NULL) {
+        /* clientSetDefaultAuth: the default user, logged in if it needs no password */
+        c->acl = acl_set_ref(acl);
+        c->user = acl_default_user(acl);
+        c->authenticated = !acl_auth_required(acl);
+    } else {
+        size_t len;
+        const char *name = acl_user_name(c->user, &len);
+        const acl_user *u = acl_user_find(acl, name, len);
+        if (u == NULL)
+            return -1;
+        acl_set_release(c->acl);
+        c->acl = acl_set_ref(acl);
+        c->user = u;
+        /* authRequired asks the default user of now: none needed, none pending */
+        c->authenticated |= !acl_auth_required(acl);
+    }
+    c->restricted = !c->authenticated || !acl_user_unrestricted(c->user);
+    return 0;
+}
+
+/* processCommand's NOPERM: the user's rules refuse spec with these
+ * arguments. Returns 1 with the refusal replied (or -1 when out of
+ * memory), 0 when allowed. */
+static int acl_refuse(resp_exec *x, const resp_command_spec *spec, const resp_args *a)
+{
+    char msg[128];
+    size_t keypos = 0;
+    int r = acl_check_command(resp_client_user(x->c), spec, a->argc, a->argv, a->len, &keypos);
+    if (r == ACL_OK)
+        return 0;
+    if (r == ACL_DENIED_CMD) {
+        x->res->acl = RESP_ACL_DENIED_CMD;
+        snprintf(msg, sizeof(msg), "-NOPERM this user has no permissions to run the '%s' command", spec->name);
+    } else {
+        x->res->acl = RESP_ACL_DENIED_KEY;
+        snprintf(msg, sizeof(msg), "-NOPERM this user has no permissions to access one of the keys used as arguments");
+    }
+    return reject(x, spec, msg) == 0 ? 1 : -1;
+}
+
+/* processCommand's checks for a client with access control: NOAUTH,
+ * then "not allowed inside a transaction" (which comes between), then
+ * NOPERM. Returns 1 with the refusal replied (-1 when out of memory), 0
+ * when the command may go on. One flag keeps a client without any of them
+ * (logged in, every right) off this path. */
+static int acl_gate(resp_exec *x, const resp_command_spec *spec, const resp_args *a)
+{
+    const char *msg = NULL;
+    if (!x->c->authenticated && !(spec->flags & RESP_CMD_NO_AUTH))
+        msg = "-NOAUTH Authentication required.";
+    else if (x->c->in_multi && (spec->flags & RESP_CMD_NO_MULTI))
+        msg = "Command not allowed inside a transaction";
+    if (msg != NULL)
+        return reject(x, spec, msg) == 0 ? 1 : -1;
+    return acl_refuse(x, spec, a);
 }
 
 int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, proto_buf *out, resp_result *res)
@@ -229,13 +320,15 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
         return 0;
     }
     const resp_command_spec *spec = resp_command_find(&a);
-    int rc;
+    int rc, refused = 0;
     if (spec == NULL) {
         unknown_text(&a, msg, sizeof(msg));
         rc = reject(&x, NULL, msg);
     } else if ((spec->arity > 0 && (size_t)spec->arity != a.argc) || (long long)a.argc < -(long long)spec->arity) {
         snprintf(msg, sizeof(msg), "wrong number of arguments for '%s' command", spec->name);
         rc = reject(&x, spec, msg);
+    } else if (__builtin_expect(c->restricted, 0) && (refused = acl_gate(&x, spec, &a)) != 0) {
+        rc = refused > 0 ? 0 : -1;
     } else if (c->in_multi && (spec->flags & RESP_CMD_NO_MULTI)) {
         rc = reject(&x, spec, "Command not allowed inside a transaction");
     } else if (spec->flags & RESP_CMD_WRITE) {

@@ -78,9 +78,15 @@ typedef struct resp_server_info {
     long long shard_ring_servers; /* servers in the pool's ring (0: no --shard) */
     long long reloads;            /* successful reloads since start */
     long long reload_failures;
+    long long acl_denied_auth; /* AUTH and HELLO AUTH refused (Redis 7.2's acl_access_denied_auth) */
+    long long acl_denied_cmd;  /* commands refused by a user's rules */
+    long long acl_denied_key;  /* commands refused for a key outside the user's patterns */
     long long guide_requests; /* requests answered over the guide's protocol */
     long long resp_requests;  /* requests answered over RESP (refused ones too) */
 } resp_server_info;
+
+struct acl_set;
+struct acl_user;
 
 /* What resp_execute reads from the server. Borrowed for one call. */
 typedef struct resp_env {
@@ -113,6 +119,14 @@ typedef struct resp_client {
      * queued_bytes (0: no limit, as in Redis). A command that would go
      * over is refused with an error, and EXEC then aborts. */
     size_t max_queued_bytes;
+    /* Access control (acl.h), set up by the client's first request: the
+     * users it answers to (a reference, so that user stays valid), its
+     * user, whether it authenticated (or needed not), and whether any
+     * check applies (not logged in, or a user without every right). */
+    struct acl_set *acl;
+    const struct acl_user *user;
+    int authenticated;
+    int restricted;
 } resp_client;
 
 /* RESP's bounds from --max-content (the adapter sets them): a request, and
@@ -129,7 +143,33 @@ typedef struct resp_result {
                       * or a queued one; EXEC and each command it runs */
     int error;       /* the reply is an error reply (EXEC's array is not, whatever it holds) */
     int close;       /* close the connection once the reply is sent (QUIT); the reply may be empty */
+    int acl;         /* RESP_ACL_*: what access control did, or 0 */
 } resp_result;
+
+enum {
+    RESP_ACL_DENIED_AUTH = 1, /* AUTH or HELLO AUTH refused a user and password */
+    RESP_ACL_DENIED_CMD,      /* -NOPERM for the command */
+    RESP_ACL_DENIED_KEY,      /* -NOPERM for a key */
+    RESP_ACL_LOGIN,           /* AUTH or HELLO AUTH logged the client in, or RESET out */
+};
+
+/* Binds c to acl: first as it connects (its user "default", logged in if
+ * that needs no password), then to the users a reload made: c keeps its
+ * user (found again by name) and whether it authenticated; a client whose
+ * user is gone is to be closed, as Redis closes the clients of a deleted
+ * user. Returns 0, or -1 when c is to be closed. The caller binds c before
+ * its first request and whenever its users change; an unbound client is
+ * "default" of a server without access control (acl_set_open). */
+int resp_client_bind(resp_client *c, struct acl_set *acl);
+/* Sets c's user to u (of acl), authenticated, as AUTH does: the place a
+ * client certificate's name would log a connection in. */
+void resp_client_login(resp_client *c, const struct acl_user *u);
+/* Whether c must still authenticate before most commands: once bound,
+ * !c->authenticated. */
+int resp_client_auth_pending(const resp_client *c);
+/* c's users and user, an unbound client's included (borrowed). */
+struct acl_set *resp_client_acl(const resp_client *c);
+const struct acl_user *resp_client_user(const resp_client *c);
 
 void resp_client_init(resp_client *c, long long id);
 /* Frees the name and the queued commands; the client can be initialised
@@ -152,6 +192,29 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
 #define RESP_CMD_CONTAINER   4  /* has subcommands ("name|sub" entries follow) */
 #define RESP_CMD_TXN_CONTROL 8  /* runs at once inside MULTI, never queued (EXEC, DISCARD, ...) */
 #define RESP_CMD_REFUSED     16 /* its handler refuses it: not served, not in COMMAND */
+#define RESP_CMD_NO_AUTH      32 /* "no_auth": runs before AUTH, and whatever the user's rules (AUTH, HELLO) */
+#define RESP_CMD_MOVABLE_KEYS 64 /* "movablekeys": Redis finds some of its keys by code, not by key specs */
+
+/* Where a command's keys are, as Redis 7's key specs say (COMMAND INFO's
+ * tenth element): where the search begins, then how keys are found from
+ * there. The ACL checks read them (acl.c), as Redis's
+ * getKeysUsingKeySpecs does. */
+enum { RESP_BS_UNKNOWN, RESP_BS_INDEX, RESP_BS_KEYWORD };
+enum { RESP_FK_UNKNOWN, RESP_FK_RANGE, RESP_FK_KEYNUM };
+#define RESP_KEY_READ           1  /* "access": the key's value is read (%R~ patterns allow it) */
+#define RESP_KEY_WRITE          2  /* "insert", "delete" or "update" (%W~ patterns allow it) */
+#define RESP_KEY_NOT_KEY        4  /* not a key (a name the command only mentions) */
+#define RESP_KEY_INCOMPLETE     8  /* Redis's code may find more keys than the spec */
+#define RESP_KEY_VARIABLE_FLAGS 16 /* the access depends on other arguments */
+
+typedef struct resp_key_spec {
+    unsigned flags;       /* RESP_KEY_* */
+    int bs_type;          /* RESP_BS_* */
+    int bs_index;         /* INDEX: the first key's position; KEYWORD: where the search starts (< 0: from the end) */
+    const char *keyword;  /* KEYWORD: the keyword the keys follow */
+    int fk_type;          /* RESP_FK_* */
+    int fk_a, fk_b, fk_c; /* RANGE: lastkey, keystep, limit; KEYNUM: keynumidx, firstkey, keystep */
+} resp_key_spec;
 
 /* A command's handler (command.h): appends the reply, returns 0, or -1
  * when out of memory. */
@@ -172,6 +235,9 @@ typedef struct resp_command_spec {
     size_t docs_len;
     const char *help; /* the container's HELP reply */
     size_t help_len;
+    unsigned categories;       /* its ACL categories: bit j is acl.c's category j (ACL CAT's order) */
+    const resp_key_spec *keys; /* its key specs, or NULL */
+    size_t nkeys;
 } resp_command_spec;
 
 /* Sorted by name, bytewise. */
