@@ -383,6 +383,10 @@ int acl_user_op(acl_user *u, const char *op, size_t oplen)
         u->flags = (u->flags | ACL_USER_ON) & ~ACL_USER_OFF;
     } else if (!strcasecmp(op, "off")) {
         u->flags = (u->flags | ACL_USER_OFF) & ~ACL_USER_ON;
+    } else if (!strcasecmp(op, "skip-sanitize-payload")) {
+        u->flags = (u->flags | ACL_USER_SKIP_SANITIZE) & ~ACL_USER_SANITIZE;
+    } else if (!strcasecmp(op, "sanitize-payload")) {
+        u->flags = (u->flags | ACL_USER_SANITIZE) & ~ACL_USER_SKIP_SANITIZE;
     } else if (!strcasecmp(op, "nopass")) {
         u->flags |= ACL_USER_NOPASS;
         u->npasswords = 0;
@@ -402,6 +406,7 @@ int acl_user_op(acl_user *u, const char *op, size_t oplen)
         reset_channels(u);
         u->sel_flags &= ~ACL_ALLCHANNELS;
         u->flags = (u->flags | ACL_USER_OFF) & ~ACL_USER_ON;
+        u->flags = (u->flags | ACL_USER_SANITIZE) & ~ACL_USER_SKIP_SANITIZE;
         all_commands(u, 0);
     } else {
         return selector_op(u, op, oplen);

@@ -95,6 +95,10 @@ static int describe_user(const acl_user *u, proto_buf *b)
         rc |= put(b, "off ");
     if (u->flags & ACL_USER_NOPASS)
         rc |= put(b, "nopass ");
+    if (u->flags & ACL_USER_SKIP_SANITIZE)
+        rc |= put(b, "skip-sanitize-payload ");
+    if (u->flags & ACL_USER_SANITIZE)
+        rc |= put(b, "sanitize-payload ");
     for (size_t i = 0; i < u->npasswords; i++)
         rc |= put(b, "#") | proto_buf_append(b, u->passwords[i], ACL_HASH_LEN) | put(b, " ");
     if (u->sel_flags & ACL_ALLKEYS) {

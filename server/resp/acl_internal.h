@@ -18,6 +18,8 @@
 #define ACL_USER_ON     1
 #define ACL_USER_OFF    2
 #define ACL_USER_NOPASS 4
+#define ACL_USER_SKIP_SANITIZE 8 /* skip-sanitize-payload: only shown (evkv restores no payload) */
+#define ACL_USER_SANITIZE      16 /* sanitize-payload: set by reset */
 /* Its selector's flags, as SELECTOR_FLAG_*. */
 #define ACL_ALLKEYS     1
 #define ACL_ALLCHANNELS 2

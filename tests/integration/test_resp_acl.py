@@ -1,0 +1,503 @@
+"""integration.resp_acl: access control on the RESP listener, beside a real
+Redis 7.0.15 with the same users.
+
+The oracle is a read-only replica (redis_oracle.py) of a master loaded with
+the table, as evkv answers as one: once in sync, it is given the same ACL
+file evkv starts with (ACL LOAD), or the same requirepass (CONFIG SET).
+Each case is a session: its requests go, the same bytes, on a connection
+of its own to each server, and every reply is compared byte for byte; a
+case ending in a close is read to EOF on both.
+
+Replies that cannot be the same bytes are compared as stated where it is
+done: HELLO's "id" (each server numbers its clients), ACL CAT of a
+category and ACL LIST's single-command rules (Redis lists commands in its
+dict's order, whose hash seed is random per process: compared as sets).
+
+Also: a bad ACL file refuses the start with Redis's own description (the
+text a real redis-server logs for the same file); SIGHUP reads the file
+again and keeps the old users when it is bad; the clients users have,
+authenticating: redis-cli (--user/--pass, -a, REDISCLI_AUTH), redis-py
+(username, password), redis-benchmark -a, nutcracker with redis_auth (it
+sends AUTH ahead of a client's first command); the stats count refusals.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import evkv_test as t
+import redis_oracle as ro
+from redis_oracle import command as c
+from resp_reply import ReplyReader, elements
+
+TABLE = {"a1": "alpha one", "a2": "alpha two", "b1": "beta one", "b2": "beta two", "c1": "gamma",
+         "pub:x": "public"}
+SECRET = "s3cret pass"  # a space: Redis's file format splits on spaces, AUTH does not
+
+
+def sha(p):
+    return hashlib.sha256(p.encode()).hexdigest()
+
+
+# The users: every rule of the subset evkv reads, each case of a login.
+ACL_FILE = f"""user default on #{sha(SECRET)} ~* &* +@all
+user alice on >alicepw ~a* +@all
+user bob on >bobpw %R~b* -@all +@read
+user carol off >carolpw allkeys +@all
+user dave on nopass ~* -@all +@read +ping
+user erin on >e1 >e2 resetpass >e3 ~* +@all -get
+user fred on #{sha("fredpw")} ~pub* ~a1 -@all +@connection +get
+user gina on nopass resetkeys ~c* +@all -@dangerous -config|get
+user hank on >h reset on >h2 ~* -@all +mget
+"""
+OPEN_FILE = "user default on nopass ~* &* +@all\n"
+READ_TIMEOUT = 5.0
+EOF_TIMEOUT = 2.0
+
+
+def login(user, password):
+    return c("AUTH", user, password)
+
+
+# (name, requests, closes): requests are multibulk requests' bytes.
+CASES = [
+    ("noauth before auth", [c("GET", "a1"), c("MGET", "a1", "b1"), c("EXISTS", "a1"), c("PING"), c("ECHO", "x"),
+                            c("SELECT", "0"), c("DBSIZE"), c("INFO", "server"), c("CLIENT", "ID"),
+                            c("COMMAND", "COUNT"), c("SET", "a1", "x"), c("KEYS", "*"), c("SCAN", "0"),
+                            c("ACL", "WHOAMI"), c("ACL", "CAT"), c("MULTI"), c("EXEC"), c("RESET"),
+                            c("NOSUCHCOMMAND", "x"), c("GET"), c("CLIENT", "NOSUCH"), c("HELLO"), c("HELLO", "2"),
+                            c("HELLO", "2", "SETNAME", "n"), c("HELLO", "x")], False),
+    ("auth forms", [c("AUTH", SECRET), c("ACL", "WHOAMI"), c("AUTH", "default", SECRET), c("AUTH", "default", "no"),
+                    c("AUTH", "wrong"), c("AUTH", "a", "b", "c"), c("AUTH", "nobody", "x"),
+                    c("AUTH", "carol", "carolpw"), c("AUTH", "dave", "anything at all"), c("ACL", "WHOAMI"),
+                    c("AUTH", "erin", "e1"), c("AUTH", "erin", "e3"), c("ACL", "WHOAMI"),
+                    c("AUTH", "fred", "fredpw"), c("AUTH", "fred", sha("fredpw")), c("ACL", "WHOAMI"),
+                    c("AUTH", "hank", "h"), c("AUTH", "hank", "h2"), c("AUTH", "Alice", "alicepw"),
+                    c("AUTH", "alice", "alicepw"), c("ACL", "WHOAMI")], False),
+    ("hello auth", [c("HELLO", "2", "AUTH", "bob", "nope"), c("HELLO", "2", "AUTH", "bob", "bobpw", "SETNAME", "b"),
+                    c("ACL", "WHOAMI"), c("CLIENT", "GETNAME"), c("HELLO", "2", "AUTH", "carol", "carolpw"),
+                    c("HELLO", "2", "AUTH", "alice")], False),
+    ("bob reads b keys", [login("bob", "bobpw"), c("GET", "b1"), c("GET", "a1"), c("MGET", "b1", "b2"),
+                          c("MGET", "b1", "a1", "b2"), c("EXISTS", "a1"), c("EXISTS", "b1"), c("STRLEN", "b1"),
+                          c("STRLEN", "a1"), c("GETRANGE", "a1", "0", "1"), c("TYPE", "a1"), c("TTL", "a1"),
+                          c("HGET", "a1", "f"), c("LRANGE", "b9", "0", "-1"), c("SET", "b1", "x"),
+                          c("DEL", "b1"), c("PING"), c("CONFIG", "GET", "port"), c("CLIENT", "ID"),
+                          c("KEYS", "*1"), c("SCAN", "0", "MATCH", "a*", "COUNT", "100"), c("DBSIZE"),
+                          c("ACL", "WHOAMI"), c("ACL", "USERS")], False),
+    ("alice on a keys", [login("alice", "alicepw"), c("GET", "a2"), c("GET", "b2"), c("SET", "a1", "x"),
+                         c("SET", "b1", "x"), c("MSET", "a1", "1", "b1", "2"), c("MSET", "a1", "1", "a2", "2"),
+                         c("DEL", "a1", "c1"), c("RENAME", "a1", "b1"), c("COPY", "a1", "a9"),
+                         c("LPUSH", "a1", "x"), c("ZUNIONSTORE", "a9", "2", "a1", "b1"),
+                         c("ZUNIONSTORE", "a9", "2", "a1", "a2"), c("SINTERCARD", "2", "a1", "c1"),
+                         c("XREAD", "STREAMS", "a1", "b1", "0", "0"), c("MGET", "a1", "a2"),
+                         c("ACL", "LIST")], False),
+    ("erin may not get", [login("erin", "e3"), c("GET", "a1"), c("MGET", "a1"), c("STRLEN", "a1")], False),
+    ("fred's patterns", [login("fred", "fredpw"), c("GET", "pub:x"), c("GET", "a1"), c("GET", "a2"),
+                         c("MGET", "pub:x"), c("PING"), c("ECHO", "e"), c("CLIENT", "GETNAME"), c("INFO"),
+                         c("ACL", "WHOAMI")], False),
+    ("gina's rules", [login("gina", "whatever"), c("GET", "c1"), c("GET", "a1"), c("CONFIG", "GET", "port"),
+                      c("KEYS", "*"), c("FLUSHALL"), c("ACL", "CAT"), c("ACL", "CAT", "nope"),
+                      c("ACL", "CAT", "a", "b"), c("ACL", "WHOAMI")], False),
+    ("multi with a refusal", [login("bob", "bobpw"), c("MULTI"), c("GET", "b1"), c("GET", "a1"), c("EXEC"),
+                              c("MULTI"), c("PING"), c("EXEC"), c("MULTI"), c("GET", "b1"), c("EXEC")], False),
+    ("auth inside multi", [c("MULTI"), login("alice", "alicepw"), c("EXEC"), c("ACL", "WHOAMI")], False),
+    ("reset logs out", [login("alice", "alicepw"), c("ACL", "WHOAMI"), c("RESET"), c("ACL", "WHOAMI"),
+                        c("GET", "a1"), login("dave", "x"), c("GET", "a1")], False),
+    ("many arguments before auth", [b"*11\r\n" + b"$1\r\na\r\n" * 11], True),
+    ("a long bulk before auth", [b"*2\r\n$3\r\nGET\r\n$16385\r\n"], True),
+    ("long bulks once logged in", [login("alice", "alicepw"), c("ECHO", "x" * 20000),
+                                   c("MGET", *["a%d" % i for i in range(12)])], False),
+    ("quit before auth", [c("QUIT")], True),
+]
+
+
+def read_reply(reader, sock):
+    sock.settimeout(READ_TIMEOUT)
+    return reader.read_reply()
+
+
+def session(port, requests, closes):
+    """Sends each request in turn and reads its reply; a session that ends
+    in a close is read to EOF after its last request."""
+    with socket.create_connection((t.HOST, port), timeout=READ_TIMEOUT) as s:
+        reader = ReplyReader(s)
+        out = []
+        for i, req in enumerate(requests):
+            s.sendall(req)
+            if closes and i == len(requests) - 1:
+                s.settimeout(EOF_TIMEOUT)
+                out.append(reader.read_rest())
+            else:
+                out.append(read_reply(reader, s))
+        return out
+
+
+def hello_id_free(reply):
+    """HELLO's map with its "id" value taken out: each server numbers its
+    own clients."""
+    return re.sub(rb"(\$2\r\nid\r\n):\d+\r\n", rb"\1:ID\r\n", reply)
+
+
+def cat_sorted(reply):
+    """An array's elements as a sorted list (ACL CAT category)."""
+    return sorted(elements(reply)) if reply.startswith(b"*") else reply
+
+
+def scan_sorted(reply):
+    """SCAN's keys sorted: both servers walk their own hash order."""
+    if not reply.startswith(b"*"):
+        return reply
+    cursor, keys = elements(reply)
+    return cursor, sorted(elements(keys))
+
+
+def list_normalised(reply):
+    """ACL LIST with each user's single-command rules (+cmd, -cmd after the
+    categories) as a sorted set: Redis emits them in its dict's order."""
+    if not reply.startswith(b"*"):
+        return reply
+    users = []
+    for e in elements(reply):
+        line = e.split(b"\r\n")[1]
+        words = line.split(b" ")
+        single = sorted(w for w in words if w[:1] in (b"+", b"-") and w[1:2] != b"@")
+        users.append(([w for w in words if w not in single], single))
+    return users
+
+
+class AclDifferentialTest(t.TempDirTestCase):
+    """evkv and a Redis replica with the same users, the same sessions."""
+
+    acl_text = ACL_FILE
+    evkv_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir_ = tempfile.mkdtemp(prefix="evkv-acl.")
+        cls.addClassCleanup(shutil.rmtree, cls.dir_, True)
+        cls.data = os.path.join(cls.dir_, "table.json")
+        with open(cls.data, "w") as f:
+            json.dump(TABLE, f)
+        cls.aclfile = os.path.join(cls.dir_, "users.acl")
+        with open(cls.aclfile, "w") as f:
+            f.write(OPEN_FILE)
+        cls.rr = ro.start_for_test(cls, TABLE, replica_args=("--aclfile", cls.aclfile))
+        cls.configure_oracle()
+
+    @classmethod
+    def configure_oracle(cls):
+        with open(cls.aclfile, "w") as f:
+            f.write(cls.acl_text)
+        if ro.ask(cls.rr.replica_port, c("ACL", "LOAD")) != b"OK":
+            raise AssertionError("the Redis replica refused ACL LOAD")
+
+    def setUp(self):
+        super().setUp()
+        args = ["--resp-port", "any", "--data", self.data] + self.server_args()
+        self.srv = self.start_server(*args)
+
+    def server_args(self):
+        return ["--aclfile", self.aclfile]
+
+    def compare(self, name, requests, closes):
+        want = session(self.rr.replica_port, requests, closes)
+        got = session(self.srv.resp_port, requests, closes)
+        for req, w, g in zip(requests, want, got):
+            what = "%s: %r" % (name, req[:80])
+            words = [x.upper() for x in re.findall(rb"\r\n([^$*\r\n][^\r\n]*)", req[:200])]
+            if words[:1] == [b"HELLO"]:
+                w, g = hello_id_free(w), hello_id_free(g)
+            if words[:2] == [b"ACL", b"LIST"]:
+                w, g = list_normalised(w), list_normalised(g)
+            if (words[:2] == [b"ACL", b"CAT"] and len(words) == 3) or words[:1] == [b"KEYS"]:
+                w, g = cat_sorted(w), cat_sorted(g)
+            if words[:1] == [b"SCAN"]:
+                w, g = scan_sorted(w), scan_sorted(g)
+            self.assertEqual(g, w, what)
+
+    def test_sessions(self):
+        for name, requests, closes in CASES:
+            with self.subTest(name):
+                self.compare(name, requests, closes)
+
+    def test_acl_cat_read(self):
+        """ACL CAT read (and every category): the same commands."""
+        for cat in ("read", "write", "keyspace", "connection", "dangerous", "admin", "fast", "slow"):
+            self.compare("cat " + cat, [login("dave", "x"), c("ACL", "CAT", cat)], False)
+
+    def test_stats_count_refusals(self):
+        s = session(self.srv.resp_port, [c("AUTH", "bob", "x"), c("AUTH", "bob", "y"), login("bob", "bobpw"),
+                                         c("GET", "a1"), c("PING"), c("PING")], False)
+        self.assertEqual(s[3][:7], b"-NOPERM")
+        info = session(self.srv.resp_port, [login("alice", "alicepw"), c("INFO", "stats")], False)[1]
+        fields = dict(re.findall(rb"(acl_access_denied_\w+):(\d+)", info))
+        self.assertEqual(fields, {b"acl_access_denied_auth": b"2", b"acl_access_denied_cmd": b"2",
+                                  b"acl_access_denied_key": b"1", b"acl_access_denied_channel": b"0"})
+        with self.srv.connect() as conn:
+            conn.send(t.json_request({"action": "stats"}))
+            resp = t.answer_result(conn.read_answer())["resp"]
+        self.assertEqual((resp["acl_denied_auth"], resp["acl_denied_cmd"], resp["acl_denied_key"]), (2, 2, 1))
+
+
+class RequirepassDifferentialTest(AclDifferentialTest):
+    """--requirepass (here from the config file, out of ps) beside Redis's
+    requirepass: the default user's password, the same sessions."""
+
+    acl_text = OPEN_FILE
+
+    @classmethod
+    def configure_oracle(cls):
+        super().configure_oracle()
+        if ro.ask(cls.rr.replica_port, c("CONFIG", "SET", "requirepass", SECRET)) != b"OK":
+            raise AssertionError("the Redis replica refused CONFIG SET requirepass")
+
+    def server_args(self):
+        conf = self.path("evkv.conf")
+        with open(conf, "w") as f:
+            f.write("requirepass " + SECRET + "\n")
+        return ["-c", conf]
+
+    def test_sessions(self):
+        cases = [("noauth", CASES[0][1], False),
+                 ("auth", [c("AUTH", "x"), c("AUTH", SECRET), c("ACL", "WHOAMI"), c("GET", "a1"), c("ACL", "LIST"),
+                           c("ACL", "USERS"), c("AUTH", "default", SECRET), c("AUTH", "alice", "x")], False),
+                 ("hello", [c("HELLO", "2", "AUTH", "default", SECRET), c("GET", "a1")], False)]
+        for name, requests, closes in cases:
+            with self.subTest(name):
+                self.compare(name, requests, closes)
+
+    def test_not_in_ps(self):
+        with open("/proc/%d/cmdline" % self.srv.proc.pid, "rb") as f:
+            self.assertNotIn(SECRET.encode(), f.read())
+        self.assertNotIn(SECRET, self.srv.stderr())
+
+    test_acl_cat_read = None
+    test_stats_count_refusals = None
+
+
+class AclFileTest(t.TempDirTestCase):
+    """Bad files, at start and on SIGHUP."""
+
+    BAD = ["user alice on >pw ~a* +nosuchcommand +@nosuch\n",
+           "usr alice on\n",
+           "user default on #abc\n",
+           "user alice on ~* ~a*\n",
+           "user alice on\nuser alice off\n",
+           "user alice on foo %X~a >ok\n"]
+
+    def redis_reason(self, path):
+        """What redis-server says of the ACL file at path: the text after
+        'Aborting Redis startup because of ACL errors: '."""
+        p = subprocess.run([ro.REDIS_SERVER, "--port", str(t.free_port()), "--bind", t.HOST, "--save", "",
+                            "--appendonly", "no",
+                            "--aclfile", path, "--dir", self.dir], capture_output=True, timeout=30)
+        m = re.search(rb"Aborting Redis startup because of ACL errors: (.*)", p.stdout)
+        self.assertIsNotNone(m, p.stdout)
+        return m.group(1).decode()
+
+    def test_bad_file_refuses_the_start(self):
+        for i, text in enumerate(self.BAD):
+            with self.subTest(text):
+                path = self.path("bad%d.acl" % i)
+                with open(path, "w") as f:
+                    f.write(text)
+                p = subprocess.run([t.SERVER, "--port", "any", "--resp-port", "any", "--aclfile", path],
+                                   capture_output=True, timeout=30)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                err = p.stderr.decode()
+                self.assertIn("refusing to start because of ACL errors: " + self.redis_reason(path), err)
+                self.assertNotIn(">ok", err)  # a password never shows
+
+    def test_what_evkv_does_not_take(self):
+        """Selectors and first-arg rules: refused in evkv's words. (Redis
+        7.0.15 takes them; given a "(" no ")" closes, it crashes.)"""
+        for rule, why in (("(~a* +get)", "evkv does not take selectors ((...))"),
+                          ("(~a*", "Unmatched parenthesis in selector definition."),
+                          ("+select|0", "evkv does not take first-arg rules (+command|arg)")):
+            with self.subTest(rule):
+                path = self.path("users.acl")
+                with open(path, "w") as f:
+                    f.write("user alice on %s\n" % rule)
+                p = subprocess.run([t.SERVER, "--port", "any", "--aclfile", path, "--check-config"],
+                                   capture_output=True, timeout=30)
+                self.assertEqual(p.returncode, 2)
+                self.assertIn(why, p.stderr.decode())
+
+    def test_missing_file(self):
+        p = subprocess.run([t.SERVER, "--port", "any", "--aclfile", self.path("none.acl"), "--check-config"],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("Error loading ACLs, opening file '%s': No such file or directory" % self.path("none.acl"),
+                      p.stderr.decode())
+
+    def test_reload(self):
+        path = self.path("users.acl")
+        with open(path, "w") as f:
+            f.write("user default on >one ~* +@all\nuser bob on >bobpw ~* +@all\n")
+        srv = self.start_server("--resp-port", "any", "--aclfile", path)
+        bob = t.Resp(srv.resp_port)
+        self.addCleanup(bob.close)
+        self.assertEqual(bob.call("AUTH", "bob", "bobpw"), b"OK")
+        with open(path, "w") as f:
+            f.write("user default on >two ~* +@all\nuser carol on nopass ~c* +@all\n")
+        srv.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reloaded" in srv.stderr(), "the reload")
+        conn = t.Resp(srv.resp_port)
+        self.addCleanup(conn.close)
+        self.assertEqual(str(conn.call("AUTH", "one")),
+                         "WRONGPASS invalid username-password pair or user is disabled.")
+        self.assertEqual(conn.call("AUTH", "two"), b"OK")
+        self.assertEqual(conn.call("ACL", "USERS"), [b"carol", b"default"])
+        # bob is gone: his connection is closed, as Redis closes a deleted user's
+        with self.assertRaises((EOFError, OSError)):
+            bob.call("PING")
+        # a bad file keeps the users, and says why
+        with open(path, "w") as f:
+            f.write("user default on >three ~* +@all +nosuch\n")
+        srv.send_signal(signal.SIGHUP)
+        wait_for(lambda: srv.stderr().count("reloaded") == 2, "the second reload")
+        self.assertIn("Error in applying operation '+nosuch': Unknown command or category name in ACL",
+                      srv.stderr())
+        self.assertNotIn("three", srv.stderr())
+        conn2 = t.Resp(srv.resp_port)
+        self.addCleanup(conn2.close)
+        self.assertEqual(conn2.call("AUTH", "two"), b"OK")
+        with srv.connect() as g:
+            g.send(t.json_request({"action": "stats"}))
+            self.assertEqual(t.answer_result(g.read_answer())["table"]["acl_load_failures"], 1)
+
+
+def wait_for(cond, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("no %s within %d s" % (what, timeout))
+        time.sleep(0.05)
+
+
+class ClientsTest(t.TempDirTestCase):
+    """The programs Redis users have, logging in to evkv."""
+
+    def setUp(self):
+        super().setUp()
+        data = self.path("table.json")
+        with open(data, "w") as f:
+            json.dump(TABLE, f)
+        acl = self.path("users.acl")
+        with open(acl, "w") as f:
+            f.write(ACL_FILE)
+        self.srv = self.start_server("--resp-port", "any", "--data", data, "--aclfile", acl)
+        self.port = str(self.srv.resp_port)
+
+    def run_program(self, argv, env=None):
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                              env=dict(os.environ, HOME=self.dir, **(env or {})))
+
+    def test_redis_cli(self):
+        cli = [shutil.which("redis-cli"), "-h", t.HOST, "-p", self.port]
+        p = self.run_program(cli + ["--user", "alice", "--pass", "alicepw", "--no-auth-warning", "GET", "a1"])
+        self.assertEqual((p.stdout, p.stderr), (b"alpha one\n", b""))
+        p = self.run_program(cli + ["--user", "alice", "--pass", "alicepw", "--no-auth-warning", "GET", "b1"])
+        self.assertIn(b"NOPERM this user has no permissions to access one of the keys", p.stdout)
+        p = self.run_program(cli + ["-a", SECRET, "--no-auth-warning", "GET", "b2"])
+        self.assertEqual(p.stdout, b"beta two\n")
+        p = self.run_program(cli + ["GET", "b2"], env={"REDISCLI_AUTH": SECRET})
+        self.assertEqual(p.stdout, b"beta two\n")
+        p = self.run_program(cli + ["GET", "b2"])
+        self.assertEqual(p.stdout.strip(), b"NOAUTH Authentication required.")
+        p = self.run_program(cli + ["-a", "wrong", "--no-auth-warning", "GET", "b2"])
+        self.assertIn(b"WRONGPASS", p.stdout + p.stderr)
+
+    def test_redis_py(self):
+        try:
+            import redis
+        except ImportError:  # the interpreter CTest found may be another than Debian's (pyenv)
+            sys.path.append("/usr/lib/python3/dist-packages")
+            import redis
+        r = redis.Redis(host=t.HOST, port=self.srv.resp_port, username="bob", password="bobpw")
+        self.addCleanup(r.close)
+        self.assertEqual(r.get("b1"), b"beta one")
+        self.assertEqual(r.mget("b1", "b2"), [b"beta one", b"beta two"])
+        with self.assertRaises(redis.exceptions.NoPermissionError):
+            r.get("a1")
+        with self.assertRaises(redis.exceptions.NoPermissionError):
+            r.acl_whoami()
+        bad = redis.Redis(host=t.HOST, port=self.srv.resp_port, username="bob", password="nope")
+        self.addCleanup(bad.close)
+        with self.assertRaisesRegex(redis.exceptions.RedisError, "^WRONGPASS invalid username-password pair"):
+            bad.get("b1")
+        d = redis.Redis(host=t.HOST, port=self.srv.resp_port, password=SECRET)
+        self.addCleanup(d.close)
+        self.assertEqual(d.get("c1"), b"gamma")
+        self.assertEqual(d.acl_whoami(), "default")
+
+    def test_redis_benchmark(self):
+        p = self.run_program([shutil.which("redis-benchmark"), "-h", t.HOST, "-p", self.port, "-a", SECRET,
+                              "-n", "2000", "-c", "4", "-t", "get", "-q", "--csv"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b'"GET"', p.stdout)
+        # every GET answered, none refused: the stats say so
+        with self.srv.connect() as g:
+            g.send(t.json_request({"action": "stats"}))
+            resp = t.answer_result(g.read_answer())["resp"]
+        self.assertGreaterEqual(resp["commands"], 2000)
+        self.assertEqual((resp["acl_denied_auth"], resp["acl_denied_cmd"], resp["acl_denied_key"]), (0, 0, 0))
+
+    def test_nutcracker(self):
+        nutcracker = shutil.which("nutcracker")
+        listen, stats_port = t.free_port(), t.free_port()
+        cfg = self.path("nutcracker.yml")
+        with open(cfg, "w") as f:
+            f.write(f"""evkv:
+  listen: {t.HOST}:{listen}
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  redis_auth: {SECRET}
+  timeout: 5000
+  servers:
+   - {t.HOST}:{self.port}:1 evkv1
+""")
+        log = self.path("nutcracker.log")
+        p = subprocess.Popen([nutcracker, "-c", cfg, "-s", str(stats_port), "-a", t.HOST,
+                              "-p", self.path("nutcracker.pid"), "-o", log], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def stop():
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+        self.addCleanup(stop)
+        wait_for(lambda: p.poll() is not None or can_connect(listen), "nutcracker listening")
+        # the client authenticates to nutcracker, which sends AUTH to evkv
+        # pipelined ahead of the first command it forwards
+        conn = t.Resp(listen)
+        self.addCleanup(conn.close)
+        self.assertEqual(conn.call("AUTH", SECRET), b"OK")
+        self.assertEqual(conn.call("GET", "a1"), b"alpha one")
+        self.assertEqual(conn.call("MGET", "a1", "b1", "zz"), [b"alpha one", b"beta one", None])
+
+
+def can_connect(port):
+    try:
+        socket.create_connection((t.HOST, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    t.main()
