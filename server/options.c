@@ -255,9 +255,9 @@ void options_usage(FILE *out)
             "     address not up yet, ...), or a second signal forced the stop\n"
             "  2  bad usage or config file (no listener at all, ...), a bad address (--host,\n"
             "     a --unix or --resp-unix path too long, --resp-port on --port's port or\n"
-            "     --resp-unix on --unix's path, a port not allowed) or a data file that\n"
-            "     could not be loaded: the same as --check-config reports; nothing was\n"
-            "     served\n");
+            "     --resp-unix on --unix's path, a port not allowed), a data file that\n"
+            "     could not be loaded or a bad --aclfile: the same as --check-config\n"
+            "     reports; nothing was served\n");
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -8,8 +8,9 @@
  * resp_env, and sends what lands in the proto_buf.
  *
  * Checks run in Redis's order (server.c, processCommand): unknown command or
- * subcommand, arity, "not allowed inside a transaction", READONLY for a
- * write command, then MULTI queueing, then the command. The names, arities
+ * subcommand, arity, NOAUTH, "not allowed inside a transaction", NOPERM
+ * (the user's commands, then keys), READONLY for a write command, then
+ * MULTI queueing, then the command. The names, arities
  * and flags of every Redis command come from command_table.c, written by
  * scripts/gen-resp-commands from a real Redis 7.0.15.
  *
@@ -20,8 +21,8 @@
  * They answer as Redis does, but: a value is a string: GET sends a JSON
  * string's bytes, unescaped, and any other JSON value's text; STRLEN and
  * GETRANGE work on those bytes. No key has a TTL; there is one database
- * (0); AUTH and HELLO AUTH answer as a Redis whose only user, "default",
- * has no password; WATCH never fails an EXEC (the table does not change
+ * (0); AUTH, HELLO AUTH, ACL and the checks NOAUTH and NOPERM answer as
+ * Redis with the same users (acl.h: --requirepass, --aclfile); WATCH never fails an EXEC (the table does not change
  * under a connection: a reload swaps in a new one); SLOWLOG and LATENCY
  * answer as a Redis with nothing logged; reads of hashes, lists, sets and
  * sorted sets answer as Redis does for an absent key when the table lacks
