@@ -481,6 +481,14 @@ void conn_new(conn_set *cs, evutil_socket_t fd, const struct sockaddr *addr, con
     struct conn *c = conn_create(cs, fd, addr, ep, 1);
     if (c == NULL)
         return;
+    if (c->proto->admit != NULL && c->proto->admit(c->wing, addr, c->out)) {
+        /* refused (protected mode): counted as Redis's rejected_connections */
+        COUNTER_ADD(cs->counters.conns_refused, 1);
+        if (log_enabled(LOG_DEBUG))
+            conn_log(c, "refused: protected mode");
+        conn_close_after_flush(c);
+        return;
+    }
     COUNTER_ADD(cs->counters.conns_total, 1);
     conn_read_start(c);
     if (log_enabled(LOG_DEBUG))

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "proto.h"
 #include "table.h"
@@ -79,10 +80,20 @@ typedef struct protocol_env {
     int (*stats_json)(void *arg, proto_buf *out);
     /* Fills *info for a Redis client's INFO. NULL: all zero. */
     void (*server_info)(void *arg, struct resp_server_info *info);
+    /* Protected mode: refuse peers off the loopback while the default
+     * user has no password (protocol.h's admit). */
+    int protected_mode;
     /* A pseudo-random number (RANDOMKEY). NULL: a fixed sequence. */
     uint64_t (*random)(void *arg);
     void *arg; /* passed to the three above */
 } protocol_env;
+
+/* Redis's islocalClient: a Unix socket, or a TCP peer at exactly
+ * 127.0.0.1 or ::1 (not another 127.x address, nor ::ffff:127.0.0.1). */
+int handler_peer_is_loopback(const struct sockaddr *peer);
+/* Whether protected mode refuses peer: on, the default user without a
+ * password, and a peer off the loopback. */
+int handler_protected_refuses(const protocol_env *env, const struct sockaddr *peer);
 
 /* Finds key in the table h answers from: 1 with *value pointing at its
  * value's JSON text (valid until the worker next moves to another table,

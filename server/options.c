@@ -85,6 +85,11 @@ const option_spec options_table[] = {
      .help = "read Redis clients' users from FILE, in Redis's ACL file syntax (user NAME on|off nopass "
              ">password #sha256 ~pattern %R~pattern +@category -command ...); refused at start, as Redis "
              "refuses it, if any line is bad; a reload reads it again and keeps the old users if it is bad"},
+    {.name = "protected-mode", .kind = OPTION_YESNO, .offset = AT(opt.protected_mode), .def_num = 1,
+     .arg = "yes|no", .must = "yes or no", .flags = OPTION_RESTART,
+     .help = "yes (the default): while the \"default\" user has no password, answer only clients on the "
+             "loopback (127.0.0.1, ::1, a Unix socket); others get Redis's -DENIED text, or the guide's "
+             "error, and are closed (as Redis's protected-mode)"},
     {.name = "echo", .short_name = 'e', .kind = OPTION_FLAG, .offset = AT(opt.echo), .flags = OPTION_RESTART,
      .help = "raw echo mode: send back whatever arrives"},
     {.name = "max-header", .kind = OPTION_SIZE, .offset = AT(opt.limits.max_header), .min = 16, .max = 65535,
@@ -355,6 +360,11 @@ static int parse_value(server_config *cfg, const option_spec *spec, const char *
         return 0;
     case OPTION_FORMAT: return datafile_format_parse(value, FIELD(cfg, spec, datafile_format));
     case OPTION_LOG_LEVEL: return log_level_parse(value, FIELD(cfg, spec, log_level));
+    case OPTION_YESNO:
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+            return -1;
+        *FIELD(cfg, spec, int) = strcmp(value, "yes") == 0;
+        return 0;
     }
     return -1;
 }
@@ -378,6 +388,7 @@ static int apply(server_config *cfg, const option_spec *spec, const char *value,
     case OPTION_PORT: set_err(err, errlen, "%s must be a number from 0 to 65535 or any, not '%s'", name, value); break;
     case OPTION_MODE:
     case OPTION_FORMAT:
+    case OPTION_YESNO:
     case OPTION_LOG_LEVEL: set_err(err, errlen, "%s must be %s, not '%s'", name, spec->must, value); break;
     default: set_err(err, errlen, "%s must be %s", name, spec->must); break;
     }
@@ -539,6 +550,7 @@ static int set_defaults(server_config *cfg, char *err, size_t errlen)
         case OPTION_NONEMPTY:
         case OPTION_PORT: *FIELD(cfg, spec, const char *) = spec->def; break;
         case OPTION_MODE:
+        case OPTION_YESNO:
         case OPTION_INT: *FIELD(cfg, spec, int) = (int)spec->def_num; break;
         case OPTION_SIZE: *FIELD(cfg, spec, size_t) = (size_t)spec->def_num; break;
         case OPTION_SECONDS: *FIELD(cfg, spec, long) = (long)spec->def_num; break;
@@ -689,6 +701,7 @@ int options_differ(const option_spec *spec, const server_config *a, const server
     case OPTION_PORT: return text_differs(*CFIELD(a, spec, const char *), *CFIELD(b, spec, const char *));
     case OPTION_FLAG:
     case OPTION_MODE:
+    case OPTION_YESNO:
     case OPTION_INT:
         return *CFIELD(a, spec, int) != *CFIELD(b, spec, int) &&
                !((spec->flags & OPTION_AUTO) && *CFIELD(b, spec, int) == 0);

@@ -44,6 +44,7 @@ typedef enum option_kind {
     OPTION_SECONDS,   /* a whole number of seconds from min to max (a long) */
     OPTION_FORMAT,    /* json or tsv (a datafile_format) */
     OPTION_LOG_LEVEL, /* error, warn, info or debug (a log_level) */
+    OPTION_YESNO,     /* yes or no (an int, 1 or 0), given as a value on the command line too */
 } option_kind;
 
 /* An option's flags. */

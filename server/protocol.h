@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "handler.h"
 #include "proto.h"
@@ -75,6 +76,10 @@ typedef struct conn_protocol {
     /* Between requests: frees the input buffer, so that an idle connection
      * holds none. */
     void (*release)(conn_proto_state *st);
+    /* As a connection from peer is accepted: NULL, or a function that
+     * returns 0 to serve it, or 1 after queueing in out why it is refused
+     * (it is then closed once that is sent). */
+    int (*admit)(void *wing, const struct sockaddr *peer, struct evbuffer *out);
     /* Queues an error answer saying why (a timeout, a refusal). */
     handler_outcome (*error)(void *wing, const char *why, struct evbuffer *out);
 } conn_protocol;

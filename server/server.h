@@ -44,6 +44,7 @@ typedef struct server_options {
     const char *shard_pool;     /* its pool there, or NULL: the file's only one */
     const char *requirepass;    /* the default user's password, or NULL (ignored with aclfile) */
     const char *aclfile;        /* Redis ACL file with the users, or NULL */
+    int protected_mode;         /* refuse non-loopback peers while "default" has no password */
     int echo;                   /* raw echo mode: send back whatever arrives */
     log_level log_level;        /* LOG_DEBUG logs each connection and request */
     const char *log_file;       /* log here instead of stderr, or NULL */

@@ -208,8 +208,13 @@ int worker_init(worker *w, server *srv, int index)
     w->handler.acl = w->dataset->acl;
     for (int i = 0; i < WORKER_LISTENERS; i++) {
         conn_endpoint *ep = &w->listeners[i].ep;
-        protocol_env env = {
-            &w->handler, &w->conns.counters.proto[ep->proto->tag], srv->stats_json, srv->server_info, worker_random, w};
+        protocol_env env = {&w->handler,
+                            &w->conns.counters.proto[ep->proto->tag],
+                            srv->stats_json,
+                            srv->server_info,
+                            w->opt->protected_mode,
+                            worker_random,
+                            w};
         if ((ep->wing = ep->proto->wing_new(&env)) == NULL)
             return -1;
     }

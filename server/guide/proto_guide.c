@@ -93,6 +93,23 @@ static void guide_release(conn_proto_state *st)
     proto_decoder_release(&st->guide);
 }
 
+/* Protected mode (handler.h): the guide's error answer, saying what Redis's
+ * -DENIED says, in evkv's words. */
+static int guide_admit(void *wing, const struct sockaddr *peer, struct evbuffer *out)
+{
+    guide_wing *g = wing;
+    if (!handler_protected_refuses(&g->env, peer))
+        return 0;
+    guide_answer_error(g,
+                       "evkv is running in protected mode because protected mode is enabled and no password is "
+                       "set for the default user. In this mode connections are only accepted from the loopback "
+                       "interface. To serve other hosts, give the default user a password (--requirepass, or "
+                       "--aclfile), or start the server with --protected-mode no, making sure it is not reachable "
+                       "from the internet",
+                       out);
+    return 1;
+}
+
 const conn_protocol proto_guide = {
     .name = "guide",
     .tag = PROTOCOL_GUIDE,
@@ -107,5 +124,6 @@ const conn_protocol proto_guide = {
     .in_message = guide_in_message,
     .buffered = guide_buffered,
     .release = guide_release,
+    .admit = guide_admit,
     .error = guide_answer_error,
 };

@@ -187,6 +187,30 @@ static handler_outcome redis_error(void *wing, const char *why, struct evbuffer 
     return OUTCOME_COMMAND_ERROR;
 }
 
+/* Protected mode (handler.h): networking.c's clientAcceptHandler writes
+ * this, then closes. */
+static const char denied[] =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the "
+    "default user. In this mode connections are only accepted from the loopback interface. If you want to connect "
+    "from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode "
+    "sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    "the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you "
+    "do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected "
+    "mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then "
+    "restarting the server. 3) If you started the server manually just for testing, restart it with the "
+    "'--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only "
+    "need to do one of the above things in order for the server to start accepting connections from the "
+    "outside.\r\n";
+
+static int redis_admit(void *wing, const struct sockaddr *peer, struct evbuffer *out)
+{
+    resp_wing *r = wing;
+    if (!handler_protected_refuses(&r->env, peer))
+        return 0;
+    evbuffer_add_reference(out, denied, sizeof(denied) - 1, NULL, NULL);
+    return 1;
+}
+
 const conn_protocol proto_resp = {
     .name = "resp",
     .tag = PROTOCOL_RESP,
@@ -201,5 +225,6 @@ const conn_protocol proto_resp = {
     .in_message = redis_in_message,
     .buffered = redis_buffered,
     .release = redis_release,
+    .admit = redis_admit,
     .error = redis_error,
 };

@@ -672,8 +672,9 @@ STATS_KEYS = {
     "errors": ["invalid_action", "bad_request", "bad_frame", "timeout", "nomem"],
     "bytes": ["in", "out"],
     "table": ["keys", "memory_bytes", "source", "format", "load_seconds", "loaded_at", "reloads",
-              "reload_failures"],
-    "resp": ["requests", "commands", "errors", "protocol_errors", "hits", "misses"],
+              "reload_failures", "acl_load_failures"],
+    "resp": ["requests", "commands", "errors", "protocol_errors", "hits", "misses", "acl_denied_auth",
+             "acl_denied_cmd", "acl_denied_key"],
 }
 
 # A stats answer with a fixed content, and how evkv-cli prints it.

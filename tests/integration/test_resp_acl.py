@@ -376,6 +376,86 @@ class AclFileTest(t.TempDirTestCase):
             self.assertEqual(t.answer_result(g.read_answer())["table"]["acl_load_failures"], 1)
 
 
+def from_other_address(port, data=b"", address="127.0.0.2"):
+    """Connects to port from address (a loopback address that is not
+    127.0.0.1: Redis's islocalClient takes only 127.0.0.1 and ::1), sends
+    data, and reads until the server closes."""
+    with socket.socket() as s:
+        s.settimeout(READ_TIMEOUT)
+        s.bind((address, 0))
+        s.connect((t.HOST, port))
+        try:
+            if data:
+                s.sendall(data)
+            s.shutdown(socket.SHUT_WR)  # no more: the server closes once it has answered
+        except OSError:
+            pass  # closed already (protected mode): what it sent is still to read
+        return ReplyReader(s).read_rest()
+
+
+class ProtectedModeTest(t.TempDirTestCase):
+    """--protected-mode as Redis's: a peer off the loopback, while the
+    default user has no password, gets -DENIED and is closed."""
+
+    def redis(self, *args, password=None):
+        workdir = tempfile.mkdtemp(prefix="evkv-protected.", dir=self.dir)
+        r = ro.RedisProcess(workdir, "redis", *args).start()
+        self.addCleanup(r.stop)
+        if password is not None and ro.ask(r.port, c("CONFIG", "SET", "requirepass", password)) != b"OK":
+            raise AssertionError("redis-server refused CONFIG SET requirepass")
+        return r
+
+    def test_denied_as_redis(self):
+        acl = self.path("users.acl")
+        with open(acl, "w") as f:  # a password for another user: still "no password" for protected mode
+            f.write("user default on nopass ~* &* +@all\nuser app on >pw ~* +@all\n")
+        for args in ((), ("--aclfile", acl)):
+            with self.subTest(args):
+                redis = self.redis(*args)
+                srv = self.start_server("--resp-port", "any", *args)
+                # Redis closes with the PING unread, which may turn its
+                # close into a reset; evkv's close lingers (the text is
+                # never lost): compared without "<reset>"
+                want = from_other_address(redis.port, c("PING")).replace(b"<reset>", b"")
+                self.assertTrue(want.startswith(b"-DENIED Redis is running in protected mode"), want)
+                self.assertEqual(from_other_address(srv.resp_port, c("PING")), want)
+                self.assertEqual(from_other_address(srv.resp_port), from_other_address(redis.port))
+                # the loopback is served
+                self.assertEqual(ro.ask(srv.resp_port, c("PING")), b"PONG")
+                info = ro.ask(srv.resp_port, c("INFO", "stats")).decode()
+                self.assertIn("rejected_connections:2\r\n", info)
+
+    def test_guide_protocol_refused(self):
+        srv = self.start_server()
+        raw = from_other_address(srv.port, t.search_request("morpheus"))
+        hlen = int.from_bytes(raw[:2], "big")
+        header = json.loads(raw[2:2 + hlen])
+        result = json.loads(raw[2 + hlen:2 + hlen + header["content-length"]])["result"]
+        self.assertTrue(result.startswith("Error: evkv is running in protected mode"), result)
+        self.assertEqual(raw, t.result_answer(result))
+        with srv.connect() as conn:  # the loopback is served
+            self.assertEqual(conn.exchange(t.search_request("morpheus")), t.search_answer("morpheus"))
+
+    def test_password_or_no_turns_it_off(self):
+        for args, redis_args, password, want_start in ((("--requirepass", "pw"), (), "pw", b"-NOAUTH"),
+                                                       (("--protected-mode", "no"), ("--protected-mode", "no"),
+                                                        None, b"+PONG")):
+            with self.subTest(args):
+                redis = self.redis(*redis_args, password=password)
+                srv = self.start_server("--resp-port", "any", *args)
+                req = c("PING") + c("QUIT")
+                want = from_other_address(redis.port, req)
+                self.assertTrue(want.startswith(want_start), want)
+                self.assertEqual(from_other_address(srv.resp_port, req), want)
+                raw = from_other_address(srv.port, t.search_request("morpheus"))
+                self.assertEqual(raw, t.search_answer("morpheus"))
+
+    def test_bad_value(self):
+        p = subprocess.run([t.SERVER, "--protected-mode", "maybe"], capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--protected-mode must be yes or no, not 'maybe'", p.stderr)
+
+
 def wait_for(cond, what, timeout=20):
     deadline = time.monotonic() + timeout
     while not cond():
