@@ -13,7 +13,7 @@
 int cmd_acl_whoami(resp_exec *x, const resp_args *a)
 {
     size_t len;
-    const char *name = acl_user_name(resp_client_user(x->c), &len);
+    const char *name = acl_user_name(acl_session_user(&x->c->auth), &len);
     (void)a;
     return resp_encode_bulk(x->out, name, len);
 }
@@ -21,13 +21,13 @@ int cmd_acl_whoami(resp_exec *x, const resp_args *a)
 int cmd_acl_users(resp_exec *x, const resp_args *a)
 {
     (void)a;
-    return acl_reply_users(resp_client_acl(x->c), x->out);
+    return acl_reply_users(acl_session_users(&x->c->auth), x->out);
 }
 
 int cmd_acl_list(resp_exec *x, const resp_args *a)
 {
     (void)a;
-    return acl_reply_list(resp_client_acl(x->c), x->out);
+    return acl_reply_list(acl_session_users(&x->c->auth), x->out);
 }
 
 int cmd_acl_cat(resp_exec *x, const resp_args *a)

@@ -465,3 +465,71 @@ int acl_check_command(const acl_user *u, const resp_command_spec *spec, size_t a
     }
     return ACL_OK;
 }
+
+/* ---- a connection's login (acl_session.h) ---- */
+
+void acl_session_init(acl_session *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->authenticated = 1;
+}
+
+void acl_session_free(acl_session *s)
+{
+    acl_set_release(s->acl);
+    s->acl = NULL;
+}
+
+void acl_session_login(acl_session *s, const acl_user *u)
+{
+    s->user = u;
+    s->authenticated = 1;
+    s->restricted = !acl_user_unrestricted(u);
+}
+
+int acl_session_pending(const acl_session *s)
+{
+    return s->acl != NULL && !s->authenticated;
+}
+
+int acl_session_bind(acl_session *s, acl_set *acl)
+{
+    if (s->acl == acl || acl == NULL)
+        return 0;
+    if (s->acl == NULL) {
+        s->acl = acl_set_ref(acl);
+        s->user = acl->default_user;
+        s->authenticated = !acl_auth_required(acl);
+    } else {
+        const acl_user *u = acl_user_find(acl, s->user->name, s->user->name_len);
+        if (u == NULL)
+            return -1;
+        acl_set_release(s->acl);
+        s->acl = acl_set_ref(acl);
+        s->user = u;
+        /* authRequired asks the default user of now: none needed, none pending */
+        s->authenticated |= !acl_auth_required(acl);
+    }
+    s->restricted = !s->authenticated || !acl_user_unrestricted(s->user);
+    return 0;
+}
+
+void acl_session_reset(acl_session *s)
+{
+    acl_set *acl = s->acl;
+    if (acl == NULL)
+        return;
+    s->acl = NULL;
+    acl_session_bind(s, acl);
+    acl_set_release(acl);
+}
+
+acl_set *acl_session_users(const acl_session *s)
+{
+    return s->acl != NULL ? s->acl : acl_set_open();
+}
+
+const acl_user *acl_session_user(const acl_session *s)
+{
+    return s->user != NULL ? s->user : acl_set_open()->default_user;
+}

@@ -56,8 +56,8 @@ static void redis_init(conn_proto_state *st, void *wing, const proto_limits *lim
     /* The users it answers to, as it connects: must it authenticate? Redis
      * bounds its first request too. (A new set, a reload's, cannot take a
      * client's user away here.) */
-    resp_client_bind(&st->resp.client, r->env.handler->acl);
-    resp_reader_set_unauthenticated(&st->resp.reader, resp_client_auth_pending(&st->resp.client));
+    acl_session_bind(&st->resp.client.auth, r->env.handler->acl);
+    resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
 }
 
 static void redis_free(conn_proto_state *st)
@@ -107,16 +107,16 @@ static void acl_done(conn_proto_state *st, protocol_counters *c, int what)
         COUNTER_ADD(c->acl_denied_cmd, 1);
     else if (what == RESP_ACL_DENIED_KEY)
         COUNTER_ADD(c->acl_denied_key, 1);
-    resp_reader_set_unauthenticated(&st->resp.reader, resp_client_auth_pending(&st->resp.client));
+    resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
 }
 
 /* After a reload: the client's user, found again in the new users.
  * Returns -1 when it is gone. */
 static int redis_bind(conn_proto_state *st, resp_wing *r)
 {
-    if (resp_client_bind(&st->resp.client, r->env.handler->acl) != 0)
+    if (acl_session_bind(&st->resp.client.auth, r->env.handler->acl) != 0)
         return -1;
-    resp_reader_set_unauthenticated(&st->resp.reader, resp_client_auth_pending(&st->resp.client));
+    resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
     return 0;
 }
 
@@ -125,7 +125,7 @@ static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffe
 {
     resp_wing *r = wing;
     resp_request req;
-    if (__builtin_expect(st->resp.client.acl != r->env.handler->acl, 0) && redis_bind(st, r) != 0)
+    if (__builtin_expect(st->resp.client.auth.acl != r->env.handler->acl, 0) && redis_bind(st, r) != 0)
         return CONN_BROKEN; /* nothing queued: closed at once */
     resp_status s = resp_reader_next(&st->resp.reader, &req);
     proto_buf *b = &r->scratch;

@@ -50,12 +50,12 @@ int cmd_quit(resp_exec *x, const resp_args *a)
  * refused (counted as Redis 7.2 counts acl_access_denied_auth). */
 static int authenticate(resp_exec *x, const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    const acl_user *u = acl_authenticate(resp_client_acl(x->c), user, ulen, pass, plen);
+    const acl_user *u = acl_authenticate(acl_session_users(&x->c->auth), user, ulen, pass, plen);
     if (u == NULL) {
         x->res->acl = RESP_ACL_DENIED_AUTH;
         return 0;
     }
-    resp_client_login(x->c, u);
+    acl_session_login(&x->c->auth, u);
     x->res->acl = RESP_ACL_LOGIN;
     return 1;
 }
@@ -66,7 +66,7 @@ int cmd_auth(resp_exec *x, const resp_args *a)
 {
     if (a->argc > 3)
         return reply_syntax_error(x);
-    if (a->argc == 2 && acl_default_nopass(resp_client_acl(x->c)))
+    if (a->argc == 2 && acl_default_nopass(acl_session_users(&x->c->auth)))
         return reply_error(x, "AUTH <password> called without any password configured for the default "
                               "user. Are you sure your configuration is correct?");
     int ok = a->argc == 2 ? authenticate(x, "default", 7, a->argv[1], a->len[1])
@@ -146,7 +146,7 @@ int cmd_hello(resp_exec *x, const resp_args *a)
                                a->argv[j]);
         }
     }
-    if (!x->c->authenticated)
+    if (!x->c->auth.authenticated)
         return reply_error(x, "-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
                               "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
                               "the RESP protocol version at the same time");

@@ -206,18 +206,7 @@ void resp_client_init(resp_client *c, long long id)
 {
     memset(c, 0, sizeof(*c));
     c->id = id;
-    /* unbound: "default" of a server without access control */
-    c->authenticated = 1;
-}
-
-acl_set *resp_client_acl(const resp_client *c)
-{
-    return c->acl != NULL ? c->acl : acl_set_open();
-}
-
-const acl_user *resp_client_user(const resp_client *c)
-{
-    return c->user != NULL ? c->user : acl_default_user(acl_set_open());
+    acl_session_init(&c->auth);
 }
 
 void resp_client_free(resp_client *c)
@@ -225,47 +214,7 @@ void resp_client_free(resp_client *c)
     free(c->name);
     c->name = NULL;
     resp_multi_discard(c);
-    acl_set_release(c->acl);
-    c->acl = NULL;
-}
-
-/* ---- access control ---- */
-
-void resp_client_login(resp_client *c, const acl_user *u)
-{
-    c->user = u;
-    c->authenticated = 1;
-    c->restricted = !acl_user_unrestricted(u);
-}
-
-int resp_client_auth_pending(const resp_client *c)
-{
-    return c->acl != NULL && !c->authenticated;
-}
-
-int resp_client_bind(resp_client *c, acl_set *acl)
-{
-    if (c->acl == acl || acl == NULL)
-        return 0;
-    if (c->acl == NULL || c->user == NULL) {
-        /* clientSetDefaultAuth: the default user, logged in if it needs no password */
-        c->acl = acl_set_ref(acl);
-        c->user = acl_default_user(acl);
-        c->authenticated = !acl_auth_required(acl);
-    } else {
-        size_t len;
-        const char *name = acl_user_name(c->user, &len);
-        const acl_user *u = acl_user_find(acl, name, len);
-        if (u == NULL)
-            return -1;
-        acl_set_release(c->acl);
-        c->acl = acl_set_ref(acl);
-        c->user = u;
-        /* authRequired asks the default user of now: none needed, none pending */
-        c->authenticated |= !acl_auth_required(acl);
-    }
-    c->restricted = !c->authenticated || !acl_user_unrestricted(c->user);
-    return 0;
+    acl_session_free(&c->auth);
 }
 
 /* processCommand's NOPERM: the user's rules refuse spec with these
@@ -275,7 +224,7 @@ static int acl_refuse(resp_exec *x, const resp_command_spec *spec, const resp_ar
 {
     char msg[128];
     size_t keypos = 0;
-    int r = acl_check_command(resp_client_user(x->c), spec, a->argc, a->argv, a->len, &keypos);
+    int r = acl_check_command(acl_session_user(&x->c->auth), spec, a->argc, a->argv, a->len, &keypos);
     if (r == ACL_OK)
         return 0;
     if (r == ACL_DENIED_CMD) {
@@ -296,7 +245,7 @@ static int acl_refuse(resp_exec *x, const resp_command_spec *spec, const resp_ar
 static int acl_gate(resp_exec *x, const resp_command_spec *spec, const resp_args *a)
 {
     const char *msg = NULL;
-    if (!x->c->authenticated && !(spec->flags & RESP_CMD_NO_AUTH))
+    if (!x->c->auth.authenticated && !(spec->flags & RESP_CMD_NO_AUTH))
         msg = "-NOAUTH Authentication required.";
     else if (x->c->in_multi && (spec->flags & RESP_CMD_NO_MULTI))
         msg = "Command not allowed inside a transaction";
@@ -327,7 +276,7 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
     } else if ((spec->arity > 0 && (size_t)spec->arity != a.argc) || (long long)a.argc < -(long long)spec->arity) {
         snprintf(msg, sizeof(msg), "wrong number of arguments for '%s' command", spec->name);
         rc = reject(&x, spec, msg);
-    } else if (__builtin_expect(c->restricted, 0) && (refused = acl_gate(&x, spec, &a)) != 0) {
+    } else if (__builtin_expect(c->auth.restricted, 0) && (refused = acl_gate(&x, spec, &a)) != 0) {
         rc = refused > 0 ? 0 : -1;
     } else if (c->in_multi && (spec->flags & RESP_CMD_NO_MULTI)) {
         rc = reject(&x, spec, "Command not allowed inside a transaction");

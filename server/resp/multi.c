@@ -140,13 +140,8 @@ int cmd_reset(resp_exec *x, const resp_args *a)
     free(x->c->name);
     x->c->name = NULL;
     /* clientSetDefaultAuth: back to "default", logged in if it needs no password */
-    if (x->c->acl != NULL) {
-        struct acl_set *acl = x->c->acl;
-        x->c->acl = NULL;
-        resp_client_bind(x->c, acl);
-        acl_set_release(acl);
-        x->res->acl = RESP_ACL_LOGIN;
-    }
+    acl_session_reset(&x->c->auth);
+    x->res->acl = RESP_ACL_LOGIN;
     return resp_encode_simple(x->out, "RESET", 5);
 }
 

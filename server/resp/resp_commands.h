@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl_session.h"
 #include "proto.h"
 #include "resp.h"
 #include "table.h"
@@ -120,14 +121,9 @@ typedef struct resp_client {
      * queued_bytes (0: no limit, as in Redis). A command that would go
      * over is refused with an error, and EXEC then aborts. */
     size_t max_queued_bytes;
-    /* Access control (acl.h), set up by the client's first request: the
-     * users it answers to (a reference, so that user stays valid), its
-     * user, whether it authenticated (or needed not), and whether any
-     * check applies (not logged in, or a user without every right). */
-    struct acl_set *acl;
-    const struct acl_user *user;
-    int authenticated;
-    int restricted;
+    /* Its login (acl_session.h): the caller binds it to the server's users
+     * as the connection opens and after a reload. */
+    acl_session auth;
 } resp_client;
 
 /* RESP's bounds from --max-content (the adapter sets them): a request, and
@@ -153,24 +149,6 @@ enum {
     RESP_ACL_DENIED_KEY,      /* -NOPERM for a key */
     RESP_ACL_LOGIN,           /* AUTH or HELLO AUTH logged the client in, or RESET out */
 };
-
-/* Binds c to acl: first as it connects (its user "default", logged in if
- * that needs no password), then to the users a reload made: c keeps its
- * user (found again by name) and whether it authenticated; a client whose
- * user is gone is to be closed, as Redis closes the clients of a deleted
- * user. Returns 0, or -1 when c is to be closed. The caller binds c before
- * its first request and whenever its users change; an unbound client is
- * "default" of a server without access control (acl_set_open). */
-int resp_client_bind(resp_client *c, struct acl_set *acl);
-/* Sets c's user to u (of acl), authenticated, as AUTH does: the place a
- * client certificate's name would log a connection in. */
-void resp_client_login(resp_client *c, const struct acl_user *u);
-/* Whether c must still authenticate before most commands: once bound,
- * !c->authenticated. */
-int resp_client_auth_pending(const resp_client *c);
-/* c's users and user, an unbound client's included (borrowed). */
-struct acl_set *resp_client_acl(const resp_client *c);
-const struct acl_user *resp_client_user(const resp_client *c);
 
 void resp_client_init(resp_client *c, long long id);
 /* Frees the name and the queued commands; the client can be initialised
