@@ -553,6 +553,21 @@ void conn_sweep(conn_set *cs)
     }
 }
 
+void conn_rebind_all(conn_set *cs)
+{
+    struct conn *c = cs->list, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (c->closing || c->lingering || c->proto->rebind == NULL)
+            continue;
+        if (c->proto->rebind(&c->st, c->wing) != 0) {
+            if (log_enabled(LOG_DEBUG))
+                conn_log(c, "closed: its user is gone");
+            conn_close(c);
+        }
+    }
+}
+
 void conn_stop_all(conn_set *cs)
 {
     struct conn *c = cs->list, *next;

@@ -10,8 +10,8 @@
 #include "acl.h"
 
 static const char *const outcome_names[OUTCOME_COUNT] = {
-    "hit",       "miss",  "ping",    "stats",   "binary",        "bad-action",     "bad-request",
-    "bad-frame", "nomem", "msearch", "command", "command-error", "protocol-error",
+    "hit",   "miss",    "ping",    "stats",         "binary",         "bad-action", "bad-request", "bad-frame",
+    "nomem", "msearch", "command", "command-error", "protocol-error", "auth",       "denied",
 };
 
 const char *handler_outcome_name(handler_outcome o)

@@ -36,6 +36,8 @@ typedef enum handler_outcome {
     OUTCOME_COMMAND,        /* RESP: a command answered (keys counted in protocol_counters) */
     OUTCOME_COMMAND_ERROR,  /* RESP: an error reply (unknown command, arity, READONLY, ...) */
     OUTCOME_PROTOCOL_ERROR, /* RESP: the stream broke: the connection closes */
+    OUTCOME_AUTH,           /* the guide's auth action, answered ok or not */
+    OUTCOME_DENIED,         /* the guide's: refused by access control (not logged in, or outside the user's rules) */
     OUTCOME_COUNT
 } handler_outcome;
 

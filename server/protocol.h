@@ -26,7 +26,10 @@
 
 /* A connection's protocol state: one member per protocol. */
 typedef union conn_proto_state {
-    proto_decoder guide; /* the guide's header + JSON frames */
+    struct {
+        proto_decoder dec; /* the guide's header + JSON frames */
+        acl_session auth;  /* its login (the auth action) */
+    } guide;
     proto_inbuf echo;    /* --echo: where a read lands before it goes back */
     struct {
         resp_reader reader;
@@ -76,6 +79,10 @@ typedef struct conn_protocol {
     /* Between requests: frees the input buffer, so that an idle connection
      * holds none. */
     void (*release)(conn_proto_state *st);
+    /* The worker moved to new users (a reload): the connection finds its
+     * user again. Returns 0, or -1 when its user is gone: it is closed at
+     * once. NULL for a protocol without users. */
+    int (*rebind)(conn_proto_state *st, void *wing);
     /* As a connection from peer is accepted: NULL, or a function that
      * returns 0 to serve it, or 1 after queueing in out why it is refused
      * (it is then closed once that is sent). */

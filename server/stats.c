@@ -95,11 +95,12 @@ static json_t *count(unsigned long long n)
 static json_t *guide_requests_json(const protocol_sums *g)
 {
     const unsigned long long *by = g->by;
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "total", count(g->requests), "search",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "total", count(g->requests), "search",
                      count(by[OUTCOME_HIT] + by[OUTCOME_MISS]), "ping", count(by[OUTCOME_PING]), "stats",
                      count(by[OUTCOME_STATS]), "invalid_action", count(by[OUTCOME_BAD_ACTION]), "binary",
                      count(by[OUTCOME_BINARY]), "bad_request", count(by[OUTCOME_BAD_REQUEST]), "bad_frame",
-                     count(by[OUTCOME_BAD_FRAME]), "msearch", count(by[OUTCOME_MSEARCH]));
+                     count(by[OUTCOME_BAD_FRAME]), "msearch", count(by[OUTCOME_MSEARCH]), "auth",
+                     count(by[OUTCOME_AUTH]), "denied", count(by[OUTCOME_DENIED]));
 }
 
 /* The Redis protocol's (--resp-port) requests: it counts on its own. */
@@ -157,24 +158,24 @@ int server_stats_json(void *arg, proto_buf *out)
     sum_protocol(srv, PROTOCOL_GUIDE, &g);
     sum_protocol(srv, PROTOCOL_RESP, &r);
     /* msearch's keys count among the hits and misses */
-    json_t *stats =
-        json_pack("{s:s, s:I, s:I, s:i, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o,"
-                  " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
-                  "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds", (json_int_t)uptime(srv),
-                  "threads", srv->nworkers, "rss_bytes", count(rss_bytes()),
-                  /* connections */
-                  "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)), "total",
-                  count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
-                  /* requests */
-                  "requests", guide_requests_json(&g), "requests_per_second", count(last_second(srv)), "hits",
-                  count(g.by[OUTCOME_HIT] + g.key_hits), "misses", count(g.by[OUTCOME_MISS] + g.key_misses),
-                  /* errors */
-                  "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request",
-                  count(g.by[OUTCOME_BAD_REQUEST]), "bad_frame", count(g.by[OUTCOME_BAD_FRAME]), "timeout",
-                  count(SUM(srv, timeouts)), "nomem", count(g.by[OUTCOME_NOMEM]),
-                  /* bytes */
-                  "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)), "table",
-                  table_json(srv, d), "resp", resp_json(&r));
+    json_t *stats = json_pack(
+        "{s:s, s:I, s:I, s:i, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o,"
+        " s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
+        "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds", (json_int_t)uptime(srv), "threads",
+        srv->nworkers, "rss_bytes", count(rss_bytes()),
+        /* connections */
+        "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)), "total",
+        count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
+        /* requests */
+        "requests", guide_requests_json(&g), "requests_per_second", count(last_second(srv)), "hits",
+        count(g.by[OUTCOME_HIT] + g.key_hits), "misses", count(g.by[OUTCOME_MISS] + g.key_misses),
+        /* errors */
+        "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request", count(g.by[OUTCOME_BAD_REQUEST]),
+        "bad_frame", count(g.by[OUTCOME_BAD_FRAME]), "timeout", count(SUM(srv, timeouts)), "nomem",
+        count(g.by[OUTCOME_NOMEM]), "auth_failed", count(g.acl_denied_auth),
+        /* bytes */
+        "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)), "table", table_json(srv, d),
+        "resp", resp_json(&r));
     if (stats == NULL)
         return -1;
     if (d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) {
@@ -225,9 +226,10 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->shard_ring_servers = d->shard ? (long long)d->shard->nservers : 0;
     info->reloads = (long long)atomic_load_explicit(&srv->reloads, memory_order_relaxed);
     info->reload_failures = (long long)atomic_load_explicit(&srv->reload_failures, memory_order_relaxed);
-    info->acl_denied_auth = (long long)r.acl_denied_auth;
-    info->acl_denied_cmd = (long long)r.acl_denied_cmd;
-    info->acl_denied_key = (long long)r.acl_denied_key;
+    /* both protocols' refusals: the users are the same */
+    info->acl_denied_auth = (long long)(r.acl_denied_auth + g.acl_denied_auth);
+    info->acl_denied_cmd = (long long)(r.acl_denied_cmd + g.acl_denied_cmd);
+    info->acl_denied_key = (long long)(r.acl_denied_key + g.acl_denied_key);
     info->guide_requests = (long long)g.requests;
     info->resp_requests = (long long)r.requests;
 }

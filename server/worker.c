@@ -34,10 +34,13 @@
 static void worker_swap_dataset(worker *w)
 {
     dataset *d = server_current(w->server);
+    int new_users = d->acl != w->handler.acl;
     dataset_release(w->dataset);
     w->dataset = d;
     w->handler.table = d->table;
     w->handler.acl = d->acl;
+    if (new_users)
+        conn_rebind_all(&w->conns);
 }
 
 uint64_t worker_random(void *arg)

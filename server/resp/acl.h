@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "acl_session.h"
 #include "proto.h"
 #include "resp_commands.h"
 
@@ -59,6 +60,9 @@ const acl_user *acl_authenticate(const acl_set *s, const char *user, size_t ulen
  * (argv[0] the name); on ACL_DENIED_KEY, *keypos is the key's position. */
 int acl_check_command(const acl_user *u, const resp_command_spec *spec, size_t argc, const char *const *argv,
                       const size_t *len, size_t *keypos);
+/* Whether u may run the Redis command named name (lower case), keys
+ * aside: the guide's actions go by the rules of their Redis kin. */
+int acl_user_may_run(const acl_user *u, const char *name);
 /* ACLUserCheckKeyPerm for a read: whether u may read key[0..len). */
 int acl_check_read_key(const acl_user *u, const char *key, size_t len);
 

@@ -391,6 +391,15 @@ static int check_key(const acl_user *u, const char *key, size_t len, unsigned ke
     return ACL_DENIED_KEY;
 }
 
+int acl_user_may_run(const acl_user *u, const char *name)
+{
+    const resp_command_spec *spec = resp_command_lookup(name, strlen(name));
+    if (spec == NULL)
+        return 0;
+    return (u->sel_flags & ACL_ALLCOMMANDS) || (spec->flags & RESP_CMD_NO_AUTH) ||
+           u->allowed[spec - resp_command_specs];
+}
+
 int acl_check_read_key(const acl_user *u, const char *key, size_t len)
 {
     return check_key(u, key, len, RESP_KEY_READ) == ACL_OK;

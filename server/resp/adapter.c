@@ -112,8 +112,9 @@ static void acl_done(conn_proto_state *st, protocol_counters *c, int what)
 
 /* After a reload: the client's user, found again in the new users.
  * Returns -1 when it is gone. */
-static int redis_bind(conn_proto_state *st, resp_wing *r)
+static int redis_rebind(conn_proto_state *st, void *wing)
 {
+    resp_wing *r = wing;
     if (acl_session_bind(&st->resp.client.auth, r->env.handler->acl) != 0)
         return -1;
     resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
@@ -125,8 +126,6 @@ static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffe
 {
     resp_wing *r = wing;
     resp_request req;
-    if (__builtin_expect(st->resp.client.auth.acl != r->env.handler->acl, 0) && redis_bind(st, r) != 0)
-        return CONN_BROKEN; /* nothing queued: closed at once */
     resp_status s = resp_reader_next(&st->resp.reader, &req);
     proto_buf *b = &r->scratch;
 
@@ -225,6 +224,7 @@ const conn_protocol proto_resp = {
     .in_message = redis_in_message,
     .buffered = redis_buffered,
     .release = redis_release,
+    .rebind = redis_rebind,
     .admit = redis_admit,
     .error = redis_error,
 };

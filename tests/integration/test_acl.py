@@ -1,5 +1,5 @@
-"""integration.resp_acl: access control on the RESP listener, beside a real
-Redis 7.0.15 with the same users.
+"""integration.acl: access control, on the RESP listener beside a real
+Redis 7.0.15 with the same users, and on the guide's protocol.
 
 The oracle is a read-only replica (redis_oracle.py) of a master loaded with
 the table, as evkv answers as one: once in sync, it is given the same ACL
@@ -19,6 +19,9 @@ again and keeps the old users when it is bad; the clients users have,
 authenticating: redis-cli (--user/--pass, -a, REDISCLI_AUTH), redis-py
 (username, password), redis-benchmark -a, nutcracker with redis_auth (it
 sends AUTH ahead of a client's first command); the stats count refusals.
+Protected mode against redis-server's, from 127.0.0.2. The guide's auth
+action, and its actions under the users' rules (search as GET, msearch as
+MGET, ping as PING, stats as INFO), in proto/PROTOCOL.md's words.
 """
 
 import hashlib
@@ -242,9 +245,7 @@ class AclDifferentialTest(t.TempDirTestCase):
         fields = dict(re.findall(rb"(acl_access_denied_\w+):(\d+)", info))
         self.assertEqual(fields, {b"acl_access_denied_auth": b"2", b"acl_access_denied_cmd": b"2",
                                   b"acl_access_denied_key": b"1", b"acl_access_denied_channel": b"0"})
-        with self.srv.connect() as conn:
-            conn.send(t.json_request({"action": "stats"}))
-            resp = t.answer_result(conn.read_answer())["resp"]
+        resp = guide_stats(self.srv, SECRET)["resp"]
         self.assertEqual((resp["acl_denied_auth"], resp["acl_denied_cmd"], resp["acl_denied_key"]), (2, 2, 1))
 
 
@@ -371,9 +372,7 @@ class AclFileTest(t.TempDirTestCase):
         conn2 = t.Resp(srv.resp_port)
         self.addCleanup(conn2.close)
         self.assertEqual(conn2.call("AUTH", "two"), b"OK")
-        with srv.connect() as g:
-            g.send(t.json_request({"action": "stats"}))
-            self.assertEqual(t.answer_result(g.read_answer())["table"]["acl_load_failures"], 1)
+        self.assertEqual(guide_stats(srv, "two")["table"]["acl_load_failures"], 1)
 
 
 def from_other_address(port, data=b"", address="127.0.0.2"):
@@ -437,9 +436,10 @@ class ProtectedModeTest(t.TempDirTestCase):
             self.assertEqual(conn.exchange(t.search_request("morpheus")), t.search_answer("morpheus"))
 
     def test_password_or_no_turns_it_off(self):
-        for args, redis_args, password, want_start in ((("--requirepass", "pw"), (), "pw", b"-NOAUTH"),
-                                                       (("--protected-mode", "no"), ("--protected-mode", "no"),
-                                                        None, b"+PONG")):
+        pending = t.result_answer("Error: authentication required: send the auth action first.")
+        for args, redis_args, password, want_start, guide in ((("--requirepass", "pw"), (), "pw", b"-NOAUTH", pending),
+                                                              (("--protected-mode", "no"), ("--protected-mode", "no"),
+                                                               None, b"+PONG", t.search_answer("morpheus"))):
             with self.subTest(args):
                 redis = self.redis(*redis_args, password=password)
                 srv = self.start_server("--resp-port", "any", *args)
@@ -447,13 +447,105 @@ class ProtectedModeTest(t.TempDirTestCase):
                 want = from_other_address(redis.port, req)
                 self.assertTrue(want.startswith(want_start), want)
                 self.assertEqual(from_other_address(srv.resp_port, req), want)
-                raw = from_other_address(srv.port, t.search_request("morpheus"))
-                self.assertEqual(raw, t.search_answer("morpheus"))
+                self.assertEqual(from_other_address(srv.port, t.search_request("morpheus")), guide)
 
     def test_bad_value(self):
         p = subprocess.run([t.SERVER, "--protected-mode", "maybe"], capture_output=True, timeout=30)
         self.assertEqual(p.returncode, 2)
         self.assertIn(b"--protected-mode must be yes or no, not 'maybe'", p.stderr)
+
+
+class GuideAuthTest(t.TempDirTestCase):
+    """The guide's protocol with the same users: the auth action first,
+    then each action under its Redis kin's rules and keys."""
+
+    def setUp(self):
+        super().setUp()
+        acl = self.path("users.acl")
+        with open(acl, "w") as f:
+            f.write(ACL_FILE)
+        data = self.path("table.json")
+        with open(data, "w") as f:
+            json.dump(TABLE, f)
+        self.srv = self.start_server("--data", data, "--aclfile", acl)
+
+    def ask(self, conn, obj):
+        return self.result(conn, t.json_request(obj))
+
+    def result(self, conn, request):
+        conn.send(request)
+        answer = conn.read_answer()
+        self.assertEqual(answer.raw, t.result_answer(t.answer_result(answer)))  # the reference's exact bytes
+        return t.answer_result(answer)
+
+    def test_auth_then_rules(self):
+        pending = "Error: authentication required: send the auth action first."
+        wrong = "Error: invalid username-password pair or user is disabled."
+        nokey = "Error: this user has no permissions to access one of the keys used as arguments."
+        with self.srv.connect() as conn:
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "a1"}), pending)
+            self.assertEqual(self.ask(conn, {"action": "ping"}), pending)
+            self.assertEqual(self.ask(conn, {"action": "msearch", "value": ["a1"]}), pending)
+            self.assertEqual(self.result(conn, t.binary_request(b"\x00\x01")), pending)
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": "wrong"}), wrong)
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": {"user": "bob", "password": "x"}}), wrong)
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": {"user": "carol", "password": "carolpw"}}),
+                             wrong)
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": {"password": 7}}),
+                             "Error: 'value' must be the password, or an object with a \"password\" string and "
+                             "a \"user\" string.")
+            self.assertEqual(self.ask(conn, {"action": "auth"}), "Error: request lacks 'value'.")
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": {"user": "bob", "password": "bobpw"}}), "ok")
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "b1"}), "beta one")
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "a1"}), nokey)
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "b9"}), t.miss_text("b9"))
+            self.assertEqual(self.ask(conn, {"action": "msearch", "value": ["b1", "b2", "b9"]}),
+                             ["beta one", "beta two", None])
+            self.assertEqual(self.ask(conn, {"action": "msearch", "value": ["b1", "a1"]}), nokey)
+            self.assertEqual(self.ask(conn, {"action": "ping"}),
+                             "Error: this user has no permissions to run the 'ping' action.")
+            self.assertEqual(self.ask(conn, {"action": "stats"}),
+                             "Error: this user has no permissions to run the 'stats' action.")
+            self.assertEqual(self.ask(conn, {"action": "nosuch"}), "Error: invalid action 'nosuch'.")
+            # the default user's password alone, then fred's patterns
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": SECRET}), "ok")
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "a1"}), "alpha one")
+            self.assertIsInstance(self.ask(conn, {"action": "stats"}), dict)
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": {"user": "fred", "password": "fredpw"}}),
+                             "ok")
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "pub:x"}), "public")
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "a1"}), "alpha one")
+            self.assertEqual(self.ask(conn, {"action": "search", "value": "a2"}), nokey)
+            self.assertEqual(self.ask(conn, {"action": "msearch", "value": ["pub:x"]}),  # +get, not +mget
+                             "Error: this user has no permissions to run the 'msearch' action.")
+            self.assertEqual(self.ask(conn, {"action": "ping"}), "pong")
+        with self.srv.connect() as conn:
+            self.ask(conn, {"action": "auth", "value": SECRET})
+            stats = self.ask(conn, {"action": "stats"})
+        self.assertEqual((stats["requests"]["auth"], stats["errors"]["auth_failed"]), (9, 3))
+        self.assertEqual(stats["requests"]["denied"], 10)
+
+    def test_no_access_control(self):
+        """A server without users: the reference's requests as ever, and
+        auth with a password alone says there is none to give."""
+        srv = self.start_server()
+        with srv.connect() as conn:
+            self.assertEqual(conn.exchange(t.search_request("morpheus")), t.search_answer("morpheus"))
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": "x"}),
+                             "Error: auth with a password alone, but the default user has no password.")
+            self.assertEqual(self.ask(conn, {"action": "auth", "value": {"user": "default", "password": "x"}}), "ok")
+            self.assertEqual(conn.exchange(t.search_request("morpheus")), t.search_answer("morpheus"))
+
+
+def guide_stats(srv, password):
+    """The stats action's answer, asked over the guide's protocol as the
+    default user."""
+    with srv.connect() as conn:
+        conn.send(t.json_request({"action": "auth", "value": password}))
+        if t.answer_result(conn.read_answer()) != "ok":
+            raise AssertionError("the guide's auth action refused the default user's password")
+        conn.send(t.json_request({"action": "stats"}))
+        return t.answer_result(conn.read_answer())
 
 
 def wait_for(cond, what, timeout=20):
@@ -526,9 +618,7 @@ class ClientsTest(t.TempDirTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(b'"GET"', p.stdout)
         # every GET answered, none refused: the stats say so
-        with self.srv.connect() as g:
-            g.send(t.json_request({"action": "stats"}))
-            resp = t.answer_result(g.read_answer())["resp"]
+        resp = guide_stats(self.srv, SECRET)["resp"]
         self.assertGreaterEqual(resp["commands"], 2000)
         self.assertEqual((resp["acl_denied_auth"], resp["acl_denied_cmd"], resp["acl_denied_key"]), (0, 0, 0))
 
