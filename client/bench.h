@@ -26,6 +26,7 @@
 #include "hash.h"
 #include "histogram.h"
 #include "proto.h"
+#include "auth.h"
 #include "uri.h"
 
 #define NS_PER_SEC    UINT64_C(1000000000)
@@ -68,6 +69,7 @@ typedef struct bench_options {
     int histogram;     /* the latency spectrum: 1 shown, 0 hidden, -1 for long runs */
     int mget;          /* --mget: keys per request (msearch, or MGET); 0: one key (search, or GET) */
     evkv_uri uri;      /* -u: host, port or unix_path point into it */
+    evkv_auth auth;    /* what each connection logs in with (auth.h) */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */
@@ -139,6 +141,7 @@ typedef struct bench {
      * first thread to see it, and the run stops. */
     atomic_int connected_once, unreachable;
     char unreachable_why[256];
+    proto_buf auth_req;   /* the request each connection logs in with first (empty: none) */
     pthread_mutex_t lock; /* guards what follows */
     series_point *series;
     size_t nseries;     /* allocated */
@@ -174,6 +177,7 @@ typedef struct bconn {
     unsigned head, count;
     uint64_t next_sched; /* open loop */
     int connected;
+    int auth_pending;   /* its login request's answer is still to come, ahead of every other */
     int writing;        /* ev_write is added */
     int deadline_armed; /* deadline_timer is added */
     int pause_ms;       /* the last pause before a reconnect, doubled at each loss; 0 after an answer */
@@ -229,6 +233,13 @@ static inline const char *key_text(const keyset *ks, const bench_key *k)
 {
     return ks->arena.data + k->key_off;
 }
+
+/* ---- bench_conn.c ---- */
+
+/* The server refused c's login (answer, len bytes, is why): the run
+ * stops, and main says why and exits 2, as for a server that cannot be
+ * reached. */
+void conn_auth_refused(bconn *c, const char *answer, size_t len);
 
 /* ---- bench_options.c ---- */
 

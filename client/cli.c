@@ -53,10 +53,14 @@ static void usage(FILE *out)
             "  -p, --port PORT      server port (default %s)\n"
             "  -u, --uri URI        the server as a URI, instead of -h/-p/-s (default port\n"
             "                       %s; %%XX escapes are decoded, an IPv6 zone is %%25):\n"
-            "                         evkv://HOST[:PORT]\n"
+            "                         evkv://[USER[:PASSWORD]@]HOST[:PORT]\n"
             "                         evkv://[IPV6][:PORT], evkv://[fe80::1%%25eth0]:PORT\n"
             "                         evkv+unix:///PATH, unix:///PATH, unix:/PATH (a socket)\n"
             "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
+            "      --user NAME      log in as NAME (default: the server's \"default\" user)\n"
+            "  -a, --pass PASSWORD  log in with PASSWORD (the auth action) on each connection;\n"
+            "                       also from the URI, or from EVKV_AUTH in the environment,\n"
+            "                       which ps does not show; a refusal exits 2\n"
             "Requests and answers:\n"
             "  -t, --timeout SECS   each request's deadline, its retries included: its whole\n"
             "                       answer must come within SECS of its first try (connect and\n"
@@ -290,7 +294,7 @@ static int usage_error_in(const char *option, const char *err)
     return EXIT_ERROR;
 }
 
-enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER, OPT_STAT, OPT_RETRIES };
+enum { OPT_HELP = 256, OPT_LATENCY, OPT_MAX_ANSWER, OPT_STAT, OPT_RETRIES, OPT_USER };
 
 /* Whether word is the command name, in any case. */
 static int is_command(const char *word, const char *name)
@@ -301,6 +305,7 @@ static int is_command(const char *word, const char *name)
 /* What the command line asked for, beyond the connection (cli_options). */
 typedef struct cli_request {
     const char *echo, *uri; /* --echo TEXT, --uri URI; NULL when not given */
+    const char *user, *pass; /* --user NAME, -a/--pass PASSWORD; NULL when not given */
     int host_set;           /* --host or --port given */
     int latency, stat;      /* ping --latency, --stat */
     int repeat_set;         /* --repeat given (in rep.count) */
@@ -333,6 +338,8 @@ static int parse_option(int ch, cli_options *o, cli_request *r)
         r->host_set = 1;
         break;
     case 'u': r->uri = optarg; break;
+    case OPT_USER: r->user = optarg; break;
+    case 'a': r->pass = optarg; break;
     case 's': o->unix_path = optarg; break;
     case 't':
         if (parse_seconds(optarg, 0.001, 86400, &secs, err, sizeof(err)) != 0)
@@ -383,6 +390,8 @@ static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
         {"host", required_argument, NULL, 'h'},
         {"port", required_argument, NULL, 'p'},
         {"uri", required_argument, NULL, 'u'},
+        {"user", required_argument, NULL, OPT_USER},
+        {"pass", required_argument, NULL, 'a'},
         {"socket", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
@@ -400,7 +409,7 @@ static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
     };
     int ch, status;
 
-    while ((ch = getopt_long(argc, argv, "h:p:u:s:t:je:r:i:n:V", longopts, NULL)) != -1)
+    while ((ch = getopt_long(argc, argv, "h:p:u:a:s:t:je:r:i:n:V", longopts, NULL)) != -1)
         if ((status = parse_option(ch, o, r)) != CLI_GO_ON)
             return status;
     r->nargs = argc - optind;
@@ -437,6 +446,11 @@ static int resolve_server(cli_options *o, const cli_request *r)
     }
     if (o->unix_path && o->unix_path[0] == '\0')
         return usage_error("--socket needs a path");
+    /* --echo's server speaks no protocol: nothing to log in to */
+    if (!r->echo)
+        evkv_auth_pick(&o->auth, r->user, r->pass, r->uri && !o->uri.is_unix ? &o->uri : NULL);
+    if (r->user && !o->auth.password)
+        return usage_error("--user needs a password: -a/--pass, the URI's, or EVKV_AUTH");
     return CLI_GO_ON;
 }
 

@@ -548,6 +548,91 @@ def guide_stats(srv, password):
         return t.answer_result(conn.read_answer())
 
 
+BENCH = os.environ.get("EVKV_BENCH") or os.path.join(os.path.dirname(t.CLI), "evkv-bench")
+
+
+class EvkvClientsTest(t.TempDirTestCase):
+    """evkv-cli and evkv-bench logging in: --user, -a/--pass, EVKV_AUTH,
+    evkv://USER:PASSWORD@HOST:PORT, on both protocols."""
+
+    def setUp(self):
+        super().setUp()
+        acl = self.path("users.acl")
+        with open(acl, "w") as f:
+            f.write(ACL_FILE)
+        data = self.path("table.json")
+        with open(data, "w") as f:
+            json.dump(TABLE, f)
+        self.srv = self.start_server("--data", data, "--aclfile", acl, "--resp-port", "any")
+        self.port = str(self.srv.port)
+
+    def run_program(self, argv, env=None):
+        environ = {k: v for k, v in os.environ.items() if k != "EVKV_AUTH"}
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                              env=dict(environ, **(env or {})))
+
+    def cli(self, *args, env=None):
+        return self.run_program([t.CLI, "-h", t.HOST, "-p", self.port] + list(args), env)
+
+    def test_cli(self):
+        p = self.cli("search", "a1")
+        self.assertEqual((p.returncode, p.stderr), (2, b"evkv-cli: Error: authentication required: send the "
+                                                        b"auth action first.\n"))
+        for how, env in ((["-a", SECRET], None), (["--pass", SECRET], None), ([], {"EVKV_AUTH": SECRET}),
+                         (["--user", "bob", "--pass", "bobpw"], None)):
+            with self.subTest(how=how, env=env):
+                p = self.cli(*how, "search", "b1", env=env)
+                self.assertEqual((p.returncode, p.stdout, p.stderr), (0, b"beta one\n", b""))
+        uri = "evkv://bob:bobpw@%s:%s" % (t.HOST, self.port)
+        p = self.run_program([t.CLI, "-u", uri, "search", "b2"])
+        self.assertEqual((p.returncode, p.stdout), (0, b"beta two\n"))
+        p = self.run_program([t.CLI, "-u", "evkv://bob:wrong@%s:%s" % (t.HOST, self.port), "--pass", "bobpw",
+                              "search", "b2"])  # --pass wins over the URI's
+        self.assertEqual((p.returncode, p.stdout), (0, b"beta two\n"))
+        p = self.cli("--user", "bob", "-a", "bobpw", "search", "a1")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"no permissions to access one of the keys", p.stderr)
+        p = self.cli("-a", "wrong", "ping")
+        self.assertEqual((p.returncode, p.stderr), (2, b"evkv-cli: auth refused: invalid username-password pair "
+                                                        b"or user is disabled.\n"))
+        p = self.cli("--user", "bob", "ping")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--user needs a password", p.stderr)
+        # a batch: one login per connection, every key answered in order
+        p = subprocess.run([t.CLI, "-h", t.HOST, "-p", self.port, "-a", SECRET], input=b"a1\nc1\n",
+                           capture_output=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout), (0, b"alpha one\ngamma\n"))
+
+    def test_bench(self):
+        resp = str(self.srv.resp_port)
+        data, akeys = self.path("table.json"), self.path("a.keys")
+        with open(akeys, "w") as f:
+            f.write("a1\na2\n")
+        target = ["-h", t.HOST, "-p", self.port]
+        for args, env in ((target + ["-a", SECRET], None),
+                          (["-h", t.HOST, "-p", resp, "--protocol", "resp", "-a", SECRET], None),
+                          (["-h", t.HOST, "-p", resp, "--protocol", "resp", "--mget", "3"], {"EVKV_AUTH": SECRET}),
+                          (target + ["--user", "alice", "-a", "alicepw", "--reconnect", "--keys", akeys], None),
+                          (["-u", "evkv://alice:alicepw@%s:%s" % (t.HOST, self.port), "--mget", "2", "--keys", akeys],
+                           None)):
+            with self.subTest(args=args, env=env):
+                extra = [] if "--keys" in args else ["--data", data]
+                p = self.run_program([BENCH, "-n", "500", "-c", "3", "-P", "4", "-q"] + extra + args, env)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                self.assertIn(b" 0 errors", p.stdout)
+        for args in ([t.HOST, self.port, "evkv"], [t.HOST, resp, "resp"]):
+            with self.subTest(args=args):
+                p = self.run_program([BENCH, "-h", args[0], "-p", args[1], "--protocol", args[2], "-n", "500", "-c",
+                                      "3", "-q", "-a", "wrong"])
+                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                self.assertIn(b"refused the login: ", p.stderr)
+                self.assertIn(b"invalid username-password pair or user is disabled", p.stderr)
+        stats = guide_stats(self.srv, SECRET)
+        self.assertGreaterEqual(stats["errors"]["auth_failed"], 1)  # the guide's wrong password
+        # only the requests the refused runs had sent behind their logins
+        self.assertLessEqual(stats["requests"]["denied"], 3)
+
+
 def wait_for(cond, what, timeout=20):
     deadline = time.monotonic() + timeout
     while not cond():

@@ -998,7 +998,7 @@ class CliServerAddressTest(CliTestCase):
                                              "evkv://127.0.0.1:65432"),
                 ("evkv://[::1]65432", "expected ':' and a port after ']'"),
                 ("evkv://[::1]:", port_range),
-                ("evkv://user@127.0.0.1:65432", "user information (USER@) is not supported"),
+                ("evkv://a@b@127.0.0.1:65432", "one '@' only: write an '@' of the user or password as %40"),
                 ("evkv://127.0.0.1:65432/db", "nothing may follow HOST:PORT but one '/'"),
                 ("evkv://127.0.0.1:65432?x=1", "nothing may follow HOST:PORT but one '/'"),
                 ("evkv://127.0.0.1#frag", "nothing may follow HOST:PORT but one '/'"),
