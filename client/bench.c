@@ -198,6 +198,14 @@ int main(int argc, char **argv)
         keyset_free(&b.ks);
         return EXIT_USAGE;
     }
+    /* the login every connection sends first */
+    if (b.opt.auth.password != NULL &&
+        (b.opt.protocol == PROTOCOL_RESP ? evkv_auth_request_resp(&b.auth_req, &b.opt.auth)
+                                         : evkv_auth_request(&b.auth_req, &b.opt.auth)) != 0) {
+        fprintf(stderr, "evkv-bench: out of memory\n");
+        keyset_free(&b.ks);
+        return EXIT_USAGE;
+    }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};
     sigemptyset(&sa.sa_mask);
@@ -237,6 +245,7 @@ out:
         free(results[i].series);
     free(results);
     keyset_free(&b.ks);
+    proto_buf_free(&b.auth_req);
     pthread_mutex_destroy(&b.lock);
     return status;
 }

@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "histogram.h"
 #include "proto.h"
+#include "auth.h"
 #include "uri.h"
 
 #define NS_PER_SEC    UINT64_C(1000000000)
@@ -71,6 +72,7 @@ typedef struct bench_options {
     evkv_uri uri;            /* -u: host, port or unix_path point into it */
     int tls;                 /* --tls, or an evkvs:// URI */
     evkv_tls_config tls_cfg; /* --cacert, --cert, ... */
+    evkv_auth auth;          /* what each connection logs in with (auth.h) */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */
@@ -143,6 +145,7 @@ typedef struct bench {
     atomic_int connected_once, unreachable;
     atomic_int tls_done_once; /* --tls: a handshake succeeded: a failed one is no reason to stop */
     char unreachable_why[256];
+    proto_buf auth_req;   /* the request each connection logs in with first (empty: none) */
     pthread_mutex_t lock; /* guards what follows */
     series_point *series;
     size_t nseries;     /* allocated */
@@ -181,6 +184,7 @@ typedef struct bconn {
     void *tls;          /* --tls: the connection's TLS (evkv_tls_new), or NULL */
     int tls_ready;      /* its handshake is done: requests may go */
     short tls_want;     /* the handshake waits for POLLIN or POLLOUT */
+    int auth_pending;   /* its login request's answer is still to come, ahead of every other */
     int writing;        /* ev_write is added */
     int deadline_armed; /* deadline_timer is added */
     int pause_ms;       /* the last pause before a reconnect, doubled at each loss; 0 after an answer */
@@ -236,6 +240,13 @@ static inline const char *key_text(const keyset *ks, const bench_key *k)
 {
     return ks->arena.data + k->key_off;
 }
+
+/* ---- bench_conn.c ---- */
+
+/* The server refused c's login (answer, len bytes, is why): the run
+ * stops, and main says why and exits 2, as for a server that cannot be
+ * reached. */
+void conn_auth_refused(bconn *c, const char *answer, size_t len);
 
 /* ---- bench_options.c ---- */
 

@@ -316,6 +316,16 @@ void read_evkv(bconn *c, const char *data, size_t n)
         proto_status st = proto_decoder_next(&c->dec, &msg);
         if (st == PROTO_NEED_MORE)
             return;
+        if (st == PROTO_OK && c->auth_pending) {
+            /* the login's answer: {"result": "ok"} */
+            static const char ok[] = "{\"result\": \"ok\"}";
+            c->auth_pending = 0;
+            if (!msg.is_json || msg.content_len != sizeof(ok) - 1 || memcmp(msg.content, ok, sizeof(ok) - 1) != 0) {
+                conn_auth_refused(c, (const char *)msg.content, msg.content_len);
+                return;
+            }
+            continue;
+        }
         if (st == PROTO_ERROR || c->count == 0) {
             char why[200];
             snprintf(why, sizeof(why), "bad answer framing: %s%s",
@@ -444,6 +454,19 @@ void read_resp(bconn *c, struct evbuffer *in)
     if (p == NULL) {
         conn_drop(c, "out of memory");
         return;
+    }
+    while (used < avail && c->auth_pending) {
+        /* the login's reply: +OK */
+        resp_reply r;
+        long n = resp_reply_read(p + used, avail - used, &r, &need, errstr);
+        if (n == 0)
+            break;
+        if (n < 0 || r.type != RESP_REPLY_STATUS || r.len != 2 || memcmp(r.str, "OK", 2) != 0) {
+            conn_auth_refused(c, p + used, n > 2 ? (size_t)n - 2 : avail - used);
+            return;
+        }
+        c->auth_pending = 0;
+        used += (size_t)n;
     }
     while (used < avail) {
         if (c->count == 0) {

@@ -397,6 +397,17 @@ static void conn_connect_failed(bconn *c, int err)
     event_base_loopexit(c->th->base, NULL);
 }
 
+void conn_auth_refused(bconn *c, const char *answer, size_t len)
+{
+    bench *b = c->th->b;
+    int no = 0;
+    if (atomic_compare_exchange_strong(&b->unreachable, &no, 1))
+        snprintf(b->unreachable_why, sizeof(b->unreachable_why), "%s refused the login: %.*s", b->target,
+                 (int)(len > 160 ? 160 : len), answer);
+    c->th->stopping = 1;
+    event_base_loopexit(c->th->base, NULL);
+}
+
 /* The connection failed or the server closed it. */
 static void conn_failed(bconn *c, const char *why)
 {
@@ -655,6 +666,10 @@ static int conn_start(bconn *c, char *why, size_t whylen)
     event_add(c->ev_read, NULL);
     event_add(c->ev_write, NULL); /* writable once connected */
     c->writing = 1;
+    /* the login goes first, its answer checked before any other's */
+    c->auth_pending = th->b->auth_req.len > 0;
+    if (c->auth_pending)
+        evbuffer_add(c->out, th->b->auth_req.data, th->b->auth_req.len);
     for (unsigned i = 0; i < c->count; i++)
         conn_encode(c, (c->head + i) % (unsigned)th->b->opt.depth);
     return 0;

@@ -33,10 +33,10 @@ static void usage(FILE *out)
             "  -u, --uri URI          the server as a URI, instead of -h/-p/-s (default\n"
             "                         port %s; %%XX escapes are decoded, an IPv6 zone\n"
             "                         is %%25):\n"
-            "                           evkv://HOST[:PORT]\n"
+            "                           evkv://[USER[:PASSWORD]@]HOST[:PORT]\n"
             "                           evkv://[IPV6][:PORT], evkv://[fe80::1%%25eth0]:PORT\n"
             "                           evkv+unix:///PATH, unix:///PATH, unix:/PATH\n"
-            "                           evkvs://HOST[:PORT] (TLS, as --tls)\n"
+            "                           evkvs://[USER[:PASSWORD]@]HOST[:PORT] (TLS, as --tls)\n"
             "      --tls              speak TLS (the server's --tls-port, or with --protocol\n"
             "                         resp its --resp-tls-port or Redis's tls-port); the\n"
             "                         server's certificate must chain to a CA and name the\n"
@@ -49,6 +49,11 @@ static void usage(FILE *out)
             "                         asks for one\n"
             "      --sni NAME         the server name sent and checked instead of the host\n"
             "      --insecure         do not check the server's certificate\n"
+            "      --user NAME        log in as NAME (default: the \"default\" user)\n"
+            "  -a, --pass PASSWORD    log in with PASSWORD first on each connection (the\n"
+            "                         auth action, or AUTH with --protocol resp); also from\n"
+            "                         the URI, or EVKV_AUTH in the environment; a refusal\n"
+            "                         stops the run (exit 2)\n"
             "      --protocol P       evkv (default) or resp (Redis GET)\n"
             "      --reconnect        a new connection for every request, as the guide's\n"
             "                         client makes\n"
@@ -217,6 +222,7 @@ enum {
     OPT_CSV,
     OPT_HIDE_HISTOGRAM,
     OPT_MGET,
+    OPT_USER,
     OPT_HELP,
     OPT_TLS,
     OPT_CACERT,
@@ -232,6 +238,8 @@ static const struct option longopts[] = {
     {"port", required_argument, NULL, 'p'},
     {"socket", required_argument, NULL, 's'},
     {"uri", required_argument, NULL, 'u'},
+    {"user", required_argument, NULL, OPT_USER},
+    {"pass", required_argument, NULL, 'a'},
     {"protocol", required_argument, NULL, OPT_PROTOCOL},
     {"reconnect", no_argument, NULL, OPT_RECONNECT},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -271,9 +279,10 @@ static const struct option longopts[] = {
 
 /* How the command line named the server, checked once it is all read. */
 typedef struct server_args {
-    const char *uri;        /* --uri, or NULL */
-    int host_set;           /* --host or --port given */
-    const char *tls_option; /* the first of --cacert, --cert, ... given, or NULL */
+    const char *uri;         /* --uri, or NULL */
+    int host_set;            /* --host or --port given */
+    const char *tls_option;  /* the first of --cacert, --cert, ... given, or NULL */
+    const char *user, *pass; /* --user, -a/--pass, or NULL */
 } server_args;
 
 /* Reads one option ch (getopt_long's answer) into o and srv. Returns NULL,
@@ -321,6 +330,8 @@ static const char *parse_option(int ch, bench_options *o, server_args *srv, char
         break;
     case 's': o->unix_path = optarg; break;
     case 'u': srv->uri = optarg; break;
+    case OPT_USER: srv->user = optarg; break;
+    case 'a': srv->pass = optarg; break;
     case OPT_PROTOCOL:
         o->protocol =
             (bench_protocol)opt_choice(protocols, 2, (int)o->protocol, "--protocol must be evkv or resp", &bad);
@@ -405,6 +416,11 @@ static int check_server(bench_options *o, const server_args *srv)
             o->port = o->uri.port;
         }
     }
+    evkv_auth_pick(&o->auth, srv->user, srv->pass, srv->uri && !o->uri.is_unix ? &o->uri : NULL);
+    if (srv->user && o->auth.password == NULL) {
+        fprintf(stderr, "evkv-bench: --user needs a password: -a/--pass, the URI's, or EVKV_AUTH\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -438,7 +454,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
     char msg[PARSE_ERR_LEN + 64];
     int ch;
 
-    while ((ch = getopt_long(argc, argv, "h:p:s:u:t:c:P:d:n:R:x:qV", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h:p:s:u:a:t:c:P:d:n:R:x:qV", longopts, NULL)) != -1) {
         const char *bad = parse_option(ch, o, &srv, msg, sizeof(msg));
         if (bad) {
             if (*bad)

@@ -53,11 +53,15 @@ static void usage(FILE *out)
             "  -p, --port PORT      server port (default %s)\n"
             "  -u, --uri URI        the server as a URI, instead of -h/-p/-s (default port\n"
             "                       %s; %%XX escapes are decoded, an IPv6 zone is %%25):\n"
-            "                         evkv://HOST[:PORT]\n"
+            "                         evkv://[USER[:PASSWORD]@]HOST[:PORT]\n"
             "                         evkv://[IPV6][:PORT], evkv://[fe80::1%%25eth0]:PORT\n"
             "                         evkv+unix:///PATH, unix:///PATH, unix:/PATH (a socket)\n"
-            "                         evkvs://HOST[:PORT] (TLS, as --tls)\n"
+            "                         evkvs://[USER[:PASSWORD]@]HOST[:PORT] (TLS, as --tls)\n"
             "  -s, --socket PATH    connect to the Unix domain socket PATH instead of TCP\n"
+            "      --user NAME      log in as NAME (default: the server's \"default\" user)\n"
+            "  -a, --pass PASSWORD  log in with PASSWORD (the auth action) on each connection;\n"
+            "                       also from the URI, or from EVKV_AUTH in the environment,\n"
+            "                       which ps does not show; a refusal exits 2\n"
             "TLS (the server's --tls-port), as redis-cli's:\n"
             "      --tls            speak TLS; the server's certificate must chain to a CA\n"
             "                       (the system's, or --cacert's) and name the host (or --sni)\n"
@@ -306,6 +310,7 @@ enum {
     OPT_MAX_ANSWER,
     OPT_STAT,
     OPT_RETRIES,
+    OPT_USER,
     OPT_TLS,
     OPT_CACERT,
     OPT_CACERTDIR,
@@ -323,12 +328,13 @@ static int is_command(const char *word, const char *name)
 
 /* What the command line asked for, beyond the connection (cli_options). */
 typedef struct cli_request {
-    const char *echo, *uri; /* --echo TEXT, --uri URI; NULL when not given */
-    int host_set;           /* --host or --port given */
-    int latency, stat;      /* ping --latency, --stat */
-    int repeat_set;         /* --repeat given (in rep.count) */
-    long count;             /* --count; -1: until Ctrl-C */
-    double interval_ms;     /* --interval; -1: the mode's default */
+    const char *echo, *uri;  /* --echo TEXT, --uri URI; NULL when not given */
+    const char *user, *pass; /* --user NAME, -a/--pass PASSWORD; NULL when not given */
+    int host_set;            /* --host or --port given */
+    int latency, stat;       /* ping --latency, --stat */
+    int repeat_set;          /* --repeat given (in rep.count) */
+    long count;              /* --count; -1: until Ctrl-C */
+    double interval_ms;      /* --interval; -1: the mode's default */
     repeat rep;
     int nargs; /* the words after the options: args[0..nargs) */
     char **args;
@@ -381,6 +387,8 @@ static int parse_option(int ch, cli_options *o, cli_request *r)
         r->host_set = 1;
         break;
     case 'u': r->uri = optarg; break;
+    case OPT_USER: r->user = optarg; break;
+    case 'a': r->pass = optarg; break;
     case 's': o->unix_path = optarg; break;
     case 't':
         if (parse_seconds(optarg, 0.001, 86400, &secs, err, sizeof(err)) != 0)
@@ -431,6 +439,8 @@ static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
         {"host", required_argument, NULL, 'h'},
         {"port", required_argument, NULL, 'p'},
         {"uri", required_argument, NULL, 'u'},
+        {"user", required_argument, NULL, OPT_USER},
+        {"pass", required_argument, NULL, 'a'},
         {"socket", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
@@ -455,7 +465,7 @@ static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
     };
     int ch, status;
 
-    while ((ch = getopt_long(argc, argv, "h:p:u:s:t:je:r:i:n:V", longopts, NULL)) != -1)
+    while ((ch = getopt_long(argc, argv, "h:p:u:a:s:t:je:r:i:n:V", longopts, NULL)) != -1)
         if ((status = parse_option(ch, o, r)) != CLI_GO_ON)
             return status;
     r->nargs = argc - optind;
@@ -493,6 +503,11 @@ static int resolve_server(cli_options *o, cli_request *r)
     }
     if (o->unix_path && o->unix_path[0] == '\0')
         return usage_error("--socket needs a path");
+    /* --echo's server speaks no protocol: nothing to log in to */
+    if (!r->echo)
+        evkv_auth_pick(&o->auth, r->user, r->pass, r->uri && !o->uri.is_unix ? &o->uri : NULL);
+    if (r->user && !o->auth.password)
+        return usage_error("--user needs a password: -a/--pass, the URI's, or EVKV_AUTH");
     return CLI_GO_ON;
 }
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "evkv_client.h"
+#include "auth.h"
 #include "uri.h"
 
 /* Exit statuses, as --help documents them. */
@@ -41,6 +42,7 @@ typedef struct cli_options {
     int json;                /* print each answer's content as received */
     char where[160];         /* the server as messages and the prompt name it */
     evkv_uri uri;            /* where a -u URI's parts are kept */
+    evkv_auth auth;          /* what each connection logs in with (auth.h): --user, -a, the URI, EVKV_AUTH */
 } cli_options;
 
 /* Connects c to the server of o, within --timeout; on failure prints why

@@ -15,8 +15,19 @@
 
 int cli_connect_by(evkv_client *c, const cli_options *o, int64_t deadline)
 {
-    return o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, deadline, o->max_answer)
-                        : evkv_client_connect(c, o->host, o->port, o->timeout_ms, deadline, o->max_answer);
+    int rc = o->unix_path ? evkv_client_connect_unix(c, o->unix_path, o->timeout_ms, deadline, o->max_answer)
+                          : evkv_client_connect(c, o->host, o->port, o->timeout_ms, deadline, o->max_answer);
+    /* each connection logs in first: a reconnect too */
+    if (rc == 0 && evkv_client_auth(c, &o->auth) != 0) {
+        char why[sizeof(c->err)];
+        int gone = c->gone;
+        snprintf(why, sizeof(why), "%s", c->err);
+        evkv_client_close(c);
+        snprintf(c->err, sizeof(c->err), "%s", why);
+        c->gone = gone;
+        rc = -1;
+    }
+    return rc;
 }
 
 int cli_connect(evkv_client *c, const cli_options *o)

@@ -86,9 +86,21 @@ static int uri_parse_tcp(const char *p, evkv_uri *uri, const char **why)
         *why = "nothing may follow HOST:PORT but one '/'";
         return -1;
     }
-    if (memchr(p, '@', (size_t)(end - p))) {
-        *why = "user information (USER@) is not supported";
-        return -1;
+    const char *at = memchr(p, '@', (size_t)(end - p));
+    if (at != NULL) {
+        /* USER[:PASSWORD]@: what to log in with */
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        const char *user_end = colon ? colon : at;
+        if (uri_unescape(p, (size_t)(user_end - p), uri->user, sizeof(uri->user), why) != 0 ||
+            (colon &&
+             uri_unescape(colon + 1, (size_t)(at - colon - 1), uri->password, sizeof(uri->password), why) != 0))
+            return -1;
+        uri->has_password = colon != NULL;
+        p = at + 1;
+        if (memchr(p, '@', (size_t)(end - p))) {
+            *why = "one '@' only: write an '@' of the user or password as %40";
+            return -1;
+        }
     }
     if (*p == '[') {
         host = p + 1;

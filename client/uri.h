@@ -2,15 +2,20 @@
  * uri.h: the server URIs of the client programs' -u option, and the name
  * messages and prompts give a server.
  *
- *   evkv://HOST[:PORT][/]          TCP; HOST a name or an IPv4 address
- *   evkvs://HOST[:PORT][/]         the same over TLS (is_tls); IPv6 too
- *   evkv://[IPV6][:PORT][/]        an IPv6 address, a zone written %25
+ *   evkv://[USER[:PASSWORD]@]HOST[:PORT][/]
+ *                                  TCP; HOST a name or an IPv4 address; the
+ *                                  user and password to log in with (%XX
+ *                                  escapes decoded; no user: "default")
+ *   evkvs://[USER[:PASSWORD]@]HOST[:PORT][/]
+ *                                  the same over TLS (is_tls); IPv6 too
+ *   evkv://[USER[:PASSWORD]@][IPV6][:PORT][/]
+ *                                  an IPv6 address, a zone written %25
  *   evkv+unix:///PATH, unix:///PATH, unix:/PATH
  *                                  the Unix domain socket PATH (absolute,
  *                                  %XX escapes decoded)
  *
  * The schemes are read in any case; the port is 65432 unless given. No
- * user, path, query or fragment. No I/O, no allocation: a URI is parsed
+ * path, query or fragment. No I/O, no allocation: a URI is parsed
  * into a caller's evkv_uri, which holds every string it names.
  */
 #ifndef EVKV_URI_H
@@ -28,6 +33,9 @@ typedef struct evkv_uri {
     char host[128];                                         /* TCP: the host, brackets and escapes removed */
     char port[8];                                           /* TCP: the port, 1 to 65535, as digits */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* Unix: the socket's path */
+    char user[128];                                         /* TCP: USER, or "" */
+    char password[256];                                     /* TCP: PASSWORD, when has_password */
+    int has_password;                                       /* ":PASSWORD" was given */
 } evkv_uri;
 
 /* Parses text into *uri (the fields of the other kind are left empty).

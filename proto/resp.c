@@ -361,11 +361,34 @@ static resp_status read_inline(resp_reader *r)
     size_t n = at > 0 && line[at - 1] == '\r' ? at - 1 : at;
     if (split_inline(r, line, n) != RESP_OK)
         return RESP_ERROR;
+    size_t max_bulk = r->unauthenticated ? r->auth_max_bulk : r->limits.max_bulk; /* Redis's bounds are multibulk's */
     for (size_t i = 0; i < r->argc; i++)
-        if (r->argv_len[i] > r->limits.max_bulk)
+        if (r->argv_len[i] > max_bulk)
             return reader_fail(r, RESP_ERR_BULK_LENGTH, "Protocol error: invalid bulk length");
     r->in.pos += at + 1;
     return RESP_OK;
+}
+
+/* Redis's bounds before AUTH (networking.c's processMultibulkBuffer). */
+#define UNAUTH_MAX_ARGS 10
+#define UNAUTH_MAX_BULK 16384
+
+void resp_reader_set_unauthenticated(resp_reader *r, int on)
+{
+    if (!on == !r->unauthenticated)
+        return;
+    if (on) {
+        r->auth_max_args = r->limits.max_args;
+        r->auth_max_bulk = r->limits.max_bulk;
+        if (r->limits.max_args > UNAUTH_MAX_ARGS)
+            r->limits.max_args = UNAUTH_MAX_ARGS;
+        if (r->limits.max_bulk > UNAUTH_MAX_BULK)
+            r->limits.max_bulk = UNAUTH_MAX_BULK;
+    } else {
+        r->limits.max_args = r->auth_max_args;
+        r->limits.max_bulk = r->auth_max_bulk;
+    }
+    r->unauthenticated = on;
 }
 
 /* The first line of a multibulk request: "*<count>\r\n". */
@@ -379,8 +402,12 @@ static resp_status read_count(resp_reader *r)
         return reader_fail(r, RESP_ERR_MBULK_TOO_BIG, "Protocol error: too big mbulk count string");
     if (found == 0)
         return RESP_NEED_MORE;
-    if (!resp_string2ll((const char *)r->in.buf + r->in.pos + 1, at - 1, &ll) || ll > (long long)r->limits.max_args)
+    if (!resp_string2ll((const char *)r->in.buf + r->in.pos + 1, at - 1, &ll) || ll > (long long)r->limits.max_args) {
+        if (r->unauthenticated && ll >= 0 && ll <= (long long)r->auth_max_args &&
+            resp_string2ll((const char *)r->in.buf + r->in.pos + 1, at - 1, &ll))
+            return reader_fail(r, RESP_ERR_UNAUTH_MBULK, "Protocol error: unauthenticated multibulk length");
         return reader_fail(r, RESP_ERR_MBULK_LENGTH, "Protocol error: invalid multibulk length");
+    }
     if (ll <= 0) {
         r->in.pos += at + 2; /* an empty request, skipped */
         return RESP_OK;
@@ -412,8 +439,12 @@ static resp_status read_bulks(resp_reader *r)
                 return reader_fail(r, RESP_ERR_EXPECTED_DOLLAR, "Protocol error: expected '$', got '%c'", got);
             }
             if (!resp_string2ll((const char *)line + 1, at - 1, &ll) || ll < 0 ||
-                (unsigned long long)ll > r->limits.max_bulk)
+                (unsigned long long)ll > r->limits.max_bulk) {
+                if (r->unauthenticated && ll >= 0 && (unsigned long long)ll <= r->auth_max_bulk &&
+                    resp_string2ll((const char *)line + 1, at - 1, &ll))
+                    return reader_fail(r, RESP_ERR_UNAUTH_BULK, "Protocol error: unauthenticated bulk length");
                 return reader_fail(r, RESP_ERR_BULK_LENGTH, "Protocol error: invalid bulk length");
+            }
             r->cur += at + 2;
             r->bulk_len = ll;
             if (r->limits.max_request > 0 &&

@@ -77,6 +77,8 @@ typedef enum resp_error {
     RESP_ERR_BULK_LENGTH,     /* "Protocol error: invalid bulk length" */
     RESP_ERR_NOMEM,           /* "out of memory" (evkv's own; Redis aborts) */
     RESP_ERR_REQUEST_TOO_BIG, /* "Protocol error: request over N bytes" (evkv's own: max_request) */
+    RESP_ERR_UNAUTH_MBULK,    /* "Protocol error: unauthenticated multibulk length" */
+    RESP_ERR_UNAUTH_BULK,     /* "Protocol error: unauthenticated bulk length" */
 } resp_error;
 
 typedef struct resp_limits {
@@ -118,7 +120,19 @@ typedef struct resp_reader {
     size_t scratch_cap;
     resp_error err; /* RESP_ERR_NONE until the stream breaks */
     char errstr[RESP_ERRSTR_LEN];
+    /* While the client must still authenticate (resp_reader_set_unauthenticated):
+     * limits.max_args and max_bulk are lowered to Redis's bounds before AUTH,
+     * and these keep the real ones. */
+    int unauthenticated;
+    size_t auth_max_args, auth_max_bulk;
 } resp_reader;
+
+/* Redis's processMultibulkBuffer refuses, before AUTH, a multibulk request
+ * of more than 10 arguments ("Protocol error: unauthenticated multibulk
+ * length") and a bulk over 16384 bytes ("... unauthenticated bulk
+ * length"): on turns those bounds on, off back off. They ride on the
+ * reader's own limit checks, so that a reader with them off pays nothing. */
+void resp_reader_set_unauthenticated(resp_reader *r, int on);
 
 /* Sets up a reader with the given limits (NULL for Redis's defaults). */
 void resp_reader_init(resp_reader *r, const resp_limits *limits);

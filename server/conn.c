@@ -495,7 +495,7 @@ static struct conn *conn_create(conn_set *cs, evutil_socket_t fd, const struct s
     server_format_addr(c->peer, sizeof(c->peer), addr);
     c->proto = ep->proto;
     c->wing = ep->wing;
-    c->proto->init(&c->st, &cs->opt->limits, c->id);
+    c->proto->init(&c->st, c->wing, &cs->opt->limits, c->id);
     c->next = cs->list;
     if (cs->list)
         cs->list->prev = c;
@@ -524,6 +524,14 @@ void conn_new(conn_set *cs, evutil_socket_t fd, const struct sockaddr *addr, con
     struct conn *c = conn_create(cs, fd, addr, ep, 1);
     if (c == NULL)
         return;
+    if (c->proto->admit != NULL && c->proto->admit(c->wing, addr, c->out)) {
+        /* refused (protected mode): counted as Redis's rejected_connections */
+        COUNTER_ADD(cs->counters.conns_refused, 1);
+        if (log_enabled(LOG_DEBUG))
+            conn_log(c, "refused: protected mode");
+        conn_close_after_flush(c);
+        return;
+    }
     COUNTER_ADD(cs->counters.conns_total, 1);
     conn_read_start(c);
     if (log_enabled(LOG_DEBUG))
@@ -607,6 +615,21 @@ void conn_sweep(conn_set *cs)
             else
                 conn_close_after_flush(c);
             continue;
+        }
+    }
+}
+
+void conn_rebind_all(conn_set *cs)
+{
+    struct conn *c = cs->list, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (c->closing || c->lingering || c->proto->rebind == NULL)
+            continue;
+        if (c->proto->rebind(&c->st, c->wing) != 0) {
+            if (log_enabled(LOG_DEBUG))
+                conn_log(c, "closed: its user is gone");
+            conn_close(c);
         }
     }
 }

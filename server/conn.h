@@ -72,6 +72,10 @@ void conn_close(struct conn *c);
 /* Once a second: closes connections past --idle-timeout or with a message
  * unfinished on the wire past --message-timeout. */
 void conn_sweep(conn_set *cs);
+/* After the worker moved to new users: each open connection finds its
+ * user again (conn_protocol.rebind); one whose user is gone is closed at
+ * once, as Redis closes the clients of a deleted user. */
+void conn_rebind_all(conn_set *cs);
 /* For a stop: reads what already arrived on every connection, answers the
  * complete requests, and closes each one once its answers are sent. */
 void conn_stop_all(conn_set *cs);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "acl.h"
 #include "load.h"
 
 dataset *dataset_new(table *t, const char *source, const char *format, double load_seconds)
@@ -44,6 +45,7 @@ void dataset_release(dataset *d)
     table_free(d->table);
     shard_free(d->shard);
     cluster_map_free(d->cluster);
+    acl_set_release(d->acl);
     free(d->source);
     free(d);
 }

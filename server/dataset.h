@@ -31,6 +31,9 @@ typedef struct dataset {
     shard *shard;         /* --shard's ring (owned), or NULL: the whole file */
     cluster_map *cluster; /* --cluster-config's map (owned), or NULL: no cluster */
     size_t keys_skipped;  /* the data file's entries that are other shards' or nodes' */
+    /* The users Redis clients answer to (a reference, released with the
+     * dataset): set once loaded, before any worker sees the dataset. */
+    struct acl_set *acl;
 } dataset;
 
 /* What --shard asks for: keep only the keys nutcracker routes to the

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "proto.h"
 #include "table.h"
@@ -35,6 +36,8 @@ typedef enum handler_outcome {
     OUTCOME_COMMAND,        /* RESP: a command answered (keys counted in protocol_counters) */
     OUTCOME_COMMAND_ERROR,  /* RESP: an error reply (unknown command, arity, READONLY, ...) */
     OUTCOME_PROTOCOL_ERROR, /* RESP: the stream broke: the connection closes */
+    OUTCOME_AUTH,           /* the guide's auth action, answered ok or not */
+    OUTCOME_DENIED,         /* the guide's: refused by access control (not logged in, or outside the user's rules) */
     OUTCOME_COUNT
 } handler_outcome;
 
@@ -52,16 +55,21 @@ typedef struct protocol_counters {
     atomic_ullong outcomes[OUTCOME_COUNT]; /* requests answered, by outcome (conn.c) */
     atomic_ullong key_hits, key_misses;    /* keys looked up by requests of many keys (msearch, RESP's) */
     atomic_ullong commands;                /* commands run, as Redis counts them (RESP's resp_result) */
+    atomic_ullong acl_denied_auth;         /* passwords refused (RESP's AUTH, HELLO AUTH) */
+    atomic_ullong acl_denied_cmd;          /* commands refused by a user's rules */
+    atomic_ullong acl_denied_key;          /* requests refused for a key outside the user's patterns */
 } protocol_counters;
 
 /* What every protocol answers from, in one worker: the table is
  * borrowed, and the worker moves it to another only between two requests. */
+struct acl_set;
 struct cluster_map;
 
 typedef struct handler_ctx {
     const table *table;
     const struct cluster_map *cluster; /* the table's Redis Cluster map (--cluster-config), or NULL */
-    int full_parser_only; /* 1: parse every request with jansson (for tests) */
+    struct acl_set *acl;               /* the users (acl.h), moved with the table */
+    int full_parser_only;              /* 1: parse every request with jansson (for tests) */
 } handler_ctx;
 
 struct resp_server_info;
@@ -76,10 +84,20 @@ typedef struct protocol_env {
     int (*stats_json)(void *arg, proto_buf *out);
     /* Fills *info for a Redis client's INFO. NULL: all zero. */
     void (*server_info)(void *arg, struct resp_server_info *info);
+    /* Protected mode: refuse peers off the loopback while the default
+     * user has no password (protocol.h's admit). */
+    int protected_mode;
     /* A pseudo-random number (RANDOMKEY). NULL: a fixed sequence. */
     uint64_t (*random)(void *arg);
     void *arg; /* passed to the three above */
 } protocol_env;
+
+/* Redis's islocalClient: a Unix socket, or a TCP peer at exactly
+ * 127.0.0.1 or ::1 (not another 127.x address, nor ::ffff:127.0.0.1). */
+int handler_peer_is_loopback(const struct sockaddr *peer);
+/* Whether protected mode refuses peer: on, the default user without a
+ * password, and a peer off the loopback. */
+int handler_protected_refuses(const protocol_env *env, const struct sockaddr *peer);
 
 /* Finds key in the table h answers from: 1 with *value pointing at its
  * value's JSON text (valid until the worker next moves to another table,

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "listen.h"
 #include "notify.h"
 #include "options.h"
@@ -230,6 +231,21 @@ static int start_options(main_state *m, int argc, char **argv)
     return -1;
 }
 
+/* The users of --aclfile, or --requirepass's default user, into d.
+ * Returns 0, or -1 with err: Redis's own description of a bad ACL file. */
+static int load_users(dataset *d, const server_options *opt, char *err, size_t errlen)
+{
+    char why[4096];
+    if (opt->aclfile != NULL && opt->requirepass != NULL)
+        log_warn("--requirepass is ignored: the users come from --aclfile %s", opt->aclfile);
+    d->acl = acl_set_load(opt->aclfile, opt->requirepass, why, sizeof(why));
+    if (d->acl == NULL) {
+        snprintf(err, errlen, "refusing to start because of ACL errors: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
 /* --check-config: checks what a start would, then says so. Returns the
  * exit status. */
 static int check_only(main_state *m)
@@ -240,8 +256,10 @@ static int check_only(main_state *m)
     dataset *d = NULL;
 
     if (check_config(opt, err, sizeof(err)) != 0 ||
-        (d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err))) == NULL) {
+        (d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err))) == NULL ||
+        load_users(d, opt, err, sizeof(err)) != 0) {
         fprintf(stderr, "evkv-server: %s\n", err);
+        dataset_release(d);
         return EXIT_USAGE;
     }
     dataset_describe(d, m->source, sizeof(m->source));
@@ -276,6 +294,10 @@ static dataset *load_first(main_state *m, int *status)
     }
     if (listen_rc == SERVER_LISTEN_OK)
         d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
+    if (d != NULL && load_users(d, opt, err, sizeof(err)) != 0) {
+        dataset_release(d);
+        d = NULL;
+    }
     if (d == NULL) {
         log_error("%s", err);
         if (listen_rc == SERVER_LISTEN_FAILED)

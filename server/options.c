@@ -135,6 +135,19 @@ const option_spec options_table[] = {
     {.name = "cluster-require-full-coverage", .kind = OPTION_CHOICE, .offset = AT(opt.cluster_full_coverage),
      .def_num = 1, .arg = "yes|no", .must = "yes or no", .choices = (const char *const[]){"no", "yes", NULL},
      .help = "refuse a map where a slot has no owner (default yes; no: keys of such slots get -CLUSTERDOWN)"},
+    {.name = "requirepass", .kind = OPTION_STRING, .offset = AT(opt.requirepass), .arg = "PASSWORD",
+     .help = "Redis clients must AUTH with PASSWORD, as the \"default\" user (as Redis's requirepass; put it in "
+             "the config file, where ps does not show it); ignored with --aclfile, as Redis ignores it"},
+    {.name = "aclfile", .kind = OPTION_NONEMPTY, .offset = AT(opt.aclfile), .arg = "FILE", .must = "a path",
+     .help = "read Redis clients' users from FILE, in Redis's ACL file syntax (user NAME on|off nopass "
+             ">password #sha256 ~pattern %R~pattern +@category -command ...); refused at start, as Redis "
+             "refuses it, if any line is bad; a reload reads it again and keeps the old users if it is bad"},
+    {.name = "protected-mode", .kind = OPTION_CHOICE, .offset = AT(opt.protected_mode), .def_num = 1,
+     .arg = "yes|no", .must = "yes or no", .choices = (const char *const[]){"no", "yes", NULL},
+     .flags = OPTION_RESTART,
+     .help = "yes (the default): while the \"default\" user has no password, answer only clients on the "
+             "loopback (127.0.0.1, ::1, a Unix socket); others get Redis's -DENIED text, or the guide's "
+             "error, and are closed (as Redis's protected-mode)"},
     {.name = "echo", .short_name = 'e', .kind = OPTION_FLAG, .offset = AT(opt.echo), .flags = OPTION_RESTART,
      .help = "raw echo mode: send back whatever arrives"},
     {.name = "max-header", .kind = OPTION_SIZE, .offset = AT(opt.limits.max_header), .min = 16, .max = 65535,
@@ -305,9 +318,9 @@ void options_usage(FILE *out)
             "     address not up yet, ...), or a second signal forced the stop\n"
             "  2  bad usage or config file (no listener at all, ...), a bad address (--host,\n"
             "     a --unix or --resp-unix path too long, --resp-port on --port's port or\n"
-            "     --resp-unix on --unix's path, a port not allowed) or a data file that\n"
-            "     could not be loaded: the same as --check-config reports; nothing was\n"
-            "     served\n");
+            "     --resp-unix on --unix's path, a port not allowed), a data file that\n"
+            "     could not be loaded or a bad --aclfile: the same as --check-config\n"
+            "     reports; nothing was served\n");
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

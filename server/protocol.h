@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "handler.h"
 #include "proto.h"
@@ -25,7 +26,10 @@
 
 /* A connection's protocol state: one member per protocol. */
 typedef union conn_proto_state {
-    proto_decoder guide; /* the guide's header + JSON frames */
+    struct {
+        proto_decoder dec; /* the guide's header + JSON frames */
+        acl_session auth;  /* its login (the auth action) */
+    } guide;
     proto_inbuf echo;    /* --echo: where a read lands before it goes back */
     struct {
         resp_reader reader;
@@ -52,8 +56,9 @@ typedef struct conn_protocol {
     /* Once a second: frees the buffers a big answer grew past
      * HANDLER_BUF_KEEP. */
     void (*wing_trim)(void *wing);
-    /* Sets up the state of connection id (unique in the server). */
-    void (*init)(conn_proto_state *st, const proto_limits *limits, uint64_t id);
+    /* Sets up the state of connection id (unique in the server), in the
+     * worker whose wing is given. */
+    void (*init)(conn_proto_state *st, void *wing, const proto_limits *limits, uint64_t id);
     void (*free)(conn_proto_state *st);
     /* Room for a read of at least min bytes. Returns where it goes, with
      * its size in *space, or NULL when out of memory. */
@@ -74,6 +79,14 @@ typedef struct conn_protocol {
     /* Between requests: frees the input buffer, so that an idle connection
      * holds none. */
     void (*release)(conn_proto_state *st);
+    /* The worker moved to new users (a reload): the connection finds its
+     * user again. Returns 0, or -1 when its user is gone: it is closed at
+     * once. NULL for a protocol without users. */
+    int (*rebind)(conn_proto_state *st, void *wing);
+    /* As a connection from peer is accepted: NULL, or a function that
+     * returns 0 to serve it, or 1 after queueing in out why it is refused
+     * (it is then closed once that is sent). */
+    int (*admit)(void *wing, const struct sockaddr *peer, struct evbuffer *out);
     /* Queues an error answer saying why (a timeout, a refusal). */
     handler_outcome (*error)(void *wing, const char *why, struct evbuffer *out);
 } conn_protocol;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "log.h"
 #include "notify.h"
 #include "tls.h"
@@ -100,6 +101,20 @@ static void reload_tls(reloader *r, const server_options *next)
     log_info("reload: TLS certificates read again from %s", next->tls.cert_file);
 }
 
+/* The users, read again here (an ACL file is a few lines) into r->users,
+ * for the table the loader brings. A bad file keeps the users as they were,
+ * with Redis's description of it in the log and a count in the stats. */
+static void reload_users(reloader *r, const server_options *opt)
+{
+    char why[4096];
+    acl_set_release(r->users);
+    r->users = acl_set_load(opt->aclfile, opt->requirepass, why, sizeof(why));
+    if (r->users == NULL) {
+        log_error("reload: %s; the users stay as they were", why);
+        atomic_fetch_add(&r->server->acl_load_failures, 1);
+    }
+}
+
 static void reload_start(reloader *r)
 {
     server_config next;
@@ -118,6 +133,7 @@ static void reload_start(reloader *r)
     log_set_level(next.opt.log_level);
     apply_log_file(r, next.opt.log_file);
     reload_tls(r, &next.opt);
+    reload_users(r, &next.opt);
 
     memset(&r->job, 0, sizeof(r->job));
     int lost = 0;
@@ -244,6 +260,14 @@ static void reload_finish(reloader *r)
         reload_done(r);
         return;
     }
+    if (r->users == NULL) {
+        /* the ACL file was bad: the users of the table being served stay */
+        dataset *cur = server_current(r->server);
+        r->users = acl_set_ref(cur->acl);
+        dataset_release(cur);
+    }
+    result->acl = r->users;
+    r->users = NULL;
     dataset_describe(result, r->settled, sizeof(r->settled));
     atomic_fetch_add(&r->server->reloads, 1);
     r->settling = server_swap(r->server, result);
@@ -324,6 +348,7 @@ void reloader_free(reloader *r)
         dataset_release(r->retiring[i]);
     free(r->retiring);
     free(r->log_file);
+    acl_set_release(r->users);
     memset(r, 0, sizeof(*r));
     r->pipe[0] = r->pipe[1] = -1;
 }

@@ -60,6 +60,7 @@ typedef struct reloader {
     reload_job job;
     int pipe[2];    /* the loader's "done" */
     char *log_file; /* the log file in use (NULL: stderr), as last applied */
+    struct acl_set *users; /* the users read for the reload under way (NULL: keep the old ones) */
     /* tables swapped out, freed once no worker answers from them */
     dataset **retiring;
     size_t nretiring;

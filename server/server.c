@@ -23,6 +23,7 @@ int server_init(server *srv, const server_options *opt, dataset *d, worker *work
     atomic_init(&srv->conns, 0);
     atomic_init(&srv->reloads, 0);
     atomic_init(&srv->reload_failures, 0);
+    atomic_init(&srv->acl_load_failures, 0);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     srv->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     return pthread_mutex_init(&srv->lock, NULL) == 0 ? 0 : -1;

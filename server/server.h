@@ -70,6 +70,9 @@ typedef struct server_options {
     const char *cluster_config; /* --cluster-config: the Redis Cluster map, or NULL */
     const char *cluster_myself; /* this node's id in it */
     int cluster_full_coverage;  /* a map with a slot of no owner is refused */
+    const char *requirepass;    /* the default user's password, or NULL (ignored with aclfile) */
+    const char *aclfile;        /* Redis ACL file with the users, or NULL */
+    int protected_mode;         /* refuse non-loopback peers while "default" has no password */
     int echo;                   /* raw echo mode: send back whatever arrives */
     log_level log_level;        /* LOG_DEBUG logs each connection and request */
     const char *log_file;       /* log here instead of stderr, or NULL */
@@ -96,6 +99,7 @@ typedef struct server {
     atomic_size_t conns;   /* open connections, in all workers */
     atomic_ullong reloads; /* tables swapped in by SIGHUP */
     atomic_ullong reload_failures;
+    atomic_ullong acl_load_failures; /* reloads that kept the old users: the ACL file was bad */
     double started; /* CLOCK_MONOTONIC seconds at start */
     int resp_port;  /* the RESP listener's TCP port, once bound (0: none, or a Unix socket) */
     int done_fd;    /* a worker writes a byte here when its loop ends */

@@ -49,6 +49,7 @@ typedef struct protocol_sums {
     unsigned long long by[OUTCOME_COUNT]; /* requests, by outcome */
     unsigned long long requests;          /* all of them, whatever the outcome */
     unsigned long long key_hits, key_misses, commands;
+    unsigned long long acl_denied_auth, acl_denied_cmd, acl_denied_key;
 } protocol_sums;
 
 /* The offset in conn_counters of protocol p's counter `field`. */
@@ -65,6 +66,9 @@ static void sum_protocol(const server *srv, protocol_tag p, protocol_sums *s)
     s->key_hits = sum(srv, PROTO(p, key_hits));
     s->key_misses = sum(srv, PROTO(p, key_misses));
     s->commands = sum(srv, PROTO(p, commands));
+    s->acl_denied_auth = sum(srv, PROTO(p, acl_denied_auth));
+    s->acl_denied_cmd = sum(srv, PROTO(p, acl_denied_cmd));
+    s->acl_denied_key = sum(srv, PROTO(p, acl_denied_key));
 }
 
 /* The process's resident memory in bytes (the second figure of
@@ -92,20 +96,23 @@ static json_t *count(unsigned long long n)
 static json_t *guide_requests_json(const protocol_sums *g)
 {
     const unsigned long long *by = g->by;
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "total", count(g->requests), "search",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "total", count(g->requests), "search",
                      count(by[OUTCOME_HIT] + by[OUTCOME_MISS]), "ping", count(by[OUTCOME_PING]), "stats",
                      count(by[OUTCOME_STATS]), "invalid_action", count(by[OUTCOME_BAD_ACTION]), "binary",
                      count(by[OUTCOME_BINARY]), "bad_request", count(by[OUTCOME_BAD_REQUEST]), "bad_frame",
-                     count(by[OUTCOME_BAD_FRAME]), "msearch", count(by[OUTCOME_MSEARCH]));
+                     count(by[OUTCOME_BAD_FRAME]), "msearch", count(by[OUTCOME_MSEARCH]), "auth",
+                     count(by[OUTCOME_AUTH]), "denied", count(by[OUTCOME_DENIED]));
 }
 
 /* The Redis protocol's (--resp-port) requests: it counts on its own. */
 static json_t *resp_json(const protocol_sums *r)
 {
     const unsigned long long *by = r->by;
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(r->requests), "commands",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "requests", count(r->requests), "commands",
                      count(by[OUTCOME_COMMAND]), "errors", count(by[OUTCOME_COMMAND_ERROR]), "protocol_errors",
-                     count(by[OUTCOME_PROTOCOL_ERROR]), "hits", count(r->key_hits), "misses", count(r->key_misses));
+                     count(by[OUTCOME_PROTOCOL_ERROR]), "hits", count(r->key_hits), "misses", count(r->key_misses),
+                     "acl_denied_auth", count(r->acl_denied_auth), "acl_denied_cmd", count(r->acl_denied_cmd),
+                     "acl_denied_key", count(r->acl_denied_key));
 }
 
 /* The table the answering worker serves. */
@@ -117,11 +124,13 @@ static json_t *table_json(const server *srv, const dataset *d)
 
     gmtime_r(&t, &tm);
     strftime(loaded_at, sizeof(loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o}", "keys", count(d->table ? table_size(d->table) : 0),
-                     "memory_bytes", count(d->table ? table_memory(d->table) : 0), "source", d->source, "format",
-                     d->format, "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
+    return json_pack("{s:o, s:o, s:s, s:s?, s:f, s:s, s:o, s:o, s:o}", "keys",
+                     count(d->table ? table_size(d->table) : 0), "memory_bytes",
+                     count(d->table ? table_memory(d->table) : 0), "source", d->source, "format", d->format,
+                     "load_seconds", round(d->load_seconds * 1000) / 1000, "loaded_at", loaded_at, "reloads",
                      count(atomic_load_explicit(&srv->reloads, memory_order_relaxed)), "reload_failures",
-                     count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)));
+                     count(atomic_load_explicit(&srv->reload_failures, memory_order_relaxed)), "acl_load_failures",
+                     count(atomic_load_explicit(&srv->acl_load_failures, memory_order_relaxed)));
 }
 
 /* --shard: this server's part of the nutcracker pool's keys. */
@@ -180,24 +189,24 @@ int server_stats_json(void *arg, proto_buf *out)
     sum_protocol(srv, PROTOCOL_GUIDE, &g);
     sum_protocol(srv, PROTOCOL_RESP, &r);
     /* msearch's keys count among the hits and misses */
-    json_t *stats =
-        json_pack("{s:s, s:I, s:I, s:i, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o,"
-                  " s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
-                  "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds", (json_int_t)uptime(srv),
-                  "threads", srv->nworkers, "rss_bytes", count(rss_bytes()),
-                  /* connections */
-                  "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)), "total",
-                  count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
-                  /* requests */
-                  "requests", guide_requests_json(&g), "requests_per_second", count(last_second(srv)), "hits",
-                  count(g.by[OUTCOME_HIT] + g.key_hits), "misses", count(g.by[OUTCOME_MISS] + g.key_misses),
-                  /* errors */
-                  "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request",
-                  count(g.by[OUTCOME_BAD_REQUEST]), "bad_frame", count(g.by[OUTCOME_BAD_FRAME]), "timeout",
-                  count(SUM(srv, timeouts)), "nomem", count(g.by[OUTCOME_NOMEM]),
-                  /* bytes */
-                  "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)), "table",
-                  table_json(srv, d), "resp", resp_json(&r));
+    json_t *stats = json_pack(
+        "{s:s, s:I, s:I, s:i, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o,"
+        " s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
+        "version", EVKV_VERSION, "pid", (json_int_t)getpid(), "uptime_seconds", (json_int_t)uptime(srv), "threads",
+        srv->nworkers, "rss_bytes", count(rss_bytes()),
+        /* connections */
+        "connections", "current", count(atomic_load_explicit(&srv->conns, memory_order_relaxed)), "total",
+        count(SUM(srv, conns_total)), "refused", count(SUM(srv, conns_refused)),
+        /* requests */
+        "requests", guide_requests_json(&g), "requests_per_second", count(last_second(srv)), "hits",
+        count(g.by[OUTCOME_HIT] + g.key_hits), "misses", count(g.by[OUTCOME_MISS] + g.key_misses),
+        /* errors */
+        "errors", "invalid_action", count(g.by[OUTCOME_BAD_ACTION]), "bad_request", count(g.by[OUTCOME_BAD_REQUEST]),
+        "bad_frame", count(g.by[OUTCOME_BAD_FRAME]), "timeout", count(SUM(srv, timeouts)), "nomem",
+        count(g.by[OUTCOME_NOMEM]), "auth_failed", count(g.acl_denied_auth),
+        /* bytes */
+        "bytes", "in", count(SUM(srv, bytes_in)), "out", count(SUM(srv, bytes_out)), "table", table_json(srv, d),
+        "resp", resp_json(&r));
     if (stats == NULL)
         return -1;
     if ((d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) ||
@@ -250,6 +259,10 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->shard_ring_servers = d->shard ? (long long)d->shard->nservers : 0;
     info->reloads = (long long)atomic_load_explicit(&srv->reloads, memory_order_relaxed);
     info->reload_failures = (long long)atomic_load_explicit(&srv->reload_failures, memory_order_relaxed);
+    /* both protocols' refusals: the users are the same */
+    info->acl_denied_auth = (long long)(r.acl_denied_auth + g.acl_denied_auth);
+    info->acl_denied_cmd = (long long)(r.acl_denied_cmd + g.acl_denied_cmd);
+    info->acl_denied_key = (long long)(r.acl_denied_key + g.acl_denied_key);
     info->guide_requests = (long long)g.requests;
     info->resp_requests = (long long)r.requests;
 }

@@ -34,10 +34,14 @@
 static void worker_swap_dataset(worker *w)
 {
     dataset *d = server_current(w->server);
+    int new_users = d->acl != w->handler.acl;
     dataset_release(w->dataset);
     w->dataset = d;
     w->handler.table = d->table;
     w->handler.cluster = d->cluster;
+    w->handler.acl = d->acl;
+    if (new_users)
+        conn_rebind_all(&w->conns);
 }
 
 uint64_t worker_random(void *arg)
@@ -209,10 +213,16 @@ int worker_init(worker *w, server *srv, int index)
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;
     w->handler.cluster = w->dataset->cluster;
+    w->handler.acl = w->dataset->acl;
     for (int i = 0; i < WORKER_LISTENERS; i++) {
         conn_endpoint *ep = &w->listeners[i].ep;
-        protocol_env env = {
-            &w->handler, &w->conns.counters.proto[ep->proto->tag], srv->stats_json, srv->server_info, worker_random, w};
+        protocol_env env = {&w->handler,
+                            &w->conns.counters.proto[ep->proto->tag],
+                            srv->stats_json,
+                            srv->server_info,
+                            w->opt->protected_mode,
+                            worker_random,
+                            w};
         if ((ep->wing = ep->proto->wing_new(&env)) == NULL)
             return -1;
     }

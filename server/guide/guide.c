@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acl.h"
 #include "cluster_map.h"
 #include "json_write.h"
 #include "wire.h"
@@ -213,8 +214,140 @@ static const struct action {
     ACTION("stats", action_stats, 0),
 };
 
-static handler_outcome dispatch(guide_wing *g, const proto_request *req, struct evbuffer *out)
+/* ---- access control (docs/security.md): the auth action, and the
+ * checks a connection with access control goes through ---- */
+
+#define WRONGPASS "invalid username-password pair or user is disabled"
+
+/* The user and password of an auth request: value is the password of
+ * "default", or {"user": U, "password": P} ("user" may be left out).
+ * Returns 0, or -1 with the error answered. */
+static int auth_credentials(guide_wing *g, const proto_request *req, const char **user, size_t *ulen, const char **pass,
+                            size_t *plen, struct evbuffer *out)
 {
+    json_t *v = req->json ? json_object_get(req->json, "value") : NULL;
+    json_t *ju = json_object_get(v, "user"), *jp = json_object_get(v, "password");
+    *user = "default";
+    *ulen = 7;
+    if (req->value_state == PROTO_VALUE_STRING) {
+        *pass = req->value;
+        *plen = req->value_len;
+        return 0;
+    }
+    if (json_is_object(v) && json_is_string(jp) && (ju == NULL || json_is_string(ju))) {
+        if (ju != NULL) {
+            *user = json_string_value(ju);
+            *ulen = json_string_length(ju);
+        }
+        *pass = json_string_value(jp);
+        *plen = json_string_length(jp);
+        return 0;
+    }
+    guide_answer_error(
+        g,
+        req->value_state == PROTO_VALUE_MISSING
+            ? "request lacks 'value'"
+            : "'value' must be the password, or an object with a \"password\" string and a \"user\" string",
+        out);
+    return -1;
+}
+
+/* auth: logs the connection in, as Redis's AUTH does. */
+static handler_outcome action_auth(guide_wing *g, acl_session *auth, const proto_request *req, struct evbuffer *out)
+{
+    const char *user, *pass;
+    size_t ulen, plen;
+    if (auth_credentials(g, req, &user, &ulen, &pass, &plen, out) != 0)
+        return OUTCOME_AUTH;
+    acl_set *users = auth ? acl_session_users(auth) : acl_set_open();
+    int named = req->value_state != PROTO_VALUE_STRING;
+    if (!named && acl_default_nopass(users)) {
+        guide_answer_error(g, "auth with a password alone, but the default user has no password", out);
+        return OUTCOME_AUTH;
+    }
+    const acl_user *u = acl_authenticate(users, user, ulen, pass, plen);
+    if (u == NULL) {
+        COUNTER_ADD(g->env.counters->acl_denied_auth, 1);
+        guide_answer_error(g, WRONGPASS, out);
+        return OUTCOME_AUTH;
+    }
+    if (auth != NULL)
+        acl_session_login(auth, u);
+    if (send_result_json(g, LIT("\"ok\""), out) != 0)
+        return OUTCOME_NOMEM;
+    return OUTCOME_AUTH;
+}
+
+/* The Redis command whose rules an action goes by. */
+typedef struct action_kin {
+    const char *action, *command;
+    int keys; /* its value names keys */
+} action_kin;
+
+/* An action's kin, or NULL for none (an action that does not exist: its
+ * own error follows). */
+static const action_kin *action_command(const proto_request *req)
+{
+    static const action_kin kin[] = {
+        {"search", "get", 1}, {"msearch", "mget", 1}, {"ping", "ping", 0}, {"stats", "info", 0}};
+    for (size_t i = 0; i < sizeof(kin) / sizeof(kin[0]); i++)
+        if (strlen(kin[i].action) == req->action_len && memcmp(kin[i].action, req->action, req->action_len) == 0)
+            return &kin[i];
+    return NULL;
+}
+
+/* Whether a key of the request is outside the user's patterns: search's
+ * value, msearch's strings (what is not a string gets its own error). */
+static int keys_denied(const acl_user *u, const proto_request *req)
+{
+    if (req->value_state == PROTO_VALUE_STRING)
+        return !acl_check_read_key(u, req->value, req->value_len);
+    json_t *keys = req->json ? json_object_get(req->json, "value") : NULL, *key;
+    size_t i;
+    json_array_foreach(keys, i, key)
+    {
+        if (json_is_string(key) && !acl_check_read_key(u, json_string_value(key), json_string_length(key)))
+            return 1;
+    }
+    return 0;
+}
+
+/* processCommand's checks for the guide: logged in, then the user's
+ * rules for the action's Redis kin, then its keys. Returns
+ * OUTCOME_DENIED with the refusal answered, or OUTCOME_COUNT to go on. */
+static handler_outcome gate(guide_wing *g, const acl_session *auth, const proto_request *req, struct evbuffer *out)
+{
+    const action_kin *kin = action_command(req);
+    const char *why = NULL;
+    if (!auth->authenticated) {
+        why = "authentication required: send the auth action first";
+    } else if (kin != NULL && !acl_user_may_run(auth->user, kin->command)) {
+        COUNTER_ADD(g->env.counters->acl_denied_cmd, 1);
+        if (send_result_text(g, "Error: this user has no permissions to run the '", req->action, req->action_len,
+                             "' action.", out) != 0)
+            return OUTCOME_NOMEM;
+        return OUTCOME_DENIED;
+    } else if (kin != NULL && kin->keys && keys_denied(auth->user, req)) {
+        COUNTER_ADD(g->env.counters->acl_denied_key, 1);
+        why = "this user has no permissions to access one of the keys used as arguments";
+    }
+    if (why == NULL)
+        return OUTCOME_COUNT;
+    return guide_answer_error(g, why, out) == OUTCOME_NOMEM ? OUTCOME_NOMEM : OUTCOME_DENIED;
+}
+
+static int is_auth(const proto_request *req)
+{
+    return req->action_len == 4 && memcmp(req->action, "auth", 4) == 0;
+}
+
+static handler_outcome dispatch(guide_wing *g, acl_session *auth, const proto_request *req, struct evbuffer *out)
+{
+    if (auth != NULL && __builtin_expect(auth->restricted, 0) && !is_auth(req)) {
+        handler_outcome o = gate(g, auth, req, out);
+        if (o != OUTCOME_COUNT)
+            return o;
+    }
     if (req->action_len == 7 && memcmp(req->action, "msearch", 7) == 0)
         return action_msearch(g, req, out); /* its value is a list */
     for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
@@ -228,12 +361,14 @@ static handler_outcome dispatch(guide_wing *g, const proto_request *req, struct 
             return guide_answer_error(g, "'value' must be a string", out);
         return actions[i].fn(g, req->value, req->value_len, out);
     }
+    if (is_auth(req)) /* after the table: the lookups' path is not made longer */
+        return action_auth(g, auth, req, out);
     if (send_result_text(g, "Error: invalid action '", req->action, req->action_len, "'.", out) != 0)
         return OUTCOME_NOMEM;
     return OUTCOME_BAD_ACTION;
 }
 
-static handler_outcome answer_json(guide_wing *g, const proto_message *msg, struct evbuffer *out)
+static handler_outcome answer_json(guide_wing *g, acl_session *auth, const proto_message *msg, struct evbuffer *out)
 {
     proto_request req;
     handler_outcome o;
@@ -244,7 +379,7 @@ static handler_outcome answer_json(guide_wing *g, const proto_message *msg, stru
     if (rc != 0)
         o = guide_answer_error(g, req.errstr, out);
     else
-        o = dispatch(g, &req, out);
+        o = dispatch(g, auth, &req, out);
     proto_request_free(&req);
     return o;
 }
@@ -264,7 +399,20 @@ static handler_outcome answer_binary(guide_wing *g, const proto_message *msg, st
     return OUTCOME_BINARY;
 }
 
+handler_outcome guide_answer_as(guide_wing *g, acl_session *auth, const proto_message *msg, struct evbuffer *out)
+{
+    if (!msg->is_json) {
+        /* a binary request names no key: it needs a login, nothing more */
+        if (auth != NULL && !auth->authenticated)
+            return guide_answer_error(g, "authentication required: send the auth action first", out) == OUTCOME_NOMEM
+                       ? OUTCOME_NOMEM
+                       : OUTCOME_DENIED;
+        return answer_binary(g, msg, out);
+    }
+    return answer_json(g, auth, msg, out);
+}
+
 handler_outcome guide_answer(guide_wing *g, const proto_message *msg, struct evbuffer *out)
 {
-    return msg->is_json ? answer_json(g, msg, out) : answer_binary(g, msg, out);
+    return guide_answer_as(g, NULL, msg, out);
 }

@@ -7,6 +7,7 @@
 #ifndef EVKV_GUIDE_H
 #define EVKV_GUIDE_H
 
+#include "acl_session.h"
 #include "handler.h"
 
 /* The guide's protocol in one worker: what the worker handed it, and the
@@ -26,7 +27,11 @@ void guide_wing_free(void *wing);
 /* Frees the buffers a big answer grew past HANDLER_BUF_KEEP. */
 void guide_wing_trim(void *wing);
 
-/* Appends the answer to msg to out. */
+/* Appends the answer to msg to out, for a connection logged in as auth
+ * says (the auth action changes it; NULL: every right, as a server
+ * without access control). */
+handler_outcome guide_answer_as(guide_wing *g, acl_session *auth, const proto_message *msg, struct evbuffer *out);
+/* The same, with every right. */
 handler_outcome guide_answer(guide_wing *g, const proto_message *msg, struct evbuffer *out);
 
 /* Appends a text/json answer {"result": "Error: <why>."}. wing is a

@@ -9,8 +9,9 @@
 #include "guide.h"
 #include "protocol.h"
 
-static void echo_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
+static void echo_init(conn_proto_state *st, void *wing, const proto_limits *limits, uint64_t id)
 {
+    (void)wing;
     (void)limits;
     (void)id;
     st->echo = (proto_inbuf){0};

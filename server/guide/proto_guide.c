@@ -9,28 +9,38 @@
 #include "guide.h"
 #include "protocol.h"
 
-static void guide_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
+static void guide_init(conn_proto_state *st, void *wing, const proto_limits *limits, uint64_t id)
 {
+    guide_wing *g = wing;
     (void)id;
-    proto_decoder_init(&st->guide, limits);
+    proto_decoder_init(&st->guide.dec, limits);
+    acl_session_init(&st->guide.auth);
+    acl_session_bind(&st->guide.auth, g->env.handler->acl);
+}
+
+static int guide_rebind(conn_proto_state *st, void *wing)
+{
+    guide_wing *g = wing;
+    return acl_session_bind(&st->guide.auth, g->env.handler->acl);
 }
 
 static void guide_free(conn_proto_state *st)
 {
-    proto_decoder_free(&st->guide);
+    proto_decoder_free(&st->guide.dec);
+    acl_session_free(&st->guide.auth);
 }
 
 static void *guide_reserve(conn_proto_state *st, size_t min, size_t *space)
 {
-    void *p = proto_decoder_reserve(&st->guide, min);
-    *space = proto_decoder_space(&st->guide);
+    void *p = proto_decoder_reserve(&st->guide.dec, min);
+    *space = proto_decoder_space(&st->guide.dec);
     return p;
 }
 
 static int guide_commit(conn_proto_state *st, size_t n, struct evbuffer *out)
 {
     (void)out;
-    proto_decoder_commit(&st->guide, n);
+    proto_decoder_commit(&st->guide.dec, n);
     return 0;
 }
 
@@ -59,19 +69,20 @@ static conn_answer guide_next(conn_proto_state *st, void *wing, struct evbuffer 
                               size_t whatlen)
 {
     proto_message msg;
-    proto_status s = proto_decoder_next(&st->guide, &msg);
+    guide_wing *g = wing;
+    proto_status s = proto_decoder_next(&st->guide.dec, &msg);
 
     if (s == PROTO_NEED_MORE)
         return CONN_NEED_MORE;
     if (s == PROTO_ERROR) {
         /* Framing is lost: one error answer, then the connection closes. */
-        guide_answer_error(wing, st->guide.errstr, out);
+        guide_answer_error(wing, st->guide.dec.errstr, out);
         *oc = OUTCOME_BAD_FRAME;
         if (what)
-            snprintf(what, whatlen, "bad frame: %s", st->guide.errstr);
+            snprintf(what, whatlen, "bad frame: %s", st->guide.dec.errstr);
         return CONN_BROKEN;
     }
-    *oc = guide_answer(wing, &msg, out);
+    *oc = guide_answer_as(g, &st->guide.auth, &msg, out);
     if (what)
         guide_describe(&msg, what, whatlen);
     return *oc == OUTCOME_NOMEM ? CONN_NOMEM : CONN_ANSWERED;
@@ -79,17 +90,34 @@ static conn_answer guide_next(conn_proto_state *st, void *wing, struct evbuffer 
 
 static int guide_in_message(const conn_proto_state *st)
 {
-    return proto_decoder_in_message(&st->guide) && !st->guide.err;
+    return proto_decoder_in_message(&st->guide.dec) && !st->guide.dec.err;
 }
 
 static size_t guide_buffered(const conn_proto_state *st)
 {
-    return proto_decoder_buffered(&st->guide);
+    return proto_decoder_buffered(&st->guide.dec);
 }
 
 static void guide_release(conn_proto_state *st)
 {
-    proto_decoder_release(&st->guide);
+    proto_decoder_release(&st->guide.dec);
+}
+
+/* Protected mode (handler.h): the guide's error answer, saying what Redis's
+ * -DENIED says, in evkv's words. */
+static int guide_admit(void *wing, const struct sockaddr *peer, struct evbuffer *out)
+{
+    guide_wing *g = wing;
+    if (!handler_protected_refuses(&g->env, peer))
+        return 0;
+    guide_answer_error(g,
+                       "evkv is running in protected mode because protected mode is enabled and no password is "
+                       "set for the default user. In this mode connections are only accepted from the loopback "
+                       "interface. To serve other hosts, give the default user a password (--requirepass, or "
+                       "--aclfile), or start the server with --protected-mode no, making sure it is not reachable "
+                       "from the internet",
+                       out);
+    return 1;
 }
 
 const conn_protocol proto_guide = {
@@ -106,5 +134,7 @@ const conn_protocol proto_guide = {
     .in_message = guide_in_message,
     .buffered = guide_buffered,
     .release = guide_release,
+    .rebind = guide_rebind,
+    .admit = guide_admit,
     .error = guide_answer_error,
 };

@@ -49,8 +49,9 @@ static void redis_wing_trim(void *wing)
     handler_buf_trim(&r->scratch);
 }
 
-static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_t id)
+static void redis_init(conn_proto_state *st, void *wing, const proto_limits *limits, uint64_t id)
 {
+    resp_wing *r = wing;
     /* --max-content bounds a bulk argument as proto-max-bulk-len does, and
      * a whole request too, as it bounds a message of the guide's */
     resp_limits l = {RESP_DEFAULT_MAX_ARGS, limits->max_content, RESP_INLINE_MAX_SIZE,
@@ -58,6 +59,11 @@ static void redis_init(conn_proto_state *st, const proto_limits *limits, uint64_
     resp_reader_init(&st->resp.reader, &l);
     resp_client_init(&st->resp.client, (long long)id);
     st->resp.client.max_queued_bytes = limits->max_content + RESP_REQUEST_SLACK; /* a transaction is one request */
+    /* The users it answers to, as it connects: must it authenticate? Redis
+     * bounds its first request too. (A new set, a reload's, cannot take a
+     * client's user away here.) */
+    acl_session_bind(&st->resp.client.auth, r->env.handler->acl);
+    resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
 }
 
 static void redis_free(conn_proto_state *st)
@@ -97,6 +103,30 @@ static void redis_describe(const resp_request *req, char *what, size_t whatlen)
         snprintf(what + used, whatlen - used, " (%zu arguments)", req->argc);
 }
 
+/* What access control did: a refusal counted, or a login, after which
+ * Redis's tighter bounds on a request before AUTH are off. */
+static void acl_done(conn_proto_state *st, protocol_counters *c, int what)
+{
+    if (what == RESP_ACL_DENIED_AUTH)
+        COUNTER_ADD(c->acl_denied_auth, 1);
+    else if (what == RESP_ACL_DENIED_CMD)
+        COUNTER_ADD(c->acl_denied_cmd, 1);
+    else if (what == RESP_ACL_DENIED_KEY)
+        COUNTER_ADD(c->acl_denied_key, 1);
+    resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
+}
+
+/* After a reload: the client's user, found again in the new users.
+ * Returns -1 when it is gone. */
+static int redis_rebind(conn_proto_state *st, void *wing)
+{
+    resp_wing *r = wing;
+    if (acl_session_bind(&st->resp.client.auth, r->env.handler->acl) != 0)
+        return -1;
+    resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
+    return 0;
+}
+
 static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
                                 size_t whatlen)
 {
@@ -130,6 +160,8 @@ static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffe
     COUNTER_ADD(r->env.counters->key_hits, res.hits);
     COUNTER_ADD(r->env.counters->key_misses, res.misses);
     COUNTER_ADD(r->env.counters->commands, res.commands);
+    if (__builtin_expect(res.acl != 0, 0))
+        acl_done(st, r->env.counters, res.acl);
     *oc = res.error ? OUTCOME_COMMAND_ERROR : OUTCOME_COMMAND;
     return res.close ? CONN_BROKEN : CONN_ANSWERED; /* QUIT: closed once the reply is sent */
 }
@@ -160,6 +192,30 @@ static handler_outcome redis_error(void *wing, const char *why, struct evbuffer 
     return OUTCOME_COMMAND_ERROR;
 }
 
+/* Protected mode (handler.h): networking.c's clientAcceptHandler writes
+ * this, then closes. */
+static const char denied[] =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the "
+    "default user. In this mode connections are only accepted from the loopback interface. If you want to connect "
+    "from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode "
+    "sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    "the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you "
+    "do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected "
+    "mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then "
+    "restarting the server. 3) If you started the server manually just for testing, restart it with the "
+    "'--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only "
+    "need to do one of the above things in order for the server to start accepting connections from the "
+    "outside.\r\n";
+
+static int redis_admit(void *wing, const struct sockaddr *peer, struct evbuffer *out)
+{
+    resp_wing *r = wing;
+    if (!handler_protected_refuses(&r->env, peer))
+        return 0;
+    evbuffer_add_reference(out, denied, sizeof(denied) - 1, NULL, NULL);
+    return 1;
+}
+
 const conn_protocol proto_resp = {
     .name = "resp",
     .tag = PROTOCOL_RESP,
@@ -174,5 +230,7 @@ const conn_protocol proto_resp = {
     .in_message = redis_in_message,
     .buffered = redis_buffered,
     .release = redis_release,
+    .rebind = redis_rebind,
+    .admit = redis_admit,
     .error = redis_error,
 };

@@ -27,7 +27,7 @@
  * getKeysUsingLegacyRangeSpec reads it). */
 static int key_range(const resp_command_spec *spec, size_t argc, size_t *first, size_t *last, size_t *step)
 {
-    long long f = spec->keys.first, l = spec->keys.last;
+    long long f = spec->key_range.first, l = spec->key_range.last;
     if (f <= 0 || (size_t)f >= argc)
         return 0;
     l = l < 0 ? (long long)argc + l : l;
@@ -37,7 +37,7 @@ static int key_range(const resp_command_spec *spec, size_t argc, size_t *first, 
         return 0;
     *first = (size_t)f;
     *last = (size_t)l;
-    *step = spec->keys.step > 0 ? (size_t)spec->keys.step : 1;
+    *step = spec->key_range.step > 0 ? (size_t)spec->key_range.step : 1;
     return 1;
 }
 

@@ -109,8 +109,8 @@ int resp_get_held(resp_exec *x, const resp_args *a);
  * as every request of a cluster node asks it. */
 static inline int resp_cluster_own_key(const cluster_map *m, const resp_command_spec *spec, const resp_args *a)
 {
-    size_t k = (size_t)spec->keys.first;
-    return spec->keys.first > 0 && spec->keys.first == spec->keys.last && k < a->argc &&
+    size_t k = (size_t)spec->key_range.first;
+    return spec->key_range.first > 0 && spec->key_range.first == spec->key_range.last && k < a->argc &&
            m->owner[keyslot(a->argv[k], a->len[k])] == m->myself + 1;
 }
 
@@ -177,6 +177,12 @@ int cmd_slowlog_reset(resp_exec *x, const resp_args *a);
 int cmd_latency_latest(resp_exec *x, const resp_args *a);
 int cmd_latency_history(resp_exec *x, const resp_args *a);
 int cmd_latency_reset(resp_exec *x, const resp_args *a);
+
+/* acl_command.c */
+int cmd_acl_whoami(resp_exec *x, const resp_args *a);
+int cmd_acl_users(resp_exec *x, const resp_args *a);
+int cmd_acl_list(resp_exec *x, const resp_args *a);
+int cmd_acl_cat(resp_exec *x, const resp_args *a);
 
 /* info.c */
 int cmd_info(resp_exec *x, const resp_args *a);

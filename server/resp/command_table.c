@@ -9,26 +9,1296 @@
  * serves (commands.list), their handler and the exact bytes of their
  * COMMAND INFO entry, COMMAND DOCS entry
  * (name and map) and HELP reply; subcommands are sorted by name, where
- * Redis lists them in its dict's order, which changes between runs.
+ * Redis lists them in its dict's order, which changes between runs; and for
+ * every command its ACL categories and key specs, which the ACL checks read.
  */
 #include "command.h"
 
+static const resp_key_spec keys_14[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_19[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_20[] = {
+    {RESP_KEY_READ | RESP_KEY_VARIABLE_FLAGS | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_21[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_22[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                        {RESP_KEY_READ, RESP_BS_INDEX, 3, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_23[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_24[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_25[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_26[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -2, 1, 0}};
+static const resp_key_spec keys_27[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -2, 1, 0}};
+static const resp_key_spec keys_28[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_29[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_30[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -2, 1, 0}};
+static const resp_key_spec keys_31[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -2, 1, 0}};
+static const resp_key_spec keys_91[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                        {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_94[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_95[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_96[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_98[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_100[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_101[] = {{RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_102[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_103[] = {{RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_105[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_106[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_107[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_108[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_110[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_111[] = {{RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_124[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_125[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_126[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_127[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_128[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_WRITE, RESP_BS_KEYWORD, 6, "STORE", RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_WRITE, RESP_BS_KEYWORD, 6, "STOREDIST", RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_129[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_130[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_WRITE, RESP_BS_KEYWORD, 5, "STORE", RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_WRITE, RESP_BS_KEYWORD, 5, "STOREDIST", RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_131[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_132[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_133[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_134[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_135[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_136[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_137[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_138[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_139[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_140[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_142[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_143[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_144[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_145[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_146[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_147[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_148[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_149[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_150[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_151[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_152[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_153[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_154[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_155[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_156[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_157[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_158[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_159[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_171[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 1, 1, 0}};
+static const resp_key_spec keys_172[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_173[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_174[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_175[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_176[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_178[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_179[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_180[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_181[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_182[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_183[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_184[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_185[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_192[] = {{0, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_193[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_194[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 3, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_INCOMPLETE | RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_KEYWORD, -2, "KEYS", RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_202[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_203[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 2, 0}};
+static const resp_key_spec keys_204[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 2, 0}};
+static const resp_key_spec keys_207[] = {{0, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_208[] = {{0, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_210[] = {{0, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_211[] = {{0, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_212[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_213[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_214[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_215[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_216[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_217[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_218[] = {{RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_219[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_222[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_225[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_239[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_240[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_244[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_245[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_247[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_248[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_249[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_250[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_251[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_254[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_262[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_263[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_265[] = {
+    {RESP_KEY_READ | RESP_KEY_VARIABLE_FLAGS | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_266[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_267[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_268[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_269[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_271[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_272[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_273[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_274[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_281[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_282[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_283[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+    {RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_284[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_UNKNOWN, 0, NULL, RESP_FK_UNKNOWN, 0, 0, 0},
+                                         {RESP_KEY_WRITE, RESP_BS_UNKNOWN, 0, NULL, RESP_FK_UNKNOWN, 0, 0, 0}};
+static const resp_key_spec keys_285[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_UNKNOWN, 0, NULL, RESP_FK_UNKNOWN, 0, 0, 0}};
+static const resp_key_spec keys_286[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_287[] = {{RESP_KEY_NOT_KEY, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_288[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_289[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_290[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_291[] = {{RESP_KEY_NOT_KEY, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_292[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_294[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_295[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_296[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_297[] = {{RESP_KEY_NOT_KEY, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_301[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_302[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_303[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_304[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_308[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, -1, 1, 0}};
+static const resp_key_spec keys_309[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_310[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_311[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_312[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_313[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_315[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_316[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_317[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_318[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_320[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_322[] = {{RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_323[] = {{RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_325[] = {{RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_326[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_327[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_328[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_329[] = {{RESP_KEY_READ, RESP_BS_KEYWORD, 1, "STREAMS", RESP_FK_RANGE, -1, 1, 2}};
+static const resp_key_spec keys_330[] = {{RESP_KEY_READ, RESP_BS_KEYWORD, 4, "STREAMS", RESP_FK_RANGE, -1, 1, 2}};
+static const resp_key_spec keys_331[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_332[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_333[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_334[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_335[] = {{0, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_336[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_337[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_338[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_339[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_340[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_341[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_342[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_343[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_344[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_345[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_346[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_347[] = {
+    {RESP_KEY_READ | RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_348[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_349[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_350[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_351[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_352[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_353[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_354[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_355[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_356[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_357[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_358[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_359[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_360[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_361[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_362[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_363[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0}};
+static const resp_key_spec keys_364[] = {{RESP_KEY_READ, RESP_BS_INDEX, 1, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+static const resp_key_spec keys_365[] = {{RESP_KEY_WRITE, RESP_BS_INDEX, 1, NULL, RESP_FK_RANGE, 0, 1, 0},
+                                         {RESP_KEY_READ, RESP_BS_INDEX, 2, NULL, RESP_FK_KEYNUM, 0, 1, 1}};
+
 const resp_command_spec resp_command_specs[] = {
-    {"acl", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|cat", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|deluser", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|dryrun", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|genpass", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|getuser", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|list", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|load", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|log", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|save", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|setuser", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|users", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"acl|whoami", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"append", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"acl",
+     -2,
+     RESP_CMD_CONTAINER,
+     {0, 0, 0},
+     NULL,
+     /* info */
+     "*10\r\n"
+     "$3\r\n"
+     "acl\r\n"
+     ":-2\r\n"
+     "*0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*13\r\n"
+     "*10\r\n"
+     "$10\r\n"
+     "acl|dryrun\r\n"
+     ":-4\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$10\r\n"
+     "acl|whoami\r\n"
+     ":2\r\n"
+     "*3\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$11\r\n"
+     "acl|deluser\r\n"
+     ":-3\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$11\r\n"
+     "acl|genpass\r\n"
+     ":-2\r\n"
+     "*3\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$11\r\n"
+     "acl|getuser\r\n"
+     ":3\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$11\r\n"
+     "acl|setuser\r\n"
+     ":-3\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "acl|cat\r\n"
+     ":-2\r\n"
+     "*3\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "acl|log\r\n"
+     ":-2\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$8\r\n"
+     "acl|help\r\n"
+     ":2\r\n"
+     "*2\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$8\r\n"
+     "acl|list\r\n"
+     ":2\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$8\r\n"
+     "acl|load\r\n"
+     ":2\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$8\r\n"
+     "acl|save\r\n"
+     ":2\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*10\r\n"
+     "$9\r\n"
+     "acl|users\r\n"
+     ":2\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     1542,
+     /* docs */
+     "$3\r\n"
+     "acl\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$45\r\n"
+     "A container for Access List Control commands \r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$22\r\n"
+     "Depends on subcommand.\r\n"
+     "$11\r\n"
+     "subcommands\r\n"
+     "*26\r\n"
+     "$10\r\n"
+     "acl|dryrun\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$85\r\n"
+     "Returns whether the user can execute the given command without executing the command.\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$5\r\n"
+     "O(1).\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*3\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$8\r\n"
+     "username\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$7\r\n"
+     "command\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$3\r\n"
+     "arg\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*2\r\n"
+     "+optional\r\n"
+     "+multiple\r\n"
+     "$10\r\n"
+     "acl|whoami\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$64\r\n"
+     "Return the name of the user associated to the current connection\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$11\r\n"
+     "acl|deluser\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$55\r\n"
+     "Remove the specified ACL users and the associated rules\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$49\r\n"
+     "O(1) amortized time considering the typical user.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$8\r\n"
+     "username\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+multiple\r\n"
+     "$11\r\n"
+     "acl|genpass\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$60\r\n"
+     "Generate a pseudorandom secure password to use for ACL users\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "bits\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+optional\r\n"
+     "$11\r\n"
+     "acl|getuser\r\n"
+     "*12\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$37\r\n"
+     "Get the rules for a specific ACL user\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$85\r\n"
+     "O(N). Where N is the number of password, command and pattern rules that the user has.\r\n"
+     "$7\r\n"
+     "history\r\n"
+     "*2\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "6.2.0\r\n"
+     "$31\r\n"
+     "Added Pub/Sub channel patterns.\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$108\r\n"
+     "Added selectors and changed the format of key and channel patterns from a list to their rule repr"
+     "esentation.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$8\r\n"
+     "username\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$11\r\n"
+     "acl|setuser\r\n"
+     "*12\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$50\r\n"
+     "Modify or create the rules for a specific ACL user\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$46\r\n"
+     "O(N). Where N is the number of rules provided.\r\n"
+     "$7\r\n"
+     "history\r\n"
+     "*2\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "6.2.0\r\n"
+     "$31\r\n"
+     "Added Pub/Sub channel patterns.\r\n"
+     "*2\r\n"
+     "$5\r\n"
+     "7.0.0\r\n"
+     "$42\r\n"
+     "Added selectors and key based permissions.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$8\r\n"
+     "username\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$4\r\n"
+     "rule\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*2\r\n"
+     "+optional\r\n"
+     "+multiple\r\n"
+     "$7\r\n"
+     "acl|cat\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$57\r\n"
+     "List the ACL categories or the commands inside a category\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$55\r\n"
+     "O(1) since the categories and commands are a fixed set.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$12\r\n"
+     "categoryname\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+optional\r\n"
+     "$7\r\n"
+     "acl|log\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$50\r\n"
+     "List latest events denied because of ACLs in place\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$46\r\n"
+     "O(N) with N being the number of entries shown.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*8\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$9\r\n"
+     "operation\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$5\r\n"
+     "oneof\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+optional\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*2\r\n"
+     "*4\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$5\r\n"
+     "count\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$7\r\n"
+     "integer\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$5\r\n"
+     "reset\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$10\r\n"
+     "pure-token\r\n"
+     "$5\r\n"
+     "token\r\n"
+     "$5\r\n"
+     "RESET\r\n"
+     "$8\r\n"
+     "acl|help\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$49\r\n"
+     "Show helpful text about the different subcommands\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n"
+     "$8\r\n"
+     "acl|list\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$52\r\n"
+     "List the current ACL rules in ACL config file format\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$48\r\n"
+     "O(N). Where N is the number of configured users.\r\n"
+     "$8\r\n"
+     "acl|load\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$44\r\n"
+     "Reload the ACLs from the configured ACL file\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$48\r\n"
+     "O(N). Where N is the number of configured users.\r\n"
+     "$8\r\n"
+     "acl|save\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$53\r\n"
+     "Save the current ACL rules in the configured ACL file\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$48\r\n"
+     "O(N). Where N is the number of configured users.\r\n"
+     "$9\r\n"
+     "acl|users\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$49\r\n"
+     "List the username of all the configured ACL rules\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$48\r\n"
+     "O(N). Where N is the number of configured users.\r\n",
+     4082,
+     /* help */
+     "*29\r\n"
+     "+ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+     "+CAT [<category>]\r\n"
+     "+    List all commands that belong to <category>, or all command categories\r\n"
+     "+    when no category is specified.\r\n"
+     "+DELUSER <username> [<username> ...]\r\n"
+     "+    Delete a list of users.\r\n"
+     "+DRYRUN <username> <command> [<arg> ...]\r\n"
+     "+    Returns whether the user can execute the given command without executing the command.\r\n"
+     "+GETUSER <username>\r\n"
+     "+    Get the user's details.\r\n"
+     "+GENPASS [<bits>]\r\n"
+     "+    Generate a secure 256-bit user password. The optional `bits` argument can\r\n"
+     "+    be used to specify a different size.\r\n"
+     "+LIST\r\n"
+     "+    Show users details in config file format.\r\n"
+     "+LOAD\r\n"
+     "+    Reload users from the ACL file.\r\n"
+     "+LOG [<count> | RESET]\r\n"
+     "+    Show the ACL log entries.\r\n"
+     "+SAVE\r\n"
+     "+    Save the current config to the ACL file.\r\n"
+     "+SETUSER <username> <attribute> [<attribute> ...]\r\n"
+     "+    Create or modify a user with the specified attributes.\r\n"
+     "+USERS\r\n"
+     "+    List all the registered usernames.\r\n"
+     "+WHOAMI\r\n"
+     "+    Return the current connection username.\r\n"
+     "+HELP\r\n"
+     "+    Prints this help.\r\n",
+     1053,
+     0x8000,
+     NULL,
+     0},
+    {"acl|cat",
+     -2,
+     0,
+     {0, 0, 0},
+     cmd_acl_cat,
+     /* info */
+     "*10\r\n"
+     "$7\r\n"
+     "acl|cat\r\n"
+     ":-2\r\n"
+     "*3\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     92,
+     /* docs */
+     "$7\r\n"
+     "acl|cat\r\n"
+     "*10\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$57\r\n"
+     "List the ACL categories or the commands inside a category\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$55\r\n"
+     "O(1) since the categories and commands are a fixed set.\r\n"
+     "$9\r\n"
+     "arguments\r\n"
+     "*1\r\n"
+     "*6\r\n"
+     "$4\r\n"
+     "name\r\n"
+     "$12\r\n"
+     "categoryname\r\n"
+     "$4\r\n"
+     "type\r\n"
+     "$6\r\n"
+     "string\r\n"
+     "$5\r\n"
+     "flags\r\n"
+     "*1\r\n"
+     "+optional\r\n",
+     319,
+     NULL,
+     0,
+     0x8000,
+     NULL,
+     0},
+    {"acl|deluser", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"acl|dryrun", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"acl|genpass", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"acl|getuser", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"acl|help",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_help,
+     /* info */
+     "*10\r\n"
+     "$8\r\n"
+     "acl|help\r\n"
+     ":2\r\n"
+     "*2\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     81,
+     /* docs */
+     "$8\r\n"
+     "acl|help\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$49\r\n"
+     "Show helpful text about the different subcommands\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n",
+     159,
+     NULL,
+     0,
+     0x8000,
+     NULL,
+     0},
+    {"acl|list",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_acl_list,
+     /* info */
+     "*10\r\n"
+     "$8\r\n"
+     "acl|list\r\n"
+     ":2\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     122,
+     /* docs */
+     "$8\r\n"
+     "acl|list\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$52\r\n"
+     "List the current ACL rules in ACL config file format\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$48\r\n"
+     "O(N). Where N is the number of configured users.\r\n",
+     207,
+     NULL,
+     0,
+     0x2a000,
+     NULL,
+     0},
+    {"acl|load", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"acl|log", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"acl|save", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"acl|setuser", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"acl|users",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_acl_users,
+     /* info */
+     "*10\r\n"
+     "$9\r\n"
+     "acl|users\r\n"
+     ":2\r\n"
+     "*4\r\n"
+     "+admin\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*3\r\n"
+     "+@admin\r\n"
+     "+@slow\r\n"
+     "+@dangerous\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     123,
+     /* docs */
+     "$9\r\n"
+     "acl|users\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$49\r\n"
+     "List the username of all the configured ACL rules\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$48\r\n"
+     "O(N). Where N is the number of configured users.\r\n",
+     205,
+     NULL,
+     0,
+     0x2a000,
+     NULL,
+     0},
+    {"acl|whoami",
+     2,
+     0,
+     {0, 0, 0},
+     cmd_acl_whoami,
+     /* info */
+     "*10\r\n"
+     "$10\r\n"
+     "acl|whoami\r\n"
+     ":2\r\n"
+     "*3\r\n"
+     "+noscript\r\n"
+     "+loading\r\n"
+     "+stale\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     ":0\r\n"
+     "*1\r\n"
+     "+@slow\r\n"
+     "*0\r\n"
+     "*0\r\n"
+     "*0\r\n",
+     95,
+     /* docs */
+     "$10\r\n"
+     "acl|whoami\r\n"
+     "*8\r\n"
+     "$7\r\n"
+     "summary\r\n"
+     "$64\r\n"
+     "Return the name of the user associated to the current connection\r\n"
+     "$5\r\n"
+     "since\r\n"
+     "$5\r\n"
+     "6.0.0\r\n"
+     "$5\r\n"
+     "group\r\n"
+     "$6\r\n"
+     "server\r\n"
+     "$10\r\n"
+     "complexity\r\n"
+     "$4\r\n"
+     "O(1)\r\n",
+     177,
+     NULL,
+     0,
+     0x8000,
+     NULL,
+     0},
+    {"append", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_14, 1},
     {"asking",
      1,
      0,
@@ -73,10 +1343,13 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      155,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
     {"auth",
      -2,
-     0,
+     RESP_CMD_NO_AUTH,
      {0, 0, 0},
      cmd_auth,
      /* info */
@@ -160,22 +1433,51 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      441,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
-    {"bgrewriteaof", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bgsave", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitcount", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitfield", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitfield_ro", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitop", -4, RESP_CMD_WRITE, {2, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bitpos", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"blmove", 6, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"blmpop", -5, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"blpop", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"brpop", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"brpoplpush", 4, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bzmpop", -5, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bzpopmax", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"bzpopmin", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"bgrewriteaof", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"bgsave", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"bitcount", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8102, keys_19, 1},
+    {"bitfield", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8104, keys_20, 1},
+    {"bitfield_ro", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4102, keys_21, 1},
+    {"bitop", -4, RESP_CMD_WRITE, {2, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8104, keys_22, 2},
+    {"bitpos", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8102, keys_23, 1},
+    {"blmove", 6, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x18024, keys_24, 2},
+    {"blmpop",
+     -5,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x18024,
+     keys_25,
+     1},
+    {"blpop", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x18024, keys_26, 1},
+    {"brpop", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x18024, keys_27, 1},
+    {"brpoplpush", 4, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x18024, keys_28, 2},
+    {"bzmpop",
+     -5,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x18014,
+     keys_29,
+     1},
+    {"bzpopmax", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x14014, keys_30, 1},
+    {"bzpopmin", -3, RESP_CMD_WRITE, {1, -2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x14014, keys_31, 1},
     {"client",
      -2,
      RESP_CMD_CONTAINER,
@@ -1691,8 +2993,11 @@ const resp_command_spec resp_command_specs[] = {
      "+    Protect current client connection from eviction.\r\n"
      "+HELP\r\n"
      "+    Prints this help.\r\n",
-     1915},
-    {"client|caching", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     1915,
+     0x8000,
+     NULL,
+     0},
+    {"client|caching", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
     {"client|getname",
      2,
      0,
@@ -1739,8 +3044,11 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      153,
      NULL,
+     0,
+     0x48000,
+     NULL,
      0},
-    {"client|getredir", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|getredir", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
     {"client|help",
      2,
      0,
@@ -1785,6 +3093,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      168,
+     NULL,
+     0,
+     0x48000,
      NULL,
      0},
     {"client|id",
@@ -1833,13 +3144,16 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      164,
      NULL,
+     0,
+     0x48000,
+     NULL,
      0},
-    {"client|info", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|kill", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|no-evict", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|pause", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|reply", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|info", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
+    {"client|kill", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x6a000, NULL, 0},
+    {"client|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x6a000, NULL, 0},
+    {"client|no-evict", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x6a000, NULL, 0},
+    {"client|pause", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x6a000, NULL, 0},
+    {"client|reply", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
     {"client|setname",
      3,
      0,
@@ -1898,11 +3212,14 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      231,
      NULL,
+     0,
+     0x48000,
+     NULL,
      0},
-    {"client|tracking", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|trackinginfo", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|unblock", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"client|unpause", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"client|tracking", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
+    {"client|trackinginfo", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
+    {"client|unblock", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x6a000, NULL, 0},
+    {"client|unpause", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x6a000, NULL, 0},
     {"cluster",
      -2,
      RESP_CMD_CONTAINER,
@@ -3398,11 +4715,14 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      8224,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"cluster|addslots", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|addslotsrange", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|bumpepoch", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|count-failure-reports", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|addslots", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|addslotsrange", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|bumpepoch", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|count-failure-reports", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"cluster|countkeysinslot",
      3,
      0,
@@ -3458,12 +4778,15 @@ const resp_command_spec resp_command_specs[] = {
      "integer\r\n",
      252,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"cluster|delslots", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|delslotsrange", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|failover", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|flushslots", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|forget", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|delslots", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|delslotsrange", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|failover", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|flushslots", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|forget", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"cluster|getkeysinslot",
      4,
      0,
@@ -3530,8 +4853,11 @@ const resp_command_spec resp_command_specs[] = {
      "integer\r\n",
      335,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"cluster|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
     {"cluster|info",
      2,
      0,
@@ -3576,6 +4902,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      160,
+     NULL,
+     0,
+     0x8000,
      NULL,
      0},
     {"cluster|keyslot",
@@ -3633,9 +4962,12 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      269,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"cluster|links", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|meet", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|links", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"cluster|meet", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"cluster|myid",
      2,
      0,
@@ -3678,6 +5010,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      134,
+     NULL,
+     0,
+     0x8000,
      NULL,
      0},
     {"cluster|nodes",
@@ -3725,13 +5060,16 @@ const resp_command_spec resp_command_specs[] = {
      "O(N) where N is the total number of Cluster nodes\r\n",
      194,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"cluster|replicas", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|replicate", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|reset", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|saveconfig", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|set-config-epoch", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"cluster|setslot", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|replicas", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|replicate", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|reset", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|saveconfig", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|set-config-epoch", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"cluster|setslot", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"cluster|shards",
      2,
      0,
@@ -3777,8 +5115,11 @@ const resp_command_spec resp_command_specs[] = {
      "O(N) where N is the total number of cluster nodes\r\n",
      207,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"cluster|slaves", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"cluster|slaves", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"cluster|slots",
      2,
      0,
@@ -3848,6 +5189,9 @@ const resp_command_spec resp_command_specs[] = {
      "$43\r\n"
      "Added additional networking metadata field.\r\n",
      432,
+     NULL,
+     0,
+     0x8000,
      NULL,
      0},
     {"command",
@@ -4277,7 +5621,10 @@ const resp_command_spec resp_command_specs[] = {
      "+    Return the keys and the access flags from a full Redis command.\r\n"
      "+HELP\r\n"
      "+    Prints this help.\r\n",
-     848},
+     848,
+     0x48000,
+     NULL,
+     0},
     {"command|count",
      2,
      0,
@@ -4322,6 +5669,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      151,
+     NULL,
+     0,
+     0x48000,
      NULL,
      0},
     {"command|docs",
@@ -4388,9 +5738,12 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      322,
      NULL,
+     0,
+     0x48000,
+     NULL,
      0},
-    {"command|getkeys", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"command|getkeysandflags", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"command|getkeys", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
+    {"command|getkeysandflags", -4, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
     {"command|help",
      2,
      0,
@@ -4435,6 +5788,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      164,
+     NULL,
+     0,
+     0x48000,
      NULL,
      0},
     {"command|info",
@@ -4509,8 +5865,11 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      457,
      NULL,
+     0,
+     0x48000,
+     NULL,
      0},
-    {"command|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"command|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
     {"config",
      -2,
      RESP_CMD_CONTAINER,
@@ -4839,7 +6198,10 @@ const resp_command_spec resp_command_specs[] = {
      "+    Rewrite the configuration file.\r\n"
      "+HELP\r\n"
      "+    Prints this help.\r\n",
-     384},
+     384,
+     0x8000,
+     NULL,
+     0},
     {"config|get",
      -3,
      0,
@@ -4924,6 +6286,9 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      484,
      NULL,
+     0,
+     0x2a000,
+     NULL,
      0},
     {"config|help",
      2,
@@ -4969,11 +6334,27 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      163,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"config|resetstat", 2, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
-    {"config|rewrite", 2, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
-    {"config|set", -4, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0},
-    {"copy", -3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"config|resetstat",
+     2,
+     RESP_CMD_REFUSED,
+     {0, 0, 0},
+     cmd_config_refused,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x2a000,
+     NULL,
+     0},
+    {"config|rewrite", 2, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"config|set", -4, RESP_CMD_REFUSED, {0, 0, 0}, cmd_config_refused, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"copy", -3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8005, keys_91, 2},
     {"dbsize",
      1,
      0,
@@ -5024,11 +6405,14 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      158,
      NULL,
+     0,
+     0x4003,
+     NULL,
      0},
-    {"debug", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"decr", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"decrby", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"del", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"debug", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"decr", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_94, 1},
+    {"decrby", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_95, 1},
+    {"del", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8005, keys_96, 1},
     {"discard",
      1,
      RESP_CMD_TXN_CONTROL,
@@ -5077,8 +6461,11 @@ const resp_command_spec resp_command_specs[] = {
      "O(N), when N is the number of queued commands\r\n",
      197,
      NULL,
+     0,
+     0x84000,
+     NULL,
      0},
-    {"dump", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"dump", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8003, keys_98, 1},
     {"echo",
      2,
      0,
@@ -5137,11 +6524,14 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      201,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
-    {"eval", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"eval_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"evalsha", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"evalsha_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"eval", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, keys_100, 1},
+    {"eval_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, keys_101, 1},
+    {"evalsha", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, keys_102, 1},
+    {"evalsha_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, keys_103, 1},
     {"exec",
      1,
      RESP_CMD_TXN_CONTROL,
@@ -5188,6 +6578,9 @@ const resp_command_spec resp_command_specs[] = {
      "$38\r\n"
      "Depends on commands in the transaction\r\n",
      187,
+     NULL,
+     0,
+     0x88000,
      NULL,
      0},
     {"exists",
@@ -5304,35 +6697,64 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      360,
      NULL,
-     0},
-    {"expire", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"expireat", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"expiretime", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"failover", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"fcall", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"fcall_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"flushall", -1, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"flushdb", -1, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|delete", 3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|dump", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|flush", -2, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|kill", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|load", -3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|restore", -3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"function|stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geoadd", -5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geodist", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geohash", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geopos", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadius", -6, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadius_ro", -6, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadiusbymember", -5, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"georadiusbymember_ro", -5, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geosearch", -7, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"geosearchstore", -8, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4003,
+     keys_105,
+     1},
+    {"expire", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_106, 1},
+    {"expireat", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_107, 1},
+    {"expiretime", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4003, keys_108, 1},
+    {"failover", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"fcall", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, keys_110, 1},
+    {"fcall_ro", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, keys_111, 1},
+    {"flushall", -1, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x28005, NULL, 0},
+    {"flushdb", -1, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x28005, NULL, 0},
+    {"function", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"function|delete", 3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108004, NULL, 0},
+    {"function|dump", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"function|flush", -2, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108004, NULL, 0},
+    {"function|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"function|kill", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"function|list", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"function|load", -3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108004, NULL, 0},
+    {"function|restore", -3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108004, NULL, 0},
+    {"function|stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"geoadd", -5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8404, keys_124, 1},
+    {"geodist", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8402, keys_125, 1},
+    {"geohash", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8402, keys_126, 1},
+    {"geopos", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8402, keys_127, 1},
+    {"georadius",
+     -6,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {1, 1, 1},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x8404,
+     keys_128,
+     3},
+    {"georadius_ro", -6, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8402, keys_129, 1},
+    {"georadiusbymember",
+     -5,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {1, 1, 1},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x8404,
+     keys_130,
+     3},
+    {"georadiusbymember_ro", -5, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8402, keys_131, 1},
+    {"geosearch", -7, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8402, keys_132, 1},
+    {"geosearchstore", -8, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8404, keys_133, 2},
     {"get",
      2,
      0,
@@ -5432,10 +6854,13 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      214,
      NULL,
-     0},
-    {"getbit", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"getdel", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"getex", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4082,
+     keys_134,
+     1},
+    {"getbit", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4102, keys_135, 1},
+    {"getdel", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_136, 1},
+    {"getex", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_137, 1},
     {"getrange",
      4,
      0,
@@ -5554,12 +6979,15 @@ const resp_command_spec resp_command_specs[] = {
      "integer\r\n",
      565,
      NULL,
-     0},
-    {"getset", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hdel", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x8082,
+     keys_138,
+     1},
+    {"getset", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_139, 1},
+    {"hdel", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4044, keys_140, 1},
     {"hello",
      -1,
-     0,
+     RESP_CMD_NO_AUTH,
      {0, 0, 0},
      cmd_hello,
      /* info */
@@ -5698,6 +7126,9 @@ const resp_command_spec resp_command_specs[] = {
      "+optional\r\n",
      776,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
     {"hexists",
      3,
@@ -5806,7 +7237,10 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      273,
      NULL,
-     0},
+     0,
+     0x4042,
+     keys_142,
+     1},
     {"hget",
      3,
      0,
@@ -5915,7 +7349,10 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      267,
      NULL,
-     0},
+     0,
+     0x4042,
+     keys_143,
+     1},
     {"hgetall",
      2,
      0,
@@ -6016,9 +7453,12 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      267,
      NULL,
-     0},
-    {"hincrby", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hincrbyfloat", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x8042,
+     keys_144,
+     1},
+    {"hincrby", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4044, keys_145, 1},
+    {"hincrbyfloat", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4044, keys_146, 1},
     {"hkeys",
      2,
      0,
@@ -6119,7 +7559,10 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      254,
      NULL,
-     0},
+     0,
+     0x8042,
+     keys_147,
+     1},
     {"hlen",
      2,
      0,
@@ -6218,7 +7661,10 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      225,
      NULL,
-     0},
+     0,
+     0x4042,
+     keys_148,
+     1},
     {"hmget",
      -3,
      0,
@@ -6331,12 +7777,15 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      358,
      NULL,
-     0},
-    {"hmset", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hrandfield", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hset", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"hsetnx", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4042,
+     keys_149,
+     1},
+    {"hmset", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4044, keys_150, 1},
+    {"hrandfield", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8042, keys_151, 1},
+    {"hscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8042, keys_152, 1},
+    {"hset", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4044, keys_153, 1},
+    {"hsetnx", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4044, keys_154, 1},
     {"hstrlen",
      3,
      0,
@@ -6444,7 +7893,10 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      284,
      NULL,
-     0},
+     0,
+     0x4042,
+     keys_155,
+     1},
     {"hvals",
      2,
      0,
@@ -6545,10 +7997,13 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      254,
      NULL,
-     0},
-    {"incr", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"incrby", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"incrbyfloat", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x8042,
+     keys_156,
+     1},
+    {"incr", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_157, 1},
+    {"incrby", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_158, 1},
+    {"incrbyfloat", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_159, 1},
     {"info",
      -1,
      0,
@@ -6625,6 +8080,9 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      350,
      NULL,
+     0,
+     0x28000,
+     NULL,
      0},
     {"keys",
      2,
@@ -6689,8 +8147,11 @@ const resp_command_spec resp_command_specs[] = {
      "pattern\r\n",
      367,
      NULL,
+     0,
+     0x28003,
+     NULL,
      0},
-    {"lastsave", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lastsave", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x26000, NULL, 0},
     {"latency",
      -2,
      RESP_CMD_CONTAINER,
@@ -7090,11 +8551,14 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      1795,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
-    {"latency|doctor", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency|graph", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"latency|histogram", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"latency|doctor", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"latency|graph", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"latency|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"latency|histogram", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"latency|history",
      3,
      0,
@@ -7161,6 +8625,9 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      233,
      NULL,
+     0,
+     0x2a000,
+     NULL,
      0},
     {"latency|latest",
      2,
@@ -7215,6 +8682,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      167,
+     NULL,
+     0,
+     0x2a000,
      NULL,
      0},
     {"latency|reset",
@@ -7286,8 +8756,11 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      263,
      NULL,
+     0,
+     0x2a000,
+     NULL,
      0},
-    {"lcs", -3, 0, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"lcs", -3, 0, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8082, keys_171, 1},
     {"lindex",
      3,
      0,
@@ -7396,8 +8869,11 @@ const resp_command_spec resp_command_specs[] = {
      "integer\r\n",
      430,
      NULL,
-     0},
-    {"linsert", 5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x8022,
+     keys_172,
+     1},
+    {"linsert", 5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8024, keys_173, 1},
     {"llen",
      2,
      0,
@@ -7496,14 +8972,30 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      215,
      NULL,
-     0},
-    {"lmove", 5, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lmpop", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lolwut", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpos", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpush", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lpushx", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4022,
+     keys_174,
+     1},
+    {"lmove", 5, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8024, keys_175, 2},
+    {"lmpop",
+     -4,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x8024,
+     keys_176,
+     1},
+    {"lolwut", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4002, NULL, 0},
+    {"lpop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4024, keys_178, 1},
+    {"lpos", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8022, keys_179, 1},
+    {"lpush", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4024, keys_180, 1},
+    {"lpushx", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4024, keys_181, 1},
     {"lrange",
      4,
      0,
@@ -7621,17 +9113,20 @@ const resp_command_spec resp_command_specs[] = {
      "integer\r\n",
      499,
      NULL,
-     0},
-    {"lrem", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"lset", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"ltrim", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|doctor", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|malloc-stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|purge", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"memory|usage", -3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x8022,
+     keys_182,
+     1},
+    {"lrem", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8024, keys_183, 1},
+    {"lset", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8024, keys_184, 1},
+    {"ltrim", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8024, keys_185, 1},
+    {"memory", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"memory|doctor", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"memory|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"memory|malloc-stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"memory|purge", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"memory|stats", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"memory|usage", -3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8002, keys_192, 1},
     {"mget",
      -2,
      0,
@@ -7737,18 +9232,34 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      299,
      NULL,
-     0},
-    {"migrate", -6, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {3, 3, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|list", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|load", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|loadex", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"module|unload", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"monitor", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"move", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"mset", -3, RESP_CMD_WRITE, {1, -1, 2}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"msetnx", -3, RESP_CMD_WRITE, {1, -1, 2}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4082,
+     keys_193,
+     1},
+    {"migrate",
+     -6,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {3, 3, 1},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x28005,
+     keys_194,
+     2},
+    {"module", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"module|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"module|list", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"module|load", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"module|loadex", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"module|unload", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"monitor", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"move", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_202, 1},
+    {"mset", -3, RESP_CMD_WRITE, {1, -1, 2}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8084, keys_203, 1},
+    {"msetnx", -3, RESP_CMD_WRITE, {1, -1, 2}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8084, keys_204, 1},
     {"multi",
      1,
      RESP_CMD_TXN_CONTROL,
@@ -7797,22 +9308,25 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      151,
      NULL,
+     0,
+     0x84000,
+     NULL,
      0},
-    {"object", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|encoding", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|freq", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|idletime", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"object|refcount", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"persist", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pexpire", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pexpireat", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pexpiretime", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfadd", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfcount", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfdebug", 3, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfmerge", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pfselftest", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"object", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"object|encoding", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8003, keys_207, 1},
+    {"object|freq", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8003, keys_208, 1},
+    {"object|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8001, NULL, 0},
+    {"object|idletime", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8003, keys_210, 1},
+    {"object|refcount", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8003, keys_211, 1},
+    {"persist", 2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_212, 1},
+    {"pexpire", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_213, 1},
+    {"pexpireat", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_214, 1},
+    {"pexpiretime", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4003, keys_215, 1},
+    {"pfadd", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4204, keys_216, 1},
+    {"pfcount", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8202, keys_217, 1},
+    {"pfdebug", 3, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a204, keys_218, 1},
+    {"pfmerge", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8204, keys_219, 2},
+    {"pfselftest", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a200, NULL, 0},
     {"ping",
      -1,
      0,
@@ -7877,10 +9391,13 @@ const resp_command_spec resp_command_specs[] = {
      "+optional\r\n",
      221,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
-    {"psetex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"psubscribe", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"psync", -3, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"psetex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8084, keys_222, 1},
+    {"psubscribe", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
+    {"psync", -3, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"pttl",
      2,
      0,
@@ -7990,19 +9507,22 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      298,
      NULL,
-     0},
-    {"publish", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|channels", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|numpat", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|numsub", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|shardchannels", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"pubsub|shardnumsub", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"punsubscribe", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4003,
+     keys_225,
+     1},
+    {"publish", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x5000, NULL, 0},
+    {"pubsub", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"pubsub|channels", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
+    {"pubsub|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"pubsub|numpat", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
+    {"pubsub|numsub", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
+    {"pubsub|shardchannels", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
+    {"pubsub|shardnumsub", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
+    {"punsubscribe", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
     {"quit",
      -1,
-     RESP_CMD_TXN_CONTROL,
+     RESP_CMD_NO_AUTH | RESP_CMD_TXN_CONTROL,
      {0, 0, 0},
      cmd_quit,
      /* info */
@@ -8048,6 +9568,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      131,
+     NULL,
+     0,
+     0x44000,
      NULL,
      0},
     {"randomkey",
@@ -8099,6 +9622,9 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      149,
      NULL,
+     0,
+     0x8003,
+     NULL,
      0},
     {"readonly",
      1,
@@ -8145,6 +9671,9 @@ const resp_command_spec resp_command_specs[] = {
      "$4\r\n"
      "O(1)\r\n",
      174,
+     NULL,
+     0,
+     0x44000,
      NULL,
      0},
     {"readwrite",
@@ -8193,14 +9722,17 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      176,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
-    {"rename", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"renamenx", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"replconf", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"replicaof", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"rename", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8005, keys_239, 2},
+    {"renamenx", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_240, 2},
+    {"replconf", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"replicaof", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"reset",
      1,
-     RESP_CMD_TXN_CONTROL,
+     RESP_CMD_NO_AUTH | RESP_CMD_TXN_CONTROL,
      {0, 0, 0},
      cmd_reset,
      /* info */
@@ -8247,9 +9779,12 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      132,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
-    {"restore", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"restore-asking", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"restore", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x28005, keys_244, 1},
+    {"restore-asking", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x28005, keys_245, 1},
     {"role",
      1,
      0,
@@ -8298,13 +9833,16 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      168,
      NULL,
+     0,
+     0x26000,
+     NULL,
      0},
-    {"rpop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"rpoplpush", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"rpush", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"rpushx", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sadd", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"save", 1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"rpop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4024, keys_247, 1},
+    {"rpoplpush", 3, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8024, keys_248, 2},
+    {"rpush", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4024, keys_249, 1},
+    {"rpushx", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4024, keys_250, 1},
+    {"sadd", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x400c, keys_251, 1},
+    {"save", 1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"scan",
      -2,
      0,
@@ -8430,6 +9968,9 @@ const resp_command_spec resp_command_specs[] = {
      "+optional\r\n",
      756,
      NULL,
+     0,
+     0x8003,
+     NULL,
      0},
     {"scard",
      2,
@@ -8529,16 +10070,19 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      225,
      NULL,
-     0},
-    {"script", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|debug", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|exists", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|flush", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|kill", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"script|load", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sdiff", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sdiffstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x400a,
+     keys_254,
+     1},
+    {"script", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"script|debug", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"script|exists", -3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"script|flush", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"script|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"script|kill", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"script|load", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x108000, NULL, 0},
+    {"sdiff", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800a, keys_262, 1},
+    {"sdiffstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800c, keys_263, 2},
     {"select",
      2,
      0,
@@ -8597,16 +10141,19 @@ const resp_command_spec resp_command_specs[] = {
      "integer\r\n",
      236,
      NULL,
+     0,
+     0x44000,
+     NULL,
      0},
-    {"set", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setbit", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setnx", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"setrange", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"shutdown", -1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sinter", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sintercard", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sinterstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"set", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8084, keys_265, 1},
+    {"setbit", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8104, keys_266, 1},
+    {"setex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8084, keys_267, 1},
+    {"setnx", 3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4084, keys_268, 1},
+    {"setrange", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8084, keys_269, 1},
+    {"shutdown", -1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"sinter", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800a, keys_271, 1},
+    {"sintercard", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800a, keys_272, 1},
+    {"sinterstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800c, keys_273, 2},
     {"sismember",
      3,
      0,
@@ -8714,8 +10261,11 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      290,
      NULL,
-     0},
-    {"slaveof", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x400a,
+     keys_274,
+     1},
+    {"slaveof", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
     {"slowlog",
      -2,
      RESP_CMD_CONTAINER,
@@ -8944,6 +10494,9 @@ const resp_command_spec resp_command_specs[] = {
      "O(N) where N is the number of entries in the slowlog\r\n",
      1059,
      NULL,
+     0,
+     0x8000,
+     NULL,
      0},
     {"slowlog|get",
      -2,
@@ -9020,8 +10573,11 @@ const resp_command_spec resp_command_specs[] = {
      "+optional\r\n",
      369,
      NULL,
+     0,
+     0x2a000,
+     NULL,
      0},
-    {"slowlog|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"slowlog|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
     {"slowlog|len",
      2,
      0,
@@ -9075,6 +10631,9 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      140,
      NULL,
+     0,
+     0x2a000,
+     NULL,
      0},
     {"slowlog|reset",
      2,
@@ -9126,6 +10685,9 @@ const resp_command_spec resp_command_specs[] = {
      "$52\r\n"
      "O(N) where N is the number of entries in the slowlog\r\n",
      201,
+     NULL,
+     0,
+     0x2a000,
      NULL,
      0},
     {"smembers",
@@ -9228,7 +10790,10 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      255,
      NULL,
-     0},
+     0,
+     0x800a,
+     keys_281,
+     1},
     {"smismember",
      -3,
      0,
@@ -9341,16 +10906,32 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      402,
      NULL,
-     0},
-    {"smove", 4, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sort", -2, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sort_ro", -2, RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"spop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"spublish", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"srandmember", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"srem", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"ssubscribe", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x400a,
+     keys_282,
+     1},
+    {"smove", 4, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x400c, keys_283, 2},
+    {"sort",
+     -2,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {1, 1, 1},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x2803c,
+     keys_284,
+     3},
+    {"sort_ro", -2, RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2803a, keys_285, 2},
+    {"spop", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x400c, keys_286, 1},
+    {"spublish", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x5000, keys_287, 1},
+    {"srandmember", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800a, keys_288, 1},
+    {"srem", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x400c, keys_289, 1},
+    {"sscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800a, keys_290, 1},
+    {"ssubscribe", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, keys_291, 1},
     {"strlen",
      2,
      0,
@@ -9449,8 +11030,11 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      238,
      NULL,
-     0},
-    {"subscribe", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4082,
+     keys_292,
+     1},
+    {"subscribe", -2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
     {"substr",
      4,
      0,
@@ -9581,14 +11165,17 @@ const resp_command_spec resp_command_specs[] = {
      "integer\r\n",
      664,
      NULL,
-     0},
-    {"sunion", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sunionstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sunsubscribe", -1, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"swapdb", 3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"sync", 1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"time", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"touch", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x8082,
+     keys_294,
+     1},
+    {"sunion", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800a, keys_295, 1},
+    {"sunionstore", -3, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x800c, keys_296, 2},
+    {"sunsubscribe", -1, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, keys_297, 1},
+    {"swapdb", 3, RESP_CMD_WRITE, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x24005, NULL, 0},
+    {"sync", 1, RESP_CMD_NO_MULTI, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x2a000, NULL, 0},
+    {"time", 1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4000, NULL, 0},
+    {"touch", -2, 0, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4003, keys_301, 1},
     {"ttl",
      2,
      0,
@@ -9698,7 +11285,10 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      292,
      NULL,
-     0},
+     0,
+     0x4003,
+     keys_302,
+     1},
     {"type",
      2,
      0,
@@ -9797,9 +11387,12 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      226,
      NULL,
-     0},
-    {"unlink", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"unsubscribe", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4003,
+     keys_303,
+     1},
+    {"unlink", -2, RESP_CMD_WRITE, {1, -1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4005, keys_304, 1},
+    {"unsubscribe", -1, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x9000, NULL, 0},
     {"unwatch",
      1,
      0,
@@ -9848,8 +11441,11 @@ const resp_command_spec resp_command_specs[] = {
      "O(1)\r\n",
      145,
      NULL,
+     0,
+     0x84000,
+     NULL,
      0},
-    {"wait", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
+    {"wait", 3, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x48000, NULL, 0},
     {"watch",
      -2,
      RESP_CMD_TXN_CONTROL,
@@ -9954,33 +11550,49 @@ const resp_command_spec resp_command_specs[] = {
      "+multiple\r\n",
      310,
      NULL,
-     0},
-    {"xack", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xadd", -5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xautoclaim", -6, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xclaim", -6, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xdel", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|create", -5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|createconsumer", 5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|delconsumer", 5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|destroy", 4, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xgroup|setid", -5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|consumers", 4, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|groups", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xinfo|stream", -3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xlen", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xpending", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xread", -4, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xreadgroup", -7, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xrevrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xsetid", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"xtrim", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zadd", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x84000,
+     keys_308,
+     1},
+    {"xack", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4804, keys_309, 1},
+    {"xadd", -5, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4804, keys_310, 1},
+    {"xautoclaim", -6, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4804, keys_311, 1},
+    {"xclaim", -6, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4804, keys_312, 1},
+    {"xdel", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4804, keys_313, 1},
+    {"xgroup", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"xgroup|create", -5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8804, keys_315, 1},
+    {"xgroup|createconsumer", 5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8804, keys_316, 1},
+    {"xgroup|delconsumer", 5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8804, keys_317, 1},
+    {"xgroup|destroy", 4, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8804, keys_318, 1},
+    {"xgroup|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8800, NULL, 0},
+    {"xgroup|setid", -5, RESP_CMD_WRITE, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8804, keys_320, 1},
+    {"xinfo", -2, RESP_CMD_CONTAINER, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8000, NULL, 0},
+    {"xinfo|consumers", 4, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8802, keys_322, 1},
+    {"xinfo|groups", 3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8802, keys_323, 1},
+    {"xinfo|help", 2, 0, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8800, NULL, 0},
+    {"xinfo|stream", -3, 0, {2, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8802, keys_325, 1},
+    {"xlen", 2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4802, keys_326, 1},
+    {"xpending", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8802, keys_327, 1},
+    {"xrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8802, keys_328, 1},
+    {"xread", -4, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x18802, keys_329, 1},
+    {"xreadgroup",
+     -7,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x18804,
+     keys_330,
+     1},
+    {"xrevrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8802, keys_331, 1},
+    {"xsetid", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4804, keys_332, 1},
+    {"xtrim", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8804, keys_333, 1},
+    {"zadd", -4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4014, keys_334, 1},
     {"zcard",
      2,
      0,
@@ -10079,34 +11691,76 @@ const resp_command_spec resp_command_specs[] = {
      ":0\r\n",
      240,
      NULL,
-     0},
-    {"zcount", 4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zdiff", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zdiffstore", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zincrby", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zinter", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zintercard", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zinterstore", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zlexcount", 4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zmpop", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zmscore", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zpopmax", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zpopmin", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrandmember", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrangebylex", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrangebyscore", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrangestore", -5, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrank", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrem", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zremrangebylex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zremrangebyrank", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zremrangebyscore", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrangebylex", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrangebyscore", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zrevrank", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4012,
+     keys_335,
+     1},
+    {"zcount", 4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4012, keys_336, 1},
+    {"zdiff", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_337, 1},
+    {"zdiffstore",
+     -4,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {1, 1, 1},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x8014,
+     keys_338,
+     2},
+    {"zincrby", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4014, keys_339, 1},
+    {"zinter", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_340, 1},
+    {"zintercard", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_341, 1},
+    {"zinterstore",
+     -4,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {1, 1, 1},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x8014,
+     keys_342,
+     2},
+    {"zlexcount", 4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4012, keys_343, 1},
+    {"zmpop",
+     -4,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {0, 0, 0},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x8014,
+     keys_344,
+     1},
+    {"zmscore", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4012, keys_345, 1},
+    {"zpopmax", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4014, keys_346, 1},
+    {"zpopmin", -2, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4014, keys_347, 1},
+    {"zrandmember", -2, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_348, 1},
+    {"zrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_349, 1},
+    {"zrangebylex", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_350, 1},
+    {"zrangebyscore", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_351, 1},
+    {"zrangestore", -5, RESP_CMD_WRITE, {1, 2, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8014, keys_352, 2},
+    {"zrank", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4012, keys_353, 1},
+    {"zrem", -3, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4014, keys_354, 1},
+    {"zremrangebylex", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8014, keys_355, 1},
+    {"zremrangebyrank", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8014, keys_356, 1},
+    {"zremrangebyscore", 4, RESP_CMD_WRITE, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8014, keys_357, 1},
+    {"zrevrange", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_358, 1},
+    {"zrevrangebylex", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_359, 1},
+    {"zrevrangebyscore", -4, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_360, 1},
+    {"zrevrank", 3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x4012, keys_361, 1},
+    {"zscan", -3, 0, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_362, 1},
     {"zscore",
      3,
      0,
@@ -10215,9 +11869,25 @@ const resp_command_spec resp_command_specs[] = {
      "string\r\n",
      310,
      NULL,
-     0},
-    {"zunion", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0},
-    {"zunionstore", -4, RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS, {1, 1, 1}, NULL, NULL, 0, NULL, 0, NULL, 0},
+     0,
+     0x4012,
+     keys_363,
+     1},
+    {"zunion", -3, RESP_CMD_MOVABLE_KEYS, {0, 0, 0}, NULL, NULL, 0, NULL, 0, NULL, 0, 0x8012, keys_364, 1},
+    {"zunionstore",
+     -4,
+     RESP_CMD_WRITE | RESP_CMD_MOVABLE_KEYS,
+     {1, 1, 1},
+     NULL,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0x8014,
+     keys_365,
+     2},
 };
 
 const size_t resp_command_nspecs = sizeof(resp_command_specs) / sizeof(resp_command_specs[0]);

@@ -1,12 +1,15 @@
 /*
  * connection.c: the commands about the connection itself, as Redis's
  * networking.c and server.c answer them: PING, ECHO, SELECT, QUIT, AUTH,
- * CLIENT ID/GETNAME/SETNAME and HELLO (RESP2 only).
+ * CLIENT ID/GETNAME/SETNAME and HELLO (RESP2 only). AUTH and HELLO AUTH
+ * check a user's password against the users of acl.h; the ACL command
+ * shows them (acl_command.c).
  */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "command.h"
 
 int cmd_ping(resp_exec *x, const resp_args *a)
@@ -44,17 +47,33 @@ int cmd_quit(resp_exec *x, const resp_args *a)
     return reply_ok(x);
 }
 
+/* ACLAuthenticateUser: logs the client in as user a[u] with password
+ * a[u + 1] (user NULL: "default"). Returns 1 when logged in, 0 when
+ * refused (counted as Redis 7.2 counts acl_access_denied_auth). */
+static int authenticate(resp_exec *x, const char *user, size_t ulen, const char *pass, size_t plen)
+{
+    const acl_user *u = acl_authenticate(acl_session_users(&x->c->auth), user, ulen, pass, plen);
+    if (u == NULL) {
+        x->res->acl = RESP_ACL_DENIED_AUTH;
+        return 0;
+    }
+    acl_session_login(&x->c->auth, u);
+    x->res->acl = RESP_ACL_LOGIN;
+    return 1;
+}
+
+#define WRONGPASS "-WRONGPASS invalid username-password pair or user is disabled."
+
 int cmd_auth(resp_exec *x, const resp_args *a)
 {
-    /* As a Redis whose only user, "default", has no password. */
-    if (a->argc == 2)
-        return reply_error(x, "AUTH <password> called without any password configured for the default "
-                              "user. Are you sure your configuration is correct?");
     if (a->argc > 3)
         return reply_syntax_error(x);
-    if (a->len[1] == 7 && memcmp(a->argv[1], "default", 7) == 0)
-        return reply_ok(x);
-    return reply_error(x, "-WRONGPASS invalid username-password pair or user is disabled.");
+    if (a->argc == 2 && acl_default_nopass(acl_session_users(&x->c->auth)))
+        return reply_error(x, "AUTH <password> called without any password configured for the default "
+                              "user. Are you sure your configuration is correct?");
+    int ok = a->argc == 2 ? authenticate(x, "default", 7, a->argv[1], a->len[1])
+                          : authenticate(x, a->argv[1], a->len[1], a->argv[2], a->len[2]);
+    return ok ? reply_ok(x) : reply_error(x, WRONGPASS);
 }
 
 /* networking.c's clientSetNameOrReply: "" removes the name. Returns 0 when
@@ -116,8 +135,8 @@ int cmd_hello(resp_exec *x, const resp_args *a)
     for (size_t j = next; j < a->argc; j++) {
         size_t more = a->argc - 1 - j;
         if (arg_is(a, j, "auth") && more >= 2) {
-            if (!(a->len[j + 1] == 7 && memcmp(a->argv[j + 1], "default", 7) == 0))
-                return reply_error(x, "-WRONGPASS invalid username-password pair or user is disabled.");
+            if (!authenticate(x, a->argv[j + 1], a->len[j + 1], a->argv[j + 2], a->len[j + 2]))
+                return reply_error(x, WRONGPASS);
             j += 2;
         } else if (arg_is(a, j, "setname") && more) {
             int rc = set_name(x, a->argv[j + 1], a->len[j + 1]);
@@ -129,6 +148,10 @@ int cmd_hello(resp_exec *x, const resp_args *a)
                                a->argv[j]);
         }
     }
+    if (!x->c->auth.authenticated)
+        return reply_error(x, "-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                              "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
+                              "the RESP protocol version at the same time");
     int rc = resp_encode_array(x->out, 14);
     rc |= reply_str_bulk(x, "server") | reply_str_bulk(x, "redis");
     rc |= reply_str_bulk(x, "version") | reply_str_bulk(x, REDIS_VERSION);

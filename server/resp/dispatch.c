@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "command.h"
 #include "hash.h"
 
@@ -205,6 +206,7 @@ void resp_client_init(resp_client *c, long long id)
 {
     memset(c, 0, sizeof(*c));
     c->id = id;
+    acl_session_init(&c->auth);
 }
 
 void resp_client_free(resp_client *c)
@@ -212,6 +214,44 @@ void resp_client_free(resp_client *c)
     free(c->name);
     c->name = NULL;
     resp_multi_discard(c);
+    acl_session_free(&c->auth);
+}
+
+/* processCommand's NOPERM: the user's rules refuse spec with these
+ * arguments. Returns 1 with the refusal replied (or -1 when out of
+ * memory), 0 when allowed. */
+static int acl_refuse(resp_exec *x, const resp_command_spec *spec, const resp_args *a)
+{
+    char msg[128];
+    size_t keypos = 0;
+    int r = acl_check_command(acl_session_user(&x->c->auth), spec, a->argc, a->argv, a->len, &keypos);
+    if (r == ACL_OK)
+        return 0;
+    if (r == ACL_DENIED_CMD) {
+        x->res->acl = RESP_ACL_DENIED_CMD;
+        snprintf(msg, sizeof(msg), "-NOPERM this user has no permissions to run the '%s' command", spec->name);
+    } else {
+        x->res->acl = RESP_ACL_DENIED_KEY;
+        snprintf(msg, sizeof(msg), "-NOPERM this user has no permissions to access one of the keys used as arguments");
+    }
+    return reject(x, spec, msg) == 0 ? 1 : -1;
+}
+
+/* processCommand's checks for a client with access control: NOAUTH,
+ * then "not allowed inside a transaction" (which comes between), then
+ * NOPERM. Returns 1 with the refusal replied (-1 when out of memory), 0
+ * when the command may go on. One flag keeps a client without any of them
+ * (logged in, every right) off this path. */
+static int acl_gate(resp_exec *x, const resp_command_spec *spec, const resp_args *a)
+{
+    const char *msg = NULL;
+    if (!x->c->auth.authenticated && !(spec->flags & RESP_CMD_NO_AUTH))
+        msg = "-NOAUTH Authentication required.";
+    else if (x->c->in_multi && (spec->flags & RESP_CMD_NO_MULTI))
+        msg = "Command not allowed inside a transaction";
+    if (msg != NULL)
+        return reject(x, spec, msg) == 0 ? 1 : -1;
+    return acl_refuse(x, spec, a);
 }
 
 /* resp_execute, made twice by the compiler: with clustered a constant,
@@ -233,13 +273,15 @@ static inline __attribute__((always_inline)) int execute(const resp_env *env, re
         return 0;
     }
     const resp_command_spec *spec = resp_command_find(&a);
-    int rc;
+    int rc, refused = 0;
     if (spec == NULL) {
         unknown_text(&a, msg, sizeof(msg));
         rc = reject(&x, NULL, msg);
     } else if ((spec->arity > 0 && (size_t)spec->arity != a.argc) || (long long)a.argc < -(long long)spec->arity) {
         snprintf(msg, sizeof(msg), "wrong number of arguments for '%s' command", spec->name);
         rc = reject(&x, spec, msg);
+    } else if (__builtin_expect(c->auth.restricted, 0) && (refused = acl_gate(&x, spec, &a)) != 0) {
+        rc = refused > 0 ? 0 : -1;
     } else if (c->in_multi && (spec->flags & RESP_CMD_NO_MULTI)) {
         rc = reject(&x, spec, "Command not allowed inside a transaction");
     } else if (clustered && spec->fn == cmd_get && !c->in_multi && resp_cluster_reads_here(env->cluster, c) &&

@@ -195,6 +195,11 @@ static void info_stats(proto_buf *b, const resp_server_info *si, const table *t)
                 "keyspace_hits:%lld\r\nkeyspace_misses:%lld\r\npubsub_channels:0\r\npubsub_patterns:0\r\n"
                 "latest_fork_usec:0\r\ntotal_forks:0\r\n",
                 si->keyspace_hits, si->keyspace_misses);
+    /* Redis 7.2's names, at the end of its stats section as there */
+    info_printf(b,
+                "acl_access_denied_auth:%lld\r\nacl_access_denied_cmd:%lld\r\nacl_access_denied_key:%lld\r\n"
+                "acl_access_denied_channel:0\r\n",
+                si->acl_denied_auth, si->acl_denied_cmd, si->acl_denied_key);
 }
 
 static void info_replication(proto_buf *b, const resp_server_info *si, const table *t)

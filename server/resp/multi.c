@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "command.h"
 
 static void queue_clear(resp_client *c)
@@ -139,6 +140,9 @@ int cmd_reset(resp_exec *x, const resp_args *a)
     free(x->c->name);
     x->c->name = NULL;
     x->c->cluster_readonly = 0;
+    /* clientSetDefaultAuth: back to "default", logged in if it needs no password */
+    acl_session_reset(&x->c->auth);
+    x->res->acl = RESP_ACL_LOGIN;
     return resp_encode_simple(x->out, "RESET", 5);
 }
 

@@ -8,12 +8,13 @@
  * resp_env, and sends what lands in the proto_buf.
  *
  * Checks run in Redis's order (server.c, processCommand): unknown command or
- * subcommand, arity, "not allowed inside a transaction", in a Redis
- * Cluster (env->cluster) the redirection (-MOVED, -CROSSSLOT,
- * -CLUSTERDOWN: server/resp/cluster.c), READONLY for a write command, then
- * MULTI queueing, then the command. The names, arities
- * and flags of every Redis command come from command_table.c, written by
- * scripts/gen-resp-commands from a real Redis 7.0.15.
+ * subcommand, arity, NOAUTH, "not allowed inside a transaction", NOPERM
+ * (the user's commands, then keys), in a Redis Cluster (env->cluster) the
+ * redirection (-MOVED, -CROSSSLOT, -CLUSTERDOWN: server/resp/cluster.c),
+ * READONLY for a write command, then MULTI queueing, then the command. The
+ * names, arities and flags of every Redis command come from
+ * command_table.c, written by scripts/gen-resp-commands from a real Redis
+ * 7.0.15.
  *
  * The commands served are listed once, with their handlers and flags, in
  * server/resp/commands.list: the generator joins each to its handler in
@@ -22,8 +23,8 @@
  * They answer as Redis does, but: a value is a string: GET sends a JSON
  * string's bytes, unescaped, and any other JSON value's text; STRLEN and
  * GETRANGE work on those bytes. No key has a TTL; there is one database
- * (0); AUTH and HELLO AUTH answer as a Redis whose only user, "default",
- * has no password; WATCH never fails an EXEC (the table does not change
+ * (0); AUTH, HELLO AUTH, ACL and the checks NOAUTH and NOPERM answer as
+ * Redis with the same users (acl.h: --requirepass, --aclfile); WATCH never fails an EXEC (the table does not change
  * under a connection: a reload swaps in a new one); SLOWLOG and LATENCY
  * answer as a Redis with nothing logged; reads of hashes, lists, sets and
  * sorted sets answer as Redis does for an absent key when the table lacks
@@ -48,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl_session.h"
 #include "proto.h"
 #include "resp.h"
 #include "table.h"
@@ -80,9 +82,15 @@ typedef struct resp_server_info {
     long long shard_ring_servers; /* servers in the pool's ring (0: no --shard) */
     long long reloads;            /* successful reloads since start */
     long long reload_failures;
+    long long acl_denied_auth; /* AUTH and HELLO AUTH refused (Redis 7.2's acl_access_denied_auth) */
+    long long acl_denied_cmd;  /* commands refused by a user's rules */
+    long long acl_denied_key;  /* commands refused for a key outside the user's patterns */
     long long guide_requests; /* requests answered over the guide's protocol */
     long long resp_requests;  /* requests answered over RESP (refused ones too) */
 } resp_server_info;
+
+struct acl_set;
+struct acl_user;
 
 /* What resp_execute reads from the server. Borrowed for one call. */
 struct cluster_map;
@@ -121,6 +129,9 @@ typedef struct resp_client {
      * over is refused with an error, and EXEC then aborts. */
     size_t max_queued_bytes;
     int cluster_readonly; /* READONLY: a replica answers reads of its master's slots */
+    /* Its login (acl_session.h): the caller binds it to the server's users
+     * as the connection opens and after a reload. */
+    acl_session auth;
 } resp_client;
 
 /* RESP's bounds from --max-content (the adapter sets them): a request, and
@@ -137,7 +148,15 @@ typedef struct resp_result {
                       * or a queued one; EXEC and each command it runs */
     int error;       /* the reply is an error reply (EXEC's array is not, whatever it holds) */
     int close;       /* close the connection once the reply is sent (QUIT); the reply may be empty */
+    int acl;         /* RESP_ACL_*: what access control did, or 0 */
 } resp_result;
+
+enum {
+    RESP_ACL_DENIED_AUTH = 1, /* AUTH or HELLO AUTH refused a user and password */
+    RESP_ACL_DENIED_CMD,      /* -NOPERM for the command */
+    RESP_ACL_DENIED_KEY,      /* -NOPERM for a key */
+    RESP_ACL_LOGIN,           /* AUTH or HELLO AUTH logged the client in, or RESET out */
+};
 
 void resp_client_init(resp_client *c, long long id);
 /* Frees the name and the queued commands; the client can be initialised
@@ -155,12 +174,34 @@ int resp_execute(const resp_env *env, resp_client *c, const resp_request *req, p
 
 /* ---- the generated command table (command_table.c) ---- */
 
-#define RESP_CMD_WRITE       1  /* Redis's "write" flag: READONLY on a replica */
-#define RESP_CMD_NO_MULTI    2  /* "no_multi": refused inside MULTI */
-#define RESP_CMD_CONTAINER   4  /* has subcommands ("name|sub" entries follow) */
-#define RESP_CMD_TXN_CONTROL 8  /* runs at once inside MULTI, never queued (EXEC, DISCARD, ...) */
-#define RESP_CMD_REFUSED     16 /* its handler refuses it: not served, not in COMMAND */
-#define RESP_CMD_MOVABLE_KEYS 32 /* "movablekeys": keys found by its arguments (keys says only the fixed ones) */
+#define RESP_CMD_WRITE        1  /* Redis's "write" flag: READONLY on a replica */
+#define RESP_CMD_NO_MULTI     2  /* "no_multi": refused inside MULTI */
+#define RESP_CMD_CONTAINER    4  /* has subcommands ("name|sub" entries follow) */
+#define RESP_CMD_TXN_CONTROL  8  /* runs at once inside MULTI, never queued (EXEC, DISCARD, ...) */
+#define RESP_CMD_REFUSED      16 /* its handler refuses it: not served, not in COMMAND */
+#define RESP_CMD_NO_AUTH      32 /* "no_auth": runs before AUTH, and whatever the user's rules (AUTH, HELLO) */
+#define RESP_CMD_MOVABLE_KEYS 64 /* "movablekeys": keys found by its arguments, not by key specs or keys */
+
+/* Where a command's keys are, as Redis 7's key specs say (COMMAND INFO's
+ * tenth element): where the search begins, then how keys are found from
+ * there. The ACL checks read them (acl.c), as Redis's
+ * getKeysUsingKeySpecs does. */
+enum { RESP_BS_UNKNOWN, RESP_BS_INDEX, RESP_BS_KEYWORD };
+enum { RESP_FK_UNKNOWN, RESP_FK_RANGE, RESP_FK_KEYNUM };
+#define RESP_KEY_READ           1  /* "access": the key's value is read (%R~ patterns allow it) */
+#define RESP_KEY_WRITE          2  /* "insert", "delete" or "update" (%W~ patterns allow it) */
+#define RESP_KEY_NOT_KEY        4  /* not a key (a name the command only mentions) */
+#define RESP_KEY_INCOMPLETE     8  /* Redis's code may find more keys than the spec */
+#define RESP_KEY_VARIABLE_FLAGS 16 /* the access depends on other arguments */
+
+typedef struct resp_key_spec {
+    unsigned flags;       /* RESP_KEY_* */
+    int bs_type;          /* RESP_BS_* */
+    int bs_index;         /* INDEX: the first key's position; KEYWORD: where the search starts (< 0: from the end) */
+    const char *keyword;  /* KEYWORD: the keyword the keys follow */
+    int fk_type;          /* RESP_FK_* */
+    int fk_a, fk_b, fk_c; /* RANGE: lastkey, keystep, limit; KEYNUM: keynumidx, firstkey, keystep */
+} resp_key_spec;
 
 /* Where a command's keys are, as COMMAND INFO's legacy triple: arguments
  * first to last (-1: the last argument, -2: the one before, ...), every
@@ -176,11 +217,11 @@ typedef struct resp_args resp_args;
 typedef int (*resp_command_fn)(resp_exec *x, const resp_args *a);
 
 typedef struct resp_command_spec {
-    const char *name;   /* lower case; "container|sub" for a subcommand */
-    int arity;          /* Redis's: n exactly, or -n for at least n (the name counts) */
-    unsigned flags;     /* RESP_CMD_* */
-    resp_key_range keys; /* where its keys are, for Redis Cluster's checks */
-    resp_command_fn fn; /* the handler commands.list names, or NULL: evkv does not serve it */
+    const char *name;         /* lower case; "container|sub" for a subcommand */
+    int arity;                /* Redis's: n exactly, or -n for at least n (the name counts) */
+    unsigned flags;           /* RESP_CMD_* */
+    resp_key_range key_range; /* where its keys are, for Redis Cluster's checks */
+    resp_command_fn fn;       /* the handler commands.list names, or NULL: evkv does not serve it */
     /* For the commands evkv serves (a container: one of its subcommands),
      * Redis's exact bytes, else NULL, 0. */
     const char *info; /* COMMAND INFO's entry (one array) */
@@ -189,6 +230,9 @@ typedef struct resp_command_spec {
     size_t docs_len;
     const char *help; /* the container's HELP reply */
     size_t help_len;
+    unsigned categories;       /* its ACL categories: bit j is acl.c's category j (ACL CAT's order) */
+    const resp_key_spec *keys; /* its key specs, or NULL */
+    size_t nkeys;
 } resp_command_spec;
 
 /* Sorted by name, bytewise. */

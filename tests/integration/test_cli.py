@@ -668,12 +668,13 @@ STATS_KEYS = {
            "requests_per_second", "hits", "misses", "errors", "bytes", "table", "resp"],
     "connections": ["current", "total", "refused"],
     "requests": ["total", "search", "ping", "stats", "invalid_action", "binary", "bad_request", "bad_frame",
-                 "msearch"],
-    "errors": ["invalid_action", "bad_request", "bad_frame", "timeout", "nomem"],
+                 "msearch", "auth", "denied"],
+    "errors": ["invalid_action", "bad_request", "bad_frame", "timeout", "nomem", "auth_failed"],
     "bytes": ["in", "out"],
     "table": ["keys", "memory_bytes", "source", "format", "load_seconds", "loaded_at", "reloads",
-              "reload_failures"],
-    "resp": ["requests", "commands", "errors", "protocol_errors", "hits", "misses"],
+              "reload_failures", "acl_load_failures"],
+    "resp": ["requests", "commands", "errors", "protocol_errors", "hits", "misses", "acl_denied_auth",
+             "acl_denied_cmd", "acl_denied_key"],
 }
 
 # A stats answer with a fixed content, and how evkv-cli prints it.
@@ -998,7 +999,7 @@ class CliServerAddressTest(CliTestCase):
                                              "evkv://127.0.0.1:65432"),
                 ("evkv://[::1]65432", "expected ':' and a port after ']'"),
                 ("evkv://[::1]:", port_range),
-                ("evkv://user@127.0.0.1:65432", "user information (USER@) is not supported"),
+                ("evkv://a@b@127.0.0.1:65432", "one '@' only: write an '@' of the user or password as %40"),
                 ("evkv://127.0.0.1:65432/db", "nothing may follow HOST:PORT but one '/'"),
                 ("evkv://127.0.0.1:65432?x=1", "nothing may follow HOST:PORT but one '/'"),
                 ("evkv://127.0.0.1#frag", "nothing may follow HOST:PORT but one '/'"),

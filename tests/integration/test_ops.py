@@ -84,12 +84,14 @@ class OpsTest(t.TempDirTestCase):
         self.assertEqual(s["threads"], 2)
         self.assertEqual(s["connections"], {"current": 4, "total": 5, "refused": 0})
         self.assertEqual(s["requests"], {"total": 22, "search": 9, "ping": 3, "stats": 0, "invalid_action": 3,
-                                         "binary": 3, "bad_request": 3, "bad_frame": 1, "msearch": 0})
+                                         "binary": 3, "bad_request": 3, "bad_frame": 1, "msearch": 0, "auth": 0,
+                                         "denied": 0})
         self.assertEqual(s["resp"], {"requests": 3, "commands": 2, "errors": 1, "protocol_errors": 0,
-                                     "hits": 1, "misses": 1})
+                                     "hits": 1, "misses": 1, "acl_denied_auth": 0, "acl_denied_cmd": 0,
+                                     "acl_denied_key": 0})
         self.assertEqual((s["hits"], s["misses"]), (6, 3))
         self.assertEqual(s["errors"], {"invalid_action": 3, "bad_request": 3, "bad_frame": 1, "timeout": 0,
-                                       "nomem": 0})
+                                       "nomem": 0, "auth_failed": 0})
         self.assertEqual(s["bytes"], {"in": sent, "out": received})
         table = s["table"]
         self.assertEqual({k: table[k] for k in ("keys", "source", "format", "reloads", "reload_failures")},

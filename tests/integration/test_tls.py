@@ -11,6 +11,9 @@ as the oracle:
     redis-py (ssl=True, rediss://) answered as Redis answers them;
   - the guide's protocol over TLS (the guide's header and JSON on an ssl
     socket), next to the plain port;
+  - access control over TLS (--aclfile): RESP sessions (NOAUTH, WRONGPASS,
+    NOPERM, AUTH) byte for byte as Redis's with the same users; evkv-cli
+    and evkv-bench logging in with evkvs://USER:PASSWORD@ and --user/-a;
   - HAProxy 2.6 in front of the RESP TLS port: `ssl verify required`, a
     client certificate, its Redis check over check-ssl (UP, then DOWN);
   - prometheus-redis-exporter over rediss:// with a client certificate;
@@ -254,6 +257,99 @@ class EvkvCliTest(tls_test.TlsTestCase):
                     self.assertTrue(got.stderr.decode().startswith(message), got.stderr)
                 else:
                     self.assertRegex(got.stderr.decode(), r"^evkv-cli: --cacert \S+/nope\.pem: ")
+
+
+class AccessControlTest(tls_test.TlsTestCase):
+    """--aclfile with the TLS ports: RESP sessions over TLS byte for byte as
+    a Redis replica's with the same TLS settings and users; evkv-cli and
+    evkv-bench logging in over TLS (evkvs://USER:PASSWORD@HOST:PORT,
+    --user/--pass), the guide's auth action on the TLS port."""
+
+    USERS = "user default on >defpw ~* +@all\nuser bob on >bobpw %R~b* -@all +@read +ping\n"
+
+    def setUp(self):
+        super().setUp()
+        data = self.path("table.json")
+        with open(data, "w", encoding="utf-8") as f:
+            json.dump(TABLE, f, ensure_ascii=False)
+        acl = self.path("users.acl")
+        with open(acl, "w") as f:  # open while the replica syncs, then the users (ACL LOAD)
+            f.write("user default on nopass ~* +@all\n")
+        self.redis_tls_port = t.free_port()
+        rr = redis_oracle.start_for_test(
+            self, {k.encode(): v.encode() for k, v in TABLE.items()},
+            replica_args=["--tls-port", str(self.redis_tls_port), *tls_test.REDIS_TLS_ARGS,
+                          *tls_certs.server_args(self.certs, "no"), "--aclfile", acl])
+        with open(acl, "w") as f:
+            f.write(self.USERS)
+        self.assertEqual(redis_oracle.ask(rr.replica_port, command("ACL", "LOAD")), b"OK")
+        self.evkv = self.start_evkv("--data", data, "--aclfile", acl, auth="no")
+
+    def session(self, port, requests):
+        with self.tls_connect(port, self.client_context(None)) as s:
+            reader = redis_oracle.ReplyReader(s)
+            out = []
+            for req in requests:
+                s.sendall(req)
+                out.append(reader.read_reply())
+            return out
+
+    def test_resp_sessions(self):
+        requests = [command("GET", "beta"), command("PING"), command("AUTH", "bob", "wrong"),
+                    command("AUTH", "bob", "bobpw"), command("GET", "beta"), command("GET", "alpha"),
+                    command("MGET", "beta", "alpha"), command("SET", "beta", "x"), command("PING"),
+                    command("ACL", "WHOAMI"), command("MULTI"), command("GET", "alpha"), command("EXEC"),
+                    command("AUTH", "defpw"), command("GET", "alpha"), command("SET", "alpha", "x"),
+                    command("ACL", "WHOAMI")]
+        want = self.session(self.redis_tls_port, requests)
+        got = self.session(self.evkv.resp_tls_port, requests)
+        self.assertTrue(want[0].startswith(b"-NOAUTH"), want[0])
+        self.assertTrue(want[5].startswith(b"-NOPERM"), want[5])
+        for req, w, g in zip(requests, want, got):
+            self.assertEqual(g, w, req)
+
+    def test_evkv_cli(self):
+        def cli(*args):
+            return subprocess.run([t.CLI, "--cacert", self.certs.ca, *map(str, args)], capture_output=True,
+                                  timeout=30, stdin=subprocess.DEVNULL, env=environ)
+
+        environ = {k: v for k, v in os.environ.items() if k != "EVKV_AUTH"}
+        port = self.evkv.tls_port
+        for args in (["-u", f"evkvs://bob:bobpw@127.0.0.1:{port}"],
+                     ["--tls", "-p", port, "--user", "bob", "-a", "bobpw"]):
+            with self.subTest(args=args):
+                got = cli(*args, "search", "beta")
+                self.assertEqual((got.returncode, got.stdout, got.stderr), (0, b"two\n", b""))
+                got = cli(*args, "search", "alpha")
+                self.assertEqual(got.returncode, 2)
+                self.assertIn(b"no permissions to access one of the keys", got.stderr)
+        got = cli("-u", f"evkvs://127.0.0.1:{port}", "search", "beta")
+        self.assertEqual((got.returncode, got.stderr),
+                         (2, b"evkv-cli: Error: authentication required: send the auth action first.\n"))
+        got = cli("-u", f"evkvs://bob:wrong@127.0.0.1:{port}", "ping")
+        self.assertEqual((got.returncode, got.stderr), (2, b"evkv-cli: auth refused: invalid username-password "
+                                                           b"pair or user is disabled.\n"))
+        got = cli("-u", f"evkvs://:defpw@127.0.0.1:{port}", "search", "alpha")
+        self.assertEqual((got.returncode, got.stdout), (0, b"1\n"))
+
+    def test_evkv_bench(self):
+        keys = self.path("b.keys")
+        with open(keys, "w") as f:
+            f.write("beta\n")
+        for args in (["-u", f"evkvs://bob:bobpw@127.0.0.1:{self.evkv.tls_port}", "--keys", keys],
+                     ["--tls", "--protocol", "resp", "-p", self.evkv.resp_tls_port, "--user", "bob", "-a", "bobpw",
+                      "--keys", keys, "--reconnect"]):
+            with self.subTest(args=args):
+                argv = [tls_test.BENCH, "--cacert", self.certs.ca, *args, "-n", 300, "-c", 2, "-P", 4, "--timeout",
+                        60, "-q"]
+                r = subprocess.run([str(a) for a in argv], capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertRegex(r.stdout.decode(), r" 300 requests, 0 errors, 0 retried(,|$)")
+        r = subprocess.run([tls_test.BENCH, "--cacert", self.certs.ca, "-u",
+                            f"evkvs://bob:wrong@127.0.0.1:{self.evkv.tls_port}", "-n", "10", "-q"],
+                           capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(b"refused the login: ", r.stderr)
 
 
 class EvkvBenchTest(tls_test.TlsTestCase):

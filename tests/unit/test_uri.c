@@ -134,7 +134,9 @@ static void test_bad(void **state)
               "brackets are for an IPv6 address: evkv://[::1]:65432, evkv://127.0.0.1:65432");
     check_bad("evkv://[::1]65432", "expected ':' and a port after ']'");
     check_bad("evkv://[::1]:", port_range);
-    check_bad("evkv://user@127.0.0.1:65432", "user information (USER@) is not supported");
+    check_bad("evkv://a@b@127.0.0.1:65432", "one '@' only: write an '@' of the user or password as %40");
+    check_bad("evkv://us%zzer:pw@127.0.0.1", escape);
+    check_bad("evkv://user:p%00w@127.0.0.1", escape);
     check_bad("evkv://127.0.0.1:65432/db", "nothing may follow HOST:PORT but one '/'");
     check_bad("evkv://127.0.0.1:65432?x=1", "nothing may follow HOST:PORT but one '/'");
     check_bad("evkv://127.0.0.1#frag", "nothing may follow HOST:PORT but one '/'");
@@ -150,6 +152,37 @@ static void test_bad(void **state)
     check_bad("unix:///tmp/a%4", escape);
     memset(long_path + 8, 'x', 200);
     check_bad(long_path, "too long");
+}
+
+/* USER[:PASSWORD]@: what to log in with, decoded, beside the address. */
+static void test_user_information(void **state)
+{
+    static const struct {
+        const char *text, *host, *port, *user, *password;
+        int has_password, is_tls;
+    } cases[] = {
+        {"evkv://alice:s3cret@127.0.0.1:7000", "127.0.0.1", "7000", "alice", "s3cret", 1, 0},
+        {"evkv://alice@localhost", "localhost", "65432", "alice", "", 0, 0},
+        {"evkv://:pw@[::1]:7000/", "::1", "7000", "", "pw", 1, 0},
+        {"evkv://a%40b:p%3Aw%25@h:1", "h", "1", "a@b", "p:w%", 1, 0},
+        {"evkv://bob:@h:2", "h", "2", "bob", "", 1, 0},
+        {"evkv://h:3", "h", "3", "", "", 0, 0},
+        {"evkvs://alice:s3cret@example.com:6390", "example.com", "6390", "alice", "s3cret", 1, 1},
+        {"EVKVS://carol@[::1]/", "::1", "65432", "carol", "", 0, 1},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        evkv_uri u;
+        char err[EVKV_URI_ERR_LEN] = "";
+        if (evkv_uri_parse(cases[i].text, &u, err, sizeof(err)) != 0)
+            fail_msg("%s: refused: %s", cases[i].text, err);
+        assert_string_equal(u.host, cases[i].host);
+        assert_string_equal(u.port, cases[i].port);
+        assert_string_equal(u.user, cases[i].user);
+        assert_string_equal(u.password, cases[i].password);
+        assert_int_equal(u.has_password, cases[i].has_password);
+        assert_int_equal(u.is_tls, cases[i].is_tls);
+    }
 }
 
 static void test_short_err_buffer(void **state)
@@ -181,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_unix),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_user_information),
         cmocka_unit_test(test_short_err_buffer),
         cmocka_unit_test(test_server_name),
     };
