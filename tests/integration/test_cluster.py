@@ -3,7 +3,11 @@ evkv behind a real HAProxy (a frontend per shard and protocol) and a real
 nutcracker over the shards; every key of the table is found through
 nutcracker (MGET) and through its shard's guide-protocol frontend, with
 its value, before and after a replica is killed; scripts/cluster down then
-leaves none of the recorded processes running. Usage errors exit 2 and
+leaves none of the recorded processes running. up --tls: the same over
+TLS only (certificates made by openssl), through HAProxy's TLS frontends
+with evkv-cli --tls and redis-cli --tls, plain text and certificate-less
+clients refused, a killed replica marked DOWN by checks over TLS. Usage
+errors exit 2 and
 start nothing. Two ups at once into one DIR start one cluster; a DIR with
 spaces and quotes works, one HAProxy cannot use is refused before anything
 starts; status and down skip pids lines that name no process of the
@@ -90,14 +94,15 @@ class ClusterTest(t.TempDirTestCase):
                     return True
         return False
 
-    def up(self, cdir=None, keys=KEYS):
-        """scripts/cluster up --shards 2 --replicas 2 --keys KEYS into
-        CDIR (self.path("cluster")); sets self.ends (the endpoints), and
-        self.table and self.keys (its data set)."""
+    def up(self, cdir=None, keys=KEYS, extra=()):
+        """scripts/cluster up --shards 2 --replicas 2 --keys KEYS (and
+        extra) into CDIR (self.path("cluster")); sets self.ends (the
+        endpoints), and self.table and self.keys (its data set)."""
         self.cdir = cdir or self.path("cluster")
         self.addCleanup(self.cluster, "down", "--dir", self.cdir)
         for attempt in range(3):
-            r = self.cluster("up", "--shards", "2", "--replicas", "2", "--keys", str(keys), "--dir", self.cdir)
+            r = self.cluster("up", "--shards", "2", "--replicas", "2", "--keys", str(keys), "--dir", self.cdir,
+                             *extra)
             # The free ports up picks can be taken by another program (a
             # test running beside this one) before its servers bind them:
             # up then stops what it started and exits 1; so go again.
@@ -105,18 +110,19 @@ class ClusterTest(t.TempDirTestCase):
                 break
             shutil.rmtree(self.cdir)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.read_endpoints(r.stdout, keys)
+        self.read_endpoints(r.stdout, keys, tls="--tls" in extra)
+        return r
 
-    def read_endpoints(self, stdout, keys):
+    def read_endpoints(self, stdout, keys, tls=False):
         ends = {}
         for line in stdout.splitlines():
             # HAProxy's socket path is DIR's, which may hold spaces.
             m = re.fullmatch(r"haproxy stats (.*) pid (\d+)", line)
             words = ["haproxy", "stats", m[1], "pid", m[2]] if m else line.split()
             ends[words[0]] = dict(zip(words[1::2], words[2::2]))
-        for name in ("nutcracker", "haproxy", "shard1", "shard2", "shard1-r1", "shard1-r2", "shard2-r1",
-                     "shard2-r2"):
-            self.assertIn(name, ends, stdout)
+        names = ["haproxy", "shard1", "shard2", "shard1-r1", "shard1-r2", "shard2-r1", "shard2-r2"]
+        names += ["tls-client", "tls-server"] if tls else ["nutcracker"]
+        self.assertEqual(sorted(ends), sorted(names), stdout)
         self.ends = ends
         data = os.path.join(self.cdir, f"data-n{keys}-v100-s1.tsv")
         with open(data, encoding="utf-8") as f:
@@ -241,6 +247,115 @@ class ClusterTest(t.TempDirTestCase):
         self.assertFalse(os.path.exists(os.path.join(self.cdir, "pids")))
         st = self.cluster("status", "--dir", self.cdir)
         self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
+
+    def haproxy_states(self):
+        """{(backend, server): status} from HAProxy's show stat."""
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        with s:
+            s.connect(self.ends["haproxy"]["stats"])
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        rows = [l.split(",") for l in data.decode().splitlines() if l and not l.startswith("#")]
+        return {(r[0], r[1]): r[17] for r in rows if len(r) > 17 and r[1] not in ("FRONTEND", "BACKEND")}
+
+    def tls_found(self, tls, shard):
+        """The keys shard's TLS frontends find, through evkv-cli --tls (the
+        guide's protocol, every key on its stdin) and redis-cli --tls
+        (MGET of every key), each with the client certificate; each key
+        checked (its value, or the miss answer, or nil) and the two
+        clients agreeing."""
+        files = ["--tls", "--cacert", tls["cacert"], "--cert", tls["cert"], "--key", tls["key"]]
+        guide, resp = (self.port(self.ends[shard][k]) for k in ("guide-tls", "resp-tls"))
+
+        def run(argv, stdin=None, ok=(0,)):
+            r = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60)
+            if r.returncode not in ok:
+                raise ConnectionError(f"{argv[0]} exit {r.returncode}: {r.stderr.strip()}")
+            return r.stdout.splitlines()
+
+        lines = self.with_retries(f"evkv-cli --tls, {shard}", lambda: run(
+            [t.CLI, *files, "-h", t.HOST, "-p", str(guide)], "\n".join(self.keys) + "\n", ok=(1,)))
+        self.assertEqual(len(lines), len(self.keys), f"{shard}: evkv-cli printed {lines[:3]}...")
+        found = set()
+        for k, line in zip(self.keys, lines):
+            if line == self.table[k]:
+                found.add(k)
+            else:
+                self.assertEqual(line, t.miss_text(k), f"{shard}: {k}")
+        values = self.with_retries(f"redis-cli --tls, {shard}", lambda: run(
+            ["redis-cli", *files, "-h", t.HOST, "-p", str(resp), "MGET", *self.keys]))
+        self.assertEqual(values, [self.table[k] if k in found else "" for k in self.keys], shard)
+        return found
+
+    def assert_all_over_tls(self, tls):
+        one, two = self.tls_found(tls, "shard1"), self.tls_found(tls, "shard2")
+        self.assertFalse(one & two, "a key kept by both shards")
+        self.assertEqual(len(one | two), len(self.keys), "keys found by neither shard")
+        self.assertGreater(len(one), len(self.keys) // 4)
+        self.assertGreater(len(two), len(self.keys) // 4)
+
+    def test_tls_up_kill_a_replica_down(self):
+        """up --tls: certificates made with openssl (keys 0600), 2 shards x
+        2 TLS-only replicas behind HAProxy (TLS both sides, check-ssl), no
+        nutcracker. Every key is found through the shards' frontends with
+        evkv-cli --tls and redis-cli --tls and the client certificate; a
+        plain-text client, and a TLS client without a certificate, get
+        nothing, from the frontends and from the replicas. A replica
+        SIGKILLed is marked DOWN by HAProxy's checks over TLS (the other
+        stays UP) while every key is still served; down stops all."""
+        r = self.up(keys=2000, extra=["--tls"])
+        self.assertIn("--tls --cacert", r.stderr)  # the command lines users get
+        tls = self.ends["tls-client"]
+        pids = self.recorded_pids()
+        self.assertEqual(sorted(pids), ["haproxy", "shard1-r1", "shard1-r2", "shard2-r1", "shard2-r2"])
+        for name in ("ca.key", "server.key", "client.key", "server.pem", "client.pem"):
+            mode = stat.S_IMODE(os.stat(os.path.join(self.cdir, "tls", name)).st_mode)
+            self.assertEqual(mode, 0o600, name)
+        st = self.cluster("status", "--dir", self.cdir)
+        self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+        self.assertIn(f"tls-client cacert {tls['cacert']} cert {tls['cert']} key {tls['key']}", st.stdout)
+        self.assertIn("redis-cli --tls --cacert", st.stdout)
+        # HAProxy had every replica UP before up returned: its checks
+        # reached the TLS-only replicas over TLS, with the certificate.
+        self.assertEqual(set(self.haproxy_states().values()), {"UP"})
+
+        self.assert_all_over_tls(tls)
+        key = self.keys[0]
+        for name in ("shard1", "shard1-r1"):
+            for proto in ("resp-tls", "guide-tls"):
+                port = self.port(self.ends[name][proto])
+                with socket.create_connection((t.HOST, port), timeout=5) as plain:
+                    plain.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key.encode())
+                                  if proto == "resp-tls" else t.search_request(key))
+                    try:
+                        got = plain.recv(4096)
+                    except ConnectionResetError:
+                        got = b""
+                    self.assertEqual(got, b"", f"{name} {proto}: plain text answered")
+            nocert = subprocess.run(["redis-cli", "--tls", "--cacert", tls["cacert"], "-h", t.HOST, "-p",
+                                     str(self.port(self.ends[name]["resp-tls"])), "GET", key],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(nocert.returncode, 0, f"{name}: served a client without a certificate")
+            self.assertNotIn(self.table[key], nocert.stdout)
+
+        os.kill(self.checked_pid("shard1-r1"), signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            states = self.haproxy_states()
+            if states[("shard1-guide", "shard1-r1")] == states[("shard1-resp", "shard1-r1")] == "DOWN":
+                break
+            time.sleep(0.2)
+        self.assertEqual({k: v for k, v in states.items() if v != "UP"},
+                         {("shard1-guide", "shard1-r1"): "DOWN", ("shard1-resp", "shard1-r1"): "DOWN"})
+        self.assert_all_over_tls(tls)
+
+        down = self.cluster("down", "--dir", self.cdir, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
+        self.assertFalse(os.path.exists(os.path.join(self.cdir, "pids")))
 
     def test_two_ups_at_once_into_one_dir(self):
         """Two ups started together into one DIR: one starts the cluster,
@@ -476,13 +591,64 @@ class ClusterTest(t.TempDirTestCase):
         self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
         self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
 
+    def test_redis_cluster_mode_over_tls(self):
+        """up --mode redis-cluster --tls: TLS-only nodes whose map names
+        their TLS RESP ports; redis-py's RedisCluster over TLS with the
+        client certificate finds every key, redis-cli -c --tls follows
+        -MOVED; a plain-text client gets nothing from a node; down stops
+        every node."""
+        from test_redis_clients import import_redis_py
+        import_redis_py()
+        from redis.cluster import ClusterNode, RedisCluster
+        self.cdir = self.path("rctls")
+        self.addCleanup(self.cluster, "down", "--dir", self.cdir)
+        for attempt in range(3):
+            r = self.cluster("up", "--mode", "redis-cluster", "--tls", "--shards", "2", "--replicas", "2", "--keys",
+                             "1000", "--dir", self.cdir)
+            if r.returncode != 1 or attempt == 2 or not self.port_was_taken():
+                break
+            shutil.rmtree(self.cdir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        ends = {w[0]: dict(zip(w[1::2], w[2::2])) for w in map(str.split, r.stdout.splitlines())}
+        names = [f"shard{s}-r{i}" for s in (1, 2) for i in (1, 2)]
+        self.assertEqual(sorted(ends), sorted(names + ["redis-cluster", "tls-client", "tls-server"]), r.stdout)
+        with open(ends["redis-cluster"]["map"]) as f:
+            mapped = [l.split()[1].split("@")[0] for l in f if not l.startswith("#")]
+        self.assertEqual(mapped, [ends[n]["resp-tls"] for n in names])
+        tls = ends["tls-client"]
+        with open(os.path.join(self.cdir, "data-n1000-v100-s1.tsv"), encoding="utf-8") as f:
+            table = dict(line.rstrip("\n").split("\t", 1) for line in f)
+        rc = RedisCluster(startup_nodes=[ClusterNode(t.HOST, self.port(ends["shard2-r2"]["resp-tls"]))],
+                          decode_responses=True, ssl=True, ssl_ca_certs=tls["cacert"], ssl_certfile=tls["cert"],
+                          ssl_keyfile=tls["key"])
+        self.addCleanup(rc.close)
+        keys = sorted(table)
+        self.assertEqual(rc.mget_nonatomic(keys), [table[k] for k in keys])
+        key = next(k for k in keys if rc.keyslot(k) < 8192)
+        out = subprocess.run(["redis-cli", "-c", "--tls", "--cacert", tls["cacert"], "--cert", tls["cert"], "--key",
+                              tls["key"], "-p", str(self.port(ends["shard2-r2"]["resp-tls"])), "GET", key],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.stdout, table[key] + "\n")
+        with socket.create_connection((t.HOST, self.port(ends["shard1-r1"]["resp-tls"])), timeout=5) as plain:
+            plain.sendall(b"PING\r\n")
+            try:
+                got = plain.recv(4096)
+            except ConnectionResetError:
+                got = b""
+            self.assertEqual(got, b"", "a node answered plain text")
+        pids = self.recorded_pids()
+        down = self.cluster("down", "--dir", self.cdir, timeout=60)
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        self.assertEqual({n: p for n, p in pids.items() if alive(p)}, {}, "still running after down")
+
     def test_usage_errors(self):
         d = self.path("never")
         for args in ([], ["sideways"], ["up", "--shards", "0"], ["up", "--replicas", "x"],
                      ["up", "--keys"], ["up", "--keys", "10", "--data", self.path("x.tsv")],
                      ["up", "--data", self.path("missing.tsv")], ["up", "--base-port", "80"],
                      ["up", "--bogus", "1"], ["down", "--shards", "2"], ["status", "--keys", "5"],
-                     ["up", "--mode", "mesh"], ["up", "--mode"], ["down", "--mode", "proxies"]):
+                     ["up", "--mode", "mesh"], ["up", "--mode"], ["down", "--mode", "proxies"],
+                     ["down", "--tls"], ["status", "--tls"], ["up", "--tls", "--shards", "0"]):
             r = self.cluster(*args, "--dir", d) if args else self.cluster()
             self.assertEqual(r.returncode, 2, f"{args}: {r.stdout} {r.stderr}")
             self.assertIn("see --help", r.stderr, args)

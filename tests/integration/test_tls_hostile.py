@@ -4,7 +4,7 @@ certificates rotated under load, and a scanner:
   - plain text to a TLS port and a TLS handshake to a plain port: closed,
     with a log line saying which;
   - a handshake that never starts or stalls half way: closed after
-    --message-timeout; 200 of them at once while another client is served;
+    --message-timeout; 1,000 of them at once while other clients are served;
   - a 16 KB TLS record sent one byte per packet: answered whole; half a
     record, then a reset: that connection goes, the others are served;
   - a connection past --max-conns: its error answer after the handshake;
@@ -21,6 +21,7 @@ certificates rotated under load, and a scanner:
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -67,6 +68,17 @@ def client_hello(ctx):
 
 class MisbehavingClientTest(tls_test.TlsTestCase):
 
+    def raise_fd_limit(self, need):
+        """This process's (and the servers it starts') soft limit on open
+        files raised to at least need (within the hard limit), and put back
+        at cleanup; fails, saying why, where the hard limit is lower."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < need:
+            self.fail(f"this test holds {need} descriptors; the hard limit on open files is {hard} (ulimit -Hn)")
+        if soft != resource.RLIM_INFINITY and soft < need:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
+
     def test_plain_text_to_tls_port(self):
         s = self.start_evkv()
         for port, request in ((s.resp_tls_port, command("PING")), (s.tls_port, t.search_request("a"))):
@@ -105,11 +117,17 @@ class MisbehavingClientTest(tls_test.TlsTestCase):
                 self.assertTrue(closed_within(sock, t.IO_TIMEOUT))
 
     def test_many_unfinished_handshakes(self):
-        s = self.start_evkv("--message-timeout", "2", "--idle-timeout", "0")
+        """1,000 clients that connect and never finish their handshake
+        (each sends part of a ClientHello, from 1 byte to all but its last)
+        while new clients are served; every one of them closed after
+        --message-timeout, and the server serves on."""
+        many = 1000
+        self.raise_fd_limit(many + 100)
+        s = self.start_evkv("--message-timeout", "2", "--idle-timeout", "0", "--max-conns", str(many + 50))
         hello = client_hello(self.client_context())
         stalled = []
         try:
-            for i in range(200):
+            for i in range(many):
                 sock = socket.create_connection((tls_test.HOST, s.resp_tls_port), timeout=t.IO_TIMEOUT)
                 stalled.append(sock)
                 sock.sendall(hello[:1 + i % (len(hello) - 1)])
