@@ -348,6 +348,8 @@ static long get_reply(bconn *c, const char *p, size_t n, size_t *need, char *err
         snprintf(errstr, RESP_REPLY_ERRSTR_LEN, "an array in reply to GET");
         return -1;
     }
+    if (r.type == RESP_REPLY_ERROR && th->b->cluster && bench_cluster_moved(c, r.str, r.len))
+        return len;
     if (r.type != RESP_REPLY_BULK && r.type != RESP_REPLY_NIL) {
         bench_error(th, 1, "unexpected reply: %.*s", (int)(len - 2 > 80 ? 80 : len - 2), p);
         conn_answered(c, 0, 0);

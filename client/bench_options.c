@@ -50,6 +50,15 @@ static void usage(FILE *out)
             "      --sni NAME         the server name sent and checked instead of the host\n"
             "      --insecure         do not check the server's certificate\n"
             "      --protocol P       evkv (default) or resp (Redis GET)\n"
+            "      --cluster          a Redis Cluster (evkv nodes with --cluster-config, or\n"
+            "                         Redis): the slot map is read with CLUSTER SLOTS from\n"
+            "                         the node given (a master or a replica), -c\n"
+            "                         connections go from each thread to each master, each\n"
+            "                         key to its slot's master; a -MOVED answer updates\n"
+            "                         the slot and the request goes again to the node it\n"
+            "                         names (counted: \"MOVED answers followed\"). Needs\n"
+            "                         --protocol resp (the map holds RESP ports only), one\n"
+            "                         key a request (no --mget), TCP without --tls\n"
             "      --reconnect        a new connection for every request, as the guide's\n"
             "                         client makes\n"
             "      --timeout SECS     each request's deadline, its retries included: a\n"
@@ -225,6 +234,7 @@ enum {
     OPT_KEY,
     OPT_SNI,
     OPT_INSECURE,
+    OPT_CLUSTER,
 };
 
 static const struct option longopts[] = {
@@ -265,6 +275,7 @@ static const struct option longopts[] = {
     {"key", required_argument, NULL, OPT_KEY},
     {"sni", required_argument, NULL, OPT_SNI},
     {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"cluster", no_argument, NULL, OPT_CLUSTER},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
@@ -326,6 +337,7 @@ static const char *parse_option(int ch, bench_options *o, server_args *srv, char
             (bench_protocol)opt_choice(protocols, 2, (int)o->protocol, "--protocol must be evkv or resp", &bad);
         break;
     case OPT_RECONNECT: o->reconnect = 1; break;
+    case OPT_CLUSTER: o->cluster = 1; break;
     case OPT_TIMEOUT:
         if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, len)) == NULL)
             o->timeout_ms = (int)(d * 1000);
@@ -408,6 +420,27 @@ static int check_server(bench_options *o, const server_args *srv)
     return 0;
 }
 
+/* --cluster: checks what goes with it, once the server is named. Returns
+ * 0, or -1 after saying why. */
+static int check_cluster(const bench_options *o)
+{
+    const char *conflict = NULL;
+
+    if (!o->cluster)
+        return 0;
+    if (o->protocol != PROTOCOL_RESP)
+        conflict = "--cluster needs --protocol resp: the slot map names the nodes' RESP ports";
+    else if (o->mget)
+        conflict = "--cluster sends one key a request: --mget's keys would cross slots";
+    else if (o->unix_path || o->tls)
+        conflict = "--cluster is for plain TCP: the map names TCP addresses (no --socket, no --tls)";
+    if (conflict) {
+        fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", conflict);
+        return -1;
+    }
+    return 0;
+}
+
 /* --tls: checks the TLS options go with it, and sets the client's TLS up
  * (the files are read now). Returns 0, or -1 after saying why. */
 static int check_tls(const bench_options *o, const server_args *srv)
@@ -451,7 +484,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         fprintf(stderr, "evkv-bench: unexpected argument '%s'\nTry 'evkv-bench --help'.\n", argv[optind]);
         return -1;
     }
-    if (check_server(o, &srv) != 0 || check_tls(o, &srv) != 0)
+    if (check_server(o, &srv) != 0 || check_cluster(o) != 0 || check_tls(o, &srv) != 0)
         return -1;
     if (o->reconnect)
         o->depth = 1;
