@@ -41,6 +41,8 @@ typedef struct cli_options {
     int json;                /* print each answer's content as received */
     char where[160];         /* the server as messages and the prompt name it */
     evkv_uri uri;            /* where a -u URI's parts are kept */
+    int cluster;             /* --cluster: search routed by slot (cli_cluster.c) */
+    int guide_port_offset;   /* --guide-port-offset: a node's guide port less its RESP port */
 } cli_options;
 
 /* Connects c to the server of o, within --timeout; on failure prints why
