@@ -775,6 +775,8 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     for (int i = 0; i < th->b->opt.conns; i++)
         if (th->conns[i].count)
             conn_drop(&th->conns[i], "no answer before the timeout");
+    if (th->nredirects) /* --cluster: answered -MOVED, never sent again */
+        bench_error(th, th->nredirects, "no answer before the timeout (after MOVED)");
     event_base_loopexit(th->base, NULL);
 }
 
