@@ -11,12 +11,9 @@
  * send's time and deadline, to a connection of the owner named: the
  * thread's redirects wait there until that connection has room.
  */
-#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "bench.h"
 #include "cluster_slots.h"
@@ -25,7 +22,7 @@
 #define PICK_TRIES 4096 /* keys drawn before one of another node is sent anyway */
 
 typedef struct bench_cluster {
-    cluster_slots map; /* as read before the run: the nodes (their owners are owner's) */
+    cluster_slots map; /* as read before the run: its nodes are fixed; the owners move to owner */
     struct sockaddr_storage addr[CLUSTER_SLOTS_MAX_NODES];
     socklen_t addrlen[CLUSTER_SLOTS_MAX_NODES];
     _Atomic unsigned char owner[KEYSLOT_COUNT]; /* node index, or CLUSTER_SLOTS_NONE */
@@ -63,6 +60,7 @@ static int cluster_resolve(bench_cluster *cl, char *err, size_t errlen)
 int bench_cluster_load(bench *b, char *err, size_t errlen)
 {
     bench_cluster *cl = calloc(1, sizeof(*cl));
+
     if (cl == NULL || (cl->key_slot = malloc((b->ks.n ? b->ks.n : 1) * sizeof(uint16_t))) == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;

@@ -141,7 +141,8 @@ static void usage(FILE *out)
             "     failed connection attempt with no request to retry (the first error\n"
             "     is described on stderr)\n"
             "  2  bad usage, an unreadable key or data file, an unknown host, nothing\n"
-            "     listening (no connection could be made: nothing is measured)\n",
+            "     listening (no connection could be made: nothing is measured), with\n"
+            "     --cluster no slot map (CLUSTER SLOTS refused or unreadable)\n",
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
 }
 
