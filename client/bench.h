@@ -73,6 +73,8 @@ typedef struct bench_options {
     int tls;                 /* --tls, or an evkvs:// URI */
     evkv_tls_config tls_cfg; /* --cacert, --cert, ... */
     int cluster;             /* --cluster: each key to its slot's master (bench_cluster.c) */
+    int guide_port_offset;   /* --guide-port-offset: a node's guide port less its RESP port */
+    int offset_set;          /* --guide-port-offset given */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */
@@ -350,6 +352,8 @@ uint32_t bench_cluster_pick(bconn *c);
  * updated, the request taken off c's FIFO to go again to that node, and 1
  * returned; else 0 (an error to count). */
 int bench_cluster_moved(bconn *c, const char *msg, size_t len);
+/* The same for the guide protocol's answer msg ("Error: MOVED ..."). */
+int bench_cluster_moved_evkv(bconn *c, const proto_message *msg);
 /* Moves the requests waiting for c's node onto c's FIFO, while it has room. */
 void bench_cluster_resend(bconn *c);
 

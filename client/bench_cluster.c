@@ -10,8 +10,16 @@
  * the answer, as redis-py does, and the request goes again, with its first
  * send's time and deadline, to a connection of the owner named: the
  * thread's redirects wait there until that connection has room.
+ *
+ * Over the guide protocol, the map's RESP ports are --guide-port-offset
+ * below the guide ports: the map is asked of the given port less it, the
+ * nodes reached at theirs plus it, and the guide's "Error: MOVED" answer
+ * names the RESP address as -MOVED does.
  */
+#include <arpa/inet.h>
+#include <jansson.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,14 +44,36 @@ typedef struct bench_redirect {
     uint64_t t_sched, deadline;
 } bench_redirect;
 
-/* Resolves the map's nodes into cl->addr. Returns 0, or -1 with err. */
-static int cluster_resolve(bench_cluster *cl, char *err, size_t errlen)
+/* Moves the port of the TCP address sa by delta. Returns 0, or -1 when
+ * that is no port. */
+static int port_move(struct sockaddr_storage *sa, int delta)
+{
+    in_port_t *port =
+        sa->ss_family == AF_INET6 ? &((struct sockaddr_in6 *)sa)->sin6_port : &((struct sockaddr_in *)sa)->sin_port;
+    long p = (long)ntohs(*port) + delta;
+
+    if (p < 1 || p > 65535)
+        return -1;
+    *port = htons((in_port_t)p);
+    return 0;
+}
+
+/* Resolves the map's nodes into cl->addr: their RESP ports, or over the
+ * guide protocol those plus offset. Returns 0, or -1 with err. */
+static int cluster_resolve(bench_cluster *cl, int offset, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
 
     for (int i = 0; i < cl->map.nnodes; i++) {
         const cluster_slots_node *nd = &cl->map.nodes[i];
-        int rc = getaddrinfo(nd->ip, nd->port, &hints, &res);
+        char port[16];
+        long p = strtol(nd->port, NULL, 10) + offset;
+        if (p < 1 || p > 65535) {
+            snprintf(err, errlen, "the node %s's port plus --guide-port-offset %d is no port", nd->name, offset);
+            return -1;
+        }
+        snprintf(port, sizeof(port), "%ld", p);
+        int rc = getaddrinfo(nd->ip, port, &hints, &res);
         if (rc != 0) {
             snprintf(err, errlen, "cannot resolve the node %s: %s", nd->name, gai_strerror(rc));
             return -1;
@@ -65,9 +95,17 @@ int bench_cluster_load(bench *b, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (cluster_slots_fetch((const struct sockaddr *)&b->addr, b->addrlen, b->target, b->opt.timeout_ms, &cl->map, err,
+    /* Over the guide protocol, the address given is a guide port: the map
+     * is asked of the RESP port, offset below it. */
+    struct sockaddr_storage resp = b->addr;
+    int offset = b->opt.protocol == PROTOCOL_EVKV ? b->opt.guide_port_offset : 0;
+    if (port_move(&resp, -offset) != 0) {
+        snprintf(err, errlen, "%s less --guide-port-offset %d is no port", b->target, offset);
+        goto fail;
+    }
+    if (cluster_slots_fetch((const struct sockaddr *)&resp, b->addrlen, b->target, b->opt.timeout_ms, &cl->map, err,
                             errlen) != 0 ||
-        cluster_resolve(cl, err, errlen) != 0)
+        cluster_resolve(cl, offset, err, errlen) != 0)
         goto fail;
     for (size_t i = 0; i < b->ks.n; i++)
         cl->key_slot[i] = (uint16_t)keyslot(key_text(&b->ks, &b->ks.keys[i]), b->ks.keys[i].key_len);
@@ -174,4 +212,20 @@ void bench_cluster_resend(bconn *c)
         th->redirects[i] = th->redirects[--th->nredirects];
         conn_enqueue(c, r.key, r.t_sched, r.deadline);
     }
+}
+
+int bench_cluster_moved_evkv(bconn *c, const proto_message *msg)
+{
+    static const char prefix[] = "{\"result\": \"Error: MOVED ";
+    int moved = 0;
+
+    /* Most wrong answers are no MOVED: the JSON is read only for one. */
+    if (!msg->is_json || msg->content_len < sizeof(prefix) || memcmp(msg->content, prefix, sizeof(prefix) - 1) != 0)
+        return 0;
+    json_t *content = json_loadb((const char *)msg->content, msg->content_len, 0, NULL);
+    const char *text = json_string_value(json_object_get(content, "result"));
+    if (text)
+        moved = bench_cluster_moved(c, text + 7, strlen(text + 7));
+    json_decref(content);
+    return moved;
 }

@@ -56,9 +56,14 @@ static void usage(FILE *out)
             "                         connections go from each thread to each master, each\n"
             "                         key to its slot's master; a -MOVED answer updates\n"
             "                         the slot and the request goes again to the node it\n"
-            "                         names (counted: \"MOVED answers followed\"). Needs\n"
-            "                         --protocol resp (the map holds RESP ports only), one\n"
-            "                         key a request (no --mget), TCP without --tls\n"
+            "                         names (counted: \"MOVED answers followed\"). One key a\n"
+            "                         request (no --mget), TCP without --tls\n"
+            "      --guide-port-offset N\n"
+            "                         --cluster over the guide protocol (without --protocol\n"
+            "                         resp): each node's guide port is its RESP port (the\n"
+            "                         one the map names) plus N; the map is read at the\n"
+            "                         port given less N, and the guide's \"Error: MOVED\"\n"
+            "                         answers are followed\n"
             "      --reconnect        a new connection for every request, as the guide's\n"
             "                         client makes\n"
             "      --timeout SECS     each request's deadline, its retries included: a\n"
@@ -236,6 +241,7 @@ enum {
     OPT_SNI,
     OPT_INSECURE,
     OPT_CLUSTER,
+    OPT_GUIDE_PORT_OFFSET,
 };
 
 static const struct option longopts[] = {
@@ -277,6 +283,7 @@ static const struct option longopts[] = {
     {"sni", required_argument, NULL, OPT_SNI},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"cluster", no_argument, NULL, OPT_CLUSTER},
+    {"guide-port-offset", required_argument, NULL, OPT_GUIDE_PORT_OFFSET},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
@@ -339,6 +346,10 @@ static const char *parse_option(int ch, bench_options *o, server_args *srv, char
         break;
     case OPT_RECONNECT: o->reconnect = 1; break;
     case OPT_CLUSTER: o->cluster = 1; break;
+    case OPT_GUIDE_PORT_OFFSET:
+        bad = opt_int("--guide-port-offset", -65535, 65535, &o->guide_port_offset, msg, len);
+        o->offset_set = 1;
+        break;
     case OPT_TIMEOUT:
         if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, len)) == NULL)
             o->timeout_ms = (int)(d * 1000);
@@ -427,10 +438,13 @@ static int check_cluster(const bench_options *o)
 {
     const char *conflict = NULL;
 
-    if (!o->cluster)
+    if (o->offset_set && (!o->cluster || o->protocol != PROTOCOL_EVKV))
+        conflict = "--guide-port-offset goes with --cluster over the guide protocol (not --protocol resp)";
+    else if (!o->cluster)
         return 0;
-    if (o->protocol != PROTOCOL_RESP)
-        conflict = "--cluster needs --protocol resp: the slot map names the nodes' RESP ports";
+    else if (o->protocol == PROTOCOL_EVKV && !o->offset_set)
+        conflict = "--cluster over the guide protocol needs --guide-port-offset N: the slot map names each "
+                   "node's RESP port, and its guide port is that plus N";
     else if (o->mget)
         conflict = "--cluster sends one key a request: --mget's keys would cross slots";
     else if (o->unix_path || o->tls)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""evkv's own clients in a Redis Cluster: evkv-bench --cluster (RESP) and
-evkv-cli --cluster (the guide protocol) route each key to its slot's
-master themselves, from CLUSTER SLOTS read on the node they are given,
-and follow MOVED.
+"""evkv's own clients in a Redis Cluster: evkv-bench --cluster (RESP or the
+guide protocol) and evkv-cli --cluster (the guide protocol) route each key
+to its slot's master themselves, from CLUSTER SLOTS read on the node they
+are given, and follow MOVED.
 
 Three evkv masters and a replica of the first are started from one map and
 one data file. evkv-bench --cluster from a master's or the replica's
@@ -11,7 +11,9 @@ its slot's owner) with no error and no MOVED, and each master serves its
 share. A node whose map is older (slots 0-4000 still its own, where the
 other nodes' map gives them to another master) sends evkv-bench keys to the
 old owner: that owner answers -MOVED, and evkv-bench follows it, every
-answer still right.
+answer still right. Over the guide protocol (each node's guide port its
+RESP port plus two, --guide-port-offset 2), the same, the guide's MOVED
+error followed as many times as the old owner answered it.
 
 evkv-cli --cluster prints, for every key of the table and keys it lacks,
 from a master's or the replica's guide port, byte for byte what plain
@@ -90,8 +92,12 @@ class ClusterRoutingTest(t.TempDirTestCase):
             c.send(t.json_request({"action": "stats"}))
             return t.answer_result(c.read_answer())["errors"]["bad_request"]
 
-    def run_bench(self, port, *args):
-        rc, out, err = bench("--cluster", "--protocol", "resp", "-h", t.HOST, "-p", port, "--data", self.data, *args)
+    def run_bench(self, port, *args, guide=False):
+        """evkv-bench --cluster from port (a RESP port, or with guide the
+        guide port of the same node): its output, requests, MOVED followed."""
+        proto = ["--guide-port-offset", GUIDE_OFFSET] if guide else ["--protocol", "resp"]
+        port += GUIDE_OFFSET if guide else 0
+        rc, out, err = bench("--cluster", *proto, "-h", t.HOST, "-p", port, "--data", self.data, *args)
         self.assertEqual(rc, 0, out + err)
         requests, errors = (int(x) for x in TABLE_RE.search(out).groups()[:2])
         self.assertEqual(errors, 0, out)
@@ -114,6 +120,10 @@ class ClusterRoutingTest(t.TempDirTestCase):
             self.assertEqual(served[3], int(start == 3), served)
             for i in range(3):
                 self.assertGreater(served[i], 0, f"master {i} serves keys: {served}")
+            # over the guide protocol, the same
+            out, requests, moved = self.run_bench(self.ports[start], "-n", 6000, "-c", 2, "-P", 4,
+                                                  "--miss-ratio", 0.2, guide=True)
+            self.assertEqual((requests, moved), (6000, 0), out)
 
     def test_follows_moved_from_an_older_map(self):
         moved = ["4001-5460", "0-4000 5461-10922", "10923-16383"]
@@ -127,10 +137,17 @@ class ClusterRoutingTest(t.TempDirTestCase):
         self.assertGreater(followed, 0, out)
         # from a node with the newer map, no MOVED
         self.assertEqual(self.run_bench(self.ports[0], "-n", 2000, "-c", 2)[2], 0)
+        # over the guide protocol: its MOVED error followed the same way
+        before = self.moved_answers(self.nodes[0])
+        out, requests, followed = self.run_bench(self.ports[2], "-n", 4000, "-c", 2, "-P", 4, guide=True)
+        self.assertEqual(requests, 4000, out)
+        self.assertGreater(followed, 0, out)
+        self.assertEqual(self.moved_answers(self.nodes[0]) - before, followed)
 
     def test_refused(self):
         self.start_nodes(lambda i: RANGES)
-        for args, why in ((["--protocol", "evkv"], "needs --protocol resp"),
+        for args, why in ((["--protocol", "evkv"], "needs --guide-port-offset N"),
+                          (["--protocol", "resp", "--guide-port-offset", "1"], "--guide-port-offset goes with"),
                           (["--protocol", "resp", "--mget", "3"], "one key a request"),
                           (["--protocol", "resp", "-s", "/nonexistent"], "plain TCP")):
             rc, out, err = bench("--cluster", *args, "--data", self.data, "-n", 10)
@@ -142,6 +159,9 @@ class ClusterRoutingTest(t.TempDirTestCase):
                              self.data, "-n", 10)
         self.assertEqual(rc, 2, out + err)
         self.assertIn("CLUSTER SLOTS: ERR This instance has cluster support disabled", err)
+        rc, out, err = bench("--guide-port-offset", "2", "--data", self.data, "-n", 10)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("--guide-port-offset goes with --cluster", err)
 
     def keys_in(self):
         """Every key of the table, keys it lacks, a UTF-8 one and a tagged
