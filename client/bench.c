@@ -205,7 +205,7 @@ int main(int argc, char **argv)
             keyset_free(&b.ks);
             return EXIT_USAGE;
         }
-        b.opt.conns *= bench_cluster_nodes(&b); /* -c to each master */
+        b.opt.conns *= bench_cluster_nodes(&b); /* -c to each master (and replica) */
     }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};

@@ -75,6 +75,7 @@ typedef struct bench_options {
     int cluster;             /* --cluster: each key to its slot's master (bench_cluster.c) */
     int guide_port_offset;   /* --guide-port-offset: a node's guide port less its RESP port */
     int offset_set;          /* --guide-port-offset given */
+    int read_from_replicas;  /* --read-from-replicas: --cluster reads from replicas too */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */
@@ -194,7 +195,8 @@ typedef struct bconn {
     int deadline_armed; /* deadline_timer is added */
     int pause_ms;       /* the last pause before a reconnect, doubled at each loss; 0 after an answer */
     char lost_why[160]; /* why the last connection (or connect) failed */
-    int node;           /* --cluster: the master it talks to (an index into the map) */
+    int node;           /* --cluster: the node it talks to (an index into the map) */
+    int readonly_pending; /* --cluster: READONLY sent to a replica, its +OK not read yet */
 } bconn;
 
 typedef struct bthread {
@@ -341,8 +343,17 @@ void conn_enqueue(bconn *c, uint32_t k, uint64_t t_sched, uint64_t deadline);
  * 0, or -1 with err. bench_cluster_free frees it. */
 int bench_cluster_load(bench *b, char *err, size_t errlen);
 void bench_cluster_free(bench *b);
-/* How many masters the map names: each thread connects -c times to each. */
+/* How many nodes connections go to (the masters, and with
+ * --read-from-replicas their replicas): each thread connects -c times to
+ * each. */
 int bench_cluster_nodes(const bench *b);
+/* The node of a thread's connection i. */
+int bench_cluster_conn_node(const bench *b, int i);
+/* c's connection is made: to a replica over RESP, READONLY goes first. */
+void bench_cluster_conn_started(bconn *c);
+/* The reply to READONLY at p[0..n): its length once whole (0 before), or
+ * -1 (counted as an error) when it is not +OK. */
+long bench_cluster_readonly_reply(bconn *c, const char *p, size_t n);
 /* The address of the map's node (borrowed from b->cluster). */
 const struct sockaddr *bench_cluster_addr(const bench *b, int node, socklen_t *len);
 /* Picks the next key for c: one of the slots of c's node. */

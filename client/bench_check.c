@@ -452,6 +452,17 @@ void read_resp(bconn *c, struct evbuffer *in)
         return;
     }
     while (used < avail) {
+        if (c->readonly_pending) {
+            long n = bench_cluster_readonly_reply(c, p + used, avail - used);
+            if (n == 0)
+                break;
+            if (n < 0) {
+                conn_drop(c, "READONLY refused");
+                return;
+            }
+            used += (size_t)n;
+            continue;
+        }
         if (c->count == 0) {
             conn_drop(c, "a reply nobody asked for");
             bench_error(c->th, 1, "a reply nobody asked for");

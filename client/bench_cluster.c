@@ -15,8 +15,12 @@
  * below the guide ports: the map is asked of the given port less it, the
  * nodes reached at theirs plus it, and the guide's "Error: MOVED" answer
  * names the RESP address as -MOVED does.
+ *
+ * With --read-from-replicas, connections go to the replicas too (READONLY
+ * first over RESP), and a replica's ask for its master's slots' keys.
  */
 #include <arpa/inet.h>
+#include <event2/buffer.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -26,6 +30,7 @@
 #include "bench.h"
 #include "cluster_slots.h"
 #include "keyslot.h"
+#include "resp_reply.h"
 
 #define PICK_TRIES 4096 /* keys drawn before one of another node is sent anyway */
 
@@ -34,6 +39,11 @@ typedef struct bench_cluster {
     struct sockaddr_storage addr[CLUSTER_SLOTS_MAX_NODES];
     socklen_t addrlen[CLUSTER_SLOTS_MAX_NODES];
     _Atomic unsigned char owner[KEYSLOT_COUNT]; /* node index, or CLUSTER_SLOTS_NONE */
+    /* The nodes connections go to (the masters, and with
+     * --read-from-replicas the replicas), and for each node its first
+     * connection's index in a thread, or -1. */
+    int conn_node[CLUSTER_SLOTS_MAX_NODES], nconn;
+    int first_conn[CLUSTER_SLOTS_MAX_NODES];
     uint16_t *key_slot;                         /* the slot of each keyset key */
 } bench_cluster;
 
@@ -87,6 +97,19 @@ static int cluster_resolve(bench_cluster *cl, int offset, char *err, size_t errl
     return 0;
 }
 
+/* Picks the nodes connections go to: the masters, and the replicas too
+ * with replicas set. */
+static void cluster_conn_nodes(bench_cluster *cl, int replicas)
+{
+    for (int i = 0; i < cl->map.nnodes; i++) {
+        cl->first_conn[i] = -1;
+        if (cl->map.nodes[i].master < 0 || replicas) {
+            cl->first_conn[i] = cl->nconn;
+            cl->conn_node[cl->nconn++] = i;
+        }
+    }
+}
+
 int bench_cluster_load(bench *b, char *err, size_t errlen)
 {
     bench_cluster *cl = calloc(1, sizeof(*cl));
@@ -107,6 +130,7 @@ int bench_cluster_load(bench *b, char *err, size_t errlen)
                             errlen) != 0 ||
         cluster_resolve(cl, offset, err, errlen) != 0)
         goto fail;
+    cluster_conn_nodes(cl, b->opt.read_from_replicas);
     for (size_t i = 0; i < b->ks.n; i++)
         cl->key_slot[i] = (uint16_t)keyslot(key_text(&b->ks, &b->ks.keys[i]), b->ks.keys[i].key_len);
     b->cluster = cl;
@@ -128,7 +152,40 @@ void bench_cluster_free(bench *b)
 
 int bench_cluster_nodes(const bench *b)
 {
-    return b->cluster->map.nnodes;
+    return b->cluster->nconn;
+}
+
+int bench_cluster_conn_node(const bench *b, int i)
+{
+    return b->cluster->conn_node[i % b->cluster->nconn];
+}
+
+void bench_cluster_conn_started(bconn *c)
+{
+    static const char readonly[] = "*1\r\n$8\r\nREADONLY\r\n";
+    const bench *b = c->th->b;
+
+    /* A replica serves reads of its master's slots after READONLY (the
+     * guide protocol's, always). */
+    c->readonly_pending = b->opt.protocol == PROTOCOL_RESP && b->cluster->map.nodes[c->node].master >= 0;
+    if (c->readonly_pending)
+        evbuffer_add(c->out, readonly, sizeof(readonly) - 1);
+}
+
+long bench_cluster_readonly_reply(bconn *c, const char *p, size_t n)
+{
+    char errstr[RESP_REPLY_ERRSTR_LEN];
+    resp_reply r;
+    long len = resp_reply_read(p, n, &r, NULL, errstr);
+
+    if (len == 0)
+        return 0;
+    if (len < 0 || r.type != RESP_REPLY_STATUS || r.len != 2 || memcmp(r.str, "OK", 2) != 0) {
+        bench_error(c->th, 1, "READONLY refused by %s", c->th->b->cluster->map.nodes[c->node].name);
+        return -1;
+    }
+    c->readonly_pending = 0;
+    return len;
 }
 
 const struct sockaddr *bench_cluster_addr(const bench *b, int node, socklen_t *len)
@@ -152,12 +209,13 @@ static unsigned key_slot_of(bthread *th, uint32_t k)
 uint32_t bench_cluster_pick(bconn *c)
 {
     bench_cluster *cl = c->th->b->cluster;
+    int master = cl->map.nodes[c->node].master < 0 ? c->node : cl->map.nodes[c->node].master;
     uint32_t k = 0;
 
     for (int i = 0; i < PICK_TRIES; i++) {
         k = key_pick(c->th);
         unsigned owner = atomic_load_explicit(&cl->owner[key_slot_of(c->th, k)], memory_order_relaxed);
-        if (owner == (unsigned)c->node)
+        if (owner == (unsigned)master)
             break; /* else another connection's: drawn again */
     }
     return k; /* after PICK_TRIES, sent anyway: MOVED says where it goes */
@@ -174,8 +232,8 @@ int bench_cluster_moved(bconn *c, const char *msg, size_t len)
         return 0;
     /* The map's nodes are fixed during the run: a connection goes to each. */
     int node = cluster_slots_find(&cl->map, name);
-    if (node < 0)
-        return 0; /* a node the map did not name: no connection to it */
+    if (node < 0 || cl->first_conn[node] < 0)
+        return 0; /* a node the map did not name (or a replica): no connection to it */
     if (th->nredirects == th->redirects_cap) {
         size_t cap = th->redirects_cap ? 2 * th->redirects_cap : 16;
         bench_redirect *r = realloc(th->redirects, cap * sizeof(*r));
@@ -193,7 +251,7 @@ int bench_cluster_moved(bconn *c, const char *msg, size_t len)
     c->count--;
     /* The owner's first connection in this thread sends it (from its
      * timer, not from inside this read). */
-    bconn *to = &th->conns[node];
+    bconn *to = &th->conns[cl->first_conn[node]];
     if (to->fd >= 0 && to->count < (unsigned)th->b->opt.depth)
         event_active(to->timer, EV_TIMEOUT, 0);
     return 1;

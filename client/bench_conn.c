@@ -665,6 +665,8 @@ static int conn_start(bconn *c, char *why, size_t whylen)
     event_add(c->ev_read, NULL);
     event_add(c->ev_write, NULL); /* writable once connected */
     c->writing = 1;
+    if (th->b->cluster)
+        bench_cluster_conn_started(c);
     for (unsigned i = 0; i < c->count; i++)
         conn_encode(c, (c->head + i) % (unsigned)th->b->opt.depth);
     return 0;
@@ -846,7 +848,7 @@ int thread_setup(bench *b, bthread *th, int id)
     for (int i = 0; i < o->conns; i++) {
         bconn *c = &th->conns[i];
         c->th = th;
-        c->node = b->cluster ? i % bench_cluster_nodes(b) : 0;
+        c->node = b->cluster ? bench_cluster_conn_node(b, i) : 0;
         c->ring = calloc((size_t)o->depth, sizeof(*c->ring));
         if (o->mget)
             c->mkeys = calloc((size_t)o->depth * (size_t)o->mget, sizeof(*c->mkeys));

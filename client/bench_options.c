@@ -64,6 +64,11 @@ static void usage(FILE *out)
             "                         one the map names) plus N; the map is read at the\n"
             "                         port given less N, and the guide's \"Error: MOVED\"\n"
             "                         answers are followed\n"
+            "      --read-from-replicas\n"
+            "                         with --cluster, -c connections to each replica too\n"
+            "                         (over RESP, READONLY first): a slot's keys are read\n"
+            "                         from its master and its replicas, as redis-py's\n"
+            "                         read_from_replicas=True\n"
             "      --reconnect        a new connection for every request, as the guide's\n"
             "                         client makes\n"
             "      --timeout SECS     each request's deadline, its retries included: a\n"
@@ -242,6 +247,7 @@ enum {
     OPT_INSECURE,
     OPT_CLUSTER,
     OPT_GUIDE_PORT_OFFSET,
+    OPT_READ_FROM_REPLICAS,
 };
 
 static const struct option longopts[] = {
@@ -284,6 +290,7 @@ static const struct option longopts[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"cluster", no_argument, NULL, OPT_CLUSTER},
     {"guide-port-offset", required_argument, NULL, OPT_GUIDE_PORT_OFFSET},
+    {"read-from-replicas", no_argument, NULL, OPT_READ_FROM_REPLICAS},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
@@ -346,6 +353,7 @@ static const char *parse_option(int ch, bench_options *o, server_args *srv, char
         break;
     case OPT_RECONNECT: o->reconnect = 1; break;
     case OPT_CLUSTER: o->cluster = 1; break;
+    case OPT_READ_FROM_REPLICAS: o->read_from_replicas = 1; break;
     case OPT_GUIDE_PORT_OFFSET:
         bad = opt_int("--guide-port-offset", -65535, 65535, &o->guide_port_offset, msg, len);
         o->offset_set = 1;
@@ -438,7 +446,9 @@ static int check_cluster(const bench_options *o)
 {
     const char *conflict = NULL;
 
-    if (o->offset_set && (!o->cluster || o->protocol != PROTOCOL_EVKV))
+    if (o->read_from_replicas && !o->cluster)
+        conflict = "--read-from-replicas goes with --cluster";
+    else if (o->offset_set && (!o->cluster || o->protocol != PROTOCOL_EVKV))
         conflict = "--guide-port-offset goes with --cluster over the guide protocol (not --protocol resp)";
     else if (!o->cluster)
         return 0;

@@ -2,9 +2,8 @@
  * cluster_slots.c: CLUSTER SLOTS read and parsed, -MOVED parsed
  * (cluster_slots.h). The reply is read whole (resp_reply_span says when),
  * then walked with resp_reply_read: a slot range is [start, end, master,
- * replicas...], a node [ip, port, id, metadata...]; only the masters are
- * kept, and what follows the fields taken (ids, Redis 7's metadata, the
- * replicas) is skipped whatever it holds.
+ * replicas...], a node [ip, port, id, metadata...]; what follows the
+ * fields taken (ids, Redis 7's metadata) is skipped whatever it holds.
  */
 #include "cluster_slots.h"
 
@@ -105,6 +104,7 @@ int cluster_slots_add(cluster_slots *m, const char *ip, size_t iplen, long long 
     nd->ip[iplen] = '\0';
     snprintf(nd->port, sizeof(nd->port), "%lld", port);
     memcpy(nd->name, name, strlen(name) + 1);
+    nd->master = -1;
     return m->nnodes++;
 }
 
@@ -134,16 +134,28 @@ static int slots_skip(const char *p, size_t n, size_t *at, long long count)
     return 0;
 }
 
+/* One node of a slot range at *at: [ip, port, id, metadata...]. Returns
+ * its index in m (added if new), or -1 with err. */
+static int slots_node(cluster_slots *m, const char *p, size_t n, size_t *at, char *err, size_t errlen)
+{
+    resp_reply node, ip, port;
+
+    if (slots_read(p, n, at, RESP_REPLY_ARRAY, &node) != 0 || node.num < 2 ||
+        slots_read(p, n, at, RESP_REPLY_BULK, &ip) != 0 || slots_read(p, n, at, RESP_REPLY_INTEGER, &port) != 0 ||
+        slots_skip(p, n, at, node.num - 2) != 0) {
+        snprintf(err, errlen, NOT_A_MAP);
+        return -1;
+    }
+    return cluster_slots_add(m, ip.str, ip.len, port.num, err, errlen);
+}
+
 /* One slot range at *at: [start, end, master, replicas...]. */
 static int slots_range(cluster_slots *m, const char *p, size_t n, size_t *at, char *err, size_t errlen)
 {
-    resp_reply range, start, end, node, ip, port;
+    resp_reply range, start, end;
 
     if (slots_read(p, n, at, RESP_REPLY_ARRAY, &range) != 0 || range.num < 3 ||
-        slots_read(p, n, at, RESP_REPLY_INTEGER, &start) != 0 || slots_read(p, n, at, RESP_REPLY_INTEGER, &end) != 0 ||
-        slots_read(p, n, at, RESP_REPLY_ARRAY, &node) != 0 || node.num < 2 ||
-        slots_read(p, n, at, RESP_REPLY_BULK, &ip) != 0 || slots_read(p, n, at, RESP_REPLY_INTEGER, &port) != 0 ||
-        slots_skip(p, n, at, node.num - 2) != 0 || slots_skip(p, n, at, range.num - 3) != 0) {
+        slots_read(p, n, at, RESP_REPLY_INTEGER, &start) != 0 || slots_read(p, n, at, RESP_REPLY_INTEGER, &end) != 0) {
         snprintf(err, errlen, NOT_A_MAP);
         return -1;
     }
@@ -151,10 +163,17 @@ static int slots_range(cluster_slots *m, const char *p, size_t n, size_t *at, ch
         snprintf(err, errlen, "CLUSTER SLOTS names slots %lld-%lld", start.num, end.num);
         return -1;
     }
-    int idx = cluster_slots_add(m, ip.str, ip.len, port.num, err, errlen);
-    if (idx < 0)
+    int master = slots_node(m, p, n, at, err, errlen);
+    if (master < 0)
         return -1;
-    memset(m->owner + start.num, idx, (size_t)(end.num - start.num + 1));
+    memset(m->owner + start.num, master, (size_t)(end.num - start.num + 1));
+    for (long long i = 3; i < range.num; i++) {
+        int replica = slots_node(m, p, n, at, err, errlen);
+        if (replica < 0)
+            return -1;
+        if (replica != master)
+            m->nodes[replica].master = master;
+    }
     return 0;
 }
 

@@ -19,9 +19,11 @@ typedef struct cluster_slots_node {
     char ip[65];   /* as the map names it (an IP address, or a name) */
     char port[8];  /* its RESP port, in decimal */
     char name[80]; /* "ip:port", as -MOVED names it */
+    int master;    /* -1 for a master; for a replica, its master's index */
 } cluster_slots_node;
 
-/* The masters and which owns each slot. */
+/* The nodes (masters, and the replicas the map names with them) and which
+ * master owns each slot. */
 typedef struct cluster_slots {
     cluster_slots_node nodes[CLUSTER_SLOTS_MAX_NODES];
     int nnodes;
@@ -37,7 +39,8 @@ int cluster_slots_fetch(const struct sockaddr *sa, socklen_t salen, const char *
 /* Reads CLUSTER SLOTS's whole reply p[0..n) into *m. Returns 0, or -1 with
  * err. */
 int cluster_slots_parse(cluster_slots *m, const char *p, size_t n, char *err, size_t errlen);
-/* The index of the node ip:port (iplen bytes of ip) in m, added if new.
+/* The index of the node ip:port (iplen bytes of ip) in m, added if new
+ * (as a master).
  * Returns it, or -1 with err (a bad address, too many nodes). */
 int cluster_slots_add(cluster_slots *m, const char *ip, size_t iplen, long long port, char *err, size_t errlen);
 /* The index of the node named "ip:port" in m, or -1. */

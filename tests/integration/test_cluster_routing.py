@@ -13,7 +13,9 @@ other nodes' map gives them to another master) sends evkv-bench keys to the
 old owner: that owner answers -MOVED, and evkv-bench follows it, every
 answer still right. Over the guide protocol (each node's guide port its
 RESP port plus two, --guide-port-offset 2), the same, the guide's MOVED
-error followed as many times as the old owner answered it.
+error followed as many times as the old owner answered it. With
+--read-from-replicas, the replica (after READONLY) answers a share of its
+master's keys, every answer still right.
 
 evkv-cli --cluster prints, for every key of the table and keys it lacks,
 from a master's or the replica's guide port, byte for byte what plain
@@ -124,6 +126,26 @@ class ClusterRoutingTest(t.TempDirTestCase):
             out, requests, moved = self.run_bench(self.ports[start], "-n", 6000, "-c", 2, "-P", 4,
                                                   "--miss-ratio", 0.2, guide=True)
             self.assertEqual((requests, moved), (6000, 0), out)
+
+    def test_read_from_replicas(self):
+        """--read-from-replicas: the replica, after READONLY, answers its
+        master's share with the master; each answer still right."""
+        self.start_nodes(lambda i: RANGES)
+        before = [self.resp_gets(n) for n in self.nodes]
+        out, requests, moved = self.run_bench(self.ports[1], "-n", 6000, "-c", 2, "-P", 4, "--read-from-replicas")
+        self.assertEqual((requests, moved), (6000, 0), out)
+        served = [self.resp_gets(n) - b for n, b in zip(self.nodes, before)]
+        # 6,000 GETs, CLUSTER SLOTS on node 1, READONLY on each of the two
+        # connections to the replica
+        self.assertEqual(sum(served), 6000 + 1 + 2, served)
+        self.assertGreater(served[3], 100, f"the replica answers reads: {served}")
+        self.assertGreater(served[0], 100, f"and its master still does: {served}")
+        out, requests, moved = self.run_bench(self.ports[1], "-n", 3000, "-c", 2, "--read-from-replicas",
+                                              guide=True)
+        self.assertEqual((requests, moved), (3000, 0), out)
+        rc, out, err = bench("--read-from-replicas", "--data", self.data, "-n", 10)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("--read-from-replicas goes with --cluster", err)
 
     def test_follows_moved_from_an_older_map(self):
         moved = ["4001-5460", "0-4000 5461-10922", "10923-16383"]

@@ -16,7 +16,8 @@
 #include "cluster_slots.h"
 
 /* Two masters over three ranges: 0-99 and 200-16383 the first's (with a
- * replica, and Redis 7's metadata map, empty), 100-199 the second's. */
+ * replica, named with 0-99 only, and Redis 7's metadata map, empty),
+ * 100-199 the second's. */
 static const char REDIS7[] = "*3\r\n"
                              "*4\r\n:0\r\n:99\r\n"
                              "*4\r\n$9\r\n127.0.0.1\r\n:7001\r\n$3\r\nid1\r\n*0\r\n"
@@ -34,18 +35,22 @@ static void test_parse_redis7(void **state)
 
     if (cluster_slots_parse(&m, REDIS7, sizeof(REDIS7) - 1, err, sizeof(err)) != 0)
         fail_msg("refused: %s", err);
-    assert_int_equal(m.nnodes, 2);
+    assert_int_equal(m.nnodes, 3);
     assert_string_equal(m.nodes[0].name, "127.0.0.1:7001");
     assert_string_equal(m.nodes[0].ip, "127.0.0.1");
     assert_string_equal(m.nodes[0].port, "7001");
-    assert_string_equal(m.nodes[1].name, "10.0.0.2:7002");
+    assert_int_equal(m.nodes[0].master, -1);
+    assert_string_equal(m.nodes[1].name, "127.0.0.1:7004");
+    assert_int_equal(m.nodes[1].master, 0);
+    assert_string_equal(m.nodes[2].name, "10.0.0.2:7002");
+    assert_int_equal(m.nodes[2].master, -1);
     assert_int_equal(m.owner[0], 0);
     assert_int_equal(m.owner[99], 0);
-    assert_int_equal(m.owner[100], 1);
-    assert_int_equal(m.owner[199], 1);
+    assert_int_equal(m.owner[100], 2);
+    assert_int_equal(m.owner[199], 2);
     assert_int_equal(m.owner[200], 0);
     assert_int_equal(m.owner[16383], 0);
-    assert_int_equal(cluster_slots_find(&m, "10.0.0.2:7002"), 1);
+    assert_int_equal(cluster_slots_find(&m, "10.0.0.2:7002"), 2);
     assert_int_equal(cluster_slots_find(&m, "10.0.0.2:7003"), -1);
 }
 
