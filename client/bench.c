@@ -71,6 +71,7 @@ static void run_sum(bench *b, bthread *threads, uint64_t t_stop, bench_result *r
         r->requests += th->requests;
         r->errors += th->errors;
         r->retried += th->retried;
+        r->moved += th->moved;
         r->hits += th->hits;
         r->misses += th->misses;
         r->bytes_in += th->bytes_in;
@@ -206,6 +207,14 @@ int main(int argc, char **argv)
         keyset_free(&b.ks);
         return EXIT_USAGE;
     }
+    if (b.opt.cluster) {
+        if (bench_cluster_load(&b, err, sizeof(err)) != 0) {
+            fprintf(stderr, "evkv-bench: %s\n", err);
+            keyset_free(&b.ks);
+            return EXIT_USAGE;
+        }
+        b.opt.conns *= bench_cluster_nodes(&b); /* -c to each master (and replica) */
+    }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};
     sigemptyset(&sa.sa_mask);
@@ -246,6 +255,7 @@ out:
     free(results);
     keyset_free(&b.ks);
     proto_buf_free(&b.auth_req);
+    bench_cluster_free(&b);
     pthread_mutex_destroy(&b.lock);
     return status;
 }

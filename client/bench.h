@@ -5,10 +5,11 @@
  * prints what it found (main), bench_options.c reads the command line,
  * bench_keys.c makes the keys to ask for and their expected answers,
  * bench_conn.c is the connection engine (one event loop per thread),
- * bench_check.c reads and checks answers, and bench_report.c prints the
- * results. The types below are the state they pass to each other; the
- * threads own their bthread and bconns, and the keyset is read-only once
- * the threads start.
+ * bench_check.c reads and checks answers, bench_cluster.c routes each key
+ * to its slot's node (--cluster), and bench_report.c prints the results.
+ * The types below are the state they pass to each other; the threads own
+ * their bthread and bconns, and the keyset is read-only once the threads
+ * start (--cluster's slot owners are atomics any thread updates on MOVED).
  */
 #ifndef EVKV_BENCH_H
 #define EVKV_BENCH_H
@@ -73,6 +74,10 @@ typedef struct bench_options {
     int tls;                 /* --tls, or an evkvs:// URI */
     evkv_tls_config tls_cfg; /* --cacert, --cert, ... */
     evkv_auth auth;          /* what each connection logs in with (auth.h) */
+    int cluster;             /* --cluster: each key to its slot's master (bench_cluster.c) */
+    int guide_port_offset;   /* --guide-port-offset: a node's guide port less its RESP port */
+    int offset_set;          /* --guide-port-offset given */
+    int read_from_replicas;  /* --read-from-replicas: --cluster reads from replicas too */
 } bench_options;
 
 /* A key, and what its answer must be. Offsets are into keyset.arena. */
@@ -119,6 +124,7 @@ typedef struct series_point {
 /* What one run measured, summed over its threads. */
 typedef struct bench_result {
     uint64_t requests, errors, retried, hits, misses; /* as bthread's */
+    uint64_t moved;                                   /* --cluster: MOVED answers followed */
     uint64_t from[FROM_N];
     uint64_t bytes_in;    /* answer bytes received */
     uint64_t latency_sum; /* ns, for the mean */
@@ -129,8 +135,12 @@ typedef struct bench_result {
     size_t nseries;
 } bench_result;
 
+struct bench_cluster;
+struct bench_redirect;
+
 typedef struct bench {
     bench_options opt;
+    struct bench_cluster *cluster; /* --cluster: the slot map, or NULL */
     keyset ks;
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -189,6 +199,8 @@ typedef struct bconn {
     int deadline_armed; /* deadline_timer is added */
     int pause_ms;       /* the last pause before a reconnect, doubled at each loss; 0 after an answer */
     char lost_why[160]; /* why the last connection (or connect) failed */
+    int node;           /* --cluster: the node it talks to (an index into the map) */
+    int readonly_pending; /* --cluster: READONLY sent to a replica, its +OK not read yet */
 } bconn;
 
 typedef struct bthread {
@@ -216,6 +228,11 @@ typedef struct bthread {
     size_t tick_index;
     proto_buf scratch, text;
     char first_error[256];
+    /* --cluster: requests answered -MOVED, waiting for room on a
+     * connection to their slot's owner (still counted in inflight). */
+    struct bench_redirect *redirects;
+    size_t nredirects, redirects_cap;
+    uint64_t moved; /* MOVED answers followed, warmup included */
 } bthread;
 
 /* splitmix64 (proto/hash.h): small, fast, and good enough to pick keys. */
@@ -326,6 +343,41 @@ int thread_setup(bench *b, bthread *th, int id);
 /* A thread's body: runs th's event loop until its part is done. */
 void *thread_main(void *arg);
 void thread_free(bthread *th);
+/* Adds key k's request to c's FIFO with the given schedule and deadline
+ * (a request already counted in flight: one answered -MOVED elsewhere). */
+void conn_enqueue(bconn *c, uint32_t k, uint64_t t_sched, uint64_t deadline);
+
+/* ---- bench_cluster.c ---- */
+
+/* --cluster: reads the slot map with CLUSTER SLOTS from b's address (any
+ * node of the cluster) into b->cluster, and the slot of each key. Returns
+ * 0, or -1 with err. bench_cluster_free frees it. */
+int bench_cluster_load(bench *b, char *err, size_t errlen);
+void bench_cluster_free(bench *b);
+/* How many nodes connections go to (the masters, and with
+ * --read-from-replicas their replicas): each thread connects -c times to
+ * each. */
+int bench_cluster_nodes(const bench *b);
+/* The node of a thread's connection i. */
+int bench_cluster_conn_node(const bench *b, int i);
+/* c's connection is made: to a replica over RESP, READONLY goes first. */
+void bench_cluster_conn_started(bconn *c);
+/* The reply to READONLY at p[0..n): its length once whole (0 before), or
+ * -1 (counted as an error) when it is not +OK. */
+long bench_cluster_readonly_reply(bconn *c, const char *p, size_t n);
+/* The address of the map's node (borrowed from b->cluster). */
+const struct sockaddr *bench_cluster_addr(const bench *b, int node, socklen_t *len);
+/* Picks the next key for c: one of the slots of c's node. */
+uint32_t bench_cluster_pick(bconn *c);
+/* The error reply msg (len bytes, without '-') to the request at the head
+ * of c's FIFO: if it is MOVED to a node of the map, the slot's owner is
+ * updated, the request taken off c's FIFO to go again to that node, and 1
+ * returned; else 0 (an error to count). */
+int bench_cluster_moved(bconn *c, const char *msg, size_t len);
+/* The same for the guide protocol's answer msg ("Error: MOVED ..."). */
+int bench_cluster_moved_evkv(bconn *c, const proto_message *msg);
+/* Moves the requests waiting for c's node onto c's FIFO, while it has room. */
+void bench_cluster_resend(bconn *c);
 
 /* ---- bench_check.c ---- */
 

@@ -165,6 +165,8 @@ static void check_evkv(bconn *c, const proto_message *msg)
             e = check_second(c, k, e, ok, 0, (const char *)msg->content, msg->content_len);
             ok = e != EXPECT_UNKNOWN;
         }
+        if (!ok && th->b->cluster && bench_cluster_moved_evkv(c, msg))
+            return;
         if (!ok)
             bench_error(th, 1, "wrong answer for '%.*s': %.*s", (int)(klen > 40 ? 40 : klen), key,
                         (int)(msg->content_len > 80 ? 80 : msg->content_len), (const char *)msg->content);
@@ -172,6 +174,8 @@ static void check_evkv(bconn *c, const proto_message *msg)
         return;
     }
     /* Not known: classify from the JSON. */
+    if (th->b->cluster && bench_cluster_moved_evkv(c, msg))
+        return;
     json_t *result;
     evkv_answer a = evkv_answer_classify(msg, key, klen, &result);
     if (a == EVKV_ANSWER_ERROR)
@@ -358,6 +362,8 @@ static long get_reply(bconn *c, const char *p, size_t n, size_t *need, char *err
         snprintf(errstr, RESP_REPLY_ERRSTR_LEN, "an array in reply to GET");
         return -1;
     }
+    if (r.type == RESP_REPLY_ERROR && th->b->cluster && bench_cluster_moved(c, r.str, r.len))
+        return len;
     if (r.type != RESP_REPLY_BULK && r.type != RESP_REPLY_NIL) {
         bench_error(th, 1, "unexpected reply: %.*s", (int)(len - 2 > 80 ? 80 : len - 2), p);
         conn_answered(c, 0, 0);
@@ -469,6 +475,17 @@ void read_resp(bconn *c, struct evbuffer *in)
         used += (size_t)n;
     }
     while (used < avail) {
+        if (c->readonly_pending) {
+            long n = bench_cluster_readonly_reply(c, p + used, avail - used);
+            if (n == 0)
+                break;
+            if (n < 0) {
+                conn_drop(c, "READONLY refused");
+                return;
+            }
+            used += (size_t)n;
+            continue;
+        }
         if (c->count == 0) {
             conn_drop(c, "a reply nobody asked for");
             bench_error(c->th, 1, "a reply nobody asked for");

@@ -117,6 +117,22 @@ static void conn_encode(bconn *c, unsigned slot)
     evbuffer_add(c->out, s->data, s->len);
 }
 
+void conn_enqueue(bconn *c, uint32_t k, uint64_t t_sched, uint64_t deadline)
+{
+    unsigned slot = (c->head + c->count) % (unsigned)c->th->b->opt.depth;
+    inflight *f = &c->ring[slot];
+
+    f->t_sched = t_sched;
+    f->deadline = deadline;
+    f->key = k;
+    f->tries = c->fd >= 0;
+    if (c->fd >= 0)
+        conn_encode(c, slot);
+    c->count++;
+    if (!c->deadline_armed)
+        conn_arm_deadline(c);
+}
+
 /* Adds a request for key k (and with --mget, more keys picked now) to c's
  * FIFO, with its deadline from now, and sends it if c has a connection
  * (else conn_start will). */
@@ -132,16 +148,7 @@ static void conn_send(bconn *c, uint32_t k, uint64_t t_sched, uint64_t now)
         for (int i = 1; i < o->mget; i++)
             keys[i] = key_pick(th);
     }
-    inflight *f = &c->ring[slot];
-    f->t_sched = t_sched;
-    f->deadline = now + (uint64_t)o->timeout_ms * 1000000;
-    f->key = k;
-    f->tries = c->fd >= 0;
-    if (c->fd >= 0)
-        conn_encode(c, slot);
-    c->count++;
-    if (!c->deadline_armed)
-        conn_arm_deadline(c);
+    conn_enqueue(c, k, t_sched, now + (uint64_t)o->timeout_ms * 1000000);
     th->inflight++;
     if (t_sched >= th->b->t_measure)
         th->measured_issued++;
@@ -165,8 +172,10 @@ static void conn_queue(bconn *c, uint64_t now)
     const bench *b = c->th->b;
     int open_loop = b->opt.rate > 0;
 
+    if (c->th->nredirects)
+        bench_cluster_resend(c);
     while (conn_due(c, now)) {
-        conn_send(c, key_pick(c->th), open_loop ? c->next_sched : now, now);
+        conn_send(c, b->cluster ? bench_cluster_pick(c) : key_pick(c->th), open_loop ? c->next_sched : now, now);
         if (open_loop)
             c->next_sched += (uint64_t)(1e9 * b->opt.threads * b->opt.conns / b->opt.rate);
     }
@@ -626,7 +635,9 @@ static void conn_close_socket(bconn *c)
 static int conn_start(bconn *c, char *why, size_t whylen)
 {
     bthread *th = c->th;
-    const struct sockaddr *sa = (const struct sockaddr *)&th->b->addr;
+    socklen_t salen = th->b->addrlen;
+    const struct sockaddr *sa =
+        th->b->cluster ? bench_cluster_addr(th->b, c->node, &salen) : (const struct sockaddr *)&th->b->addr;
     int one = 1;
 
     /* Each connection, or connect, is a try for the requests waiting. */
@@ -645,8 +656,7 @@ static int conn_start(bconn *c, char *why, size_t whylen)
     c->writing = 0;
     c->ev_read = event_new(th->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
     c->ev_write = event_new(th->base, c->fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
-    if (c->ev_read == NULL || c->ev_write == NULL ||
-        (connect(c->fd, sa, th->b->addrlen) != 0 && errno != EINPROGRESS)) {
+    if (c->ev_read == NULL || c->ev_write == NULL || (connect(c->fd, sa, salen) != 0 && errno != EINPROGRESS)) {
         int err = errno;
         snprintf(why, whylen, "connect: %s", strerror(err));
         if (c->ev_read && c->ev_write)
@@ -670,6 +680,8 @@ static int conn_start(bconn *c, char *why, size_t whylen)
     c->auth_pending = th->b->auth_req.len > 0;
     if (c->auth_pending)
         evbuffer_add(c->out, th->b->auth_req.data, th->b->auth_req.len);
+    if (th->b->cluster)
+        bench_cluster_conn_started(c);
     for (unsigned i = 0; i < c->count; i++)
         conn_encode(c, (c->head + i) % (unsigned)th->b->opt.depth);
     return 0;
@@ -780,6 +792,8 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     for (int i = 0; i < th->b->opt.conns; i++)
         if (th->conns[i].count)
             conn_drop(&th->conns[i], "no answer before the timeout");
+    if (th->nredirects) /* --cluster: answered -MOVED, never sent again */
+        bench_error(th, th->nredirects, "no answer before the timeout (after MOVED)");
     event_base_loopexit(th->base, NULL);
 }
 
@@ -849,6 +863,7 @@ int thread_setup(bench *b, bthread *th, int id)
     for (int i = 0; i < o->conns; i++) {
         bconn *c = &th->conns[i];
         c->th = th;
+        c->node = b->cluster ? bench_cluster_conn_node(b, i) : 0;
         c->ring = calloc((size_t)o->depth, sizeof(*c->ring));
         if (o->mget)
             c->mkeys = calloc((size_t)o->depth * (size_t)o->mget, sizeof(*c->mkeys));
@@ -893,4 +908,5 @@ void thread_free(bthread *th)
         event_base_free(th->base);
     proto_buf_free(&th->scratch);
     proto_buf_free(&th->text);
+    free(th->redirects);
 }

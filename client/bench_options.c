@@ -55,6 +55,25 @@ static void usage(FILE *out)
             "                         the URI, or EVKV_AUTH in the environment; a refusal\n"
             "                         stops the run (exit 2)\n"
             "      --protocol P       evkv (default) or resp (Redis GET)\n"
+            "      --cluster          a Redis Cluster (evkv nodes with --cluster-config, or\n"
+            "                         Redis): the slot map is read with CLUSTER SLOTS from\n"
+            "                         the node given (a master or a replica), -c\n"
+            "                         connections go from each thread to each master, each\n"
+            "                         key to its slot's master; a -MOVED answer updates\n"
+            "                         the slot and the request goes again to the node it\n"
+            "                         names (counted: \"MOVED answers followed\"). One key a\n"
+            "                         request (no --mget), TCP without --tls\n"
+            "      --guide-port-offset N\n"
+            "                         --cluster over the guide protocol (without --protocol\n"
+            "                         resp): each node's guide port is its RESP port (the\n"
+            "                         one the map names) plus N; the map is read at the\n"
+            "                         port given less N, and the guide's \"Error: MOVED\"\n"
+            "                         answers are followed\n"
+            "      --read-from-replicas\n"
+            "                         with --cluster, -c connections to each replica too\n"
+            "                         (over RESP, READONLY first): a slot's keys are read\n"
+            "                         from its master and its replicas, as redis-py's\n"
+            "                         read_from_replicas=True\n"
             "      --reconnect        a new connection for every request, as the guide's\n"
             "                         client makes\n"
             "      --timeout SECS     each request's deadline, its retries included: a\n"
@@ -137,7 +156,8 @@ static void usage(FILE *out)
             "     failed connection attempt with no request to retry (the first error\n"
             "     is described on stderr)\n"
             "  2  bad usage, an unreadable key or data file, an unknown host, nothing\n"
-            "     listening (no connection could be made: nothing is measured)\n",
+            "     listening (no connection could be made: nothing is measured), with\n"
+            "     --cluster no slot map (CLUSTER SLOTS refused or unreadable)\n",
             EVKV_DEFAULT_HOST, EVKV_DEFAULT_PORT, EVKV_DEFAULT_PORT, EVKV_DEFAULT_MAX_ANSWER);
 }
 
@@ -231,6 +251,9 @@ enum {
     OPT_KEY,
     OPT_SNI,
     OPT_INSECURE,
+    OPT_CLUSTER,
+    OPT_GUIDE_PORT_OFFSET,
+    OPT_READ_FROM_REPLICAS,
 };
 
 static const struct option longopts[] = {
@@ -273,6 +296,9 @@ static const struct option longopts[] = {
     {"key", required_argument, NULL, OPT_KEY},
     {"sni", required_argument, NULL, OPT_SNI},
     {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"cluster", no_argument, NULL, OPT_CLUSTER},
+    {"guide-port-offset", required_argument, NULL, OPT_GUIDE_PORT_OFFSET},
+    {"read-from-replicas", no_argument, NULL, OPT_READ_FROM_REPLICAS},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
@@ -337,6 +363,12 @@ static const char *parse_option(int ch, bench_options *o, server_args *srv, char
             (bench_protocol)opt_choice(protocols, 2, (int)o->protocol, "--protocol must be evkv or resp", &bad);
         break;
     case OPT_RECONNECT: o->reconnect = 1; break;
+    case OPT_CLUSTER: o->cluster = 1; break;
+    case OPT_READ_FROM_REPLICAS: o->read_from_replicas = 1; break;
+    case OPT_GUIDE_PORT_OFFSET:
+        bad = opt_int("--guide-port-offset", -65535, 65535, &o->guide_port_offset, msg, len);
+        o->offset_set = 1;
+        break;
     case OPT_TIMEOUT:
         if ((bad = opt_seconds("--timeout", 0.001, 3600, &d, msg, len)) == NULL)
             o->timeout_ms = (int)(d * 1000);
@@ -424,6 +456,32 @@ static int check_server(bench_options *o, const server_args *srv)
     return 0;
 }
 
+/* --cluster: checks what goes with it, once the server is named. Returns
+ * 0, or -1 after saying why. */
+static int check_cluster(const bench_options *o)
+{
+    const char *conflict = NULL;
+
+    if (o->read_from_replicas && !o->cluster)
+        conflict = "--read-from-replicas goes with --cluster";
+    else if (o->offset_set && (!o->cluster || o->protocol != PROTOCOL_EVKV))
+        conflict = "--guide-port-offset goes with --cluster over the guide protocol (not --protocol resp)";
+    else if (!o->cluster)
+        return 0;
+    else if (o->protocol == PROTOCOL_EVKV && !o->offset_set)
+        conflict = "--cluster over the guide protocol needs --guide-port-offset N: the slot map names each "
+                   "node's RESP port, and its guide port is that plus N";
+    else if (o->mget)
+        conflict = "--cluster sends one key a request: --mget's keys would cross slots";
+    else if (o->unix_path || o->tls)
+        conflict = "--cluster is for plain TCP: the map names TCP addresses (no --socket, no --tls)";
+    if (conflict) {
+        fprintf(stderr, "evkv-bench: %s\nTry 'evkv-bench --help'.\n", conflict);
+        return -1;
+    }
+    return 0;
+}
+
 /* --tls: checks the TLS options go with it, and sets the client's TLS up
  * (the files are read now). Returns 0, or -1 after saying why. */
 static int check_tls(const bench_options *o, const server_args *srv)
@@ -467,7 +525,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         fprintf(stderr, "evkv-bench: unexpected argument '%s'\nTry 'evkv-bench --help'.\n", argv[optind]);
         return -1;
     }
-    if (check_server(o, &srv) != 0 || check_tls(o, &srv) != 0)
+    if (check_server(o, &srv) != 0 || check_cluster(o) != 0 || check_tls(o, &srv) != 0)
         return -1;
     if (o->reconnect)
         o->depth = 1;

@@ -147,6 +147,9 @@ void report_run(FILE *out, const bench_options *o, int run, const bench_result *
     if (o->histogram > 0 || (o->histogram < 0 && r->elapsed >= SPECTRUM_MIN_SECONDS))
         report_spectrum(out, r);
     report_table(out, r);
+    if (o->cluster)
+        fprintf(out, "cluster: %llu MOVED answers followed (each request sent again to its slot's owner)\n",
+                (unsigned long long)r->moved);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -257,6 +260,8 @@ static json_t *json_result(const bench_options *o, const bench_result *r)
                             (json_int_t)r->errors, "retried", (json_int_t)r->retried, "hits", (json_int_t)r->hits,
                             "misses", (json_int_t)r->misses, "elapsed_s", json_real(round(r->elapsed * 1000) / 1000),
                             "throughput", json_tenths(result_rps(r)), "kbytes_per_s", json_tenths(result_kbps(r)));
+    if (o->cluster)
+        json_object_set_new(res, "moved", json_integer((json_int_t)r->moved));
     if (o->mget) {
         json_object_set_new(res, "keys_per_request", json_integer(o->mget));
         json_object_set_new(res, "keys_per_s", json_tenths(result_keys_per_s(o, r)));
@@ -326,6 +331,7 @@ int report_json(const bench *b, const bench_result *r, int n)
         all.requests += r[i].requests;
         all.errors += r[i].errors;
         all.retried += r[i].retried;
+        all.moved += r[i].moved;
         all.hits += r[i].hits;
         all.misses += r[i].misses;
         for (int j = 0; j < FROM_N; j++)

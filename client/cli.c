@@ -62,6 +62,15 @@ static void usage(FILE *out)
             "  -a, --pass PASSWORD  log in with PASSWORD (the auth action) on each connection;\n"
             "                       also from the URI, or from EVKV_AUTH in the environment,\n"
             "                       which ps does not show; a refusal exits 2\n"
+            "Redis Cluster (evkv nodes with --cluster-config), as redis-cli -c:\n"
+            "      --cluster        search KEY, or keys on stdin, each at its slot's node: the\n"
+            "                       map is read with CLUSTER SLOTS from the node given (over\n"
+            "                       RESP, at its port less N), a connection to each node is\n"
+            "                       made when needed, and an \"Error: MOVED\" answer is\n"
+            "                       followed (5 times at most); keys on stdin go one at a time\n"
+            "      --guide-port-offset N\n"
+            "                       with --cluster: each node's guide port is its RESP port\n"
+            "                       (the one the map names) plus N, the same on every node\n"
             "TLS (the server's --tls-port), as redis-cli's:\n"
             "      --tls            speak TLS; the server's certificate must chain to a CA\n"
             "                       (the system's, or --cacert's) and name the host (or --sni)\n"
@@ -318,6 +327,8 @@ enum {
     OPT_KEY,
     OPT_SNI,
     OPT_INSECURE,
+    OPT_CLUSTER,
+    OPT_GUIDE_PORT_OFFSET,
 };
 
 /* Whether word is the command name, in any case. */
@@ -341,6 +352,7 @@ typedef struct cli_request {
     int tls;                 /* --tls, or an evkvs:// URI */
     const char *tls_option;  /* the first of --cacert, --cert, ... given, or NULL */
     evkv_tls_config tls_cfg; /* what they said */
+    int offset_set;          /* --guide-port-offset given */
 } cli_request;
 
 /* parse_options' answer when the command line asks for a command to run. */
@@ -405,6 +417,13 @@ static int parse_option(int ch, cli_options *o, cli_request *r)
         if (parse_bytes(optarg, 1, SIZE_MAX, &o->max_answer, err, sizeof(err)) != 0)
             return usage_error_in("--max-answer", err);
         break;
+    case OPT_CLUSTER: o->cluster = 1; break;
+    case OPT_GUIDE_PORT_OFFSET:
+        if (parse_count(optarg, -65535, 65535, &n, err, sizeof(err)) != 0)
+            return usage_error_in("--guide-port-offset", err);
+        o->guide_port_offset = (int)n;
+        r->offset_set = 1;
+        break;
     case 'e': r->echo = optarg; break;
     case OPT_LATENCY: r->latency = 1; break;
     case OPT_STAT: r->stat = 1; break;
@@ -459,6 +478,8 @@ static int parse_options(int argc, char **argv, cli_options *o, cli_request *r)
         {"key", required_argument, NULL, OPT_KEY},
         {"sni", required_argument, NULL, OPT_SNI},
         {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"cluster", no_argument, NULL, OPT_CLUSTER},
+        {"guide-port-offset", required_argument, NULL, OPT_GUIDE_PORT_OFFSET},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -523,9 +544,29 @@ static int is_search(const cli_request *r)
     return r->nargs == 1 && is_command(r->args[0], "search");
 }
 
+/* --cluster: checks what goes with it. Returns CLI_GO_ON or the exit
+ * status of a usage error. */
+static int check_cluster(const cli_options *o, const cli_request *r)
+{
+    int search = is_search(r) || (r->nargs == 2 && is_command(r->args[0], "search"));
+
+    if (r->offset_set && !o->cluster)
+        return usage_error("--guide-port-offset goes with --cluster");
+    if (!o->cluster)
+        return CLI_GO_ON;
+    if (!r->offset_set)
+        return usage_error("--cluster needs --guide-port-offset N: the cluster's map names each node's RESP port, "
+                           "and its guide port is that plus N");
+    if (!(search || (r->nargs == 0 && !isatty(STDIN_FILENO))) || r->echo || r->stat || r->repeat_set)
+        return usage_error("--cluster goes with search KEY, or keys on stdin");
+    if (o->unix_path || r->tls)
+        return usage_error("--cluster is for plain TCP: the map names TCP addresses (no --socket, no --tls)");
+    return CLI_GO_ON;
+}
+
 /* Checks that the options go with the command. Returns CLI_GO_ON or the
  * exit status of a usage error. */
-static int check_modes(const cli_request *r)
+static int check_modes(const cli_options *o, const cli_request *r)
 {
     if (r->latency && !is_ping(r))
         return usage_error("--latency goes with the ping command: evkv-cli ping --latency");
@@ -539,7 +580,7 @@ static int check_modes(const cli_request *r)
         return usage_error("--interval goes with --repeat, --stat or ping --latency");
     if (r->echo && r->nargs != 0)
         return usage_error("--echo takes no other arguments");
-    return CLI_GO_ON;
+    return check_cluster(o, r);
 }
 
 /* Runs what the command line asked for. Returns the exit status. */
@@ -562,6 +603,8 @@ static int run(cli_options *o, cli_request *r)
         return cli_stat_run(o, r->repeat_set ? r->rep.count : -1, r->interval_ms >= 0 ? r->interval_ms : 1000);
     if (nargs == 4)
         return run_one(o, args[2], args[3], 1, &r->rep);
+    if (nargs == 2 && o->cluster)
+        return cli_cluster_run(o, &args[1], 1);
     if (nargs == 2)
         return run_one(o, args[0], args[1], 0, &r->rep);
     if (ping && r->latency)
@@ -612,7 +655,7 @@ int main(int argc, char **argv)
     int status;
 
     if ((status = parse_options(argc, argv, &o, &r)) != CLI_GO_ON || (status = resolve_server(&o, &r)) != CLI_GO_ON ||
-        (status = check_modes(&r)) != CLI_GO_ON || (status = tls_setup(&o, &r)) != CLI_GO_ON)
+        (status = check_modes(&o, &r)) != CLI_GO_ON || (status = tls_setup(&o, &r)) != CLI_GO_ON)
         return status;
     signal(SIGPIPE, SIG_IGN);
     status = run(&o, &r);

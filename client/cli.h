@@ -43,6 +43,8 @@ typedef struct cli_options {
     char where[160];         /* the server as messages and the prompt name it */
     evkv_uri uri;            /* where a -u URI's parts are kept */
     evkv_auth auth;          /* what each connection logs in with (auth.h): --user, -a, the URI, EVKV_AUTH */
+    int cluster;             /* --cluster: search routed by slot (cli_cluster.c) */
+    int guide_port_offset;   /* --guide-port-offset: a node's guide port less its RESP port */
 } cli_options;
 
 /* Connects c to the server of o, within --timeout; on failure prints why

@@ -239,6 +239,10 @@ int cli_batch_run(const cli_options *o)
         b.status = EXIT_ERROR;
         goto done;
     }
+    if (o->cluster) {
+        b.status = cli_cluster_run(o, b.keys, b.nkeys);
+        goto done;
+    }
     while (b.answered < b.nkeys) {
         r = b.connected ? batch_step(&b) : batch_connect(&b);
         if (r == BATCH_FAILED || (r == BATCH_LOST && batch_lost(&b) != 0))

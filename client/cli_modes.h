@@ -8,8 +8,14 @@
 
 #include "cli.h"
 
-/* Looks up every line of stdin (cli_batch.c). */
+/* Looks up every line of stdin (cli_batch.c); with --cluster, by
+ * cli_cluster_run. */
 int cli_batch_run(const cli_options *o);
+
+/* --cluster: looks up the nkeys keys one after the other, each at its
+ * slot's node of the cluster o names, and prints each answer; a batch
+ * stops at an answer that does not come (cli_cluster.c). */
+int cli_cluster_run(const cli_options *o, char *const *keys, size_t nkeys);
 
 /* Round trips ping --latency makes when stdout is not a terminal and -n
  * is not given, so that a script always ends. */

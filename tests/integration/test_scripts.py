@@ -1,7 +1,8 @@
 """integration.scripts: the load test scripts, without a load test.
 
-- scripts/loadtest, scripts/compare and scripts/bench-load check their arguments before they
-  build, generate or start anything: a bad one exits 2 with the reason, and
+- scripts/loadtest, scripts/compare, scripts/bench-load and
+  scripts/bench-cluster check their arguments before they build, generate
+  or start anything: a bad one exits 2 with the reason, and
   leaves no build directory, output directory or data set behind.
 - Their data sets are named by key count, value size and seed (lib.sh's
   ensure_data): other parameters never reuse another run's data.
@@ -71,6 +72,11 @@ class ArgumentTest(Temp):
         ("bench-load", ["--rounds", "100"], "bench-load: --rounds must be a whole number from 1 to 99, not '100'"),
         ("bench-load", ["--duration", "x"], "bench-load: --duration must be a number of seconds above 0, not 'x'"),
         ("bench-load", ["--format", "tsv"], "bench-load: unknown option --format"),
+        ("bench-cluster", ["--keys", "2"], "bench-cluster: --keys must be a whole number from 3 to 99999999, not '2'"),
+        ("bench-cluster", ["--requests", "10"], "bench-cluster: --requests must be a whole number from 1000"),
+        ("bench-cluster", ["--clients", "x"], "bench-cluster: --clients must be a whole number from 3 to 3000"),
+        ("bench-cluster", ["--pipeline"], "bench-cluster: --pipeline needs a value"),
+        ("bench-cluster", ["--duration", "1"], "bench-cluster: unknown option --duration"),
     ]
 
     def test_bad_arguments(self):
@@ -93,6 +99,10 @@ class ArgumentTest(Temp):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("scripts/bench-load [--keys N]", p.stdout)
         self.assertIn("Exit status: 0; 1 when a step fails; 2 usage error.", p.stdout)
+        p = run([os.path.join(SCRIPTS, "bench-cluster"), "--help"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("scripts/bench-cluster [--keys N]", p.stdout)
+        self.assertIn("Exit status: 0; 1 when a step fails; 2 usage error.", p.stdout)
         for script in ("loadtest", "compare"):
             with self.subTest(script=script):
                 p = run([os.path.join(SCRIPTS, script), "--help"])
@@ -110,13 +120,13 @@ class CallgrindTest(Temp):
         p = run([os.path.join(SCRIPTS, "callgrind"), "guide", "nosuch"], env={"EVKV_BUILD_DIR": build})
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertEqual(p.stdout, "")
-        self.assertEqual(p.stderr, "scripts/callgrind: unknown kind 'nosuch' (guide, resp or mget10) (see --help)\n")
+        self.assertEqual(p.stderr, "scripts/callgrind: unknown kind 'nosuch' (guide, resp, mget10 or resp-cluster) (see --help)\n")
         self.assertFalse(os.path.exists(build), "nothing is built")
 
     def test_help(self):
         p = run([os.path.join(SCRIPTS, "callgrind"), "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertTrue(p.stdout.startswith("Usage: scripts/callgrind [guide|resp|mget10]...\n"), p.stdout)
+        self.assertTrue(p.stdout.startswith("Usage: scripts/callgrind [guide|resp|mget10|resp-cluster]...\n"), p.stdout)
         self.assertIn("Exit status: 0; 1 when a run fails; 2 usage error.", p.stdout)
 
 
