@@ -311,10 +311,6 @@ typedef struct server_args {
     const char *user, *pass; /* --user, -a/--pass, or NULL */
 } server_args;
 
-/* Reads one option ch (getopt_long's answer) into o and srv. Returns NULL,
- * or why the option is wrong ("" when getopt_long has said it), perhaps
- * written into msg (len bytes). Prints --help or --version and exits 0
- * for those. */
 /* One of the TLS options into o (srv notes the first given). Returns
  * NULL, or "" for an option getopt did not know. */
 static const char *parse_tls_option(int ch, bench_options *o, server_args *srv)
@@ -337,6 +333,10 @@ static const char *parse_tls_option(int ch, bench_options *o, server_args *srv)
     return NULL;
 }
 
+/* Reads one option ch (getopt_long's answer) into o and srv. Returns NULL,
+ * or why the option is wrong ("" when getopt_long has said it), perhaps
+ * written into msg (len bytes). Prints --help or --version and exits 0
+ * for those. */
 static const char *parse_option(int ch, bench_options *o, server_args *srv, char *msg, size_t len)
 {
     /* In the order of their enums. */

@@ -123,10 +123,21 @@ class CallgrindTest(Temp):
         self.assertEqual(p.stderr, "scripts/callgrind: unknown kind 'nosuch' (guide, resp, mget10 or resp-cluster) (see --help)\n")
         self.assertFalse(os.path.exists(build), "nothing is built")
 
+    def test_bad_data(self):
+        build = os.path.join(self.tmp, "build")
+        for args, why in ((["--data"], "--data needs a file"),
+                          (["--data", os.path.join(self.tmp, "nosuch.tsv"), "guide"],
+                           "cannot read '%s'" % os.path.join(self.tmp, "nosuch.tsv"))):
+            p = run([os.path.join(SCRIPTS, "callgrind"), *args], env={"EVKV_BUILD_DIR": build})
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertEqual(p.stderr, "scripts/callgrind: %s (see --help)\n" % why)
+        self.assertFalse(os.path.exists(build), "nothing is built")
+
     def test_help(self):
         p = run([os.path.join(SCRIPTS, "callgrind"), "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertTrue(p.stdout.startswith("Usage: scripts/callgrind [guide|resp|mget10|resp-cluster]...\n"), p.stdout)
+        self.assertTrue(p.stdout.startswith("Usage: scripts/callgrind [--data FILE] [guide|resp|mget10|resp-cluster]...\n"),
+                        p.stdout)
         self.assertIn("Exit status: 0; 1 when a run fails; 2 usage error.", p.stdout)
 
 
