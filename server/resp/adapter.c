@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "log.h"
 #include "protocol.h"
 #include "resp.h"
@@ -127,6 +128,19 @@ static int redis_rebind(conn_proto_state *st, void *wing)
     return 0;
 }
 
+/* A client certificate's user (--tls-auth-clients-user CN): logged in as
+ * AUTH logs in, and Redis's tighter bounds before AUTH are off. */
+static int redis_login_as(conn_proto_state *st, void *wing, const char *user, size_t len)
+{
+    (void)wing;
+    const acl_user *u = acl_certificate_user(acl_session_users(&st->resp.client.auth), user, len);
+    if (u == NULL)
+        return 0;
+    acl_session_login(&st->resp.client.auth, u);
+    resp_reader_set_unauthenticated(&st->resp.reader, 0);
+    return 1;
+}
+
 static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
                                 size_t whatlen)
 {
@@ -231,6 +245,7 @@ const conn_protocol proto_resp = {
     .buffered = redis_buffered,
     .release = redis_release,
     .rebind = redis_rebind,
+    .login_as = redis_login_as,
     .admit = redis_admit,
     .error = redis_error,
 };

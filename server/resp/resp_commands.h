@@ -85,6 +85,7 @@ typedef struct resp_server_info {
     long long acl_denied_auth; /* AUTH and HELLO AUTH refused (Redis 7.2's acl_access_denied_auth) */
     long long acl_denied_cmd;  /* commands refused by a user's rules */
     long long acl_denied_key;  /* commands refused for a key outside the user's patterns */
+    long long acl_denied_tls_cert; /* client certificates whose CN named no enabled user (Redis 8.6's name) */
     long long guide_requests; /* requests answered over the guide's protocol */
     long long resp_requests;  /* requests answered over RESP (refused ones too) */
 } resp_server_info;

@@ -244,7 +244,8 @@ class AclDifferentialTest(t.TempDirTestCase):
         info = session(self.srv.resp_port, [login("alice", "alicepw"), c("INFO", "stats")], False)[1]
         fields = dict(re.findall(rb"(acl_access_denied_\w+):(\d+)", info))
         self.assertEqual(fields, {b"acl_access_denied_auth": b"2", b"acl_access_denied_cmd": b"2",
-                                  b"acl_access_denied_key": b"1", b"acl_access_denied_channel": b"0"})
+                                  b"acl_access_denied_key": b"1", b"acl_access_denied_channel": b"0",
+                                  b"acl_access_denied_tls_cert": b"0"})
         resp = guide_stats(self.srv, SECRET)["resp"]
         self.assertEqual((resp["acl_denied_auth"], resp["acl_denied_cmd"], resp["acl_denied_key"]), (2, 2, 1))
 
