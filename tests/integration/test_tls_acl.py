@@ -11,13 +11,26 @@
   - no certificate (--tls-auth-clients optional), and the option off,
     change nothing;
   - --check-config refuses CN without client certificates, and a bad value.
+
+And the clients that log in over TLS, against an --aclfile server:
+
+  - prometheus-redis-exporter over rediss:// with a password and a client
+    certificate (a wrong password: redis_up 0);
+  - HAProxy 2.6 with check-ssl and a tcp-check that sends AUTH then PING
+    (UP; DOWN for a wrong password), and clients through it;
+  - protected mode on the TLS ports: a peer off the loopback (127.0.0.2)
+    gets Redis's -DENIED over TLS, byte for byte as a redis-server
+    --tls-port with the same settings, and the guide's refusal.
 """
 
 import json
 import os
+import re
 import socket
+import ssl
 import subprocess
 import sys
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -25,6 +38,7 @@ sys.path.insert(0, HERE)
 import evkv_test as t  # noqa: E402
 import redis_oracle  # noqa: E402
 import tls_certs  # noqa: E402
+import test_redis_clients as rc  # noqa: E402
 import tls_test  # noqa: E402
 
 command = redis_oracle.command
@@ -178,6 +192,142 @@ class CertUserTest(tls_test.TlsTestCase):
                 "--tls-auth-clients-user", "CN"]
         r = subprocess.run(good, capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class LoginClientsTest(tls_test.TlsTestCase, rc.ClientsTestCase):
+    """Programs that log in over TLS with a password and a certificate."""
+
+    def setUp(self):
+        super().setUp()
+        data = self.path("table.json")
+        with open(data, "w") as f:
+            json.dump(TABLE, f)
+        acl = self.path("users.acl")
+        with open(acl, "w") as f:
+            f.write(USERS + "user app on >apppw ~* -@all +auth +ping +get\n")
+        self.evkv = self.start_evkv("--data", data, "--aclfile", acl)
+
+    def scrape(self, password):
+        web = t.free_port()
+        p, out = self.spawn([rc.program("prometheus-redis-exporter"), "--redis.addr",
+                             f"rediss://{t.HOST}:{self.evkv.resp_tls_port}", "--redis.password", password,
+                             "--tls-ca-cert-file", self.certs.ca, "--tls-client-cert-file", self.certs.client_crt,
+                             "--tls-client-key-file", self.certs.client_key, "--web.listen-address",
+                             f"{t.HOST}:{web}"], f"exporter-{password}")
+        rc.wait_until(lambda: p.poll() is not None or rc.can_connect(web), "the exporter listening")
+        self.assertIsNone(p.poll(), self.output(out))
+        with urllib.request.urlopen(f"http://{t.HOST}:{web}/metrics", timeout=rc.STEP_TIMEOUT) as resp:
+            return set(resp.read().decode().splitlines()), out
+
+    def test_exporter_password_and_certificate(self):
+        lines, out = self.scrape("defpw")
+        for line in ("redis_up 1", f'redis_db_keys{{db="db0"}} {len(TABLE)}',
+                     'redis_exporter_last_scrape_error{err=""} 0'):
+            self.assertIn(line, lines, f"exporter's log:\n{self.output(out)}")
+        lines, out = self.scrape("wrong")
+        self.assertIn("redis_up 0", lines, f"exporter's log:\n{self.output(out)}")
+
+    def test_haproxy_tcp_check_auth(self):
+        client_pem = self.path("client.pem")
+        with open(client_pem, "w") as f:
+            for part in (self.certs.client_crt, self.certs.client_key):
+                with open(part) as src:
+                    f.write(src.read())
+        front, stats, cfg = t.free_port(), self.path("haproxy.sock"), self.path("haproxy.cfg")
+        server = (f"{t.HOST}:{self.evkv.resp_tls_port} ssl verify required ca-file {self.certs.ca} crt {client_pem} "
+                  f"check check-ssl inter 100ms fall 2 rise 1")
+        backends = ""
+        # A reply other than +OK leaves HAProxy waiting for one (a
+        # `string` match waits for more data): the wrong password's check
+        # ends in its timeout (L7TOUT), shortened here.
+        for name, password, timeout in (("good", "apppw", "2s"), ("bad", "wrong", "300ms")):
+            backends += f"""backend {name}
+    timeout check {timeout}
+    option tcp-check
+    tcp-check connect ssl
+    tcp-check send AUTH\\ app\\ {password}\\r\\n
+    tcp-check expect string +OK
+    tcp-check send PING\\r\\n
+    tcp-check expect string +PONG
+    server evkv1 {server}
+"""
+        with open(cfg, "w") as f:
+            f.write(f"""global
+    stats socket {stats} mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+frontend redis
+    bind {t.HOST}:{front}
+    default_backend good
+{backends}""")
+        p, out = self.spawn([rc.program("haproxy"), "-db", "-f", cfg], "haproxy")
+        rc.wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
+        self.assertIsNone(p.poll(), self.output(out))
+
+        def status(backend):
+            row = self.show_stat(stats)[(backend, "evkv1")]
+            return row["status"], row["check_status"]
+
+        rc.wait_until(lambda: status("good")[0] == "UP", f"haproxy marking the server UP ({status('good')})")
+        rc.wait_until(lambda: status("bad")[0] == "DOWN", f"the wrong password's check DOWN ({status('bad')})")
+        self.assertEqual(status("good"), ("UP", "L7OK"))
+        self.assertEqual(status("bad"), ("DOWN", "L7TOUT"))
+        # evkv refused those AUTHs: WRONGPASS, counted
+        with self.tls_connect(self.evkv.resp_tls_port) as s:
+            s.sendall(command("AUTH", "defpw") + command("INFO", "stats"))
+            reader = redis_oracle.ReplyReader(s)
+            self.assertEqual(reader.read_reply(), b"+OK\r\n")
+            denied = int(re.search(rb"\r\nacl_access_denied_auth:(\d+)\r\n", reader.read_reply()).group(1))
+        self.assertGreaterEqual(denied, 1)
+        conn = t.Resp(front)
+        self.addCleanup(conn.close)
+        self.assertEqual(conn.call("AUTH", "app", "apppw"), b"OK")
+        self.assertEqual(conn.call("GET", "beta"), b"two")
+
+
+def tls_from_other_address(port, ctx, address="127.0.0.2"):
+    """A TLS connection to port from address (not loopback to Redis's
+    islocalClient): what arrives until the server closes."""
+    raw = socket.socket()
+    raw.settimeout(t.IO_TIMEOUT)
+    raw.bind((address, 0))
+    raw.connect((t.HOST, port))
+    got = b""
+    with ctx.wrap_socket(raw, server_hostname=t.HOST) as s:
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except (ssl.SSLError, ConnectionResetError):
+            pass
+    return got
+
+
+class ProtectedModeTlsTest(tls_test.TlsTestCase):
+    """--protected-mode on the TLS ports, as Redis's on its tls-port."""
+
+    def test_denied_over_tls(self):
+        for auth, cert in (("no", None), ("yes", "client")):
+            with self.subTest(auth=auth):
+                ctx = self.client_context(cert)
+                evkv = self.start_evkv(auth=auth, tls_extra=["--protected-mode", "yes"])
+                redis = self.start_redis(auth=auth, tls_extra=["--protected-mode", "yes"], name=f"redis-{auth}")
+                want = tls_from_other_address(redis.tls_port, ctx)
+                self.assertTrue(want.startswith(b"-DENIED Redis is running in protected mode"), want)
+                self.assertEqual(tls_from_other_address(evkv.resp_tls_port, ctx), want)
+                raw = tls_from_other_address(evkv.tls_port, ctx)
+                hlen = int.from_bytes(raw[:2], "big")
+                header = json.loads(raw[2:2 + hlen])
+                result = json.loads(raw[2 + hlen:2 + hlen + header["content-length"]])["result"]
+                self.assertTrue(result.startswith("Error: evkv is running in protected mode"), result)
+                # the loopback is served over TLS
+                self.assertEqual(self.resp_ask(evkv.resp_tls_port, command("PING"), ctx), b"+PONG\r\n")
 
 
 if __name__ == "__main__":
