@@ -106,9 +106,13 @@ static void redis_describe(const resp_request *req, char *what, size_t whatlen)
 
 /* What access control did: a refusal counted, or a login, after which
  * Redis's tighter bounds on a request before AUTH are off. */
-static void acl_done(conn_proto_state *st, protocol_counters *c, int what)
+static void acl_done(conn_proto_state *st, protocol_counters *c, const resp_result *res)
 {
-    if (what == RESP_ACL_DENIED_AUTH)
+    int what = res->acl;
+    if (what == RESP_ACL_EXEC_DENIED) {
+        COUNTER_ADD(c->acl_denied_cmd, res->exec_denied_cmd);
+        COUNTER_ADD(c->acl_denied_key, res->exec_denied_key);
+    } else if (what == RESP_ACL_DENIED_AUTH)
         COUNTER_ADD(c->acl_denied_auth, 1);
     else if (what == RESP_ACL_DENIED_CMD)
         COUNTER_ADD(c->acl_denied_cmd, 1);
@@ -175,7 +179,7 @@ static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffe
     COUNTER_ADD(r->env.counters->key_misses, res.misses);
     COUNTER_ADD(r->env.counters->commands, res.commands);
     if (__builtin_expect(res.acl != 0, 0))
-        acl_done(st, r->env.counters, res.acl);
+        acl_done(st, r->env.counters, &res);
     *oc = res.error ? OUTCOME_COMMAND_ERROR : OUTCOME_COMMAND;
     return res.close ? CONN_BROKEN : CONN_ANSWERED; /* QUIT: closed once the reply is sent */
 }
