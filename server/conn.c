@@ -84,6 +84,7 @@ struct conn {
     unsigned lingering : 1; /* write side shut: input is thrown away until the client closes */
     unsigned counted : 1;   /* holds a place under --max-conns (server->conns) */
     unsigned msg_timed : 1; /* a message unfinished on the wire: msg_start is set */
+    unsigned cert_user : 1; /* its client certificate, once verified, may log it in (conn_cert_login) */
     long last_active;       /* server clock at the last byte read or written */
     long msg_start;         /* server clock when the unfinished message began */
     long linger_until;      /* server clock at which a lingering connection closes */
@@ -378,6 +379,32 @@ static int conn_process(struct conn *c, int budget)
     return 0;
 }
 
+/* The handshake is over (the first bytes came through it): the client
+ * certificate's CN, if it names an enabled user, logs the connection in,
+ * before its first request is answered. Otherwise the connection stays as
+ * it began, "default", and is counted (Redis 8.6's
+ * acl_access_denied_tls_cert). */
+static void conn_cert_login(struct conn *c)
+{
+    char cn[256], name[200];
+    c->cert_user = 0;
+    int n = transport_peer_cn(&c->t, cn, sizeof(cn));
+    if (n < 0)
+        return; /* no certificate (--tls-auth-clients optional), or no single CN */
+    int in = c->proto->login_as(&c->st, c->wing, cn, (size_t)n);
+    if (in)
+        COUNTER_ADD(c->cs->counters.cert_logins, 1);
+    else
+        COUNTER_ADD(c->cs->counters.cert_refused, 1);
+    log_escape(name, sizeof(name), cn, (size_t)n, 64);
+    if (!in)
+        log_info("conn %llu %s: client certificate CN '%s' is no enabled user: not logged in",
+                 (unsigned long long)c->id, c->peer, name);
+    else if (log_enabled(LOG_DEBUG))
+        log_debug("conn %llu %s: logged in as '%s' by its client certificate", (unsigned long long)c->id, c->peer,
+                  name);
+}
+
 /* Reads what the socket has into the protocol's buffer. Returns the bytes
  * read (0 for none, or at the end of input), or -1 if c was closed. */
 static ssize_t conn_read(struct conn *c)
@@ -392,6 +419,8 @@ static ssize_t conn_read(struct conn *c)
     if (n > 0) {
         c->last_active = c->cs->clock;
         COUNTER_ADD(c->cs->counters.bytes_in, (unsigned long long)n);
+        if (__builtin_expect(c->cert_user, 0))
+            conn_cert_login(c);
         /* A closing connection reads only to throw away. */
         if (!c->closing && c->proto->commit(&c->st, (size_t)n, c->out) != 0) {
             conn_close(c);
@@ -496,6 +525,7 @@ static struct conn *conn_create(conn_set *cs, evutil_socket_t fd, const struct s
     c->proto = ep->proto;
     c->wing = ep->wing;
     c->proto->init(&c->st, c->wing, &cs->opt->limits, c->id);
+    c->cert_user = ep->cert_user && c->proto->login_as != NULL;
     c->next = cs->list;
     if (cs->list)
         cs->list->prev = c;

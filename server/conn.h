@@ -31,6 +31,8 @@ typedef struct conn_counters {
     atomic_ullong conns_refused;             /* connections refused past --max-conns */
     atomic_ullong timeouts;                  /* connections closed by --idle/--message-timeout */
     atomic_ullong bytes_in, bytes_out;
+    atomic_ullong cert_logins;  /* TLS connections logged in by their certificate's CN */
+    atomic_ullong cert_refused; /* certificates whose CN named no enabled user (acl_access_denied_tls_cert) */
 } conn_counters;
 
 /* One worker's connections, and all that conn.c needs of the worker that
@@ -57,7 +59,8 @@ typedef struct conn_endpoint {
     const struct conn_protocol *proto;
     const struct transport *tp;
     void *tp_ctx;
-    void *wing; /* the protocol's state in this worker (conn_protocol.wing_new) */
+    void *wing;    /* the protocol's state in this worker (conn_protocol.wing_new) */
+    int cert_user; /* a client certificate's CN logs the connection in (--tls-auth-clients-user CN) */
 } conn_endpoint;
 
 /* Takes over fd (a connected socket) as a new connection of ep, in the

@@ -90,6 +90,11 @@ const option_spec options_table[] = {
      .choices = (const char *const[]){"yes", "no", "optional", NULL},
      .help = "whether TLS clients must show a certificate from the CA (default yes; optional: one shown must "
              "verify, none is accepted too; no: none is asked for)"},
+    {.name = "tls-auth-clients-user", .kind = OPTION_CHOICE, .offset = AT(opt.tls.auth_clients_user),
+     .def_num = TLS_USER_OFF, .arg = "CN|off", .must = "CN or off",
+     .choices = (const char *const[]){"off", "CN", NULL},
+     .help = "CN: a TLS client whose verified certificate's subject CN names an enabled ACL user starts logged in "
+             "as that user, with no password; any other starts as \"default\" (default off)"},
     {.name = "tls-protocols", .kind = OPTION_NONEMPTY, .offset = AT(opt.tls.protocols), .def = "TLSv1.2 TLSv1.3",
      .arg = "LIST", .must = "a list of protocols",
      .help = "the TLS versions accepted, among TLSv1, TLSv1.1, TLSv1.2 and TLSv1.3, separated by spaces; TLSv1.2 "

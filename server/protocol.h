@@ -83,6 +83,11 @@ typedef struct conn_protocol {
      * user again. Returns 0, or -1 when its user is gone: it is closed at
      * once. NULL for a protocol without users. */
     int (*rebind)(conn_proto_state *st, void *wing);
+    /* A client certificate names the user user[0..len) (--tls-auth-clients-user):
+     * logs the connection in as that user if it is one and on, whatever its
+     * passwords, as AUTH would. Returns 1 if so, 0 if not (it stays as it
+     * was). NULL for a protocol without users. */
+    int (*login_as)(conn_proto_state *st, void *wing, const char *user, size_t len);
     /* As a connection from peer is accepted: NULL, or a function that
      * returns 0 to serve it, or 1 after queueing in out why it is refused
      * (it is then closed once that is sent). */

@@ -36,12 +36,19 @@ typedef enum tls_auth {
     TLS_AUTH_OPTIONAL, /* asked for; one shown must verify, none is accepted */
 } tls_auth;
 
+/* --tls-auth-clients-user: what of a client certificate names its ACL user. */
+typedef enum tls_user {
+    TLS_USER_OFF, /* nothing: a TLS client logs in as a plain one does (the default) */
+    TLS_USER_CN,  /* the subject's common name, once the certificate verified */
+} tls_user;
+
 /* The TLS listeners' settings, named as Redis's tls-* settings. All but
  * the ports are read again by SIGHUP's reload (tls.h). */
 typedef struct tls_options {
     const char *cert_file, *key_file, *key_file_pass; /* the server's certificate (chain) and key */
     const char *ca_cert_file, *ca_cert_dir;           /* what client certificates are verified against */
     tls_auth auth_clients;
+    tls_user auth_clients_user; /* what of a verified client certificate logs its connection in */
     const char *protocols;    /* "TLSv1.2 TLSv1.3" */
     const char *ciphers;      /* TLS 1.2's cipher list, or NULL: OpenSSL's */
     const char *ciphersuites; /* TLS 1.3's, or NULL: OpenSSL's */

@@ -144,13 +144,14 @@ static json_t *shard_json(const dataset *d)
 
 /* The TLS listeners' context: SIGHUP's rebuilds, and why the last one
  * failed ("" if it did not). */
-static json_t *tls_json(tls_context *tc)
+static json_t *tls_json(const server *srv, tls_context *tc)
 {
     char why[sizeof(tc->reload_error)];
     tls_context_reload_error(tc, why, sizeof(why));
-    return json_pack("{s:o, s:o, s:s}", "reloads", count(atomic_load_explicit(&tc->reloads, memory_order_relaxed)),
-                     "reload_failures", count(atomic_load_explicit(&tc->reload_failures, memory_order_relaxed)),
-                     "reload_error", why);
+    return json_pack("{s:o, s:o, s:s, s:o, s:o}", "reloads",
+                     count(atomic_load_explicit(&tc->reloads, memory_order_relaxed)), "reload_failures",
+                     count(atomic_load_explicit(&tc->reload_failures, memory_order_relaxed)), "reload_error", why,
+                     "cert_logins", count(SUM(srv, cert_logins)), "cert_no_user", count(SUM(srv, cert_refused)));
 }
 
 /* --cluster-config: this node, and its part of the cluster's keys. */
@@ -210,7 +211,7 @@ int server_stats_json(void *arg, proto_buf *out)
     if (stats == NULL)
         return -1;
     if ((d->shard && json_object_set_new(stats, "shard", shard_json(d)) != 0) ||
-        (srv->tls && json_object_set_new(stats, "tls", tls_json(srv->tls)) != 0) ||
+        (srv->tls && json_object_set_new(stats, "tls", tls_json(srv, srv->tls)) != 0) ||
         (d->cluster && json_object_set_new(stats, "cluster", cluster_json(d)) != 0)) {
         json_decref(stats);
         return -1;
@@ -263,6 +264,7 @@ void stats_resp_info(void *arg, resp_server_info *info)
     info->acl_denied_auth = (long long)(r.acl_denied_auth + g.acl_denied_auth);
     info->acl_denied_cmd = (long long)(r.acl_denied_cmd + g.acl_denied_cmd);
     info->acl_denied_key = (long long)(r.acl_denied_key + g.acl_denied_key);
+    info->acl_denied_tls_cert = (long long)SUM(srv, cert_refused);
     info->guide_requests = (long long)g.requests;
     info->resp_requests = (long long)r.requests;
 }

@@ -218,6 +218,11 @@ SSL_CTX *tls_ctx_build(const tls_options *o, char *err, size_t errlen)
                 o->auth_clients == TLS_AUTH_YES ? "yes" : "optional");
         return NULL;
     }
+    if (o->auth_clients_user != TLS_USER_OFF && o->auth_clients == TLS_AUTH_NO) {
+        set_err(err, errlen,
+                "--tls-auth-clients-user CN needs client certificates: --tls-auth-clients yes or optional");
+        return NULL;
+    }
     long off = protocols_parse(o->protocols, err, errlen);
     if (off < 0)
         return NULL;

@@ -71,6 +71,11 @@ typedef struct transport {
      * handshake sent to a plain port), worth a line in the log; NULL when
      * errno says all (a reset, a close). */
     const char *(*error)(const transport_conn *t);
+    /* The subject CN of the certificate the client showed and the
+     * handshake verified, copied NUL-terminated into buf. Returns its
+     * length, or -1: no such certificate, no CN or more than one, a NUL in
+     * it, or longer than len - 1. NULL: never any (plain). */
+    int (*peer_cn)(const transport_conn *t, char *buf, size_t len);
 } transport;
 
 extern const transport transport_plain; /* the socket as it is */
@@ -125,6 +130,11 @@ static inline void transport_close(transport_conn *t)
 static inline const char *transport_error(const transport_conn *t)
 {
     return t->tp->error(t);
+}
+
+static inline int transport_peer_cn(const transport_conn *t, char *buf, size_t len)
+{
+    return t->tp->peer_cn ? t->tp->peer_cn(t, buf, len) : -1;
 }
 
 #endif

@@ -224,6 +224,30 @@ static const char *tls_error(const transport_conn *t)
     return tls_why[0] ? tls_why : NULL;
 }
 
+/* Only a certificate the handshake verified names anyone: with
+ * --tls-auth-clients no, none is asked for. A subject with two CNs is
+ * ambiguous, and one with a NUL could pass for another name: neither does. */
+static int tls_peer_cn(const transport_conn *t, char *buf, size_t len)
+{
+    X509 *cert = SSL_get0_peer_certificate(t->state);
+    if (cert == NULL || SSL_get_verify_result(t->state) != X509_V_OK)
+        return -1;
+    X509_NAME *subject = X509_get_subject_name(cert);
+    int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+    if (at < 0 || X509_NAME_get_index_by_NID(subject, NID_commonName, at) >= 0)
+        return -1;
+    unsigned char *utf8 = NULL;
+    int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at)));
+    int ok = n >= 0 && (size_t)n < len && memchr(utf8, '\0', (size_t)n) == NULL;
+    if (ok) {
+        memcpy(buf, utf8, (size_t)n);
+        buf[n] = '\0';
+    }
+    OPENSSL_free(utf8);
+    ERR_clear_error();
+    return ok ? n : -1;
+}
+
 const transport transport_tls = {
     .name = "tls",
     .open = tls_open,
@@ -235,4 +259,5 @@ const transport transport_tls = {
     .readable = tls_readable,
     .close = tls_close,
     .error = tls_error,
+    .peer_cn = tls_peer_cn,
 };

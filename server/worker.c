@@ -204,11 +204,12 @@ int worker_init(worker *w, server *srv, int index)
     for (int i = 0; i < WORKER_LISTENERS; i++)
         w->listeners[i].w = w;
     w->listeners[LISTENER_MAIN].ep =
-        (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL, NULL};
-    w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL, NULL};
+        (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_plain, NULL, NULL, 0};
+    w->listeners[LISTENER_RESP].ep = (conn_endpoint){&proto_resp, &transport_plain, NULL, NULL, 0};
+    int cert_user = w->opt->tls.auth_clients_user == TLS_USER_CN;
     w->listeners[LISTENER_TLS].ep =
-        (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_tls, srv->tls, NULL};
-    w->listeners[LISTENER_RESP_TLS].ep = (conn_endpoint){&proto_resp, &transport_tls, srv->tls, NULL};
+        (conn_endpoint){w->opt->echo ? &proto_echo : &proto_guide, &transport_tls, srv->tls, NULL, cert_user};
+    w->listeners[LISTENER_RESP_TLS].ep = (conn_endpoint){&proto_resp, &transport_tls, srv->tls, NULL, cert_user};
     w->notify_fd[0] = w->notify_fd[1] = -1;
     w->dataset = server_current(srv);
     w->handler.table = w->dataset->table;

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "acl.h"
 #include "log.h"
 #include "guide.h"
 #include "protocol.h"
@@ -22,6 +23,18 @@ static int guide_rebind(conn_proto_state *st, void *wing)
 {
     guide_wing *g = wing;
     return acl_session_bind(&st->guide.auth, g->env.handler->acl);
+}
+
+/* A client certificate's user (--tls-auth-clients-user CN): as the auth
+ * action logs in. */
+static int guide_login_as(conn_proto_state *st, void *wing, const char *user, size_t len)
+{
+    (void)wing;
+    const acl_user *u = acl_certificate_user(acl_session_users(&st->guide.auth), user, len);
+    if (u == NULL)
+        return 0;
+    acl_session_login(&st->guide.auth, u);
+    return 1;
 }
 
 static void guide_free(conn_proto_state *st)
@@ -135,6 +148,7 @@ const conn_protocol proto_guide = {
     .buffered = guide_buffered,
     .release = guide_release,
     .rebind = guide_rebind,
+    .login_as = guide_login_as,
     .admit = guide_admit,
     .error = guide_answer_error,
 };

@@ -56,6 +56,10 @@ int acl_user_unrestricted(const acl_user *u);
  * password (compared as SHA-256 in constant time) is pass, or NULL. */
 const acl_user *acl_authenticate(const acl_set *s, const char *user, size_t ulen, const char *pass, size_t plen);
 
+/* The user a client certificate's name logs in as: the user named
+ * name[0..len), if it is on, whatever its passwords; else NULL. */
+const acl_user *acl_certificate_user(const acl_set *s, const char *name, size_t len);
+
 /* ACLCheckAllUserCommandPerm: whether u may run spec with these arguments
  * (argv[0] the name); on ACL_DENIED_KEY, *keypos is the key's position. */
 int acl_check_command(const acl_user *u, const resp_command_spec *spec, size_t argc, const char *const *argv,

@@ -377,6 +377,12 @@ const acl_user *acl_authenticate(const acl_set *s, const char *user, size_t ulen
     return match ? u : NULL;
 }
 
+const acl_user *acl_certificate_user(const acl_set *s, const char *name, size_t len)
+{
+    const acl_user *u = acl_user_find(s, name, len);
+    return u != NULL && !(u->flags & ACL_USER_OFF) ? u : NULL;
+}
+
 /* ACLSelectorCheckKey: keyflags are the key spec's RESP_KEY_READ/WRITE. */
 static int check_key(const acl_user *u, const char *key, size_t len, unsigned keyflags)
 {

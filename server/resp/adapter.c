@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "log.h"
 #include "protocol.h"
 #include "resp.h"
@@ -105,9 +106,13 @@ static void redis_describe(const resp_request *req, char *what, size_t whatlen)
 
 /* What access control did: a refusal counted, or a login, after which
  * Redis's tighter bounds on a request before AUTH are off. */
-static void acl_done(conn_proto_state *st, protocol_counters *c, int what)
+static void acl_done(conn_proto_state *st, protocol_counters *c, const resp_result *res)
 {
-    if (what == RESP_ACL_DENIED_AUTH)
+    int what = res->acl;
+    if (what == RESP_ACL_EXEC_DENIED) {
+        COUNTER_ADD(c->acl_denied_cmd, res->exec_denied_cmd);
+        COUNTER_ADD(c->acl_denied_key, res->exec_denied_key);
+    } else if (what == RESP_ACL_DENIED_AUTH)
         COUNTER_ADD(c->acl_denied_auth, 1);
     else if (what == RESP_ACL_DENIED_CMD)
         COUNTER_ADD(c->acl_denied_cmd, 1);
@@ -125,6 +130,19 @@ static int redis_rebind(conn_proto_state *st, void *wing)
         return -1;
     resp_reader_set_unauthenticated(&st->resp.reader, acl_session_pending(&st->resp.client.auth));
     return 0;
+}
+
+/* A client certificate's user (--tls-auth-clients-user CN): logged in as
+ * AUTH logs in, and Redis's tighter bounds before AUTH are off. */
+static int redis_login_as(conn_proto_state *st, void *wing, const char *user, size_t len)
+{
+    (void)wing;
+    const acl_user *u = acl_certificate_user(acl_session_users(&st->resp.client.auth), user, len);
+    if (u == NULL)
+        return 0;
+    acl_session_login(&st->resp.client.auth, u);
+    resp_reader_set_unauthenticated(&st->resp.reader, 0);
+    return 1;
 }
 
 static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffer *out, handler_outcome *oc, char *what,
@@ -161,7 +179,7 @@ static conn_answer redis_answer(conn_proto_state *st, void *wing, struct evbuffe
     COUNTER_ADD(r->env.counters->key_misses, res.misses);
     COUNTER_ADD(r->env.counters->commands, res.commands);
     if (__builtin_expect(res.acl != 0, 0))
-        acl_done(st, r->env.counters, res.acl);
+        acl_done(st, r->env.counters, &res);
     *oc = res.error ? OUTCOME_COMMAND_ERROR : OUTCOME_COMMAND;
     return res.close ? CONN_BROKEN : CONN_ANSWERED; /* QUIT: closed once the reply is sent */
 }
@@ -231,6 +249,7 @@ const conn_protocol proto_resp = {
     .buffered = redis_buffered,
     .release = redis_release,
     .rebind = redis_rebind,
+    .login_as = redis_login_as,
     .admit = redis_admit,
     .error = redis_error,
 };

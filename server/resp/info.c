@@ -198,8 +198,8 @@ static void info_stats(proto_buf *b, const resp_server_info *si, const table *t)
     /* Redis 7.2's names, at the end of its stats section as there */
     info_printf(b,
                 "acl_access_denied_auth:%lld\r\nacl_access_denied_cmd:%lld\r\nacl_access_denied_key:%lld\r\n"
-                "acl_access_denied_channel:0\r\n",
-                si->acl_denied_auth, si->acl_denied_cmd, si->acl_denied_key);
+                "acl_access_denied_channel:0\r\nacl_access_denied_tls_cert:%lld\r\n",
+                si->acl_denied_auth, si->acl_denied_cmd, si->acl_denied_key, si->acl_denied_tls_cert);
 }
 
 static void info_replication(proto_buf *b, const resp_server_info *si, const table *t)

@@ -1,7 +1,8 @@
 /*
  * multi.c: Redis's transactions (multi.c): MULTI queues copies of the
  * requests that follow (dispatch.c decides what is queued), EXEC runs
- * them, DISCARD and RESET drop them. WATCH never fails an EXEC: the table
+ * them (each checked against its user's rules again first, as Redis
+ * does), DISCARD and RESET drop them. WATCH never fails an EXEC: the table
  * does not change under a connection.
  */
 #include <stdlib.h>
@@ -94,6 +95,32 @@ int cmd_discard(resp_exec *x, const resp_args *a)
     return reply_ok(x);
 }
 
+/* execCommand checks each queued command against its user's rules again,
+ * which a reload may have changed since MULTI: a refused one gets Redis's
+ * reply in its place, the others run. Returns 1 when refused (-1 when out
+ * of memory), 0 when it may run. */
+static int exec_refuses(resp_exec *x, const resp_command_spec *spec, const resp_args *a)
+{
+    size_t keypos = 0;
+    if (!x->c->auth.restricted)
+        return 0;
+    int r = acl_check_command(acl_session_user(&x->c->auth), spec, a->argc, a->argv, a->len, &keypos);
+    if (r == ACL_OK)
+        return 0;
+    x->res->acl = RESP_ACL_EXEC_DENIED; /* each counted, as Redis 7.2's addACLLogEntry counts them */
+    if (r == ACL_DENIED_CMD)
+        x->res->exec_denied_cmd++;
+    else
+        x->res->exec_denied_key++;
+    return reply_error(x,
+                       "-NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+                       "call. This command is no longer allowed for the following reason: %s",
+                       r == ACL_DENIED_CMD ? "no permission to execute the command or subcommand"
+                                           : "no permission to touch the specified keys") == 0
+               ? 1
+               : -1;
+}
+
 int cmd_exec(resp_exec *x, const resp_args *a)
 {
     (void)a;
@@ -114,7 +141,9 @@ int cmd_exec(resp_exec *x, const resp_args *a)
     int rc = resp_encode_array(x->out, n);
     for (size_t i = 0; i < n && rc == 0; i++) {
         resp_args qa = {queue[i].argc, (const char *const *)queue[i].argv, queue[i].argv_len};
-        rc = resp_command_run(x, resp_command_find(&qa), &qa);
+        const resp_command_spec *spec = resp_command_find(&qa);
+        int refused = exec_refuses(x, spec, &qa);
+        rc = refused < 0 ? -1 : refused ? 0 : resp_command_run(x, spec, &qa);
     }
     c->queue = queue;
     c->nqueued = c->queue_cap = n;

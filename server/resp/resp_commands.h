@@ -85,6 +85,7 @@ typedef struct resp_server_info {
     long long acl_denied_auth; /* AUTH and HELLO AUTH refused (Redis 7.2's acl_access_denied_auth) */
     long long acl_denied_cmd;  /* commands refused by a user's rules */
     long long acl_denied_key;  /* commands refused for a key outside the user's patterns */
+    long long acl_denied_tls_cert; /* client certificates whose CN named no enabled user (Redis 8.6's name) */
     long long guide_requests; /* requests answered over the guide's protocol */
     long long resp_requests;  /* requests answered over RESP (refused ones too) */
 } resp_server_info;
@@ -149,6 +150,7 @@ typedef struct resp_result {
     int error;       /* the reply is an error reply (EXEC's array is not, whatever it holds) */
     int close;       /* close the connection once the reply is sent (QUIT); the reply may be empty */
     int acl;         /* RESP_ACL_*: what access control did, or 0 */
+    size_t exec_denied_cmd, exec_denied_key; /* EXEC's queued commands refused by rules changed since MULTI */
 } resp_result;
 
 enum {
@@ -156,6 +158,7 @@ enum {
     RESP_ACL_DENIED_CMD,      /* -NOPERM for the command */
     RESP_ACL_DENIED_KEY,      /* -NOPERM for a key */
     RESP_ACL_LOGIN,           /* AUTH or HELLO AUTH logged the client in, or RESET out */
+    RESP_ACL_EXEC_DENIED,     /* EXEC refused queued commands (resp_result's exec_denied_*) */
 };
 
 void resp_client_init(resp_client *c, long long id);

@@ -123,6 +123,52 @@ CASES = [
 ]
 
 
+class ExecRecheckTest(t.TempDirTestCase):
+    """EXEC checks each queued command against its user's rules again, as
+    Redis 7.0's execCommand: rules changed between MULTI and EXEC (ACL
+    SETUSER on Redis, a reload of the file here) refuse what they no longer
+    allow, with Redis's reply, and the rest runs."""
+
+    QUEUED = [c("GET", "a:none"), c("GET", "b:none"), c("MGET", "a:none"), c("PING")]
+
+    def exec_after_change(self, port, change):
+        with socket.create_connection((t.HOST, port), timeout=READ_TIMEOUT) as s:
+            reader = ReplyReader(s)
+            s.sendall(c("MULTI") + b"".join(self.QUEUED))
+            replies = [read_reply(reader, s) for _ in range(1 + len(self.QUEUED))]
+            self.assertEqual(replies, [b"+OK\r\n"] + [b"+QUEUED\r\n"] * len(self.QUEUED))
+            change()
+            s.sendall(c("EXEC"))
+            return read_reply(reader, s)
+
+    def test_rules_changed_between_multi_and_exec(self):
+        workdir = tempfile.mkdtemp(prefix="evkv-exec.", dir=self.dir)
+        redis = ro.RedisProcess(workdir, "redis").start()
+        self.addCleanup(redis.stop)
+        want = self.exec_after_change(
+            redis.port, lambda: self.assertEqual(ro.ask(redis.port, c("ACL", "SETUSER", "default", "resetkeys",
+                                                                      "~a*", "-mget")), b"OK"))
+        self.assertEqual(want.count(b"-NOPERM ACLs rules changed between the moment the transaction was "
+                                    b"accumulated and the EXEC call."), 2, want)
+        path = self.path("users.acl")
+        with open(path, "w") as f:
+            f.write("user default on nopass ~* +@all\n")
+        srv = self.start_server("--resp-port", "any", "--aclfile", path, "--threads", "1")
+
+        def reload():
+            with open(path, "w") as f:
+                f.write("user default on nopass ~a* +@all -mget\n")
+            srv.send_signal(signal.SIGHUP)
+            wait_for(lambda: "reloaded" in srv.stderr(), "the reload")
+            # the one worker serves the new users: it has moved every connection to them
+            wait_for(lambda: b"~a*" in ro.ask(srv.resp_port, c("ACL", "LIST"))[0], "the new users served")
+
+        self.assertEqual(self.exec_after_change(srv.resp_port, reload), want)
+        info = ro.ask(srv.resp_port, c("INFO", "stats")).decode()
+        # each refusal counted, as Redis 7.2 counts them
+        self.assertIn("acl_access_denied_cmd:1\r\nacl_access_denied_key:1\r\n", info)
+
+
 def read_reply(reader, sock):
     sock.settimeout(READ_TIMEOUT)
     return reader.read_reply()
@@ -244,7 +290,8 @@ class AclDifferentialTest(t.TempDirTestCase):
         info = session(self.srv.resp_port, [login("alice", "alicepw"), c("INFO", "stats")], False)[1]
         fields = dict(re.findall(rb"(acl_access_denied_\w+):(\d+)", info))
         self.assertEqual(fields, {b"acl_access_denied_auth": b"2", b"acl_access_denied_cmd": b"2",
-                                  b"acl_access_denied_key": b"1", b"acl_access_denied_channel": b"0"})
+                                  b"acl_access_denied_key": b"1", b"acl_access_denied_channel": b"0",
+                                  b"acl_access_denied_tls_cert": b"0"})
         resp = guide_stats(self.srv, SECRET)["resp"]
         self.assertEqual((resp["acl_denied_auth"], resp["acl_denied_cmd"], resp["acl_denied_key"]), (2, 2, 1))
 

@@ -13,7 +13,8 @@ owner answers, the others -MOVED, a replica -MOVED unless READONLY), after
 READONLY and READWRITE, MGET and EXISTS within a slot ({tag}s) and across
 slots (-CROSSSLOT), writes (-MOVED before -READONLY; on an owner, Redis
 writes where evkv refuses, so only other nodes' keys are compared), MULTI
-with a key of another node, SELECT, ASKING, CLUSTER KEYSLOT of keys with
+with a key of another node, access control before the redirection
+(-NOAUTH and -NOPERM, then -MOVED, a node with the same users), SELECT, ASKING, CLUSTER KEYSLOT of keys with
 hash tags, empty tags, {}, control bytes and UTF-8, COUNTKEYSINSLOT,
 GETKEYSINSLOT, MYID, INFO's # Cluster, and the errors of bad arguments.
 Where the two differ by nature (the order of CLUSTER NODES and SHARDS is
@@ -151,6 +152,40 @@ class ClusterOracleTest(t.TempDirTestCase):
         for k in ("key:1", "key:2", "key:7", "{tag3}:3", "clé", "key:9"):
             rp = [p for p, _, i in self.pairs if not call(p, "GET", k).startswith(b"-")][0]
             call(rp, "SET", k, self.table[k])
+
+    def test_acl_before_moved(self):
+        """processCommand's order: -NOAUTH, then -NOPERM (a command, a key),
+        then the redirection, as a real node with the same users (ACL
+        SETUSER there, an --aclfile here) answers."""
+        rp, _, node = next(p for p in self.pairs if not self.is_replica(p[2]))
+        users = [["bob", "on", ">bobpw", "~key:*", "-@all", "+get", "+ping"],
+                 ["default", "on", ">defpw", "~*", "+@all"]]
+        # the real node goes back to an open default user for the other tests
+        self.addCleanup(session, rp, [["AUTH", "defpw"], ["ACL", "DELUSER", "bob"],
+                                      ["ACL", "SETUSER", "default", "nopass"]])
+        self.assertEqual(session(rp, [["ACL", "SETUSER", *u] for u in users]), [b"+OK\r\n"] * 2)
+        acl = self.path("users.acl")
+        with open(acl, "w") as f:
+            f.write("".join("user " + " ".join(u) + "\n" for u in reversed(users)))
+        port = t.free_port()
+        self.start_server("--data", self.data, "--port", "0", "--resp-port", str(port), "--threads", "1",
+                          "--cluster-config", self.map, "--cluster-myself", node, "--aclfile", acl)
+        own = next(k for k in self.table if k.startswith("key:") and
+                   session(rp, [["AUTH", "defpw"], ["GET", k]])[1].startswith(b"$"))
+        other = next(k for k in self.table if k.startswith("key:") and
+                     session(rp, [["AUTH", "defpw"], ["GET", k]])[1].startswith(b"-MOVED"))
+        other_tag = next(k for k in self.table if k.startswith("{tag") and
+                         session(rp, [["AUTH", "defpw"], ["GET", k]])[1].startswith(b"-MOVED"))
+        reqs = [["GET", other], ["GET", own], ["MGET", other], ["AUTH", "bob", "bobpw"], ["GET", other],
+                ["GET", other_tag], ["MGET", other], ["EXISTS", other], ["GET", own], ["PING"],
+                ["AUTH", "defpw"], ["GET", other], ["MGET", other, own]]
+        want = session(rp, reqs)
+        kinds = [b"-NOAUTH ", b"-NOAUTH ", b"-NOAUTH ", b"+OK", b"-MOVED ", b"-NOPERM ", b"-NOPERM ", b"-NOPERM ",
+                 b"$", b"+PONG", b"+OK", b"-MOVED ", b"-CROSSSLOT "]
+        self.assertEqual([w[:len(k)] for w, k in zip(want, kinds)], kinds)
+        got = [self.mapped(r) for r in session(port, reqs)]
+        for n, (req, w, g) in enumerate(zip(reqs, want, got)):
+            self.assertEqual(g, w, f"request {n}: {req!r}")
 
     def test_cluster_commands(self):
         keys = list(self.table)

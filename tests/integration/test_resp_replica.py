@@ -703,7 +703,7 @@ class RandomTest(ReplicaTestCase):
 
 
 REDIS_7_2_STATS = {"acl_access_denied_auth", "acl_access_denied_cmd", "acl_access_denied_key",
-                   "acl_access_denied_channel"}
+                   "acl_access_denied_channel", "acl_access_denied_tls_cert"}  # the last one Redis 8.6's
 
 
 class StructureTest(ReplicaTestCase):

@@ -91,3 +91,9 @@ def server_args(certs, auth="yes", extra=()):
     """evkv-server's (and redis-server's) TLS settings for certs."""
     return ["--tls-cert-file", certs.server_crt, "--tls-key-file", certs.server_key, "--tls-ca-cert-file", certs.ca,
             "--tls-auth-clients", auth, *extra]
+
+
+def client_cert(certs, name, cn):
+    """Another client certificate from the CA, its subject's CN cn (the
+    ACL user it names under --tls-auth-clients-user CN)."""
+    return _signed(certs.dir, name, "ca", cn)

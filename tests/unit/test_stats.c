@@ -73,9 +73,10 @@ static void test_nomem_counted_by_protocol(void **state)
     w.thread_started = 0;
     conn_protocol guide = proto_guide, resp = proto_resp;
     guide.answer = resp.answer = answer_nomem;
-    run_one(&w, &(conn_endpoint){&guide, w.listeners[LISTENER_MAIN].ep.tp, NULL, w.listeners[LISTENER_MAIN].ep.wing});
-    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL, w.listeners[LISTENER_RESP].ep.wing});
-    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL, w.listeners[LISTENER_RESP].ep.wing});
+    run_one(&w,
+            &(conn_endpoint){&guide, w.listeners[LISTENER_MAIN].ep.tp, NULL, w.listeners[LISTENER_MAIN].ep.wing, 0});
+    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL, w.listeners[LISTENER_RESP].ep.wing, 0});
+    run_one(&w, &(conn_endpoint){&resp, w.listeners[LISTENER_RESP].ep.tp, NULL, w.listeners[LISTENER_RESP].ep.wing, 0});
 
     proto_buf out = {0};
     assert_int_equal(server_stats_json(&w, &out), 0);
