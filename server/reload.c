@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "acl.h"
@@ -14,10 +16,19 @@
 #include "notify.h"
 #include "tls.h"
 
+/* The nice value a reload's threads run at: on a machine with no core to
+ * spare, the workers keep theirs, and a reload takes the CPU they leave. */
+#define RELOAD_NICE 10
+
 static void *loader_main(void *arg)
 {
     reload_job *job = arg;
     char byte = 1;
+
+    /* Linux's nice is a thread's own, and the threads this one starts (the
+     * file's reader) take it over. Failing is harmless: the reload then
+     * only competes with the workers as any thread does. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RELOAD_NICE);
     dataset_shard_spec spec = {.name = job->shard_name,
                                .config = job->shard_config,
                                .pool = job->shard_pool,
