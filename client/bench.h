@@ -154,7 +154,7 @@ typedef struct bench {
      * first thread to see it, and the run stops. */
     atomic_int connected_once, unreachable;
     atomic_int tls_done_once; /* --tls: a handshake succeeded: a failed one is no reason to stop */
-    char unreachable_why[256];
+    char unreachable_why[512]; /* room for the target (160) and a TLS reason (256) */
     proto_buf auth_req;   /* the request each connection logs in with first (empty: none) */
     pthread_mutex_t lock; /* guards what follows */
     series_point *series;

@@ -784,7 +784,7 @@ int options_differ(const option_spec *spec, const server_config *a, const server
     switch (spec->kind) {
     case OPTION_STRING:
     case OPTION_NONEMPTY:
-    case OPTION_PORT: return text_differs(*CFIELD(a, spec, const char *), *CFIELD(b, spec, const char *));
+    case OPTION_PORT: return text_differs(*CFIELD(a, spec, char *), *CFIELD(b, spec, char *));
     case OPTION_FLAG:
     case OPTION_MODE:
     case OPTION_INT:

@@ -412,8 +412,8 @@ static void test_json_reader_matches_jansson(void **state)
         "{\"a\":\"b\"}",
         "{\"plain\": \"text\", \"utf8\": \"\xc3\xa9\xf0\x9f\x90\xb0\", \"del\": \"a\x7f\"}",
         "{\"esc\": \"q\\\"b\\\\n\\nt\\tu\\u00e9s\\ud83d\\ude00/\\/\", \"k\\u00e9y\": 1}",
-        "{\"n\": 0, \"neg\": -12, \"big\": 9007199254740993, \"f\": 1.5, \"e\": 1e100, \"z\": -0.0, "
-        "\"small\": 1E-7, \"t\": true, \"fa\": false, \"nu\": null}",
+        ("{\"n\": 0, \"neg\": -12, \"big\": 9007199254740993, \"f\": 1.5, \"e\": 1e100, \"z\": -0.0, "
+         "\"small\": 1E-7, \"t\": true, \"fa\": false, \"nu\": null}"), /* one document on two lines */
         "{\"nested\": {\"a\": [1, {\"b\": \"]}\\\"[{\"}], \"c\": {}}, \"arr\": [], \"s\": \"}\"}",
         "{\n\t\"spaced\"\t:\r\n [ 1 ,\n 2 ] ,\n\"x\" : \"y\" \n}\n",
         "{\"nul in value\": \"a\\u0000b\", \"ctl\": \"\\u0001\\u001f\"}",
