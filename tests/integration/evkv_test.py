@@ -218,11 +218,21 @@ def write_big_table(directory):
     return path, table
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A port nobody listened on a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """A port nobody listened on a moment ago, and not one this process was
+    given before: the kernel may hand the same free port to two binds in a
+    row, and a test picking 25 ports for 25 servers must get 25."""
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise AssertionError("no free port this process was not given already")
 
 
 def ipv6_loopback():

@@ -156,10 +156,20 @@ class RedisProcess:
         self._log.close()
 
 
+_ports_given = set()
+
+
 def _free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """A free port of 127.0.0.1 this process was not given before (two
+    binds in a row can get the same one)."""
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise OracleError("no free port this process was not given already")
 
 
 def free_cluster_port():
@@ -171,10 +181,13 @@ def free_cluster_port():
             port = s.getsockname()[1]
         if port > 55535:
             port = 20000 + port % 30000
+        if port in _ports_given or port + 10000 in _ports_given:
+            continue
         try:
             with socket.socket() as a, socket.socket() as b:
                 a.bind((HOST, port))
                 b.bind((HOST, port + 10000))
+            _ports_given.update((port, port + 10000))
             return port
         except OSError:
             continue
