@@ -245,7 +245,7 @@ enum {
     OPT_USER,
     OPT_HELP,
     OPT_TLS,
-    OPT_CACERT,
+    OPT_CACERT, /* the EVKV_TLS_OPTIONS, in evkv_tls_config_set's order */
     OPT_CACERTDIR,
     OPT_CERT,
     OPT_KEY,
@@ -315,21 +315,15 @@ typedef struct server_args {
  * NULL, or "" for an option getopt did not know. */
 static const char *parse_tls_option(int ch, bench_options *o, server_args *srv)
 {
-    static const char *const names[] = {"--cacert", "--cacertdir", "--cert", "--key", "--sni", "--insecure"};
-    evkv_tls_config *t = &o->tls_cfg;
-
-    switch (ch) {
-    case OPT_TLS: o->tls = 1; return NULL;
-    case OPT_CACERT: t->cacert = optarg; break;
-    case OPT_CACERTDIR: t->cacertdir = optarg; break;
-    case OPT_CERT: t->cert = optarg; break;
-    case OPT_KEY: t->key = optarg; break;
-    case OPT_SNI: t->sni = optarg; break;
-    case OPT_INSECURE: t->insecure = 1; break;
-    default: return "";
+    if (ch == OPT_TLS) {
+        o->tls = 1;
+        return NULL;
     }
+    if (ch < OPT_CACERT || ch >= OPT_CACERT + EVKV_TLS_OPTIONS)
+        return "";
+    const char *name = evkv_tls_config_set(&o->tls_cfg, ch - OPT_CACERT, optarg);
     if (srv->tls_option == NULL)
-        srv->tls_option = names[ch - OPT_CACERT];
+        srv->tls_option = name;
     return NULL;
 }
 

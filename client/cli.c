@@ -321,7 +321,7 @@ enum {
     OPT_RETRIES,
     OPT_USER,
     OPT_TLS,
-    OPT_CACERT,
+    OPT_CACERT, /* the EVKV_TLS_OPTIONS, in evkv_tls_config_set's order */
     OPT_CACERTDIR,
     OPT_CERT,
     OPT_KEY,
@@ -362,21 +362,17 @@ typedef struct cli_request {
  * status of a usage error. */
 static int parse_tls_option(int ch, cli_request *r)
 {
-    static const char *const names[] = {"--cacert", "--cacertdir", "--cert", "--key", "--sni", "--insecure"};
-    evkv_tls_config *t = &r->tls_cfg;
-
-    switch (ch) {
-    case OPT_TLS: r->tls = 1; return CLI_GO_ON;
-    case OPT_CACERT: t->cacert = optarg; break;
-    case OPT_CACERTDIR: t->cacertdir = optarg; break;
-    case OPT_CERT: t->cert = optarg; break;
-    case OPT_KEY: t->key = optarg; break;
-    case OPT_SNI: t->sni = optarg; break;
-    case OPT_INSECURE: t->insecure = 1; break;
-    default: fprintf(stderr, "Try 'evkv-cli --help'.\n"); return EXIT_ERROR;
+    if (ch == OPT_TLS) {
+        r->tls = 1;
+        return CLI_GO_ON;
     }
+    if (ch < OPT_CACERT || ch >= OPT_CACERT + EVKV_TLS_OPTIONS) {
+        fprintf(stderr, "Try 'evkv-cli --help'.\n");
+        return EXIT_ERROR;
+    }
+    const char *name = evkv_tls_config_set(&r->tls_cfg, ch - OPT_CACERT, optarg);
     if (r->tls_option == NULL)
-        r->tls_option = names[ch - OPT_CACERT];
+        r->tls_option = name;
     return CLI_GO_ON;
 }
 

@@ -37,6 +37,19 @@ static const char *ssl_reason(char *buf, size_t len)
     return buf;
 }
 
+const char *evkv_tls_config_set(evkv_tls_config *t, int i, const char *arg)
+{
+    static const char *const names[EVKV_TLS_OPTIONS] = {"--cacert", "--cacertdir", "--cert",
+                                                        "--key",    "--sni",       "--insecure"};
+    const char **fields[EVKV_TLS_OPTIONS] = {&t->cacert, &t->cacertdir, &t->cert, &t->key, &t->sni, NULL};
+
+    if (fields[i] != NULL)
+        *fields[i] = arg;
+    else
+        t->insecure = 1;
+    return names[i];
+}
+
 int evkv_client_tls_setup(const evkv_tls_config *cfg, char *err, size_t errlen)
 {
     char why[200];

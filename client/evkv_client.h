@@ -72,6 +72,13 @@ typedef struct evkv_tls_config {
     int insecure;                   /* do not check the server's certificate at all */
 } evkv_tls_config;
 
+/* The TLS options both clients take after --tls, in this order:
+ * --cacert, --cacertdir, --cert, --key, --sni, --insecure. */
+enum { EVKV_TLS_OPTIONS = 6 };
+/* Sets option i (0 .. EVKV_TLS_OPTIONS - 1, in the order above) of t to
+ * arg (ignored by --insecure). Returns the option's name, for messages. */
+const char *evkv_tls_config_set(evkv_tls_config *t, int i, const char *arg);
+
 /* Makes every TCP connection the process opens from now on speak TLS with
  * cfg. Returns 0, or -1 with err (a file OpenSSL cannot read, a key that is
  * not the certificate's). Not thread-safe: call it before any client. */
