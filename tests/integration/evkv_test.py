@@ -235,6 +235,31 @@ def free_port():
     raise AssertionError("no free port this process was not given already")
 
 
+def listens_on(pid, port):
+    """Whether process pid holds the socket listening on 127.0.0.1:port.
+    A port that accepts connections may be another program's: one whose
+    own bind failed (the port was taken between free_port and its start,
+    by a server's ephemeral `--port any`, say) must not be taken for it."""
+    want = f"{socket.inet_aton(HOST)[::-1].hex().upper()}:{port:04X}"
+    inodes = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if cols[1] == want and cols[3] == "0A":  # TCP_LISTEN
+                inodes.add(f"socket:[{cols[9]}]")
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def ipv6_loopback():
     """Whether ::1 can be listened on here."""
     try:

@@ -783,7 +783,8 @@ class ClientsTest(t.TempDirTestCase):
                 p.wait()
 
         self.addCleanup(stop)
-        wait_for(lambda: p.poll() is not None or can_connect(listen), "nutcracker listening")
+        wait_for(lambda: p.poll() is not None or t.listens_on(p.pid, listen), "nutcracker listening")
+        self.assertIsNone(p.poll(), "nutcracker exited")
         # the client authenticates to nutcracker, which sends AUTH to evkv
         # pipelined ahead of the first command it forwards
         conn = t.Resp(listen)
@@ -791,14 +792,6 @@ class ClientsTest(t.TempDirTestCase):
         self.assertEqual(conn.call("AUTH", SECRET), b"OK")
         self.assertEqual(conn.call("GET", "a1"), b"alpha one")
         self.assertEqual(conn.call("MGET", "a1", "b1", "zz"), [b"alpha one", b"beta one", None])
-
-
-def can_connect(port):
-    try:
-        socket.create_connection((t.HOST, port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

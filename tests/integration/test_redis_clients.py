@@ -532,7 +532,7 @@ class NutcrackerTest(ClientsTestCase):
         log = self.path("nutcracker.log")
         p, out = self.spawn([nutcracker, "-c", cfg, "-s", str(stats_port), "-a", t.HOST,
                              "-p", self.path("nutcracker.pid"), "-o", log], "nutcracker")
-        wait_until(lambda: p.poll() is not None or can_connect(listen), "nutcracker listening")
+        wait_until(lambda: p.poll() is not None or t.listens_on(p.pid, listen), "nutcracker listening")
         self.assertIsNone(p.poll(), self.output(out) + self.output(log))
         before = [s.requests() for s in servers]
         conn = t.Resp(listen)

@@ -21,7 +21,6 @@ at a start, and variations it takes are taken.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import unittest
@@ -58,15 +57,15 @@ def write_table(path, keys):
 
 
 def wait_port(port, proc, what):
+    """Waits until proc itself listens on port (not another program that
+    took the port first: then proc exits, its bind refused)."""
     deadline = time.monotonic() + STEP_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"{what} exited with {proc.returncode}")
-        try:
-            socket.create_connection((t.HOST, port), timeout=1).close()
+        if t.listens_on(proc.pid, port):
             return
-        except OSError:
-            time.sleep(0.02)
+        time.sleep(0.02)
     raise AssertionError(f"{what} not listening within {STEP_TIMEOUT} s")
 
 
@@ -230,7 +229,12 @@ class ShardTest(t.TempDirTestCase):
                 if "in use" in str(e) and attempt < 2:
                     continue
                 raise
-            self.start_nutcracker(cfg, listen)
+            try:
+                self.start_nutcracker(cfg, listen)
+            except AssertionError as e:
+                if "in use" in str(e) and attempt < 2:  # its port, taken meanwhile
+                    continue
+                raise
             return listen, shards, cfg
         raise AssertionError("no free ports")
 
