@@ -1,8 +1,9 @@
 /*
  * datafile.c: JSON and TSV data files (see datafile.h).
  *
- * The file is read into memory whole (read_file says why it is not
- * mapped), then parsed there. A TSV line's value is a string: when it
+ * The file is read into memory whole (file_bytes.h says why it is not
+ * mapped), then parsed there; a big one as it is read, a big TSV file in
+ * two parts at once (read_tsv). A TSV line's value is a string: when it
  * holds nothing JSON must escape, its encoding is the bytes themselves
  * between quotes, handed over as three pieces without a copy.
  *
@@ -17,11 +18,14 @@
  * allowed in values, though jansson refuses it in keys), so errors carry
  * jansson's line and column.
  */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "datafile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,13 +80,15 @@ static int sink_entry1(const datafile_sink *sink, const char *key, size_t key_le
 /* A TSV file this big is parsed while a thread reads it. */
 #define STREAM_MIN ((size_t)4 << 20)
 
-/* begin, or begin_in with the file's bytes when the sink keeps them. */
-static int sink_begin_bytes(const datafile_sink *sink, file_bytes *fb, size_t expected, size_t expected_bytes)
+/* begin, or begin_in with the file's bytes when the sink keeps them (in
+ * parts, 1 or 2). */
+static int sink_begin_bytes(const datafile_sink *sink, file_bytes *fb, size_t expected, size_t expected_bytes,
+                            int parts)
 {
     if (fb->room == 0 || fb->data == NULL || sink->begin_in == NULL)
         return sink_begin(sink, expected, expected_bytes);
     fb->handed = 1;
-    return sink->begin_in(sink->arg, expected, fb->data, fb->len, fb->room);
+    return sink->begin_in(sink->arg, expected, fb->data, fb->len, fb->room, parts);
 }
 
 /* ---- TSV ---- */
@@ -171,72 +177,189 @@ static size_t estimate_lines(const char *data, const char *lim, const char *end)
     return (size_t)(est * 1.03) + 16;
 }
 
-/* Reads the TSV file m into sink; r, when not NULL, is the thread still
- * reading it (the lines are parsed as they arrive). */
-static long read_tsv(const char *path, file_bytes *m, file_read *r, const datafile_sink *sink, char *errbuf,
-                     size_t errlen)
+/* What a part of two returns when it stopped because the other failed. */
+#define PART_STOPPED (-3)
+
+/* One reader of a TSV file's lines: the whole file, or one of two parts
+ * of it parsed at once (read_tsv). */
+typedef struct tsv_part {
+    const char *path;
+    file_bytes *m;
+    file_read *r; /* the thread reading the file, or NULL */
+    const datafile_sink *sink;
+    int part;                /* -1: the whole file, through entry; else 0 or 1, through entry_part */
+    const char *from, *lim;  /* its first line (part 1: found by tsv_part_from); the end of the lines read */
+    const char *mid;         /* part 0: where part 1 begins is the line after mid's (NULL: part 0 is the whole) */
+    int *stop;               /* of two parts: set by one that stopped early (atomic) */
+    long n;                  /* what it returns: entries, -1, READ_AGAIN or PART_STOPPED */
+    char err[4200];          /* its error when n is -1 (part 1: not used, the plain read words it) */
+    pthread_t thread;
+} tsv_part;
+
+/* Where part 1 begins: after the first newline at or after mid, in
+ * [mid, lim) (a newline ends the lines read; lim is the file's end when
+ * there is none), or end. A byte at a time: the other part may be
+ * writing entries just before mid, and a vector scan reads around its
+ * bytes. */
+static const char *line_after(const char *mid, const char *lim, const char *end)
 {
-    size_t len, lineno = 0;
-    const char *lim = r ? file_read_lines(r, m->data) : NULL;
-    if (r && lim == NULL)
-        goto unread;
-    const char *data = text_of(m, &len), *end = data + len;
+    for (const char *p = mid; p < lim; p++) {
+        if (*p == '\n')
+            return p + 1;
+    }
+    return end;
+}
+
+/* Parses the lines of tp from tp->from (up to where part 1 begins, for
+ * part 0) into the sink: sets tp->n. */
+static void tsv_lines(tsv_part *tp, const char *end)
+{
+    const datafile_sink *sink = tp->sink;
+    file_bytes *m = tp->m;
+    const char *lim = tp->lim, *to = tp->mid ? NULL : end; /* part 0: not known until the read passes mid */
+    size_t lineno = 0;
     proto_buf enc = {0};
     long n = 0;
     tsv_line l;
-    size_t expected = r ? estimate_lines(data, lim, end) : m->count + 1;
 
-    if (!r)
-        lim = end;
-    /* Every value gains two quotes and an entry header of 10 bytes at most. */
-    if (sink_begin_bytes(sink, m, expected, m->len + expected * 12) != 0)
-        goto nomem;
-    for (const char *p = data; p < end; p = l.next) {
-        if (p >= lim && (lim = file_read_lines(r, p)) == NULL) {
-            proto_buf_free(&enc);
-            goto unread;
+    tp->n = -1;
+    for (const char *p = tp->from; p < end; p = l.next) {
+        if (p >= lim && (lim = file_read_lines(tp->r, p)) == NULL) {
+            snprintf(tp->err, sizeof(tp->err), "%s: not read", tp->path); /* the read's own error replaces it */
+            goto out;
+        }
+        if (to == NULL && lim > tp->mid)
+            to = line_after(tp->mid, lim, end);
+        if (to != NULL && lim > to)
+            lim = to; /* part 1's bytes, which it writes over */
+        if (to != NULL && p >= to)
+            break;
+        if (tp->stop && __atomic_load_n(tp->stop, __ATOMIC_RELAXED)) {
+            tp->n = PART_STOPPED;
+            goto out;
         }
         int rc, split = tsv_split(p, lim, &l);
         lineno++;
         if (split == TSV_BLANK)
             continue;
         if (split != TSV_OK) {
-            snprintf(errbuf, errlen, "%s: line %zu: %s", path, lineno,
+            snprintf(tp->err, sizeof(tp->err), "%s: line %zu: %s", tp->path, lineno,
                      split == TSV_NO_TAB ? "no TAB between key and value" : "not valid UTF-8");
-            goto fail;
+            goto out;
         }
-        struct iovec iov[3] = {{"\"", 1}, {(void *)l.value, l.vlen}, {"\"", 1}};
-        if (l.safe) {
-            rc = sink->entry(sink->arg, p, l.klen, iov, 3, done_at(m, p)); /* nothing to escape */
-        } else {
+        struct iovec iov[3] = {{"\"", 1}, {(void *)l.value, l.vlen}, {"\"", 1}}, *v = iov;
+        int nv = 3;
+        if (!l.safe) {
             proto_buf_reset(&enc);
-            if (proto_dump_string(&enc, l.value, l.vlen) != 0)
-                goto nomem;
-            rc = sink_entry1(sink, p, l.klen, enc.data, enc.len, done_at(m, p));
-        }
-        if (rc < 0)
-            goto nomem;
+            if (proto_dump_string(&enc, l.value, l.vlen) != 0) {
+                rc = -1;
+                goto put_failed;
+            }
+            iov[0] = (struct iovec){enc.data, enc.len};
+            nv = 1;
+        } /* else nothing to escape */
+        if (tp->part < 0)
+            rc = sink->entry(sink->arg, p, l.klen, v, nv, done_at(m, p));
+        else
+            rc = sink->entry_part(sink->arg, tp->part, p, l.klen, v, nv, done_at(m, p));
+    put_failed:
         if (rc == 2) {
-            proto_buf_free(&enc);
-            return READ_AGAIN;
+            tp->n = READ_AGAIN;
+            goto out;
+        }
+        if (rc < 0) {
+            snprintf(tp->err, sizeof(tp->err), "%s: out of memory", tp->path);
+            goto out;
         }
         if (rc == 1) {
-            snprintf(errbuf, errlen, "%s: line %zu: duplicate key '%.*s'", path, lineno,
+            snprintf(tp->err, sizeof(tp->err), "%s: line %zu: duplicate key '%.*s'", tp->path, lineno,
                      (int)(l.klen > 40 ? 40 : l.klen), p);
-            goto fail;
+            goto out;
         }
         n++;
     }
+    tp->n = n;
+out:
+    if (tp->n < 0 && tp->stop)
+        __atomic_store_n(tp->stop, 1, __ATOMIC_RELAXED);
     proto_buf_free(&enc);
-    return n;
-nomem:
-    snprintf(errbuf, errlen, "%s: out of memory", path);
-fail:
-    proto_buf_free(&enc);
-    return -1;
-unread:
-    snprintf(errbuf, errlen, "%s: not read", path); /* the read's own error replaces it */
-    return -1;
+}
+
+/* Part 1's thread: faults in the second half's pages while the reader
+ * reads the first, finds its first line, then parses from there. */
+static void *tsv_part_thread(void *arg)
+{
+    tsv_part *tp = arg;
+    const char *end = tp->m->data + tp->m->len;
+    file_read_prefault(tp->r, (size_t)(tp->mid - tp->m->data));
+    tp->lim = file_read_lines(tp->r, tp->mid);
+    if (tp->lim == NULL) {
+        tp->n = -1;
+        __atomic_store_n(tp->stop, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    tp->from = line_after(tp->mid, tp->lim, end);
+    tp->mid = NULL;
+    tsv_lines(tp, end);
+    return NULL;
+}
+
+/* The cores this thread may run on. */
+static int cores(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+/* Reads the TSV file m into sink; r, when not NULL, is the thread still
+ * reading it (the lines are parsed as they arrive). A big file into a
+ * sink that keeps its bytes and takes entries two at a time is parsed in
+ * two parts at once, the second from the line after the middle: an error
+ * in part 0 is the result; any other makes the whole file be read again
+ * the plain way (READ_AGAIN), which names its line. */
+static long read_tsv(const char *path, file_bytes *m, file_read *r, const datafile_sink *sink, char *errbuf,
+                     size_t errlen)
+{
+    size_t len;
+    const char *lim = r ? file_read_lines(r, m->data) : NULL;
+    if (r && lim == NULL) {
+        snprintf(errbuf, errlen, "%s: not read", path); /* the read's own error replaces it */
+        return -1;
+    }
+    const char *data = text_of(m, &len), *end = data + len;
+    size_t expected = r ? estimate_lines(data, lim, end) : m->count + 1;
+    int stop = 0, parts = r && sink->entry_part && sink->begin_in && m->room && cores() >= 2 ? 2 : 1;
+    tsv_part tp[2] = {{.path = path, .m = m, .r = r, .sink = sink, .part = -1, .from = data, .lim = r ? lim : end}};
+
+    /* Every value gains two quotes and an entry header of 10 bytes at most. */
+    if (sink_begin_bytes(sink, m, expected, m->len + expected * 12, parts) != 0) {
+        snprintf(errbuf, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (parts == 2 && m->handed) {
+        tp[0].part = 0;
+        tp[0].stop = &stop;
+        tp[1] = tp[0];
+        tp[1].part = 1;
+        tp[1].mid = tp[0].mid = data + len / 2;
+        if (pthread_create(&tp[1].thread, NULL, tsv_part_thread, &tp[1]) != 0) {
+            tp[0].mid = NULL; /* part 0 is the whole */
+            parts = 1;
+        }
+    } else {
+        parts = 1;
+    }
+    tsv_lines(&tp[0], end);
+    if (parts == 2 && tp[0].part == 0) {
+        pthread_join(tp[1].thread, NULL);
+        if (tp[0].n >= 0 && tp[1].n >= 0)
+            return tp[0].n + tp[1].n;
+        if (tp[0].n != -1)
+            return READ_AGAIN; /* part 1 failed, or part 0 ran out of room */
+    }
+    if (tp[0].n == -1)
+        snprintf(errbuf, errlen, "%s", tp[0].err);
+    return tp[0].n;
 }
 
 /* ---- JSON, the whole file through jansson ---- */
@@ -494,7 +617,7 @@ static int read_json_fast(file_bytes *m, file_read *r, const datafile_sink *sink
         expected = (size_t)((double)file_bytes_count(DATAFILE_JSON, text, text, end) * (double)len /
                             (double)(end - text) * 1.03) +
                    16;
-    if (sink_begin_bytes(sink, m, expected, m->len + expected * 8) != 0)
+    if (sink_begin_bytes(sink, m, expected, m->len + expected * 8, 1) != 0)
         return FAST_NOMEM;
     p = json_ws(r, p + 1, &end, fend);
     if (p < end && *p == '}') {

@@ -37,14 +37,24 @@ typedef struct datafile_sink {
      * and each comes with `done`: the bytes from 0 to done are ones the
      * reader is done with, which the sink may overwrite. When the reader
      * must start over after this (a JSON file jansson must judge), it
-     * reads the file again. */
-    int (*begin_in)(void *arg, size_t expected, char *bytes, size_t len, size_t room);
+     * reads the file again. parts is 1, or 2 when the entries come
+     * through entry_part from two threads at once (a big TSV file, into a
+     * sink with entry_part, on a machine with two cores or more). */
+    int (*begin_in)(void *arg, size_t expected, char *bytes, size_t len, size_t room, int parts);
     /* Called for each entry; the value's encoding is the concatenation of
      * the nvalue pieces. Everything is borrowed for the call; done is
      * begin_in's (0 after a plain begin). Returns 0, 1 if the key was
      * already seen, -1 (out of memory), or 2 (after begin_in only: no room
      * left, the reader starts over without handing the bytes over). */
     int (*entry)(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done);
+    /* entry, for part 0 (the file from its start) or part 1 (from a line
+     * in its middle on) of a file parsed in two parts after begin_in:
+     * called from two threads at once, one a part. On a return other
+     * than 0 the other part stops too, and the file is read again the
+     * plain way unless part 0 met the error (it names the line). May be
+     * NULL: one part. */
+    int (*entry_part)(void *arg, int part, const char *key, size_t key_len, const struct iovec *value, int nvalue,
+                      size_t done);
     /* Called as the file is read, before any entry, after each block:
      * done bytes of size so far. Returns 0 to go on, or -1 to give up (the
      * read fails: "load cancelled"). May be NULL. (The tests change the
@@ -67,8 +77,9 @@ datafile_format datafile_format_of(const char *path, datafile_format format);
  * was read"). A TSV file of 4 MiB or more, and a JSON one into a sink
  * with begin_in, is parsed while a thread of its own reads it: entries
  * may then be handed over before such a read fails, and the sink drops
- * them (datafile_read returns -1). Safe to call from
- * several threads at once. */
+ * them (datafile_read returns -1). Such a TSV file into a sink with
+ * begin_in and entry_part is parsed in two parts at once, by this thread
+ * and one more. Safe to call from several threads at once. */
 long datafile_read(const char *path, datafile_format format, const datafile_sink *sink, char *errbuf, size_t errlen);
 
 #endif

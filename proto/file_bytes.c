@@ -275,6 +275,25 @@ const char *file_read_lines(file_read *r, const char *p)
     }
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older C libraries do not name it */
+#endif
+
+/* The bytes faulted in at a time. */
+#define PREFAULT_BLOCK ((size_t)8 << 20)
+
+void file_read_prefault(file_read *r, size_t from)
+{
+    size_t len = r->fb->len, at = (from + 4095) & ~(size_t)4095;
+    while (at < len && atomic_load_explicit(&r->state, memory_order_relaxed) == FILE_READING &&
+           atomic_load_explicit(&r->got, memory_order_relaxed) < at) {
+        size_t n = len - at < PREFAULT_BLOCK ? len - at : PREFAULT_BLOCK;
+        if (madvise(r->fb->data + at, n, MADV_POPULATE_WRITE) != 0)
+            return; /* a kernel before 5.14 */
+        at += n;
+    }
+}
+
 int file_read_finish(file_read *r, char *errbuf, size_t errlen)
 {
     if (!r->threaded)

@@ -74,6 +74,11 @@ int file_read_start(file_read *r);
  * from p hold a newline, or the file is read whole (its end). NULL when
  * the read failed. */
 const char *file_read_lines(file_read *r, const char *p);
+/* Faults in the pages the read has yet to fill from offset from on, while
+ * it fills those before: a new page is zeroed by the kernel when first
+ * written, which in a virtual machine can cost more than the copy. Gives
+ * up where the read has got to (or failed). */
+void file_read_prefault(file_read *r, size_t from);
 /* Waits for the thread to finish the read and closes the file. Returns 0,
  * or -1 with the read's error in errbuf. */
 int file_read_finish(file_read *r, char *errbuf, size_t errlen);

@@ -18,41 +18,53 @@ typedef struct loading {
     const void *keep_arg;
     size_t skipped; /* entries left out */
     char err[160];  /* past a table's bounds: what, for the error */
+    struct {
+        size_t skipped; /* part 1's entries left out, apart from part 0's */
+        char pad[64];
+    } part1;
 } loading;
 
 static int sink_begin(void *arg, size_t expected, size_t expected_bytes)
 {
     loading *l = arg;
     table_free(l->t); /* a reader starting over */
-    l->skipped = 0;
+    l->skipped = l->part1.skipped = 0;
     l->t = table_new(expected, expected_bytes);
     return l->t ? 0 : -1;
 }
 
-static int sink_begin_in(void *arg, size_t expected, char *bytes, size_t len, size_t room)
+static int sink_begin_in(void *arg, size_t expected, char *bytes, size_t len, size_t room, int parts)
 {
     loading *l = arg;
     table_free(l->t);
-    l->skipped = 0;
-    l->t = table_new_in(bytes, len, room, expected); /* frees bytes when it fails */
+    l->skipped = l->part1.skipped = 0;
+    l->t = table_new_in(bytes, len, room, expected, parts); /* frees bytes when it fails */
     if (l->t == NULL && errno == EFBIG)
         snprintf(l->err, sizeof(l->err), "%zu bytes: over the %zu GiB a table can hold", len,
                  (TABLE_ARENA_MAX + 1) * 4 / 5 >> 30);
     return l->t ? 0 : -1;
 }
 
-static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done)
+/* An entry of part part (0, or 1 of two building at once; part 1 leaves
+ * the error to the plain read that follows its failure). */
+static int sink_entry_part(void *arg, int part, const char *key, size_t key_len, const struct iovec *value, int nvalue,
+                           size_t done)
 {
     loading *l = arg;
     if (l->cancel && atomic_load_explicit(l->cancel, memory_order_relaxed))
         return -1;
     if (l->keep && !l->keep(l->keep_arg, key, key_len)) { /* the one place that decides */
-        l->skipped++;
+        if (part == 1)
+            l->part1.skipped++;
+        else
+            l->skipped++;
         return 0;
     }
     size_t value_len = 0;
     for (int i = 0; i < nvalue; i++)
         value_len += value[i].iov_len;
+    if ((key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX) && part == 1)
+        return -1;
     if (key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX) {
         int big_key = key_len > TABLE_KEY_MAX;
         snprintf(l->err, sizeof(l->err), "key '%.*s': %s of %zu bytes, over the %s a %s can take",
@@ -60,7 +72,12 @@ static int sink_entry(void *arg, const char *key, size_t key_len, const struct i
                  big_key ? key_len : value_len, big_key ? "4 GiB" : "1 GiB", big_key ? "key" : "value");
         return -1;
     }
-    return table_put_at(l->t, key, key_len, value, nvalue, done);
+    return table_put_part(l->t, part, key, key_len, value, nvalue, done);
+}
+
+static int sink_entry(void *arg, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done)
+{
+    return sink_entry_part(arg, 0, key, key_len, value, nvalue, done);
 }
 
 /* A stop during the read of a big file gives up without reading the rest. */
@@ -93,7 +110,12 @@ table *load_file_keep(const char *path, datafile_format format, load_keep_fn kee
 {
     loading l = {.t = NULL, .cancel = cancel, .keep = keep, .keep_arg = keep_arg};
     datafile_sink sink = {
-        .begin = sink_begin, .begin_in = sink_begin_in, .entry = sink_entry, .progress = sink_progress, .arg = &l};
+        .begin = sink_begin,
+        .begin_in = sink_begin_in,
+        .entry = sink_entry,
+        .entry_part = sink_entry_part,
+        .progress = sink_progress,
+        .arg = &l};
     table *t;
 
     long n = datafile_read(path, format, &sink, errbuf, errlen);
@@ -118,6 +140,6 @@ table *load_file_keep(const char *path, datafile_format format, load_keep_fn kee
     if (t)
         table_trim(t);
     if (skipped)
-        *skipped = l.skipped;
+        *skipped = l.skipped + l.part1.skipped;
     return t;
 }

@@ -25,7 +25,9 @@ table *load_file_shard(const char *path, datafile_format format, const shard *s,
                        const atomic_int *cancel, char *errbuf, size_t errlen);
 
 /* Whether the load keeps key (1) or leaves it out (0): a shard's or a
- * cluster node's keys. arg is the predicate's own. */
+ * cluster node's keys. arg is the predicate's own. Called from two
+ * threads at once (a big TSV file is parsed in two parts): it must only
+ * read. */
 typedef int (*load_keep_fn)(const void *arg, const char *key, size_t len);
 
 /* load_file, keeping only the keys keep(keep_arg, ...) says to (all of

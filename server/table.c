@@ -21,6 +21,10 @@
  * file's bytes ("the tail", in room mapped for it). table_trim then moves
  * the tail down behind the front and gives back the rest, so that a load
  * needs about the table's own size, not the file's size and the table's.
+ * Two threads can build one table in place at once, each from its own
+ * stretch of the file (a part: its own front, its own chunks of the
+ * room, its own pending slots); they fill the index with compare-and-swap,
+ * and table_trim closes the gaps between their fronts and the tail.
  */
 #define _GNU_SOURCE /* mremap */
 #include "table.h"
@@ -40,21 +44,36 @@
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
 #define PENDING       64 /* slots fetched ahead while building in place */
+#define TAIL_CHUNK    ((size_t)64 << 10) /* the room a part takes at a time */
+#define COUNT_CHUNK   4096 /* the entries a part of two takes of the index at a time */
+#define NO_FRONT      SIZE_MAX
+
+/* One builder of a table built in place (table_new_in): the whole file,
+ * or one of two parts of it. */
+typedef struct part {
+    size_t base, front;  /* its entries over the file's bytes: [base, front) (base NO_FRONT: none yet) */
+    size_t tail, tail_end; /* its chunk of the room: the next byte, the end */
+    size_t count, quota; /* entries it added; of two parts, how many the index holds room for */
+    struct pending {     /* entries written, their slots not yet filled (table_put_at) */
+        uint64_t off, hash;
+    } pending[PENDING];
+    unsigned pending_head, npending; /* the next to fill, and how many */
+    char pad[64];                    /* two parts' fields apart */
+} part;
 
 struct table {
     char *arena;     /* big_alloc'd, or the data file's bytes (table_new_in) */
     size_t map_len;  /* bytes mapped at arena */
-    size_t front;    /* in place: entries written over the file's bytes, from 0 */
     size_t region;   /* in place: the file's bytes; the tail starts here (0 once trimmed, or copied) */
-    size_t tail;     /* bytes of entries from region on */
+    size_t tail;     /* not in place: bytes of entries from 0 on */
     int in_place;    /* the arena must not move: the reader holds pointers into it */
+    int nparts;      /* in place: 1, or 2 building at once */
+    size_t room_used;    /* in place: the room the parts took (atomic: __atomic builtins) */
+    size_t index_taken;  /* of two parts: the entries the index has given them room for (atomic) */
     uint64_t *slots; /* big_alloc'd */
     size_t nslots;
     size_t count;
-    struct pending { /* in place: entries written, their slots not yet filled (table_put_at) */
-        uint64_t off, hash;
-    } pending[PENDING];
-    unsigned pending_head, npending; /* the next to fill, and how many */
+    part parts[2];
 };
 
 /* The arena and the index are mapped directly and asked for transparent
@@ -274,7 +293,7 @@ table *table_new(size_t expected, size_t expected_bytes)
     return t;
 }
 
-table *table_new_in(char *bytes, size_t len, size_t room, size_t expected)
+table *table_new_in(char *bytes, size_t len, size_t room, size_t expected, int nparts)
 {
     table *t = NULL;
     if (len + room > TABLE_ARENA_MAX) {
@@ -291,6 +310,9 @@ table *table_new_in(char *bytes, size_t len, size_t room, size_t expected)
     t->map_len = len + room;
     t->region = len;
     t->in_place = 1;
+    t->nparts = nparts == 2 ? 2 : 1;
+    t->parts[0].base = t->parts[0].front = 0;
+    t->parts[1].base = t->parts[1].front = NO_FRONT;
     return t;
 fail:
     if (t)
@@ -300,30 +322,51 @@ fail:
     return NULL;
 }
 
-/* A gap this small between the front and the tail is left in the arena
- * rather than closed. */
+/* A gap this small between one stretch of entries and the next is left
+ * in the arena rather than closed. */
 #define GAP_KEPT ((size_t)64 << 10)
 
-/* Moves the tail of a table built in place down behind its front,
- * renumbering the slots that point into it. Built from a file whose
- * entries outgrow its lines (TSV: a value's quotes), the front ends
- * within an entry of the file's end, and the move (the whole index read
- * to renumber a few percent of it) is not worth the bytes it saves. */
-static void tail_to_front(table *t)
+/* Closes the gaps between the stretches of entries of a table built in
+ * place (part 0's front, part 1's, the room the parts used), moving each
+ * down behind the one before and renumbering the slots that point into
+ * it. Built from a file whose entries outgrow its lines (TSV: a value's
+ * quotes), a front ends within an entry of where the next stretch
+ * begins, and a move (the whole index read to renumber) is not worth
+ * the bytes it saves: such a gap stays. */
+static void close_gaps(table *t)
 {
-    size_t from = t->region, to = t->front;
-    if (t->tail > 0 && from - to < GAP_KEPT)
-        to = from; /* the gap stays */
-    if (t->tail > 0 && from != to) {
-        memmove(t->arena + to, t->arena + from, t->tail);
-        for (size_t i = 0; i < t->nslots; i++) {
-            uint64_t off = (t->slots[i] & SLOT_OFF_MASK) - 1;
-            if (t->slots[i] != 0 && off >= from)
-                t->slots[i] -= from - to;
+    size_t tail = __atomic_load_n(&t->room_used, __ATOMIC_RELAXED);
+    struct stretch {
+        size_t from, len, shift;
+    } s[3];
+    int n = 0;
+    s[n++] = (struct stretch){0, t->parts[0].front, 0};
+    if (t->nparts == 2 && t->parts[1].base != NO_FRONT)
+        s[n++] = (struct stretch){t->parts[1].base, t->parts[1].front - t->parts[1].base, 0};
+    if (tail > 0)
+        s[n++] = (struct stretch){t->region, tail, 0};
+    size_t end = s[0].len; /* where the entries so far end, once moved */
+    int moved = 0;
+    for (int k = 1; k < n; k++) {
+        size_t gap = s[k].from - end;
+        s[k].shift = gap >= GAP_KEPT ? gap : 0;
+        if (s[k].shift) {
+            memmove(t->arena + s[k].from - s[k].shift, t->arena + s[k].from, s[k].len);
+            moved = 1;
+        }
+        end = s[k].from - s[k].shift + s[k].len;
+    }
+    for (size_t i = 0; moved && i < t->nslots; i++) {
+        uint64_t off = (t->slots[i] & SLOT_OFF_MASK) - 1;
+        for (int k = n - 1; t->slots[i] != 0 && k > 0; k--) {
+            if (off >= s[k].from) {
+                t->slots[i] -= s[k].shift;
+                break;
+            }
         }
     }
-    t->tail += to; /* the entries' bytes from 0 */
-    t->front = t->region = 0;
+    t->tail = end; /* the entries' bytes from 0 */
+    t->region = 0;
     t->in_place = 0;
 }
 
@@ -331,7 +374,11 @@ void table_trim(table *t)
 {
     table_settle(t);
     if (t->in_place)
-        tail_to_front(t);
+        close_gaps(t);
+    /* Of two parts, the index may have filled past the load factor
+     * lookups are meant for (their estimate of the entries was short). */
+    while (t->count > t->nslots / 4 * 3 && index_grow(t) == 0)
+        ;
     size_t want = page_round(t->tail ? t->tail : 1);
     if (want < t->map_len) {
         char *a = mremap(t->arena, t->map_len, want, 0); /* shrinks in place */
@@ -370,20 +417,12 @@ int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec 
     return table_put_at(t, key, key_len, value, nvalue, 0);
 }
 
-/* Where an entry of need bytes goes: the front when the reader is done
- * with enough of the file's bytes (done), else the tail, which grows
- * unless the arena is the file's. NULL when there is no room. */
-static char *entry_room(table *t, size_t need, size_t done)
+/* Where an entry of need bytes goes, in a table not built in place: at
+ * the end of the arena, which grows. NULL when it cannot. */
+static char *entry_append(table *t, size_t need)
 {
-    if (t->in_place && t->front + need <= done) {
-        char *e = t->arena + t->front;
-        t->front += need;
-        return e;
-    }
-    if (t->map_len - t->region - t->tail < need) {
+    if (t->map_len - t->tail < need) {
         size_t cap = t->map_len ? t->map_len : 4096;
-        if (t->in_place)
-            return NULL;
         while (cap - t->tail < need)
             cap *= 2;
         if (cap > TABLE_ARENA_MAX)
@@ -394,8 +433,39 @@ static char *entry_room(table *t, size_t need, size_t done)
         t->arena = a;
         t->map_len = cap;
     }
-    char *e = t->arena + t->region + t->tail;
+    char *e = t->arena + t->tail;
     t->tail += need;
+    return e;
+}
+
+/* Where part p's entry of need bytes goes, in a table built in place: its
+ * front when the reader is done with enough of the file's bytes (done),
+ * else its chunk of the room after them, taking another when that is
+ * used up. NULL when the room is. */
+static char *entry_room(table *t, part *p, size_t need, size_t done)
+{
+    if (p->base == NO_FRONT) /* part 1's first entry: its front begins there */
+        p->base = p->front = done;
+    if (p->front + need <= done) {
+        char *e = t->arena + p->front;
+        p->front += need;
+        return e;
+    }
+    if (p->tail_end - p->tail < need) {
+        size_t room = t->map_len - t->region, take;
+        size_t at = __atomic_load_n(&t->room_used, __ATOMIC_RELAXED);
+        do {
+            take = need > TAIL_CHUNK ? need : TAIL_CHUNK;
+            if (take > room - at)
+                take = room - at;
+            if (take < need)
+                return NULL;
+        } while (!__atomic_compare_exchange_n(&t->room_used, &at, at + take, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+        p->tail = t->region + at;
+        p->tail_end = p->tail + take;
+    }
+    char *e = t->arena + p->tail;
+    p->tail += need;
     return e;
 }
 
@@ -428,62 +498,128 @@ static int entry_index(table *t, uint64_t off, uint64_t h)
     return 0;
 }
 
+/* entry_index while another part fills the index too: an empty slot is
+ * taken by compare-and-swap, and one the other part took first is looked
+ * at like any other (the same key, added by both: 1). The entry's bytes
+ * are published with the slot (release) and seen with it (acquire). */
+static int entry_index_shared(table *t, uint64_t off, uint64_t h)
+{
+    size_t klen, olen;
+    uint64_t vword, tag = slot_tag(h), want = tag | (off + 1);
+    const char *k = entry_at(t, off + 1, &klen, &vword);
+    for (size_t i = slot_home(t->nslots, h);; i = i + 1 == t->nslots ? 0 : i + 1) {
+        uint64_t s = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+        if (s == 0 &&
+            __atomic_compare_exchange_n(&t->slots[i], &s, want, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+            return 0;
+        if ((s & ~SLOT_OFF_MASK) == tag) {
+            const char *o = entry_at(t, s, &olen, &vword);
+            if (olen == klen && memcmp(o, k, klen) == 0)
+                return 1;
+        }
+    }
+}
+
+/* Indexes part p's oldest pending entry: 0, or 1 for a key present. */
+static int pending_index(table *t, part *p)
+{
+    size_t j = (p->pending_head + PENDING - p->npending) % PENDING;
+    p->npending--;
+    if (t->nparts == 2)
+        return entry_index_shared(t, p->pending[j].off, p->pending[j].hash);
+    return entry_index(t, p->pending[j].off, p->pending[j].hash);
+}
+
 int table_settle(table *t)
 {
     int dup = 0;
-    for (; t->npending > 0; t->npending--) {
-        size_t j = (t->pending_head + PENDING - t->npending) % PENDING;
-        dup |= entry_index(t, t->pending[j].off, t->pending[j].hash);
+    for (int k = 0; k < 2; k++) {
+        while (t->parts[k].npending > 0)
+            dup |= pending_index(t, &t->parts[k]);
     }
+    if (t->in_place && t->nparts == 2)
+        t->count = t->parts[0].count + t->parts[1].count;
     return dup;
 }
 
 int table_put_at(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done)
 {
-    size_t value_len = 0;
-    for (int i = 0; i < nvalue; i++)
-        value_len += value[i].iov_len;
-    if (key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX)
-        return -1;
+    return table_put_part(t, 0, key, key_len, value, nvalue, done);
+}
+
+/* The kind takes a length word's low 2 bits: its varint is as long
+ * whatever the kind. */
+static size_t entry_header(size_t key_len, size_t value_len)
+{
+    return varint_len(key_len) + varint_len((uint64_t)value_len << 2);
+}
+
+/* table_put_part into a table not built in place. */
+static int put_appended(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue,
+                        size_t value_len)
+{
     uint64_t h = hash_key(key, key_len);
-    size_t i = 0;
-    if (!t->in_place && t->slots[i = slot_find(t, key, key_len, h)] != 0)
+    size_t i = slot_find(t, key, key_len, h);
+    if (t->slots[i] != 0)
         return 1;
     if (t->count + 1 > t->nslots / 4 * 3) {
         if (index_grow(t) != 0)
             return -1;
         i = slot_find(t, key, key_len, h);
     }
-
-    /* The kind takes a length word's low 2 bits: its varint is as long
-     * whatever the kind. */
-    size_t hdr = varint_len(key_len) + varint_len((uint64_t)value_len << 2), need = hdr + key_len + value_len;
-    char *e = entry_room(t, need, done);
+    size_t hdr = entry_header(key_len, value_len);
+    char *e = entry_append(t, hdr + key_len + value_len);
     if (e == NULL)
-        return t->in_place ? 2 : -1;
+        return -1;
     entry_write(e, hdr, key, key_len, value, nvalue, value_len);
     t->count++;
-    uint64_t off = (uint64_t)(e - t->arena);
-    if (!t->in_place) {
-        t->slots[i] = slot_tag(h) | (off + 1);
-        return 0;
+    t->slots[i] = slot_tag(h) | ((uint64_t)(e - t->arena) + 1);
+    return 0;
+}
+
+int table_put_part(table *t, int part_no, const char *key, size_t key_len, const struct iovec *value, int nvalue,
+                   size_t done)
+{
+    size_t value_len = 0;
+    for (int i = 0; i < nvalue; i++)
+        value_len += value[i].iov_len;
+    if (key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX)
+        return -1;
+    if (!t->in_place)
+        return put_appended(t, key, key_len, value, nvalue, value_len);
+
+    part *p = &t->parts[part_no];
+    if (t->nparts == 1 && p->count + 1 > t->nslots / 4 * 3) {
+        if (index_grow(t) != 0)
+            return -1;
+    } else if (t->nparts == 2 && p->count + 1 > p->quota) {
+        /* the index cannot grow while two parts fill it: past nine
+         * tenths, the file is read again the plain way */
+        size_t at = __atomic_fetch_add(&t->index_taken, COUNT_CHUNK, __ATOMIC_RELAXED);
+        if (at + COUNT_CHUNK > t->nslots / 10 * 9)
+            return 2;
+        p->quota += COUNT_CHUNK;
     }
+    size_t hdr = entry_header(key_len, value_len);
+    char *e = entry_room(t, p, hdr + key_len + value_len, done);
+    if (e == NULL)
+        return 2;
+    entry_write(e, hdr, key, key_len, value, nvalue, value_len);
+    p->count++;
+    if (t->nparts == 1)
+        t->count++;
     /* Built in place, from a file of millions of keys: the index is far
      * bigger than the caches, and each entry's slot is a miss. The slot is
      * fetched now and filled PENDING entries later, when it has arrived;
      * a key found twice then is reported late (2: the file is read again
      * the plain way, which says where). */
+    uint64_t h = hash_key(key, key_len);
     __builtin_prefetch(&t->slots[slot_home(t->nslots, h)], 1);
-    int dup = 0;
-    if (t->npending == PENDING) {
-        size_t j = t->pending_head; /* the oldest */
-        dup = entry_index(t, t->pending[j].off, t->pending[j].hash);
-        t->npending--;
-    }
-    t->pending[t->pending_head].off = off;
-    t->pending[t->pending_head].hash = h;
-    t->pending_head = (t->pending_head + 1) % PENDING;
-    t->npending++;
+    int dup = p->npending == PENDING ? pending_index(t, p) : 0;
+    p->pending[p->pending_head].off = (uint64_t)(e - t->arena);
+    p->pending[p->pending_head].hash = h;
+    p->pending_head = (p->pending_head + 1) % PENDING;
+    p->npending++;
     return dup ? 2 : 0;
 }
 

@@ -37,7 +37,12 @@ void table_free(table *t);
  * reader is done with: an entry is written over those when it fits, else
  * in the room after them. A table in place cannot grow its arena: when the
  * room is used up, table_put_at returns 2. table_trim ends the building. */
-table *table_new_in(char *bytes, size_t len, size_t room, size_t expected);
+table *table_new_in(char *bytes, size_t len, size_t room, size_t expected, int nparts);
+/* nparts 2: two threads build the table at once, each adding the entries
+ * of its own stretch of the bytes with table_put_part (part 0 from the
+ * start, part 1 from further on: its first entry's `done` is where its
+ * stretch begins). The index cannot grow then: past 9/10 full,
+ * table_put_part returns 2. */
 /* (With errno EFBIG when len + room is over TABLE_ARENA_MAX.) */
 /* Gives back the arena's unused room once the table is built (and, built
  * in place, what is left of the file's bytes). */
@@ -65,8 +70,12 @@ int table_put_iov(table *t, const char *key, size_t key_len, const struct iovec 
  * built again the plain way (table_new), which says which key. On a table
  * not built in place, done is ignored. */
 int table_put_at(table *t, const char *key, size_t key_len, const struct iovec *value, int nvalue, size_t done);
+/* table_put_at for part part (0 or 1) of a table built in two parts. */
+int table_put_part(table *t, int part, const char *key, size_t key_len, const struct iovec *value, int nvalue,
+                   size_t done);
 /* Indexes the entries table_put_at left pending: 0, or 1 if one of their
- * keys was present already (the table must not be served then). */
+ * keys was present already (the table must not be served then). Of two
+ * parts, called once both are done. */
 int table_settle(table *t);
 
 /* Finds key. On a hit, returns 1 and points *value at the encoded value

@@ -23,7 +23,7 @@
 #include "table.h"
 
 static char tmpdir[64];
-static char written[12][128]; /* the files, removed at the end */
+static char written[16][128]; /* the files, removed at the end */
 static int nwritten;
 
 static int dir_setup(void **state)
@@ -69,9 +69,15 @@ static void add(text *t, const char *fmt, ...)
 /* Writes t to <tmpdir>/name; returns the path. */
 static const char *write_text(const char *name, const text *t)
 {
-    assert_true(nwritten < 12);
-    char *path = written[nwritten++];
-    snprintf(path, sizeof(written[0]), "%s/%s", tmpdir, name);
+    char want[128], *path = NULL;
+    snprintf(want, sizeof(want), "%s/%s", tmpdir, name);
+    for (int i = 0; i < nwritten && path == NULL; i++)
+        path = strcmp(written[i], want) == 0 ? written[i] : NULL; /* written again */
+    if (path == NULL) {
+        assert_true(nwritten < 16);
+        path = written[nwritten++];
+        snprintf(path, sizeof(written[0]), "%s", want);
+    }
     FILE *fp = fopen(path, "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(t->data, 1, t->len, fp), t->len);
@@ -298,12 +304,131 @@ static void test_duplicate_then_error(void **state)
     free(t.data);
 }
 
+/* A big TSV file is parsed in two parts at once, the second from the line
+ * after its middle: whatever the middle falls on (a line's first byte, its
+ * newline, the BOM's offset), every entry is loaded once, and an error in
+ * either half is named at its line. */
+static void test_two_parts_split(void **state)
+{
+    (void)state;
+    enum { N = 150000 }; /* lines of 32 bytes: 4.8 MB, read by a thread */
+    text t = {0};
+    char err[512];
+
+    for (int shift = 0; shift <= 33; shift += shift == 2 ? 29 : 1) {
+        t.len = 0;
+        if (shift & 1)
+            add(&t, "\xef\xbb\xbf");
+        add(&t, "first\t%.*s\n", shift, "................................................");
+        for (int i = 0; i < N; i++)
+            add(&t, "key:%09d\tvalue number %07d\n", i, i);
+        assert_true(t.len > ((size_t)4 << 20));
+        table *in = load_both(write_text("split.tsv", &t), err, sizeof(err));
+        assert_non_null(in);
+        assert_int_equal(table_size(in), N + 1);
+        table_free(in);
+    }
+
+    /* an error in the first half, and one in the second */
+    for (int at = N / 4; at < N; at += N / 2) {
+        t.len = 0;
+        for (int i = 0; i < N; i++)
+            add(&t, i == at ? "key:%09d value number %07d\n" : "key:%09d\tvalue number %07d\n", i, i);
+        assert_null(load_both(write_text("split-bad.tsv", &t), err, sizeof(err)));
+        char want[64];
+        snprintf(want, sizeof(want), ": line %d: no TAB between key and value", at + 1);
+        if (strstr(err, want) == NULL)
+            fail_msg("error \"%s\", not at line %d", err, at + 1);
+    }
+
+    /* one line from before the middle to the end, with no newline: the
+     * second part has no line of its own */
+    t.len = 0;
+    for (int i = 0; i < N / 3; i++)
+        add(&t, "key:%09d\tvalue number %07d\n", i, i);
+    add(&t, "long\t");
+    while (t.len < (size_t)N * 32)
+        add(&t, "a long value, ");
+    table *in = load_both(write_text("split-long.tsv", &t), err, sizeof(err));
+    assert_non_null(in);
+    assert_int_equal(table_size(in), N / 3 + 1);
+    table_free(in);
+    free(t.data);
+}
+
+/* Keys kept by a predicate (--shard, --cluster-config): of two parts each
+ * leaves out its own, the table holds exactly the others with their
+ * values, and the room the others took in the file (a gap of about half
+ * of each part) is given back. */
+static int keep_even(const void *arg, const char *key, size_t len)
+{
+    (void)arg;
+    return (key[len - 1] - '0') % 2 == 0;
+}
+
+static int keep_first_half(const void *arg, const char *key, size_t len)
+{
+    (void)len;
+    return atoi(key + 4) < *(const int *)arg;
+}
+
+static void test_two_parts_kept(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    text t = {0};
+    char err[512];
+    size_t skipped = 0, data_bytes = 0;
+    int half = N / 2;
+
+    for (int i = 0; i < N; i++) {
+        size_t before = t.len;
+        add(&t, "key:%09d\tsome value of a few tens of bytes, number %d\n", i, i);
+        data_bytes += t.len - before - 2;
+    }
+    const char *path = write_text("kept.tsv", &t);
+    table *in = load_file_keep(path, DATAFILE_TSV, keep_even, NULL, &skipped, NULL, err, sizeof(err));
+    assert_non_null(in);
+    assert_int_equal(table_size(in), N / 2);
+    assert_int_equal(skipped, N / 2);
+    for (int i = 0; i < N; i++) {
+        char key[16], want[64];
+        const char *v;
+        size_t vlen;
+        snprintf(key, sizeof(key), "key:%09d", i);
+        int found = table_lookup(in, key, strlen(key), &v, &vlen);
+        assert_int_equal(found, i % 2 == 0);
+        if (found) {
+            snprintf(want, sizeof(want), "\"some value of a few tens of bytes, number %d\"", i);
+            if (vlen != strlen(want) || memcmp(v, want, vlen) != 0)
+                fail_msg("%s: '%.*s'", key, (int)vlen, v);
+        }
+    }
+    if (table_memory(in) > data_bytes / 2 + (size_t)N / 2 * 24 + ((size_t)N * 12 + (8u << 10)))
+        fail_msg("%zu bytes for %zu bytes of data kept", table_memory(in), data_bytes / 2);
+    table_free(in);
+
+    /* every key of the second part left out */
+    in = load_file_keep(path, DATAFILE_TSV, keep_first_half, &half, &skipped, NULL, err, sizeof(err));
+    assert_non_null(in);
+    assert_int_equal(table_size(in), half);
+    assert_int_equal(skipped, N - half);
+    const char *v;
+    size_t vlen;
+    assert_int_equal(table_lookup(in, "key:000000000", 13, &v, &vlen), 1);
+    assert_int_equal(table_lookup(in, "key:000099999", 13, &v, &vlen), 1);
+    assert_int_equal(table_lookup(in, "key:000100000", 13, &v, &vlen), 0);
+    table_free(in);
+    free(t.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escapes_crlf_bom), cmocka_unit_test(test_room_used_up),
         cmocka_unit_test(test_big_file),         cmocka_unit_test(test_big_json),
         cmocka_unit_test(test_json_duplicate),   cmocka_unit_test(test_duplicate_then_error),
+        cmocka_unit_test(test_two_parts_split),  cmocka_unit_test(test_two_parts_kept),
     };
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }
