@@ -187,12 +187,12 @@ typedef struct tsv_part {
     file_bytes *m;
     file_read *r; /* the thread reading the file, or NULL */
     const datafile_sink *sink;
-    int part;                /* -1: the whole file, through entry; else 0 or 1, through entry_part */
-    const char *from, *lim;  /* its first line (part 1: found by tsv_part_from); the end of the lines read */
-    const char *mid;         /* part 0: where part 1 begins is the line after mid's (NULL: part 0 is the whole) */
-    int *stop;               /* of two parts: set by one that stopped early (atomic) */
-    long n;                  /* what it returns: entries, -1, READ_AGAIN or PART_STOPPED */
-    char err[4200];          /* its error when n is -1 (part 1: not used, the plain read words it) */
+    int part;               /* -1: the whole file, through entry; else 0 or 1, through entry_part */
+    const char *from, *lim; /* its first line (part 1: found by line_after); the end of the lines read */
+    const char *mid;        /* part 0: where part 1 begins is the line after mid's (NULL: part 0 is the whole) */
+    int *stop;              /* of two parts: set by one that stopped early (atomic) */
+    long n;                 /* what it returns: entries, -1, READ_AGAIN or PART_STOPPED */
+    char err[4200];         /* its error when n is -1 (part 1: not used, the plain read words it) */
     pthread_t thread;
 } tsv_part;
 

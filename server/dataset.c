@@ -74,7 +74,7 @@ static int cluster_keeps(const void *arg, const char *key, size_t len)
 /* The data file, with only the keys spec keeps. Returns a dataset, or
  * NULL with err. */
 static dataset *load_data(const char *data, datafile_format format, const dataset_shard_spec *spec,
-                          const atomic_int *cancel, char *err, size_t errlen)
+                          const atomic_int *cancel, int threads, char *err, size_t errlen)
 {
     double t0 = now_seconds();
     shard *sh = NULL;
@@ -90,9 +90,9 @@ static dataset *load_data(const char *data, datafile_format format, const datase
                                 errlen)) == NULL)
         goto fail;
     if (map)
-        t = load_file_keep(data, format, cluster_keeps, map, &skipped, cancel, err, errlen);
+        t = load_file_keep(data, format, cluster_keeps, map, &skipped, cancel, threads, err, errlen);
     else
-        t = load_file_shard(data, format, sh, &skipped, cancel, err, errlen);
+        t = load_file_shard(data, format, sh, &skipped, cancel, threads, err, errlen);
     if (t == NULL)
         goto fail;
     if ((d = dataset_new(t, data, format_name(data, format), now_seconds() - t0)) == NULL) {
@@ -110,14 +110,14 @@ fail:
 }
 
 dataset *dataset_load(const char *data, datafile_format format, int echo, const dataset_shard_spec *spec,
-                      const atomic_int *cancel, char *err, size_t errlen)
+                      const atomic_int *cancel, int threads, char *err, size_t errlen)
 {
     double t0 = now_seconds();
     table *t;
     dataset *d;
 
     if (data != NULL && !echo)
-        return load_data(data, format, spec, cancel, err, errlen);
+        return load_data(data, format, spec, cancel, threads, err, errlen);
     if (echo) {
         d = dataset_new(NULL, "echo mode", NULL, 0);
     } else {

@@ -27,7 +27,7 @@ typedef struct dataset {
     char *source;       /* the data file, or "built-in" */
     const char *format; /* "json", "tsv", or NULL for the built-in table */
     double load_seconds;
-    long long loaded_at; /* Unix time */
+    long long loaded_at;  /* Unix time */
     shard *shard;         /* --shard's ring (owned), or NULL: the whole file */
     cluster_map *cluster; /* --cluster-config's map (owned), or NULL: no cluster */
     size_t keys_skipped;  /* the data file's entries that are other shards' or nodes' */
@@ -63,9 +63,10 @@ int dataset_unshared(dataset *d);
  * (or spec->cluster_config) set, the shard config (or the cluster map) is
  * read first and only the shard's (the node's slots') keys of the data
  * file are kept: the map and the keys come and go together. cancel, when not NULL, gives up the load once set.
- * Returns a dataset, or NULL with err. */
+ * threads: how many may parse the file (see load_file_keep: 2 at the
+ * start, 1 for a reload). Returns a dataset, or NULL with err. */
 dataset *dataset_load(const char *data, datafile_format format, int echo, const dataset_shard_spec *spec,
-                      const atomic_int *cancel, char *err, size_t errlen);
+                      const atomic_int *cancel, int threads, char *err, size_t errlen);
 /* What the start line and the reload log say about d. */
 void dataset_describe(const dataset *d, char *out, size_t outlen);
 

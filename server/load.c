@@ -91,7 +91,7 @@ static int sink_progress(void *arg, size_t done, size_t size)
 
 table *load_file(const char *path, datafile_format format, const atomic_int *cancel, char *errbuf, size_t errlen)
 {
-    return load_file_shard(path, format, NULL, NULL, cancel, errbuf, errlen);
+    return load_file_shard(path, format, NULL, NULL, cancel, 2, errbuf, errlen);
 }
 
 static int shard_keeps(const void *arg, const char *key, size_t len)
@@ -100,22 +100,21 @@ static int shard_keeps(const void *arg, const char *key, size_t len)
 }
 
 table *load_file_shard(const char *path, datafile_format format, const shard *s, size_t *skipped,
-                       const atomic_int *cancel, char *errbuf, size_t errlen)
+                       const atomic_int *cancel, int threads, char *errbuf, size_t errlen)
 {
-    return load_file_keep(path, format, s ? shard_keeps : NULL, s, skipped, cancel, errbuf, errlen);
+    return load_file_keep(path, format, s ? shard_keeps : NULL, s, skipped, cancel, threads, errbuf, errlen);
 }
 
 table *load_file_keep(const char *path, datafile_format format, load_keep_fn keep, const void *keep_arg,
-                      size_t *skipped, const atomic_int *cancel, char *errbuf, size_t errlen)
+                      size_t *skipped, const atomic_int *cancel, int threads, char *errbuf, size_t errlen)
 {
     loading l = {.t = NULL, .cancel = cancel, .keep = keep, .keep_arg = keep_arg};
-    datafile_sink sink = {
-        .begin = sink_begin,
-        .begin_in = sink_begin_in,
-        .entry = sink_entry,
-        .entry_part = sink_entry_part,
-        .progress = sink_progress,
-        .arg = &l};
+    datafile_sink sink = {.begin = sink_begin,
+                          .begin_in = sink_begin_in,
+                          .entry = sink_entry,
+                          .entry_part = threads >= 2 ? sink_entry_part : NULL,
+                          .progress = sink_progress,
+                          .arg = &l};
     table *t;
 
     long n = datafile_read(path, format, &sink, errbuf, errlen);

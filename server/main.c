@@ -256,7 +256,7 @@ static int check_only(main_state *m)
     dataset *d = NULL;
 
     if (check_config(opt, err, sizeof(err)) != 0 ||
-        (d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err))) == NULL ||
+        (d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, 2, err, sizeof(err))) == NULL ||
         load_users(d, opt, err, sizeof(err)) != 0) {
         fprintf(stderr, "evkv-server: %s\n", err);
         dataset_release(d);
@@ -293,7 +293,7 @@ static dataset *load_first(main_state *m, int *status)
             listen_rc = SERVER_LISTEN_CONFIG;
     }
     if (listen_rc == SERVER_LISTEN_OK)
-        d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, err, sizeof(err));
+        d = dataset_load(opt->data, opt->format, opt->echo, &spec, NULL, 2, err, sizeof(err));
     if (d != NULL && load_users(d, opt, err, sizeof(err)) != 0) {
         dataset_release(d);
         d = NULL;

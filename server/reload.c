@@ -35,7 +35,8 @@ static void *loader_main(void *arg)
                                .cluster_config = job->cluster_config,
                                .cluster_myself = job->cluster_myself,
                                .cluster_full_coverage = job->cluster_full_coverage};
-    job->result = dataset_load(job->data, job->format, job->echo, &spec, &job->cancel, job->err, sizeof(job->err));
+    /* one parsing thread: the other cores are the workers' */
+    job->result = dataset_load(job->data, job->format, job->echo, &spec, &job->cancel, 1, job->err, sizeof(job->err));
     ssize_t n = write(job->done_fd, &byte, 1);
     (void)n;
     return NULL;

@@ -43,18 +43,18 @@
 
 #define SLOT_OFF_BITS 40
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
-#define PENDING       64 /* slots fetched ahead while building in place */
+#define PENDING       64                 /* slots fetched ahead while building in place */
 #define TAIL_CHUNK    ((size_t)64 << 10) /* the room a part takes at a time */
-#define COUNT_CHUNK   4096 /* the entries a part of two takes of the index at a time */
+#define COUNT_CHUNK   4096               /* the entries a part of two takes of the index at a time */
 #define NO_FRONT      SIZE_MAX
 
 /* One builder of a table built in place (table_new_in): the whole file,
  * or one of two parts of it. */
 typedef struct part {
-    size_t base, front;  /* its entries over the file's bytes: [base, front) (base NO_FRONT: none yet) */
+    size_t base, front;    /* its entries over the file's bytes: [base, front) (base NO_FRONT: none yet) */
     size_t tail, tail_end; /* its chunk of the room: the next byte, the end */
-    size_t count, quota; /* entries it added; of two parts, how many the index holds room for */
-    struct pending {     /* entries written, their slots not yet filled (table_put_at) */
+    size_t count, quota;   /* entries it added; of two parts, how many the index holds room for */
+    struct pending {       /* entries written, their slots not yet filled (table_put_at) */
         uint64_t off, hash;
     } pending[PENDING];
     unsigned pending_head, npending; /* the next to fill, and how many */
@@ -62,15 +62,15 @@ typedef struct part {
 } part;
 
 struct table {
-    char *arena;     /* big_alloc'd, or the data file's bytes (table_new_in) */
-    size_t map_len;  /* bytes mapped at arena */
-    size_t region;   /* in place: the file's bytes; the tail starts here (0 once trimmed, or copied) */
-    size_t tail;     /* not in place: bytes of entries from 0 on */
-    int in_place;    /* the arena must not move: the reader holds pointers into it */
-    int nparts;      /* in place: 1, or 2 building at once */
-    size_t room_used;    /* in place: the room the parts took (atomic: __atomic builtins) */
-    size_t index_taken;  /* of two parts: the entries the index has given them room for (atomic) */
-    uint64_t *slots; /* big_alloc'd */
+    char *arena;        /* big_alloc'd, or the data file's bytes (table_new_in) */
+    size_t map_len;     /* bytes mapped at arena */
+    size_t region;      /* in place: the file's bytes; the tail starts here (0 once trimmed, or copied) */
+    size_t tail;        /* not in place: bytes of entries from 0 on */
+    int in_place;       /* the arena must not move: the reader holds pointers into it */
+    int nparts;         /* in place: 1, or 2 building at once */
+    size_t room_used;   /* in place: the room the parts took (atomic: __atomic builtins) */
+    size_t index_taken; /* of two parts: the entries the index has given them room for (atomic) */
+    uint64_t *slots;    /* big_alloc'd */
     size_t nslots;
     size_t count;
     part parts[2];
@@ -509,8 +509,7 @@ static int entry_index_shared(table *t, uint64_t off, uint64_t h)
     const char *k = entry_at(t, off + 1, &klen, &vword);
     for (size_t i = slot_home(t->nslots, h);; i = i + 1 == t->nslots ? 0 : i + 1) {
         uint64_t s = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
-        if (s == 0 &&
-            __atomic_compare_exchange_n(&t->slots[i], &s, want, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+        if (s == 0 && __atomic_compare_exchange_n(&t->slots[i], &s, want, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
             return 0;
         if ((s & ~SLOT_OFF_MASK) == tag) {
             const char *o = entry_at(t, s, &olen, &vword);

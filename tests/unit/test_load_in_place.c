@@ -387,7 +387,7 @@ static void test_two_parts_kept(void **state)
         data_bytes += t.len - before - 2;
     }
     const char *path = write_text("kept.tsv", &t);
-    table *in = load_file_keep(path, DATAFILE_TSV, keep_even, NULL, &skipped, NULL, err, sizeof(err));
+    table *in = load_file_keep(path, DATAFILE_TSV, keep_even, NULL, &skipped, NULL, 2, err, sizeof(err));
     assert_non_null(in);
     assert_int_equal(table_size(in), N / 2);
     assert_int_equal(skipped, N / 2);
@@ -409,7 +409,7 @@ static void test_two_parts_kept(void **state)
     table_free(in);
 
     /* every key of the second part left out */
-    in = load_file_keep(path, DATAFILE_TSV, keep_first_half, &half, &skipped, NULL, err, sizeof(err));
+    in = load_file_keep(path, DATAFILE_TSV, keep_first_half, &half, &skipped, NULL, 2, err, sizeof(err));
     assert_non_null(in);
     assert_int_equal(table_size(in), half);
     assert_int_equal(skipped, N - half);
