@@ -17,8 +17,11 @@
 #include "tls.h"
 
 /* The nice value a reload's threads run at: on a machine with no core to
- * spare, the workers keep theirs, and a reload takes the CPU they leave. */
-#define RELOAD_NICE 10
+ * spare, the workers keep theirs, and a reload takes the CPU they leave.
+ * The lowest: at 10, a 10M-key reload on 2 cores under evkv-bench -c 50
+ * took p99 to 2.1-6.3 times its value without a reload, at 19 to 1.1-1.5
+ * times (scripts/bench-load), the reload taking 2.5-6 s instead of 3-4. */
+#define RELOAD_NICE 19
 
 static void *loader_main(void *arg)
 {
