@@ -251,9 +251,9 @@ static size_t slots_for(size_t n)
     return n + n / 2 + 4;
 }
 
-static int index_grow(table *t)
+/* Rebuilds the index with n slots (more than the entries). */
+static int index_resize(table *t, size_t n)
 {
-    size_t n = t->nslots * 2;
     uint64_t *old = t->slots;
     size_t oldn = t->nslots;
     uint64_t *slots = index_alloc(n); /* zero-filled */
@@ -275,6 +275,11 @@ static int index_grow(table *t)
     }
     big_free(old, oldn * sizeof(*old));
     return 0;
+}
+
+static int index_grow(table *t)
+{
+    return index_resize(t, t->nslots * 2);
 }
 
 table *table_new(size_t expected, size_t expected_bytes)
@@ -379,6 +384,11 @@ void table_trim(table *t)
      * lookups are meant for (their estimate of the entries was short). */
     while (t->count > t->nslots / 4 * 3 && index_grow(t) == 0)
         ;
+    /* An index sized for many more entries than came (a shard's or a
+     * cluster node's share of a file: it was sized for all its lines) is
+     * rebuilt for those that did. */
+    if (t->nslots > 2 * slots_for(t->count) + 64)
+        (void)index_resize(t, slots_for(t->count));
     size_t want = page_round(t->tail ? t->tail : 1);
     if (want < t->map_len) {
         char *a = mremap(t->arena, t->map_len, want, 0); /* shrinks in place */
