@@ -21,6 +21,7 @@ import collections
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -745,6 +746,14 @@ def start_on_free_ports(n, start, attempts=3):
                 raise
 
 
+def nutcracker_path():
+    """Where nutcracker (twemproxy) is; fails the test when it is not."""
+    path = shutil.which("nutcracker") or shutil.which("nutcracker", path="/usr/sbin:/sbin")
+    if not path:
+        raise AssertionError("nutcracker is not installed (Debian's package nutcracker)")
+    return path
+
+
 class TempDirTestCase(ServerTestCase):
     """A ServerTestCase with a temporary directory, self.dir, removed at
     cleanup; self.path(name) names a file in it."""
@@ -756,6 +765,36 @@ class TempDirTestCase(ServerTestCase):
 
     def path(self, name):
         return os.path.join(self.dir, name)
+
+    def start_nutcracker(self, cfg, listen, timeout=10.0):
+        """Starts nutcracker (twemproxy) on the YAML file cfg, whose pool
+        listens on HOST:listen, its log and pid file in self.dir; stopped
+        at cleanup. Returns the process once it holds that port itself (see
+        listens_on), or fails with its log (which says "Address already in
+        use" when the port was taken between free_port and its start)."""
+        log = self.path(f"nutcracker-{listen}.log")
+        p = subprocess.Popen([nutcracker_path(), "-c", cfg, "-s", str(free_port()), "-a", HOST, "-o", log,
+                              "-p", self.path(f"nutcracker-{listen}.pid")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def stop():
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.addCleanup(stop)
+        deadline = time.monotonic() + timeout
+        while p.poll() is None and not listens_on(p.pid, listen):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nutcracker not listening on {listen} within {timeout} s")
+            time.sleep(0.02)
+        if p.poll() is not None:
+            with open(log, errors="replace") as f:
+                raise AssertionError(f"nutcracker exited with {p.returncode}: {f.read()}")
+        return p
 
 
 def main():

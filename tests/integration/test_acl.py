@@ -755,8 +755,7 @@ class ClientsTest(t.TempDirTestCase):
         self.assertEqual((resp["acl_denied_auth"], resp["acl_denied_cmd"], resp["acl_denied_key"]), (0, 0, 0))
 
     def test_nutcracker(self):
-        nutcracker = shutil.which("nutcracker")
-        listen, stats_port = t.free_port(), t.free_port()
+        listen = t.free_port()
         cfg = self.path("nutcracker.yml")
         with open(cfg, "w") as f:
             f.write(f"""evkv:
@@ -769,22 +768,7 @@ class ClientsTest(t.TempDirTestCase):
   servers:
    - {t.HOST}:{self.port}:1 evkv1
 """)
-        log = self.path("nutcracker.log")
-        p = subprocess.Popen([nutcracker, "-c", cfg, "-s", str(stats_port), "-a", t.HOST,
-                              "-p", self.path("nutcracker.pid"), "-o", log], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def stop():
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-        self.addCleanup(stop)
-        wait_for(lambda: p.poll() is not None or t.listens_on(p.pid, listen), "nutcracker listening")
-        self.assertIsNone(p.poll(), "nutcracker exited")
+        self.start_nutcracker(cfg, listen)
         # the client authenticates to nutcracker, which sends AUTH to evkv
         # pipelined ahead of the first command it forwards
         conn = t.Resp(listen)

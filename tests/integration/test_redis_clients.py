@@ -514,9 +514,8 @@ backend evkv
 class NutcrackerTest(ClientsTestCase):
 
     def test_mget_over_two_servers(self):
-        nutcracker = program("nutcracker")
         servers = [self.start_target(), self.start_target()]
-        listen, stats_port = t.free_port(), t.free_port()
+        listen = t.free_port()
         cfg = self.path("nutcracker.yml")
         with open(cfg, "w") as f:
             f.write(f"""evkv:
@@ -529,11 +528,7 @@ class NutcrackerTest(ClientsTestCase):
    - {t.HOST}:{servers[0].resp_port}:1 evkv1
    - {t.HOST}:{servers[1].resp_port}:1 evkv2
 """)
-        log = self.path("nutcracker.log")
-        p, out = self.spawn([nutcracker, "-c", cfg, "-s", str(stats_port), "-a", t.HOST,
-                             "-p", self.path("nutcracker.pid"), "-o", log], "nutcracker")
-        wait_until(lambda: p.poll() is not None or t.listens_on(p.pid, listen), "nutcracker listening")
-        self.assertIsNone(p.poll(), self.output(out) + self.output(log))
+        self.start_nutcracker(cfg, listen)
         before = [s.requests() for s in servers]
         conn = t.Resp(listen)
         self.addCleanup(conn.close)

@@ -19,7 +19,6 @@ at a start, and variations it takes are taken.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -30,13 +29,6 @@ import evkv_test as t
 STEP_TIMEOUT = 10.0
 HASHES = ["one_at_a_time", "md5", "crc16", "crc32", "crc32a", "fnv1_64", "fnv1a_64", "fnv1_32", "fnv1a_32",
           "hsieh", "murmur", "jenkins"]
-
-
-def nutcracker_path():
-    path = shutil.which("nutcracker") or shutil.which("nutcracker", path="/usr/sbin:/sbin")
-    if not path:
-        raise AssertionError("nutcracker is not installed (Debian's package nutcracker)")
-    return path
 
 
 def make_keys(n):
@@ -54,19 +46,6 @@ def write_table(path, keys):
     with open(path, "w", encoding="utf-8") as f:
         for i, k in enumerate(keys):
             f.write(f"{k}\t{value_of(i)}\n")
-
-
-def wait_port(port, proc, what):
-    """Waits until proc itself listens on port (not another program that
-    took the port first: then proc exits, its bind refused)."""
-    deadline = time.monotonic() + STEP_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{what} exited with {proc.returncode}")
-        if t.listens_on(proc.pid, port):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not listening within {STEP_TIMEOUT} s")
 
 
 # A pool nutcracker takes, to vary.
@@ -158,7 +137,7 @@ class ShardTest(t.TempDirTestCase):
 
     def setUp(self):
         super().setUp()
-        self.nutcracker = nutcracker_path()
+        self.nutcracker = t.nutcracker_path()
 
     def table(self, n):
         path = self.path(f"table-{n}.tsv")
@@ -177,29 +156,6 @@ class ShardTest(t.TempDirTestCase):
                 f.write("  servers:\n")
                 for line in servers:
                     f.write(f"   - {line}\n")
-
-    def start_nutcracker(self, cfg, listen):
-        stats = t.free_port()
-        log = self.path(f"nutcracker-{listen}.log")
-        p = subprocess.Popen([self.nutcracker, "-c", cfg, "-s", str(stats), "-a", t.HOST, "-o", log,
-                              "-p", self.path(f"nutcracker-{listen}.pid")],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def stop():
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        self.addCleanup(stop)
-        try:
-            wait_port(listen, p, "nutcracker")
-        except AssertionError:
-            with open(log, errors="replace") as f:
-                raise AssertionError(f.read())
-        return p
 
     def start_ring(self, table, servers, options, pool="ring"):
         """Starts one evkv shard per entry of servers ((weight, name or
