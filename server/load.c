@@ -63,9 +63,9 @@ static int sink_entry_part(void *arg, int part, const char *key, size_t key_len,
     size_t value_len = 0;
     for (int i = 0; i < nvalue; i++)
         value_len += value[i].iov_len;
-    if ((key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX) && part == 1)
-        return -1;
     if (key_len > TABLE_KEY_MAX || value_len > TABLE_VALUE_MAX) {
+        if (part == 1)
+            return -1;
         int big_key = key_len > TABLE_KEY_MAX;
         snprintf(l->err, sizeof(l->err), "key '%.*s': %s of %zu bytes, over the %s a %s can take",
                  (int)(key_len < 20 ? key_len : 20), key, big_key ? "a key" : "a value (as JSON)",

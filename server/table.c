@@ -45,7 +45,7 @@
 #define SLOT_OFF_MASK ((UINT64_C(1) << SLOT_OFF_BITS) - 1)
 #define PENDING       64                 /* slots fetched ahead while building in place */
 #define TAIL_CHUNK    ((size_t)64 << 10) /* the room a part takes at a time */
-#define COUNT_CHUNK   4096               /* the entries a part of two takes of the index at a time */
+#define COUNT_CHUNK   4096               /* the most entries a part of two takes of the index at a time */
 #define NO_FRONT      SIZE_MAX
 
 /* One builder of a table built in place (table_new_in): the whole file,
@@ -604,10 +604,11 @@ int table_put_part(table *t, int part_no, const char *key, size_t key_len, const
     } else if (t->nparts == 2 && p->count + 1 > p->quota) {
         /* the index cannot grow while two parts fill it: past nine
          * tenths, the file is read again the plain way */
-        size_t at = __atomic_fetch_add(&t->index_taken, COUNT_CHUNK, __ATOMIC_RELAXED);
-        if (at + COUNT_CHUNK > t->nslots / 10 * 9)
+        size_t most = t->nslots / 10 * 9, take = most / 16 < COUNT_CHUNK ? most / 16 + 1 : COUNT_CHUNK;
+        size_t at = __atomic_fetch_add(&t->index_taken, take, __ATOMIC_RELAXED);
+        if (at + take > most)
             return 2;
-        p->quota += COUNT_CHUNK;
+        p->quota += take;
     }
     size_t hdr = entry_header(key_len, value_len);
     char *e = entry_room(t, p, hdr + key_len + value_len, done);

@@ -356,6 +356,28 @@ static void test_two_parts_split(void **state)
     free(t.data);
 }
 
+/* A file whose first lines are long and the rest short: the index, sized
+ * from the lines of the first blocks read, fills up while two parts add
+ * to it (it cannot grow then), and the file is read again the plain way,
+ * with the same outcome. */
+static void test_two_parts_index_full(void **state)
+{
+    (void)state;
+    text t = {0};
+    char err[512];
+    int n = 0;
+
+    for (; t.len < ((size_t)2 << 20); n++)
+        add(&t, "long:%d\t%02000d\n", n, n);
+    for (; t.len < ((size_t)9 << 19); n++)
+        add(&t, "k%d\tv\n", n);
+    table *in = load_both(write_text("index-full.tsv", &t), err, sizeof(err));
+    assert_non_null(in);
+    assert_int_equal(table_size(in), n);
+    table_free(in);
+    free(t.data);
+}
+
 /* Keys kept by a predicate (--shard, --cluster-config): of two parts each
  * leaves out its own, the table holds exactly the others with their
  * values, and the room the others took in the file (a gap of about half
@@ -431,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_big_file),         cmocka_unit_test(test_big_json),
         cmocka_unit_test(test_json_duplicate),   cmocka_unit_test(test_duplicate_then_error),
         cmocka_unit_test(test_two_parts_split),  cmocka_unit_test(test_two_parts_kept),
+        cmocka_unit_test(test_two_parts_index_full),
     };
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }
