@@ -238,7 +238,7 @@ static void tsv_lines(tsv_part *tp, const char *end)
             tp->n = PART_STOPPED;
             goto out;
         }
-        int rc, split = tsv_split(p, lim, &l);
+        int rc = 0, split = tsv_split(p, lim, &l);
         lineno++;
         if (split == TSV_BLANK)
             continue;
@@ -247,22 +247,18 @@ static void tsv_lines(tsv_part *tp, const char *end)
                      split == TSV_NO_TAB ? "no TAB between key and value" : "not valid UTF-8");
             goto out;
         }
-        struct iovec iov[3] = {{"\"", 1}, {(void *)l.value, l.vlen}, {"\"", 1}}, *v = iov;
-        int nv = 3;
+        struct iovec iov[3] = {{"\"", 1}, {(void *)l.value, l.vlen}, {"\"", 1}};
+        int nv = 3; /* nothing to escape: the value's bytes between quotes */
         if (!l.safe) {
             proto_buf_reset(&enc);
-            if (proto_dump_string(&enc, l.value, l.vlen) != 0) {
-                rc = -1;
-                goto put_failed;
-            }
+            rc = proto_dump_string(&enc, l.value, l.vlen) != 0 ? -1 : 0;
             iov[0] = (struct iovec){enc.data, enc.len};
             nv = 1;
-        } /* else nothing to escape */
-        if (tp->part < 0)
-            rc = sink->entry(sink->arg, p, l.klen, v, nv, done_at(m, p));
-        else
-            rc = sink->entry_part(sink->arg, tp->part, p, l.klen, v, nv, done_at(m, p));
-    put_failed:
+        }
+        if (rc == 0 && tp->part < 0)
+            rc = sink->entry(sink->arg, p, l.klen, iov, nv, done_at(m, p));
+        else if (rc == 0)
+            rc = sink->entry_part(sink->arg, tp->part, p, l.klen, iov, nv, done_at(m, p));
         if (rc == 2) {
             tp->n = READ_AGAIN;
             goto out;
@@ -350,7 +346,7 @@ static long read_tsv(const char *path, file_bytes *m, file_read *r, const datafi
         parts = 1;
     }
     tsv_lines(&tp[0], end);
-    if (parts == 2 && tp[0].part == 0) {
+    if (parts == 2) {
         pthread_join(tp[1].thread, NULL);
         if (tp[0].n >= 0 && tp[1].n >= 0)
             return tp[0].n + tp[1].n;
