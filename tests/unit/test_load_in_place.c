@@ -449,10 +449,14 @@ static void test_two_parts_kept(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escapes_crlf_bom), cmocka_unit_test(test_room_used_up),
-        cmocka_unit_test(test_big_file),         cmocka_unit_test(test_big_json),
-        cmocka_unit_test(test_json_duplicate),   cmocka_unit_test(test_duplicate_then_error),
-        cmocka_unit_test(test_two_parts_split),  cmocka_unit_test(test_two_parts_kept),
+        cmocka_unit_test(test_escapes_crlf_bom),
+        cmocka_unit_test(test_room_used_up),
+        cmocka_unit_test(test_big_file),
+        cmocka_unit_test(test_big_json),
+        cmocka_unit_test(test_json_duplicate),
+        cmocka_unit_test(test_duplicate_then_error),
+        cmocka_unit_test(test_two_parts_split),
+        cmocka_unit_test(test_two_parts_kept),
         cmocka_unit_test(test_two_parts_index_full),
     };
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
