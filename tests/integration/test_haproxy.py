@@ -29,18 +29,7 @@ class GuideCheckTest(rc.ClientsTestCase):
         """HAProxy in front of port with the guide protocol's check;
         returns (front port, status function)."""
         front = t.free_port()
-        stats = self.path("haproxy.sock")
-        cfg = self.path("haproxy.cfg")
-        with open(cfg, "w") as f:
-            f.write(f"""global
-    stats socket {stats} mode 600 level admin
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-    timeout check 2s
-frontend guide
+        _, _, row = self.start_haproxy(f"""frontend guide
     bind {t.HOST}:{front}
     default_backend evkv
 backend evkv
@@ -50,13 +39,10 @@ backend evkv
     tcp-check expect binary {PONG.hex()}
     server evkv1 {t.HOST}:{port} check inter 100ms fall 2 rise 1
 """)
-        p, out = self.spawn([rc.program("haproxy"), "-db", "-f", cfg], "haproxy")
-        rc.wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
-        self.assertIsNone(p.poll(), self.output(out))
 
         def status():
-            row = self.show_stat(stats)[("evkv", "evkv1")]
-            return row["status"], row["check_status"]
+            r = row("evkv")
+            return r["status"], r["check_status"]
 
         return front, status
 

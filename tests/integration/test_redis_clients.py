@@ -280,6 +280,30 @@ class ClientsTestCase(t.TempDirTestCase):
         rows = [dict(zip(names, line.split(","))) for line in lines[1:] if line]
         return {(row["pxname"], row["svname"]): row for row in rows}
 
+    def start_haproxy(self, body):
+        """HAProxy in the foreground (-db) on the global and defaults
+        sections every test shares (an admin socket in the temp dir; tcp
+        mode; 2 s to connect and to check, 10 s idle) followed by body,
+        the frontends and backends; stopped at cleanup. Returns, once
+        HAProxy has its socket, (process, its output's path, row):
+        row(backend, server="evkv1") is that server's row of `show stat`
+        (status, check_status, last_chk...)."""
+        stats, cfg = self.path("haproxy.sock"), self.path("haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(f"""global
+    stats socket {stats} mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+{body}""")
+        p, out = self.spawn([program("haproxy"), "-db", "-f", cfg], "haproxy")
+        wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
+        self.assertIsNone(p.poll(), self.output(out))
+        return p, out, lambda backend, server="evkv1": self.show_stat(stats)[(backend, server)]
+
     def output(self, path):
         with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace")
@@ -469,33 +493,19 @@ class RedisPyTest(ClientsTestCase):
 class HAProxyTest(ClientsTestCase):
 
     def test_redis_check(self):
-        haproxy = program("haproxy")
         srv = self.start_target()
         front = t.free_port()
-        stats = self.path("haproxy.sock")
-        cfg = self.path("haproxy.cfg")
-        with open(cfg, "w") as f:
-            f.write(f"""global
-    stats socket {stats} mode 600 level admin
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-frontend redis
+        p, out, row = self.start_haproxy(f"""frontend redis
     bind {t.HOST}:{front}
     default_backend evkv
 backend evkv
     option redis-check
     server evkv1 {t.HOST}:{srv.resp_port} check inter 100ms fall 2 rise 1
 """)
-        p, out = self.spawn([haproxy, "-db", "-f", cfg], "haproxy")
-        wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
-        self.assertIsNone(p.poll(), self.output(out))
 
         def status():
-            row = self.show_stat(stats)[("evkv", "evkv1")]
-            return row["status"], row["check_status"], row["last_chk"]
+            r = row("evkv")
+            return r["status"], r["check_status"], r["last_chk"]
 
         wait_until(lambda: status()[0] == "UP", f"haproxy marking the server UP ({status()})")
         self.assertEqual(status(), ("UP", "L7OK", "Redis server is ok"))

@@ -402,35 +402,18 @@ class HAProxyTest(tls_test.TlsTestCase, rc.ClientsTestCase):
 
     def test_check_ssl(self):
         s = self.start_evkv()
-        client_pem = self.path("client.pem")
-        with open(client_pem, "w") as f:
-            for part in (self.certs.client_crt, self.certs.client_key):
-                with open(part) as src:
-                    f.write(src.read())
-        front, stats, cfg = t.free_port(), self.path("haproxy.sock"), self.path("haproxy.cfg")
-        with open(cfg, "w") as f:
-            f.write(f"""global
-    stats socket {stats} mode 600 level admin
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-    timeout check 2s
-frontend redis
+        client_pem, front = self.client_pem(), t.free_port()
+        _, _, row = self.start_haproxy(f"""frontend redis
     bind {t.HOST}:{front}
     default_backend evkv
 backend evkv
     option redis-check
     server evkv1 {t.HOST}:{s.resp_tls_port} ssl verify required ca-file {self.certs.ca} crt {client_pem} check check-ssl inter 100ms fall 2 rise 1
 """)
-        p, out = self.spawn([rc.program("haproxy"), "-db", "-f", cfg], "haproxy")
-        rc.wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
-        self.assertIsNone(p.poll(), self.output(out))
 
         def status():
-            row = self.show_stat(stats)[("evkv", "evkv1")]
-            return row["status"], row["check_status"], row["last_chk"]
+            r = row("evkv")
+            return r["status"], r["check_status"], r["last_chk"]
 
         rc.wait_until(lambda: status()[0] == "UP", f"haproxy marking the server UP over TLS ({status()})")
         self.assertEqual(status(), ("UP", "L7OK", "Redis server is ok"))

@@ -236,12 +236,7 @@ class LoginClientsTest(tls_test.TlsTestCase, rc.ClientsTestCase):
             return int(re.search(rb"\r\nacl_access_denied_auth:(\d+)\r\n", reader.read_reply()).group(1))
 
     def test_haproxy_tcp_check_auth(self):
-        client_pem = self.path("client.pem")
-        with open(client_pem, "w") as f:
-            for part in (self.certs.client_crt, self.certs.client_key):
-                with open(part) as src:
-                    f.write(src.read())
-        front, stats, cfg = t.free_port(), self.path("haproxy.sock"), self.path("haproxy.cfg")
+        client_pem, front = self.client_pem(), t.free_port()
         server = (f"{t.HOST}:{self.evkv.resp_tls_port} ssl verify required ca-file {self.certs.ca} crt {client_pem} "
                   f"check check-ssl inter 100ms fall 2 rise 1")
         backends = ""
@@ -259,26 +254,14 @@ class LoginClientsTest(tls_test.TlsTestCase, rc.ClientsTestCase):
     tcp-check expect string +PONG
     server evkv1 {server}
 """
-        with open(cfg, "w") as f:
-            f.write(f"""global
-    stats socket {stats} mode 600 level admin
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-    timeout check 2s
-frontend redis
+        _, _, row = self.start_haproxy(f"""frontend redis
     bind {t.HOST}:{front}
     default_backend good
 {backends}""")
-        p, out = self.spawn([rc.program("haproxy"), "-db", "-f", cfg], "haproxy")
-        rc.wait_until(lambda: p.poll() is not None or os.path.exists(stats), "haproxy's stats socket")
-        self.assertIsNone(p.poll(), self.output(out))
 
         def status(backend):
-            row = self.show_stat(stats)[(backend, "evkv1")]
-            return row["status"], row["check_status"].removeprefix("* ")  # "* ": a check under way
+            r = row(backend)
+            return r["status"], r["check_status"].removeprefix("* ")  # "* ": a check under way
 
         rc.wait_until(lambda: status("good")[0] == "UP", f"haproxy marking the server UP ({status('good')})")
         rc.wait_until(lambda: status("bad")[0] == "DOWN", f"the wrong password's check DOWN ({status('bad')})")

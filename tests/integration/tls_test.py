@@ -63,6 +63,15 @@ class TlsTestCase(t.TempDirTestCase):
         r.tls_port = port
         return r
 
+    def client_pem(self):
+        """The client's certificate and key in one file (HAProxy's `crt`)."""
+        path = os.path.join(self.dir, "client.pem")
+        with open(path, "w") as f:
+            for part in (self.certs.client_crt, self.certs.client_key):
+                with open(part) as src:
+                    f.write(src.read())
+        return path
+
     def client_context(self, which="client", verify=True, minimum=None, maximum=None):
         """A client's SSLContext: the CA, and the certificate named which
         (client, expired, other or None)."""
